@@ -1,0 +1,335 @@
+"""The force model of seed 003 (eq. 1-2), compiled with numba, and its analytic Jacobian.
+
+Origin: the Jupiter-system barycentre (NAIF 5), ICRF axes, km, s. For a satellite at x (relative to 5):
+  * Jupiter as a point mass at its centre (599) plus zonal harmonics J2, J4, J6 about its IAU pole;
+  * the Galilean moons as point masses (no indirect term: 5 is their barycentre with Jupiter, so internal forces
+    do not accelerate the origin);
+  * Sun, planets, Earth, Moon, Pluto with the indirect term (the acceleration of 5 itself, as in the DE);
+  * mutual attraction between integrated satellites that are given a GM.
+Every term can be switched off. Velocity-independent, so the variational equations need only da/dx.
+
+Everything the compiled code needs sits in one float64 buffer (layout below) whose address REBOUND carries in
+`sim.extras`; the compiled function reads REBOUND's structs by address, so no Python runs during integration.
+Particle layout in the REBOUND simulation: n_sat satellites, then, if the STM is wanted, for every satellite i
+six variational particles (columns of its 6x6 state-transition matrix) at n_sat + 6 i + k.
+"""
+from __future__ import annotations
+
+import ctypes
+from dataclasses import dataclass, field
+
+import numpy as np
+import rebound
+from numba import carray, cfunc, njit, types
+from numba.extending import intrinsic
+
+from . import constants as C
+from . import tables
+
+# --- buffer layout -----------------------------------------------------------------------------------------------
+H_NSAT, H_STM, H_T0, H_GMJ, H_R, H_J2, H_J4, H_J6 = 0, 1, 2, 3, 4, 5, 6, 7
+H_FAST = 8            # t_start, segment, n_segments, n_coef, n_vectors, offset of coefficients
+H_SLOW = 14
+H_GM_MOONS = 20       # 4 values, order of tables.FAST_BODIES[1:]
+H_GM_SLOW = 24        # 10 values, order of tables.SLOW_BODIES
+H_SCRATCH = 34        # perturber positions: 5 fast + 11 slow vectors = 48 values
+H_GM_SATS = 82        # n_sat values, then the coefficient tables
+N_FAST = len(tables.FAST_BODIES)
+N_SLOW = len(tables.SLOW_BODIES)
+PARTICLE_DOUBLES = ctypes.sizeof(rebound.Particle) // 8      # 14 in REBOUND 5: x y z vx vy vz ax ay az m ...
+
+# REBOUND struct offsets (bytes), taken from the installed REBOUND so a layout change cannot go unnoticed.
+SIM_T = rebound.Simulation.t.offset
+SIM_N = rebound.Simulation.N.offset
+SIM_PARTICLES = rebound.Simulation._particles.offset
+SIM_EXTRAS = rebound.Simulation.extras.offset
+assert rebound.Particle.x.offset == 0 and rebound.Particle.vx.offset == 24 and rebound.Particle.ax.offset == 48
+
+
+@dataclass
+class ForceModel:
+    """Which terms act. Defaults: the full model of seed 003 with Juno's zonal field.
+
+    satellite_gm: GM (km^3/s^2) per integrated satellite, in the order of the states given to propagate();
+        a GM of 0 (default) makes that satellite massless.
+    """
+    jupiter: bool = True
+    zonal_degrees: tuple = (2, 4, 6)
+    galileans: bool = True
+    sun: bool = True
+    planets: bool = True          # Mercury..Neptune, Earth and Moon separately
+    pluto: bool = True
+    satellite_gm: tuple = field(default_factory=tuple)
+
+    @classmethod
+    def two_body(cls):
+        """Only Jupiter's point mass (the Kepler problem; GM = Jupiter's own GM)."""
+        return cls(zonal_degrees=(), galileans=False, sun=False, planets=False, pluto=False)
+
+    def describe(self):
+        terms = []
+        if self.jupiter:
+            terms.append("Jupiter GM" + "".join(f" J{n}" for n in self.zonal_degrees))
+        for flag, name in ((self.galileans, "Galileans"), (self.sun, "Sun"), (self.planets, "planets+Moon"),
+                           (self.pluto, "Pluto")):
+            if flag:
+                terms.append(name)
+        if any(self.satellite_gm):
+            terms.append(f"mutual (GM {list(self.satellite_gm)})")
+        return ", ".join(terms)
+
+
+def build_buffer(model: ForceModel, n_sat, stm, tdb0, fast: tables.ChebyshevTable, slow: tables.ChebyshevTable):
+    """The float64 buffer the compiled force reads (see the layout constants above)."""
+    gm_sats = np.zeros(n_sat)
+    if model.satellite_gm:
+        if len(model.satellite_gm) != n_sat:
+            raise ValueError(f"satellite_gm has {len(model.satellite_gm)} values for {n_sat} satellites")
+        gm_sats[:] = model.satellite_gm
+    head = np.zeros(H_GM_SATS + n_sat)
+    head[H_NSAT], head[H_STM], head[H_T0] = n_sat, 1.0 if stm else 0.0, tdb0
+    head[H_GMJ] = C.GM_JUPITER if model.jupiter else 0.0
+    head[H_R] = C.JUPITER_REFERENCE_RADIUS_KM
+    for degree, slot, value in ((2, H_J2, C.JUPITER_J2), (4, H_J4, C.JUPITER_J4), (6, H_J6, C.JUPITER_J6)):
+        head[slot] = value if (model.jupiter and degree in model.zonal_degrees) else 0.0
+    for slot, body in enumerate(tables.FAST_BODIES[1:]):
+        head[H_GM_MOONS + slot] = C.GM_GALILEAN[body] if model.galileans else 0.0
+    for slot, body in enumerate(tables.SLOW_BODIES):
+        on = {C.SUN: model.sun, C.PLUTO_BARY: model.pluto}.get(body, model.planets)
+        head[H_GM_SLOW + slot] = C.GM_DE440[body] if on else 0.0
+    head[H_GM_SATS:] = gm_sats
+    offset = head.size
+    for base, table in ((H_FAST, fast), (H_SLOW, slow)):
+        n_seg, n_vec3, n_coef = table.coefficients.shape
+        head[base:base + 6] = (table.t_start, table.segment, n_seg, n_coef, n_vec3 // 3, offset)
+        offset += table.coefficients.size
+    return np.concatenate([head, fast.coefficients.ravel(), slow.coefficients.ravel()])
+
+
+# --- compiled pieces ---------------------------------------------------------------------------------------------
+@njit(cache=True, fastmath=False)
+def point_mass(d0, d1, d2, gm, acc, jac):
+    """Add -gm d/|d|^3 to acc and its Jacobian -gm (I/r^3 - 3 d d^T / r^5) to jac (3x3)."""
+    r2 = d0 * d0 + d1 * d1 + d2 * d2
+    r = np.sqrt(r2)
+    ir3 = 1.0 / (r2 * r)
+    ir5 = ir3 / r2
+    acc[0] -= gm * d0 * ir3
+    acc[1] -= gm * d1 * ir3
+    acc[2] -= gm * d2 * ir3
+    d = (d0, d1, d2)
+    for i in range(3):
+        for j in range(3):
+            jac[i, j] += gm * 3.0 * d[i] * d[j] * ir5
+        jac[i, i] -= gm * ir3
+
+
+@njit(cache=True)
+def _legendre(n, s):
+    """P_n(s), P_n'(s), P_n''(s) for n = 2, 4, 6."""
+    s2 = s * s
+    if n == 2:
+        return 0.5 * (3.0 * s2 - 1.0), 3.0 * s, 3.0
+    if n == 4:
+        return ((35.0 * s2 - 30.0) * s2 + 3.0) / 8.0, (35.0 * s2 - 15.0) * s / 2.0, (105.0 * s2 - 15.0) / 2.0
+    return ((((231.0 * s2 - 315.0) * s2 + 105.0) * s2 - 5.0) / 16.0,
+            ((1386.0 * s2 - 1260.0) * s2 + 210.0) * s / 16.0,
+            ((6930.0 * s2 - 3780.0) * s2 + 210.0) / 16.0)
+
+
+@njit(cache=True)
+def zonal_potential(d, pole, gm, radius, j2, j4, j6):
+    """Zonal part of Jupiter's potential energy per unit mass: sum_n gm J_n R^n P_n(sin phi) / r^(n+1) (km^2/s^2).
+
+    The acceleration is minus its gradient. d: position relative to Jupiter's centre; pole: unit vector.
+    """
+    r = np.sqrt(d[0] * d[0] + d[1] * d[1] + d[2] * d[2])
+    s = (d[0] * pole[0] + d[1] * pole[1] + d[2] * pole[2]) / r
+    total = 0.0
+    for n, jn in ((2, j2), (4, j4), (6, j6)):
+        if jn != 0.0:
+            p, _, _ = _legendre(n, s)
+            total += gm * jn * radius ** n * p / r ** (n + 1)
+    return total
+
+
+@njit(cache=True)
+def zonal(d0, d1, d2, pole, gm, radius, j2, j4, j6, acc, jac):
+    """Add the J2/J4/J6 acceleration and its Jacobian.
+
+    With K = gm J_n R^n, s = sin(latitude) = u.d/r:  a_n = A u + B d, where
+    A = -K P_n'(s) / r^(n+2),  B = K (s P_n'(s) + (n+1) P_n(s)) / r^(n+3);
+    da/dd = u grad(A)^T + d grad(B)^T + B I, with grad r = d/r and grad s = u/r - s d/r^2.
+    """
+    u0, u1, u2 = pole[0], pole[1], pole[2]
+    r2 = d0 * d0 + d1 * d1 + d2 * d2
+    r = np.sqrt(r2)
+    s = (d0 * u0 + d1 * u1 + d2 * u2) / r
+    d = (d0, d1, d2)
+    u = (u0, u1, u2)
+    for n, jn in ((2, j2), (4, j4), (6, j6)):
+        if jn == 0.0:
+            continue
+        k = gm * jn * radius ** n
+        p, dp, ddp = _legendre(n, s)
+        rn2 = r ** (n + 2)
+        a_coef = -k * dp / rn2
+        b_coef = k * (s * dp + (n + 1) * p) / (rn2 * r)
+        da_dr = k * (n + 2) * dp / (rn2 * r)
+        da_ds = -k * ddp / rn2
+        db_dr = -(n + 3) * b_coef / r
+        db_ds = k * ((n + 2) * dp + s * ddp) / (rn2 * r)
+        for i in range(3):
+            acc[i] += a_coef * u[i] + b_coef * d[i]
+        for j in range(3):
+            grad_r = d[j] / r
+            grad_s = u[j] / r - s * d[j] / r2
+            ga = da_dr * grad_r + da_ds * grad_s
+            gb = db_dr * grad_r + db_ds * grad_s
+            for i in range(3):
+                jac[i, j] += u[i] * ga + d[i] * gb
+            jac[j, j] += b_coef
+
+
+@njit(cache=True)
+def _chebyshev_vectors(buf, base, t, out, out_start):
+    """Evaluate one Chebyshev table (header at buf[base:base+6]) at TDB t into out[out_start:]."""
+    t_start, segment = buf[base], buf[base + 1]
+    n_seg, n_coef, n_vec, offset = int(buf[base + 2]), int(buf[base + 3]), int(buf[base + 4]), int(buf[base + 5])
+    index = int(np.floor((t - t_start) / segment))
+    if index < 0:
+        index = 0
+    elif index >= n_seg:
+        index = n_seg - 1
+    x = 2.0 * (t - t_start - index * segment) / segment - 1.0
+    start = offset + index * n_vec * 3 * n_coef
+    for v in range(n_vec * 3):
+        row = start + v * n_coef
+        # Clenshaw recurrence: sum_k c_k T_k(x)
+        b1 = 0.0
+        b2 = 0.0
+        for k in range(n_coef - 1, 0, -1):
+            b1, b2 = 2.0 * x * b1 - b2 + buf[row + k], b1
+        out[out_start + v] = x * b1 - b2 + buf[row]
+
+
+@njit(cache=True)
+def evaluate(t_rel, buf, particles, n_particles):
+    """Set accelerations of all particles (REBOUND layout, PARTICLE_DOUBLES per particle) at t_rel s past epoch."""
+    stride = PARTICLE_DOUBLES
+    n_sat = int(buf[H_NSAT])
+    stm = buf[H_STM] != 0.0
+    t = buf[H_T0] + t_rel
+    _chebyshev_vectors(buf, H_FAST, t, buf, H_SCRATCH)
+    _chebyshev_vectors(buf, H_SLOW, t, buf, H_SCRATCH + 3 * N_FAST)
+    slow0 = H_SCRATCH + 3 * N_FAST
+    pole = buf[slow0 + 3 * N_SLOW: slow0 + 3 * N_SLOW + 3]
+    gm_j, radius, j2, j4, j6 = buf[H_GMJ], buf[H_R], buf[H_J2], buf[H_J4], buf[H_J6]
+    jac = np.zeros((3, 3))
+    acc = np.zeros(3)
+    for i in range(n_sat):
+        p = i * stride
+        x0, x1, x2 = particles[p], particles[p + 1], particles[p + 2]
+        acc[:] = 0.0
+        jac[:, :] = 0.0
+        if gm_j != 0.0:
+            d0, d1, d2 = x0 - buf[H_SCRATCH], x1 - buf[H_SCRATCH + 1], x2 - buf[H_SCRATCH + 2]
+            point_mass(d0, d1, d2, gm_j, acc, jac)
+            if j2 != 0.0 or j4 != 0.0 or j6 != 0.0:
+                zonal(d0, d1, d2, pole, gm_j, radius, j2, j4, j6, acc, jac)
+        for m in range(N_FAST - 1):
+            gm = buf[H_GM_MOONS + m]
+            if gm != 0.0:
+                q = H_SCRATCH + 3 * (m + 1)
+                point_mass(x0 - buf[q], x1 - buf[q + 1], x2 - buf[q + 2], gm, acc, jac)
+        for b in range(N_SLOW):
+            gm = buf[H_GM_SLOW + b]
+            if gm != 0.0:
+                q = slow0 + 3 * b
+                r0, r1, r2 = buf[q], buf[q + 1], buf[q + 2]
+                point_mass(x0 - r0, x1 - r1, x2 - r2, gm, acc, jac)
+                # indirect term: minus the acceleration of the origin (5) by the same body
+                rho3 = (r0 * r0 + r1 * r1 + r2 * r2) ** 1.5
+                acc[0] -= gm * r0 / rho3
+                acc[1] -= gm * r1 / rho3
+                acc[2] -= gm * r2 / rho3
+        for other in range(n_sat):
+            gm = buf[H_GM_SATS + other]
+            if gm != 0.0 and other != i:
+                o = other * stride
+                point_mass(x0 - particles[o], x1 - particles[o + 1], x2 - particles[o + 2], gm, acc, jac)
+        particles[p + 6], particles[p + 7], particles[p + 8] = acc[0], acc[1], acc[2]
+        if stm:
+            # variational particles of satellite i: d(delta v)/dt = (da/dx) delta x. Cross-satellite terms of the
+            # mutual attraction are left out: each satellite's STM is its own 6x6 block.
+            for k in range(6):
+                v = (n_sat + 6 * i + k) * stride
+                for row in range(3):
+                    particles[v + 6 + row] = (jac[row, 0] * particles[v] + jac[row, 1] * particles[v + 1]
+                                              + jac[row, 2] * particles[v + 2])
+    for extra in range(n_sat * (7 if stm else 1), n_particles):
+        particles[extra * stride + 6: extra * stride + 9] = 0.0
+
+
+# --- the C callback REBOUND calls --------------------------------------------------------------------------------
+@intrinsic
+def _double_pointer(typingctx, address):
+    signature = types.CPointer(types.float64)(types.intp)
+
+    def codegen(context, builder, sig, args):
+        return builder.inttoptr(args[0], context.get_value_type(types.CPointer(types.float64)))
+    return signature, codegen
+
+
+@intrinsic
+def _int_pointer(typingctx, address):
+    signature = types.CPointer(types.intp)(types.intp)
+
+    def codegen(context, builder, sig, args):
+        return builder.inttoptr(args[0], context.get_value_type(types.CPointer(types.intp)))
+    return signature, codegen
+
+
+@njit(cache=True)
+def _buffer_length(buf_pointer):
+    head = buf_pointer
+    n_sat = int(head[H_NSAT])
+    fast_end = int(head[H_FAST + 5]) + int(head[H_FAST + 2] * head[H_FAST + 3] * head[H_FAST + 4] * 3)
+    slow_end = int(head[H_SLOW + 5]) + int(head[H_SLOW + 2] * head[H_SLOW + 3] * head[H_SLOW + 4] * 3)
+    return max(fast_end, slow_end, H_GM_SATS + n_sat)
+
+
+@cfunc(types.void(types.intp), cache=True)
+def rebound_additional_forces(sim_address):
+    t_rel = _double_pointer(sim_address + SIM_T)[0]
+    n_particles = _int_pointer(sim_address + SIM_N)[0]
+    particles_address = _int_pointer(sim_address + SIM_PARTICLES)[0]
+    buf_address = _int_pointer(sim_address + SIM_EXTRAS)[0]
+    head = carray(_double_pointer(buf_address), (H_GM_SATS,))
+    buf = carray(_double_pointer(buf_address), (_buffer_length(head),))
+    particles = carray(_double_pointer(particles_address), (n_particles * PARTICLE_DOUBLES,))
+    evaluate(t_rel, buf, particles, n_particles)
+
+
+def accelerations(tdb_seconds, positions, model: ForceModel, fast, slow, stm_positions=None):
+    """Python entry to the compiled force (tests, checks): positions (n_sat, 3) km at one TDB epoch.
+
+    Returns accelerations (n_sat, 3) km/s^2, and if stm_positions (n_sat, 6, 3) is given, the variational
+    accelerations (n_sat, 6, 3) = (da/dx) . delta x.
+    """
+    positions = np.atleast_2d(np.asarray(positions, dtype=float))
+    n_sat = positions.shape[0]
+    stm = stm_positions is not None
+    buf = build_buffer(model, n_sat, stm, tdb_seconds, fast, slow)
+    n_particles = n_sat * (7 if stm else 1)
+    particles = np.zeros((n_particles, PARTICLE_DOUBLES))
+    particles[:n_sat, :3] = positions
+    if stm:
+        particles[n_sat:, :3] = np.asarray(stm_positions, dtype=float).reshape(-1, 3)
+    flat = particles.ravel()
+    evaluate(0.0, buf, flat, n_particles)
+    particles = flat.reshape(n_particles, PARTICLE_DOUBLES)
+    acc = particles[:n_sat, 6:9].copy()
+    if stm:
+        return acc, particles[n_sat:, 6:9].reshape(n_sat, 6, 3).copy()
+    return acc
