@@ -33,7 +33,8 @@ H_SLOW = 14
 H_GM_MOONS = 20       # 4 values, order of tables.FAST_BODIES[1:]
 H_GM_SLOW = 24        # 10 values, order of tables.SLOW_BODIES
 H_SCRATCH = 34        # perturber positions: 5 fast + 11 slow vectors = 48 values
-H_GM_SATS = 82        # n_sat values, then the coefficient tables
+H_CENTRE_AT_ORIGIN = 82   # 1: Jupiter's point mass sits at 5 (Galileans off: their mass is lumped into Jupiter)
+H_GM_SATS = 83        # n_sat values, then the coefficient tables
 N_FAST = len(tables.FAST_BODIES)
 N_SLOW = len(tables.SLOW_BODIES)
 PARTICLE_DOUBLES = ctypes.sizeof(rebound.Particle) // 8      # 14 in REBOUND 5: x y z vx vy vz ax ay az m ...
@@ -52,6 +53,8 @@ class ForceModel:
 
     satellite_gm: GM (km^3/s^2) per integrated satellite, in the order of the states given to propagate();
         a GM of 0 (default) makes that satellite massless.
+    With galileans=False the moons' mass is lumped into Jupiter: one point mass (system GM) at the barycentre 5,
+    so that ForceModel.two_body() is exactly the Kepler problem about the origin.
     """
     jupiter: bool = True
     zonal_degrees: tuple = (2, 4, 6)
@@ -63,7 +66,7 @@ class ForceModel:
 
     @classmethod
     def two_body(cls):
-        """Only Jupiter's point mass (the Kepler problem; GM = Jupiter's own GM)."""
+        """One point mass with the Jupiter-system GM at the origin 5: the Kepler problem."""
         return cls(zonal_degrees=(), galileans=False, sun=False, planets=False, pluto=False)
 
     def describe(self):
@@ -88,7 +91,8 @@ def build_buffer(model: ForceModel, n_sat, stm, tdb0, fast: tables.ChebyshevTabl
         gm_sats[:] = model.satellite_gm
     head = np.zeros(H_GM_SATS + n_sat)
     head[H_NSAT], head[H_STM], head[H_T0] = n_sat, 1.0 if stm else 0.0, tdb0
-    head[H_GMJ] = C.GM_JUPITER if model.jupiter else 0.0
+    head[H_GMJ] = (C.GM_JUPITER if model.galileans else C.GM_JUPITER_SYSTEM) if model.jupiter else 0.0
+    head[H_CENTRE_AT_ORIGIN] = 0.0 if model.galileans else 1.0
     head[H_R] = C.JUPITER_REFERENCE_RADIUS_KM
     for degree, slot, value in ((2, H_J2, C.JUPITER_J2), (4, H_J4, C.JUPITER_J4), (6, H_J6, C.JUPITER_J6)):
         head[slot] = value if (model.jupiter and degree in model.zonal_degrees) else 0.0
@@ -225,6 +229,7 @@ def evaluate(t_rel, buf, particles, n_particles):
     slow0 = H_SCRATCH + 3 * N_FAST
     pole = buf[slow0 + 3 * N_SLOW: slow0 + 3 * N_SLOW + 3]
     gm_j, radius, j2, j4, j6 = buf[H_GMJ], buf[H_R], buf[H_J2], buf[H_J4], buf[H_J6]
+    centre_at_origin = buf[H_CENTRE_AT_ORIGIN] != 0.0
     jac = np.zeros((3, 3))
     acc = np.zeros(3)
     for i in range(n_sat):
@@ -233,7 +238,10 @@ def evaluate(t_rel, buf, particles, n_particles):
         acc[:] = 0.0
         jac[:, :] = 0.0
         if gm_j != 0.0:
-            d0, d1, d2 = x0 - buf[H_SCRATCH], x1 - buf[H_SCRATCH + 1], x2 - buf[H_SCRATCH + 2]
+            if centre_at_origin:
+                d0, d1, d2 = x0, x1, x2
+            else:
+                d0, d1, d2 = x0 - buf[H_SCRATCH], x1 - buf[H_SCRATCH + 1], x2 - buf[H_SCRATCH + 2]
             point_mass(d0, d1, d2, gm_j, acc, jac)
             if j2 != 0.0 or j4 != 0.0 or j6 != 0.0:
                 zonal(d0, d1, d2, pole, gm_j, radius, j2, j4, j6, acc, jac)

@@ -1,0 +1,62 @@
+"""Published starting orbits: seed 003 (Gomes-Junior et al. 2016, MNRAS 462, 1351) Table 2, the STE initial
+osculating elements of the 8 main irregular satellites at JD 2451545.0 (jovicentric, ICRF equator, true anomaly).
+
+The paper does not state the GM behind its osculating elements; we use the Jupiter-system GM (DE440), and treat
+the epoch as TDB (TT-TDB < 2 ms moves Himalia by < 7 m). The elements are rounded (e.g. a to 100 km), so they
+are a starting guess, not a solution.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from dynamics import constants as C
+from dynamics.elements import Elements, elements_to_state, jovicentric_to_barycentric
+
+from .paths import data_path
+
+SEED003_ELEMENTS_FILE = ("gj16_ste", "gj16_STE_initial_osculating_elements.txt")
+NAIF_ID = {"Himalia": 506, "Elara": 507, "Pasiphae": 508, "Sinope": 509, "Lysithea": 510, "Carme": 511,
+           "Ananke": 512, "Leda": 513, "Kallichore": 544}
+
+
+@dataclass
+class PublishedOrbit:
+    name: str
+    naif_id: int
+    n_observations: int
+    span: str
+    elements: Elements
+    sigma: np.ndarray        # 1-sigma of (a km, e, i, node, periapsis, true anomaly deg)
+
+    def state_from_barycentre(self, ephemeris):
+        """State (6,) relative to the Jupiter-system barycentre (NAIF 5) at the elements' epoch."""
+        return jovicentric_to_barycentric(elements_to_state(self.elements), self.elements.epoch, ephemeris)
+
+
+def seed003_orbits(path=None):
+    """All rows of seed 003 Table 2 as {name: PublishedOrbit}."""
+    path = path or data_path(*SEED003_ELEMENTS_FILE)
+    orbits = {}
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if line.startswith("# Mean offsets"):
+                break                       # the file's second table (seed 003 Table 3) follows
+            fields = line.split()
+            if not fields or line.startswith("#"):
+                continue
+            if len(fields) != 15:
+                raise ValueError(f"{path}:{number}: expected 15 columns (name N span a sig e sig I sig node sig "
+                                 f"omega sig v sig), got {len(fields)}")
+            try:
+                values = [float(x) for x in fields[3:]]
+                count = int(fields[1])
+            except ValueError as exc:
+                raise ValueError(f"{path}:{number}: {exc}") from None
+            a, e, inc, node, peri, nu = values[0::2]
+            name = fields[0]
+            orbits[name] = PublishedOrbit(name, NAIF_ID[name], count, fields[2],
+                                          Elements(a, e, inc, node, peri, nu, C.GM_JUPITER_SYSTEM, "icrf", 0.0),
+                                          np.array(values[1::2]))
+    return orbits

@@ -1,0 +1,28 @@
+import numpy as np
+import pytest
+
+from dynamics import constants as C
+from dynamics.elements import Elements, elements_to_state, jovicentric_to_barycentric
+from dynamics.propagation import default_ephemeris
+
+YEAR_S = 365.25 * C.SECONDS_PER_DAY
+
+# Himalia at JD 2451545.0: seed 003 Table 2 (STE initial osculating elements, jovicentric, ICRF equator).
+HIMALIA_ELEMENTS_ICRF = dict(a=11372100.0, e=0.166, inclination=45.14, node=39.77, periapsis=351.48,
+                             true_anomaly=97.35)
+
+
+def himalia_state_bary(ephemeris=None):
+    """Himalia's state relative to NAIF 5 at J2000 from seed 003's elements (system GM)."""
+    elements = Elements(**HIMALIA_ELEMENTS_ICRF, gm=C.GM_JUPITER_SYSTEM)
+    return jovicentric_to_barycentric(elements_to_state(elements), 0.0, ephemeris or default_ephemeris())
+
+
+@pytest.fixture(scope="session")
+def ephemeris():
+    return default_ephemeris()
+
+
+@pytest.fixture(scope="session")
+def himalia0(ephemeris):
+    return himalia_state_bary(ephemeris)

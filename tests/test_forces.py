@@ -1,0 +1,144 @@
+"""The force model: zonal field against its potential and REBOUNDx, every Jacobian against finite differences."""
+import ctypes
+
+import numpy as np
+import pytest
+import rebound
+import reboundx
+
+from dynamics import constants as C
+from dynamics import forces, tables
+
+GM = C.GM_JUPITER
+R = C.JUPITER_REFERENCE_RADIUS_KM
+POINTS = np.array([[1.1e7, 2.0e6, 3.0e6], [-4.0e5, 2.0e5, 6.0e5], [3.0e5, -1.0e5, -2.0e4], [1.5e5, 0.0, 9.0e4]])
+POLE = C.jupiter_pole_unit_vector(0.0)
+
+
+def zonal_acc_jac(d, j2=C.JUPITER_J2, j4=C.JUPITER_J4, j6=C.JUPITER_J6, pole=POLE):
+    acc, jac = np.zeros(3), np.zeros((3, 3))
+    forces.zonal(d[0], d[1], d[2], pole, GM, R, j2, j4, j6, acc, jac)
+    return acc, jac
+
+
+@pytest.mark.parametrize("d", POINTS)
+def test_zonal_acceleration_is_minus_gradient_of_potential(d):
+    acc, _ = zonal_acc_jac(d)
+    gradient = np.zeros(3)
+    for k in range(3):
+        h = np.zeros(3)
+        h[k] = 1e-4 * np.linalg.norm(d)
+        # 4th-order central difference of the potential
+        f = lambda x: forces.zonal_potential(x, POLE, GM, R, C.JUPITER_J2, C.JUPITER_J4, C.JUPITER_J6)
+        gradient[k] = (-f(d + 2 * h) + 8 * f(d + h) - 8 * f(d - h) + f(d - 2 * h)) / (12 * h[k])
+    assert np.abs(acc + gradient).max() / np.linalg.norm(acc) < 1e-8
+
+
+@pytest.mark.parametrize("d", POINTS)
+def test_j2_j4_agree_with_reboundx(d):
+    """REBOUNDx gravitational_harmonics (J2, J4 about the z axis) as an independent oracle."""
+    sim = rebound.Simulation()
+    sim.G = 1.0
+    sim.add(m=GM)
+    sim.add(x=d[0], y=d[1], z=d[2])
+    sim.gravity = "none"                       # only the harmonics
+    rebx = reboundx.Extras(sim)
+    harmonics = rebx.load_force("gravitational_harmonics")
+    rebx.add_force(harmonics)
+    sim.particles[0].params["J2"] = C.JUPITER_J2
+    sim.particles[0].params["J4"] = C.JUPITER_J4
+    sim.particles[0].params["R_eq"] = R
+    rebound.clibrebound.reb_simulation_update_acceleration(ctypes.byref(sim))
+    oracle = np.array([sim.particles[1].ax, sim.particles[1].ay, sim.particles[1].az])
+    ours, _ = zonal_acc_jac(d, j6=0.0, pole=np.array([0.0, 0.0, 1.0]))
+    assert np.abs(ours - oracle).max() / np.linalg.norm(oracle) < 1e-12
+
+
+def fd_jacobian(acceleration, x, h):
+    jac = np.zeros((3, 3))
+    for k in range(3):
+        step = np.zeros(3)
+        step[k] = h
+        jac[:, k] = (acceleration(x + step) - acceleration(x - step)) / (2 * h)
+    return jac
+
+
+def assert_jacobian(analytic, numeric, tol=1e-7):
+    assert np.abs(analytic - numeric).max() / np.abs(numeric).max() < tol
+
+
+@pytest.mark.parametrize("d", POINTS)
+def test_zonal_jacobian(d):
+    _, jac = zonal_acc_jac(d)
+    assert_jacobian(jac, fd_jacobian(lambda x: zonal_acc_jac(x)[0], d, 1e-4 * np.linalg.norm(d)))
+
+
+@pytest.mark.parametrize("d", POINTS)
+def test_point_mass_jacobian(d):
+    def acc_jac(x):
+        acc, jac = np.zeros(3), np.zeros((3, 3))
+        forces.point_mass(x[0], x[1], x[2], GM, acc, jac)
+        return acc, jac
+    assert_jacobian(acc_jac(d)[1], fd_jacobian(lambda x: acc_jac(x)[0], d, 1e-4 * np.linalg.norm(d)))
+
+
+@pytest.fixture(scope="module")
+def month_tables(ephemeris):
+    return tables.fast_table(ephemeris, 0.0, 40 * 86400.0), tables.slow_table(ephemeris, 0.0, 40 * 86400.0)
+
+
+TERMS = {
+    "jupiter+zonal": forces.ForceModel(galileans=False, sun=False, planets=False, pluto=False),
+    "galileans": forces.ForceModel(jupiter=False, sun=False, planets=False, pluto=False),
+    "sun": forces.ForceModel(jupiter=False, galileans=False, planets=False, pluto=False),
+    "planets+moon": forces.ForceModel(jupiter=False, galileans=False, sun=False, pluto=False),
+    "pluto": forces.ForceModel(jupiter=False, galileans=False, sun=False, planets=False),
+    "full": forces.ForceModel(),
+}
+
+
+@pytest.mark.parametrize("term", list(TERMS))
+def test_each_force_term_jacobian_through_the_compiled_force(term, month_tables):
+    """The variational accelerations of the compiled force equal a finite-difference Jacobian of that term."""
+    fast, slow = month_tables
+    model = TERMS[term]
+    t = 12.3 * 86400.0
+    for x in ([1.1e7, 2.0e6, 3.0e6], [-2.0e7, 8.0e6, -1.0e6], [1.5e6, 1.0e5, -2.0e5]):
+        x = np.array(x)
+        unit_columns = np.zeros((1, 6, 3))
+        unit_columns[0, :3, :] = np.eye(3)
+        _, variational = forces.accelerations(t, x[None], model, fast, slow, stm_positions=unit_columns)
+        analytic = variational[0, :3, :].T          # column k = J e_k
+        numeric = fd_jacobian(lambda y: forces.accelerations(t, y[None], model, fast, slow)[0], x,
+                              1e-5 * np.linalg.norm(x))
+        assert_jacobian(analytic, numeric)
+
+
+def test_mutual_attraction_and_its_jacobian(month_tables):
+    """Two satellites with GMs attract each other (seed 003 eq. 1); the self-Jacobian block is exact."""
+    fast, slow = month_tables
+    gm_a, gm_b = 0.28, 0.05
+    model = forces.ForceModel(jupiter=False, galileans=False, sun=False, planets=False, pluto=False,
+                              satellite_gm=(gm_a, gm_b))
+    xa, xb = np.array([1.1e7, 2.0e6, 3.0e6]), np.array([1.1e7 + 5e4, 2.0e6 - 3e4, 3.0e6 + 1e4])
+    acc = forces.accelerations(0.0, np.array([xa, xb]), model, fast, slow)
+    d = xa - xb
+    assert np.allclose(acc[0], -gm_b * d / np.linalg.norm(d) ** 3, rtol=1e-14)
+    assert np.allclose(acc[1], gm_a * d / np.linalg.norm(d) ** 3, rtol=1e-14)
+    columns = np.zeros((2, 6, 3))
+    columns[:, :3, :] = np.eye(3)
+    _, variational = forces.accelerations(0.0, np.array([xa, xb]), model, fast, slow, stm_positions=columns)
+    numeric = fd_jacobian(lambda y: forces.accelerations(0.0, np.array([y, xb]), model, fast, slow)[0], xa, 10.0)
+    assert_jacobian(variational[0, :3, :].T, numeric)
+
+
+def test_sun_with_indirect_term_is_the_solar_tide(month_tables, ephemeris):
+    """Near the origin, direct pull minus the origin's acceleration is the tidal field -GM/rho^3 (x - 3(x.u)u)."""
+    fast, slow = month_tables
+    t = 5 * 86400.0
+    x = np.array([1.0e4, -2.0e4, 5.0e3])
+    acc = forces.accelerations(t, x[None], TERMS["sun"], fast, slow)[0]
+    rho = ephemeris.position(C.SUN, t, center=C.JUPITER_BARY)[0]
+    u = rho / np.linalg.norm(rho)
+    tide = -C.GM_DE440[C.SUN] / np.linalg.norm(rho) ** 3 * (x - 3 * (x @ u) * u)
+    assert np.abs(acc - tide).max() / np.linalg.norm(tide) < 1e-4      # quadratic terms ~ |x|/rho ~ 3e-5
