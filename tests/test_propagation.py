@@ -140,3 +140,20 @@ def test_independent_nbody_run_agrees_with_the_model(ephemeris, himalia0):
     print(f"N-body vs model after 2 yr: {gap:.3f} km; N-body moons drift from L1.2 by up to {moon_drift:.0f} km; "
           f"the moons' whole effect on Himalia (point masses vs lumped into Jupiter) is {moon_effect:.1f} km")
     assert gap < 1.0
+
+
+def test_bad_input_is_refused_with_a_clear_message(himalia0):
+    with pytest.raises(ValueError, match="satellite #0 is not finite"):
+        propagate(np.array([np.nan, 0, 0, 0, 0, 0]), 0.0, [1.0])
+    with pytest.raises(ValueError, match=r"shape \(6,\) or \(n_sat, 6\)"):
+        propagate(himalia0[:5], 0.0, [1.0])
+    with pytest.raises(ValueError, match="inside Jupiter"):
+        propagate(np.array([1e3, 0, 0, 0, 1, 0]), 0.0, [1.0])
+    with pytest.raises(EphemerisError, match="leaves the ephemeris span .*de421"):
+        propagate(himalia0, 0.0, [60 * YEAR_S], ephemeris=Ephemeris(de421_kernel_path()))
+    with pytest.raises(ValueError, match="finite TDB"):
+        propagate(himalia0, 0.0, [np.inf])
+    with pytest.raises(ValueError, match="step must be a positive"):
+        propagate(himalia0, 0.0, [1.0], step=-5)
+    with pytest.raises(ValueError, match="satellite_gm has 2 values for 1"):
+        propagate(himalia0, 0.0, [1.0], model=ForceModel(satellite_gm=(1.0, 2.0)))
