@@ -1,0 +1,359 @@
+"""Weighted least-squares orbit fit: Gauss-Newton with a damped fallback, honest weights, outlier flags.
+
+The unknowns are the satellite's state at the fit epoch (relative to NAIF 5, ICRF, km and km/s). Partials of the
+computed (RA*, Dec) chain the astrometric partials at the emission epoch with the state-transition matrix from
+`dynamics.propagate` (variational equations, exact to 1e-6 over 20 yr).
+
+Weights (documented in `FitOptions`):
+  * sigma_i^2 = sigma_given^2 + floor_g^2 per coordinate, the floor of each group g = (data set, site) estimated
+    from the data so that the group's normalised residuals have unit variance (a variance-component estimate;
+    a group whose given sigmas already over-explain its scatter keeps floor 0). Groups with no given sigma get
+    their whole sigma this way. The estimate is refreshed after each convergence.
+  * de-weighting of nights with many observations from one site: sigma x sqrt(N/4) for N > 4 in one night
+    (Vereš et al. 2017, Icarus 296, 139, eq. 4), because errors within a night are correlated.
+  * occultation positions carry their own 2x2 covariance (sigma_ra, sigma_dec, corr) and no floor.
+Outliers: an observation with chi2_i = r^T S^-1 r > `chi2_reject` (2 dof) is flagged and leaves the solution;
+a flagged one comes back when chi2_i < `chi2_readmit`. Defaults 11.83 (the 2-D equivalent of 3 sigma, 0.27% of
+Gaussian data) and 9.21 (99%). Flagged observations stay in the residual table.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from dynamics import ForceModel, propagate
+from dynamics import constants as C
+from dynamics.propagation import DEFAULT_STEP_S, default_ephemeris
+
+from .model import MAS_PER_RAD, astrometric, residuals_mas
+from .observers import Observers
+
+NIGHT_REFERENCE_COUNT = 4         # Vereš et al. 2017: sigma grows as sqrt(N / 4) beyond 4 observations per night
+A_PRIORI_SIGMA_MAS = 500.0        # first-pass sigma of groups that give none, before their floor is estimated
+
+
+class FitError(RuntimeError):
+    """A fit that cannot give a trustworthy result; the message says why."""
+
+
+@dataclass
+class FitOptions:
+    epoch: float | None = None            # TDB s past J2000 of the fitted state (default: the initial orbit's)
+    model: ForceModel = field(default_factory=ForceModel)
+    ephemeris: object = None              # dynamics.Ephemeris (default: de440 + built-in Galilean theory)
+    step: float = DEFAULT_STEP_S
+    max_iterations: int = 25
+    convergence: float = 1e-3             # stop when every correction is below this fraction of its sigma
+    reject_outliers: bool = True
+    chi2_reject: float = 11.83
+    chi2_readmit: float = 9.21
+    estimate_floors: bool = True
+    night_deweighting: bool = True
+    min_observations: int = 4
+    max_weight_rounds: int = 8            # re-estimations of floors/outliers; after that the weights are frozen
+
+    def describe(self):
+        return {"epoch_tdb_s": self.epoch, "model": self.model.describe(), "step_s": self.step,
+                "chi2_reject": self.chi2_reject, "chi2_readmit": self.chi2_readmit,
+                "estimate_floors": self.estimate_floors, "night_deweighting": self.night_deweighting,
+                "reject_outliers": self.reject_outliers}
+
+
+@dataclass
+class Orbit:
+    """A satellite state at an epoch: relative to NAIF 5, ICRF, km and km/s, TDB s past J2000."""
+    body: int
+    epoch: float
+    state: np.ndarray
+
+
+class PropagatedTarget:
+    """SSB-centred satellite states near nominal epochs, for the light-time solver.
+
+    The orbit is propagated to nominal epochs t_nom (observation time minus the light time to Jupiter's
+    barycentre); the solver asks for states within ~+-100 s of them, given here by a second-order Taylor step with
+    the two-body acceleration (error < 1e-4 km at 100 s), plus the barycentre's own SSB state from the DE.
+    """
+
+    def __init__(self, t_nom, states_from_5, ephemeris):
+        self.t_nom = t_nom
+        self.states = states_from_5
+        self.ephemeris = ephemeris
+        r = self.states[:, :3]
+        self.acceleration = -C.GM_JUPITER_SYSTEM * r / np.linalg.norm(r, axis=1)[:, None] ** 3
+
+    def subset(self, rows):
+        return PropagatedTarget(self.t_nom[rows], self.states[rows], self.ephemeris)
+
+    def __call__(self, t):
+        dt = (np.asarray(t, dtype=float) - self.t_nom)[:, None]
+        out = np.empty_like(self.states)
+        out[:, :3] = self.states[:, :3] + self.states[:, 3:] * dt + 0.5 * self.acceleration * dt ** 2
+        out[:, 3:] = self.states[:, 3:] + self.acceleration * dt
+        return out + self.ephemeris.state(C.JUPITER_BARY, t)
+
+
+@dataclass
+class PreparedObservations:
+    """The arrays the fit needs, computed once: times, measured values, a-priori sigmas, observer positions."""
+    table: object
+    t_obs: np.ndarray
+    ra: np.ndarray
+    dec: np.ndarray
+    sigma_ra: np.ndarray            # mas, NaN if the source gives none
+    sigma_dec: np.ndarray
+    corr: np.ndarray
+    observer_ssb: np.ndarray
+    t_nominal: np.ndarray
+    deflect: np.ndarray             # Gaia convention: model includes the Sun's light deflection
+    sun_ssb: np.ndarray
+    group: np.ndarray               # index of (data set, site) group
+    group_names: list
+    night_count: np.ndarray
+    is_occultation: np.ndarray
+
+
+def prepare(observations, ephemeris):
+    """Observer positions and nominal emission epochs for an Observations table (one body)."""
+    table = observations
+    n = len(table)
+    t_obs = np.asarray(table["tdb"], dtype=float)
+    xyz = np.column_stack([np.asarray(table[c], dtype=float) for c in ("obs_x_km", "obs_y_km", "obs_z_km")])
+    frames = np.asarray(table["obs_frame"]).astype(str)
+    observer_ssb = Observers(ephemeris).positions(np.asarray(table["observer"]).astype(str), t_obs, xyz, frames)
+    tau_jupiter = np.linalg.norm(ephemeris.position(C.JUPITER_BARY, t_obs) - observer_ssb, axis=1) / \
+        C.SPEED_OF_LIGHT_KM_S
+    kind = np.asarray(table["kind"]).astype(str)
+    deflect = kind == "gaia"
+    sun = ephemeris.position(C.SUN, t_obs) if deflect.any() else np.zeros((n, 3))
+    keys = [f"{d}:{o}" for d, o in zip(np.asarray(table["dataset"]).astype(str),
+                                        np.asarray(table["observer"]).astype(str))]
+    group_names = sorted(set(keys))
+    group = np.array([group_names.index(k) for k in keys], dtype=int)
+    night = np.floor(t_obs / C.SECONDS_PER_DAY + 0.5).astype(np.int64)     # nights as TDB days; sites rarely straddle
+    night_key = group.astype(np.int64) * 10_000_000 + night
+    _, inverse, counts = np.unique(night_key, return_inverse=True, return_counts=True)
+    return PreparedObservations(
+        table, t_obs, np.asarray(table["ra_deg"], float), np.asarray(table["dec_deg"], float),
+        np.asarray(table["sigma_ra_mas"], float), np.asarray(table["sigma_dec_mas"], float),
+        np.nan_to_num(np.asarray(table["corr"], float)), observer_ssb, t_obs - tau_jupiter, deflect, sun, group,
+        group_names, counts[inverse], kind == "occultation")
+
+
+@dataclass
+class Evaluation:
+    """Residuals and partials of one orbit against the prepared observations."""
+    res_ra: np.ndarray         # O-C RA* mas
+    res_dec: np.ndarray        # O-C Dec mas
+    design: np.ndarray | None  # (n, 2, 6) mas per unit of the state at the fit epoch
+    calc_ra: np.ndarray
+    calc_dec: np.ndarray
+    distance_km: np.ndarray
+
+
+def evaluate(orbit: Orbit, prepared: PreparedObservations, options: FitOptions, partials=True):
+    """O-C residuals (mas) and, optionally, their partials with respect to the state at the orbit's epoch."""
+    ephemeris = options.ephemeris
+    run = propagate(orbit.state, orbit.epoch, prepared.t_nominal, model=options.model, ephemeris=ephemeris,
+                    stm=partials, step=options.step)
+    target = PropagatedTarget(prepared.t_nominal, run.states[:, 0], ephemeris)
+    n = prepared.t_obs.size
+    calc_ra, calc_dec, distance = np.empty(n), np.empty(n), np.empty(n)
+    design = np.empty((n, 2, 6)) if partials else None
+    for deflect in (False, True):
+        rows = np.nonzero(prepared.deflect == deflect)[0]
+        if rows.size == 0:
+            continue
+        result = astrometric(prepared.t_obs[rows], prepared.observer_ssb[rows], target.subset(rows),
+                             deflection=deflect, sun_ssb=prepared.sun_ssb[rows] if deflect else None,
+                             partials=partials)
+        calc_ra[rows], calc_dec[rows], distance[rows] = result.ra_deg, result.dec_deg, result.distance_km
+        if partials:
+            # STM at the nominal epoch: it differs from the emission epoch by < 100 s, a 1e-7 relative change
+            design[rows] = np.einsum("nij,njk->nik", result.partials, run.stm[rows, 0]) * MAS_PER_RAD
+    res_ra, res_dec = residuals_mas(prepared.ra, prepared.dec, calc_ra, calc_dec)
+    return Evaluation(res_ra, res_dec, design, calc_ra, calc_dec, distance)
+
+
+@dataclass
+class Weights:
+    sigma_ra: np.ndarray           # mas, per observation: given sigma and group floor (what outliers are judged by)
+    sigma_dec: np.ndarray
+    corr: np.ndarray
+    floor_ra: np.ndarray           # per group, mas
+    floor_dec: np.ndarray
+    night_factor: np.ndarray = None   # sigma multiplier in the normal equations (correlated errors within a night)
+
+    def for_normal_equations(self):
+        factor = 1.0 if self.night_factor is None else self.night_factor
+        return Weights(self.sigma_ra * factor, self.sigma_dec * factor, self.corr, self.floor_ra, self.floor_dec)
+
+
+def build_weights(prepared, floor_ra, floor_dec, options):
+    given_ra = np.nan_to_num(prepared.sigma_ra, nan=0.0)
+    given_dec = np.nan_to_num(prepared.sigma_dec, nan=0.0)
+    sig_ra = np.sqrt(given_ra ** 2 + floor_ra[prepared.group] ** 2)
+    sig_dec = np.sqrt(given_dec ** 2 + floor_dec[prepared.group] ** 2)
+    occ = prepared.is_occultation & np.isfinite(prepared.sigma_ra) & np.isfinite(prepared.sigma_dec)
+    sig_ra[occ], sig_dec[occ] = prepared.sigma_ra[occ], prepared.sigma_dec[occ]
+    factor = np.ones_like(sig_ra)
+    if options.night_deweighting:
+        factor = np.sqrt(np.maximum(1.0, prepared.night_count / NIGHT_REFERENCE_COUNT))
+        factor[occ] = 1.0
+    return Weights(sig_ra, sig_dec, prepared.corr, floor_ra, floor_dec, factor)
+
+
+def whiten(res_ra, res_dec, weights, design=None):
+    """Residuals (and design rows) multiplied by the inverse Cholesky factor of each 2x2 covariance."""
+    rho = weights.corr
+    scale = np.sqrt(1.0 - rho ** 2)
+    w_ra = res_ra / weights.sigma_ra
+    w_dec = (res_dec / weights.sigma_dec - rho * w_ra) / scale
+    if design is None:
+        return w_ra, w_dec
+    d_ra = design[:, 0] / weights.sigma_ra[:, None]
+    d_dec = (design[:, 1] / weights.sigma_dec[:, None] - rho[:, None] * d_ra) / scale[:, None]
+    return w_ra, w_dec, d_ra, d_dec
+
+
+def chi2_per_observation(res_ra, res_dec, weights):
+    w_ra, w_dec = whiten(res_ra, res_dec, weights)
+    return w_ra ** 2 + w_dec ** 2
+
+
+def estimate_floors(prepared, evaluation, accepted, floor_ra, floor_dec):
+    """Per group and coordinate, the floor f with mean(r^2 / (sigma_given^2 + f^2)) = 1 over accepted rows."""
+    new_ra, new_dec = floor_ra.copy(), floor_dec.copy()
+    for g in range(len(prepared.group_names)):
+        rows = accepted & (prepared.group == g) & ~prepared.is_occultation
+        if rows.sum() < 3:
+            continue                       # too few to estimate: keep the current value
+        for res, given, out in ((evaluation.res_ra, prepared.sigma_ra, new_ra),
+                                (evaluation.res_dec, prepared.sigma_dec, new_dec)):
+            r2 = res[rows] ** 2
+            s2 = np.nan_to_num(given[rows], nan=0.0) ** 2
+            if np.mean(r2 / np.maximum(s2, 1e-12)) <= 1.0:
+                out[g] = 0.0
+                continue
+            lo, hi = 0.0, np.sqrt(r2.max()) + 1.0
+            for _ in range(60):                        # bisection: the mean falls monotonically with f
+                mid = 0.5 * (lo + hi)
+                if np.mean(r2 / (s2 + mid * mid)) > 1.0:
+                    lo = mid
+                else:
+                    hi = mid
+            out[g] = 0.5 * (lo + hi)
+    return new_ra, new_dec
+
+
+def solve_normal(d_ra, d_dec, w_ra, w_dec, rows):
+    """Least-squares correction and covariance from whitened rows; raises FitError when ill-determined."""
+    A = np.concatenate([d_ra[rows], d_dec[rows]])
+    b = np.concatenate([w_ra[rows], w_dec[rows]])
+    scale = np.linalg.norm(A, axis=0)
+    if np.any(scale == 0):
+        raise FitError("singular normal matrix: a parameter has no effect on any observation")
+    U, s, Vt = np.linalg.svd(A / scale, full_matrices=False)
+    condition = s[0] / s[-1]
+    if not np.isfinite(condition) or condition > 1e12:
+        raise FitError(f"singular normal matrix (condition number {condition:.1e}): the observations do not "
+                       f"determine all six state components (too short an arc, or a single night?)")
+    correction = (Vt.T @ ((U.T @ b) / s)) / scale
+    covariance = (Vt.T / s ** 2) @ Vt / np.outer(scale, scale)
+    return correction, covariance, condition
+
+
+def fit_orbit(observations, initial: Orbit, options: FitOptions | None = None, log=None):
+    """Fit one satellite's state at `options.epoch` to its observations. Returns a `Solution`."""
+    from .solution import Solution
+    options = options or FitOptions()
+    if options.ephemeris is None:
+        options.ephemeris = default_ephemeris()
+    n = len(observations)
+    if n < options.min_observations:
+        raise FitError(f"too few observations: {n} (need at least {options.min_observations} for six unknowns)")
+    prepared = prepare(observations, options.ephemeris)
+    orbit = Orbit(initial.body, initial.epoch, np.asarray(initial.state, dtype=float).copy())
+    if options.epoch is not None and options.epoch != orbit.epoch:
+        moved = propagate(orbit.state, orbit.epoch, [options.epoch], model=options.model,
+                          ephemeris=options.ephemeris, step=options.step)
+        orbit = Orbit(orbit.body, float(options.epoch), moved.states[0, 0])
+    groups = len(prepared.group_names)
+    has_sigma = np.array([np.isfinite(prepared.sigma_ra[prepared.group == g]).any() for g in range(groups)])
+    floor_ra = np.where(has_sigma, 0.0, A_PRIORI_SIGMA_MAS)
+    floor_dec = floor_ra.copy()
+    accepted = np.ones(n, dtype=bool)
+    history = []
+    stage = "converging"
+    start = time.perf_counter()
+    evaluation = evaluate(orbit, prepared, options)
+    weights = build_weights(prepared, floor_ra, floor_dec, options)
+    objective = lambda ev: chi2_per_observation(ev.res_ra, ev.res_dec, weights.for_normal_equations())[accepted].sum()
+    chi2 = objective(evaluation)
+    for iteration in range(1, options.max_iterations + 1):
+        w_ra, w_dec, d_ra, d_dec = whiten(evaluation.res_ra, evaluation.res_dec, weights.for_normal_equations(),
+                                          evaluation.design)
+        if accepted.sum() < options.min_observations:
+            raise FitError(f"too few accepted observations ({accepted.sum()}) after outlier rejection")
+        correction, covariance, condition = solve_normal(d_ra, d_dec, w_ra, w_dec, accepted)
+        sigma = np.sqrt(np.diag(covariance))
+        # damped fallback: shorten the step until chi^2 does not grow (Gauss-Newton far from the solution)
+        for attempt in range(12):
+            trial = Orbit(orbit.body, orbit.epoch, orbit.state + correction * 0.5 ** attempt)
+            try:
+                trial_eval = evaluate(trial, prepared, options)
+            except (ValueError, FloatingPointError) as exc:
+                trial_eval = None
+                reason = str(exc)
+            if trial_eval is not None:
+                trial_chi2 = objective(trial_eval)
+                if np.isfinite(trial_chi2) and trial_chi2 <= chi2 * (1 + 1e-9) + 1e-9:
+                    break
+                reason = f"chi2 {chi2:.6g} -> {trial_chi2:.6g}"
+        else:
+            raise FitError(f"divergence: no step along the Gauss-Newton direction reduces chi^2 at iteration "
+                           f"{iteration} ({reason}); start from a better initial orbit")
+        damping = 0.5 ** attempt
+        orbit, evaluation, chi2 = trial, trial_eval, trial_chi2
+        step_in_sigma = np.max(np.abs(correction * damping) / sigma)
+        history.append({"iteration": iteration, "stage": stage, "chi2": float(chi2), "n_used": int(accepted.sum()),
+                        "step_in_sigma": float(step_in_sigma), "damping": damping, "condition": float(condition),
+                        "seconds": time.perf_counter() - start})
+        if log:
+            log(history[-1])
+        if step_in_sigma > options.convergence or damping < 1:
+            continue
+        # converged for the current weights and flags: refresh floors, then outliers; done when neither changes
+        weight_rounds = sum(1 for h in history if h.get("reweighted"))
+        if weight_rounds >= options.max_weight_rounds:
+            history[-1]["note"] = f"weights frozen after {weight_rounds} rounds (floors/flags still moving slightly)"
+            break
+        history[-1]["reweighted"] = True
+        changed = False
+        if options.estimate_floors:
+            new_ra, new_dec = estimate_floors(prepared, evaluation, accepted, floor_ra, floor_dec)
+            # floors move the solution by much less than its sigma once they change by < 2 %
+            if np.any(np.abs(new_ra - floor_ra) > 0.02 * np.maximum(new_ra, 1.0)) or \
+                    np.any(np.abs(new_dec - floor_dec) > 0.02 * np.maximum(new_dec, 1.0)):
+                floor_ra, floor_dec, changed = new_ra, new_dec, True
+                stage = "weights"
+        weights = build_weights(prepared, floor_ra, floor_dec, options)
+        if options.reject_outliers:
+            chi2_obs = chi2_per_observation(evaluation.res_ra, evaluation.res_dec, weights)
+            new_accepted = np.where(accepted, chi2_obs <= options.chi2_reject, chi2_obs < options.chi2_readmit)
+            if not np.array_equal(new_accepted, accepted):
+                accepted, changed = new_accepted, True
+                stage = "outliers"
+        chi2 = objective(evaluation)
+        if not changed:
+            break
+    else:
+        raise FitError(f"no convergence in {options.max_iterations} iterations (last step "
+                       f"{history[-1]['step_in_sigma']:.2g} sigma); history: {history[-3:]}")
+    w_ra, w_dec, d_ra, d_dec = whiten(evaluation.res_ra, evaluation.res_dec, weights.for_normal_equations(),
+                                      evaluation.design)
+    _, covariance, condition = solve_normal(d_ra, d_dec, w_ra, w_dec, accepted)
+    return Solution(orbit=orbit, covariance=covariance, observations=observations, prepared=prepared,
+                    evaluation=evaluation, weights=weights, accepted=accepted, options=options, history=history)

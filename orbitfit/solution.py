@@ -1,0 +1,241 @@
+"""The result of an orbit fit: state and covariance at epoch, elements with 1-sigma, residuals with flags,
+statistics per site and per year, the iteration log, and a self-contained HDF5 archive."""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+from astropy.table import Table
+
+from dynamics import constants as C
+from dynamics.elements import barycentric_to_jovicentric, state_to_elements
+
+ARCHIVE_FORMAT = "orbitfit-solution"
+ARCHIVE_VERSION = 1
+ELEMENT_NAMES = ("a_km", "e", "inclination_deg", "node_deg", "periapsis_deg", "true_anomaly_deg")
+
+
+class ArchiveError(ValueError):
+    """An HDF5 file that is not a complete orbitfit solution."""
+
+
+def versions():
+    import astropy
+    import numba
+    import rebound
+    from importlib.metadata import version
+    return {"orbitfit": version("orbitfit"), "numpy": np.__version__, "rebound": rebound.__version__,
+            "numba": numba.__version__, "astropy": astropy.__version__}
+
+
+@dataclass
+class Solution:
+    orbit: object                     # fit.Orbit: body, epoch, state (relative to 5)
+    covariance: np.ndarray            # 6x6, km and km/s
+    observations: Table
+    prepared: object = None
+    evaluation: object = None
+    weights: object = None
+    accepted: np.ndarray = None
+    options: object = None
+    history: list = field(default_factory=list)
+    meta: dict = field(default_factory=dict)
+
+    # --- numbers --------------------------------------------------------------------------------------------------
+    @property
+    def body(self):
+        return self.orbit.body
+
+    @property
+    def epoch(self):
+        return self.orbit.epoch
+
+    @property
+    def state(self):
+        return self.orbit.state
+
+    @property
+    def sigma(self):
+        return np.sqrt(np.diag(self.covariance))
+
+    def residuals(self):
+        """Table of O-C per observation: RA*, Dec (mas), sigmas used, normalised chi2, accepted flag, origin."""
+        obs = self.observations
+        w = self.weights
+        from .fit import chi2_per_observation
+        chi2 = chi2_per_observation(self.evaluation.res_ra, self.evaluation.res_dec, w)
+        columns = {
+            "tdb": np.asarray(obs["tdb"], float),
+            "year": 2000.0 + np.asarray(obs["tdb"], float) / (365.25 * C.SECONDS_PER_DAY),
+            "dataset": np.asarray(obs["dataset"]).astype(str), "observer": np.asarray(obs["observer"]).astype(str),
+            "kind": np.asarray(obs["kind"]).astype(str),
+            "res_ra_mas": self.evaluation.res_ra, "res_dec_mas": self.evaluation.res_dec,
+            "sigma_ra_mas": w.sigma_ra, "sigma_dec_mas": w.sigma_dec, "chi2": chi2, "accepted": self.accepted,
+            "source": np.asarray(obs["source"]).astype(str), "line": np.asarray(obs["line"], int),
+        }
+        return Table(columns)
+
+    @property
+    def chi2(self):
+        return float(self.residuals()["chi2"][self.accepted].sum())
+
+    @property
+    def dof(self):
+        return int(2 * self.accepted.sum() - 6)
+
+    def statistics(self, by="observer", include_rejected=False):
+        """Mean and standard deviation of O-C (mas) per group ("observer", "dataset", "year", or None = all)."""
+        table = self.residuals()
+        if not include_rejected:
+            table = table[table["accepted"]]
+        if by is None:
+            keys = np.array(["all"] * len(table))
+        elif by == "year":
+            keys = np.floor(table["year"]).astype(int).astype(str)
+        else:
+            keys = np.asarray(table[by]).astype(str)
+        rows = []
+        for key in sorted(set(keys)):
+            sel = keys == key
+            ra, dec = table["res_ra_mas"][sel], table["res_dec_mas"][sel]
+            rows.append((key, int(sel.sum()), float(np.mean(ra)), float(np.std(ra)), float(np.mean(dec)),
+                         float(np.std(dec))))
+        return Table(rows=rows, names=(by or "set", "n", "mean_ra_mas", "std_ra_mas", "mean_dec_mas",
+                                       "std_dec_mas")) if rows else Table()
+
+    def elements(self, plane="icrf", centre="jupiter"):
+        """Osculating elements at the epoch, and their 1-sigma (linear propagation of the covariance).
+
+        centre "jupiter" (599, GM of the Jupiter system, as seed 003's Table 2) or "barycentre" (5).
+        """
+        from dynamics.propagation import default_ephemeris
+        ephemeris = (self.options.ephemeris if self.options is not None and self.options.ephemeris is not None
+                     else default_ephemeris())
+
+        def convert(state):
+            s = barycentric_to_jovicentric(state, self.epoch, ephemeris) if centre == "jupiter" else state
+            el = state_to_elements(s, C.GM_JUPITER_SYSTEM, plane=plane, epoch=self.epoch)
+            return el.as_array(), el
+
+        values, elements = convert(self.state)
+        jac = np.zeros((6, 6))
+        steps = np.maximum(self.sigma * 1e-3, np.array([1e-3, 1e-3, 1e-3, 1e-9, 1e-9, 1e-9]))
+        for k in range(6):
+            d = np.zeros(6)
+            d[k] = steps[k]
+            diff = convert(self.state + d)[0] - convert(self.state - d)[0]
+            diff[2:] = (diff[2:] + 180.0) % 360.0 - 180.0          # angles wrap
+            jac[:, k] = diff / (2 * steps[k])
+        sigma = np.sqrt(np.diag(jac @ self.covariance @ jac.T))
+        return elements, sigma
+
+    def summary(self):
+        """A short text report: iterations, chi2, residual statistics, elements."""
+        lines = []
+        table = self.residuals()
+        n_rej = int((~self.accepted).sum())
+        lines.append(f"body {self.body}: {len(table)} observations, {n_rej} rejected "
+                     f"({100.0 * n_rej / max(len(table), 1):.2f}%), chi2/dof = {self.chi2 / max(self.dof, 1):.3f}, "
+                     f"{len(self.history)} iterations")
+        for label, rejected in (("accepted", False), ("all, incl. rejected", True)):
+            s = self.statistics(by=None, include_rejected=rejected)[0]
+            lines.append(f"  O-C {label:20s}: RA* {s['mean_ra_mas']:+7.1f} +- {s['std_ra_mas']:5.1f} mas, "
+                         f"Dec {s['mean_dec_mas']:+7.1f} +- {s['std_dec_mas']:5.1f} mas (n={s['n']})")
+        el, sig = self.elements()
+        lines.append("  osculating elements at epoch (jovicentric, ICRF equator, 1 sigma):")
+        for name, value, err in zip(ELEMENT_NAMES, el.as_array(), sig):
+            lines.append(f"    {name:18s} {value:16.6f} +- {err:.6f}")
+        return "\n".join(lines)
+
+    # --- archive --------------------------------------------------------------------------------------------------
+    def save(self, path):
+        """Write the whole solution to HDF5 atomically (temporary file, then rename)."""
+        import h5py
+        path = os.fspath(path)
+        tmp = path + ".tmp"
+        with h5py.File(tmp, "w") as f:
+            f.attrs["format"] = ARCHIVE_FORMAT
+            f.attrs["format_version"] = ARCHIVE_VERSION
+            f.attrs["versions"] = json.dumps(versions())
+            f.attrs["options"] = json.dumps(self.options.describe() if self.options is not None else {})
+            f.attrs["ephemeris"] = (self.options.ephemeris.description if self.options is not None and
+                                    self.options.ephemeris is not None else "")
+            f.attrs["constants"] = json.dumps({"GM_JUPITER_SYSTEM": C.GM_JUPITER_SYSTEM, "GM_JUPITER": C.GM_JUPITER,
+                                               "J2": C.JUPITER_J2, "J4": C.JUPITER_J4, "J6": C.JUPITER_J6,
+                                               "R_ref_km": C.JUPITER_REFERENCE_RADIUS_KM})
+            f.attrs["history"] = json.dumps(self.history)
+            f.attrs["meta"] = json.dumps(self.meta)
+            g = f.create_group("orbit")
+            g.attrs["body"] = int(self.body)
+            g.attrs["epoch_tdb_s"] = float(self.epoch)
+            g.create_dataset("state", data=self.state)
+            g.create_dataset("covariance", data=self.covariance)
+            _write_table(f.create_group("observations"), self.observations)
+            r = f.create_group("residuals")
+            for name in ("res_ra", "res_dec", "calc_ra", "calc_dec", "distance_km"):
+                r.create_dataset(name, data=getattr(self.evaluation, name))
+            for name in ("sigma_ra", "sigma_dec", "corr", "floor_ra", "floor_dec", "night_factor"):
+                r.create_dataset("weight_" + name, data=getattr(self.weights, name))
+            r.create_dataset("accepted", data=self.accepted)
+            f.attrs["complete"] = True                # written last: a truncated write lacks it
+        os.replace(tmp, path)
+        return path
+
+    @classmethod
+    def load(cls, path):
+        """Read a solution written by `save`; a truncated or foreign file raises ArchiveError."""
+        import h5py
+        from .fit import Evaluation, Orbit, Weights
+        path = os.fspath(path)
+        try:
+            f = h5py.File(path, "r")
+        except (OSError, ValueError) as exc:
+            raise ArchiveError(f"{path}: not a readable HDF5 file ({exc})") from None
+        with f:
+            if f.attrs.get("format") != ARCHIVE_FORMAT:
+                raise ArchiveError(f"{path}: not an orbitfit solution archive (format={f.attrs.get('format')!r})")
+            if not f.attrs.get("complete", False):
+                raise ArchiveError(f"{path}: incomplete archive (the write was interrupted)")
+            try:
+                orbit = Orbit(int(f["orbit"].attrs["body"]), float(f["orbit"].attrs["epoch_tdb_s"]),
+                              f["orbit/state"][()])
+                covariance = f["orbit/covariance"][()]
+                observations = _read_table(f["observations"])
+                r = f["residuals"]
+                evaluation = Evaluation(r["res_ra"][()], r["res_dec"][()], None, r["calc_ra"][()],
+                                        r["calc_dec"][()], r["distance_km"][()])
+                weights = Weights(*(r["weight_" + n][()] for n in ("sigma_ra", "sigma_dec", "corr", "floor_ra",
+                                                                  "floor_dec", "night_factor")))
+                accepted = r["accepted"][()]
+                history = json.loads(f.attrs["history"])
+                meta = json.loads(f.attrs["meta"])
+                meta["archive_options"] = json.loads(f.attrs["options"])
+                meta["archive_versions"] = json.loads(f.attrs["versions"])
+                meta["archive_ephemeris"] = str(f.attrs["ephemeris"])
+            except (KeyError, OSError, ValueError) as exc:
+                raise ArchiveError(f"{path}: damaged archive ({exc})") from None
+        if covariance.shape != (6, 6) or orbit.state.shape != (6,) or len(accepted) != len(observations):
+            raise ArchiveError(f"{path}: inconsistent shapes in archive")
+        return cls(orbit=orbit, covariance=covariance, observations=observations, evaluation=evaluation,
+                   weights=weights, accepted=accepted, history=history, meta=meta)
+
+
+def _write_table(group, table):
+    for name in table.colnames:
+        values = np.asarray(table[name])
+        if values.dtype.kind in ("U", "O"):
+            values = np.array([str(v).encode("utf-8") for v in values], dtype=bytes)
+            group.create_dataset(name, data=values).attrs["text"] = True
+        else:
+            group.create_dataset(name, data=values)
+    group.attrs["columns"] = json.dumps(list(table.colnames))
+
+
+def _read_table(group):
+    columns = {}
+    for name in json.loads(group.attrs["columns"]):
+        data = group[name][()]
+        columns[name] = np.array([v.decode("utf-8") for v in data]) if group[name].attrs.get("text") else data
+    return Table(columns)
