@@ -1,9 +1,12 @@
 """Published starting orbits: seed 003 (Gomes-Junior et al. 2016, MNRAS 462, 1351) Table 2, the STE initial
 osculating elements of the 8 main irregular satellites at JD 2451545.0 (jovicentric, ICRF equator, true anomaly).
 
-The paper does not state the GM behind its osculating elements; we use the Jupiter-system GM (DE440), and treat
-the epoch as TDB (TT-TDB < 2 ms moves Himalia by < 7 m). The elements are rounded (e.g. a to 100 km), so they
-are a starting guess, not a solution.
+The paper does not state the GM behind its osculating elements. Measured (tests/test_starting_orbits.py): with
+Jupiter's own GM (599, without the Galileans) the elements reproduce the GJ15 positions to ~1-9 arcsec rms; with
+the Jupiter-system GM the same numbers are 13-65 arcsec off (the 2e-4 GM difference shifts the osculating a by
+~2300 km). So they are osculating elements about Jupiter's centre with GM(599), which we use. The epoch is taken
+as TDB (TT-TDB < 2 ms moves Himalia by < 7 m). The elements are rounded (a to 100 km, angles to 0.01 deg): a
+starting guess at the arcsecond level, not a solution.
 """
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ from dynamics.elements import Elements, elements_to_state, jovicentric_to_baryce
 from .paths import data_path
 
 SEED003_ELEMENTS_FILE = ("gj16_ste", "gj16_STE_initial_osculating_elements.txt")
+SEED003_GM = C.GM_JUPITER           # see the module docstring: the GM that reproduces the observations
 NAIF_ID = {"Himalia": 506, "Elara": 507, "Pasiphae": 508, "Sinope": 509, "Lysithea": 510, "Carme": 511,
            "Ananke": 512, "Leda": 513, "Kallichore": 544}
 
@@ -57,6 +61,6 @@ def seed003_orbits(path=None):
             a, e, inc, node, peri, nu = values[0::2]
             name = fields[0]
             orbits[name] = PublishedOrbit(name, NAIF_ID[name], count, fields[2],
-                                          Elements(a, e, inc, node, peri, nu, C.GM_JUPITER_SYSTEM, "icrf", 0.0),
+                                          Elements(a, e, inc, node, peri, nu, SEED003_GM, "icrf", 0.0),
                                           np.array(values[1::2]))
     return orbits
