@@ -265,6 +265,41 @@ def solve_normal(d_ra, d_dec, w_ra, w_dec, rows):
     return correction, covariance, condition
 
 
+def settle_weights(prepared, evaluation, floor_ra, floor_dec, accepted, options):
+    """Floors and outlier flags settled in the linearised problem around the current orbit.
+
+    Near the solution the residuals of orbit x0 + delta are r0 - A delta to first order, so floors, flags and the
+    correction can be iterated to a fixed point with linear algebra only; the nonlinear loop then confirms them.
+    Returns (floor_ra, floor_dec, accepted, correction, rounds).
+    """
+    design = evaluation.design
+    correction = np.zeros(6)
+    for rounds in range(1, 31):
+        weights = build_weights(prepared, floor_ra, floor_dec, options)
+        w_ra, w_dec, d_ra, d_dec = whiten(evaluation.res_ra, evaluation.res_dec, weights.for_normal_equations(),
+                                          design)
+        correction, _, _ = solve_normal(d_ra, d_dec, w_ra, w_dec, accepted)
+        predicted = Evaluation(evaluation.res_ra - design[:, 0] @ correction,
+                               evaluation.res_dec - design[:, 1] @ correction, None, None, None, None)
+        changed = False
+        if options.estimate_floors:
+            new_ra, new_dec = estimate_floors(prepared, predicted, accepted, floor_ra, floor_dec)
+            if np.any(np.abs(new_ra - floor_ra) > 0.005 * np.maximum(new_ra, 1.0)) or \
+                    np.any(np.abs(new_dec - floor_dec) > 0.005 * np.maximum(new_dec, 1.0)):
+                floor_ra, floor_dec, changed = new_ra, new_dec, True
+        if options.reject_outliers:
+            weights = build_weights(prepared, floor_ra, floor_dec, options)
+            chi2_obs = chi2_per_observation(predicted.res_ra, predicted.res_dec, weights)
+            new_accepted = np.where(accepted, chi2_obs <= options.chi2_reject, chi2_obs < options.chi2_readmit)
+            if not np.array_equal(new_accepted, accepted):
+                accepted, changed = new_accepted, True
+        if accepted.sum() < options.min_observations:
+            raise FitError(f"too few accepted observations ({accepted.sum()}) after outlier rejection")
+        if not changed:
+            break
+    return floor_ra, floor_dec, accepted, correction, rounds
+
+
 def fit_orbit(observations, initial: Orbit, options: FitOptions | None = None, log=None):
     """Fit one satellite's state at `options.epoch` to its observations. Returns a `Solution`."""
     from .solution import Solution
@@ -286,18 +321,28 @@ def fit_orbit(observations, initial: Orbit, options: FitOptions | None = None, l
     floor_dec = floor_ra.copy()
     accepted = np.ones(n, dtype=bool)
     history = []
-    stage = "converging"
     start = time.perf_counter()
     evaluation = evaluate(orbit, prepared, options)
     weights = build_weights(prepared, floor_ra, floor_dec, options)
     objective = lambda ev: chi2_per_observation(ev.res_ra, ev.res_dec, weights.for_normal_equations())[accepted].sum()
     chi2 = objective(evaluation)
+    near = False
     for iteration in range(1, options.max_iterations + 1):
-        w_ra, w_dec, d_ra, d_dec = whiten(evaluation.res_ra, evaluation.res_dec, weights.for_normal_equations(),
-                                          evaluation.design)
-        if accepted.sum() < options.min_observations:
-            raise FitError(f"too few accepted observations ({accepted.sum()}) after outlier rejection")
-        correction, covariance, condition = solve_normal(d_ra, d_dec, w_ra, w_dec, accepted)
+        rounds = 0
+        if near and (options.estimate_floors or options.reject_outliers):
+            floor_ra, floor_dec, accepted, correction, rounds = settle_weights(
+                prepared, evaluation, floor_ra, floor_dec, accepted, options)
+            weights = build_weights(prepared, floor_ra, floor_dec, options)
+            chi2 = objective(evaluation)
+            _, _, d_ra, d_dec = whiten(evaluation.res_ra, evaluation.res_dec, weights.for_normal_equations(),
+                                       evaluation.design)
+            _, covariance, condition = solve_normal(d_ra, d_dec, np.zeros(n), np.zeros(n), accepted)
+        else:
+            if accepted.sum() < options.min_observations:
+                raise FitError(f"too few accepted observations ({accepted.sum()}) after outlier rejection")
+            w_ra, w_dec, d_ra, d_dec = whiten(evaluation.res_ra, evaluation.res_dec, weights.for_normal_equations(),
+                                              evaluation.design)
+            correction, covariance, condition = solve_normal(d_ra, d_dec, w_ra, w_dec, accepted)
         sigma = np.sqrt(np.diag(covariance))
         # damped fallback: shorten the step until chi^2 does not grow (Gauss-Newton far from the solution)
         for attempt in range(12):
@@ -318,37 +363,16 @@ def fit_orbit(observations, initial: Orbit, options: FitOptions | None = None, l
         damping = 0.5 ** attempt
         orbit, evaluation, chi2 = trial, trial_eval, trial_chi2
         step_in_sigma = np.max(np.abs(correction * damping) / sigma)
-        history.append({"iteration": iteration, "stage": stage, "chi2": float(chi2), "n_used": int(accepted.sum()),
+        history.append({"iteration": iteration, "chi2": float(chi2), "n_used": int(accepted.sum()),
                         "step_in_sigma": float(step_in_sigma), "damping": damping, "condition": float(condition),
-                        "seconds": time.perf_counter() - start})
+                        "weight_rounds": rounds, "seconds": time.perf_counter() - start})
         if log:
             log(history[-1])
-        if step_in_sigma > options.convergence or damping < 1:
-            continue
-        # converged for the current weights and flags: refresh floors, then outliers; done when neither changes
-        weight_rounds = sum(1 for h in history if h.get("reweighted"))
-        if weight_rounds >= options.max_weight_rounds:
-            history[-1]["note"] = f"weights frozen after {weight_rounds} rounds (floors/flags still moving slightly)"
-            break
-        history[-1]["reweighted"] = True
-        changed = False
-        if options.estimate_floors:
-            new_ra, new_dec = estimate_floors(prepared, evaluation, accepted, floor_ra, floor_dec)
-            # floors move the solution by much less than its sigma once they change by < 2 %
-            if np.any(np.abs(new_ra - floor_ra) > 0.02 * np.maximum(new_ra, 1.0)) or \
-                    np.any(np.abs(new_dec - floor_dec) > 0.02 * np.maximum(new_dec, 1.0)):
-                floor_ra, floor_dec, changed = new_ra, new_dec, True
-                stage = "weights"
-        weights = build_weights(prepared, floor_ra, floor_dec, options)
-        if options.reject_outliers:
-            chi2_obs = chi2_per_observation(evaluation.res_ra, evaluation.res_dec, weights)
-            new_accepted = np.where(accepted, chi2_obs <= options.chi2_reject, chi2_obs < options.chi2_readmit)
-            if not np.array_equal(new_accepted, accepted):
-                accepted, changed = new_accepted, True
-                stage = "outliers"
-        chi2 = objective(evaluation)
-        if not changed:
-            break
+        if damping < 1 or step_in_sigma > 1.0:
+            continue                     # still far: weights and flags are judged only near the solution
+        if near and rounds == 1 and step_in_sigma <= options.convergence:
+            break                        # converged, and the last settling changed neither floors nor flags
+        near = True
     else:
         raise FitError(f"no convergence in {options.max_iterations} iterations (last step "
                        f"{history[-1]['step_in_sigma']:.2g} sigma); history: {history[-3:]}")
