@@ -1,0 +1,105 @@
+"""Observations: every astrometry format orbitfit reads, turned into one table.
+
+    from orbitfit.observations import read, Observations
+    obs, report = read("data/gj15/Himalia.dat")          # any supported file, or a folder of them
+    print(report)                                         # read / kept / rejected, with file:line and reasons
+    himalia = obs.select(body=506)
+
+Readers (each returns ``(Observations, ReadReport)``):
+  read_gj15              Gomes-Junior et al. 2015 CDS tables (data/gj15/*.dat)
+  read_nsdb              NSDB units joNNNN.txt / jgNNNN.txt, described by the .html next to them
+  read_mpc80             MPC 80-column optical records (space-based 'S'/'s' and roving 'V'/'v' pairs included)
+  read_mpc_csv           the MPC-derived CSV files in data/ (DERIVED_mpc_astrometry_*.csv, Kallichore CSV)
+  read_ades              IAU ADES, PSV or XML (occultation records: mode OCC, stn 244/275)
+  read_sora_occultation  astrometric positions printed/logged by SORA's Occultation
+  read                   any of the above, chosen from the file's name and content
+
+The table's columns are listed in `COLUMNS` (body, name, utc_jd1/utc_jd2, tdb [s past J2000 TDB], ra_deg,
+dec_deg, sigma_ra_mas [RA*], sigma_dec_mas, corr, observer, obs_x/y/z_km, obs_frame, kind, catalog, source, line,
+dataset). Implementation: `orbitfit.readers`.
+"""
+from __future__ import annotations
+
+import os
+import re
+
+from .readers.ades import read_ades
+from .readers.core import (COLUMNS, ObservationFormatError, Observations, ReadReport, Rejection, NAIF_BY_NAME)
+from .readers.gj15 import read_gj15
+from .readers.mpc import read_mpc80, read_mpc_csv
+from .readers.nsdb import read_nsdb
+from .readers.sora import read_sora_occultation
+
+__all__ = ["Observations", "ReadReport", "Rejection", "ObservationFormatError", "COLUMNS", "read", "read_gj15",
+           "read_nsdb", "read_mpc80", "read_mpc_csv", "read_ades", "read_sora_occultation", "detect_format"]
+
+READERS = {"gj15": read_gj15, "nsdb": read_nsdb, "mpc80": read_mpc80, "mpc_csv": read_mpc_csv, "ades": read_ades,
+           "sora": read_sora_occultation}
+_GJ15_LINE = re.compile(r"^ \d\d \d\d [ \d]\d\.\d{4} [+-]\d\d \d\d [ \d]\d\.\d{3} ")
+_MPC80_LINE = re.compile(r"^.{14}[ A-Za-z]\d{4} \d\d \d\d\.\d+ *\d\d \d\d \d\d\.?\d* *[+-]\d\d \d\d")
+
+
+def detect_format(path) -> str | None:
+    """Reader name for a file ("gj15", "nsdb", ...), or None for files that are not astrometry (descriptions,
+    provenance notes, ReadMe)."""
+    name = os.path.basename(path)
+    stem, ext = os.path.splitext(name)
+    if name.endswith(".source.txt") or ext.lower() in (".html", ".htm", ".bsp", ".md"):
+        return None
+    if ext.lower() in (".xml", ".psv"):
+        return "ades"
+    if ext.lower() == ".txt" and os.path.exists(os.path.splitext(path)[0] + ".html"):
+        return "nsdb"
+    with open(path, "rb") as f:
+        head = f.read(8192).decode("utf-8", errors="replace")
+    lines = [line for line in head.splitlines() if line.strip()]
+    if ext.lower() == ".csv":
+        return "mpc_csv" if "utc_date" in head else None
+    if "Astrometric object position at time" in head:
+        return "sora"
+    if head.lstrip("\ufeff \t\r\n").startswith("<"):
+        return "ades"
+    if any("|" in line and "obsTime" in line for line in lines):
+        return "ades"
+    data = [line for line in lines if not line.startswith("#")][:20]
+    if data and stem.lower() in NAIF_BY_NAME and all(_GJ15_LINE.match(line) for line in data):
+        return "gj15"
+    if data and sum(bool(_MPC80_LINE.match(line)) for line in data) >= max(1, len(data) // 2):
+        return "mpc80"
+    return None
+
+
+def read(path, **kwargs):
+    """Read any supported file, or every supported file of a folder (concatenated). Returns (Observations, report).
+
+    Raises ObservationFormatError for a file whose format is not recognised; in a folder, such files are skipped
+    and named in the report's notes.
+    """
+    if os.path.isdir(path):
+        return _read_folder(path)
+    kind = detect_format(path)
+    if kind is None:
+        raise ObservationFormatError(f"{os.path.basename(path)}:1: expected one of the formats "
+                                     f"{', '.join(READERS)}, got an unrecognised file")
+    return READERS[kind](path, **kwargs)
+
+
+def _read_folder(folder):
+    tables, reports, skipped = [], [], []
+    for name in sorted(os.listdir(folder)):
+        path = os.path.join(folder, name)
+        if os.path.isdir(path):
+            continue
+        kind = detect_format(path)
+        if kind is None:
+            if not (name.endswith((".source.txt", ".html")) or name.startswith(("SOURCE", "README", "ReadMe"))):
+                skipped.append(name)     # descriptions and provenance notes are expected; name anything else
+            continue
+        table, report = READERS[kind](path)
+        tables.append(table)
+        reports.append(report)
+    report = ReadReport.merged(reports)
+    if skipped:
+        report.notes.append(f"{os.path.basename(os.path.normpath(folder))}: not astrometry, skipped: "
+                            f"{', '.join(skipped)}")
+    return Observations.concatenate(tables), report
