@@ -186,7 +186,7 @@ def test_nsdb_gaia_jo0069():
     assert obs["dec_deg"][0] == pytest.approx(15.10685472026509, abs=1e-9)
     # TCB-compatible BCRS position scaled to TDB-compatible: x (1 - L_B), IAU 2006 B3
     assert obs["obs_x_km"][0] == pytest.approx(0.859992000449481986 * AU_KM * (1 - 1.550519768e-8), abs=1e-3)
-    assert obs["obs_z_km"][0] == pytest.approx(0.207461211943403750 * AU_KM, abs=1e-3)
+    assert obs["obs_z_km"][0] == pytest.approx(0.207461211943403750 * AU_KM * (1 - 1.550519768e-8), abs=1e-3)
 
 
 def test_nsdb_jg0074_occultations():
