@@ -87,23 +87,9 @@ class Solution:
 
     def statistics(self, by="observer", include_rejected=False):
         """Mean and standard deviation of O-C (mas) per group ("observer", "dataset", "year", or None = all)."""
+        from .residuals import residual_statistics
         table = self.residuals()
-        if not include_rejected:
-            table = table[table["accepted"]]
-        if by is None:
-            keys = np.array(["all"] * len(table))
-        elif by == "year":
-            keys = np.floor(table["year"]).astype(int).astype(str)
-        else:
-            keys = np.asarray(table[by]).astype(str)
-        rows = []
-        for key in sorted(set(keys)):
-            sel = keys == key
-            ra, dec = table["res_ra_mas"][sel], table["res_dec_mas"][sel]
-            rows.append((key, int(sel.sum()), float(np.mean(ra)), float(np.std(ra)), float(np.mean(dec)),
-                         float(np.std(dec))))
-        return Table(rows=rows, names=(by or "set", "n", "mean_ra_mas", "std_ra_mas", "mean_dec_mas",
-                                       "std_dec_mas")) if rows else Table()
+        return residual_statistics(table if include_rejected else table[table["accepted"]], by)
 
     def elements(self, plane="icrf", centre="jupiter"):
         """Osculating elements at the epoch, and their 1-sigma (linear propagation of the covariance).

@@ -1,0 +1,70 @@
+"""Observed minus computed positions of any Observations table against any ephemeris: an orbit propagated with
+`dynamics` (fit.Orbit), a callable giving SSB-centred states, or an SPK file (e.g. a JPL satellite kernel)."""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+from astropy.table import Table
+
+from dynamics import constants as C
+from dynamics.propagation import default_ephemeris
+
+from .model import astrometric, residuals_mas, spk_target
+
+
+def compute_residuals(observations, target, ephemeris=None, options=None):
+    """Table of O-C (RA*, Dec in mas) per observation.
+
+    target: a fit.Orbit (propagated with dynamics and `options`), a callable tdb -> (n, 6) SSB states, or the
+        path(s) of SPK kernel(s) holding the observations' body (chained to the SSB with the ephemeris' DE file).
+    """
+    from .fit import FitOptions, Orbit, evaluate, prepare
+    ephemeris = ephemeris or default_ephemeris()
+    prepared = prepare(observations, ephemeris)
+    if isinstance(target, Orbit):
+        options = options or FitOptions()
+        options.ephemeris = options.ephemeris or ephemeris
+        evaluation = evaluate(target, prepared, options, partials=False)
+        res_ra, res_dec = evaluation.res_ra, evaluation.res_dec
+    else:
+        if isinstance(target, (str, os.PathLike, list, tuple)):
+            bodies = set(np.asarray(observations["body"]).tolist())
+            if len(bodies) != 1:
+                raise ValueError(f"an SPK target needs observations of one body, got {sorted(bodies)}")
+            target = spk_target(target, bodies.pop(), de_kernel=ephemeris.de_kernel)
+        n = len(observations)
+        calc_ra, calc_dec = np.empty(n), np.empty(n)
+        for deflect in (False, True):
+            rows = np.nonzero(prepared.deflect == deflect)[0]
+            if rows.size:
+                result = astrometric(prepared.t_obs[rows], prepared.observer_ssb[rows], target,
+                                     deflection=deflect, sun_ssb=prepared.sun_ssb[rows] if deflect else None)
+                calc_ra[rows], calc_dec[rows] = result.ra_deg, result.dec_deg
+        res_ra, res_dec = residuals_mas(prepared.ra, prepared.dec, calc_ra, calc_dec)
+    return Table({
+        "tdb": prepared.t_obs,
+        "year": 2000.0 + prepared.t_obs / (365.25 * C.SECONDS_PER_DAY),
+        "dataset": np.asarray(observations["dataset"]).astype(str),
+        "observer": np.asarray(observations["observer"]).astype(str),
+        "res_ra_mas": res_ra, "res_dec_mas": res_dec,
+        "source": np.asarray(observations["source"]).astype(str), "line": np.asarray(observations["line"], int),
+    })
+
+
+def residual_statistics(table, by="observer"):
+    """Mean and standard deviation of O-C (mas) per group: a column name, "year", or None for all rows."""
+    if by is None:
+        keys = np.array(["all"] * len(table))
+    elif by == "year":
+        keys = np.floor(np.asarray(table["year"])).astype(int).astype(str)
+    else:
+        keys = np.asarray(table[by]).astype(str)
+    rows = []
+    for key in sorted(set(keys)):
+        sel = keys == key
+        ra, dec = np.asarray(table["res_ra_mas"])[sel], np.asarray(table["res_dec_mas"])[sel]
+        rows.append((key, int(sel.sum()), float(np.mean(ra)), float(np.std(ra)), float(np.mean(dec)),
+                     float(np.std(dec))))
+    names = (by or "set", "n", "mean_ra_mas", "std_ra_mas", "mean_dec_mas", "std_dec_mas")
+    return Table(rows=rows, names=names) if rows else Table(names=names)
