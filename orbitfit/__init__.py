@@ -1,4 +1,35 @@
-"""orbitfit: orbits of Jupiter's irregular moons from astrometry (see shared/DESIGN.md)."""
+"""orbitfit: orbits and special-tailored ephemerides of planetary satellites from astrometry.
+
+    import orbitfit
+    observations, report = orbitfit.read("data/gj15/Himalia.dat")
+    solution = orbitfit.fit(observations, orbitfit.seed003_orbit("Himalia"))
+    print(solution.summary())
+
+Heavy modules load on first use, so `import orbitfit` stays quick.
+"""
 from . import _offline
 
 _offline.configure()
+
+_LAZY = {
+    "fit": ("least_squares", "fit_orbit"),
+    "FitOptions": ("least_squares", "FitOptions"),
+    "FitError": ("least_squares", "FitError"),
+    "Orbit": ("least_squares", "Orbit"),
+    "Solution": ("solution", "Solution"),
+    "read": ("observations", "read"),
+    "Observations": ("observations", "Observations"),
+    "compute_residuals": ("residuals", "compute_residuals"),
+    "seed003_orbit": ("starting_orbits", "seed003_orbit"),
+}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        from importlib import import_module
+        module, attribute = _LAZY[name]
+        return getattr(import_module(f".{module}", __name__), attribute)
+    raise AttributeError(f"module 'orbitfit' has no attribute {name!r}")
+
+
+__all__ = list(_LAZY)

@@ -64,7 +64,7 @@ class Solution:
         """Table of O-C per observation: RA*, Dec (mas), sigmas used, normalised chi2, accepted flag, origin."""
         obs = self.observations
         w = self.weights
-        from .fit import chi2_per_observation
+        from .least_squares import chi2_per_observation
         chi2 = chi2_per_observation(self.evaluation.res_ra, self.evaluation.res_dec, w)
         columns = {
             "tdb": np.asarray(obs["tdb"], float),
@@ -94,15 +94,21 @@ class Solution:
     def elements(self, plane="icrf", centre="jupiter"):
         """Osculating elements at the epoch, and their 1-sigma (linear propagation of the covariance).
 
-        centre "jupiter" (599, GM of the Jupiter system, as seed 003's Table 2) or "barycentre" (5).
+        centre "jupiter" (599 with Jupiter's own GM, the convention of seed 003's Table 2) or "barycentre" (5, with
+        the Jupiter-system GM).
         """
         from dynamics.propagation import default_ephemeris
         ephemeris = (self.options.ephemeris if self.options is not None and self.options.ephemeris is not None
                      else default_ephemeris())
 
         def convert(state):
-            s = barycentric_to_jovicentric(state, self.epoch, ephemeris) if centre == "jupiter" else state
-            el = state_to_elements(s, C.GM_JUPITER_SYSTEM, plane=plane, epoch=self.epoch)
+            if centre == "jupiter":
+                s, gm = barycentric_to_jovicentric(state, self.epoch, ephemeris), C.GM_JUPITER
+            elif centre == "barycentre":
+                s, gm = state, C.GM_JUPITER_SYSTEM
+            else:
+                raise ValueError(f"centre must be 'jupiter' or 'barycentre', not {centre!r}")
+            el = state_to_elements(s, gm, plane=plane, epoch=self.epoch)
             return el.as_array(), el
 
         values, elements = convert(self.state)
@@ -173,7 +179,7 @@ class Solution:
     def load(cls, path):
         """Read a solution written by `save`; a truncated or foreign file raises ArchiveError."""
         import h5py
-        from .fit import Evaluation, Orbit, Weights
+        from .least_squares import Evaluation, Orbit, Weights
         path = os.fspath(path)
         try:
             f = h5py.File(path, "r")

@@ -64,3 +64,15 @@ def seed003_orbits(path=None):
                                           Elements(a, e, inc, node, peri, nu, SEED003_GM, "icrf", 0.0),
                                           np.array(values[1::2]))
     return orbits
+
+
+def seed003_orbit(name, ephemeris=None):
+    """Seed 003's starting orbit of `name` as a least_squares.Orbit (state relative to 5 at J2000 TDB)."""
+    from dynamics.propagation import default_ephemeris
+    from .least_squares import Orbit
+    orbits = seed003_orbits()
+    if name not in orbits:
+        raise KeyError(f"seed 003 has no orbit for {name!r}; it has {sorted(orbits)}")
+    published = orbits[name]
+    return Orbit(published.naif_id, published.elements.epoch,
+                 published.state_from_barycentre(ephemeris or default_ephemeris()))

@@ -2,7 +2,7 @@
 import numpy as np
 
 from dynamics import propagate
-from orbitfit.fit import FitOptions, Orbit
+from orbitfit.least_squares import FitOptions, Orbit
 from orbitfit.paths import data_path
 from orbitfit.readers.gj15 import read_gj15
 from orbitfit.residuals import compute_residuals, residual_statistics

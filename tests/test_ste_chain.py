@@ -10,7 +10,7 @@ import pytest
 from dynamics import constants as C
 from dynamics.elements import Elements, elements_to_state, jovicentric_to_barycentric, barycentric_to_jovicentric
 from dynamics.elements import state_to_elements
-from orbitfit.fit import FitOptions, Orbit, evaluate, fit_orbit, prepare
+from orbitfit.least_squares import FitOptions, Orbit, evaluate, fit_orbit, prepare
 from orbitfit.paths import data_path
 from orbitfit.readers.gj15 import read_gj15
 from orbitfit.starting_orbits import seed003_orbits
