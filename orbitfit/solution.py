@@ -25,8 +25,12 @@ def versions():
     import astropy
     import numba
     import rebound
-    from importlib.metadata import version
-    return {"orbitfit": version("orbitfit"), "numpy": np.__version__, "rebound": rebound.__version__,
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        own = version("orbitfit")
+    except PackageNotFoundError:                 # running from a source tree that was not pip-installed
+        own = "source tree"
+    return {"orbitfit": own, "numpy": np.__version__, "rebound": rebound.__version__,
             "numba": numba.__version__, "astropy": astropy.__version__}
 
 
@@ -171,7 +175,7 @@ class Solution:
             for name in ("sigma_ra", "sigma_dec", "corr", "floor_ra", "floor_dec", "night_factor"):
                 r.create_dataset("weight_" + name, data=getattr(self.weights, name))
             r.create_dataset("accepted", data=self.accepted)
-            f.attrs["complete"] = True                # written last: a truncated write lacks it
+            f.attrs["sha256"] = _digest(f)            # written last: a truncated or altered file fails the check
         os.replace(tmp, path)
         return path
 
@@ -188,9 +192,12 @@ class Solution:
         with f:
             if f.attrs.get("format") != ARCHIVE_FORMAT:
                 raise ArchiveError(f"{path}: not an orbitfit solution archive (format={f.attrs.get('format')!r})")
-            if not f.attrs.get("complete", False):
-                raise ArchiveError(f"{path}: incomplete archive (the write was interrupted)")
             try:
+                stored = f.attrs.get("sha256")
+                if stored is None:
+                    raise ArchiveError(f"{path}: incomplete archive (no checksum: the write was interrupted)")
+                if _digest(f) != stored:
+                    raise ArchiveError(f"{path}: checksum mismatch: the archive was altered or damaged")
                 orbit = Orbit(int(f["orbit"].attrs["body"]), float(f["orbit"].attrs["epoch_tdb_s"]),
                               f["orbit/state"][()])
                 covariance = f["orbit/covariance"][()]
@@ -206,12 +213,31 @@ class Solution:
                 meta["archive_options"] = json.loads(f.attrs["options"])
                 meta["archive_versions"] = json.loads(f.attrs["versions"])
                 meta["archive_ephemeris"] = str(f.attrs["ephemeris"])
-            except (KeyError, OSError, ValueError) as exc:
+            except ArchiveError:
+                raise
+            except (KeyError, OSError, ValueError, TypeError, RuntimeError) as exc:
                 raise ArchiveError(f"{path}: damaged archive ({exc})") from None
         if covariance.shape != (6, 6) or orbit.state.shape != (6,) or len(accepted) != len(observations):
             raise ArchiveError(f"{path}: inconsistent shapes in archive")
         return cls(orbit=orbit, covariance=covariance, observations=observations, evaluation=evaluation,
                    weights=weights, accepted=accepted, history=history, meta=meta)
+
+
+def _digest(h5file):
+    """SHA-256 over every dataset (name, dtype, shape, bytes) and attribute of the archive, except the digest."""
+    import hashlib
+    import h5py
+    digest = hashlib.sha256()
+    items = []
+    h5file.visititems(lambda name, obj: items.append((name, obj)))
+    for name, obj in [("/", h5file)] + sorted(items, key=lambda item: item[0]):
+        digest.update(name.encode())
+        for key in sorted(k for k in obj.attrs if k != "sha256"):
+            digest.update(key.encode() + repr(obj.attrs[key]).encode())
+        if isinstance(obj, h5py.Dataset):
+            data = np.ascontiguousarray(obj[()])
+            digest.update(f"{data.dtype.str}{data.shape}".encode() + data.tobytes())
+    return digest.hexdigest()
 
 
 def _write_table(group, table):

@@ -1,0 +1,38 @@
+"""Synthetic observations of a known orbit, at the epochs and sites of a template table (closed-loop tests,
+planning: what would these observations constrain?)."""
+from __future__ import annotations
+
+import numpy as np
+
+from dynamics.propagation import default_ephemeris
+
+from .least_squares import FitOptions, evaluate, prepare
+
+
+def simulate_observations(orbit, template, sigma_ra_mas, sigma_dec_mas, rng, options=None, given_sigma=True,
+                          corr=0.0):
+    """Copy of `template` with RA/Dec replaced by the orbit's computed positions plus Gaussian noise.
+
+    sigma_*_mas: noise (scalar or per row). corr: RA*/Dec noise correlation. given_sigma: write the sigmas into the
+    table (else NaN, so the fit must estimate them). The model is exactly the one the fit uses.
+    """
+    options = options or FitOptions()
+    options.ephemeris = options.ephemeris or default_ephemeris()
+    table = template.copy()
+    table["body"] = orbit.body
+    computed = evaluate(orbit, prepare(table, options.ephemeris), options, partials=False)
+    n = len(table)
+    sigma_ra = np.broadcast_to(np.asarray(sigma_ra_mas, float), (n,))
+    sigma_dec = np.broadcast_to(np.asarray(sigma_dec_mas, float), (n,))
+    u1, u2 = rng.standard_normal(n), rng.standard_normal(n)
+    noise_ra = sigma_ra * u1
+    noise_dec = sigma_dec * (corr * u1 + np.sqrt(1.0 - corr ** 2) * u2)
+    mas_per_deg = 3600.0e3
+    table["dec_deg"] = computed.calc_dec + noise_dec / mas_per_deg
+    table["ra_deg"] = np.mod(computed.calc_ra + noise_ra / (mas_per_deg * np.cos(np.radians(table["dec_deg"]))),
+                             360.0)
+    table["sigma_ra_mas"] = sigma_ra if given_sigma else np.nan
+    table["sigma_dec_mas"] = sigma_dec if given_sigma else np.nan
+    table["corr"] = corr
+    table.replace_column("dataset", np.full(n, "synthetic"))        # in-place assignment would truncate
+    return table
