@@ -19,7 +19,7 @@ Gaussian data) and 9.21 (99%). Flagged observations stay in the residual table.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -50,14 +50,21 @@ class FitOptions:
     chi2_reject: float = 11.83
     chi2_readmit: float = 9.21
     estimate_floors: bool = True
+    weight_groups: str = "site"           # floors per "site" (data set + observatory), per "dataset", or "all"
+    use_given_sigma: bool = True          # False: ignore the sources' sigmas (uniform weights within a group)
     night_deweighting: bool = True
     min_observations: int = 4
     max_weight_rounds: int = 8            # re-estimations of floors/outliers; after that the weights are frozen
+    # Massive satellites integrated with the target at fixed states (seed 003 eq. 1: e.g. Himalia's GM acting on
+    # Elara, Lysithea, Leda): a tuple of (Orbit, GM km^3/s^2). The target stays massless, so its own 6x6 STM is exact.
+    companions: tuple = ()
 
     def describe(self):
         return {"epoch_tdb_s": self.epoch, "model": self.model.describe(), "step_s": self.step,
+                "companions": [{"body": int(o.body), "gm": float(gm)} for o, gm in self.companions],
                 "chi2_reject": self.chi2_reject, "chi2_readmit": self.chi2_readmit,
                 "estimate_floors": self.estimate_floors, "night_deweighting": self.night_deweighting,
+                "weight_groups": self.weight_groups, "use_given_sigma": self.use_given_sigma,
                 "reject_outliers": self.reject_outliers}
 
 
@@ -115,7 +122,7 @@ class PreparedObservations:
     is_occultation: np.ndarray
 
 
-def prepare(observations, ephemeris):
+def prepare(observations, ephemeris, weight_groups="site"):
     """Observer positions and nominal emission epochs for an Observations table (one body)."""
     table = observations
     n = len(table)
@@ -128,8 +135,15 @@ def prepare(observations, ephemeris):
     kind = np.asarray(table["kind"]).astype(str)
     deflect = kind == "gaia"
     sun = ephemeris.position(C.SUN, t_obs) if deflect.any() else np.zeros((n, 3))
-    keys = [f"{d}:{o}" for d, o in zip(np.asarray(table["dataset"]).astype(str),
-                                        np.asarray(table["observer"]).astype(str))]
+    datasets, sites = np.asarray(table["dataset"]).astype(str), np.asarray(table["observer"]).astype(str)
+    if weight_groups == "site":
+        keys = [f"{d}:{o}" for d, o in zip(datasets, sites)]
+    elif weight_groups == "dataset":
+        keys = list(datasets)
+    elif weight_groups == "all":
+        keys = ["all"] * n
+    else:
+        raise ValueError(f"weight_groups must be 'site', 'dataset' or 'all', not {weight_groups!r}")
     group_names = sorted(set(keys))
     group = np.array([group_names.index(k) for k in keys], dtype=int)
     night = np.floor(t_obs / C.SECONDS_PER_DAY + 0.5).astype(np.int64)     # nights as TDB days; sites rarely straddle
@@ -156,7 +170,11 @@ class Evaluation:
 def evaluate(orbit: Orbit, prepared: PreparedObservations, options: FitOptions, partials=True):
     """O-C residuals (mas) and, optionally, their partials with respect to the state at the orbit's epoch."""
     ephemeris = options.ephemeris
-    run = propagate(orbit.state, orbit.epoch, prepared.t_nominal, model=options.model, ephemeris=ephemeris,
+    states, model = orbit.state[None, :], options.model
+    if options.companions:
+        states = np.vstack([states, companion_states(options.companions, orbit.epoch, options)])
+        model = replace(model, satellite_gm=(0.0, *[gm for _, gm in options.companions]))
+    run = propagate(states, orbit.epoch, prepared.t_nominal, model=model, ephemeris=ephemeris,
                     stm=partials, step=options.step)
     target = PropagatedTarget(prepared.t_nominal, run.states[:, 0], ephemeris)
     n = prepared.t_obs.size
@@ -175,6 +193,18 @@ def evaluate(orbit: Orbit, prepared: PreparedObservations, options: FitOptions, 
             design[rows] = np.einsum("nij,njk->nik", result.partials, run.stm[rows, 0]) * MAS_PER_RAD
     res_ra, res_dec = residuals_mas(prepared.ra, prepared.dec, calc_ra, calc_dec)
     return Evaluation(res_ra, res_dec, design, calc_ra, calc_dec, distance)
+
+
+def companion_states(companions, epoch, options):
+    """States of the companion satellites at `epoch` (each propagated from its own epoch if needed)."""
+    out = []
+    for orbit, _ in companions:
+        if orbit.epoch == epoch:
+            out.append(orbit.state)
+        else:
+            out.append(propagate(orbit.state, orbit.epoch, [epoch], model=options.model,
+                                 ephemeris=options.ephemeris, step=options.step).states[0, 0])
+    return np.array(out)
 
 
 @dataclass
@@ -309,7 +339,11 @@ def fit_orbit(observations, initial: Orbit, options: FitOptions | None = None, l
     n = len(observations)
     if n < options.min_observations:
         raise FitError(f"too few observations: {n} (need at least {options.min_observations} for six unknowns)")
-    prepared = prepare(observations, options.ephemeris)
+    prepared = prepare(observations, options.ephemeris, options.weight_groups)
+    if not options.use_given_sigma:
+        occultation = prepared.is_occultation
+        prepared.sigma_ra = np.where(occultation, prepared.sigma_ra, np.nan)
+        prepared.sigma_dec = np.where(occultation, prepared.sigma_dec, np.nan)
     orbit = Orbit(initial.body, initial.epoch, np.asarray(initial.state, dtype=float).copy())
     if options.epoch is not None and options.epoch != orbit.epoch:
         moved = propagate(orbit.state, orbit.epoch, [options.epoch], model=options.model,
