@@ -34,7 +34,8 @@ H_GM_MOONS = 20       # 4 values, order of tables.FAST_BODIES[1:]
 H_GM_SLOW = 24        # 10 values, order of tables.SLOW_BODIES
 H_SCRATCH = 34        # perturber positions: 5 fast + 11 slow vectors = 48 values
 H_CENTRE_AT_ORIGIN = 82   # 1: Jupiter's point mass sits at 5 (Galileans off: their mass is lumped into Jupiter)
-H_GM_SATS = 83        # n_sat values, then the coefficient tables
+H_RECORD = 83         # grid step (s, signed; 0 = no recording), offset of the record area, number of grid nodes
+H_GM_SATS = 86        # n_sat values, then the coefficient tables, then the record area
 N_FAST = len(tables.FAST_BODIES)
 N_SLOW = len(tables.SLOW_BODIES)
 PARTICLE_DOUBLES = ctypes.sizeof(rebound.Particle) // 8      # 14 in REBOUND 5: x y z vx vy vz ax ay az m ...
@@ -82,8 +83,14 @@ class ForceModel:
         return ", ".join(terms)
 
 
-def build_buffer(model: ForceModel, n_sat, stm, tdb0, fast: tables.ChebyshevTable, slow: tables.ChebyshevTable):
-    """The float64 buffer the compiled force reads (see the layout constants above)."""
+def build_buffer(model: ForceModel, n_sat, stm, tdb0, fast: tables.ChebyshevTable, slow: tables.ChebyshevTable,
+                 record_step=0.0, record_nodes=0):
+    """The float64 buffer the compiled force reads (see the layout constants above).
+
+    record_step, record_nodes: if given, every force evaluation at t = k * record_step (k < record_nodes), i.e. at
+    the start of each fixed integrator step, stores x, v, a of every particle in the record area
+    (node k, particle p at offset + (k * n_particles + p) * 9), for dense output by Hermite interpolation.
+    """
     gm_sats = np.zeros(n_sat)
     if model.satellite_gm:
         if len(model.satellite_gm) != n_sat:
@@ -107,7 +114,10 @@ def build_buffer(model: ForceModel, n_sat, stm, tdb0, fast: tables.ChebyshevTabl
         n_seg, n_vec3, n_coef = table.coefficients.shape
         head[base:base + 6] = (table.t_start, table.segment, n_seg, n_coef, n_vec3 // 3, offset)
         offset += table.coefficients.size
-    return np.concatenate([head, fast.coefficients.ravel(), slow.coefficients.ravel()])
+    n_particles = n_sat * (7 if stm else 1)
+    head[H_RECORD:H_RECORD + 3] = (record_step, offset, record_nodes)
+    record = np.full(record_nodes * n_particles * 9, np.nan)
+    return np.concatenate([head, fast.coefficients.ravel(), slow.coefficients.ravel(), record])
 
 
 # --- compiled pieces ---------------------------------------------------------------------------------------------
@@ -277,6 +287,15 @@ def evaluate(t_rel, buf, particles, n_particles):
                                               + jac[row, 2] * particles[v + 2])
     for extra in range(n_sat * (7 if stm else 1), n_particles):
         particles[extra * stride + 6: extra * stride + 9] = 0.0
+    record_step = buf[H_RECORD]
+    if record_step != 0.0:
+        k = t_rel / record_step
+        node = int(np.floor(k + 0.5))
+        if abs(k - node) < 1e-9 * max(1.0, abs(k)) and 0 <= node < int(buf[H_RECORD + 2]):
+            base = int(buf[H_RECORD + 1]) + node * n_particles * 9
+            for p in range(n_particles):
+                for c in range(9):
+                    buf[base + 9 * p + c] = particles[p * stride + c]
 
 
 # --- the C callback REBOUND calls --------------------------------------------------------------------------------
@@ -304,7 +323,9 @@ def _buffer_length(buf_pointer):
     n_sat = int(head[H_NSAT])
     fast_end = int(head[H_FAST + 5]) + int(head[H_FAST + 2] * head[H_FAST + 3] * head[H_FAST + 4] * 3)
     slow_end = int(head[H_SLOW + 5]) + int(head[H_SLOW + 2] * head[H_SLOW + 3] * head[H_SLOW + 4] * 3)
-    return max(fast_end, slow_end, H_GM_SATS + n_sat)
+    particles = n_sat * (7 if head[H_STM] != 0.0 else 1)
+    record_end = int(head[H_RECORD + 1]) + int(head[H_RECORD + 2]) * particles * 9
+    return max(fast_end, slow_end, record_end, H_GM_SATS + n_sat)
 
 
 @cfunc(types.void(types.intp), cache=True)

@@ -203,7 +203,7 @@ def companion_states(companions, epoch, options):
             out.append(orbit.state)
         else:
             out.append(propagate(orbit.state, orbit.epoch, [epoch], model=options.model,
-                                 ephemeris=options.ephemeris, step=options.step).states[0, 0])
+                                 ephemeris=options.ephemeris, step=options.step, dense=False).states[0, 0])
     return np.array(out)
 
 
@@ -347,7 +347,7 @@ def fit_orbit(observations, initial: Orbit, options: FitOptions | None = None, l
     orbit = Orbit(initial.body, initial.epoch, np.asarray(initial.state, dtype=float).copy())
     if options.epoch is not None and options.epoch != orbit.epoch:
         moved = propagate(orbit.state, orbit.epoch, [options.epoch], model=options.model,
-                          ephemeris=options.ephemeris, step=options.step)
+                          ephemeris=options.ephemeris, step=options.step, dense=False)
         orbit = Orbit(orbit.body, float(options.epoch), moved.states[0, 0])
     groups = len(prepared.group_names)
     has_sigma = np.array([np.isfinite(prepared.sigma_ra[prepared.group == g]).any() for g in range(groups)])
