@@ -18,8 +18,9 @@ Gaussian data) and 9.21 (99%). Flagged observations stay in the residual table.
 """
 from __future__ import annotations
 
+import os
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
@@ -59,13 +60,44 @@ class FitOptions:
     # Elara, Lysithea, Leda): a tuple of (Orbit, GM km^3/s^2). The target stays massless, so its own 6x6 STM is exact.
     companions: tuple = ()
 
+    def ephemeris_paths(self):
+        ephemeris = self.ephemeris or default_ephemeris()
+        return {"de_kernel": ephemeris.de_kernel, "moons": str(ephemeris.moons)}
+
     def describe(self):
+        """Everything that defines the fit, as JSON-able values (restored by options_from_description)."""
         return {"epoch_tdb_s": self.epoch, "model": self.model.describe(), "step_s": self.step,
+                "force_model": {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self.model).items()},
+                "max_iterations": self.max_iterations, "convergence": self.convergence,
+                "min_observations": self.min_observations, "max_weight_rounds": self.max_weight_rounds,
                 "companions": [{"body": int(o.body), "gm": float(gm)} for o, gm in self.companions],
                 "chi2_reject": self.chi2_reject, "chi2_readmit": self.chi2_readmit,
                 "estimate_floors": self.estimate_floors, "night_deweighting": self.night_deweighting,
                 "weight_groups": self.weight_groups, "use_given_sigma": self.use_given_sigma,
                 "reject_outliers": self.reject_outliers}
+
+
+def options_from_description(description, ephemeris_paths=None):
+    """FitOptions rebuilt from FitOptions.describe() (an archive's record), with the same perturber ephemeris."""
+    from dynamics import Ephemeris
+    from dynamics.ephemeris import default_de_kernel_path
+    model = ForceModel(**{k: tuple(v) if isinstance(v, list) else v
+                          for k, v in description.get("force_model", {}).items()})
+    ephemeris = None
+    if ephemeris_paths:
+        de_kernel = ephemeris_paths.get("de_kernel")
+        if de_kernel and not os.path.exists(de_kernel):
+            if os.path.basename(de_kernel) != os.path.basename(default_de_kernel_path()):
+                raise FileNotFoundError(f"the solution was fitted with the DE kernel {de_kernel}, not found here")
+            de_kernel = default_de_kernel_path()                  # the same de440.bsp, installed elsewhere
+        ephemeris = Ephemeris(de_kernel, ephemeris_paths.get("moons", "astronomy-engine"))
+    simple = {k: description[k] for k in ("step_s", "max_iterations", "convergence", "reject_outliers",
+                                          "chi2_reject", "chi2_readmit", "estimate_floors", "weight_groups",
+                                          "use_given_sigma", "night_deweighting", "min_observations",
+                                          "max_weight_rounds") if k in description}
+    if "step_s" in simple:
+        simple["step"] = simple.pop("step_s")
+    return FitOptions(epoch=description.get("epoch_tdb_s"), model=model, ephemeris=ephemeris, **simple)
 
 
 @dataclass
@@ -413,5 +445,7 @@ def fit_orbit(observations, initial: Orbit, options: FitOptions | None = None, l
     w_ra, w_dec, d_ra, d_dec = whiten(evaluation.res_ra, evaluation.res_dec, weights.for_normal_equations(),
                                       evaluation.design)
     _, covariance, condition = solve_normal(d_ra, d_dec, w_ra, w_dec, accepted)
+    fitted_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     return Solution(orbit=orbit, covariance=covariance, observations=observations, prepared=prepared,
-                    evaluation=evaluation, weights=weights, accepted=accepted, options=options, history=history)
+                    evaluation=evaluation, weights=weights, accepted=accepted, options=options, history=history,
+                    meta={"fitted_at": fitted_at})

@@ -145,6 +145,37 @@ class Solution:
             lines.append(f"    {name:18s} {value:16.6f} +- {err:.6f}")
         return "\n".join(lines)
 
+    # --- export ---------------------------------------------------------------------------------------------------
+    def fit_options(self):
+        """FitOptions of this solution (restored from the archive for a loaded one)."""
+        if self.options is not None:
+            return self.options
+        from .least_squares import options_from_description
+        self.options = options_from_description(self.meta.get("archive_options", {}),
+                                                 self.meta.get("archive_ephemeris_paths"))
+        return self.options
+
+    def default_span(self):
+        """From the year of the first observation to 20 years after the last (TDB s)."""
+        t = np.asarray(self.observations["tdb"], float)
+        year = 365.25 * C.SECONDS_PER_DAY
+        return float(np.floor(t.min() / year) * year), float(t.max() + 20 * year)
+
+    def to_spk(self, path, naif_id=None, span=None, spk_type=2, record_days=None, degree=None):
+        """Write this solution as an SPK kernel (centre 5, J2000, TDB) with its provenance in the comment area.
+
+        Returns an export.SPKExport whose max_error_km is the file's interpolation error against the integrator.
+        """
+        from . import export
+        record_days = record_days or export.DEFAULT_RECORD_DAYS
+        degree = degree or export.DEFAULT_DEGREE
+        start, stop = span if span is not None else self.default_span()
+        options = self.fit_options()
+        return export.write_spk(path, self.orbit, start, stop, naif_id=naif_id or self.body, spk_type=spk_type,
+                                record_days=record_days, degree=degree, model=options.model,
+                                ephemeris=options.ephemeris, step=options.step,
+                                comment=export.provenance_comment(self, spk_type, record_days, degree))
+
     # --- archive --------------------------------------------------------------------------------------------------
     def save(self, path):
         """Write the whole solution to HDF5 atomically (temporary file, then rename)."""
@@ -155,14 +186,18 @@ class Solution:
             f.attrs["format"] = ARCHIVE_FORMAT
             f.attrs["format_version"] = ARCHIVE_VERSION
             f.attrs["versions"] = json.dumps(versions())
-            f.attrs["options"] = json.dumps(self.options.describe() if self.options is not None else {})
+            f.attrs["options"] = json.dumps(self.options.describe() if self.options is not None else
+                                            self.meta.get("archive_options", {}))
             f.attrs["ephemeris"] = (self.options.ephemeris.description if self.options is not None and
-                                    self.options.ephemeris is not None else "")
+                                    self.options.ephemeris is not None else self.meta.get("archive_ephemeris", ""))
+            paths = (self.options.ephemeris_paths() if self.options is not None else
+                     self.meta.get("archive_ephemeris_paths", {}))
+            f.attrs["ephemeris_paths"] = json.dumps(paths)
             f.attrs["constants"] = json.dumps({"GM_JUPITER_SYSTEM": C.GM_JUPITER_SYSTEM, "GM_JUPITER": C.GM_JUPITER,
                                                "J2": C.JUPITER_J2, "J4": C.JUPITER_J4, "J6": C.JUPITER_J6,
                                                "R_ref_km": C.JUPITER_REFERENCE_RADIUS_KM})
             f.attrs["history"] = json.dumps(self.history)
-            f.attrs["meta"] = json.dumps(self.meta)
+            f.attrs["meta"] = json.dumps({k: v for k, v in self.meta.items() if not k.startswith("archive_")})
             g = f.create_group("orbit")
             g.attrs["body"] = int(self.body)
             g.attrs["epoch_tdb_s"] = float(self.epoch)
@@ -213,6 +248,7 @@ class Solution:
                 meta["archive_options"] = json.loads(f.attrs["options"])
                 meta["archive_versions"] = json.loads(f.attrs["versions"])
                 meta["archive_ephemeris"] = str(f.attrs["ephemeris"])
+                meta["archive_ephemeris_paths"] = json.loads(f.attrs["ephemeris_paths"])
             except ArchiveError:
                 raise
             except (KeyError, OSError, ValueError, TypeError, RuntimeError) as exc:

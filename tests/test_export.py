@@ -1,0 +1,130 @@
+"""STE export: the SPK file read by jplephem, spiceypy, skyfield and SORA reproduces orbitfit's orbit and its
+geocentric astrometric positions; an archived solution re-exports byte for byte."""
+import numpy as np
+import pytest
+
+from dynamics import constants as C
+from dynamics import propagate
+from orbitfit.least_squares import FitOptions, fit_orbit
+from orbitfit.model import astrometric
+from orbitfit.paths import data_path
+from orbitfit.readers.gj15 import read_gj15
+from orbitfit.solution import Solution
+from orbitfit.starting_orbits import seed003_orbit
+
+YEAR = 365.25 * 86400.0
+SPAN = (-2 * YEAR, 28 * YEAR)          # 1998-2028
+
+
+@pytest.fixture(scope="module")
+def solution(ephemeris):
+    observations, _ = read_gj15(data_path("gj15", "Leda.dat"))
+    return fit_orbit(observations, seed003_orbit("Leda", ephemeris), FitOptions(ephemeris=ephemeris))
+
+
+@pytest.fixture(scope="module")
+def kernel(solution, tmp_path_factory):
+    path = tmp_path_factory.mktemp("ste") / "leda_ste.bsp"
+    report = solution.to_spk(path, span=SPAN)
+    print(f"SPK export: {report.n_records} records, interpolation error vs integrator {report.max_error_km * 1e3:.3f} m")
+    assert report.max_error_km < 1e-3
+    return report
+
+
+@pytest.fixture(scope="module")
+def probe_epochs():
+    return np.sort(np.random.default_rng(11).uniform(SPAN[0] + 86400, SPAN[1] - 86400, 200))
+
+
+def integrator(solution, epochs):
+    return propagate(solution.state, solution.epoch, epochs, model=solution.options.model,
+                     ephemeris=solution.options.ephemeris).states[:, 0]
+
+
+def test_jplephem_reads_the_orbit_to_a_metre(solution, kernel, probe_epochs):
+    from jplephem.spk import SPK
+    with SPK.open(kernel.path) as spk:
+        segment = spk[5, 513]
+        position = segment.compute(C.J2000_JD, probe_epochs / 86400.0).T        # split date: sub-mm
+    gap = np.linalg.norm(position - integrator(solution, probe_epochs)[:, :3], axis=1).max()
+    print(f"jplephem vs integrator: {gap * 1e3:.3f} m")
+    assert gap < 1e-3
+
+
+def test_spiceypy_reads_the_orbit_and_the_provenance(solution, kernel, probe_epochs):
+    import spiceypy
+    spiceypy.furnsh(kernel.path)
+    try:
+        positions = np.array([spiceypy.spkgps(513, t, "J2000", 5)[0] for t in probe_epochs])
+        handle = spiceypy.dafopr(kernel.path)
+        comments = spiceypy.dafec(handle, 100)[1]
+        spiceypy.dafcls(handle)
+    finally:
+        spiceypy.unload(kernel.path)
+    gap = np.linalg.norm(positions - integrator(solution, probe_epochs)[:, :3], axis=1).max()
+    print(f"spiceypy vs integrator: {gap * 1e3:.3f} m")
+    assert gap < 1e-3
+    text = " ".join(comments)
+    assert "orbitfit special-tailored ephemeris" in text and "gj15 98" in text and "de440.bsp" in text
+
+
+def orbitfit_geocentric(solution, ephemeris, tdb):
+    def target(t):
+        return integrator(solution, np.asarray(t)) + ephemeris.state(C.JUPITER_BARY, t)
+    earth = ephemeris.position(C.EARTH, tdb)
+    result = astrometric(tdb, earth, target)
+    return result.ra_deg, result.dec_deg
+
+
+def separation_mas(ra1, dec1, ra2, dec2):
+    d_ra = (np.asarray(ra1) - ra2 + 180) % 360 - 180
+    return np.hypot(d_ra * np.cos(np.radians(dec2)), np.asarray(dec1) - dec2) * 3.6e6
+
+
+def test_skyfield_with_the_de_kernel_gives_orbitfits_astrometric_position(solution, kernel, ephemeris, probe_epochs):
+    from skyfield.api import load_file
+    from skyfield_reference import skyfield_timescale
+    de = load_file(ephemeris.de_kernel)
+    ste = load_file(kernel.path)
+    leda = de["jupiter barycenter"] + ste.segments[0]         # 0 -> 5 from the DE, 5 -> 513 from the STE
+    ts = skyfield_timescale()
+    epochs = probe_epochs[::10]
+    times = ts.tdb_jd(C.J2000_JD, epochs / 86400.0)
+    ra, dec, _ = de["earth"].at(times).observe(leda).radec()
+    ours_ra, ours_dec = orbitfit_geocentric(solution, ephemeris, epochs)
+    gap = separation_mas(ours_ra, ours_dec, ra.degrees, dec.degrees).max()
+    print(f"skyfield (STE + DE440) vs orbitfit, geocentric astrometric: {gap:.1e} mas")
+    assert gap < 0.1
+
+
+def test_sora_ephemkernel_gives_orbitfits_astrometric_position(solution, kernel, ephemeris, probe_epochs):
+    sora_ephem = pytest.importorskip("sora.ephem")
+    from astropy.time import Time
+    ephem = sora_ephem.EphemKernel(kernels=[kernel.path, ephemeris.de_kernel], spkid="513", name="Leda")
+    epochs = probe_epochs[::20]
+    times = Time(C.J2000_JD, epochs / 86400.0, format="jd", scale="tdb")
+    position = ephem.get_position(times, observer="geocenter")
+    ours_ra, ours_dec = orbitfit_geocentric(solution, ephemeris, epochs)
+    gap = separation_mas(ours_ra, ours_dec, position.ra.deg, position.dec.deg).max()
+    print(f"SORA EphemKernel (STE + DE440) vs orbitfit, geocentric astrometric: {gap:.1e} mas")
+    assert gap < 0.1
+
+
+def test_archive_then_export_is_byte_identical(solution, kernel, tmp_path):
+    archive = solution.save(tmp_path / "leda.h5")
+    again = Solution.load(archive).to_spk(tmp_path / "again.bsp", span=SPAN)
+    assert open(again.path, "rb").read() == open(kernel.path, "rb").read()
+
+
+def test_type3_and_bad_spans(solution, tmp_path, probe_epochs):
+    from jplephem.spk import SPK
+    report = solution.to_spk(tmp_path / "t3.bsp", span=SPAN, spk_type=3)
+    with SPK.open(report.path) as spk:
+        state = spk[5, 513].compute(C.J2000_JD, probe_epochs / 86400.0).T      # type 3: position and velocity
+    truth = integrator(solution, probe_epochs)
+    assert np.linalg.norm(state[:, :3] - truth[:, :3], axis=1).max() < 1e-3
+    assert np.linalg.norm(state[:, 3:] - truth[:, 3:], axis=1).max() < 1e-8           # km/s
+    with pytest.raises(ValueError, match="increasing"):
+        solution.to_spk(tmp_path / "bad.bsp", span=(SPAN[1], SPAN[0]))
+    with pytest.raises(ValueError, match="spk_type must be 2 or 3"):
+        solution.to_spk(tmp_path / "bad.bsp", span=SPAN, spk_type=13)
