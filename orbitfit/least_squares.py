@@ -285,29 +285,42 @@ def chi2_per_observation(res_ra, res_dec, weights):
     return w_ra ** 2 + w_dec ** 2
 
 
+MIN_GROUP_SIZE = 10     # groups with fewer accepted observations share one pooled floor (3 points justify anything)
+
+
 def estimate_floors(prepared, evaluation, accepted, floor_ra, floor_dec):
-    """Per group and coordinate, the floor f with mean(r^2 / (sigma_given^2 + f^2)) = 1 over accepted rows."""
+    """Per group and coordinate, the floor f with mean(r^2 / (sigma_given^2 + f^2)) = 1 over accepted rows.
+
+    Groups with fewer than MIN_GROUP_SIZE accepted observations are pooled and share one floor, so a handful of
+    grossly wrong positions cannot justify themselves with a floor of their own.
+    """
     new_ra, new_dec = floor_ra.copy(), floor_dec.copy()
-    for g in range(len(prepared.group_names)):
-        rows = accepted & (prepared.group == g) & ~prepared.is_occultation
+    usable = accepted & ~prepared.is_occultation
+    sizes = np.bincount(prepared.group[usable], minlength=len(prepared.group_names))
+    small = np.nonzero(sizes < MIN_GROUP_SIZE)[0]
+    pools = [[g] for g in np.nonzero(sizes >= MIN_GROUP_SIZE)[0]] + ([list(small)] if small.size else [])
+    for members in pools:
+        rows = usable & np.isin(prepared.group, members)
         if rows.sum() < 3:
             continue                       # too few to estimate: keep the current value
         for res, given, out in ((evaluation.res_ra, prepared.sigma_ra, new_ra),
                                 (evaluation.res_dec, prepared.sigma_dec, new_dec)):
-            r2 = res[rows] ** 2
-            s2 = np.nan_to_num(given[rows], nan=0.0) ** 2
-            if np.mean(r2 / np.maximum(s2, 1e-12)) <= 1.0:
-                out[g] = 0.0
-                continue
-            lo, hi = 0.0, np.sqrt(r2.max()) + 1.0
-            for _ in range(60):                        # bisection: the mean falls monotonically with f
-                mid = 0.5 * (lo + hi)
-                if np.mean(r2 / (s2 + mid * mid)) > 1.0:
-                    lo = mid
-                else:
-                    hi = mid
-            out[g] = 0.5 * (lo + hi)
+            out[members] = _floor(res[rows] ** 2, np.nan_to_num(given[rows], nan=0.0) ** 2)
     return new_ra, new_dec
+
+
+def _floor(r2, s2):
+    """f >= 0 with mean(r2 / (s2 + f^2)) = 1 (bisection: the mean falls monotonically with f); 0 if already <= 1."""
+    if np.mean(r2 / np.maximum(s2, 1e-12)) <= 1.0:
+        return 0.0
+    lo, hi = 0.0, np.sqrt(r2.max()) + 1.0
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        if np.mean(r2 / (s2 + mid * mid)) > 1.0:
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
 
 
 def solve_normal(d_ra, d_dec, w_ra, w_dec, rows):

@@ -248,7 +248,7 @@ class Solution:
                 meta["archive_options"] = json.loads(f.attrs["options"])
                 meta["archive_versions"] = json.loads(f.attrs["versions"])
                 meta["archive_ephemeris"] = str(f.attrs["ephemeris"])
-                meta["archive_ephemeris_paths"] = json.loads(f.attrs["ephemeris_paths"])
+                meta["archive_ephemeris_paths"] = json.loads(f.attrs.get("ephemeris_paths", "{}"))
             except ArchiveError:
                 raise
             except (KeyError, OSError, ValueError, TypeError, RuntimeError) as exc:
