@@ -1,0 +1,122 @@
+"""How far an ephemeris can be wrong at a date: the fitted covariance carried to any epochs, in space and on the
+sky of any observer, linearly (state-transition matrices) or by Monte Carlo (clones drawn from the covariance and
+integrated together, sharing the perturber evaluations).
+
+Sky quantities (seed 003 Fig. 3): sigma of RA* (= sigma(alpha) cos(delta)) and Dec, their correlation,
+sigma_s = sqrt(sigma_RA*^2 + sigma_Dec^2), and the 1-sigma error ellipse: semi-major and semi-minor axes and the
+position angle of the major axis (from north through east), in mas and in km at the body's distance.
+"""
+from __future__ import annotations
+
+import numpy as np
+from astropy.table import Table
+
+from dynamics import constants as C
+from dynamics import propagate
+
+from .least_squares import PropagatedTarget
+from .model import MAS_PER_RAD, astrometric
+from .observers import Observers
+
+
+def _observer_positions(observer, epochs, ephemeris):
+    codes = np.full(epochs.size, str(observer))
+    return Observers(ephemeris).positions(codes, epochs)
+
+
+def _nominal(epochs, observer_ssb, ephemeris):
+    """Epochs minus the light time from Jupiter's barycentre: where the satellite's light left."""
+    tau = np.linalg.norm(ephemeris.position(C.JUPITER_BARY, epochs) - observer_ssb, axis=1) / C.SPEED_OF_LIGHT_KM_S
+    return epochs - tau
+
+
+def ellipse(cov_ra_ra, cov_ra_dec, cov_dec_dec):
+    """1-sigma ellipse of a 2x2 (RA*, Dec) covariance: semi-major, semi-minor, PA of major axis (deg, N->E)."""
+    trace_half = 0.5 * (cov_ra_ra + cov_dec_dec)
+    root = np.sqrt(np.maximum(0.25 * (cov_ra_ra - cov_dec_dec) ** 2 + cov_ra_dec ** 2, 0.0))
+    major = np.sqrt(trace_half + root)
+    minor = np.sqrt(np.maximum(trace_half - root, 0.0))
+    # major-axis direction (east, north) components; PA = atan2(east, north)
+    angle = 0.5 * np.arctan2(2 * cov_ra_dec, cov_dec_dec - cov_ra_ra)
+    return major, minor, np.mod(np.degrees(angle), 180.0)
+
+
+def _sky_table(epochs, ra, dec, distance, cov):
+    """Table of sky uncertainties from (n, 2, 2) covariances in mas^2."""
+    s_ra, s_dec = np.sqrt(cov[:, 0, 0]), np.sqrt(cov[:, 1, 1])
+    major, minor, pa = ellipse(cov[:, 0, 0], cov[:, 0, 1], cov[:, 1, 1])
+    km_per_mas = distance / MAS_PER_RAD
+    return Table({
+        "tdb": epochs, "ra_deg": ra, "dec_deg": dec, "distance_km": distance,
+        "sigma_ra_mas": s_ra, "sigma_dec_mas": s_dec, "corr": cov[:, 0, 1] / np.maximum(s_ra * s_dec, 1e-300),
+        "sigma_s_mas": np.hypot(s_ra, s_dec), "major_mas": major, "minor_mas": minor, "pa_deg": pa,
+        "major_km": major * km_per_mas, "minor_km": minor * km_per_mas,
+    })
+
+
+def sky_uncertainty(solution, epochs, observer="500"):
+    """Linear propagation of the solution's covariance to the sky of `observer` (MPC code) at TDB `epochs`."""
+    options = solution.fit_options()
+    ephemeris = options.ephemeris
+    epochs = np.atleast_1d(np.asarray(epochs, dtype=float))
+    observer_ssb = _observer_positions(observer, epochs, ephemeris)
+    nominal = _nominal(epochs, observer_ssb, ephemeris)
+    run = propagate(solution.state, solution.epoch, nominal, model=options.model, ephemeris=ephemeris, stm=True,
+                    step=options.step)
+    result = astrometric(epochs, observer_ssb, PropagatedTarget(nominal, run.states[:, 0], ephemeris),
+                         partials=True)
+    jacobian = np.einsum("nij,njk->nik", result.partials, run.stm[:, 0]) * MAS_PER_RAD      # mas per state unit
+    cov = np.einsum("nik,kl,njl->nij", jacobian, solution.covariance, jacobian)
+    return _sky_table(epochs, result.ra_deg, result.dec_deg, result.distance_km, cov)
+
+
+def position_covariance(solution, epochs):
+    """(n, 3, 3) covariance (km^2) of the position relative to NAIF 5 at TDB epochs, ICRF axes."""
+    options = solution.fit_options()
+    run = propagate(solution.state, solution.epoch, epochs, model=options.model, ephemeris=options.ephemeris,
+                    stm=True, step=options.step)
+    phi = run.stm[:, 0, :3, :]
+    return np.einsum("nik,kl,njl->nij", phi, solution.covariance, phi)
+
+
+def draw_clones(solution, n_clones, rng):
+    """(n_clones, 6) states drawn from N(state, covariance)."""
+    return rng.multivariate_normal(solution.state, solution.covariance, size=n_clones, method="cholesky")
+
+
+def monte_carlo_sky(solution, epochs, n_clones=1000, observer="500", rng=None, clones=None):
+    """Sky uncertainty from clones integrated together (one REBOUND run; each force evaluation of the perturbers
+    serves every clone). Returns (table, clone RA* / Dec offsets from the nominal, mas, shape (n_clones, n, 2))."""
+    options = solution.fit_options()
+    ephemeris = options.ephemeris
+    rng = rng or np.random.default_rng(0)
+    clones = draw_clones(solution, n_clones, rng) if clones is None else clones
+    epochs = np.atleast_1d(np.asarray(epochs, dtype=float))
+    observer_ssb = _observer_positions(observer, epochs, ephemeris)
+    nominal = _nominal(epochs, observer_ssb, ephemeris)
+    states = np.vstack([solution.state[None, :], clones])
+    run = propagate(states, solution.epoch, nominal, model=options.model, ephemeris=ephemeris, step=options.step)
+    n_sat = states.shape[0]
+    # every (satellite, epoch) pair as one row of the astrometric model
+    flat_states = np.transpose(run.states, (1, 0, 2)).reshape(-1, 6)
+    target = PropagatedTarget(np.tile(nominal, n_sat), flat_states, ephemeris)
+    result = astrometric(np.tile(epochs, n_sat), np.tile(observer_ssb, (n_sat, 1)), target)
+    ra = result.ra_deg.reshape(n_sat, -1)
+    dec = result.dec_deg.reshape(n_sat, -1)
+    d_ra = ((ra[1:] - ra[0] + 180.0) % 360.0 - 180.0) * np.cos(np.radians(dec[0])) * 3.6e6
+    d_dec = (dec[1:] - dec[0]) * 3.6e6
+    offsets = np.stack([d_ra, d_dec], axis=-1)
+    centred = offsets - offsets.mean(axis=0)
+    cov = np.einsum("cni,cnj->nij", centred, centred) / (len(clones) - 1)
+    distance = result.distance_km.reshape(n_sat, -1)[0]
+    return _sky_table(epochs, ra[0], dec[0], distance, cov), offsets
+
+
+def compare_linear_and_monte_carlo(linear, monte_carlo, tolerance=0.10):
+    """Relative differences of sigma_s (and the ellipse axes) and the first epoch where they exceed `tolerance`."""
+    ratio = monte_carlo["sigma_s_mas"] / linear["sigma_s_mas"] - 1.0
+    worst_axis = np.maximum(np.abs(monte_carlo["major_mas"] / linear["major_mas"] - 1.0),
+                            np.abs(monte_carlo["minor_mas"] / linear["minor_mas"] - 1.0))
+    beyond = np.nonzero(np.abs(ratio) > tolerance)[0]
+    return {"max_relative_sigma_s": float(np.abs(ratio).max()), "max_relative_axis": float(worst_axis.max()),
+            "first_epoch_beyond": float(linear["tdb"][beyond[0]]) if beyond.size else None}
