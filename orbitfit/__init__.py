@@ -21,6 +21,10 @@ _LAZY = {
     "Observations": ("observations", "Observations"),
     "compute_residuals": ("residuals", "compute_residuals"),
     "seed003_orbit": ("starting_orbits", "seed003_orbit"),
+    "initial_orbit": ("initial_orbit", "initial_orbit"),
+    "load_all": ("datasets", "load_all"),
+    "sky_uncertainty": ("uncertainty", "sky_uncertainty"),
+    "monte_carlo_sky": ("uncertainty", "monte_carlo_sky"),
 }
 
 
