@@ -122,15 +122,17 @@ def build_buffer(model: ForceModel, n_sat, stm, tdb0, fast: tables.ChebyshevTabl
 
 # --- compiled pieces ---------------------------------------------------------------------------------------------
 @njit(cache=True, fastmath=False)
-def point_mass(d0, d1, d2, gm, acc, jac):
-    """Add -gm d/|d|^3 to acc and its Jacobian -gm (I/r^3 - 3 d d^T / r^5) to jac (3x3)."""
+def point_mass(d0, d1, d2, gm, acc, jac, with_jacobian=True):
+    """Add -gm d/|d|^3 to acc and (if asked) its Jacobian -gm (I/r^3 - 3 d d^T / r^5) to jac (3x3)."""
     r2 = d0 * d0 + d1 * d1 + d2 * d2
     r = np.sqrt(r2)
     ir3 = 1.0 / (r2 * r)
-    ir5 = ir3 / r2
     acc[0] -= gm * d0 * ir3
     acc[1] -= gm * d1 * ir3
     acc[2] -= gm * d2 * ir3
+    if not with_jacobian:
+        return
+    ir5 = ir3 / r2
     d = (d0, d1, d2)
     for i in range(3):
         for j in range(3):
@@ -168,7 +170,7 @@ def zonal_potential(d, pole, gm, radius, j2, j4, j6):
 
 
 @njit(cache=True)
-def zonal(d0, d1, d2, pole, gm, radius, j2, j4, j6, acc, jac):
+def zonal(d0, d1, d2, pole, gm, radius, j2, j4, j6, acc, jac, with_jacobian=True):
     """Add the J2/J4/J6 acceleration and its Jacobian.
 
     With K = gm J_n R^n, s = sin(latitude) = u.d/r:  a_n = A u + B d, where
@@ -195,6 +197,8 @@ def zonal(d0, d1, d2, pole, gm, radius, j2, j4, j6, acc, jac):
         db_ds = k * ((n + 2) * dp + s * ddp) / (rn2 * r)
         for i in range(3):
             acc[i] += a_coef * u[i] + b_coef * d[i]
+        if not with_jacobian:
+            continue
         for j in range(3):
             grad_r = d[j] / r
             grad_s = u[j] / r - s * d[j] / r2
@@ -246,26 +250,27 @@ def evaluate(t_rel, buf, particles, n_particles):
         p = i * stride
         x0, x1, x2 = particles[p], particles[p + 1], particles[p + 2]
         acc[:] = 0.0
-        jac[:, :] = 0.0
+        if stm:
+            jac[:, :] = 0.0
         if gm_j != 0.0:
             if centre_at_origin:
                 d0, d1, d2 = x0, x1, x2
             else:
                 d0, d1, d2 = x0 - buf[H_SCRATCH], x1 - buf[H_SCRATCH + 1], x2 - buf[H_SCRATCH + 2]
-            point_mass(d0, d1, d2, gm_j, acc, jac)
+            point_mass(d0, d1, d2, gm_j, acc, jac, stm)
             if j2 != 0.0 or j4 != 0.0 or j6 != 0.0:
-                zonal(d0, d1, d2, pole, gm_j, radius, j2, j4, j6, acc, jac)
+                zonal(d0, d1, d2, pole, gm_j, radius, j2, j4, j6, acc, jac, stm)
         for m in range(N_FAST - 1):
             gm = buf[H_GM_MOONS + m]
             if gm != 0.0:
                 q = H_SCRATCH + 3 * (m + 1)
-                point_mass(x0 - buf[q], x1 - buf[q + 1], x2 - buf[q + 2], gm, acc, jac)
+                point_mass(x0 - buf[q], x1 - buf[q + 1], x2 - buf[q + 2], gm, acc, jac, stm)
         for b in range(N_SLOW):
             gm = buf[H_GM_SLOW + b]
             if gm != 0.0:
                 q = slow0 + 3 * b
                 r0, r1, r2 = buf[q], buf[q + 1], buf[q + 2]
-                point_mass(x0 - r0, x1 - r1, x2 - r2, gm, acc, jac)
+                point_mass(x0 - r0, x1 - r1, x2 - r2, gm, acc, jac, stm)
                 # indirect term: minus the acceleration of the origin (5) by the same body
                 rho3 = (r0 * r0 + r1 * r1 + r2 * r2) ** 1.5
                 acc[0] -= gm * r0 / rho3
@@ -275,7 +280,7 @@ def evaluate(t_rel, buf, particles, n_particles):
             gm = buf[H_GM_SATS + other]
             if gm != 0.0 and other != i:
                 o = other * stride
-                point_mass(x0 - particles[o], x1 - particles[o + 1], x2 - particles[o + 2], gm, acc, jac)
+                point_mass(x0 - particles[o], x1 - particles[o + 1], x2 - particles[o + 2], gm, acc, jac, stm)
         particles[p + 6], particles[p + 7], particles[p + 8] = acc[0], acc[1], acc[2]
         if stm:
             # variational particles of satellite i: d(delta v)/dt = (da/dx) delta x. Cross-satellite terms of the
