@@ -114,6 +114,13 @@ class Ephemeris:
     def __repr__(self):
         return f"Ephemeris(de_kernel={self.de_kernel!r}, moons={self.moons!r})"
 
+    # Sent between worker processes (dask) as the kernel paths; the receiving process reopens the files.
+    def __getstate__(self):
+        return {"de_kernel": self.de_kernel, "moons": self.moons}
+
+    def __setstate__(self, state):
+        self.__init__(state["de_kernel"], state["moons"])
+
     @cached_property
     def description(self):
         """Provenance string for solution archives and SPK comments."""

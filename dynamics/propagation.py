@@ -47,18 +47,33 @@ class Propagation:
 
 
 def perturber_tables(ephemeris, t_lo, t_hi):
-    """Chebyshev tables covering [t_lo, t_hi], reused across calls while they cover the span."""
-    cache = ephemeris.__dict__.setdefault("_table_cache", [])
-    for fast, slow in cache:
-        if fast.t_start <= t_lo and fast.t_end >= t_hi and slow.t_start <= t_lo and slow.t_end >= t_hi:
-            return fast, slow
-    lo = np.floor(t_lo / TABLE_GRAIN_S) * TABLE_GRAIN_S
-    hi = np.ceil(t_hi / TABLE_GRAIN_S) * TABLE_GRAIN_S
+    """Chebyshev tables covering [t_lo, t_hi], assembled from fixed 64-day chunks.
+
+    Each chunk is fitted on its own, so a segment's coefficients are bit-identical whatever span was asked for
+    (fitting a whole span at once changes the last bits with the array shapes), which keeps every propagation,
+    and every fit, independent of what the process computed before (serial and dask runs agree exactly).
+    """
     lo_span, hi_span = ephemeris.span_seconds()
-    lo, hi = max(lo, lo_span), min(hi, hi_span)
-    pair = (tables.fast_table(ephemeris, lo, hi), tables.slow_table(ephemeris, lo, hi))
-    cache.append(pair)
-    del cache[:-4]                      # keep memory bounded: a few spans are plenty in a fit loop
+    first, last = int(np.floor(t_lo / TABLE_GRAIN_S)), int(np.ceil(t_hi / TABLE_GRAIN_S))
+    if first * TABLE_GRAIN_S < lo_span or last * TABLE_GRAIN_S > hi_span:
+        # at the very edge of the kernel: one table for the clipped span (deterministic for a given request)
+        lo, hi = max(first * TABLE_GRAIN_S, lo_span), min(last * TABLE_GRAIN_S, hi_span)
+        return tables.fast_table(ephemeris, lo, hi), tables.slow_table(ephemeris, lo, hi)
+    assembled = ephemeris.__dict__.setdefault("_assembled_tables", {})
+    if (first, last) in assembled:
+        return assembled[(first, last)]
+    chunks = ephemeris.__dict__.setdefault("_table_chunks", {})
+    for k in range(first, last):
+        if k not in chunks:
+            start = k * TABLE_GRAIN_S
+            chunks[k] = (tables.fast_table(ephemeris, start, start + TABLE_GRAIN_S),
+                         tables.slow_table(ephemeris, start, start + TABLE_GRAIN_S))
+    pair = tuple(tables.ChebyshevTable(first * TABLE_GRAIN_S, chunks[first][g].segment,
+                                       np.concatenate([chunks[k][g].coefficients for k in range(first, last)]))
+                 for g in (0, 1))
+    assembled[(first, last)] = pair
+    while len(assembled) > 4:                       # a fit loop reuses one or two spans
+        assembled.pop(next(iter(assembled)))
     return pair
 
 
