@@ -1,0 +1,27 @@
+"""Batches of fits: dask equals serial exactly, and one failing job does not lose the others."""
+import numpy as np
+import pytest
+
+from orbitfit.batch import FitJob, gj15_jobs, run_jobs
+
+
+@pytest.mark.slow
+def test_dask_run_of_the_eight_gj15_fits_equals_the_serial_run():
+    jobs = gj15_jobs({"night_deweighting": False})
+    jobs.insert(3, FitJob("missing file", ["/no/such/observations.dat"], "seed003:Leda"))
+    serial = run_jobs(jobs, scheduler="serial", progress=False)
+    parallel = run_jobs(jobs, workers=2, progress=False)
+    assert [r.name for r in parallel] == [j.name for j in jobs]
+    for a, b in zip(serial, parallel):
+        if a.name == "missing file":
+            assert not a.ok and not b.ok and "/no/such/observations.dat" in b.error
+            continue
+        assert a.ok and b.ok
+        assert np.array_equal(a.solution.state, b.solution.state)
+        assert np.array_equal(a.solution.covariance, b.solution.covariance)
+        assert np.array_equal(a.solution.accepted, b.solution.accepted)
+
+
+def test_a_bad_start_is_reported_not_raised():
+    results = run_jobs([FitJob("bad start", [], "guess")], scheduler="serial", progress=False)
+    assert not results[0].ok and "unknown start 'guess'" in results[0].error or "No objects" in results[0].error
