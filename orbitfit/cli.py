@@ -2,6 +2,8 @@
 
     orbitfit demo                      fit Himalia to the embedded GJ15 positions, print residuals and elements
     orbitfit fit FILE... [options]     fit one satellite to observation files (or a TOML config), --json for scripts
+    orbitfit ephem SOLUTION.h5 ...     SPK kernel and RA/Dec/sigma tables from a saved solution
+    orbitfit sigma SOLUTION.h5 ...     1-sigma and error ellipses on the sky at dates (linear or Monte Carlo)
 """
 from __future__ import annotations
 
@@ -22,11 +24,14 @@ class UsageError(ValueError):
     """Bad command-line or configuration input."""
 
 
-def _tdb_seconds(text):
+def _tdb_seconds(text, scale="tdb"):
+    import warnings
     from astropy.time import Time
     from dynamics import constants as C
     try:
-        t = Time(text, scale="tdb")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")               # ERFA's "dubious year" for future UTC dates
+            t = Time(text, scale=scale).tdb
     except ValueError as exc:
         raise UsageError(f"cannot read the date {text!r} ({exc}); use ISO like 2000-01-01T12:00") from None
     return float((t.jd1 - C.J2000_JD + t.jd2) * C.SECONDS_PER_DAY)
@@ -173,6 +178,93 @@ def command_fit(args):
     return 0
 
 
+def _load_solution(path):
+    from .solution import ArchiveError, Solution
+    if not Path(path).exists():
+        raise UsageError(f"solution archive not found: {path}")
+    try:
+        return Solution.load(path)
+    except ArchiveError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _epochs(args, solution):
+    """TDB epochs from --dates (comma-separated ISO, UTC) or --start/--stop/--step-days."""
+    if args.dates:
+        return np.array([_tdb_seconds(d.strip(), "utc") for d in args.dates.split(",") if d.strip()])
+    if not (args.start and args.stop):
+        raise UsageError("give --dates D1,D2,... or --start and --stop (ISO dates, UTC)")
+    start, stop = _tdb_seconds(args.start, "utc"), _tdb_seconds(args.stop, "utc")
+    if stop <= start:
+        raise UsageError(f"--stop {args.stop} is not after --start {args.start}")
+    step = args.step_days * 86400.0
+    if step <= 0 or (stop - start) / step > 1e6:
+        raise UsageError(f"--step-days {args.step_days} gives too many or no epochs")
+    return np.arange(start, stop + 0.5 * step, step)
+
+
+def command_ephem(args):
+    """SPK kernel and/or ephemeris table (RA, Dec with sigma, distance) from a saved solution."""
+    from . import export
+    solution = _load_solution(args.solution)
+    outputs = {}
+    if args.spk:
+        span = (_tdb_seconds(args.start, "utc"), _tdb_seconds(args.stop, "utc")) if args.start and args.stop else None
+        if span is not None and span[1] <= span[0]:
+            raise UsageError(f"--stop {args.stop} is not after --start {args.start}")
+        report = solution.to_spk(args.spk, naif_id=args.naif_id, span=span, spk_type=args.spk_type)
+        outputs["spk"] = {"path": report.path, "naif_id": report.naif_id, "center": report.center,
+                          "records": report.n_records, "interpolation_error_m": report.max_error_km * 1e3,
+                          "start_tdb_s": report.start_tdb, "stop_tdb_s": report.stop_tdb}
+    if args.table:
+        table = export.ephemeris_table(solution, _epochs(args, solution), observer=args.observer)
+        export.write_table(table, args.table)
+        outputs["table"] = {"path": args.table, "rows": len(table), "observer": args.observer}
+    if not outputs:
+        raise UsageError("nothing to do: give --spk FILE and/or --table FILE")
+    if args.json:
+        print(json.dumps(outputs, indent=2))
+    else:
+        for kind, info in outputs.items():
+            print(f"written {kind}: {info['path']}  " + ", ".join(f"{k}={v}" for k, v in info.items() if k != "path"))
+    return 0
+
+
+def command_sigma(args):
+    """1-sigma on the sky (RA*, Dec, sigma_s, ellipse in mas and km) at dates, linear or Monte Carlo."""
+    from .uncertainty import monte_carlo_sky, sky_uncertainty
+    solution = _load_solution(args.solution)
+    epochs = _epochs(args, solution)
+    if args.clones:
+        table, _ = monte_carlo_sky(solution, epochs, n_clones=args.clones, observer=args.observer)
+    else:
+        table = sky_uncertainty(solution, epochs, observer=args.observer)
+    table.meta.update({"body": int(solution.body), "observer": args.observer})
+    if args.plot:
+        from .plots import plot_sigma
+        plot_sigma(table, path=args.plot)
+    columns = ["tdb", "sigma_ra_mas", "sigma_dec_mas", "sigma_s_mas", "major_mas", "minor_mas", "pa_deg",
+               "major_km", "minor_km", "distance_km"]
+    if args.json:
+        print(json.dumps({"body": int(solution.body), "observer": args.observer,
+                          "method": f"monte carlo ({args.clones} clones)" if args.clones else "linear",
+                          "rows": [{c: float(row[c]) for c in columns} for row in table]}, indent=2))
+    else:
+        from astropy.time import Time
+        from dynamics import constants as C
+        print(f"body {solution.body}, observer {args.observer}, "
+              f"{'Monte Carlo, %d clones' % args.clones if args.clones else 'linear'} 1-sigma:")
+        print(f"{'UTC':23s} {'RA* mas':>8s} {'Dec mas':>8s} {'s mas':>7s} {'major':>7s} {'minor':>7s} {'PA':>6s} "
+              f"{'major km':>9s}")
+        for row in table:
+            utc = Time(C.J2000_JD, row["tdb"] / 86400.0, format="jd", scale="tdb").utc.iso
+            print(f"{utc:23s} {row['sigma_ra_mas']:8.2f} {row['sigma_dec_mas']:8.2f} {row['sigma_s_mas']:7.2f} "
+                  f"{row['major_mas']:7.2f} {row['minor_mas']:7.2f} {row['pa_deg']:6.1f} {row['major_km']:9.1f}")
+        if args.plot:
+            print(f"written plot: {args.plot}")
+    return 0
+
+
 def _initial_orbit(spec, body, observations):
     from .starting_orbits import NAIF_ID, seed003_orbit
     if spec == "seed003":
@@ -213,6 +305,30 @@ def build_parser():
     fit.add_argument("--no-outlier-rejection", dest="reject_outliers", action="store_false", default=None)
     fit.add_argument("--json", action="store_true", help="print machine-readable JSON")
     fit.set_defaults(func=command_fit)
+
+    def dates(p):
+        p.add_argument("--dates", help="comma-separated ISO dates (UTC)")
+        p.add_argument("--start", help="first date, ISO (UTC)")
+        p.add_argument("--stop", help="last date, ISO (UTC)")
+        p.add_argument("--step-days", type=float, default=10.0, help="spacing of --start..--stop (default 10)")
+        p.add_argument("--observer", default="500", help="MPC code of the observer (default 500, geocentre)")
+        p.add_argument("--json", action="store_true", help="print machine-readable JSON")
+
+    ephem = sub.add_parser("ephem", help="SPK kernel and ephemeris tables from a saved solution")
+    ephem.add_argument("solution", help="solution archive (.h5) written by orbitfit fit / demo")
+    ephem.add_argument("--spk", help="write an SPK kernel (centre 5, J2000, TDB) to this path")
+    ephem.add_argument("--spk-type", type=int, default=2, choices=(2, 3))
+    ephem.add_argument("--naif-id", type=int, help="NAIF id in the kernel (default: the body's)")
+    ephem.add_argument("--table", help="write RA/Dec with sigma and distance (.ecsv, .csv or .json)")
+    dates(ephem)
+    ephem.set_defaults(func=command_ephem)
+
+    sigma = sub.add_parser("sigma", help="1-sigma and error ellipses on the sky at dates")
+    sigma.add_argument("solution", help="solution archive (.h5)")
+    sigma.add_argument("--clones", type=int, default=0, help="Monte Carlo with this many clones (default: linear)")
+    sigma.add_argument("--plot", help="also draw sigma_s(t) to this PNG/PDF")
+    dates(sigma)
+    sigma.set_defaults(func=command_sigma)
     return parser
 
 
@@ -222,7 +338,8 @@ def main(argv=None):
     from .readers.core import ObservationFormatError
     try:
         return args.func(args)
-    except (UsageError, FitError, ObservationFormatError, FileNotFoundError, KeyError) as exc:
+    except (UsageError, FitError, ObservationFormatError, FileNotFoundError, KeyError, ValueError) as exc:
+        # every input error of orbitfit is a ValueError subclass with a message naming what and where
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         if getattr(args, "json", False):
             print(json.dumps({"error": str(message), "command": args.command}))

@@ -135,3 +135,39 @@ def provenance_comment(solution, spk_type, record_days, degree):
 def _iso(tdb_seconds):
     from astropy.time import Time
     return Time(C.J2000_JD, tdb_seconds / C.SECONDS_PER_DAY, format="jd", scale="tdb").isot
+
+
+def ephemeris_table(solution, epochs, observer="500"):
+    """Astrometric RA/Dec with 1-sigma (RA*, Dec, sigma_s, ellipse) and distance for an observer (MPC code)."""
+    import warnings
+    from astropy.time import Time
+    from .uncertainty import sky_uncertainty
+    table = sky_uncertainty(solution, epochs, observer=observer)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")             # ERFA's "dubious year" for UTC beyond the leap-second table
+        utc = Time(C.J2000_JD, np.asarray(table["tdb"]) / C.SECONDS_PER_DAY, format="jd", scale="tdb").utc
+    table.add_column(utc.isot, name="utc", index=0)
+    table.meta.update({"body": int(solution.body), "observer": str(observer),
+                       "columns": "astrometric ICRF RA/Dec (light time, no aberration); sigmas 1-sigma, RA* = "
+                                  "sigma(alpha) cos(delta); ellipse PA from north through east"})
+    return table
+
+
+def write_table(table, path):
+    """Write a table atomically; the format follows the extension (.ecsv, .csv, .json)."""
+    import json
+    path = os.fspath(path)
+    tmp = path + ".tmp"
+    if path.endswith(".ecsv"):
+        table.write(tmp, format="ascii.ecsv", overwrite=True)
+    elif path.endswith(".csv"):
+        table.write(tmp, format="ascii.csv", overwrite=True)
+    elif path.endswith(".json"):
+        rows = [{name: (row[name].item() if hasattr(row[name], "item") else row[name]) for name in table.colnames}
+                for row in table]
+        with open(tmp, "w", encoding="utf-8") as handle:
+            json.dump({"meta": dict(table.meta), "rows": rows}, handle, indent=1)
+    else:
+        raise ValueError(f"{path}: unknown table format (use .ecsv, .csv or .json)")
+    os.replace(tmp, path)
+    return path

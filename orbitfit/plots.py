@@ -256,3 +256,36 @@ def plot_residual_histograms(solution, path=None, bins=None, limit=5.0, title=No
 
 
 __all__ = ["plot_residuals", "plot_residual_histograms", "save_figure"]
+
+
+def plot_sigma(table, path=None, title=None, ax=None):
+    """Sky uncertainty against time, as seed 003 Fig. 3: sigma_s = sqrt(sigma_RA*^2 + sigma_Dec^2) with its two
+    components (mas, left axis) and the ellipse semi-major axis in km at the body's distance (right axis).
+
+    table: output of uncertainty.sky_uncertainty / monte_carlo_sky (or export.ephemeris_table).
+    """
+    from dynamics import constants as C
+    years = 2000.0 + np.asarray(table["tdb"]) / (365.25 * C.SECONDS_PER_DAY)
+    if ax is None:
+        fig = _new_figure((7.5, 4.0))
+        ax = fig.add_subplot(1, 1, 1)
+    else:
+        fig = ax.figure
+    ax.plot(years, table["sigma_s_mas"], color="black", lw=1.8, label=r"$\sigma_s$")
+    ax.plot(years, table["sigma_ra_mas"], color="#0072B2", lw=1.0, ls="--", label=r"$\sigma_{\alpha}\cos\delta$")
+    ax.plot(years, table["sigma_dec_mas"], color="#D55E00", lw=1.0, ls=":", label=r"$\sigma_{\delta}$")
+    ax.set_xlabel("Year (TDB)")
+    ax.set_ylabel("1-sigma (mas)")
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
+    right = ax.twinx()
+    right.plot(years, table["major_km"], color="grey", lw=0.8, alpha=0.7)
+    right.set_ylabel("ellipse semi-major axis (km)", color="grey")
+    right.set_ylim(bottom=0)
+    ax.legend(loc="upper left", frameon=False)
+    body = table.meta.get("body")
+    ax.set_title(title or f"Ephemeris uncertainty{f' of {body}' if body else ''} (observer "
+                 f"{table.meta.get('observer', '500')})")
+    if path is not None:
+        save_figure(fig, path)
+    return fig

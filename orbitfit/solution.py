@@ -46,6 +46,7 @@ class Solution:
     options: object = None
     history: list = field(default_factory=list)
     meta: dict = field(default_factory=dict)
+    samples: dict | None = None       # sampled states and covariances (see sample())
 
     # --- numbers --------------------------------------------------------------------------------------------------
     @property
@@ -177,10 +178,39 @@ class Solution:
                                 comment=export.provenance_comment(self, spk_type, record_days, degree))
 
     # --- archive --------------------------------------------------------------------------------------------------
-    def save(self, path):
-        """Write the whole solution to HDF5 atomically (temporary file, then rename)."""
+    SAMPLE_DAYS = 10.0
+
+    def sample(self, span=None, every_days=SAMPLE_DAYS):
+        """States and 6x6 state covariances every `every_days` over the span (default: default_span()),
+        kept in the archive so uncertainties can be looked up without integrating."""
+        from dynamics import propagate
+        options = self.fit_options()
+        start, stop = span if span is not None else self.default_span()
+        epochs = np.arange(start, stop + 1.0, every_days * C.SECONDS_PER_DAY)
+        run = propagate(self.state, self.epoch, epochs, model=options.model, ephemeris=options.ephemeris,
+                        stm=True, step=options.step)
+        phi = run.stm[:, 0]
+        self.samples = {"tdb": epochs, "states": run.states[:, 0],
+                        "covariances": np.einsum("nik,kl,njl->nij", phi, self.covariance, phi)}
+        return self.samples
+
+    def sampled_position_sigma_km(self, tdb):
+        """1-sigma position error (km, square root of the covariance trace) looked up in the samples."""
+        if not getattr(self, "samples", None):
+            raise ValueError("this solution carries no samples: call sample() (save() does it)")
+        trace = np.trace(self.samples["covariances"][:, :3, :3], axis1=1, axis2=2)
+        t = np.asarray(tdb, dtype=float)
+        if np.any((t < self.samples["tdb"][0]) | (t > self.samples["tdb"][-1])):
+            raise ValueError("epoch outside the sampled span of this solution")
+        return np.sqrt(np.interp(t, self.samples["tdb"], trace))
+
+    def save(self, path, samples=True):
+        """Write the whole solution to HDF5 atomically (temporary file, then rename), with sampled states and
+        covariances over default_span() unless samples=False."""
         import h5py
         path = os.fspath(path)
+        if samples and not getattr(self, "samples", None):
+            self.sample()
         tmp = path + ".tmp"
         with h5py.File(tmp, "w") as f:
             f.attrs["format"] = ARCHIVE_FORMAT
@@ -210,6 +240,10 @@ class Solution:
             for name in ("sigma_ra", "sigma_dec", "corr", "floor_ra", "floor_dec", "night_factor"):
                 r.create_dataset("weight_" + name, data=getattr(self.weights, name))
             r.create_dataset("accepted", data=self.accepted)
+            if getattr(self, "samples", None):
+                g = f.create_group("samples")
+                for name, values in self.samples.items():
+                    g.create_dataset(name, data=values)
             f.attrs["sha256"] = _digest(f)            # written last: a truncated or altered file fails the check
         os.replace(tmp, path)
         return path
@@ -243,6 +277,7 @@ class Solution:
                 weights = Weights(*(r["weight_" + n][()] for n in ("sigma_ra", "sigma_dec", "corr", "floor_ra",
                                                                   "floor_dec", "night_factor")))
                 accepted = r["accepted"][()]
+                samples = {k: f["samples"][k][()] for k in f["samples"]} if "samples" in f else None
                 history = json.loads(f.attrs["history"])
                 meta = json.loads(f.attrs["meta"])
                 meta["archive_options"] = json.loads(f.attrs["options"])
@@ -255,8 +290,10 @@ class Solution:
                 raise ArchiveError(f"{path}: damaged archive ({exc})") from None
         if covariance.shape != (6, 6) or orbit.state.shape != (6,) or len(accepted) != len(observations):
             raise ArchiveError(f"{path}: inconsistent shapes in archive")
-        return cls(orbit=orbit, covariance=covariance, observations=observations, evaluation=evaluation,
-                   weights=weights, accepted=accepted, history=history, meta=meta)
+        solution = cls(orbit=orbit, covariance=covariance, observations=observations, evaluation=evaluation,
+                       weights=weights, accepted=accepted, history=history, meta=meta)
+        solution.samples = samples
+        return solution
 
 
 def _digest(h5file):

@@ -56,3 +56,49 @@ def test_bad_config_keys_are_named(tmp_path, capsys):
     config.write_text('files = ["x"]\n[options]\nweights = "magic"\n')
     assert main(["fit", "--config", str(config)]) == 2
     assert "unknown [options] ['weights']" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def leda_archive(tmp_path_factory):
+    out = tmp_path_factory.mktemp("leda")
+    assert main(["fit", str(data_path("gj15", "Leda.dat")), "--out", str(out)]) == 0
+    return out / "fit_513.h5"
+
+
+def test_ephem_writes_spk_and_table(leda_archive, tmp_path, capsys):
+    capsys.readouterr()
+    spk, table = tmp_path / "leda.bsp", tmp_path / "leda.ecsv"
+    assert main(["ephem", str(leda_archive), "--spk", str(spk), "--start", "2015-01-01", "--stop", "2030-01-01",
+                 "--table", str(table), "--dates", "2026-03-18T12:35,2031-10-01", "--observer", "874",
+                 "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["spk"]["naif_id"] == 513 and report["spk"]["interpolation_error_m"] < 1.0
+    from astropy.table import Table
+    rows = Table.read(table, format="ascii.ecsv")
+    assert len(rows) == 2 and rows["utc"][0].startswith("2026-03-18T12:35") and rows["sigma_s_mas"][0] > 0
+
+
+def test_sigma_linear_and_monte_carlo_and_plot(leda_archive, tmp_path, capsys):
+    capsys.readouterr()
+    plot = tmp_path / "sigma.png"
+    assert main(["sigma", str(leda_archive), "--start", "2016-01-01", "--stop", "2020-01-01", "--step-days", "60",
+                 "--plot", str(plot), "--json"]) == 0
+    linear = json.loads(capsys.readouterr().out)
+    assert linear["method"] == "linear" and len(linear["rows"]) == 25 and plot.stat().st_size > 10000
+    assert main(["sigma", str(leda_archive), "--dates", "2018-06-01", "--clones", "200", "--json"]) == 0
+    mc = json.loads(capsys.readouterr().out)
+    ratio = mc["rows"][0]["sigma_s_mas"] / linear["rows"][14]["sigma_s_mas"]
+    assert 0.7 < ratio < 1.3
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["sigma", "missing.h5", "--dates", "2020-01-01"], "solution archive not found: missing.h5"),
+    (["sigma", "ARCHIVE"], "give --dates D1,D2,... or --start and --stop"),
+    (["sigma", "ARCHIVE", "--start", "2020-01-01", "--stop", "2019-01-01"], "is not after --start"),
+    (["ephem", "ARCHIVE"], "nothing to do"),
+    (["ephem", "ARCHIVE", "--table", "x.txt", "--dates", "2020-01-01"], "unknown table format"),
+])
+def test_ephem_and_sigma_errors_are_clear(argv, message, leda_archive, capsys):
+    argv = [str(leda_archive) if a == "ARCHIVE" else a for a in argv]
+    code = main(argv)
+    assert code == 2 and message in capsys.readouterr().err
