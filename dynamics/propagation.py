@@ -6,6 +6,7 @@ halving that it changes a 20-yr Himalia orbit by far less than a metre.
 """
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -128,8 +129,17 @@ def propagate(states0, epoch0, epochs, model=None, ephemeris=None, stm=False, st
                                   max(epoch0, epochs.max()) + 2 * step)
     n_particles = n_sat * (7 if stm else 1)
     particles = np.empty((epochs.size, n_particles, 6))
+    forward, backward = np.nonzero(epochs >= epoch0)[0], np.nonzero(epochs < epoch0)[0]
+    if dense and forward.size and backward.size:
+        # the two directions are independent integrations; REBOUND runs without the GIL (ctypes call, compiled
+        # force), so on two cores they overlap
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            runs = [pool.submit(_dense_run, states0, epoch0, epochs[chosen], sign * step, model, stm, fast, slow)
+                    for chosen, sign in ((forward, 1.0), (backward, -1.0))]
+            particles[forward], particles[backward] = runs[0].result(), runs[1].result()
+        return _result(particles, n_sat, stm, epoch0, epochs, step, model, ephemeris)
     for direction in (+1.0, -1.0):
-        chosen = np.nonzero(epochs >= epoch0)[0] if direction > 0 else np.nonzero(epochs < epoch0)[0]
+        chosen = forward if direction > 0 else backward
         if chosen.size == 0:
             continue
         if dense:
@@ -142,8 +152,12 @@ def propagate(states0, epoch0, epochs, model=None, ephemeris=None, stm=False, st
                 sim.integrate(epochs[index] - epoch0, exact_finish_time=1)
                 xyz, vel = _read_particles(sim)
                 particles[index, :, :3], particles[index, :, 3:] = xyz, vel
-        if not np.all(np.isfinite(particles[chosen])):
-            raise FloatingPointError("propagation produced non-finite states (collision with a perturber?)")
+    return _result(particles, n_sat, stm, epoch0, epochs, step, model, ephemeris)
+
+
+def _result(particles, n_sat, stm, epoch0, epochs, step, model, ephemeris):
+    if not np.all(np.isfinite(particles)):
+        raise FloatingPointError("propagation produced non-finite states (collision with a perturber?)")
     out_states = particles[:, :n_sat].copy()
     out_stm = None
     if stm:

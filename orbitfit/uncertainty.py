@@ -88,18 +88,29 @@ MC_BATCH = 128         # clones per integration: larger batches spill IAS15's ar
 MC_STEP_FACTOR = 2     # Monte Carlo integrates with twice the fit's step: 19 m over 20 yr, far below any sigma
 
 
-def propagate_clones(solution, states, epochs, batch=MC_BATCH, map_function=map):
+def propagate_clones(solution, states, epochs, batch=MC_BATCH, map_function=None):
     """States (n_states, 6) at the solution's epoch -> (n_epochs, n_states, 6), in batches that share the
-    perturber evaluations; `map_function` may be a parallel map (e.g. a dask client's) — results are identical."""
+    perturber evaluations. Batches run on a thread per core (REBOUND integrates without the GIL), or through
+    `map_function` (e.g. a dask client's map); the results are identical either way."""
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+    from dynamics.propagation import perturber_tables
     options = solution.fit_options()
     step = options.step * MC_STEP_FACTOR
+    lo, hi = min(solution.epoch, np.min(epochs)), max(solution.epoch, np.max(epochs))
+    perturber_tables(options.ephemeris, lo - 2 * step, hi + 2 * step)     # built once, before the threads
     chunks = [states[i:i + batch] for i in range(0, len(states), batch)]
-    runs = map_function(lambda chunk: propagate(chunk, solution.epoch, epochs, model=options.model,
-                                                ephemeris=options.ephemeris, step=step).states, chunks)
-    return np.concatenate(list(runs), axis=1)
+
+    def run(chunk):
+        return propagate(chunk, solution.epoch, epochs, model=options.model, ephemeris=options.ephemeris,
+                         step=step).states
+    if map_function is not None:
+        return np.concatenate(list(map_function(run, chunks)), axis=1)
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        return np.concatenate(list(pool.map(run, chunks)), axis=1)
 
 
-def monte_carlo_sky(solution, epochs, n_clones=1000, observer="500", rng=None, clones=None, map_function=map):
+def monte_carlo_sky(solution, epochs, n_clones=1000, observer="500", rng=None, clones=None, map_function=None):
     """Sky uncertainty from clones of the solution drawn from its covariance and integrated together in batches
     (the nominal orbit rides in the first batch with the same step). Returns (table, clone RA* / Dec offsets from
     the nominal in mas, shape (n_clones, n_epochs, 2))."""
