@@ -338,6 +338,9 @@ def main(argv=None):
     from .readers.core import ObservationFormatError
     try:
         return args.func(args)
+    except BrokenPipeError:                   # output piped into `head` and closed: not an error
+        sys.stderr.close()
+        return 0
     except (UsageError, FitError, ObservationFormatError, FileNotFoundError, KeyError, ValueError) as exc:
         # every input error of orbitfit is a ValueError subclass with a message naming what and where
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
