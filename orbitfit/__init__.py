@@ -22,9 +22,14 @@ _LAZY = {
     "compute_residuals": ("residuals", "compute_residuals"),
     "seed003_orbit": ("starting_orbits", "seed003_orbit"),
     "initial_orbit": ("initial_orbit", "initial_orbit"),
+    "tdb_seconds": ("times", "tdb_seconds"),
+    "iso_utc": ("times", "iso_utc"),
     "load_all": ("datasets", "load_all"),
     "sky_uncertainty": ("uncertainty", "sky_uncertainty"),
     "monte_carlo_sky": ("uncertainty", "monte_carlo_sky"),
+    "Star": ("occultation", "Star"),
+    "search_occultations": ("occultation", "search"),
+    "predict_occultation": ("occultation", "predict"),
 }
 
 

@@ -97,9 +97,19 @@ def run_jobs(jobs, scheduler=None, workers=2, progress=True):
             cluster.close()
 
 
+class _NoProgress:
+    def update(self, n):
+        pass
+
+    def close(self):
+        pass
+
+
 def _progress_bar(total, enabled):
+    if not enabled:
+        return _NoProgress()
     from tqdm.auto import tqdm
-    return tqdm(total=total, desc="orbitfit fits", unit="fit", disable=not enabled)
+    return tqdm(total=total, desc="orbitfit fits", unit="fit")
 
 
 def gj15_jobs(options=None):

@@ -16,7 +16,7 @@ import numpy as np
 from dynamics import constants as C
 from dynamics import propagate
 
-DEFAULT_RECORD_DAYS = 4.0      # measured: 4-d records of degree 12 reproduce the integrator to < 1 mm
+DEFAULT_RECORD_DAYS = 4.0      # measured: 4-d records of degree 12 reproduce the integrator's output to 2 cm
 DEFAULT_DEGREE = 12
 SPK_COMMENT_LINE = 80          # SPICE comment lines are stored as given; keep them terminal-friendly
 

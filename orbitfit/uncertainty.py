@@ -67,7 +67,9 @@ def sky_uncertainty(solution, epochs, observer="500"):
                          partials=True)
     jacobian = np.einsum("nij,njk->nik", result.partials, run.stm[:, 0]) * MAS_PER_RAD      # mas per state unit
     cov = np.einsum("nik,kl,njl->nij", jacobian, solution.covariance, jacobian)
-    return _sky_table(epochs, result.ra_deg, result.dec_deg, result.distance_km, cov)
+    table = _sky_table(epochs, result.ra_deg, result.dec_deg, result.distance_km, cov)
+    table.meta.update({"body": int(solution.body), "observer": str(observer), "method": "linear"})
+    return table
 
 
 def position_covariance(solution, epochs):
@@ -136,7 +138,10 @@ def monte_carlo_sky(solution, epochs, n_clones=1000, observer="500", rng=None, c
     centred = offsets - offsets.mean(axis=0)
     cov = np.einsum("cni,cnj->nij", centred, centred) / (len(clones) - 1)
     distance = result.distance_km.reshape(n_sat, -1)[0]
-    return _sky_table(epochs, ra[0], dec[0], distance, cov), offsets
+    table = _sky_table(epochs, ra[0], dec[0], distance, cov)
+    table.meta.update({"body": int(solution.body), "observer": str(observer),
+                       "method": f"monte carlo ({len(clones)} clones)"})
+    return table, offsets
 
 
 def compare_linear_and_monte_carlo(linear, monte_carlo, tolerance=0.10):
