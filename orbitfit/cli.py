@@ -4,6 +4,7 @@
     orbitfit fit FILE... [options]     fit one satellite to observation files (or a TOML config), --json for scripts
     orbitfit ephem SOLUTION.h5 ...     SPK kernel and RA/Dec/sigma tables from a saved solution
     orbitfit sigma SOLUTION.h5 ...     1-sigma and error ellipses on the sky at dates (linear or Monte Carlo)
+    orbitfit predict SOLUTION.h5 ...   stellar occultation candidates from a star list, shadow-path map
 """
 from __future__ import annotations
 
@@ -265,6 +266,46 @@ def command_sigma(args):
     return 0
 
 
+def command_predict(args):
+    """Occultation candidates of a star list by a saved solution's body between two UTC dates."""
+    from astropy.table import Table
+    from . import occultation
+    from .export import write_table
+    solution = _load_solution(args.solution)
+    if not Path(args.stars).exists():
+        raise UsageError(f"star list not found: {args.stars}")
+    try:
+        stars = Table.read(args.stars)
+    except Exception as exc:                       # astropy raises many types for unreadable tables
+        raise UsageError(f"{args.stars}: not a readable table (CSV/ECSV/FITS with Gaia columns): {exc}") from None
+    missing = {"ra", "dec"} - set(stars.colnames)
+    if missing:
+        raise UsageError(f"{args.stars}: missing columns {sorted(missing)} (Gaia DR3 names: ra, dec, pmra, pmdec, "
+                         f"parallax, ref_epoch, phot_g_mean_mag, source_id)")
+    start, stop = _tdb_seconds(args.start, "utc"), _tdb_seconds(args.stop, "utc")
+    if stop <= start:
+        raise UsageError(f"--stop {args.stop} is not after --start {args.start}")
+    found = occultation.search(solution, stars, start, stop, args.radius_km, max_ca_arcsec=args.max_ca_arcsec)
+    table = found.table
+    if args.out:
+        write_table(table, args.out)
+    if args.map and len(found):
+        event = found[0]
+        event.plot_map(path=event.path(solution=solution), filename=args.map)
+    if args.json:
+        rows = [{k: (v.item() if hasattr(v, "item") else v) for k, v in zip(table.colnames, row)} for row in table]
+        print(json.dumps({"body": int(solution.body), "n_events": len(table), "events": rows}, indent=2,
+                         default=str))
+    else:
+        print(f"{len(table)} occultation candidate(s) by body {solution.body}, {args.start} .. {args.stop} UTC")
+        if len(table):
+            table.pprint(max_lines=-1, max_width=-1)
+        for label, path in (("events", args.out), ("map", args.map if len(found) else None)):
+            if path:
+                print(f"written {label}: {path}")
+    return 0
+
+
 def _initial_orbit(spec, body, observations):
     from .starting_orbits import NAIF_ID, seed003_orbit
     if spec == "seed003":
@@ -329,6 +370,18 @@ def build_parser():
     sigma.add_argument("--plot", help="also draw sigma_s(t) to this PNG/PDF")
     dates(sigma)
     sigma.set_defaults(func=command_sigma)
+
+    predict = sub.add_parser("predict", help="stellar occultation candidates from a star list (Gaia columns)")
+    predict.add_argument("solution", help="solution archive (.h5)")
+    predict.add_argument("--stars", required=True, help="CSV/ECSV/FITS table with Gaia DR3 columns (ra, dec, ...)")
+    predict.add_argument("--start", required=True, help="first date, ISO (UTC)")
+    predict.add_argument("--stop", required=True, help="last date, ISO (UTC)")
+    predict.add_argument("--radius-km", type=float, default=0.0, help="the body's radius (km)")
+    predict.add_argument("--max-ca-arcsec", type=float, help="keep C/A below this (default: shadow touches Earth)")
+    predict.add_argument("--out", help="write the events (.ecsv, .csv or .json)")
+    predict.add_argument("--map", help="draw the first event's shadow path (PNG/PDF)")
+    predict.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    predict.set_defaults(func=command_predict)
     return parser
 
 

@@ -102,3 +102,35 @@ def test_ephem_and_sigma_errors_are_clear(argv, message, leda_archive, capsys):
     argv = [str(leda_archive) if a == "ARCHIVE" else a for a in argv]
     code = main(argv)
     assert code == 2 and message in capsys.readouterr().err
+
+
+def test_predict_finds_a_star_planted_on_the_path(leda_archive, tmp_path, capsys):
+    """A star placed at Leda's predicted geocentric position on 2018-06-01 is occulted then, with C/A ~ 0."""
+    from astropy.table import Table
+    from orbitfit.solution import Solution
+    from orbitfit.times import tdb_seconds
+    from orbitfit.uncertainty import sky_uncertainty
+    t = tdb_seconds("2018-06-01T00:00:00")
+    where = sky_uncertainty(Solution.load(leda_archive), [t])[0]
+    stars = tmp_path / "stars.csv"
+    Table({"ra": [where["ra_deg"], where["ra_deg"] + 1.0], "dec": [where["dec_deg"], where["dec_deg"]],
+           "ref_epoch": [2018.4, 2018.4], "source_id": [1, 2]}).write(stars, format="ascii.csv")
+    capsys.readouterr()
+    assert main(["predict", str(leda_archive), "--stars", str(stars), "--start", "2018-05-31", "--stop",
+                 "2018-06-02", "--radius-km", "10", "--map", str(tmp_path / "map.png"), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["n_events"] == 1
+    event = report["events"][0]
+    assert str(event["source_id"]) == "1" and event["ca_arcsec"] < 1e-3
+    assert (tmp_path / "map.png").stat().st_size > 10000
+
+
+def test_predict_errors_are_clear(leda_archive, tmp_path, capsys):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("x,y\n1,2\n")
+    assert main(["predict", str(leda_archive), "--stars", str(bad), "--start", "2018-01-01", "--stop",
+                 "2018-02-01"]) == 2
+    assert "missing columns ['dec', 'ra']" in capsys.readouterr().err
+    assert main(["predict", str(leda_archive), "--stars", "none.csv", "--start", "2018-01-01", "--stop",
+                 "2018-02-01"]) == 2
+    assert "star list not found: none.csv" in capsys.readouterr().err
