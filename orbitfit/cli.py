@@ -26,16 +26,11 @@ class UsageError(ValueError):
 
 
 def _tdb_seconds(text, scale="tdb"):
-    import warnings
-    from astropy.time import Time
-    from dynamics import constants as C
+    from .times import tdb_seconds
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")               # ERFA's "dubious year" for future UTC dates
-            t = Time(text, scale=scale).tdb
+        return tdb_seconds(text, scale=scale)
     except ValueError as exc:
         raise UsageError(f"cannot read the date {text!r} ({exc}); use ISO like 2000-01-01T12:00") from None
-    return float((t.jd1 - C.J2000_JD + t.jd2) * C.SECONDS_PER_DAY)
 
 
 def _write_atomic(path, text):

@@ -112,7 +112,8 @@ def provenance_comment(solution, spk_type, record_days, degree):
     counts = {}
     for name in np.asarray(solution.observations["dataset"]).astype(str):
         counts[name] = counts.get(name, 0) + 1
-    epoch_iso = _iso(solution.epoch)
+    from .times import iso_tdb
+    epoch_iso = iso_tdb(solution.epoch)
     ephemeris = (solution.options.ephemeris.description if solution.options is not None and
                  solution.options.ephemeris is not None else solution.meta.get("archive_ephemeris", ""))
     return [
@@ -132,21 +133,12 @@ def provenance_comment(solution, spk_type, record_days, degree):
     ]
 
 
-def _iso(tdb_seconds):
-    from astropy.time import Time
-    return Time(C.J2000_JD, tdb_seconds / C.SECONDS_PER_DAY, format="jd", scale="tdb").isot
-
-
 def ephemeris_table(solution, epochs, observer="500"):
     """Astrometric RA/Dec with 1-sigma (RA*, Dec, sigma_s, ellipse) and distance for an observer (MPC code)."""
-    import warnings
-    from astropy.time import Time
+    from .times import iso_utc
     from .uncertainty import sky_uncertainty
     table = sky_uncertainty(solution, epochs, observer=observer)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")             # ERFA's "dubious year" for UTC beyond the leap-second table
-        utc = Time(C.J2000_JD, np.asarray(table["tdb"]) / C.SECONDS_PER_DAY, format="jd", scale="tdb").utc
-    table.add_column(utc.isot, name="utc", index=0)
+    table.add_column(iso_utc(np.asarray(table["tdb"])), name="utc", index=0)
     table.meta.update({"body": int(solution.body), "observer": str(observer),
                        "columns": "astrometric ICRF RA/Dec (light time, no aberration); sigmas 1-sigma, RA* = "
                                   "sigma(alpha) cos(delta); ellipse PA from north through east"})

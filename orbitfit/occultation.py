@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .times import iso_utc, tdb_seconds, tdb_time
 from dynamics import constants as C
 
 MAS_PER_RAD = 180.0 / np.pi * 3600.0e3
@@ -61,31 +62,17 @@ def to_tdb_seconds(time):
     """TDB seconds past J2000 from a number/array (taken as TDB seconds already), an astropy Time, or a UTC string
     ("2019-06-10 12:00", ISO or anything astropy.time.Time parses)."""
     from astropy.time import Time
-    if isinstance(time, str):
-        time = Time(time, scale="utc")
-    if isinstance(time, Time):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")          # ERFA "dubious year" beyond the leap-second table
-            tdb = time.tdb
-        return (tdb.jd1 - C.J2000_JD) * C.SECONDS_PER_DAY + tdb.jd2 * C.SECONDS_PER_DAY
+    if isinstance(time, (str, Time)):
+        return tdb_seconds(time, scale="utc")
     return np.asarray(time, dtype=float) if np.ndim(time) else float(time)
 
 
-def tdb_to_time(tdb_seconds):
-    """astropy Time (scale TDB) of TDB seconds past J2000 (split into jd1/jd2 to keep microseconds)."""
-    from astropy.time import Time
-    tdb = np.asarray(tdb_seconds, dtype=float)
-    days = np.floor(tdb / C.SECONDS_PER_DAY)
-    return Time(C.J2000_JD + days, (tdb - days * C.SECONDS_PER_DAY) / C.SECONDS_PER_DAY, format="jd", scale="tdb")
+tdb_to_time = tdb_time
 
 
-def tdb_to_utc_iso(tdb_seconds, precision=3):
+def tdb_to_utc_iso(tdb, precision=3):
     """UTC ISO strings ("2019-06-10 12:00:01.234") of TDB seconds past J2000."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        time = tdb_to_time(tdb_seconds).utc
-        time.precision = precision
-        return time.iso
+    return iso_utc(tdb, precision=precision, fmt="iso")
 
 
 def _utc_hours(tdb_seconds):
