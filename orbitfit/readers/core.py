@@ -25,9 +25,7 @@ from astropy.table import Table, vstack
 from astropy.time import Time
 
 # --- constants ----------------------------------------------------------------------------------------------------
-J2000_JD = 2451545.0                      # J2000.0 = JD 2451545.0 TDB (IAU 1994 / IERS Conventions 2010)
-SECONDS_PER_DAY = 86400.0
-AU_KM = 149597870.700                     # IAU 2012 Resolution B2 (exact)
+from dynamics.constants import AU_KM, J2000_JD, SECONDS_PER_DAY   # noqa: E402  (one definition, with sources)
 MAS_PER_ARCSEC = 1000.0
 # UTC is defined from 1960-01-01 (ERFA eraDat refuses earlier years as "dubious"); before that, published times are
 # UT (~UT1) and converting them needs a Delta-T model, which orbitfit does not have. JD of 1960-01-01 0h UTC:
