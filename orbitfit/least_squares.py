@@ -406,9 +406,12 @@ def fit_orbit(observations, initial: Orbit, options: FitOptions | None = None, l
     objective = lambda ev: chi2_per_observation(ev.res_ra, ev.res_dec, weights.for_normal_equations())[accepted].sum()
     chi2 = objective(evaluation)
     near = False
+    settles = 0                 # passes of settle_weights; after options.max_weight_rounds the weights are frozen
     for iteration in range(1, options.max_iterations + 1):
         rounds = 0
-        if near and (options.estimate_floors or options.reject_outliers):
+        frozen = settles >= options.max_weight_rounds
+        if near and not frozen and (options.estimate_floors or options.reject_outliers):
+            settles += 1
             floor_ra, floor_dec, accepted, correction, rounds = settle_weights(
                 prepared, evaluation, floor_ra, floor_dec, accepted, options)
             weights = build_weights(prepared, floor_ra, floor_dec, options)
@@ -449,7 +452,9 @@ def fit_orbit(observations, initial: Orbit, options: FitOptions | None = None, l
             log(history[-1])
         if damping < 1 or step_in_sigma > 1.0:
             continue                     # still far: weights and flags are judged only near the solution
-        if near and rounds == 1 and step_in_sigma <= options.convergence:
+        if near and step_in_sigma <= options.convergence and (rounds == 1 or frozen):
+            if frozen:
+                history[-1]["note"] = f"weights frozen after {settles} settling passes"
             break                        # converged, and the last settling changed neither floors nor flags
         near = True
     else:
