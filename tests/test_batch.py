@@ -23,5 +23,8 @@ def test_dask_run_of_the_eight_gj15_fits_equals_the_serial_run():
 
 
 def test_a_bad_start_is_reported_not_raised():
-    results = run_jobs([FitJob("bad start", [], "guess")], scheduler="serial", progress=False)
-    assert not results[0].ok and "unknown start 'guess'" in results[0].error or "No objects" in results[0].error
+    from orbitfit.paths import data_path
+    results = run_jobs([FitJob("bad start", [str(data_path("gj15", "Leda.dat"))], "guess")], scheduler="serial",
+                       progress=False)
+    assert not results[0].ok and results[0].solution is None
+    assert results[0].error.startswith("ValueError: unknown start 'guess'")
