@@ -124,10 +124,10 @@ def monte_carlo_sky(solution, epochs, n_clones=1000, observer="500", rng=None, c
     observer_ssb = _observer_positions(observer, epochs, ephemeris)
     nominal = _nominal(epochs, observer_ssb, ephemeris)
     states = np.vstack([solution.state[None, :], clones])
-    run = type("Run", (), {"states": propagate_clones(solution, states, nominal, map_function=map_function)})
+    propagated = propagate_clones(solution, states, nominal, map_function=map_function)     # (n_epochs, n_sat, 6)
     n_sat = states.shape[0]
     # every (satellite, epoch) pair as one row of the astrometric model
-    flat_states = np.transpose(run.states, (1, 0, 2)).reshape(-1, 6)
+    flat_states = np.transpose(propagated, (1, 0, 2)).reshape(-1, 6)
     target = PropagatedTarget(np.tile(nominal, n_sat), flat_states, ephemeris)
     result = astrometric(np.tile(epochs, n_sat), np.tile(observer_ssb, (n_sat, 1)), target)
     ra = result.ra_deg.reshape(n_sat, -1)
