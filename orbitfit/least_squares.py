@@ -375,8 +375,27 @@ def settle_weights(prepared, evaluation, floor_ra, floor_dec, accepted, options)
     return floor_ra, floor_dec, accepted, correction, rounds
 
 
-def fit_orbit(observations, initial: Orbit, options: FitOptions | None = None, log=None):
-    """Fit one satellite's state at `options.epoch` to its observations. Returns a `Solution`."""
+def _warm_weights(previous, prepared, floor_ra, floor_dec, accepted):
+    """Floors (matched by group name) and flags (first rows) of a previous solution, for a refit."""
+    old_names = previous.prepared.group_names if previous.prepared is not None else []
+    for g, name in enumerate(prepared.group_names):
+        if name in old_names:
+            k = old_names.index(name)
+            floor_ra[g], floor_dec[g] = previous.weights.floor_ra[k], previous.weights.floor_dec[k]
+    n_old = len(previous.accepted)
+    old_t = np.asarray(previous.observations["tdb"], dtype=float)
+    if n_old <= prepared.t_obs.size and np.array_equal(old_t, prepared.t_obs[:n_old]):
+        accepted[:n_old] = previous.accepted
+    return floor_ra, floor_dec, accepted
+
+
+def fit_orbit(observations, initial: Orbit, options: FitOptions | None = None, log=None, warm_start=None):
+    """Fit one satellite's state at `options.epoch` to its observations. Returns a `Solution`.
+
+    warm_start: a previous Solution whose observations are the first rows of `observations` (a refit after adding
+    data, `Solution.refit`): its weight floors (per group name) and outlier flags are the starting weights, and the
+    fit starts as already near the solution, so floors and flags are settled from the first iteration.
+    """
     from .solution import Solution
     options = options or FitOptions()
     if options.ephemeris is None:
@@ -399,13 +418,15 @@ def fit_orbit(observations, initial: Orbit, options: FitOptions | None = None, l
     floor_ra = np.where(has_sigma, 0.0, A_PRIORI_SIGMA_MAS)
     floor_dec = floor_ra.copy()
     accepted = np.ones(n, dtype=bool)
+    if warm_start is not None:
+        floor_ra, floor_dec, accepted = _warm_weights(warm_start, prepared, floor_ra, floor_dec, accepted)
     history = []
     start = time.perf_counter()
     evaluation = evaluate(orbit, prepared, options)
     weights = build_weights(prepared, floor_ra, floor_dec, options)
     objective = lambda ev: chi2_per_observation(ev.res_ra, ev.res_dec, weights.for_normal_equations())[accepted].sum()
     chi2 = objective(evaluation)
-    near = False
+    near = warm_start is not None
     settles = 0                 # passes of settle_weights; after options.max_weight_rounds the weights are frozen
     for iteration in range(1, options.max_iterations + 1):
         rounds = 0

@@ -850,28 +850,40 @@ def _sites_itrs(sites):
     return names, np.array(xyz)
 
 
+def relative_to_sites(event, itrs_km, tdb_seconds):
+    """Shadow centre relative to sites (ITRS km, (n, 3)) at TDB instants (n,): (rel, velocity, plane, gcrs) with
+    rel (n, 2) = the centre minus the site's projection on the fundamental plane (east, north; km), including the
+    (X . s)/c light-time shift of the body seen from the site, velocity (n, 2) = d rel / dt (km/s; the site moves
+    with the Earth's rotation), the Plane at those instants and the sites' GCRS positions (n, 3)."""
+    from .observers import gcrs_matrix_and_pole, EARTH_ROTATION_RAD_S
+    t = np.atleast_1d(np.asarray(tdb_seconds, dtype=float))
+    plane = event.plane_at(t)
+    matrix, pole = gcrs_matrix_and_pole(t)
+    x = np.einsum("nij,nj->ni", matrix, itrs_km)
+    xdot = EARTH_ROTATION_RAD_S * np.cross(pole, x)
+    delay = np.einsum("ni,ni->n", x, plane.star) / C_KM_S
+    rel = np.stack([plane.f + plane.body_velocity_fg[:, 0] * delay - np.einsum("ni,ni->n", x, plane.east),
+                    plane.g + plane.body_velocity_fg[:, 1] * delay - np.einsum("ni,ni->n", x, plane.north)], axis=1)
+    velocity = np.stack([plane.df - np.einsum("ni,ni->n", xdot, plane.east),
+                         plane.dg - np.einsum("ni,ni->n", xdot, plane.north)], axis=1)
+    return rel, velocity, plane, x
+
+
 def site_predictions(event, sites, sigma_km=0.0, iterations=4):
     """For each site: the instant the shadow centre passes closest, that distance d (signed, positive on the left
     of the track = `Occultation.cross_track_unit`), the star's and Sun's altitude then, and the probability of a
     positive chord (`chord_probability` with the event's radius and sigma_km). Returns an astropy Table.
 
     The site moves with the Earth's rotation: its projection (xi, eta) on the plane and the shadow centre are both
-    evaluated at each iterate (Newton on the relative motion), including the (X . s)/c light-time shift."""
+    evaluated at each iterate (Newton on the relative motion, `relative_to_sites`)."""
     from astropy.table import Table
-    from .observers import gcrs_matrix_and_pole, EARTH_ROTATION_RAD_S
     names, itrs = _sites_itrs(sites)
     n = len(names)
     t = np.full(n, event.tdb)
     for _ in range(iterations):
-        plane = event.plane_at(t)
-        matrix, pole = gcrs_matrix_and_pole(t)
-        x = np.einsum("nij,nj->ni", matrix, itrs)
-        xdot = EARTH_ROTATION_RAD_S * np.cross(pole, x)
-        delay = np.einsum("ni,ni->n", x, plane.star) / C_KM_S
-        rel_f = plane.f + plane.body_velocity_fg[:, 0] * delay - np.einsum("ni,ni->n", x, plane.east)
-        rel_g = plane.g + plane.body_velocity_fg[:, 1] * delay - np.einsum("ni,ni->n", x, plane.north)
-        vf = plane.df - np.einsum("ni,ni->n", xdot, plane.east)
-        vg = plane.dg - np.einsum("ni,ni->n", xdot, plane.north)
+        rel, velocity, plane, x = relative_to_sites(event, itrs, t)
+        rel_f, rel_g = rel.T
+        vf, vg = velocity.T
         t = t - (rel_f * vf + rel_g * vg) / (vf * vf + vg * vg)
     speed = np.hypot(vf, vg)
     d = (vg * rel_f - vf * rel_g) / speed                  # (site - shadow) . left-normal (-vg, vf)/|v|

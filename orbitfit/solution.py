@@ -156,6 +156,47 @@ class Solution:
                                                  self.meta.get("archive_ephemeris_paths"))
         return self.options
 
+    def refit(self, new_observations, log=None, **option_changes):
+        """This solution refitted with `new_observations` added (an occultation's `CentreFit.observations()`, a new
+        batch of astrometry): the same options (changed by `option_changes`, e.g. chi2_reject=...), starting from
+        this orbit, floors and flags, so it converges in two or three iterations. Returns a new Solution."""
+        from dataclasses import replace
+        from .least_squares import fit_orbit
+        from .readers.core import Observations
+        if new_observations is None or len(new_observations) == 0:
+            raise ValueError("refit: no new observations given")
+        bodies = set(np.asarray(new_observations["body"]).tolist())
+        if bodies != {self.body}:
+            raise ValueError(f"refit: the new observations are of bodies {sorted(bodies)}, this solution is of "
+                             f"{self.body}")
+        options = replace(self.fit_options(), **option_changes)
+        combined = Observations.concatenate([self.observations, new_observations])
+        return fit_orbit(combined, self.orbit, options, log=log, warm_start=self)
+
+    def compare(self, other, epochs, observer="500"):
+        """How `other` (e.g. a refit) moves the predicted positions at `epochs` (TDB s): a table per epoch of
+        other - self in RA* and Dec (mas), and both solutions' 1-sigma (sky_uncertainty), plus
+        `meta["state_change_sigma"]`: the change of the state at epoch in units of this solution's sigma."""
+        from .uncertainty import sky_uncertainty
+        mine = sky_uncertainty(self, epochs, observer=observer)
+        theirs = sky_uncertainty(other, epochs, observer=observer)
+        dec = np.radians(np.asarray(mine["dec_deg"], float))
+        d_ra = ((np.asarray(theirs["ra_deg"], float) - np.asarray(mine["ra_deg"], float) + 180.0) % 360.0 - 180.0)
+        from .times import iso_utc
+        epochs = np.atleast_1d(np.asarray(epochs, float))
+        table = Table({"tdb": epochs, "utc": np.atleast_1d(iso_utc(epochs, 0)), "d_ra_mas": d_ra * np.cos(dec) * 3.6e6,
+                       "d_dec_mas": (np.asarray(theirs["dec_deg"], float) - np.asarray(mine["dec_deg"], float)) * 3.6e6,
+                       "sigma_ra_before_mas": mine["sigma_ra_mas"], "sigma_dec_before_mas": mine["sigma_dec_mas"],
+                       "sigma_ra_after_mas": theirs["sigma_ra_mas"], "sigma_dec_after_mas": theirs["sigma_dec_mas"]})
+        other_state = other.state
+        if other.epoch != self.epoch:
+            from dynamics import propagate
+            options = other.fit_options()
+            other_state = propagate(other.state, other.epoch, [self.epoch], model=options.model,
+                                    ephemeris=options.ephemeris, step=options.step, dense=False).states[0, 0]
+        table.meta["state_change_sigma"] = ((other_state - self.state) / self.sigma).tolist()
+        return table
+
     def default_span(self):
         """From the year of the first observation to 20 years after the last (TDB s)."""
         t = np.asarray(self.observations["tdb"], float)

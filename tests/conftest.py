@@ -26,3 +26,14 @@ def ephemeris():
 @pytest.fixture(scope="session")
 def himalia0(ephemeris):
     return himalia_state_bary(ephemeris)
+
+
+@pytest.fixture(scope="session")
+def himalia_gj15(ephemeris):
+    """Himalia fitted to its GJ15 positions from seed 003's elements (shared by the occultation tests)."""
+    from orbitfit.least_squares import FitOptions, fit_orbit
+    from orbitfit.paths import data_path
+    from orbitfit.readers.gj15 import read_gj15
+    from orbitfit.starting_orbits import seed003_orbit
+    observations, _ = read_gj15(data_path("gj15", "Himalia.dat"))
+    return fit_orbit(observations, seed003_orbit("Himalia", ephemeris), FitOptions(ephemeris=ephemeris))

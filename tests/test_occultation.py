@@ -32,8 +32,8 @@ def gj15_solution(name, ephemeris):
 
 
 @pytest.fixture(scope="module")
-def himalia(ephemeris):
-    return gj15_solution("Himalia", ephemeris)
+def himalia(himalia_gj15):
+    return himalia_gj15
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,338 @@
+"""Observed occultation chords turned into a constraint on the body's centre, and that constraint into an
+astrometric observation the orbit fit uses directly.
+
+    from orbitfit import chords
+    event = chords.ObservedOccultation(body=544, star=star, radius_km=1.0, chords=[
+        chords.Chord(site=(149.0661, -31.2733, 1.165), start="2025-12-15T13:20:01.20", end="2025-12-15T13:20:01.50",
+                     sigma_s=0.05, name="Siding Spring")])
+    centre = event.reduce(solution)            # where the centre was, relative to the solution's prediction
+    print(centre.summary())
+    refit = solution.refit(centre.observations())
+
+The geometry is Bessel's (see `orbitfit.occultation`): at each contact instant t of a station X, the prediction
+gives the shadow centre relative to the station's projection on the fundamental plane, rel(t) (km, east/north,
+`occultation.relative_to_sites`). The station's limb point relative to the *predicted* centre is p = -rel(t). If the
+true centre is offset by delta (constant over the seconds of an event: an ephemeris error moves the whole shadow),
+every contact satisfies |p - delta| = R. Timing errors move p along the station's relative motion w, by |w| sigma_t.
+
+* One positive chord: delta is fixed along the chord (its midpoint, sigma = |w| sqrt(sigma_1^2 + sigma_2^2) / 2),
+  and across it only to the two mirror solutions +-d, d = sqrt(R^2 - L^2/4). Without more information (`side`) the
+  constraint is centred on the chord with sigma_across = R: the chord only says |offset| <= R, and a Gaussian of
+  sigma R holds both mirror solutions within 1 sigma. With `side=+1/-1` (e.g. a negative chord decides it) the centre
+  is put at +-d with sigma from the timing, radius and shape sigmas. The covariance is long across the chord and
+  short along it - a 1-D likelihood in practice.
+* Two or more positive chords: delta (and R, with `fit_radius` and >= 3 chords) by weighted least squares on the
+  radial residuals |p_k - delta| - R, sigma_k^2 = (sigma_t |w . r_k|)^2 + shape_sigma^2 (r_k the unit radius at the
+  contact), from several starts across the track (two chords have a mirror solution); covariance (J^T W J)^-1.
+* Negative chords are not in the likelihood: the reduction reports each one's closest distance to the fitted centre
+  and flags those that pass inside the limb.
+
+The centre becomes the body's geocentric astrometric position at the reference instant (the mean of the positive
+chords' mid-times): the predicted fundamental-plane position plus delta, with the covariance (km -> mas at the body's
+distance) plus the star's own position covariance. Since (f, g) are the body's offsets from the star's direction,
+the observation is "star + measured offset" and depends on the prediction only to second order.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from dynamics import constants as C
+
+from .occultation import (MAS_PER_RAD, Star, _sites_itrs, predict, relative_to_sites, tdb_to_utc_iso,
+                          to_tdb_seconds)
+
+DEFAULT_TIMING_SIGMA_S = 0.1        # a video camera with GPS-stamped frames at 10 Hz; give the real value
+SINGLE_CHORD_SIDES = (None, -1, 1)
+
+
+class ChordError(ValueError):
+    """Chords that cannot constrain the centre (no positive chord, impossible times, ...); the message says why."""
+
+
+@dataclass
+class Chord:
+    """One station's observation of an occultation.
+
+    site: MPC code, or (east longitude deg, geodetic latitude deg, height km) on WGS84.
+    start, end: positive chord - the disappearance and reappearance instants (UTC string, astropy Time or TDB s);
+        negative chord - the span watched without an event.
+    sigma_s: 1-sigma of each instant (one value or (sigma_start, sigma_end)), seconds.
+    """
+    site: object
+    start: object
+    end: object
+    sigma_s: object = DEFAULT_TIMING_SIGMA_S
+    positive: bool = True
+    name: str = ""
+
+    def sigmas(self):
+        s = np.broadcast_to(np.asarray(self.sigma_s, dtype=float), (2,))
+        if not np.all(np.isfinite(s)) or np.any(s <= 0):
+            raise ChordError(f"chord {self.label()}: timing sigma must be positive seconds, not {self.sigma_s!r}")
+        return s
+
+    def label(self):
+        return self.name or (self.site if isinstance(self.site, str) else
+                             "{:.4f},{:.4f}".format(*tuple(self.site)[:2]))
+
+
+@dataclass
+class CentreFit:
+    """The body's centre in the fundamental plane, measured by the chords against a prediction."""
+    event: object                   # the ObservedOccultation
+    prediction: object              # occultation.Occultation used to reduce the chords
+    tdb: float                      # reference instant (TDB s past J2000)
+    offset_km: np.ndarray           # (2,) true minus predicted centre (east, north), km
+    covariance_km: np.ndarray       # (2, 2) km^2
+    radius_km: float
+    radius_sigma_km: float | None   # when the radius was fitted
+    chi2: float
+    dof: int
+    method: str                     # "single chord", "single chord, side +1", "chords"
+    along_unit: np.ndarray          # (2,) direction of the (first) chord in the plane
+    limb_points_km: np.ndarray      # (n, 2) contact points relative to the predicted centre
+    limb_residuals_km: np.ndarray   # (n,) |p - delta| - R
+    negative: list = field(default_factory=list)    # per negative chord: (label, min distance km, consistent)
+
+    @property
+    def sigmas_along_across_km(self):
+        """(sigma along the chord, sigma across it), km."""
+        u = self.along_unit
+        n = np.array([-u[1], u[0]])
+        return float(np.sqrt(u @ self.covariance_km @ u)), float(np.sqrt(n @ self.covariance_km @ n))
+
+    def radec(self):
+        """Geocentric astrometric RA, Dec (deg) of the measured centre at the reference instant, with the 2x2
+        covariance in mas^2 (RA*, Dec) including the star's own position covariance."""
+        from .model import radec_from_unit
+        plane = self.prediction.plane_at([self.tdb])
+        f = plane.f[0] + self.offset_km[0]
+        g = plane.g[0] + self.offset_km[1]
+        along_star = float(plane.rho[0] @ plane.star[0])
+        vector = f * plane.east[0] + g * plane.north[0] + along_star * plane.star[0]
+        ra, dec = radec_from_unit(vector[None, :] / np.linalg.norm(vector))
+        mas_per_km = MAS_PER_RAD / float(np.linalg.norm(vector))
+        cov = self.covariance_km * mas_per_km ** 2 + self.event.star_covariance_mas()
+        return float(np.degrees(ra[0]) % 360.0), float(np.degrees(dec[0])), cov
+
+    def observations(self):
+        """The measured centre as one Observations row: kind "occultation", observer 500 (geocentre), data set
+        "occultation:<event name>", with its 2x2 covariance (the fit uses it as given, with no floor)."""
+        from .readers.core import Records
+        ra, dec, cov = self.radec()
+        sigma_ra, sigma_dec = math.sqrt(cov[0, 0]), math.sqrt(cov[1, 1])
+        records = Records(self.event.name, f"occultation:{self.event.name}")
+        jd1, jd2 = C.J2000_JD, self.tdb / C.SECONDS_PER_DAY
+        records.add(line=1, body=self.event.body, jd1=jd1, jd2=jd2, scale="tdb", ra_deg=ra, dec_deg=dec,
+                    observer="500", sigma_ra_mas=sigma_ra, sigma_dec_mas=sigma_dec,
+                    corr=float(np.clip(cov[0, 1] / (sigma_ra * sigma_dec), -1.0, 1.0)), kind="occultation",
+                    catalog="Gaia DR3")
+        return records.to_table()
+
+    def summary(self):
+        along, across = self.sigmas_along_across_km
+        ra, dec, cov = self.radec()
+        lines = [f"{self.event.name}: {self.method}, reference {tdb_to_utc_iso(self.tdb)} UTC",
+                 f"  centre - prediction: east {self.offset_km[0]:+.3f} km, north {self.offset_km[1]:+.3f} km "
+                 f"(sigma along the chord {along:.3f} km, across {across:.3f} km)",
+                 f"  radius {self.radius_km:.3f} km" + ("" if self.radius_sigma_km is None else
+                                                        f" +- {self.radius_sigma_km:.3f} km (fitted)"),
+                 f"  chi2 {self.chi2:.2f} for {self.dof} degrees of freedom",
+                 f"  astrometric (geocentre) RA {ra:.9f} deg, Dec {dec:+.9f} deg, sigma RA* "
+                 f"{math.sqrt(cov[0, 0]):.2f} mas, Dec {math.sqrt(cov[1, 1]):.2f} mas, "
+                 f"corr {cov[0, 1] / math.sqrt(cov[0, 0] * cov[1, 1]):+.3f}"]
+        for label, distance, consistent in self.negative:
+            lines.append(f"  negative chord {label}: passes {distance:.2f} km from the centre "
+                         f"({'consistent' if consistent else 'INSIDE the limb: inconsistent'})")
+        return "\n".join(lines)
+
+
+@dataclass
+class ObservedOccultation:
+    """An observed stellar occultation: the star, the chords and the body's size.
+
+    star: occultation.Star of one star (Gaia DR3 position, proper motion, parallax, epoch).
+    star_sigma_mas: (sigma RA*, sigma Dec) of the star at the event, mas, and star_corr their correlation.
+    radius_km: the body's (equivalent) radius; radius_sigma_km its uncertainty (used for a single chord with a side);
+    shape_sigma_km: the limb's departure from a circle (topography), added to every contact.
+    """
+    body: int
+    star: Star
+    chords: list
+    radius_km: float
+    radius_sigma_km: float = 0.0
+    shape_sigma_km: float = 0.0
+    star_sigma_mas: tuple = (0.0, 0.0)
+    star_corr: float = 0.0
+    name: str = "occultation"
+
+    def star_covariance_mas(self):
+        s_ra, s_dec = self.star_sigma_mas
+        c = self.star_corr * s_ra * s_dec
+        return np.array([[s_ra ** 2, c], [c, s_dec ** 2]])
+
+    def positive(self):
+        return [c for c in self.chords if c.positive]
+
+    def _times(self, chord):
+        start, end = to_tdb_seconds(chord.start), to_tdb_seconds(chord.end)
+        if not end > start:
+            raise ChordError(f"{self.name}: chord {chord.label()} ends ({chord.end}) before it starts ({chord.start})")
+        return start, end
+
+    def reduce(self, body, *, side=None, fit_radius=False, ephemeris=None, prediction=None):
+        """Fit the centre to the chords against the prediction of `body` (a Solution or a target callable).
+        Returns a CentreFit. `side` (+1/-1) picks a single chord's mirror solution (see the module docstring).
+        `prediction`: an occultation.Occultation of this star by the body near the event, if already computed."""
+        positive = self.positive()
+        if not positive:
+            raise ChordError(f"{self.name}: no positive chord; negative chords alone do not give a centre")
+        if side not in SINGLE_CHORD_SIDES:
+            raise ChordError(f"side must be None, +1 or -1, not {side!r}")
+        if self.radius_km <= 0:
+            raise ChordError(f"{self.name}: the body's radius must be positive km, not {self.radius_km!r}")
+        times = np.array([self._times(c) for c in positive])                       # (n, 2) TDB s
+        t_ref = float(times.mean())
+        if prediction is None:
+            prediction = predict(body, self.star, t_ref, radius_km=self.radius_km, ephemeris=ephemeris)
+        sites = [c.site for c in positive]
+        _, itrs = _sites_itrs(sites)
+        itrs = np.repeat(itrs, 2, axis=0)
+        rel, velocity, _, _ = relative_to_sites(prediction, itrs, times.ravel())
+        points = -rel                                                               # station relative to centre
+        sigma_t = np.concatenate([c.sigmas() for c in positive])
+        if len(positive) == 1:
+            fit = self._single_chord(prediction, t_ref, points, velocity, sigma_t, side)
+        else:
+            fit = self._several_chords(prediction, t_ref, points, velocity, sigma_t, fit_radius)
+        fit.negative = self._negative_checks(prediction, fit)
+        return fit
+
+    def _single_chord(self, prediction, t_ref, points, velocity, sigma_t, side):
+        p1, p2 = points
+        chord = p2 - p1
+        length = float(np.hypot(*chord))
+        if length == 0:
+            raise ChordError(f"{self.name}: the chord has zero length")
+        along = chord / length
+        normal = np.array([-along[1], along[0]])
+        w = float(np.hypot(*velocity.mean(axis=0)))                     # station speed relative to the shadow
+        sigma_along = w * math.hypot(*sigma_t) / 2.0
+        midpoint = 0.5 * (p1 + p2)
+        r = self.radius_km
+        half = 0.5 * length
+        if half > r * (1 + 1e-9) and side is not None:
+            raise ChordError(f"{self.name}: the chord is {length:.3f} km long, longer than the diameter "
+                             f"{2 * r:.3f} km; give a larger radius")
+        if side is None:
+            centre, sigma_across, method = midpoint, r, "single chord"
+        else:
+            d = math.sqrt(max(r * r - half * half, 0.0))
+            sigma_length = w * math.hypot(*sigma_t)
+            # d = sqrt(R^2 - L^2/4): dd/dL = -L/(4d), dd/dR = R/d; capped at R where d -> 0 (a central chord)
+            sigma_d = math.hypot(length * sigma_length / (4 * max(d, 1e-9)), r * self.radius_sigma_km / max(d, 1e-9))
+            sigma_across = min(math.hypot(sigma_d, self.shape_sigma_km), r)
+            centre, method = midpoint + side * d * normal, f"single chord, side {side:+d}"
+        cov = (sigma_along ** 2 * np.outer(along, along) + sigma_across ** 2 * np.outer(normal, normal))
+        residuals = np.hypot(*(points - centre).T) - r
+        return CentreFit(self, prediction, t_ref, centre, cov, r, None, 0.0, 0, method, along, points, residuals)
+
+    def _several_chords(self, prediction, t_ref, points, velocity, sigma_t, fit_radius):
+        n_positive = len(points) // 2
+        if fit_radius and n_positive < 3:
+            raise ChordError(f"{self.name}: fitting the radius needs at least 3 positive chords, not {n_positive}")
+        r0 = self.radius_km
+        first = points[1] - points[0]
+        along = first / np.hypot(*first)
+        normal = np.array([-along[1], along[0]])
+        mid = points.mean(axis=0)
+        best = None
+        for shift in np.linspace(-1.5, 1.5, 13) * r0:                   # starts across the track: mirror solutions
+            result = _fit_circle(points, velocity, sigma_t, self.shape_sigma_km, mid + shift * normal, r0,
+                                 fit_radius)
+            if result is not None and (best is None or result[3] < best[3] - 1e-9):
+                best = result
+        if best is None:
+            raise ChordError(f"{self.name}: the chords do not determine the centre (singular normal matrix)")
+        centre, radius, cov_full, chi2, residuals = best
+        dof = len(points) - (3 if fit_radius else 2)
+        radius_sigma = float(math.sqrt(cov_full[2, 2])) if fit_radius else None
+        return CentreFit(self, prediction, t_ref, centre, cov_full[:2, :2], radius, radius_sigma, chi2, dof,
+                         "chords" + (" with the radius fitted" if fit_radius else ""), along, points, residuals)
+
+    def _negative_checks(self, prediction, fit):
+        out = []
+        for chord in (c for c in self.chords if not c.positive):
+            start, end = self._times(chord)
+            t = np.linspace(start, end, 201)
+            _, itrs = _sites_itrs([chord.site])
+            rel, _, _, _ = relative_to_sites(prediction, np.repeat(itrs, t.size, axis=0), t)
+            distance = float(np.hypot(*(-rel - fit.offset_km).T).min())
+            out.append((chord.label(), distance, distance > fit.radius_km))
+        return out
+
+
+def _fit_circle(points, velocity, sigma_t, shape_sigma, centre, radius, fit_radius, iterations=30):
+    """Gauss-Newton for |p_k - c| = R; returns (centre, R, covariance, chi2, residuals) or None if singular."""
+    centre = np.array(centre, dtype=float)
+    for _ in range(iterations):
+        vec = points - centre
+        dist = np.hypot(*vec.T)
+        if np.any(dist == 0):
+            return None
+        unit = vec / dist[:, None]
+        sigma = np.hypot(sigma_t * np.abs(np.einsum("ij,ij->i", velocity, unit)), shape_sigma)
+        sigma = np.maximum(sigma, 1e-6)
+        residual = (dist - radius) / sigma
+        jac = -unit / sigma[:, None]                                          # d residual / d centre
+        if fit_radius:
+            jac = np.column_stack([jac, -1.0 / sigma])
+        try:
+            step, *_ = np.linalg.lstsq(jac, -residual, rcond=None)
+            normal = jac.T @ jac
+            cov = np.linalg.inv(normal)
+        except np.linalg.LinAlgError:
+            return None
+        if not np.isfinite(cov).all() or np.linalg.cond(normal) > 1e14:
+            return None
+        centre = centre + step[:2]
+        if fit_radius:
+            radius = radius + step[2]
+        if np.max(np.abs(step)) < 1e-9:
+            break
+    vec = points - centre
+    dist = np.hypot(*vec.T)
+    chi2 = float(np.sum(((dist - radius) / sigma) ** 2))
+    if not fit_radius:
+        cov = np.pad(cov, ((0, 1), (0, 1)))
+    return centre, float(radius), cov, chi2, dist - radius
+
+
+def contact_times(event, sites, radius_km=None, iterations=6):
+    """Predicted disappearance and reappearance (TDB s, (n, 2); NaN where the site misses the shadow) at each site
+    (MPC codes or (lon, lat, height_km)) for an `occultation.Occultation`: the instants with |rel(t)| = R,
+    by Newton's method from the site's closest approach (`site_predictions`). For planning, and to simulate chords."""
+    from .occultation import site_predictions
+    radius = event.radius_km if radius_km is None else float(radius_km)
+    names, itrs = _sites_itrs(sites)
+    closest = site_predictions(event, sites)
+    t_ca, d = np.asarray(closest["tdb"], float), np.asarray(closest["d_km"], float)
+    inside = np.abs(d) < radius
+    out = np.full((len(names), 2), np.nan)
+    if not inside.any():
+        return out
+    rows = np.nonzero(inside)[0]
+    _, velocity, _, _ = relative_to_sites(event, itrs[rows], t_ca[rows])
+    half = np.sqrt(radius ** 2 - d[rows] ** 2) / np.hypot(*velocity.T)
+    for column, sign in ((0, -1.0), (1, 1.0)):
+        t = t_ca[rows] + sign * half
+        for _ in range(iterations):
+            rel, vel, _, _ = relative_to_sites(event, itrs[rows], t)
+            distance = np.hypot(*rel.T)
+            rate = np.einsum("ij,ij->i", rel, vel) / distance
+            t = t - (distance - radius) / rate
+        out[rows, column] = t
+    return out

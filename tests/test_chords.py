@@ -1,0 +1,192 @@
+"""Occultation chords in the fit (orbitfit/chords.py, Solution.refit) on synthetic events with a known truth.
+
+The truth is Himalia's GJ15 solution displaced by a draw of 5x its covariance (tens of km on the sky); a synthetic
+star lies on the truth's geocentric line of sight; stations on lines parallel to the true shadow path get their
+contact times from the truth (`contact_times`, checked against |rel| = R). The chords are then reduced against the
+*nominal* solution and must recover the truth's fundamental-plane offset, and the refit must move the orbit there.
+Independent checks: the truth's (f, g) from `fundamental_plane`; the occultation observation's O-C against the truth
+orbit from the astrometric model (`compute_residuals`), which shares no code with the plane geometry.
+"""
+import dataclasses
+
+import numpy as np
+import pytest
+
+from dynamics import constants as C
+from orbitfit import chords
+from orbitfit import occultation as occ
+from orbitfit.least_squares import Orbit
+from orbitfit.model import radec_from_unit, solve_light_time
+from orbitfit.residuals import compute_residuals
+
+RADIUS_KM = 75.0                                  # seed 003 Table 1: Himalia (150 x 120) km
+EVENT_UTC = "2023-10-01T03:00:00"
+OFFSETS_KM = (-40.0, 10.0, 55.0)                  # the stations' distances from the true centre line
+
+
+@pytest.fixture(scope="module")
+def synthetic(himalia_gj15, ephemeris):
+    nominal = himalia_gj15
+    rng = np.random.default_rng(20231001)
+    truth_state = rng.multivariate_normal(nominal.state, 25.0 * nominal.covariance)
+    truth = dataclasses.replace(nominal, orbit=Orbit(nominal.body, nominal.epoch, truth_state))
+    t0 = occ.to_tdb_seconds(EVENT_UTC)
+    truth_target, _, _ = occ.as_target(truth, t0 - C.SECONDS_PER_DAY, t0 + C.SECONDS_PER_DAY)
+    earth = ephemeris.state(C.EARTH, [t0])
+    _, state = solve_light_time(np.array([t0]), earth[:, :3], truth_target)
+    ra, dec = radec_from_unit((state[:, :3] - earth[:, :3]) / np.linalg.norm(state[:, :3] - earth[:, :3]))
+    star = occ.Star(np.degrees(ra), np.degrees(dec), epoch=2000.0 + t0 / (365.25 * C.SECONDS_PER_DAY),
+                    source_id=["SYNTHETIC"])
+    true_event = occ.predict(truth_target, star, t0, radius_km=RADIUS_KM, ephemeris=ephemeris)
+    path = true_event.path(offsets_km=list(OFFSETS_KM), n_points=601)
+    k = int(np.argmin(np.abs(path.tdb - true_event.tdb)))
+    sites = [(float(path.line(f"{o:+.0f} km")[0][k]), float(path.line(f"{o:+.0f} km")[1][k]), 0.0)
+             for o in OFFSETS_KM]
+    contacts = chords.contact_times(true_event, sites)
+    prediction = occ.predict(nominal, star, t0, radius_km=RADIUS_KM)
+    return dict(nominal=nominal, truth=truth, truth_target=truth_target, star=star, sites=sites,
+                contacts=contacts, prediction=prediction, true_event=true_event, ephemeris=ephemeris)
+
+
+def observed(s, n_chords, sigma_s=0.05, noise=None, extra=()):
+    noise = np.zeros((n_chords, 2)) if noise is None else noise
+    chord_list = [chords.Chord(site, float(t[0] + e[0]), float(t[1] + e[1]), sigma_s=sigma_s, name=f"station {i}")
+                  for i, (site, t, e) in enumerate(zip(s["sites"][:n_chords], s["contacts"], noise))]
+    return chords.ObservedOccultation(506, s["star"], chord_list + list(extra), radius_km=RADIUS_KM,
+                                      name=f"SYNTHETIC {n_chords} chords")
+
+
+def true_offset(s, tdb):
+    """Truth minus nominal shadow centre at tdb in the fundamental plane (km), star frozen as in the reduction."""
+    star_tdb = s["prediction"].tdb
+    truth = occ.fundamental_plane(s["truth_target"], s["star"], [tdb], s["ephemeris"], star_tdb=star_tdb)
+    nominal = s["prediction"].plane_at([tdb])
+    return np.array([truth.f[0] - nominal.f[0], truth.g[0] - nominal.g[0]])
+
+
+def test_contact_times_are_on_the_limb(synthetic):
+    s = synthetic
+    from orbitfit.occultation import _sites_itrs, relative_to_sites
+    _, itrs = _sites_itrs(s["sites"])
+    t = s["contacts"]
+    assert np.all(np.isfinite(t)) and np.all(t[:, 1] > t[:, 0])
+    rel, _, _, _ = relative_to_sites(s["true_event"], np.repeat(itrs, 2, axis=0), t.ravel())
+    np.testing.assert_allclose(np.hypot(*rel.T), RADIUS_KM, atol=1e-6)
+    # durations follow the chord geometry: 2 sqrt(R^2 - d^2) / v (d from site_predictions, independent Newton)
+    table = s["true_event"].sites(s["sites"], sigma_km=0.0)
+    _, velocity, _, _ = relative_to_sites(s["true_event"], itrs, np.asarray(table["tdb"], float))
+    speed = np.hypot(*velocity.T)                   # the shadow's speed relative to the rotating site
+    assert np.all(np.abs(speed / abs(s["true_event"].velocity_km_s) - 1) > 0.01)   # rotation matters here
+    expected = 2 * np.sqrt(RADIUS_KM ** 2 - np.asarray(table["d_km"]) ** 2) / speed
+    np.testing.assert_allclose(t[:, 1] - t[:, 0], expected, rtol=1e-4)
+    np.testing.assert_allclose(np.abs(table["d_km"]), np.abs(OFFSETS_KM), atol=0.5)
+    far = chords.contact_times(s["true_event"], [(s["sites"][0][0] + 40.0, s["sites"][0][1], 0.0)])
+    assert np.all(np.isnan(far))
+
+
+def test_three_chords_recover_the_true_centre(synthetic):
+    s = synthetic
+    exact = observed(s, 3).reduce(s["nominal"], prediction=s["prediction"])
+    truth = true_offset(s, exact.tdb)
+    assert np.hypot(*truth) > 10.0                          # the nominal prediction really is off
+    np.testing.assert_allclose(exact.offset_km, truth, atol=1e-3)
+    np.testing.assert_allclose(exact.limb_residuals_km, 0.0, atol=1e-3)
+    # with timing noise: the error is within its covariance (chi2 with 2 dof) over 200 draws
+    rng = np.random.default_rng(3)
+    sigma_s = 0.05
+    chi2 = []
+    for _ in range(200):
+        fit = observed(s, 3, sigma_s, rng.normal(0.0, sigma_s, (3, 2))).reduce(s["nominal"],
+                                                                               prediction=s["prediction"])
+        error = fit.offset_km - true_offset(s, fit.tdb)
+        chi2.append(error @ np.linalg.solve(fit.covariance_km, error))
+    within_1 = np.mean(np.array(chi2) < 2.2789)            # chi2(2 dof) quantile of 68.27%
+    within_2 = np.mean(np.array(chi2) < 6.1801)            # 95.45%
+    assert 0.58 < within_1 < 0.78 and 0.90 < within_2 < 0.99, (within_1, within_2)
+
+
+def test_single_chord_covariance_is_long_across_and_short_along(synthetic):
+    s = synthetic
+    fit = observed(s, 1).reduce(s["nominal"], prediction=s["prediction"])
+    along, across = fit.sigmas_along_across_km
+    chord_km = np.hypot(*(fit.limb_points_km[1] - fit.limb_points_km[0]))
+    speed = chord_km / np.diff(s["contacts"][0])[0]          # the station's speed across the shadow
+    assert along == pytest.approx(speed * np.hypot(0.05, 0.05) / 2, rel=1e-3)
+    assert across == pytest.approx(RADIUS_KM)
+    # the chord runs along the shadow's motion
+    motion = np.array([s["prediction"].plane.df[0], s["prediction"].plane.dg[0]])
+    assert abs(fit.along_unit @ motion) / np.hypot(*motion) > 0.999
+    error = fit.offset_km - true_offset(s, fit.tdb)
+    assert abs(error @ fit.along_unit) < 1e-3                          # exact times: exact along the chord
+    n = np.array([-fit.along_unit[1], fit.along_unit[0]])
+    assert abs(error @ n) < across
+    # the mirror solutions: the true centre is d = 40 km from the chord, on one side
+    sides = {side: observed(s, 1).reduce(s["nominal"], prediction=s["prediction"], side=side).offset_km
+             for side in (1, -1)}
+    errors = {side: np.hypot(*(value - true_offset(s, fit.tdb))) for side, value in sides.items()}
+    assert min(errors.values()) < 1e-3 and max(errors.values()) == pytest.approx(80.0, abs=0.5)
+
+
+def test_occultation_observation_matches_the_truth_orbit(synthetic):
+    """The centre written as an astrometric position, checked with the astrometric model (no plane geometry)."""
+    s = synthetic
+    fit = observed(s, 3).reduce(s["nominal"], prediction=s["prediction"])
+    row = fit.observations()
+    assert list(row["kind"]) == ["occultation"] and list(row["observer"]) == ["500"]
+    assert row["sigma_ra_mas"][0] < 0.2 and row["sigma_dec_mas"][0] < 0.2
+    residuals = compute_residuals(row, s["truth"].orbit)
+    assert abs(residuals["res_ra_mas"][0]) < 0.01 and abs(residuals["res_dec_mas"][0]) < 0.01
+    before = compute_residuals(row, s["nominal"].orbit)
+    assert np.hypot(before["res_ra_mas"][0], before["res_dec_mas"][0]) > 3.0      # tens of km at 4 au
+
+
+@pytest.mark.parametrize("n_chords", [1, 3])
+def test_refit_moves_the_orbit_to_the_chords(synthetic, n_chords):
+    s = synthetic
+    fit = observed(s, n_chords).reduce(s["nominal"], prediction=s["prediction"])
+    refit = s["nominal"].refit(fit.observations())
+    assert len(refit.history) <= 3
+    assert refit.accepted[-1] and refit.residuals()["kind"][-1] == "occultation"
+    after = occ.predict(refit, s["star"], fit.tdb, radius_km=RADIUS_KM)
+    truth = occ.fundamental_plane(s["truth_target"], s["star"], [fit.tdb], s["ephemeris"],
+                                  star_tdb=s["prediction"].tdb)
+    plane = after.plane_at([fit.tdb])
+    error = np.array([plane.f[0] - truth.f[0], plane.g[0] - truth.g[0]])
+    sigma_along = fit.sigmas_along_across_km[0]
+    if n_chords == 3:
+        assert np.hypot(*error) < 0.05                  # the chords pin the centre (noise-free times)
+    else:
+        assert abs(error @ fit.along_unit) < max(3 * sigma_along, 0.05)
+        n = np.array([-fit.along_unit[1], fit.along_unit[0]])
+        assert abs(error @ n) < RADIUS_KM
+    changes = s["nominal"].compare(refit, [fit.tdb, fit.tdb + 180 * C.SECONDS_PER_DAY])
+    assert changes["sigma_ra_after_mas"][0] < changes["sigma_ra_before_mas"][0]
+    assert changes["sigma_dec_after_mas"][0] < changes["sigma_dec_before_mas"][0]
+    assert max(np.abs(changes.meta["state_change_sigma"])) > 1.0        # the truth is 5 sigma away
+
+
+def test_negative_chords_are_checked_not_fitted(synthetic):
+    s = synthetic
+    t = s["contacts"]
+    outside = chords.Chord((s["sites"][0][0] - 3.0, s["sites"][0][1] + 3.0, 0.0), float(t[0, 0] - 30),
+                           float(t[0, 1] + 30), positive=False, name="far away")
+    inside = chords.Chord(s["sites"][1], float(t[1, 0] - 30), float(t[1, 1] + 30), positive=False, name="missed")
+    fit = observed(s, 3, extra=(outside, inside)).reduce(s["nominal"], prediction=s["prediction"])
+    verdict = {label: consistent for label, _, consistent in fit.negative}
+    assert verdict == {"far away": True, "missed": False}
+    assert "INSIDE the limb" in fit.summary()
+
+
+def test_bad_chords_are_explained(synthetic):
+    s = synthetic
+    t = s["contacts"]
+    with pytest.raises(chords.ChordError, match="no positive chord"):
+        chords.ObservedOccultation(506, s["star"], [chords.Chord(s["sites"][0], float(t[0, 0]), float(t[0, 1]),
+                                                                 positive=False)], RADIUS_KM).reduce(s["nominal"])
+    with pytest.raises(chords.ChordError, match="ends .* before it starts"):
+        chords.ObservedOccultation(506, s["star"], [chords.Chord(s["sites"][0], float(t[0, 1]), float(t[0, 0]))],
+                                   RADIUS_KM, name="reversed").reduce(s["nominal"])
+    with pytest.raises(chords.ChordError, match="timing sigma"):
+        observed(s, 1, sigma_s=-1.0).reduce(s["nominal"], prediction=s["prediction"])
+    with pytest.raises(chords.ChordError, match="at least 3 positive chords"):
+        observed(s, 2).reduce(s["nominal"], prediction=s["prediction"], fit_radius=True)
