@@ -18,9 +18,10 @@ every contact satisfies |p - delta| = R. Timing errors move p along the station'
 * One positive chord: delta is fixed along the chord (its midpoint, sigma = |w| sqrt(sigma_1^2 + sigma_2^2) / 2),
   and across it only to the two mirror solutions +-d, d = sqrt(R^2 - L^2/4). Without more information (`side`) the
   constraint is centred on the chord with sigma_across = R: the chord only says |offset| <= R, and a Gaussian of
-  sigma R holds both mirror solutions within 1 sigma. With `side=+1/-1` (e.g. a negative chord decides it) the centre
-  is put at +-d with sigma from the timing, radius and shape sigmas. The covariance is long across the chord and
-  short along it - a 1-D likelihood in practice.
+  sigma R holds both mirror solutions within 1 sigma. With `side=+1` (the station was left of the true centre line,
+  looking along the shadow's motion: d_km > 0 in `Occultation.sites`) or `side=-1` (right), e.g. when a negative
+  chord decides it, the centre is put at d from the chord with sigma from the timing, radius and shape sigmas. The
+  covariance is long across the chord and short along it - a 1-D likelihood in practice.
 * Two or more positive chords: delta (and R, with `fit_radius` and >= 3 chords) by weighted least squares on the
   radial residuals |p_k - delta| - R, sigma_k^2 = (sigma_t |w . r_k|)^2 + shape_sigma^2 (r_k the unit radius at the
   contact), from several starts across the track (two chords have a mirror solution); covariance (J^T W J)^-1.
@@ -34,6 +35,7 @@ the observation is "star + measured offset" and depends on the prediction only t
 """
 from __future__ import annotations
 
+import datetime
 import math
 from dataclasses import dataclass, field
 
@@ -92,7 +94,7 @@ class CentreFit:
     chi2: float
     dof: int
     method: str                     # "single chord", "single chord, side +1", "chords"
-    along_unit: np.ndarray          # (2,) direction of the (first) chord in the plane
+    along_unit: np.ndarray          # (2,) along the chord (single chord: the shadow's motion), east/north
     limb_points_km: np.ndarray      # (n, 2) contact points relative to the predicted centre
     limb_residuals_km: np.ndarray   # (n,) |p - delta| - R
     negative: list = field(default_factory=list)    # per negative chord: (label, min distance km, consistent)
@@ -213,13 +215,13 @@ class ObservedOccultation:
 
     def _single_chord(self, prediction, t_ref, points, velocity, sigma_t, side):
         p1, p2 = points
-        chord = p2 - p1
-        length = float(np.hypot(*chord))
+        length = float(np.hypot(*(p2 - p1)))
         if length == 0:
             raise ChordError(f"{self.name}: the chord has zero length")
-        along = chord / length
-        normal = np.array([-along[1], along[0]])
-        w = float(np.hypot(*velocity.mean(axis=0)))                     # station speed relative to the shadow
+        motion = velocity.mean(axis=0)                       # the shadow's motion relative to the station
+        w = float(np.hypot(*motion))
+        along = motion / w
+        normal = np.array([-along[1], along[0]])             # left of the shadow's motion (d_km > 0 in predictions)
         sigma_along = w * math.hypot(*sigma_t) / 2.0
         midpoint = 0.5 * (p1 + p2)
         r = self.radius_km
@@ -235,7 +237,8 @@ class ObservedOccultation:
             # d = sqrt(R^2 - L^2/4): dd/dL = -L/(4d), dd/dR = R/d; capped at R where d -> 0 (a central chord)
             sigma_d = math.hypot(length * sigma_length / (4 * max(d, 1e-9)), r * self.radius_sigma_km / max(d, 1e-9))
             sigma_across = min(math.hypot(sigma_d, self.shape_sigma_km), r)
-            centre, method = midpoint + side * d * normal, f"single chord, side {side:+d}"
+            # side +1: the station was left of the true centre line, so the centre is d to its right
+            centre, method = midpoint - side * d * normal, f"single chord, side {side:+d}"
         cov = (sigma_along ** 2 * np.outer(along, along) + sigma_across ** 2 * np.outer(normal, normal))
         residuals = np.hypot(*(points - centre).T) - r
         return CentreFit(self, prediction, t_ref, centre, cov, r, None, 0.0, 0, method, along, points, residuals)
@@ -336,3 +339,128 @@ def contact_times(event, sites, radius_km=None, iterations=6):
             t = t - (distance - radius) / rate
         out[rows, column] = t
     return out
+
+
+# --- event files ----------------------------------------------------------------------------------------------------
+EVENT_KEYS = {"name", "body", "radius_km", "radius_sigma_km", "shape_sigma_km", "side", "fit_radius", "star",
+              "chords"}
+STAR_KEYS = {"ra_deg", "dec_deg", "pmra_mas_yr", "pmdec_mas_yr", "parallax_mas", "radial_velocity_km_s", "epoch",
+             "source_id", "mag", "sigma_ra_mas", "sigma_dec_mas", "corr"}
+CHORD_KEYS = {"name", "site", "start", "end", "sigma_s", "positive"}
+EVENT_EXAMPLE = '''name = "Kallichore 2025-12-15"
+body = 544                     # NAIF id, or a name ("Kallichore")
+radius_km = 1.0
+[star]                         # Gaia DR3: position at the epoch, proper motion, parallax; sigmas at the event
+ra_deg = 23.456789012
+dec_deg = 8.765432101
+pmra_mas_yr = 1.2
+pmdec_mas_yr = -3.4
+parallax_mas = 0.5
+epoch = 2016.0
+sigma_ra_mas = 0.2
+sigma_dec_mas = 0.2
+[[chords]]
+name = "Station A"
+site = [149.0661, -31.2733, 1.165]   # east longitude deg, latitude deg, height km (WGS84), or an MPC code
+start = "2025-12-15T13:20:01.20"     # UTC: disappearance (negative chord: start of the watch)
+end = "2025-12-15T13:20:01.50"       # UTC: reappearance (negative chord: end of the watch)
+sigma_s = 0.05                       # or [sigma_start, sigma_end]
+positive = true'''
+
+
+def read_event(path):
+    """An ObservedOccultation (and its options {"side", "fit_radius"}) from a TOML file; see EVENT_EXAMPLE.
+    Errors name the file and the entry."""
+    import tomllib
+    from .readers.core import NAIF_BY_NAME
+    try:
+        with open(path, "rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError:
+        raise ChordError(f"occultation file not found: {path}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ChordError(f"{path}: not valid TOML ({exc})") from None
+
+    def check_keys(table, allowed, where):
+        unknown = set(table) - allowed
+        if unknown:
+            raise ChordError(f"{path}: {where}: unknown keys {sorted(unknown)}; allowed: {', '.join(sorted(allowed))}")
+
+    def number(table, key, where, default=None):
+        if key not in table:
+            if default is None:
+                raise ChordError(f"{path}: {where}: missing '{key}'")
+            return default
+        value = table[key]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise ChordError(f"{path}: {where}.{key}: expected a number, got {value!r}")
+        return float(value)
+
+    check_keys(data, EVENT_KEYS, "top level")
+    body = data.get("body")
+    if isinstance(body, str):
+        if body.lower() not in NAIF_BY_NAME:
+            raise ChordError(f"{path}: body {body!r} is not a known satellite name; give its NAIF id")
+        body = NAIF_BY_NAME[body.lower()]
+    if not isinstance(body, int) or isinstance(body, bool):
+        raise ChordError(f"{path}: 'body' must be a NAIF id or a satellite name, got {body!r}")
+    star_table = data.get("star")
+    if not isinstance(star_table, dict):
+        raise ChordError(f"{path}: missing [star] table (ra_deg, dec_deg, pmra_mas_yr, ... epoch)")
+    check_keys(star_table, STAR_KEYS, "[star]")
+    epoch = star_table.get("epoch", 2016.0)
+    try:
+        star = Star(number(star_table, "ra_deg", "[star]"), number(star_table, "dec_deg", "[star]"),
+                    number(star_table, "pmra_mas_yr", "[star]", 0.0), number(star_table, "pmdec_mas_yr", "[star]", 0.0),
+                    number(star_table, "parallax_mas", "[star]", 0.0),
+                    number(star_table, "radial_velocity_km_s", "[star]", 0.0), epoch,
+                    number(star_table, "mag", "[star]", math.nan), [str(star_table.get("source_id", "star"))])
+    except (TypeError, ValueError) as exc:
+        if isinstance(exc, ChordError):
+            raise
+        raise ChordError(f"{path}: [star]: {exc}") from None
+    chord_list = []
+    for i, entry in enumerate(data.get("chords", [])):
+        where = f"chords[{i}]"
+        check_keys(entry, CHORD_KEYS, where)
+        for key in ("site", "start", "end"):
+            if key not in entry:
+                raise ChordError(f"{path}: {where}: missing '{key}'")
+        site = entry["site"]
+        if not isinstance(site, str) and not (isinstance(site, list) and len(site) in (2, 3) and
+                                              all(isinstance(v, (int, float)) for v in site)):
+            raise ChordError(f"{path}: {where}.site: expected an MPC code or [lon_deg, lat_deg, height_km], "
+                             f"got {site!r}")
+        if isinstance(site, list) and not (-90 <= site[1] <= 90 and -360 <= site[0] <= 360):
+            raise ChordError(f"{path}: {where}.site: longitude/latitude out of range: {site!r}")
+        times = []
+        for key in ("start", "end"):
+            value = entry[key]
+            if isinstance(value, datetime.datetime):           # an unquoted TOML date-time
+                if value.tzinfo is not None:
+                    value = value.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+                value = value.isoformat()
+            try:
+                times.append(to_tdb_seconds(str(value)))
+            except ValueError as exc:
+                raise ChordError(f"{path}: {where}.{key}: cannot read the UTC time {entry[key]!r} ({exc})") from None
+        chord = Chord(tuple(site) if isinstance(site, list) else site, times[0], times[1],
+                      entry.get("sigma_s", DEFAULT_TIMING_SIGMA_S), bool(entry.get("positive", True)),
+                      str(entry.get("name", "")) or f"chord {i}")
+        try:
+            chord.sigmas()
+        except ChordError as exc:
+            raise ChordError(f"{path}: {where}: {exc}") from None
+        chord_list.append(chord)
+    if not chord_list:
+        raise ChordError(f"{path}: no [[chords]] entries")
+    event = ObservedOccultation(body, star, chord_list, number(data, "radius_km", "top level"),
+                                number(data, "radius_sigma_km", "top level", 0.0),
+                                number(data, "shape_sigma_km", "top level", 0.0),
+                                (number(star_table, "sigma_ra_mas", "[star]", 0.0),
+                                 number(star_table, "sigma_dec_mas", "[star]", 0.0)),
+                                number(star_table, "corr", "[star]", 0.0), str(data.get("name", "occultation")))
+    side = data.get("side")
+    if side not in SINGLE_CHORD_SIDES:
+        raise ChordError(f"{path}: side must be +1 or -1 (or absent), not {side!r}")
+    return event, {"side": side, "fit_radius": bool(data.get("fit_radius", False))}

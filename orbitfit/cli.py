@@ -5,6 +5,7 @@
     orbitfit ephem SOLUTION.h5 ...     SPK kernel and RA/Dec/sigma tables from a saved solution
     orbitfit sigma SOLUTION.h5 ...     1-sigma and error ellipses on the sky at dates (linear or Monte Carlo)
     orbitfit predict SOLUTION.h5 ...   stellar occultation candidates from a star list, shadow-path map
+    orbitfit occultation add SOLUTION.h5 EVENT.toml   add chords (or occultation positions), refit, report changes
 """
 from __future__ import annotations
 
@@ -301,6 +302,70 @@ def command_predict(args):
     return 0
 
 
+def command_occultation_add(args):
+    """Add an occultation (chords in a TOML event file, or positions in an observation file) to a saved solution,
+    refit from it, and report the change in the orbit and in the predicted positions at --dates."""
+    import orbitfit
+    from . import chords
+    solution = _load_solution(args.solution)
+    source = Path(args.occultation)
+    if not source.exists():
+        raise UsageError(f"occultation file not found: {source}")
+    report = {"body": int(solution.body), "input": str(source)}
+    begin = time.perf_counter()
+    if source.suffix.lower() == ".toml":
+        event, event_options = chords.read_event(source)
+        if event.body != solution.body:
+            raise UsageError(f"{source}: the event is of body {event.body}, the solution of body {solution.body}")
+        side = args.side if args.side is not None else event_options["side"]
+        centre = event.reduce(solution, side=side, fit_radius=event_options["fit_radius"])
+        new_rows = centre.observations()
+        along, across = centre.sigmas_along_across_km
+        report["centre"] = {"method": centre.method, "tdb": centre.tdb, "offset_east_km": float(centre.offset_km[0]),
+                            "offset_north_km": float(centre.offset_km[1]), "sigma_along_km": along,
+                            "sigma_across_km": across, "radius_km": centre.radius_km,
+                            "radius_sigma_km": centre.radius_sigma_km, "chi2": centre.chi2, "dof": centre.dof,
+                            "negative_chords": [{"name": n, "min_distance_km": d, "consistent": ok}
+                                                for n, d, ok in centre.negative]}
+        if not args.json:
+            print(centre.summary())
+    else:
+        table, read_report = orbitfit.read(source)
+        if not args.json:
+            print(read_report)
+        new_rows = table[np.asarray(table["body"]) == solution.body]
+        if len(new_rows) == 0:
+            raise UsageError(f"{source}: no observations of body {solution.body}")
+    refit = solution.refit(new_rows)
+    elapsed = time.perf_counter() - begin
+    stem = f"{Path(args.solution).stem}_refit"
+    outputs = _save_outputs(refit, args.out, stem)
+    report["refit"] = {"seconds": round(elapsed, 3), "iterations": len(refit.history),
+                       "n_added": len(new_rows), "chi2_per_dof": refit.chi2 / max(refit.dof, 1),
+                       "added_accepted": bool(refit.accepted[-len(new_rows):].all())}
+    epochs = _epochs(args, solution) if (args.dates or (args.start and args.stop)) else None
+    if epochs is not None:
+        changes = solution.compare(refit, epochs, observer=args.observer)
+        report["state_change_sigma"] = changes.meta["state_change_sigma"]
+        report["predictions"] = [{c: (row[c].item() if hasattr(row[c], "item") else row[c]) for c in changes.colnames}
+                                 for row in changes]
+    else:
+        report["state_change_sigma"] = ((refit.state - solution.state) / solution.sigma).tolist()
+    report["outputs"] = outputs
+    if args.json:
+        print(json.dumps(report, indent=2, default=str))
+    else:
+        print(f"refit with {len(new_rows)} occultation row(s) in {elapsed:.1f} s, {len(refit.history)} iterations; "
+              f"state change in the old sigma: " + " ".join(f"{v:+.2f}" for v in report["state_change_sigma"]))
+        for row in report.get("predictions", []):
+            print(f"  {row['utc']}  moved RA* {row['d_ra_mas']:+9.2f} mas, Dec {row['d_dec_mas']:+9.2f} mas; "
+                  f"1-sigma RA* {row['sigma_ra_before_mas']:.2f} -> {row['sigma_ra_after_mas']:.2f}, "
+                  f"Dec {row['sigma_dec_before_mas']:.2f} -> {row['sigma_dec_after_mas']:.2f} mas")
+        for name, path in outputs.items():
+            print(f"written {name}: {path}")
+    return 0
+
+
 def _initial_orbit(spec, body, observations):
     from .starting_orbits import NAIF_ID, seed003_orbit
     if spec == "seed003":
@@ -377,7 +442,26 @@ def build_parser():
     predict.add_argument("--map", help="draw the first event's shadow path (PNG/PDF)")
     predict.add_argument("--json", action="store_true", help="print machine-readable JSON")
     predict.set_defaults(func=command_predict)
+
+    occultation = sub.add_parser("occultation", help="use an observed occultation: add it to a solution and refit")
+    occ_sub = occultation.add_subparsers(dest="action", required=True)
+    add = occ_sub.add_parser("add", help="add chords (TOML event file) or occultation positions (ADES/SORA file) "
+                                         "to a solution and refit", description="Event file format:\n\n" +
+                             chords_example(), formatter_class=argparse.RawDescriptionHelpFormatter)
+    add.add_argument("solution", help="solution archive (.h5)")
+    add.add_argument("occultation", help="event file (.toml with star and chords) or observation file")
+    add.add_argument("--side", type=int, choices=(-1, 1), help="single chord: +1 if the station was left of the true "
+                     "centre line looking along the shadow's motion (d_km > 0 in predictions), -1 if right; "
+                     "default: unknown, across-chord sigma = the radius")
+    add.add_argument("--out", default="orbitfit-occultation", help="output directory")
+    dates(add)
+    add.set_defaults(func=command_occultation_add)
     return parser
+
+
+def chords_example():
+    from .chords import EVENT_EXAMPLE
+    return EVENT_EXAMPLE
 
 
 def main(argv=None):

@@ -154,6 +154,18 @@ class PreparedObservations:
     is_occultation: np.ndarray
 
 
+def group_keys(table, weight_groups="site"):
+    """The weight group of each observation: "dataset:observer", the data set, or "all"."""
+    datasets, sites = np.asarray(table["dataset"]).astype(str), np.asarray(table["observer"]).astype(str)
+    if weight_groups == "site":
+        return [f"{d}:{o}" for d, o in zip(datasets, sites)]
+    if weight_groups == "dataset":
+        return list(datasets)
+    if weight_groups == "all":
+        return ["all"] * len(table)
+    raise ValueError(f"weight_groups must be 'site', 'dataset' or 'all', not {weight_groups!r}")
+
+
 def prepare(observations, ephemeris, weight_groups="site"):
     """Observer positions and nominal emission epochs for an Observations table (one body)."""
     table = observations
@@ -167,15 +179,7 @@ def prepare(observations, ephemeris, weight_groups="site"):
     kind = np.asarray(table["kind"]).astype(str)
     deflect = kind == "gaia"
     sun = ephemeris.position(C.SUN, t_obs) if deflect.any() else np.zeros((n, 3))
-    datasets, sites = np.asarray(table["dataset"]).astype(str), np.asarray(table["observer"]).astype(str)
-    if weight_groups == "site":
-        keys = [f"{d}:{o}" for d, o in zip(datasets, sites)]
-    elif weight_groups == "dataset":
-        keys = list(datasets)
-    elif weight_groups == "all":
-        keys = ["all"] * n
-    else:
-        raise ValueError(f"weight_groups must be 'site', 'dataset' or 'all', not {weight_groups!r}")
+    keys = group_keys(table, weight_groups)
     group_names = sorted(set(keys))
     group = np.array([group_names.index(k) for k in keys], dtype=int)
     night = np.floor(t_obs / C.SECONDS_PER_DAY + 0.5).astype(np.int64)     # nights as TDB days; sites rarely straddle
@@ -197,6 +201,9 @@ class Evaluation:
     calc_ra: np.ndarray
     calc_dec: np.ndarray
     distance_km: np.ndarray
+    # whitened pseudo-observations (A (m, P), b (m,)), e.g. an a-priori value of a parameter: they enter the normal
+    # equations and chi^2, not the floors or outlier flags (orbitfit.family's GM prior)
+    extra: tuple | None = None
 
 
 def evaluate(orbit: Orbit, prepared: PreparedObservations, options: FitOptions, partials=True):
@@ -208,10 +215,17 @@ def evaluate(orbit: Orbit, prepared: PreparedObservations, options: FitOptions, 
         model = replace(model, satellite_gm=(0.0, *[gm for _, gm in options.companions]))
     run = propagate(states, orbit.epoch, prepared.t_nominal, model=model, ephemeris=ephemeris,
                     stm=partials, step=options.step)
-    target = PropagatedTarget(prepared.t_nominal, run.states[:, 0], ephemeris)
+    return observe(prepared, run.states[:, 0], run.stm[:, 0] if partials else None, ephemeris)
+
+
+def observe(prepared, states, stm, ephemeris):
+    """Evaluation from the target's states (n, 6) relative to 5 at the prepared nominal epochs and, for partials,
+    the derivatives of those states with respect to the fitted parameters, stm (n, 6, P) (or None)."""
+    partials = stm is not None
+    target = PropagatedTarget(prepared.t_nominal, states, ephemeris)
     n = prepared.t_obs.size
     calc_ra, calc_dec, distance = np.empty(n), np.empty(n), np.empty(n)
-    design = np.empty((n, 2, 6)) if partials else None
+    design = np.empty((n, 2, stm.shape[2])) if partials else None
     for deflect in (False, True):
         rows = np.nonzero(prepared.deflect == deflect)[0]
         if rows.size == 0:
@@ -222,7 +236,7 @@ def evaluate(orbit: Orbit, prepared: PreparedObservations, options: FitOptions, 
         calc_ra[rows], calc_dec[rows], distance[rows] = result.ra_deg, result.dec_deg, result.distance_km
         if partials:
             # STM at the nominal epoch: it differs from the emission epoch by < 100 s, a 1e-7 relative change
-            design[rows] = np.einsum("nij,njk->nik", result.partials, run.stm[rows, 0]) * MAS_PER_RAD
+            design[rows] = np.einsum("nij,njk->nik", result.partials, stm[rows]) * MAS_PER_RAD
     res_ra, res_dec = residuals_mas(prepared.ra, prepared.dec, calc_ra, calc_dec)
     return Evaluation(res_ra, res_dec, design, calc_ra, calc_dec, distance)
 
@@ -323,10 +337,13 @@ def _floor(r2, s2):
     return 0.5 * (lo + hi)
 
 
-def solve_normal(d_ra, d_dec, w_ra, w_dec, rows):
-    """Least-squares correction and covariance from whitened rows; raises FitError when ill-determined."""
+def solve_normal(d_ra, d_dec, w_ra, w_dec, rows, extra=None):
+    """Least-squares correction and covariance from whitened rows (and whitened pseudo-observations `extra`,
+    see Evaluation.extra); raises FitError when ill-determined."""
     A = np.concatenate([d_ra[rows], d_dec[rows]])
     b = np.concatenate([w_ra[rows], w_dec[rows]])
+    if extra is not None:
+        A, b = np.concatenate([A, extra[0]]), np.concatenate([b, extra[1]])
     scale = np.linalg.norm(A, axis=0)
     if np.any(scale == 0):
         raise FitError("singular normal matrix: a parameter has no effect on any observation")
@@ -348,12 +365,12 @@ def settle_weights(prepared, evaluation, floor_ra, floor_dec, accepted, options)
     Returns (floor_ra, floor_dec, accepted, correction, rounds).
     """
     design = evaluation.design
-    correction = np.zeros(6)
+    correction = np.zeros(design.shape[2])
     for rounds in range(1, 31):
         weights = build_weights(prepared, floor_ra, floor_dec, options)
         w_ra, w_dec, d_ra, d_dec = whiten(evaluation.res_ra, evaluation.res_dec, weights.for_normal_equations(),
                                           design)
-        correction, _, _ = solve_normal(d_ra, d_dec, w_ra, w_dec, accepted)
+        correction, _, _ = solve_normal(d_ra, d_dec, w_ra, w_dec, accepted, evaluation.extra)
         predicted = Evaluation(evaluation.res_ra - design[:, 0] @ correction,
                                evaluation.res_dec - design[:, 1] @ correction, None, None, None, None)
         changed = False
@@ -377,7 +394,8 @@ def settle_weights(prepared, evaluation, floor_ra, floor_dec, accepted, options)
 
 def _warm_weights(previous, prepared, floor_ra, floor_dec, accepted):
     """Floors (matched by group name) and flags (first rows) of a previous solution, for a refit."""
-    old_names = previous.prepared.group_names if previous.prepared is not None else []
+    old_names = (previous.prepared.group_names if previous.prepared is not None else
+                 sorted(set(group_keys(previous.observations, previous.fit_options().weight_groups))))
     for g, name in enumerate(prepared.group_names):
         if name in old_names:
             k = old_names.index(name)
@@ -389,13 +407,21 @@ def _warm_weights(previous, prepared, floor_ra, floor_dec, accepted):
     return floor_ra, floor_dec, accepted
 
 
-def fit_orbit(observations, initial: Orbit, options: FitOptions | None = None, log=None, warm_start=None):
-    """Fit one satellite's state at `options.epoch` to its observations. Returns a `Solution`.
+def initial_floors(prepared, options):
+    """First-pass floors per group (0, or A_PRIORI_SIGMA_MAS for groups that give no sigma); with
+    options.use_given_sigma False the sources' sigmas are dropped from `prepared` first (occultations keep theirs)."""
+    if not options.use_given_sigma:
+        occultation = prepared.is_occultation
+        prepared.sigma_ra = np.where(occultation, prepared.sigma_ra, np.nan)
+        prepared.sigma_dec = np.where(occultation, prepared.sigma_dec, np.nan)
+    groups = len(prepared.group_names)
+    has_sigma = np.array([np.isfinite(prepared.sigma_ra[prepared.group == g]).any() for g in range(groups)])
+    floor_ra = np.where(has_sigma, 0.0, A_PRIORI_SIGMA_MAS)
+    return floor_ra, floor_ra.copy()
 
-    warm_start: a previous Solution whose observations are the first rows of `observations` (a refit after adding
-    data, `Solution.refit`): its weight floors (per group name) and outlier flags are the starting weights, and the
-    fit starts as already near the solution, so floors and flags are settled from the first iteration.
-    """
+
+def fit_orbit(observations, initial: Orbit, options: FitOptions | None = None, log=None):
+    """Fit one satellite's state at `options.epoch` to its observations. Returns a `Solution`."""
     from .solution import Solution
     options = options or FitOptions()
     if options.ephemeris is None:
@@ -404,29 +430,55 @@ def fit_orbit(observations, initial: Orbit, options: FitOptions | None = None, l
     if n < options.min_observations:
         raise FitError(f"too few observations: {n} (need at least {options.min_observations} for six unknowns)")
     prepared = prepare(observations, options.ephemeris, options.weight_groups)
-    if not options.use_given_sigma:
-        occultation = prepared.is_occultation
-        prepared.sigma_ra = np.where(occultation, prepared.sigma_ra, np.nan)
-        prepared.sigma_dec = np.where(occultation, prepared.sigma_dec, np.nan)
+    floor_ra, floor_dec = initial_floors(prepared, options)
     orbit = Orbit(initial.body, initial.epoch, np.asarray(initial.state, dtype=float).copy())
     if options.epoch is not None and options.epoch != orbit.epoch:
         moved = propagate(orbit.state, orbit.epoch, [options.epoch], model=options.model,
                           ephemeris=options.ephemeris, step=options.step, dense=False)
         orbit = Orbit(orbit.body, float(options.epoch), moved.states[0, 0])
-    groups = len(prepared.group_names)
-    has_sigma = np.array([np.isfinite(prepared.sigma_ra[prepared.group == g]).any() for g in range(groups)])
-    floor_ra = np.where(has_sigma, 0.0, A_PRIORI_SIGMA_MAS)
-    floor_dec = floor_ra.copy()
+    body, epoch = orbit.body, orbit.epoch
+    fit = gauss_newton(orbit.state, lambda state: evaluate(Orbit(body, epoch, state), prepared, options),
+                       prepared, options, floor_ra, floor_dec, log)
+    fitted_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    return Solution(orbit=Orbit(body, epoch, fit.parameters), covariance=fit.covariance, observations=observations,
+                    prepared=prepared, evaluation=fit.evaluation, weights=fit.weights, accepted=fit.accepted,
+                    options=options, history=fit.history, meta={"fitted_at": fitted_at})
+
+
+@dataclass
+class GaussNewtonResult:
+    parameters: np.ndarray
+    covariance: np.ndarray
+    evaluation: Evaluation
+    weights: Weights
+    accepted: np.ndarray
+    history: list
+
+
+def _objective(evaluation, weights, accepted):
+    """chi^2 of the accepted observations with the normal-equation weights (plus any pseudo-observations)."""
+    chi2 = chi2_per_observation(evaluation.res_ra, evaluation.res_dec, weights.for_normal_equations())[accepted].sum()
+    if evaluation.extra is not None:
+        chi2 = chi2 + np.sum(evaluation.extra[1] ** 2)
+    return chi2
+
+
+def gauss_newton(parameters, evaluate_at, prepared, options, floor_ra, floor_dec, log=None):
+    """The fit loop shared by fit_orbit and orbitfit.family.fit_family: Gauss-Newton steps with the damped
+    fallback; once near the solution, floors and outlier flags settled by settle_weights (at most
+    options.max_weight_rounds passes), until a step is below options.convergence sigma with settled weights.
+
+    evaluate_at(parameters) -> Evaluation with design (n, 2, P) for the prepared observations.
+    """
+    x = np.asarray(parameters, dtype=float)
+    n = prepared.t_obs.size
     accepted = np.ones(n, dtype=bool)
-    if warm_start is not None:
-        floor_ra, floor_dec, accepted = _warm_weights(warm_start, prepared, floor_ra, floor_dec, accepted)
     history = []
     start = time.perf_counter()
-    evaluation = evaluate(orbit, prepared, options)
+    evaluation = evaluate_at(x)
     weights = build_weights(prepared, floor_ra, floor_dec, options)
-    objective = lambda ev: chi2_per_observation(ev.res_ra, ev.res_dec, weights.for_normal_equations())[accepted].sum()
-    chi2 = objective(evaluation)
-    near = warm_start is not None
+    chi2 = _objective(evaluation, weights, accepted)
+    near = False
     settles = 0                 # passes of settle_weights; after options.max_weight_rounds the weights are frozen
     for iteration in range(1, options.max_iterations + 1):
         rounds = 0
@@ -436,27 +488,28 @@ def fit_orbit(observations, initial: Orbit, options: FitOptions | None = None, l
             floor_ra, floor_dec, accepted, correction, rounds = settle_weights(
                 prepared, evaluation, floor_ra, floor_dec, accepted, options)
             weights = build_weights(prepared, floor_ra, floor_dec, options)
-            chi2 = objective(evaluation)
+            chi2 = _objective(evaluation, weights, accepted)
             _, _, d_ra, d_dec = whiten(evaluation.res_ra, evaluation.res_dec, weights.for_normal_equations(),
                                        evaluation.design)
-            _, covariance, condition = solve_normal(d_ra, d_dec, np.zeros(n), np.zeros(n), accepted)
+            _, covariance, condition = solve_normal(d_ra, d_dec, np.zeros(n), np.zeros(n), accepted,
+                                                    _zeroed(evaluation.extra))
         else:
             if accepted.sum() < options.min_observations:
                 raise FitError(f"too few accepted observations ({accepted.sum()}) after outlier rejection")
             w_ra, w_dec, d_ra, d_dec = whiten(evaluation.res_ra, evaluation.res_dec, weights.for_normal_equations(),
                                               evaluation.design)
-            correction, covariance, condition = solve_normal(d_ra, d_dec, w_ra, w_dec, accepted)
+            correction, covariance, condition = solve_normal(d_ra, d_dec, w_ra, w_dec, accepted, evaluation.extra)
         sigma = np.sqrt(np.diag(covariance))
         # damped fallback: shorten the step until chi^2 does not grow (Gauss-Newton far from the solution)
         for attempt in range(12):
-            trial = Orbit(orbit.body, orbit.epoch, orbit.state + correction * 0.5 ** attempt)
+            trial = x + correction * 0.5 ** attempt
             try:
-                trial_eval = evaluate(trial, prepared, options)
+                trial_eval = evaluate_at(trial)
             except (ValueError, FloatingPointError) as exc:
                 trial_eval = None
                 reason = str(exc)
             if trial_eval is not None:
-                trial_chi2 = objective(trial_eval)
+                trial_chi2 = _objective(trial_eval, weights, accepted)
                 if np.isfinite(trial_chi2) and trial_chi2 <= chi2 * (1 + 1e-9) + 1e-9:
                     break
                 reason = f"chi2 {chi2:.6g} -> {trial_chi2:.6g}"
@@ -464,7 +517,7 @@ def fit_orbit(observations, initial: Orbit, options: FitOptions | None = None, l
             raise FitError(f"divergence: no step along the Gauss-Newton direction reduces chi^2 at iteration "
                            f"{iteration} ({reason}); start from a better initial orbit")
         damping = 0.5 ** attempt
-        orbit, evaluation, chi2 = trial, trial_eval, trial_chi2
+        x, evaluation, chi2 = trial, trial_eval, trial_chi2
         step_in_sigma = np.max(np.abs(correction * damping) / sigma)
         history.append({"iteration": iteration, "chi2": float(chi2), "n_used": int(accepted.sum()),
                         "step_in_sigma": float(step_in_sigma), "damping": damping, "condition": float(condition),
@@ -483,8 +536,9 @@ def fit_orbit(observations, initial: Orbit, options: FitOptions | None = None, l
                        f"{history[-1]['step_in_sigma']:.2g} sigma); history: {history[-3:]}")
     w_ra, w_dec, d_ra, d_dec = whiten(evaluation.res_ra, evaluation.res_dec, weights.for_normal_equations(),
                                       evaluation.design)
-    _, covariance, condition = solve_normal(d_ra, d_dec, w_ra, w_dec, accepted)
-    fitted_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    return Solution(orbit=orbit, covariance=covariance, observations=observations, prepared=prepared,
-                    evaluation=evaluation, weights=weights, accepted=accepted, options=options, history=history,
-                    meta={"fitted_at": fitted_at})
+    _, covariance, condition = solve_normal(d_ra, d_dec, w_ra, w_dec, accepted, evaluation.extra)
+    return GaussNewtonResult(x, covariance, evaluation, weights, accepted, history)
+
+
+def _zeroed(extra):
+    return None if extra is None else (extra[0], np.zeros_like(extra[1]))

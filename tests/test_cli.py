@@ -134,3 +134,88 @@ def test_predict_errors_are_clear(leda_archive, tmp_path, capsys):
     assert main(["predict", str(leda_archive), "--stars", "none.csv", "--start", "2018-01-01", "--stop",
                  "2018-02-01"]) == 2
     assert "star list not found: none.csv" in capsys.readouterr().err
+
+
+def leda_event_file(archive, path, offset_km=3.0, body=513):
+    """A (synthetic) single chord of Leda on 2018-06-01 from a station `offset_km` left of the centre line of the
+    archive's own prediction, timed exactly by `chords.contact_times`."""
+    from orbitfit import chords, occultation
+    from orbitfit.solution import Solution
+    from orbitfit.times import iso_utc, tdb_seconds
+    from orbitfit.uncertainty import sky_uncertainty
+    solution = Solution.load(archive)
+    t = tdb_seconds("2018-06-01T00:00:00")
+    where = sky_uncertainty(solution, [t])[0]
+    star = occultation.Star(where["ra_deg"], where["dec_deg"], epoch=2018.4)
+    event = occultation.predict(solution, star, t, radius_km=10.0)
+    shadow = event.path(offsets_km=[offset_km], n_points=401)
+    k = int(abs(shadow.tdb - event.tdb).argmin())
+    lon, lat = shadow.line(f"{offset_km:+.0f} km")
+    site = [float(lon[k]), float(lat[k]), 0.0]
+    start, end = chords.contact_times(event, [tuple(site)])[0]
+    path.write_text(f'''name = "SYNTHETIC Leda 2018-06-01"
+body = {body}
+radius_km = 10.0
+[star]
+ra_deg = {float(where["ra_deg"])!r}
+dec_deg = {float(where["dec_deg"])!r}
+epoch = 2018.4
+sigma_ra_mas = 0.1
+sigma_dec_mas = 0.1
+[[chords]]
+name = "synthetic station"
+site = {site!r}
+start = "{iso_utc(start, 4)}"
+end = "{iso_utc(end, 4)}"
+sigma_s = 0.02
+''')
+    return path
+
+
+def test_occultation_add_reduces_the_chord_and_refits(leda_archive, tmp_path, capsys):
+    event = leda_event_file(leda_archive, tmp_path / "event.toml")
+    capsys.readouterr()
+    assert main(["occultation", "add", str(leda_archive), str(event), "--out", str(tmp_path / "refit"),
+                 "--dates", "2018-06-01,2019-06-01", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    centre = report["centre"]
+    assert centre["method"] == "single chord" and centre["sigma_across_km"] == 10.0
+    assert centre["sigma_along_km"] < 0.3                    # ~15 km/s x 0.02 s x sqrt(2) / 2
+    # the chord was made from this very prediction: the centre sits on it (3 km across), nothing along it
+    assert abs((centre["offset_east_km"] ** 2 + centre["offset_north_km"] ** 2) ** 0.5 - 3.0) < 0.01
+    assert report["refit"]["added_accepted"] and report["refit"]["iterations"] <= 3
+    first, later = report["predictions"]
+    assert first["sigma_ra_after_mas"] < first["sigma_ra_before_mas"]
+    assert (tmp_path / "refit" / "fit_513_refit.h5").stat().st_size > 1000
+    # with the side known the centre is the predicted one
+    assert main(["occultation", "add", str(leda_archive), str(event), "--side", "1", "--out",
+                 str(tmp_path / "refit"), "--json"]) == 0
+    centre = json.loads(capsys.readouterr().out)["centre"]
+    assert (centre["offset_east_km"] ** 2 + centre["offset_north_km"] ** 2) ** 0.5 < 0.01
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda s: s.replace("radius_km = 10.0\n", ""), "top level: missing 'radius_km'"),
+    (lambda s: s.replace("[star]\n", "[star]\ncolour = 1\n"), "[star]: unknown keys ['colour']"),
+    (lambda s: s.replace("site = [", "site = [\"x\", "), "chords[0].site: expected an MPC code or [lon_deg"),
+    (lambda s: s.replace('start = "2018', 'start = "2O18'), "chords[0].start: cannot read the UTC time"),
+    (lambda s: s.replace("body = 513", "body = 506"), "the event is of body 506, the solution of body 513"),
+    (lambda s: s.replace("sigma_s = 0.02", "sigma_s = -1"), "chords[0]: chord synthetic station: timing sigma"),
+    (lambda s: s.replace("[[chords]]", "[[chord]]"), "unknown keys ['chord']"),
+    (lambda s: s + "positive = false\n", "no positive chord"),
+])
+def test_occultation_add_errors_are_clear(edit, message, leda_archive, tmp_path, capsys):
+    event = leda_event_file(leda_archive, tmp_path / "event.toml")
+    event.write_text(edit(event.read_text()))
+    assert main(["occultation", "add", str(leda_archive), str(event), "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "orbitfit occultation: error:" in err
+
+
+def test_help_lists_every_command(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["--help"])
+    assert exit_.value.code == 0
+    text = capsys.readouterr().out
+    for command in ("demo", "fit", "ephem", "sigma", "predict", "occultation"):
+        assert f"    {command}" in text
