@@ -684,29 +684,50 @@ fig = event.plot_map(path, sites=["874", "809", "511", station], filename=OUT / 
                      title=f"SYNTHETIC star: Kallichore {event.utc[:19]} UTC, 1σ cross-track {sigma_cross:.0f} km")
 display(fig)"""),
         ("md", """\
-Suppose the synthetic station saw the star disappear. Then at that instant (the `utc` of its row) Kallichore's
-centre was, as seen from the station, within ~1 km (its radius) of the star's direction: an astrometric position
-with σ ≈ 1 km / 4.2 au ≈ 0.3 mas. We take 0.5 mas (a Gaia star's own position error included) and write the chord
-as one observation — kind `"occultation"`, data set `"occultation:synthetic"`, the station given by its geocentric
-position — with the readers' record builder, then refit the 41 positions plus the chord."""),
+Now the chord itself. To have something to recover, we invent a **SYNTHETIC truth**: an orbit drawn from the
+covariance of the 41-position solution — where Kallichore "really" is in this example, a few hundred km off the
+prediction. A fence of stations across the predicted path would have one of them inside the true 2-km shadow: we
+put the synthetic station 0.4 km from the true centre line and time its chord from the truth
+(`chords.contact_times`), with a 0.05 s timing σ and a Gaia star with a 0.2 mas position σ.
+
+`chords.ObservedOccultation.reduce(solution)` turns the chord into a measurement of the body's centre in the
+fundamental plane against the solution's prediction: **along** the chord it is fixed by the mid-time (σ ≈ v σ_t /
+√2), **across** it only to within the radius (a single chord cannot tell on which side of the centre it passed), so
+its covariance is a thin ellipse. `CentreFit.observations()` writes it as one geocentric astrometric position with
+that 2×2 covariance (kind `"occultation"`), and `Solution.refit` adds it to the solution and refits from it."""),
         ("code", """\
-from orbitfit.observers import itrs_to_gcrs
-from orbitfit.readers.core import Observations, Records
+import dataclasses
+from orbitfit import chords
 
-t_station = float(chances["tdb"][-1])                       # when the station sees the shadow centre pass
-station_gcrs, _ = itrs_to_gcrs(occ.itrs_from_geodetic(*station)[None, :], np.array([t_station]))
-records = Records("SYNTHETIC_chord_2025-12-15", "occultation:synthetic")
-records.add(line=1, body=544, jd1=C.J2000_JD, jd2=t_station / C.SECONDS_PER_DAY, scale="tdb",
-            ra_deg=float(star.ra_deg[0]), dec_deg=float(star.dec_deg[0]), observer="500",
-            sigma_ra_mas=0.5, sigma_dec_mas=0.5, xyz_km=tuple(station_gcrs[0]), obs_frame="geocentric",
-            kind="occultation")
-chord = records.to_table()
-check = orbitfit.compute_residuals(chord, solution.orbit)
-print(f"synthetic chord against the orbit it was made from: O-C RA* {check['res_ra_mas'][0]:+.2f}, "
-      f"Dec {check['res_dec_mas'][0]:+.2f} mas")
+rng = np.random.default_rng(2025)
+truth = dataclasses.replace(solution, orbit=orbitfit.Orbit(
+    solution.body, solution.epoch, rng.multivariate_normal(solution.state, solution.covariance)))   # SYNTHETIC
+true_event = occ.predict(truth, star, t_event, radius_km=1.0)
+true_path = true_event.path(offsets_km=[0.4], n_points=401)
+k = int(np.argmin(np.abs(true_path.tdb - true_event.tdb)))
+lon, lat = true_path.line("+0 km")
+station = (round(float(lon[k]), 5), round(float(lat[k]), 5), 0.0)
+contacts = chords.contact_times(true_event, [station])[0]
+print(f"SYNTHETIC station at lon {station[0]:.4f}, lat {station[1]:.4f}: chord "
+      f"{iso(contacts[0])} .. {iso(contacts[1])} UTC ({contacts[1] - contacts[0]:.2f} s)")
 
-with_chord = orbitfit.fit(Observations.concatenate([observations, chord]), solution.orbit)
+observed = chords.ObservedOccultation(
+    body=544, star=star, radius_km=1.0, star_sigma_mas=(0.2, 0.2), name="SYNTHETIC 2025-12-15",
+    chords=[chords.Chord(station, round(contacts[0], 2), round(contacts[1], 2), sigma_s=0.05,
+                         name="SYNTHETIC station")])
+centre = observed.reduce(solution)
+print(centre.summary())"""),
+        ("code", """\
+t0 = time.perf_counter()
+with_chord = solution.refit(centre.observations())
+print(f"refit in {time.perf_counter() - t0:.2f} s, {len(with_chord.history)} iterations")
 print(with_chord.summary().splitlines()[0])
+changes = solution.compare(with_chord, tdb_seconds(dates))
+print("state change in units of the old sigma:", np.round(changes.meta["state_change_sigma"], 2))
+for name in changes.colnames[2:]:
+    changes[name].format = ".1f"
+display(changes["utc", "d_ra_mas", "d_dec_mas", "sigma_ra_before_mas", "sigma_ra_after_mas",
+                "sigma_dec_before_mas", "sigma_dec_after_mas"])
 after = sigma_table(with_chord, dates)
 compare = Table({"date (UTC)": dates,
                  "cross-track σ, 41 positions (km)": occ_sigma["sigma cross-track (km)"],
@@ -716,6 +737,38 @@ compare = Table({"date (UTC)": dates,
 for name in compare.colnames[1:]:
     compare[name].format = ".1f"
 compare"""),
+        ("md", """\
+## 5b. The 2026-03-18 path before and after the SYNTHETIC chord
+
+Again a synthetic star, at the 41-position solution's predicted position on 2026-03-18. Three predictions of its
+shadow: from the 41 positions, from the 41 positions + the chord, and from the synthetic truth. The refit moves the
+centre line towards the truth and narrows the 1σ/3σ limits."""),
+        ("code", """\
+t_march = tdb_seconds(dates[1])
+at_march = orbitfit.sky_uncertainty(solution, [t_march], observer="500")[0]
+star_march = occ.Star(at_march["ra_deg"], at_march["dec_deg"], epoch=Time(dates[1], scale="utc"), mag=14.0,
+                      source_id=["SYNTHETIC-2"])
+events = {"41 positions": occ.predict(solution, star_march, t_march, radius_km=1.0),
+          "+ SYNTHETIC chord": occ.predict(with_chord, star_march, t_march, radius_km=1.0),
+          "SYNTHETIC truth": occ.predict(truth, star_march, t_march, radius_km=1.0)}
+truth_event = events["SYNTHETIC truth"]
+rows = []
+for label, ev in events.items():
+    sigma = ev.cross_track_sigma_km() if label != "SYNTHETIC truth" else float("nan")
+    # signed cross-track distance of the truth's shadow centre from this prediction's centre line, km
+    offset = (np.array([truth_event.plane.f[0], truth_event.plane.g[0]]) -
+              np.array([ev.plane_at([truth_event.tdb]).f[0], ev.plane_at([truth_event.tdb]).g[0]])) @ ev.cross_track_unit()
+    rows.append((label, ev.utc[:22], round(ev.ca_km, 1), round(sigma, 1), round(offset, 1),
+                 round(abs(offset) / sigma, 2) if np.isfinite(sigma) else float("nan")))
+display(Table(rows=rows, names=("prediction", "C/A (UTC)", "C/A (km)", "cross-track σ (km)",
+                                "truth − prediction across (km)", "|truth − prediction| / σ")))
+for label, stem in (("41 positions", "before"), ("+ SYNTHETIC chord", "after")):
+    ev = events[label]
+    fig = ev.plot_map(ev.path(), filename=OUT / f"kallichore_SYNTHETIC_2026-03-18_{stem}_chord.png",
+                      title=f"SYNTHETIC star, Kallichore {ev.utc[:19]} UTC, {label}: "
+                            f"1σ cross-track {ev.cross_track_sigma_km():.0f} km")
+    display(fig)
+    plt.close(fig)"""),
         ("code", """\
 fig, axes = plt.subplots(1, 2, figsize=(8.5, 4.4), layout="constrained")
 plot_ellipses(occ_sigma, axes, "#0072B2", "1σ, 41 positions")
@@ -734,9 +787,10 @@ fig.suptitle("What one (SYNTHETIC) chord on 2025-12-15 is worth", fontsize=10)
 save_figure(fig, OUT / "kallichore_SYNTHETIC_chord_ellipses.png")
 plt.show()"""),
         ("md", """\
-On the night of the chord the position is pinned to about a km; three months later the ellipse is still much
-smaller than from the 41 positions alone (a few hundred mas each): a single chord is worth years of astrometry.
-Real chords, with their own timing and station errors, would enter the fit the same way.
+On the night of the chord the position is pinned along the chord to a fraction of a km (across it, to the radius);
+three months later the ellipse is still much smaller than from the 41 positions alone: a single chord is worth
+years of astrometry. Real chords enter the same way — from the shell too: `orbitfit occultation add
+kallichore.h5 event.toml --dates 2026-03-18` (see `orbitfit occultation add --help` for the event file).
 
 ## 6. Keep the solution"""),
         ("code", """\
