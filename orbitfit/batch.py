@@ -97,19 +97,9 @@ def run_jobs(jobs, scheduler=None, workers=2, progress=True):
             cluster.close()
 
 
-class _NoProgress:
-    def update(self, n):
-        pass
-
-    def close(self):
-        pass
-
-
 def _progress_bar(total, enabled):
-    if not enabled:
-        return _NoProgress()
-    from tqdm.auto import tqdm
-    return tqdm(total=total, desc="orbitfit fits", unit="fit")
+    from .progress import bar
+    return bar(total, "orbitfit fits", "fit", enabled)
 
 
 def gj15_jobs(options=None):

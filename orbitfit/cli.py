@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .progress import fit_logger
+
 FIT_OPTION_KEYS = ("night_deweighting", "estimate_floors", "reject_outliers", "chi2_reject", "chi2_readmit",
                    "max_iterations", "step")
 
@@ -95,7 +97,9 @@ def command_demo(args):
     observations, report = orbitfit.read(data_path("gj15", "Himalia.dat"))
     start = time.perf_counter()
     options = orbitfit.FitOptions(night_deweighting=False)          # seed 003's STE weighting: every position
-    solution = orbitfit.fit(observations, orbitfit.seed003_orbit("Himalia"), options)
+    log, bar = fit_logger("fitting Himalia", enabled=not args.json)
+    solution = orbitfit.fit(observations, orbitfit.seed003_orbit("Himalia"), options, log=log)
+    bar.close()
     elapsed = time.perf_counter() - start
     outputs = _save_outputs(solution, args.out, "himalia_gj15")
     result = _solution_report(solution, elapsed, outputs)
@@ -164,7 +168,9 @@ def command_fit(args):
     if epoch:
         options.epoch = _tdb_seconds(epoch)
     begin = time.perf_counter()
-    solution = orbitfit.fit(observations, initial, options)
+    log, bar = fit_logger(f"fitting {body}", enabled=not args.json, max_iterations=options.max_iterations)
+    solution = orbitfit.fit(observations, initial, options, log=log)
+    bar.close()
     elapsed = time.perf_counter() - begin
     outputs = _save_outputs(solution, args.out or config.get("out", "orbitfit-fit"), f"fit_{body}")
     result = _solution_report(solution, elapsed, outputs)
@@ -233,7 +239,8 @@ def command_sigma(args):
     solution = _load_solution(args.solution)
     epochs = _epochs(args, solution)
     if args.clones:
-        table, _ = monte_carlo_sky(solution, epochs, n_clones=args.clones, observer=args.observer)
+        table, _ = monte_carlo_sky(solution, epochs, n_clones=args.clones, observer=args.observer,
+                                   progress=not args.json)
     else:
         table = sky_uncertainty(solution, epochs, observer=args.observer)
     table.meta.update({"body": int(solution.body), "observer": args.observer})
@@ -336,7 +343,9 @@ def command_occultation_add(args):
         new_rows = table[np.asarray(table["body"]) == solution.body]
         if len(new_rows) == 0:
             raise UsageError(f"{source}: no observations of body {solution.body}")
-    refit = solution.refit(new_rows)
+    log, bar = fit_logger("refitting", enabled=not args.json)
+    refit = solution.refit(new_rows, log=log)
+    bar.close()
     elapsed = time.perf_counter() - begin
     stem = f"{Path(args.solution).stem}_refit"
     outputs = _save_outputs(refit, args.out, stem)

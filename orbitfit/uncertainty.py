@@ -90,7 +90,7 @@ MC_BATCH = 128         # clones per integration: larger batches spill IAS15's ar
 MC_STEP_FACTOR = 2     # Monte Carlo integrates with twice the fit's step: 19 m over 20 yr, far below any sigma
 
 
-def propagate_clones(solution, states, epochs, batch=MC_BATCH, map_function=None):
+def propagate_clones(solution, states, epochs, batch=MC_BATCH, map_function=None, progress=False):
     """States (n_states, 6) at the solution's epoch -> (n_epochs, n_states, 6), in batches that share the
     perturber evaluations. Batches run on a thread per core (REBOUND integrates without the GIL), or through
     `map_function` (e.g. a dask client's map); the results are identical either way."""
@@ -108,14 +108,22 @@ def propagate_clones(solution, states, epochs, batch=MC_BATCH, map_function=None
                          step=step).states
     if map_function is not None:
         return np.concatenate(list(map_function(run, chunks)), axis=1)
+    from .progress import bar
+    ticker = bar(len(states), "Monte Carlo clones", "clone", progress)
+    results = []
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        return np.concatenate(list(pool.map(run, chunks)), axis=1)
+        for chunk, result in zip(chunks, pool.map(run, chunks)):
+            results.append(result)
+            ticker.update(len(chunk))
+    ticker.close()
+    return np.concatenate(results, axis=1)
 
 
-def monte_carlo_sky(solution, epochs, n_clones=1000, observer="500", rng=None, clones=None, map_function=None):
+def monte_carlo_sky(solution, epochs, n_clones=1000, observer="500", rng=None, clones=None, map_function=None,
+                    progress=False):
     """Sky uncertainty from clones of the solution drawn from its covariance and integrated together in batches
     (the nominal orbit rides in the first batch with the same step). Returns (table, clone RA* / Dec offsets from
-    the nominal in mas, shape (n_clones, n_epochs, 2))."""
+    the nominal in mas, shape (n_clones, n_epochs, 2)). progress: a tqdm bar over the clones (terminals only)."""
     options = solution.fit_options()
     ephemeris = options.ephemeris
     rng = rng or np.random.default_rng(0)
@@ -124,7 +132,8 @@ def monte_carlo_sky(solution, epochs, n_clones=1000, observer="500", rng=None, c
     observer_ssb = _observer_positions(observer, epochs, ephemeris)
     nominal = _nominal(epochs, observer_ssb, ephemeris)
     states = np.vstack([solution.state[None, :], clones])
-    propagated = propagate_clones(solution, states, nominal, map_function=map_function)     # (n_epochs, n_sat, 6)
+    propagated = propagate_clones(solution, states, nominal, map_function=map_function,
+                                  progress=progress)                                     # (n_epochs, n_sat, 6)
     n_sat = states.shape[0]
     # every (satellite, epoch) pair as one row of the astrometric model
     flat_states = np.transpose(propagated, (1, 0, 2)).reshape(-1, 6)
