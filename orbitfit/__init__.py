@@ -21,7 +21,7 @@ _LAZY = {
     "Observations": ("observations", "Observations"),
     "compute_residuals": ("residuals", "compute_residuals"),
     "seed003_orbit": ("starting_orbits", "seed003_orbit"),
-    "initial_orbit": ("initial_orbit", "initial_orbit"),
+    "initial_orbit": ("ranging", "initial_orbit"),
     "tdb_seconds": ("times", "tdb_seconds"),
     "iso_utc": ("times", "iso_utc"),
     "load_all": ("datasets", "load_all"),

@@ -50,7 +50,7 @@ def run_job(job: FitJob) -> JobResult:
                 from .starting_orbits import seed003_orbit
                 start = seed003_orbit(start.split(":", 1)[1])
             elif start == "auto":
-                from .initial_orbit import initial_orbit
+                from .ranging import initial_orbit
                 start = initial_orbit(observations)
             else:
                 raise ValueError(f"unknown start {start!r}: use an Orbit, 'seed003:<Name>' or 'auto'")

@@ -247,6 +247,9 @@ def command_sigma(args):
     if args.plot:
         from .plots import plot_sigma
         plot_sigma(table, path=args.plot)
+    if args.ellipses:
+        from .plots import plot_sky_ellipses
+        plot_sky_ellipses(table, path=args.ellipses)
     columns = ["tdb", "sigma_ra_mas", "sigma_dec_mas", "sigma_s_mas", "major_mas", "minor_mas", "pa_deg",
                "major_km", "minor_km", "distance_km"]
     if args.json:
@@ -264,8 +267,9 @@ def command_sigma(args):
             utc = Time(C.J2000_JD, row["tdb"] / 86400.0, format="jd", scale="tdb").utc.iso
             print(f"{utc:23s} {row['sigma_ra_mas']:8.2f} {row['sigma_dec_mas']:8.2f} {row['sigma_s_mas']:7.2f} "
                   f"{row['major_mas']:7.2f} {row['minor_mas']:7.2f} {row['pa_deg']:6.1f} {row['major_km']:9.1f}")
-        if args.plot:
-            print(f"written plot: {args.plot}")
+        for plot in (args.plot, args.ellipses):
+            if plot:
+                print(f"written plot: {plot}")
     return 0
 
 
@@ -387,7 +391,7 @@ def _initial_orbit(spec, body, observations):
             raise UsageError(str(exc)) from None
     if spec == "auto":
         try:
-            from .initial_orbit import initial_orbit
+            from .ranging import initial_orbit
         except ImportError:
             raise UsageError("automatic initial orbits are not available in this version") from None
         return initial_orbit(observations)
@@ -437,6 +441,8 @@ def build_parser():
     sigma.add_argument("solution", help="solution archive (.h5)")
     sigma.add_argument("--clones", type=int, default=0, help="Monte Carlo with this many clones (default: linear)")
     sigma.add_argument("--plot", help="also draw sigma_s(t) to this PNG/PDF")
+    sigma.add_argument("--ellipses", help="also draw the 1- and 3-sigma sky error ellipses at up to 6 of the dates "
+                       "to this PNG/PDF")
     dates(sigma)
     sigma.set_defaults(func=command_sigma)
 

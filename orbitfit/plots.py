@@ -289,3 +289,172 @@ def plot_sigma(table, path=None, title=None, ax=None):
     if path is not None:
         save_figure(fig, path)
     return fig
+
+
+def ellipse_points(cov_ra_ra, cov_ra_dec, cov_dec_dec, k=1.0, n=361):
+    """(n, 2) points (RA* = east, Dec = north offsets, in the covariance's units) of the k-sigma ellipse of a 2x2
+    (RA*, Dec) covariance: x^T C^-1 x = k^2 on every point. Built from uncertainty.ellipse's axes and position
+    angle (of the major axis, from north through east), so the drawing shows exactly what the tables report."""
+    from .uncertainty import ellipse
+    major, minor, pa = ellipse(cov_ra_ra, cov_ra_dec, cov_dec_dec)
+    theta = np.radians(pa)
+    along = np.array([np.sin(theta), np.cos(theta)])            # major-axis direction (east, north)
+    across = np.array([np.cos(theta), -np.sin(theta)])          # perpendicular to it
+    t = np.linspace(0.0, 2.0 * np.pi, n)
+    return k * (np.outer(major * np.cos(t), along) + np.outer(minor * np.sin(t), across))
+
+
+SKY_ELLIPSE_DEFAULT_YEARS = (0.0, 1.0, 2.0, 5.0, 10.0)     # after the last observation, when given a Solution
+SKY_ELLIPSE_MAX_EPOCHS = 8
+
+
+def _pick_rows(table, epochs):
+    """Row indices of `table` for the chosen epochs: the nearest row to each (TDB s), or a few evenly spaced."""
+    tdb = np.asarray(table["tdb"], float)
+    if len(tdb) == 0:
+        raise ValueError("the sky-uncertainty table has no rows")
+    if epochs is None:
+        if len(tdb) <= SKY_ELLIPSE_MAX_EPOCHS:
+            return np.arange(len(tdb))
+        return np.unique(np.round(np.linspace(0, len(tdb) - 1, 6)).astype(int))
+    wanted = np.atleast_1d(np.asarray(epochs, float))
+    return np.array([int(np.argmin(np.abs(tdb - t))) for t in wanted])
+
+
+def _as_tdb(epochs):
+    """Epochs as TDB seconds past J2000: numbers are taken as such; ISO strings / astropy Times are UTC dates."""
+    if epochs is None:
+        return None
+    from astropy.time import Time
+    if isinstance(epochs, Time) or np.asarray(epochs).dtype.kind in "UOS":
+        from .times import tdb_seconds
+        return np.atleast_1d(tdb_seconds(epochs))
+    return np.atleast_1d(np.asarray(epochs, float))
+
+
+def plot_sky_ellipses(table_or_solution, epochs=None, path=None, title=None, ax=None, scale=(1.0, 3.0),
+                      observer="500", max_epochs=SKY_ELLIPSE_MAX_EPOCHS):
+    """Error ellipses of the position on the sky at a few epochs, all centred on the nominal position, in one
+    panel: the standard figure of how the ephemeris uncertainty grows and turns.
+
+    Axes: Delta(alpha) cos(delta) ("RA*") and Delta(delta) in mas, equal scales, east to the LEFT and north up (as
+    the sky is seen), a N/E compass in the corner. Each epoch has its colour; the 1-sigma ellipse is solid, larger
+    multiples in `scale` (default 3-sigma) dashed. The legend gives the date (UTC), the 1-sigma semi-axes (mas),
+    the position angle of the major axis (from north through east) and the semi-major axis in km at the body's
+    distance.
+
+    - `table_or_solution`: a table from `uncertainty.sky_uncertainty` / `monte_carlo_sky` (or
+      `export.ephemeris_table`), or a `Solution` (then the linear `sky_uncertainty` at `epochs` seen from
+      `observer` is computed).
+    - `epochs`: TDB seconds past J2000, or UTC ISO dates / astropy Times. With a table, the nearest rows are used
+      (all rows if None and at most `max_epochs`, else 6 evenly spaced); with a Solution, None means the last
+      observation and 1, 2, 5 and 10 years later.
+    - `scale`: the sigma multiples drawn, e.g. (1,) or (1, 3).
+    - `ax`: None (new figure, legend and title beside/above the panel) or an Axes to draw into.
+
+    The drawn line of epoch i and multiple k has gid "ellipse-{i}-{k}sigma" and data in mas (x = RA*, east
+    positive), for checks and for restyling.
+    """
+    import matplotlib
+    from matplotlib.lines import Line2D
+    from .model import MAS_PER_RAD
+    from .times import iso_utc
+    epochs = _as_tdb(epochs)
+    if hasattr(table_or_solution, "covariance") and hasattr(table_or_solution, "state"):
+        solution = table_or_solution
+        if epochs is None:
+            last = float(np.max(np.asarray(solution.observations["tdb"], float)))
+            epochs = last + np.asarray(SKY_ELLIPSE_DEFAULT_YEARS) * 365.25 * 86400.0
+        if len(epochs) > max_epochs:
+            raise ValueError(f"{len(epochs)} epochs: at most {max_epochs} ellipses stay readable (max_epochs=...)")
+        from .uncertainty import sky_uncertainty
+        table = sky_uncertainty(solution, epochs, observer=observer)
+        rows = np.arange(len(table))
+    else:
+        table = table_or_solution
+        rows = _pick_rows(table, epochs)
+    if len(rows) > max_epochs:
+        raise ValueError(f"{len(rows)} epochs: at most {max_epochs} ellipses stay readable (max_epochs=...)")
+    scale = sorted(float(k) for k in np.atleast_1d(scale))
+    if not scale or scale[0] <= 0:
+        raise ValueError("scale must list positive sigma multiples, e.g. (1, 3)")
+    s_ra = np.asarray(table["sigma_ra_mas"], float)[rows]
+    s_dec = np.asarray(table["sigma_dec_mas"], float)[rows]
+    corr = np.asarray(table["corr"], float)[rows]
+    tdb = np.asarray(table["tdb"], float)[rows]
+    from .uncertainty import ellipse
+    cov_rr, cov_rd, cov_dd = s_ra ** 2, corr * s_ra * s_dec, s_dec ** 2
+    major, minor, pa = ellipse(cov_rr, cov_rd, cov_dd)
+    distance = np.asarray(table["distance_km"], float)[rows] if "distance_km" in table.colnames else None
+    dates = np.atleast_1d(iso_utc(tdb, precision=0, fmt="iso"))
+    spans_days = np.ptp(tdb) > 2 * 86400.0
+    labels = [str(d)[:10] if spans_days else str(d)[:16] + " UTC" for d in dates]
+
+    with matplotlib.rc_context(RC):
+        if ax is None:
+            fig = _new_figure((7.2, 3.7))
+            ax = fig.add_subplot(1, 1, 1)
+            own = True
+        else:
+            fig, own = ax.figure, False
+        handles = []
+        for i in range(len(rows)):
+            colour = PALETTE[i % len(PALETTE)]
+            for k in scale:
+                points = ellipse_points(cov_rr[i], cov_rd[i], cov_dd[i], k=k)
+                primary = k == scale[0]
+                line, = ax.plot(points[:, 0], points[:, 1], color=colour, lw=1.3 if primary else 0.8,
+                                ls="-" if primary else "--", alpha=1.0 if primary else 0.8, zorder=3)
+                line.set_gid(f"ellipse-{i}-{k:g}sigma")
+            text = f"{labels[i]}: {major[i]:.1f} × {minor[i]:.1f} mas, PA {pa[i]:.0f}°"
+            if distance is not None:
+                text += f", {major[i] * distance[i] / MAS_PER_RAD:.0f} km"
+            handles.append(Line2D([], [], color=colour, lw=1.3, label=text))
+        if len(scale) > 1:
+            handles.append(Line2D([], [], color="0.3", lw=1.3, label=f"{scale[0]:g}σ"))
+            for k in scale[1:]:
+                handles.append(Line2D([], [], color="0.3", lw=0.8, ls="--", label=f"{k:g}σ"))
+        ax.plot([0.0], [0.0], marker="+", color="black", ms=7, mew=0.9, zorder=4)
+        limit = 1.08 * scale[-1] * float(np.max(major)) if np.max(major) > 0 else 1.0
+        ax.set_xlim(limit, -limit)                              # east to the left
+        ax.set_ylim(-limit, limit)
+        ax.set_aspect("equal", adjustable="box")
+        ax.axhline(0.0, color="0.85", lw=0.5, zorder=1)
+        ax.axvline(0.0, color="0.85", lw=0.5, zorder=1)
+        ax.set_xlabel(r"$\Delta\alpha\cos\delta$ (mas)")
+        ax.set_ylabel(r"$\Delta\delta$ (mas)")
+        _compass(ax)
+        legend = dict(handles=handles, title=f"1σ semi-axes, PA (N→E){', semi-major (km)' if distance is not None else ''}",
+                      title_fontsize=7.5, alignment="left", handlelength=1.6)
+        if own:                         # beside the panel, with room made by the constrained layout
+            fig.legend(loc="outside right upper", **legend)
+        else:
+            ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, **legend)
+        if own or title is not None:
+            if title is None:
+                body = table.meta.get("body")
+                name = ""
+                if body is not None:
+                    from .readers.core import body_name
+                    name = f" of {body_name(body)} ({body})"
+                title = (f"Sky error ellipses{name}, observer {table.meta.get('observer', '500')}"
+                         f"{', ' + table.meta['method'] if table.meta.get('method') else ''}")
+            if own:
+                fig.suptitle(title, x=0.01, ha="left", fontsize=10)
+            else:
+                ax.set_title(title, loc="left")
+    if path is not None:
+        save_figure(fig, path)
+    return fig
+
+
+def _compass(ax, size=0.11):
+    """N (up) and E (left) arrows in the lower right corner of `ax`, in axes coordinates."""
+    x0, y0 = 0.9, 0.08
+    kw = dict(xycoords="axes fraction", textcoords="axes fraction", fontsize=7.5, color="0.25",
+              arrowprops=dict(arrowstyle="<-", color="0.25", lw=0.8), ha="center", va="center")
+    ax.annotate("N", xy=(x0, y0), xytext=(x0, y0 + size + 0.03), **kw)
+    ax.annotate("E", xy=(x0, y0), xytext=(x0 - size - 0.03, y0), **kw)
+
+
+__all__ += ["plot_sigma", "plot_sky_ellipses", "ellipse_points", "dataset_label"]

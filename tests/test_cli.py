@@ -80,11 +80,12 @@ def test_ephem_writes_spk_and_table(leda_archive, tmp_path, capsys):
 
 def test_sigma_linear_and_monte_carlo_and_plot(leda_archive, tmp_path, capsys):
     capsys.readouterr()
-    plot = tmp_path / "sigma.png"
+    plot, ellipses = tmp_path / "sigma.png", tmp_path / "ellipses.png"
     assert main(["sigma", str(leda_archive), "--start", "2016-01-01", "--stop", "2020-01-01", "--step-days", "60",
-                 "--plot", str(plot), "--json"]) == 0
+                 "--plot", str(plot), "--ellipses", str(ellipses), "--json"]) == 0
     linear = json.loads(capsys.readouterr().out)
     assert linear["method"] == "linear" and len(linear["rows"]) == 25 and plot.stat().st_size > 10000
+    assert ellipses.stat().st_size > 10000
     assert main(["sigma", str(leda_archive), "--dates", "2018-06-01", "--clones", "200", "--json"]) == 0
     mc = json.loads(capsys.readouterr().out)
     ratio = mc["rows"][0]["sigma_s_mas"] / linear["rows"][14]["sigma_s_mas"]

@@ -9,5 +9,6 @@ def test_readme_tour_runs(tmp_path, monkeypatch):
     block = text.split("## A five-minute tour", 1)[1].split("```python", 1)[1].split("```", 1)[0]
     monkeypatch.chdir(tmp_path)
     exec(compile(block, "README tour", "exec"), {})
-    for name in ("himalia_oc.png", "himalia_sigma.png", "himalia_ste.bsp", "himalia.h5"):
+    for name in ("himalia_oc.png", "himalia_sigma.png", "himalia_ellipses.png", "himalia_ste.bsp", "himalia.h5",
+                 "himalia_path.png"):
         assert (tmp_path / name).stat().st_size > 1000, name
