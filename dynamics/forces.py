@@ -11,7 +11,10 @@ Every term can be switched off. Velocity-independent, so the variational equatio
 Everything the compiled code needs sits in one float64 buffer (layout below) whose address REBOUND carries in
 `sim.extras`; the compiled function reads REBOUND's structs by address, so no Python runs during integration.
 Particle layout in the REBOUND simulation: n_sat satellites, then, if the STM is wanted, for every satellite i
-six variational particles (columns of its 6x6 state-transition matrix) at n_sat + 6 i + k.
+P variational particles at n_sat + P i + k, particle (i, k) = d x_i / d p_k:
+  * STM_BLOCK (P = 6): the columns of satellite i's own 6x6 state-transition matrix (p = its own initial state);
+  * STM_COUPLED (P = 6 n_sat + n_gm): p = all satellites' initial states, then the GMs of chosen satellites, so
+    that the mutual attraction couples the satellites' variations (a family fit with a satellite's GM free).
 """
 from __future__ import annotations
 
@@ -35,7 +38,10 @@ H_GM_SLOW = 24        # 10 values, order of tables.SLOW_BODIES
 H_SCRATCH = 34        # perturber positions: 5 fast + 11 slow vectors = 48 values
 H_CENTRE_AT_ORIGIN = 82   # 1: Jupiter's point mass sits at 5 (Galileans off: their mass is lumped into Jupiter)
 H_RECORD = 83         # grid step (s, signed; 0 = no recording), offset of the record area, number of grid nodes
-H_GM_SATS = 86        # n_sat values, then the coefficient tables, then the record area
+H_NPARAM = 86         # P, variational particles per satellite (0 without STM)
+H_GM_SATS = 87        # n_sat GM values, then (coupled mode) the satellite index of each GM parameter, then the
+                      # coefficient tables, then the record area
+STM_NONE, STM_BLOCK, STM_COUPLED = 0, 1, 2      # values of buf[H_STM]
 N_FAST = len(tables.FAST_BODIES)
 N_SLOW = len(tables.SLOW_BODIES)
 PARTICLE_DOUBLES = ctypes.sizeof(rebound.Particle) // 8      # 14 in REBOUND 5: x y z vx vy vz ax ay az m ...
@@ -83,21 +89,47 @@ class ForceModel:
         return ", ".join(terms)
 
 
+def stm_mode(stm):
+    """STM_NONE, STM_BLOCK or STM_COUPLED from propagate()'s `stm` argument (False, True or "coupled")."""
+    if isinstance(stm, str):
+        if stm != "coupled":
+            raise ValueError(f"stm must be False, True or 'coupled', not {stm!r}")
+        return STM_COUPLED
+    return STM_BLOCK if stm else STM_NONE
+
+
+def n_parameters(n_sat, stm, gm_parameters=()):
+    """P: the variational particles per satellite for this STM mode."""
+    mode = stm_mode(stm)
+    return {STM_NONE: 0, STM_BLOCK: 6, STM_COUPLED: 6 * n_sat + len(gm_parameters)}[mode]
+
+
 def build_buffer(model: ForceModel, n_sat, stm, tdb0, fast: tables.ChebyshevTable, slow: tables.ChebyshevTable,
-                 record_step=0.0, record_nodes=0):
+                 record_step=0.0, record_nodes=0, gm_parameters=()):
     """The float64 buffer the compiled force reads (see the layout constants above).
+
+    stm: False, True (each satellite's own 6x6 STM) or "coupled" (d x_i / d p for p = every satellite's initial
+    state and the GMs of the satellites listed in gm_parameters, indices into the satellites).
 
     record_step, record_nodes: if given, every force evaluation at t = k * record_step (k < record_nodes), i.e. at
     the start of each fixed integrator step, stores x, v, a of every particle in the record area
     (node k, particle p at offset + (k * n_particles + p) * 9), for dense output by Hermite interpolation.
     """
+    mode = stm_mode(stm)
+    gm_parameters = tuple(int(g) for g in gm_parameters)
+    if gm_parameters and mode != STM_COUPLED:
+        raise ValueError("GM parameters need stm='coupled'")
+    if any(not 0 <= g < n_sat for g in gm_parameters) or len(set(gm_parameters)) != len(gm_parameters):
+        raise ValueError(f"gm_parameters must be distinct satellite indices in 0..{n_sat - 1}, got {gm_parameters}")
     gm_sats = np.zeros(n_sat)
     if model.satellite_gm:
         if len(model.satellite_gm) != n_sat:
             raise ValueError(f"satellite_gm has {len(model.satellite_gm)} values for {n_sat} satellites")
         gm_sats[:] = model.satellite_gm
-    head = np.zeros(H_GM_SATS + n_sat)
-    head[H_NSAT], head[H_STM], head[H_T0] = n_sat, 1.0 if stm else 0.0, tdb0
+    n_par = n_parameters(n_sat, stm, gm_parameters)
+    head = np.zeros(H_GM_SATS + n_sat + len(gm_parameters))
+    head[H_NSAT], head[H_STM], head[H_T0] = n_sat, float(mode), tdb0
+    head[H_NPARAM] = n_par
     head[H_GMJ] = (C.GM_JUPITER if model.galileans else C.GM_JUPITER_SYSTEM) if model.jupiter else 0.0
     head[H_CENTRE_AT_ORIGIN] = 0.0 if model.galileans else 1.0
     head[H_R] = C.JUPITER_REFERENCE_RADIUS_KM
@@ -108,13 +140,14 @@ def build_buffer(model: ForceModel, n_sat, stm, tdb0, fast: tables.ChebyshevTabl
     for slot, body in enumerate(tables.SLOW_BODIES):
         on = {C.SUN: model.sun, C.PLUTO_BARY: model.pluto}.get(body, model.planets)
         head[H_GM_SLOW + slot] = C.GM_DE440[body] if on else 0.0
-    head[H_GM_SATS:] = gm_sats
+    head[H_GM_SATS:H_GM_SATS + n_sat] = gm_sats
+    head[H_GM_SATS + n_sat:] = gm_parameters
     offset = head.size
     for base, table in ((H_FAST, fast), (H_SLOW, slow)):
         n_seg, n_vec3, n_coef = table.coefficients.shape
         head[base:base + 6] = (table.t_start, table.segment, n_seg, n_coef, n_vec3 // 3, offset)
         offset += table.coefficients.size
-    n_particles = n_sat * (7 if stm else 1)
+    n_particles = n_sat * (1 + n_par)
     head[H_RECORD:H_RECORD + 3] = (record_step, offset, record_nodes)
     record = np.full(record_nodes * n_particles * 9, np.nan)
     return np.concatenate([head, fast.coefficients.ravel(), slow.coefficients.ravel(), record])
@@ -236,7 +269,9 @@ def evaluate(t_rel, buf, particles, n_particles):
     """Set accelerations of all particles (REBOUND layout, PARTICLE_DOUBLES per particle) at t_rel s past epoch."""
     stride = PARTICLE_DOUBLES
     n_sat = int(buf[H_NSAT])
-    stm = buf[H_STM] != 0.0
+    stm = buf[H_STM] != STM_NONE
+    coupled = buf[H_STM] == STM_COUPLED
+    n_par = int(buf[H_NPARAM])
     t = buf[H_T0] + t_rel
     _chebyshev_vectors(buf, H_FAST, t, buf, H_SCRATCH)
     _chebyshev_vectors(buf, H_SLOW, t, buf, H_SCRATCH + 3 * N_FAST)
@@ -282,15 +317,17 @@ def evaluate(t_rel, buf, particles, n_particles):
                 o = other * stride
                 point_mass(x0 - particles[o], x1 - particles[o + 1], x2 - particles[o + 2], gm, acc, jac, stm)
         particles[p + 6], particles[p + 7], particles[p + 8] = acc[0], acc[1], acc[2]
-        if stm:
+        if coupled:
+            _coupled_variations(i, n_sat, n_par, buf, particles, jac)
+        elif stm:
             # variational particles of satellite i: d(delta v)/dt = (da/dx) delta x. Cross-satellite terms of the
             # mutual attraction are left out: each satellite's STM is its own 6x6 block.
-            for k in range(6):
-                v = (n_sat + 6 * i + k) * stride
+            for k in range(n_par):
+                v = (n_sat + n_par * i + k) * stride
                 for row in range(3):
                     particles[v + 6 + row] = (jac[row, 0] * particles[v] + jac[row, 1] * particles[v + 1]
                                               + jac[row, 2] * particles[v + 2])
-    for extra in range(n_sat * (7 if stm else 1), n_particles):
+    for extra in range(n_sat * (1 + n_par), n_particles):
         particles[extra * stride + 6: extra * stride + 9] = 0.0
     record_step = buf[H_RECORD]
     if record_step != 0.0:
@@ -301,6 +338,56 @@ def evaluate(t_rel, buf, particles, n_particles):
             for p in range(n_particles):
                 for c in range(9):
                     buf[base + 9 * p + c] = particles[p * stride + c]
+
+
+@njit(cache=True)
+def _coupled_variations(i, n_sat, n_par, buf, particles, jac):
+    """Variational accelerations of satellite i's particles (i, k) = d x_i / d p_k in the coupled mode.
+
+    a_i = ... - sum_l GM_l d_il / |d_il|^3 with d_il = x_i - x_l (point_mass above), so
+      d a_i / d x_l = +GM_l (I/r^3 - 3 d d^T/r^5)  (minus the pair's term in jac = d a_i / d x_i),
+      d a_i / d GM_l = -d_il / r^3                  (also when GM_l is 0: a parameter may start there).
+    No indirect term: satellites do not accelerate the origin 5 in this model.
+    """
+    stride = PARTICLE_DOUBLES
+    n_gm_first = 6 * n_sat              # columns 0..6n-1: initial states; then one column per GM parameter
+    p = i * stride
+    geometry = np.empty((n_sat, 6))     # d (3), 1/r^3, 1/r^5, GM of the other satellite
+    for other in range(n_sat):
+        o = other * stride
+        d0 = particles[p] - particles[o]
+        d1 = particles[p + 1] - particles[o + 1]
+        d2 = particles[p + 2] - particles[o + 2]
+        geometry[other, 5] = buf[H_GM_SATS + other] if other != i else 0.0
+        if other == i:
+            continue
+        r2 = d0 * d0 + d1 * d1 + d2 * d2
+        ir3 = 1.0 / (r2 * np.sqrt(r2))
+        geometry[other, 0], geometry[other, 1], geometry[other, 2] = d0, d1, d2
+        geometry[other, 3], geometry[other, 4] = ir3, ir3 / r2
+    for k in range(n_par):
+        v = (n_sat + n_par * i + k) * stride
+        a0 = jac[0, 0] * particles[v] + jac[0, 1] * particles[v + 1] + jac[0, 2] * particles[v + 2]
+        a1 = jac[1, 0] * particles[v] + jac[1, 1] * particles[v + 1] + jac[1, 2] * particles[v + 2]
+        a2 = jac[2, 0] * particles[v] + jac[2, 1] * particles[v + 1] + jac[2, 2] * particles[v + 2]
+        for other in range(n_sat):
+            gm = geometry[other, 5]
+            if gm == 0.0:
+                continue
+            u = (n_sat + n_par * other + k) * stride
+            d0, d1, d2, ir3, ir5 = geometry[other, 0], geometry[other, 1], geometry[other, 2], \
+                geometry[other, 3], geometry[other, 4]
+            along = 3.0 * ir5 * (d0 * particles[u] + d1 * particles[u + 1] + d2 * particles[u + 2])
+            a0 += gm * (particles[u] * ir3 - d0 * along)
+            a1 += gm * (particles[u + 1] * ir3 - d1 * along)
+            a2 += gm * (particles[u + 2] * ir3 - d2 * along)
+        if k >= n_gm_first:
+            source = int(buf[H_GM_SATS + n_sat + k - n_gm_first])
+            if source != i:
+                a0 -= geometry[source, 0] * geometry[source, 3]
+                a1 -= geometry[source, 1] * geometry[source, 3]
+                a2 -= geometry[source, 2] * geometry[source, 3]
+        particles[v + 6], particles[v + 7], particles[v + 8] = a0, a1, a2
 
 
 # --- the C callback REBOUND calls --------------------------------------------------------------------------------
@@ -328,9 +415,11 @@ def _buffer_length(buf_pointer):
     n_sat = int(head[H_NSAT])
     fast_end = int(head[H_FAST + 5]) + int(head[H_FAST + 2] * head[H_FAST + 3] * head[H_FAST + 4] * 3)
     slow_end = int(head[H_SLOW + 5]) + int(head[H_SLOW + 2] * head[H_SLOW + 3] * head[H_SLOW + 4] * 3)
-    particles = n_sat * (7 if head[H_STM] != 0.0 else 1)
+    n_par = int(head[H_NPARAM])
+    particles = n_sat * (1 + n_par)
+    n_gm = n_par - 6 * n_sat if head[H_STM] == STM_COUPLED else 0
     record_end = int(head[H_RECORD + 1]) + int(head[H_RECORD + 2]) * particles * 9
-    return max(fast_end, slow_end, record_end, H_GM_SATS + n_sat)
+    return max(fast_end, slow_end, record_end, H_GM_SATS + n_sat + n_gm)
 
 
 @cfunc(types.void(types.intp), cache=True)
@@ -345,17 +434,21 @@ def rebound_additional_forces(sim_address):
     evaluate(t_rel, buf, particles, n_particles)
 
 
-def accelerations(tdb_seconds, positions, model: ForceModel, fast, slow, stm_positions=None):
+def accelerations(tdb_seconds, positions, model: ForceModel, fast, slow, stm_positions=None, gm_parameters=None):
     """Python entry to the compiled force (tests, checks): positions (n_sat, 3) km at one TDB epoch.
 
     Returns accelerations (n_sat, 3) km/s^2, and if stm_positions (n_sat, 6, 3) is given, the variational
-    accelerations (n_sat, 6, 3) = (da/dx) . delta x.
+    accelerations (n_sat, 6, 3) = (da/dx) . delta x. With gm_parameters (a tuple, possibly empty) the coupled
+    mode: stm_positions (n_sat, P, 3), P = 6 n_sat + len(gm_parameters), returns (n_sat, P, 3).
     """
     positions = np.atleast_2d(np.asarray(positions, dtype=float))
     n_sat = positions.shape[0]
     stm = stm_positions is not None
-    buf = build_buffer(model, n_sat, stm, tdb_seconds, fast, slow)
-    n_particles = n_sat * (7 if stm else 1)
+    mode = "coupled" if (stm and gm_parameters is not None) else stm
+    gm_parameters = tuple(gm_parameters or ())
+    n_par = n_parameters(n_sat, mode, gm_parameters)
+    buf = build_buffer(model, n_sat, mode, tdb_seconds, fast, slow, gm_parameters=gm_parameters)
+    n_particles = n_sat * (1 + n_par)
     particles = np.zeros((n_particles, PARTICLE_DOUBLES))
     particles[:n_sat, :3] = positions
     if stm:
@@ -365,5 +458,5 @@ def accelerations(tdb_seconds, positions, model: ForceModel, fast, slow, stm_pos
     particles = flat.reshape(n_particles, PARTICLE_DOUBLES)
     acc = particles[:n_sat, 6:9].copy()
     if stm:
-        return acc, particles[n_sat:, 6:9].reshape(n_sat, 6, 3).copy()
+        return acc, particles[n_sat:, 6:9].reshape(n_sat, n_par, 3).copy()
     return acc

@@ -36,7 +36,9 @@ class Propagation:
 
     epochs: (n_epochs,) TDB s past J2000, in the order requested.
     states: (n_epochs, n_sat, 6) km, km/s.
-    stm: (n_epochs, n_sat, 6, 6) d state(t) / d state(t0), or None.
+    stm: (n_epochs, n_sat, 6, 6) d state(t) / d state(t0), or None; with stm="coupled" (n_epochs, n_sat, 6, P):
+        d state_i(t) / d p, p = (state_0(t0), ..., state_{n_sat-1}(t0), GM of each satellite in gm_parameters).
+    gm_parameters: satellite indices whose GM is a parameter (coupled mode), in the order of the STM's columns.
     """
     epoch0: float
     epochs: np.ndarray
@@ -45,6 +47,7 @@ class Propagation:
     step: float
     model: forces.ForceModel
     ephemeris: Ephemeris
+    gm_parameters: tuple = ()
 
 
 def perturber_tables(ephemeris, t_lo, t_hi):
@@ -106,13 +109,19 @@ def _check_inputs(states0, epoch0, epochs, step, ephemeris):
     return states0, epochs
 
 
-def propagate(states0, epoch0, epochs, model=None, ephemeris=None, stm=False, step=DEFAULT_STEP_S, dense=True):
+def propagate(states0, epoch0, epochs, model=None, ephemeris=None, stm=False, step=DEFAULT_STEP_S, dense=True,
+              gm_parameters=()):
     """Propagate satellite states from `epoch0` to `epochs` (before and/or after it).
 
     states0: (n_sat, 6) or (6,) km, km/s relative to the Jupiter-system barycentre (NAIF 5), ICRF axes.
     epoch0, epochs: TDB seconds past J2000 TDB.
     model: forces.ForceModel (default: the full model). ephemeris: dynamics.Ephemeris (default de440).
-    stm: also integrate each satellite's 6x6 state-transition matrix (variational equations).
+    stm: False; True: also integrate each satellite's 6x6 state-transition matrix (variational equations; the
+        mutual attraction's cross terms between satellites are left out); "coupled": the full variational
+        equations of the n_sat satellites with respect to P = 6 n_sat + len(gm_parameters) parameters, every
+        satellite's initial state and the GMs of the satellites listed in `gm_parameters` (indices into states0),
+        including the mutual attraction's cross terms (a family fit). Costs n_sat (1 + P) integrated particles.
+    gm_parameters: with stm="coupled", satellites whose GM (model.satellite_gm, may be 0) is a parameter.
     dense: integrate on the fixed grid epoch0 + k * step only and interpolate the outputs (quintic Hermite from
         x, v, a recorded at the grid nodes by the compiled force): the cost does not grow with the number of
         epochs and the orbit does not depend on which epochs are asked for. dense=False lands the integrator on
@@ -125,9 +134,11 @@ def propagate(states0, epoch0, epochs, model=None, ephemeris=None, stm=False, st
     ephemeris = ephemeris or default_ephemeris()
     states0, epochs = _check_inputs(states0, float(epoch0), epochs, float(step), ephemeris)
     n_sat = states0.shape[0]
+    gm_parameters = tuple(int(g) for g in gm_parameters)
+    stm = _variational_setup(n_sat, stm, gm_parameters)
     fast, slow = perturber_tables(ephemeris, min(epoch0, epochs.min()) - 2 * step,
                                   max(epoch0, epochs.max()) + 2 * step)
-    n_particles = n_sat * (7 if stm else 1)
+    n_particles = n_sat * (1 + stm.n_par)
     particles = np.empty((epochs.size, n_particles, 6))
     forward, backward = np.nonzero(epochs >= epoch0)[0], np.nonzero(epochs < epoch0)[0]
     if dense and forward.size and backward.size:
@@ -146,7 +157,8 @@ def propagate(states0, epoch0, epochs, model=None, ephemeris=None, stm=False, st
             particles[chosen] = _dense_run(states0, epoch0, epochs[chosen], direction * step, model, stm, fast,
                                            slow)
         else:
-            buf = forces.build_buffer(model, n_sat, stm, float(epoch0), fast, slow)
+            buf = forces.build_buffer(model, n_sat, stm.mode, float(epoch0), fast, slow,
+                                      gm_parameters=gm_parameters)
             sim = _simulation(states0, stm, buf, direction * step)    # `buf` stays alive in this scope
             for index in chosen[np.argsort(direction * epochs[chosen], kind="stable")]:
                 sim.integrate(epochs[index] - epoch0, exact_finish_time=1)
@@ -155,24 +167,55 @@ def propagate(states0, epoch0, epochs, model=None, ephemeris=None, stm=False, st
     return _result(particles, n_sat, stm, epoch0, epochs, step, model, ephemeris)
 
 
+@dataclass(frozen=True)
+class _Variational:
+    """What the variational particles are: the STM mode as propagate() was given it, P, and the GM parameters."""
+    mode: object                  # False, True or "coupled"
+    n_par: int
+    gm_parameters: tuple
+
+    def __bool__(self):
+        return self.n_par > 0
+
+    def initial(self, n_sat):
+        """(n_sat * P, 6) initial states of the variational particles: (i, k) = d x_i(t0) / d p_k."""
+        start = np.zeros((n_sat, self.n_par, 6))
+        for i in range(n_sat):
+            first = 6 * i if self.mode == "coupled" else 0      # block mode: each satellite's own identity
+            start[i, first:first + 6] = np.eye(6)
+        return start.reshape(-1, 6)
+
+
+def _variational_setup(n_sat, stm, gm_parameters):
+    mode = forces.stm_mode(stm)
+    if gm_parameters and mode != forces.STM_COUPLED:
+        raise ValueError("gm_parameters need stm='coupled'")
+    if any(not 0 <= g < n_sat for g in gm_parameters) or len(set(gm_parameters)) != len(gm_parameters):
+        raise ValueError(f"gm_parameters must be distinct satellite indices in 0..{n_sat - 1}, got {gm_parameters}")
+    mode = {forces.STM_NONE: False, forces.STM_BLOCK: True, forces.STM_COUPLED: "coupled"}[mode]
+    return _Variational(mode, forces.n_parameters(n_sat, mode, gm_parameters), gm_parameters)
+
+
 def _result(particles, n_sat, stm, epoch0, epochs, step, model, ephemeris):
     if not np.all(np.isfinite(particles)):
         raise FloatingPointError("propagation produced non-finite states (collision with a perturber?)")
     out_states = particles[:, :n_sat].copy()
     out_stm = None
     if stm:
-        # variational particle (i, k) holds column k of satellite i's STM
-        out_stm = np.transpose(particles[:, n_sat:].reshape(epochs.size, n_sat, 6, 6), (0, 1, 3, 2)).copy()
-    return Propagation(float(epoch0), epochs, out_states, out_stm, float(step), model, ephemeris)
+        # variational particle (i, k) holds column k of satellite i's STM (of d x_i / d p in the coupled mode)
+        out_stm = np.transpose(particles[:, n_sat:].reshape(epochs.size, n_sat, stm.n_par, 6), (0, 1, 3, 2)).copy()
+    return Propagation(float(epoch0), epochs, out_states, out_stm, float(step), model, ephemeris,
+                       stm.gm_parameters)
 
 
 def _dense_run(states0, epoch0, epochs, dt, model, stm, fast, slow):
     """Integrate over the grid covering `epochs` (one direction) and Hermite-interpolate every particle there."""
     n_sat = states0.shape[0]
-    n_particles = n_sat * (7 if stm else 1)
+    n_particles = n_sat * (1 + stm.n_par)
     k_float = (epochs - epoch0) / dt                           # >= 0 in this direction
     n_nodes = int(np.floor(k_float.max())) + 2                 # every epoch lies between two recorded nodes
-    buf = forces.build_buffer(model, n_sat, stm, float(epoch0), fast, slow, record_step=dt, record_nodes=n_nodes)
+    buf = forces.build_buffer(model, n_sat, stm.mode, float(epoch0), fast, slow, record_step=dt, record_nodes=n_nodes,
+                              gm_parameters=stm.gm_parameters)
     sim = _simulation(states0, stm, buf, dt)                   # `buf` stays alive in this scope
     sim.integrate(n_nodes * dt, exact_finish_time=1)           # node n_nodes - 1 is the start of the last step
     offset = int(buf[forces.H_RECORD + 1])
@@ -213,11 +256,8 @@ def _simulation(states0, stm, buf, dt):
     for state in states0:
         sim.add(m=0.0, x=state[0], y=state[1], z=state[2], vx=state[3], vy=state[4], vz=state[5])
     if stm:
-        for _ in range(n_sat):
-            for k in range(6):
-                unit = np.zeros(6)
-                unit[k] = 1.0
-                sim.add(m=0.0, x=unit[0], y=unit[1], z=unit[2], vx=unit[3], vy=unit[4], vz=unit[5])
+        for unit in stm.initial(n_sat):
+            sim.add(m=0.0, x=unit[0], y=unit[1], z=unit[2], vx=unit[3], vy=unit[4], vz=unit[5])
     sim.N_active = 0
     sim.extras = buf.ctypes.data
     sim.additional_forces = forces.rebound_additional_forces.address

@@ -420,8 +420,13 @@ def initial_floors(prepared, options):
     return floor_ra, floor_ra.copy()
 
 
-def fit_orbit(observations, initial: Orbit, options: FitOptions | None = None, log=None):
-    """Fit one satellite's state at `options.epoch` to its observations. Returns a `Solution`."""
+def fit_orbit(observations, initial: Orbit, options: FitOptions | None = None, log=None, warm_start=None):
+    """Fit one satellite's state at `options.epoch` to its observations. Returns a `Solution`.
+
+    warm_start: a previous Solution whose observations are the first rows of `observations` (a refit after adding
+    data, `Solution.refit`): its weight floors (per group name) and outlier flags are the starting weights, and the
+    fit starts as already near the solution, so floors and flags are settled from the first iteration.
+    """
     from .solution import Solution
     options = options or FitOptions()
     if options.ephemeris is None:
@@ -431,6 +436,9 @@ def fit_orbit(observations, initial: Orbit, options: FitOptions | None = None, l
         raise FitError(f"too few observations: {n} (need at least {options.min_observations} for six unknowns)")
     prepared = prepare(observations, options.ephemeris, options.weight_groups)
     floor_ra, floor_dec = initial_floors(prepared, options)
+    accepted = np.ones(n, dtype=bool)
+    if warm_start is not None:
+        floor_ra, floor_dec, accepted = _warm_weights(warm_start, prepared, floor_ra, floor_dec, accepted)
     orbit = Orbit(initial.body, initial.epoch, np.asarray(initial.state, dtype=float).copy())
     if options.epoch is not None and options.epoch != orbit.epoch:
         moved = propagate(orbit.state, orbit.epoch, [options.epoch], model=options.model,
@@ -438,7 +446,8 @@ def fit_orbit(observations, initial: Orbit, options: FitOptions | None = None, l
         orbit = Orbit(orbit.body, float(options.epoch), moved.states[0, 0])
     body, epoch = orbit.body, orbit.epoch
     fit = gauss_newton(orbit.state, lambda state: evaluate(Orbit(body, epoch, state), prepared, options),
-                       prepared, options, floor_ra, floor_dec, log)
+                       prepared, options, floor_ra, floor_dec, log, accepted=accepted,
+                       near=warm_start is not None)
     fitted_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     return Solution(orbit=Orbit(body, epoch, fit.parameters), covariance=fit.covariance, observations=observations,
                     prepared=prepared, evaluation=fit.evaluation, weights=fit.weights, accepted=fit.accepted,
@@ -463,22 +472,23 @@ def _objective(evaluation, weights, accepted):
     return chi2
 
 
-def gauss_newton(parameters, evaluate_at, prepared, options, floor_ra, floor_dec, log=None):
+def gauss_newton(parameters, evaluate_at, prepared, options, floor_ra, floor_dec, log=None, accepted=None,
+                 near=False):
     """The fit loop shared by fit_orbit and orbitfit.family.fit_family: Gauss-Newton steps with the damped
     fallback; once near the solution, floors and outlier flags settled by settle_weights (at most
     options.max_weight_rounds passes), until a step is below options.convergence sigma with settled weights.
 
     evaluate_at(parameters) -> Evaluation with design (n, 2, P) for the prepared observations.
+    accepted: starting flags (default all); near: start as near the solution (a warm start from a previous fit).
     """
     x = np.asarray(parameters, dtype=float)
     n = prepared.t_obs.size
-    accepted = np.ones(n, dtype=bool)
+    accepted = np.ones(n, dtype=bool) if accepted is None else np.asarray(accepted, dtype=bool).copy()
     history = []
     start = time.perf_counter()
     evaluation = evaluate_at(x)
     weights = build_weights(prepared, floor_ra, floor_dec, options)
     chi2 = _objective(evaluation, weights, accepted)
-    near = False
     settles = 0                 # passes of settle_weights; after options.max_weight_rounds the weights are frozen
     for iteration in range(1, options.max_iterations + 1):
         rounds = 0

@@ -1,0 +1,247 @@
+"""Several satellites of one family fitted at once, optionally with the GM of some of them (seed 003 eq. 1: e.g.
+Himalia's GM acting on Elara, Lysithea, Leda; Emelyanov 2005, A&A 438, L33, found Himalia's GM = 0.28 +- 0.04
+km^3/s^2 from Elara's perturbations).
+
+    family = fit_family({506: himalia_obs, 507: elara_obs}, {506: himalia0, 507: elara0}, FitOptions(),
+                        fit_gm=(506,))
+    print(family.summary())            # fitted GM +- sigma, per-body residual statistics
+    family[507].to_spk("elara.bsp")    # per-body Solutions: marginal 6x6 covariance, residuals, export
+
+Unknowns: every body's state at one epoch (relative to 5, ICRF, km and km/s) and the GMs of the bodies in
+`fit_gm` (km^3/s^2), in that order. All bodies are integrated together with their GMs acting on each other; the
+partials come from the coupled variational equations (dynamics.propagate(stm="coupled")), which include the
+mutual attraction's cross terms, so d(Elara's position)/d(Himalia's state) and d/d(GM) are exact.
+
+Weighting: fit_orbit's rules applied to each body's own data. Every body keeps its own weight groups (named
+"body:dataset:site"), so floors, night de-weighting and the chi2 outlier thresholds are exactly those a
+single-body fit would use; they are re-estimated (least_squares.settle_weights) around the joint solution.
+An optional prior on a fitted GM (gm_prior_sigma) enters as a pseudo-observation.
+
+Loop, damping, floors, outlier rejection/readmission and FitError diagnostics are least_squares' own
+(least_squares.gauss_newton, the loop of fit_orbit).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from dynamics import constants as C
+from dynamics import propagate
+from dynamics.propagation import default_ephemeris
+
+from .least_squares import (Evaluation, FitError, FitOptions, Orbit, PreparedObservations, Weights, gauss_newton,
+                            initial_floors, observe, prepare)
+
+HIMALIA = 506
+# A-priori GMs (km^3/s^2) of family members; others are massless unless `gm` says otherwise.
+DEFAULT_GM = {HIMALIA: C.GM_HIMALIA}        # Emelyanov 2005 via dynamics.constants
+
+
+@dataclass
+class FamilySolution:
+    """The joint fit: per-body Solutions (marginal 6x6 covariances), the joint covariance, fitted GMs."""
+    bodies: tuple                     # NAIF ids, in parameter order
+    epoch: float                      # TDB s past J2000 of the fitted states
+    parameters: np.ndarray            # (P,) states of `bodies` (6 each), then the fitted GMs in `fit_gm` order
+    covariance: np.ndarray            # (P, P)
+    fit_gm: tuple                     # bodies whose GM is a parameter
+    gm: dict                          # body -> GM used in the final solution (fitted or fixed), km^3/s^2
+    gm_prior: dict                    # body -> (a-priori GM, sigma or None)
+    solutions: dict                   # body -> Solution
+    history: list
+    options: FitOptions
+    meta: dict = field(default_factory=dict)
+
+    def __getitem__(self, body):
+        return self.solutions[int(body)]
+
+    @property
+    def parameter_names(self):
+        names = [f"{b}:{c}" for b in self.bodies for c in ("x", "y", "z", "vx", "vy", "vz")]
+        return names + [f"GM {b}" for b in self.fit_gm]
+
+    @property
+    def sigma(self):
+        return np.sqrt(np.diag(self.covariance))
+
+    def gm_sigma(self, body):
+        """1-sigma of a fitted GM (km^3/s^2)."""
+        return float(self.sigma[6 * len(self.bodies) + self.fit_gm.index(int(body))])
+
+    def correlation(self):
+        return self.covariance / np.outer(self.sigma, self.sigma)
+
+    @property
+    def chi2(self):
+        return float(sum(s.chi2 for s in self.solutions.values()))
+
+    @property
+    def dof(self):
+        return int(sum(2 * s.accepted.sum() for s in self.solutions.values()) - self.parameters.size)
+
+    def summary(self):
+        lines = [f"family fit of {', '.join(str(b) for b in self.bodies)} at TDB {self.epoch:.1f} s: "
+                 f"chi2/dof = {self.chi2 / max(self.dof, 1):.3f}, {len(self.history)} iterations"]
+        for body in self.fit_gm:
+            prior, sigma = self.gm_prior[body]
+            note = f" (prior {prior:.4g} +- {sigma:.3g})" if sigma else ""
+            lines.append(f"  GM {body} = {self.gm[body]:.4f} +- {self.gm_sigma(body):.4f} km^3/s^2{note}")
+        for body, solution in self.solutions.items():
+            s = solution.statistics(by=None)[0]
+            lines.append(f"  {body}: {len(solution.accepted)} obs, {int((~solution.accepted).sum())} rejected, "
+                         f"O-C RA* {s['mean_ra_mas']:+6.1f} +- {s['std_ra_mas']:5.1f} mas, "
+                         f"Dec {s['mean_dec_mas']:+6.1f} +- {s['std_dec_mas']:5.1f} mas")
+        return "\n".join(lines)
+
+
+def split_by_body(observations):
+    """{body: Observations} from a dict or from one table holding several bodies (its "body" column)."""
+    if isinstance(observations, dict):
+        return {int(body): table for body, table in observations.items()}
+    body = np.asarray(observations["body"]).astype(int)
+    return {int(b): observations[body == b] for b in np.unique(body)}
+
+
+def fit_family(observations, initial_orbits: dict, options: FitOptions | None = None, fit_gm=(), gm=None,
+               gm_prior_sigma=None, log=None):
+    """Fit the states of several satellites at one epoch (and the GMs of `fit_gm`) to all their observations.
+
+    observations: {body: Observations} or one Observations table with several bodies.
+    initial_orbits: {body: Orbit}; the order of this dict is the order of the parameters.
+    options: FitOptions (epoch default: the first initial orbit's; model.satellite_gm and companions must be
+        empty: massive neighbours belong in the family, their GMs in `gm`).
+    fit_gm: bodies whose GM is a parameter, e.g. (506,).
+    gm: {body: GM km^3/s^2} a priori / fixed (default DEFAULT_GM, i.e. Himalia 0.28; other bodies 0).
+    gm_prior_sigma: None (GMs free), a number (every fitted GM) or {body: sigma}: a Gaussian prior at `gm`.
+    Returns a FamilySolution.
+    """
+    from .solution import Solution
+    options = options or FitOptions()
+    if options.ephemeris is None:
+        options.ephemeris = default_ephemeris()
+    if options.companions:
+        raise ValueError("fit_family: put massive neighbours in the family (initial_orbits, with their GM in `gm`) "
+                         "instead of options.companions")
+    if options.model.satellite_gm:
+        raise ValueError("fit_family sets the satellite GMs itself: leave options.model.satellite_gm empty")
+    bodies = tuple(int(b) for b in initial_orbits)
+    if len(set(bodies)) != len(bodies) or not bodies:
+        raise ValueError(f"initial_orbits must name distinct bodies, got {list(initial_orbits)}")
+    fit_gm = tuple(int(b) for b in fit_gm)
+    if any(b not in bodies for b in fit_gm) or len(set(fit_gm)) != len(fit_gm):
+        raise ValueError(f"fit_gm {fit_gm} must be distinct members of the family {bodies}")
+    by_body = split_by_body(observations)
+    for body in bodies:
+        n = len(by_body.get(body, ()))
+        if n < options.min_observations:
+            raise FitError(f"too few observations of body {body}: {n} (need at least {options.min_observations} "
+                           f"for its six unknowns)")
+    gm_values = {b: float((gm or {}).get(b, DEFAULT_GM.get(b, 0.0))) for b in bodies}
+    prior_sigma = ({b: gm_prior_sigma.get(b) for b in fit_gm} if isinstance(gm_prior_sigma, dict)
+                   else {b: gm_prior_sigma for b in fit_gm})
+    epoch = float(options.epoch if options.epoch is not None else initial_orbits[bodies[0]].epoch)
+    states0 = np.array([_state_at(initial_orbits[b], epoch, options) for b in bodies])
+
+    # each body's data prepared and weighted as fit_orbit would; one combined table for the joint loop
+    prepared = {}
+    floors = []
+    for body in bodies:
+        prepared[body] = prepare(by_body[body], options.ephemeris, options.weight_groups)
+        floors.append(initial_floors(prepared[body], options))
+    combined, rows, group_slices = _combine(prepared, bodies)
+    floor_ra = np.concatenate([f[0] for f in floors])
+    floor_dec = np.concatenate([f[1] for f in floors])
+
+    n_body = len(bodies)
+    gm_index = tuple(bodies.index(b) for b in fit_gm)
+    prior = [(6 * n_body + j, gm_values[b], prior_sigma[b]) for j, b in enumerate(fit_gm) if prior_sigma[b]]
+
+    def gms_of(x):
+        values = dict(gm_values)
+        for j, body in enumerate(fit_gm):
+            values[body] = float(x[6 * n_body + j])
+        return values
+
+    def evaluate_at(x):
+        values = gms_of(x)
+        model = replace(options.model, satellite_gm=tuple(values[b] for b in bodies))
+        run = propagate(x[:6 * n_body].reshape(n_body, 6), epoch, combined.t_nominal, model=model,
+                        ephemeris=options.ephemeris, stm="coupled", gm_parameters=gm_index, step=options.step)
+        parts = [observe(prepared[b], run.states[rows[b], i], run.stm[rows[b], i], options.ephemeris)
+                 for i, b in enumerate(bodies)]
+        joined = Evaluation(*(np.concatenate([getattr(p, name) for p in parts]) for name in
+                              ("res_ra", "res_dec", "design", "calc_ra", "calc_dec", "distance_km")))
+        if prior:
+            A = np.zeros((len(prior), x.size))
+            b = np.empty(len(prior))
+            for k, (column, value, sigma) in enumerate(prior):
+                A[k, column] = 1.0 / sigma                   # whitened: (prior - GM) / sigma, d(GM)/d(GM) / sigma
+                b[k] = (value - x[column]) / sigma
+            joined.extra = (A, b)
+        return joined
+
+    x0 = np.concatenate([states0.ravel(), [gm_values[b] for b in fit_gm]])
+    fit = gauss_newton(x0, evaluate_at, combined, options, floor_ra, floor_dec, log)
+
+    x, covariance = fit.parameters, fit.covariance
+    final_gm = gms_of(x)
+    fitted_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    family_meta = {"bodies": list(bodies), "fit_gm": list(fit_gm),
+                   "gm": {str(b): final_gm[b] for b in bodies},
+                   "gm_sigma": {str(b): float(np.sqrt(covariance[6 * n_body + j, 6 * n_body + j]))
+                                for j, b in enumerate(fit_gm)},
+                   "gm_prior_sigma": {str(b): prior_sigma[b] for b in fit_gm}}
+    solutions = {}
+    for i, body in enumerate(bodies):
+        r, g = rows[body], group_slices[body]
+        own = slice(6 * i, 6 * i + 6)
+        ev = fit.evaluation
+        evaluation = Evaluation(ev.res_ra[r], ev.res_dec[r], ev.design[r][:, :, own], ev.calc_ra[r],
+                                ev.calc_dec[r], ev.distance_km[r])
+        w = fit.weights
+        weights = Weights(w.sigma_ra[r], w.sigma_dec[r], w.corr[r], w.floor_ra[g], w.floor_dec[g],
+                          w.night_factor[r])
+        # the other massive bodies as companions at their fitted states: per-body evaluate/export reproduce the
+        # family's dynamics for a massless body (a massive body's own pull on its companions is then left out)
+        companions = tuple((Orbit(other, epoch, x[6 * k:6 * k + 6].copy()), final_gm[other])
+                           for k, other in enumerate(bodies) if other != body and final_gm[other] != 0.0)
+        solutions[body] = Solution(orbit=Orbit(body, epoch, x[own].copy()), covariance=covariance[own, own].copy(),
+                                   observations=by_body[body], prepared=prepared[body], evaluation=evaluation,
+                                   weights=weights, accepted=fit.accepted[r].copy(),
+                                   options=replace(options, companions=companions), history=fit.history,
+                                   meta={"fitted_at": fitted_at, "family": family_meta})
+    return FamilySolution(bodies, epoch, x, covariance, fit_gm, final_gm,
+                          {b: (gm_values[b], prior_sigma[b]) for b in fit_gm}, solutions, fit.history, options,
+                          {"fitted_at": fitted_at})
+
+
+def _state_at(orbit, epoch, options):
+    """The orbit's state at `epoch` (propagated alone, without mutual attraction, if its epoch differs)."""
+    state = np.asarray(orbit.state, dtype=float)
+    if orbit.epoch == epoch:
+        return state.copy()
+    return propagate(state, orbit.epoch, [epoch], model=options.model, ephemeris=options.ephemeris,
+                     step=options.step, dense=False).states[0, 0]
+
+
+def _combine(prepared, bodies):
+    """One PreparedObservations for the joint loop: bodies one after the other, groups renamed body:group.
+
+    Returns it, each body's row slice and each body's slice of the group (floor) arrays.
+    """
+    parts = [prepared[b] for b in bodies]
+    rows, group_slices, groups, names = {}, {}, [], []
+    start = first_group = 0
+    for body, part in zip(bodies, parts):
+        n, g = part.t_obs.size, len(part.group_names)
+        rows[body], group_slices[body] = slice(start, start + n), slice(first_group, first_group + g)
+        groups.append(part.group + first_group)
+        names += [f"{body}:{name}" for name in part.group_names]
+        start, first_group = start + n, first_group + g
+    joined = {name: np.concatenate([getattr(p, name) for p in parts]) for name in
+              ("t_obs", "ra", "dec", "sigma_ra", "sigma_dec", "corr", "observer_ssb", "t_nominal", "deflect",
+               "sun_ssb", "night_count", "is_occultation")}
+    combined = PreparedObservations(table=None, group=np.concatenate(groups), group_names=names, **joined)
+    return combined, rows, group_slices
