@@ -54,6 +54,67 @@ class ChordError(ValueError):
     """Chords that cannot constrain the centre (no positive chord, impossible times, ...); the message says why."""
 
 
+@dataclass(frozen=True)
+class Limb:
+    """The body's outline projected on the fundamental plane: an ellipse with equatorial (semi-major) radius a,
+    oblateness (polar radius b = a (1 - oblateness)) and the position angle of the projected pole (the minor axis)
+    from north through east; oblateness 0 is a circle of radius a. Offsets q are (east, north) km from the centre."""
+    equatorial_radius_km: float
+    oblateness: float = 0.0
+    pole_position_angle_deg: float = 0.0
+
+    def __post_init__(self):
+        if not (self.equatorial_radius_km > 0 and 0.0 <= self.oblateness < 1.0):
+            raise ChordError(f"the limb needs a radius > 0 km and 0 <= oblateness < 1, not "
+                             f"{self.equatorial_radius_km!r}, {self.oblateness!r}")
+
+    @property
+    def polar_radius_km(self):
+        return self.equatorial_radius_km * (1.0 - self.oblateness)
+
+    def scaled(self, radius_km):
+        return Limb(radius_km, self.oblateness, self.pole_position_angle_deg)
+
+    def _axes(self):
+        theta = math.radians(self.pole_position_angle_deg)
+        pole = np.array([math.sin(theta), math.cos(theta)])          # (east, north)
+        return np.array([pole[1], -pole[0]]), pole                   # equator, pole
+
+    def scaled_radius(self, q):
+        """rho(q) = sqrt((x/a)^2 + (y/b)^2) in the body's axes: 1 on the limb, < 1 inside."""
+        equator, pole = self._axes()
+        q = np.atleast_2d(q)
+        return np.hypot(q @ equator / self.equatorial_radius_km, q @ pole / self.polar_radius_km)
+
+    def radial_residual(self, q):
+        """Distance (km) of q outside the limb along the ray from the centre: |q| (1 - 1/rho); negative inside."""
+        r = np.hypot(*np.atleast_2d(q).T)
+        return r * (1.0 - 1.0 / self.scaled_radius(q))
+
+    def normal(self, q):
+        """Unit outward normals of the level curves of rho at q (n, 2)."""
+        equator, pole = self._axes()
+        q = np.atleast_2d(q)
+        grad = (np.outer(q @ equator, equator) / self.equatorial_radius_km ** 2 +
+                np.outer(q @ pole, pole) / self.polar_radius_km ** 2)
+        return grad / np.hypot(*grad.T)[:, None]
+
+    def chords_along(self, direction):
+        """For chords parallel to `direction` (unit, east/north): (L0, h, k) with the central chord's length L0,
+        the half-width h across the direction (support function) and the midpoints' slope k: the chord at offset d
+        along the left normal has length L0 sqrt(1 - d^2/h^2) and its midpoint at d n + k d u (an ellipse is an
+        affine circle: parallel chords scale alike and their midpoints lie on the conjugate diameter)."""
+        u = np.asarray(direction, dtype=float)
+        n = np.array([-u[1], u[0]])
+        equator, pole = self._axes()
+        a, b = self.equatorial_radius_km, self.polar_radius_km
+        ue, up, ne, npole = u @ equator, u @ pole, n @ equator, n @ pole
+        big_a = (ue / a) ** 2 + (up / b) ** 2
+        k = -(ne * ue / a ** 2 + npole * up / b ** 2) / big_a
+        h = math.sqrt((a * ne) ** 2 + (b * npole) ** 2)
+        return 2.0 / math.sqrt(big_a), h, k
+
+
 @dataclass
 class Chord:
     """One station's observation of an occultation.
@@ -97,7 +158,7 @@ class CentreFit:
     along_unit: np.ndarray          # (2,) along the chord (single chord: the shadow's motion), east/north
     limb_points_km: np.ndarray      # (n, 2) contact points relative to the predicted centre
     limb_residuals_km: np.ndarray   # (n,) |p - delta| - R
-    negative: list = field(default_factory=list)    # per negative chord: (label, min distance km, consistent)
+    negative: list = field(default_factory=list)    # per negative chord: (label, clearance km, consistent)
 
     @property
     def sigmas_along_across_km(self):
@@ -146,9 +207,9 @@ class CentreFit:
                  f"  astrometric (geocentre) RA {ra:.9f} deg, Dec {dec:+.9f} deg, sigma RA* "
                  f"{math.sqrt(cov[0, 0]):.2f} mas, Dec {math.sqrt(cov[1, 1]):.2f} mas, "
                  f"corr {cov[0, 1] / math.sqrt(cov[0, 0] * cov[1, 1]):+.3f}"]
-        for label, distance, consistent in self.negative:
-            lines.append(f"  negative chord {label}: passes {distance:.2f} km from the centre "
-                         f"({'consistent' if consistent else 'INSIDE the limb: inconsistent'})")
+        for label, clearance, consistent in self.negative:
+            lines.append(f"  negative chord {label}: passes {abs(clearance):.2f} km "
+                         f"{'outside the limb (consistent)' if consistent else 'INSIDE the limb: inconsistent'}")
         return "\n".join(lines)
 
 
@@ -158,8 +219,9 @@ class ObservedOccultation:
 
     star: occultation.Star of one star (Gaia DR3 position, proper motion, parallax, epoch).
     star_sigma_mas: (sigma RA*, sigma Dec) of the star at the event, mas, and star_corr their correlation.
-    radius_km: the body's (equivalent) radius; radius_sigma_km its uncertainty (used for a single chord with a side);
-    shape_sigma_km: the limb's departure from a circle (topography), added to every contact.
+    radius_km: the body's equatorial (or equivalent) radius; radius_sigma_km its uncertainty (used for a single chord
+    with a side); oblateness and pole_position_angle_deg make the limb an ellipse (`Limb`; default a circle);
+    shape_sigma_km: the limb's departure from that ellipse (topography), added to every contact.
     """
     body: int
     star: Star
@@ -170,6 +232,12 @@ class ObservedOccultation:
     star_sigma_mas: tuple = (0.0, 0.0)
     star_corr: float = 0.0
     name: str = "occultation"
+    oblateness: float = 0.0
+    pole_position_angle_deg: float = 0.0
+
+    @property
+    def limb(self):
+        return Limb(self.radius_km, self.oblateness, self.pole_position_angle_deg)
 
     def star_covariance_mas(self):
         s_ra, s_dec = self.star_sigma_mas
@@ -194,8 +262,9 @@ class ObservedOccultation:
             raise ChordError(f"{self.name}: no positive chord; negative chords alone do not give a centre")
         if side not in SINGLE_CHORD_SIDES:
             raise ChordError(f"side must be None, +1 or -1, not {side!r}")
-        if self.radius_km <= 0:
+        if not self.radius_km > 0:
             raise ChordError(f"{self.name}: the body's radius must be positive km, not {self.radius_km!r}")
+        self.limb                                                                     # checks the shape
         times = np.array([self._times(c) for c in positive])                       # (n, 2) TDB s
         t_ref = float(times.mean())
         if prediction is None:
@@ -224,24 +293,33 @@ class ObservedOccultation:
         normal = np.array([-along[1], along[0]])             # left of the shadow's motion (d_km > 0 in predictions)
         sigma_along = w * math.hypot(*sigma_t) / 2.0
         midpoint = 0.5 * (p1 + p2)
-        r = self.radius_km
-        half = 0.5 * length
-        if half > r * (1 + 1e-9) and side is not None:
-            raise ChordError(f"{self.name}: the chord is {length:.3f} km long, longer than the diameter "
-                             f"{2 * r:.3f} km; give a larger radius")
+        limb = self.limb
+        central, half_width, slope = limb.chords_along(along)
+        if length > central * (1 + 1e-9) and side is not None:
+            raise ChordError(f"{self.name}: the chord is {length:.3f} km long, longer than the body "
+                             f"({central:.3f} km along it); give a larger radius")
+        # the chord's offset from the centre: L = L0 sqrt(1 - d^2/h^2); its midpoint sits at d n + k d u
+        d = half_width * math.sqrt(max(1.0 - (length / central) ** 2, 0.0))
         if side is None:
-            centre, sigma_across, method = midpoint, r, "single chord"
+            # both mirror solutions -d (left) and +d: their mean, and across only |offset| <= h
+            centre = midpoint
+            sigma_along = math.hypot(sigma_along, abs(slope) * d)
+            sigma_across, method = half_width, "single chord"
         else:
-            d = math.sqrt(max(r * r - half * half, 0.0))
             sigma_length = w * math.hypot(*sigma_t)
-            # d = sqrt(R^2 - L^2/4): dd/dL = -L/(4d), dd/dR = R/d; capped at R where d -> 0 (a central chord)
-            sigma_d = math.hypot(length * sigma_length / (4 * max(d, 1e-9)), r * self.radius_sigma_km / max(d, 1e-9))
-            sigma_across = min(math.hypot(sigma_d, self.shape_sigma_km), r)
-            # side +1: the station was left of the true centre line, so the centre is d to its right
-            centre, method = midpoint - side * d * normal, f"single chord, side {side:+d}"
+            # dd/dL = -h^2 L / (L0^2 d), dd/da = h^2 / (a d); capped at h where d -> 0 (a central chord)
+            small = max(d, 1e-9)
+            sigma_d = math.hypot(half_width ** 2 * length * sigma_length / (central ** 2 * small),
+                                 half_width ** 2 * self.radius_sigma_km / (self.radius_km * small))
+            sigma_across = min(math.hypot(sigma_d, self.shape_sigma_km), half_width)
+            # side +1: the station was left of the true centre line, so the chord is at +d from the centre
+            offset = side * d
+            centre = midpoint - offset * normal - slope * offset * along
+            method = f"single chord, side {side:+d}"
         cov = (sigma_along ** 2 * np.outer(along, along) + sigma_across ** 2 * np.outer(normal, normal))
-        residuals = np.hypot(*(points - centre).T) - r
-        return CentreFit(self, prediction, t_ref, centre, cov, r, None, 0.0, 0, method, along, points, residuals)
+        residuals = limb.radial_residual(points - centre)
+        return CentreFit(self, prediction, t_ref, centre, cov, self.radius_km, None, 0.0, 0, method, along, points,
+                         residuals)
 
     def _several_chords(self, prediction, t_ref, points, velocity, sigma_t, fit_radius):
         n_positive = len(points) // 2
@@ -254,8 +332,8 @@ class ObservedOccultation:
         mid = points.mean(axis=0)
         best = None
         for shift in np.linspace(-1.5, 1.5, 13) * r0:                   # starts across the track: mirror solutions
-            result = _fit_circle(points, velocity, sigma_t, self.shape_sigma_km, mid + shift * normal, r0,
-                                 fit_radius)
+            result = _fit_limb(points, velocity, sigma_t, self.shape_sigma_km, mid + shift * normal, self.limb,
+                               fit_radius)
             if result is not None and (best is None or result[3] < best[3] - 1e-9):
                 best = result
         if best is None:
@@ -273,83 +351,103 @@ class ObservedOccultation:
             t = np.linspace(start, end, 201)
             _, itrs = _sites_itrs([chord.site])
             rel, _, _, _ = relative_to_sites(prediction, np.repeat(itrs, t.size, axis=0), t)
-            distance = float(np.hypot(*(-rel - fit.offset_km).T).min())
-            out.append((chord.label(), distance, distance > fit.radius_km))
+            clearance = float(self.limb.scaled(fit.radius_km).radial_residual(-rel - fit.offset_km).min())
+            out.append((chord.label(), clearance, clearance > 0))
         return out
 
 
-def _fit_circle(points, velocity, sigma_t, shape_sigma, centre, radius, fit_radius, iterations=30):
-    """Gauss-Newton for |p_k - c| = R; returns (centre, R, covariance, chi2, residuals) or None if singular."""
-    centre = np.array(centre, dtype=float)
+def _fit_limb(points, velocity, sigma_t, shape_sigma, centre, limb, fit_radius, iterations=30):
+    """Gauss-Newton for the contacts on the limb (radial residuals, `Limb.radial_residual`), over the centre (and
+    the radius); returns (centre, radius, covariance (3x3), chi2, residuals) or None if singular."""
+    x = np.array([*centre, limb.equatorial_radius_km], dtype=float)
+    n_par = 3 if fit_radius else 2
+    scale = limb.equatorial_radius_km
+
+    def residuals(params):
+        return limb.scaled(params[2]).radial_residual(points - params[:2])
+
     for _ in range(iterations):
-        vec = points - centre
-        dist = np.hypot(*vec.T)
-        if np.any(dist == 0):
+        q = points - x[:2]
+        if np.any(np.hypot(*q.T) == 0):
             return None
-        unit = vec / dist[:, None]
-        sigma = np.hypot(sigma_t * np.abs(np.einsum("ij,ij->i", velocity, unit)), shape_sigma)
-        sigma = np.maximum(sigma, 1e-6)
-        residual = (dist - radius) / sigma
-        jac = -unit / sigma[:, None]                                          # d residual / d centre
-        if fit_radius:
-            jac = np.column_stack([jac, -1.0 / sigma])
+        normals = limb.scaled(x[2]).normal(q)
+        sigma = np.maximum(np.hypot(sigma_t * np.abs(np.einsum("ij,ij->i", velocity, normals)), shape_sigma), 1e-6)
+        jac = np.empty((len(points), n_par))
+        for k in range(n_par):                 # central differences: exact to ~1e-10 of the radius here
+            h = np.zeros(3)
+            h[k] = 1e-6 * scale
+            jac[:, k] = (residuals(x + h) - residuals(x - h)) / (2 * h[k])
+        jac /= sigma[:, None]
+        value = residuals(x) / sigma
         try:
-            step, *_ = np.linalg.lstsq(jac, -residual, rcond=None)
-            normal = jac.T @ jac
-            cov = np.linalg.inv(normal)
+            step, *_ = np.linalg.lstsq(jac, -value, rcond=None)
+            normal_matrix = jac.T @ jac
+            if np.linalg.cond(normal_matrix) > 1e14:
+                return None
+            cov = np.linalg.inv(normal_matrix)
         except np.linalg.LinAlgError:
             return None
-        if not np.isfinite(cov).all() or np.linalg.cond(normal) > 1e14:
+        x[:n_par] += step
+        if not np.all(np.isfinite(x)) or x[2] <= 0:
             return None
-        centre = centre + step[:2]
-        if fit_radius:
-            radius = radius + step[2]
-        if np.max(np.abs(step)) < 1e-9:
+        if np.max(np.abs(step)) < 1e-9 * scale:
             break
-    vec = points - centre
-    dist = np.hypot(*vec.T)
-    chi2 = float(np.sum(((dist - radius) / sigma) ** 2))
+    final = residuals(x)
+    chi2 = float(np.sum((final / sigma) ** 2))
     if not fit_radius:
         cov = np.pad(cov, ((0, 1), (0, 1)))
-    return centre, float(radius), cov, chi2, dist - radius
+    return x[:2].copy(), float(x[2]), cov, chi2, final
 
 
-def contact_times(event, sites, radius_km=None, iterations=6):
+def contact_times(event, sites, radius_km=None, limb=None, iterations=8):
     """Predicted disappearance and reappearance (TDB s, (n, 2); NaN where the site misses the shadow) at each site
-    (MPC codes or (lon, lat, height_km)) for an `occultation.Occultation`: the instants with |rel(t)| = R,
-    by Newton's method from the site's closest approach (`site_predictions`). For planning, and to simulate chords."""
+    (MPC codes or (lon, lat, height_km)) for an `occultation.Occultation`, on a circle of `radius_km` (default the
+    event's radius) or on a `Limb`: Newton's method on rho(t) = 1 from the site's closest approach
+    (`site_predictions`). For planning, and to simulate chords."""
     from .occultation import site_predictions
-    radius = event.radius_km if radius_km is None else float(radius_km)
+    limb = limb or Limb(event.radius_km if radius_km is None else float(radius_km))
     names, itrs = _sites_itrs(sites)
     closest = site_predictions(event, sites)
     t_ca, d = np.asarray(closest["tdb"], float), np.asarray(closest["d_km"], float)
-    inside = np.abs(d) < radius
     out = np.full((len(names), 2), np.nan)
-    if not inside.any():
-        return out
-    rows = np.nonzero(inside)[0]
-    _, velocity, _, _ = relative_to_sites(event, itrs[rows], t_ca[rows])
-    half = np.sqrt(radius ** 2 - d[rows] ** 2) / np.hypot(*velocity.T)
-    for column, sign in ((0, -1.0), (1, 1.0)):
-        t = t_ca[rows] + sign * half
-        for _ in range(iterations):
-            rel, vel, _, _ = relative_to_sites(event, itrs[rows], t)
-            distance = np.hypot(*rel.T)
-            rate = np.einsum("ij,ij->i", rel, vel) / distance
-            t = t - (distance - radius) / rate
-        out[rows, column] = t
+    _, velocity, _, _ = relative_to_sites(event, itrs, t_ca)
+    speed = np.hypot(*velocity.T)
+    for row in range(len(names)):
+        central, half_width, _ = limb.chords_along(velocity[row] / speed[row])
+        if abs(d[row]) >= half_width:
+            continue
+        half = 0.5 * central * math.sqrt(1.0 - (d[row] / half_width) ** 2) / speed[row]
+        for column, sign in ((0, -1.0), (1, 1.0)):
+            t = np.array([t_ca[row] + sign * half])
+            for _ in range(iterations):
+                rel, vel, _, _ = relative_to_sites(event, itrs[row:row + 1], t)
+                q = -rel                                           # the site relative to the shadow centre
+                t = t - (limb.scaled_radius(q) - 1.0) / _rho_rate(limb, q, -vel)
+            final = limb.scaled_radius(-relative_to_sites(event, itrs[row:row + 1], t)[0])[0]
+            # converged to 1 cm (the instant itself is only good to ~1e-7 s: TDB seconds near 1e9)
+            out[row, column] = t[0] if abs(final - 1.0) * limb.equatorial_radius_km < 1e-5 else np.nan
     return out
 
 
+def _rho_rate(limb, q, q_dot):
+    """d rho / dt for q moving at q_dot (both (n, 2))."""
+    equator, pole = limb._axes()
+    a, b = limb.equatorial_radius_km, limb.polar_radius_km
+    x, y = q @ equator, q @ pole
+    rho = np.hypot(x / a, y / b)
+    return ((x / a ** 2) * (q_dot @ equator) + (y / b ** 2) * (q_dot @ pole)) / rho
+
+
 # --- event files ----------------------------------------------------------------------------------------------------
-EVENT_KEYS = {"name", "body", "radius_km", "radius_sigma_km", "shape_sigma_km", "side", "fit_radius", "star",
-              "chords"}
+EVENT_KEYS = {"name", "body", "radius_km", "radius_sigma_km", "shape_sigma_km", "oblateness",
+              "pole_position_angle_deg", "side", "fit_radius", "star", "chords"}
 STAR_KEYS = {"ra_deg", "dec_deg", "pmra_mas_yr", "pmdec_mas_yr", "parallax_mas", "radial_velocity_km_s", "epoch",
              "source_id", "mag", "sigma_ra_mas", "sigma_dec_mas", "corr"}
 CHORD_KEYS = {"name", "site", "start", "end", "sigma_s", "positive"}
 EVENT_EXAMPLE = '''name = "Kallichore 2025-12-15"
 body = 544                     # NAIF id, or a name ("Kallichore")
-radius_km = 1.0
+radius_km = 1.0               # equatorial radius; optional: oblateness, pole_position_angle_deg (N->E),
+                               # radius_sigma_km, shape_sigma_km, side (+1/-1), fit_radius (>= 3 chords)
 [star]                         # Gaia DR3: position at the epoch, proper motion, parallax; sigmas at the event
 ra_deg = 23.456789012
 dec_deg = 8.765432101
@@ -459,7 +557,13 @@ def read_event(path):
                                 number(data, "shape_sigma_km", "top level", 0.0),
                                 (number(star_table, "sigma_ra_mas", "[star]", 0.0),
                                  number(star_table, "sigma_dec_mas", "[star]", 0.0)),
-                                number(star_table, "corr", "[star]", 0.0), str(data.get("name", "occultation")))
+                                number(star_table, "corr", "[star]", 0.0), str(data.get("name", "occultation")),
+                                number(data, "oblateness", "top level", 0.0),
+                                number(data, "pole_position_angle_deg", "top level", 0.0))
+    try:
+        event.limb
+    except ChordError as exc:
+        raise ChordError(f"{path}: {exc}") from None
     side = data.get("side")
     if side not in SINGLE_CHORD_SIDES:
         raise ChordError(f"{path}: side must be +1 or -1 (or absent), not {side!r}")

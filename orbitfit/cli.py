@@ -336,7 +336,7 @@ def command_occultation_add(args):
                             "offset_north_km": float(centre.offset_km[1]), "sigma_along_km": along,
                             "sigma_across_km": across, "radius_km": centre.radius_km,
                             "radius_sigma_km": centre.radius_sigma_km, "chi2": centre.chi2, "dof": centre.dof,
-                            "negative_chords": [{"name": n, "min_distance_km": d, "consistent": ok}
+                            "negative_chords": [{"name": n, "clearance_km": d, "consistent": ok}
                                                 for n, d, ok in centre.negative]}
         if not args.json:
             print(centre.summary())

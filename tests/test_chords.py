@@ -191,3 +191,47 @@ def test_bad_chords_are_explained(synthetic):
         observed(s, 1, sigma_s=-1.0).reduce(s["nominal"], prediction=s["prediction"])
     with pytest.raises(chords.ChordError, match="at least 3 positive chords"):
         observed(s, 2).reduce(s["nominal"], prediction=s["prediction"], fit_radius=True)
+
+
+def test_limb_chord_formulas_against_brute_force_intersections():
+    """Limb.chords_along's closed forms (affine circle) against bisection for rho = 1 along sampled lines."""
+    from scipy.optimize import brentq
+    limb = chords.Limb(75.0, 0.2, 30.0)
+    rng = np.random.default_rng(7)
+    for _ in range(20):
+        angle = rng.uniform(0, 2 * np.pi)
+        u = np.array([np.cos(angle), np.sin(angle)])
+        n = np.array([-u[1], u[0]])
+        central, half_width, slope = limb.chords_along(u)
+        d = rng.uniform(-0.95, 0.95) * half_width
+        along = lambda t: limb.scaled_radius(d * n + t * u)[0] - 1.0
+        t_inside = brentq(lambda t: (limb.scaled_radius(d * n + (t + 1e-6) * u)[0] -
+                                     limb.scaled_radius(d * n + (t - 1e-6) * u)[0]), -200, 200)
+        t1, t2 = brentq(along, -300, t_inside), brentq(along, t_inside, 300)
+        assert t2 - t1 == pytest.approx(central * np.sqrt(1 - (d / half_width) ** 2), abs=1e-8)
+        assert 0.5 * (t1 + t2) == pytest.approx(slope * d, abs=1e-8)
+        # the half-width is where the chords vanish: the support function
+        assert limb.scaled_radius(half_width * n + slope * half_width * u)[0] == pytest.approx(1.0, abs=1e-12)
+    circle = chords.Limb(10.0)
+    assert circle.chords_along(np.array([0.6, 0.8])) == pytest.approx((20.0, 10.0, 0.0))
+
+
+def test_elliptical_limb_three_chords_and_a_single_chord_with_its_side(synthetic):
+    s = synthetic
+    limb = chords.Limb(RADIUS_KM, 0.2, 30.0)                      # Himalia-like 150 x 120 km
+    contacts = chords.contact_times(s["true_event"], s["sites"], limb=limb)
+    from orbitfit.occultation import _sites_itrs, relative_to_sites
+    _, itrs = _sites_itrs(s["sites"])
+    rel, _, _, _ = relative_to_sites(s["true_event"], np.repeat(itrs, 2, axis=0), contacts.ravel())
+    np.testing.assert_allclose(limb.scaled_radius(-rel), 1.0, atol=1e-7)
+    chord_list = [chords.Chord(site, float(a), float(b), sigma_s=0.05) for site, (a, b) in zip(s["sites"], contacts)]
+    make = lambda chosen, oblateness: chords.ObservedOccultation(
+        506, s["star"], chosen, RADIUS_KM, oblateness=oblateness, pole_position_angle_deg=30.0)
+    ellipse = make(chord_list, 0.2).reduce(s["nominal"], prediction=s["prediction"])
+    np.testing.assert_allclose(ellipse.offset_km, true_offset(s, ellipse.tdb), atol=1e-3)
+    assert ellipse.chi2 < 1e-6
+    circle = make(chord_list, 0.0).reduce(s["nominal"], prediction=s["prediction"])
+    assert circle.chi2 > 100                                           # the wrong shape does not fit
+    # one chord, the side known (station 0 is right of the centre line): the exact centre, ellipse included
+    single = make(chord_list[:1], 0.2).reduce(s["nominal"], prediction=s["prediction"], side=-1)
+    np.testing.assert_allclose(single.offset_km, true_offset(s, single.tdb), atol=1e-3)

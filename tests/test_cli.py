@@ -204,6 +204,7 @@ def test_occultation_add_reduces_the_chord_and_refits(leda_archive, tmp_path, ca
     (lambda s: s.replace("sigma_s = 0.02", "sigma_s = -1"), "chords[0]: chord synthetic station: timing sigma"),
     (lambda s: s.replace("[[chords]]", "[[chord]]"), "unknown keys ['chord']"),
     (lambda s: s + "positive = false\n", "no positive chord"),
+    (lambda s: s.replace("radius_km = 10.0", "radius_km = 10.0\noblateness = 1.5"), "0 <= oblateness < 1"),
 ])
 def test_occultation_add_errors_are_clear(edit, message, leda_archive, tmp_path, capsys):
     event = leda_event_file(leda_archive, tmp_path / "event.toml")
