@@ -13,6 +13,7 @@ _offline.configure()
 
 _LAZY = {
     "fit": ("least_squares", "fit_orbit"),
+    "fit_family": ("family", "fit_family"),
     "FitOptions": ("least_squares", "FitOptions"),
     "FitError": ("least_squares", "FitError"),
     "Orbit": ("least_squares", "Orbit"),

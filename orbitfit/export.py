@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dynamics import constants as C
-from dynamics import propagate
+from dynamics.propagation import default_ephemeris
 
 DEFAULT_RECORD_DAYS = 4.0      # measured: 4-d records of degree 12 reproduce the integrator's output to 2 cm
 DEFAULT_DEGREE = 12
@@ -61,8 +61,10 @@ def evaluate_records(coefficients, mids, record_s, times):
 
 
 def write_spk(path, orbit, start_tdb, stop_tdb, naif_id=None, spk_type=2, record_days=DEFAULT_RECORD_DAYS,
-              degree=DEFAULT_DEGREE, comment=(), model=None, ephemeris=None, step=None, segment_id=None):
-    """Write the orbit (least_squares.Orbit, relative to 5) to an SPK file; returns an SPKExport report."""
+              degree=DEFAULT_DEGREE, comment=(), model=None, ephemeris=None, step=None, segment_id=None,
+              companions=()):
+    """Write the orbit (least_squares.Orbit, relative to 5) to an SPK file; returns an SPKExport report.
+    companions: massive satellites integrated alongside, as in FitOptions.companions."""
     import spiceypy
     if spk_type not in (2, 3):
         raise ValueError(f"spk_type must be 2 or 3, not {spk_type}")
@@ -70,12 +72,16 @@ def write_spk(path, orbit, start_tdb, stop_tdb, naif_id=None, spk_type=2, record
         raise ValueError(f"SPK span must be increasing TDB seconds, got {start_tdb} .. {stop_tdb}")
     naif_id = int(naif_id if naif_id is not None else orbit.body)
     record_s = record_days * C.SECONDS_PER_DAY
-    kwargs = {k: v for k, v in (("model", model), ("ephemeris", ephemeris), ("step", step)) if v is not None}
+    from .least_squares import FitOptions, propagate_orbit
+    options = FitOptions(**{k: v for k, v in (("model", model), ("ephemeris", ephemeris), ("step", step))
+                            if v is not None}, companions=tuple(companions))
+    options.ephemeris = options.ephemeris or default_ephemeris()
 
     mids, node_times = record_layout(start_tdb, stop_tdb, record_s, degree)
     # interpolation error where it is largest: between the nodes, four points per record
     probe = (mids[:, None] + record_s * np.array([-0.47, -0.21, 0.13, 0.41])[None, :]).ravel()
-    states = propagate(orbit.state, orbit.epoch, np.concatenate([node_times.ravel(), probe]), **kwargs).states[:, 0]
+    states = propagate_orbit(orbit.state, orbit.epoch, np.concatenate([node_times.ravel(), probe]),
+                             options).states[:, 0]
     coefficients = fit_records(states[:node_times.size].reshape(len(mids), degree + 1, 6), degree,
                                velocities=spk_type == 3)
     error = np.linalg.norm(evaluate_records(coefficients, mids, record_s, probe)[:, :3]

@@ -70,7 +70,8 @@ class FitOptions:
                 "force_model": {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self.model).items()},
                 "max_iterations": self.max_iterations, "convergence": self.convergence,
                 "min_observations": self.min_observations, "max_weight_rounds": self.max_weight_rounds,
-                "companions": [{"body": int(o.body), "gm": float(gm)} for o, gm in self.companions],
+                "companions": [{"body": int(o.body), "gm": float(gm), "epoch_tdb_s": float(o.epoch),
+                                "state": [float(v) for v in o.state]} for o, gm in self.companions],
                 "chi2_reject": self.chi2_reject, "chi2_readmit": self.chi2_readmit,
                 "estimate_floors": self.estimate_floors, "night_deweighting": self.night_deweighting,
                 "weight_groups": self.weight_groups, "use_given_sigma": self.use_given_sigma,
@@ -97,7 +98,15 @@ def options_from_description(description, ephemeris_paths=None):
                                           "max_weight_rounds") if k in description}
     if "step_s" in simple:
         simple["step"] = simple.pop("step_s")
-    return FitOptions(epoch=description.get("epoch_tdb_s"), model=model, ephemeris=ephemeris, **simple)
+    companions = []
+    for entry in description.get("companions", []):
+        if "state" not in entry:                   # archives before version 2 kept only the body and its GM
+            raise ValueError(f"the archive's fit had companion {entry.get('body')} but does not keep its state: "
+                             f"refit to use it")
+        companions.append((Orbit(int(entry["body"]), float(entry["epoch_tdb_s"]), np.array(entry["state"])),
+                           float(entry["gm"])))
+    return FitOptions(epoch=description.get("epoch_tdb_s"), model=model, ephemeris=ephemeris,
+                      companions=tuple(companions), **simple)
 
 
 @dataclass
@@ -208,14 +217,25 @@ class Evaluation:
 
 def evaluate(orbit: Orbit, prepared: PreparedObservations, options: FitOptions, partials=True):
     """O-C residuals (mas) and, optionally, their partials with respect to the state at the orbit's epoch."""
-    ephemeris = options.ephemeris
-    states, model = orbit.state[None, :], options.model
+    run = propagate_orbit(orbit.state, orbit.epoch, prepared.t_nominal, options, stm=partials)
+    return observe(prepared, run.states[:, 0], run.stm[:, 0] if partials else None, options.ephemeris)
+
+
+def propagate_orbit(states, epoch, epochs, options, stm=False, dense=True, step=None):
+    """`dynamics.propagate` of massless satellites (states (6,) or (n, 6) at `epoch`) under the options' force
+    model, with the options' massive companions integrated alongside (seed 003 eq. 1); the result holds only the
+    given satellites. Every use of a fitted orbit (fit, SPK, samples, sky sigma, Monte Carlo, occultations) goes
+    through here, so none of them drops a companion's pull."""
+    states = np.atleast_2d(np.asarray(states, dtype=float))
+    n, model = len(states), options.model
     if options.companions:
-        states = np.vstack([states, companion_states(options.companions, orbit.epoch, options)])
-        model = replace(model, satellite_gm=(0.0, *[gm for _, gm in options.companions]))
-    run = propagate(states, orbit.epoch, prepared.t_nominal, model=model, ephemeris=ephemeris,
-                    stm=partials, step=options.step)
-    return observe(prepared, run.states[:, 0], run.stm[:, 0] if partials else None, ephemeris)
+        states = np.vstack([states, companion_states(options.companions, epoch, options)])
+        model = replace(model, satellite_gm=(0.0,) * n + tuple(gm for _, gm in options.companions))
+    run = propagate(states, epoch, epochs, model=model, ephemeris=options.ephemeris, stm=stm,
+                    step=step or options.step, dense=dense)
+    if not options.companions:
+        return run
+    return replace(run, states=run.states[:, :n], stm=None if run.stm is None else run.stm[:, :n])
 
 
 def observe(prepared, states, stm, ephemeris):
@@ -536,7 +556,8 @@ def gauss_newton(parameters, evaluate_at, prepared, options, floor_ra, floor_dec
             log(history[-1])
         if damping < 1 or step_in_sigma > 1.0:
             continue                     # still far: weights and flags are judged only near the solution
-        if near and step_in_sigma <= options.convergence and (rounds == 1 or frozen):
+        settling = options.estimate_floors or options.reject_outliers
+        if near and step_in_sigma <= options.convergence and (rounds == 1 or frozen or not settling):
             if frozen:
                 history[-1]["note"] = f"weights frozen after {settles} settling passes"
             break                        # converged, and the last settling changed neither floors nor flags

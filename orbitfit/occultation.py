@@ -209,16 +209,15 @@ class SolutionTarget:
     barycentre from the solution's own DE ephemeris. Evaluating it costs a polynomial, not an integration."""
 
     def __init__(self, solution, start, stop, record_days=4.0, degree=12):
-        from dynamics import propagate
         from .export import fit_records, record_layout
+        from .least_squares import propagate_orbit
         options = solution.fit_options()
         self.solution = solution
         self.ephemeris = options.ephemeris or _default_ephemeris()
         self.record_s = record_days * C.SECONDS_PER_DAY
         self.start, self.stop = float(start), float(stop)
         self.mids, nodes = record_layout(self.start, self.stop, self.record_s, degree)
-        states = propagate(solution.state, solution.epoch, nodes.ravel(), model=options.model,
-                           ephemeris=self.ephemeris, step=options.step).states[:, 0]
+        states = propagate_orbit(solution.state, solution.epoch, nodes.ravel(), options).states[:, 0]
         self.coefficients = fit_records(states.reshape(len(self.mids), degree + 1, 6), degree, velocities=True)
 
     def __repr__(self):

@@ -13,7 +13,7 @@ from dynamics import constants as C
 from dynamics.elements import barycentric_to_jovicentric, state_to_elements
 
 ARCHIVE_FORMAT = "orbitfit-solution"
-ARCHIVE_VERSION = 1
+ARCHIVE_VERSION = 2            # 2: companions keep their states (a refit or an SPK needs them)
 ELEMENT_NAMES = ("a_km", "e", "inclination_deg", "node_deg", "periapsis_deg", "true_anomaly_deg")
 
 
@@ -190,10 +190,9 @@ class Solution:
                        "sigma_ra_after_mas": theirs["sigma_ra_mas"], "sigma_dec_after_mas": theirs["sigma_dec_mas"]})
         other_state = other.state
         if other.epoch != self.epoch:
-            from dynamics import propagate
-            options = other.fit_options()
-            other_state = propagate(other.state, other.epoch, [self.epoch], model=options.model,
-                                    ephemeris=options.ephemeris, step=options.step, dense=False).states[0, 0]
+            from .least_squares import propagate_orbit
+            other_state = propagate_orbit(other.state, other.epoch, [self.epoch], other.fit_options(),
+                                          dense=False).states[0, 0]
         table.meta["state_change_sigma"] = ((other_state - self.state) / self.sigma).tolist()
         return table
 
@@ -215,7 +214,7 @@ class Solution:
         options = self.fit_options()
         return export.write_spk(path, self.orbit, start, stop, naif_id=naif_id or self.body, spk_type=spk_type,
                                 record_days=record_days, degree=degree, model=options.model,
-                                ephemeris=options.ephemeris, step=options.step,
+                                ephemeris=options.ephemeris, step=options.step, companions=options.companions,
                                 comment=export.provenance_comment(self, spk_type, record_days, degree))
 
     # --- archive --------------------------------------------------------------------------------------------------
@@ -224,12 +223,10 @@ class Solution:
     def sample(self, span=None, every_days=SAMPLE_DAYS):
         """States and 6x6 state covariances every `every_days` over the span (default: default_span()),
         kept in the archive so uncertainties can be looked up without integrating."""
-        from dynamics import propagate
-        options = self.fit_options()
+        from .least_squares import propagate_orbit
         start, stop = span if span is not None else self.default_span()
         epochs = np.arange(start, stop + 1.0, every_days * C.SECONDS_PER_DAY)
-        run = propagate(self.state, self.epoch, epochs, model=options.model, ephemeris=options.ephemeris,
-                        stm=True, step=options.step)
+        run = propagate_orbit(self.state, self.epoch, epochs, self.fit_options(), stm=True)
         phi = run.stm[:, 0]
         self.samples = {"tdb": epochs, "states": run.states[:, 0],
                         "covariances": np.einsum("nik,kl,njl->nij", phi, self.covariance, phi)}

@@ -12,9 +12,7 @@ import numpy as np
 from astropy.table import Table
 
 from dynamics import constants as C
-from dynamics import propagate
-
-from .least_squares import PropagatedTarget
+from .least_squares import PropagatedTarget, propagate_orbit
 from .model import MAS_PER_RAD, astrometric
 from .observers import Observers
 
@@ -61,8 +59,7 @@ def sky_uncertainty(solution, epochs, observer="500"):
     epochs = np.atleast_1d(np.asarray(epochs, dtype=float))
     observer_ssb = _observer_positions(observer, epochs, ephemeris)
     nominal = _nominal(epochs, observer_ssb, ephemeris)
-    run = propagate(solution.state, solution.epoch, nominal, model=options.model, ephemeris=ephemeris, stm=True,
-                    step=options.step)
+    run = propagate_orbit(solution.state, solution.epoch, nominal, options, stm=True)
     result = astrometric(epochs, observer_ssb, PropagatedTarget(nominal, run.states[:, 0], ephemeris),
                          partials=True)
     jacobian = np.einsum("nij,njk->nik", result.partials, run.stm[:, 0]) * MAS_PER_RAD      # mas per state unit
@@ -75,8 +72,7 @@ def sky_uncertainty(solution, epochs, observer="500"):
 def position_covariance(solution, epochs):
     """(n, 3, 3) covariance (km^2) of the position relative to NAIF 5 at TDB epochs, ICRF axes."""
     options = solution.fit_options()
-    run = propagate(solution.state, solution.epoch, epochs, model=options.model, ephemeris=options.ephemeris,
-                    stm=True, step=options.step)
+    run = propagate_orbit(solution.state, solution.epoch, epochs, options, stm=True)
     phi = run.stm[:, 0, :3, :]
     return np.einsum("nik,kl,njl->nij", phi, solution.covariance, phi)
 
@@ -104,8 +100,7 @@ def propagate_clones(solution, states, epochs, batch=MC_BATCH, map_function=None
     chunks = [states[i:i + batch] for i in range(0, len(states), batch)]
 
     def run(chunk):
-        return propagate(chunk, solution.epoch, epochs, model=options.model, ephemeris=options.ephemeris,
-                         step=step).states
+        return propagate_orbit(chunk, solution.epoch, epochs, options, step=step).states
     if map_function is not None:
         return np.concatenate(list(map_function(run, chunks)), axis=1)
     from .progress import bar

@@ -128,3 +128,35 @@ def test_type3_and_bad_spans(solution, tmp_path, probe_epochs):
         solution.to_spk(tmp_path / "bad.bsp", span=(SPAN[1], SPAN[0]))
     with pytest.raises(ValueError, match="spk_type must be 2 or 3"):
         solution.to_spk(tmp_path / "bad.bsp", span=SPAN, spk_type=13)
+
+
+def test_a_companions_pull_is_kept_in_the_spk_the_samples_and_the_archive(ephemeris, tmp_path):
+    """Leda fitted with Himalia's GM acting on it (seed 003 eq. 1): the SPK, the sampled states and a reloaded
+    archive all integrate Himalia alongside, checked against a direct two-satellite dynamics.propagate."""
+    from dataclasses import replace
+    from jplephem.spk import SPK
+    from orbitfit.uncertainty import sky_uncertainty
+    observations, _ = read_gj15(data_path("gj15", "Leda.dat"))
+    himalia = seed003_orbit("Himalia", ephemeris)
+    options = FitOptions(ephemeris=ephemeris, companions=((himalia, C.GM_HIMALIA),))
+    leda = fit_orbit(observations, seed003_orbit("Leda", ephemeris), options)
+    epochs = np.linspace(SPAN[0] + 86400, SPAN[1] - 86400, 60)
+    model = replace(options.model, satellite_gm=(0.0, C.GM_HIMALIA))
+    together = propagate(np.vstack([leda.state, himalia.state]), leda.epoch, epochs, model=model,
+                         ephemeris=ephemeris).states[:, 0, :3]
+    alone = propagate(leda.state, leda.epoch, epochs, model=options.model, ephemeris=ephemeris).states[:, 0, :3]
+    assert np.linalg.norm(together - alone, axis=1).max() > 1.0          # km: Himalia's pull matters
+    report = leda.to_spk(tmp_path / "leda.bsp", span=SPAN)
+    kernel = SPK.open(report.path)
+    try:
+        from_spk = np.array([kernel[5, 513].compute(C.J2000_JD, t / 86400.0) for t in epochs])
+    finally:
+        kernel.close()
+    assert np.linalg.norm(from_spk - together, axis=1).max() < 1e-3
+    samples = leda.sample(span=(epochs[0], epochs[-1]), every_days=(epochs[1] - epochs[0]) / 86400.0)
+    assert np.linalg.norm(samples["states"][:, :3] - together, axis=1).max() < 1e-3
+    loaded = Solution.load(leda.save(tmp_path / "leda.h5"))
+    (orbit, gm), = loaded.fit_options().companions
+    assert orbit.body == 506 and gm == C.GM_HIMALIA and np.array_equal(orbit.state, himalia.state)
+    np.testing.assert_array_equal(sky_uncertainty(loaded, epochs[:5])["sigma_ra_mas"],
+                                  sky_uncertainty(leda, epochs[:5])["sigma_ra_mas"])
