@@ -127,12 +127,13 @@ for code, n in zip(codes, counts):
 ## 2. The fit
 
 The starting orbit is seed 003's Table 2 (osculating elements at J2000, rounded, so a start at the arcsecond level).
-`FitOptions(night_deweighting=False)` weights every position by its site's scatter, as seed 003's STE did (the
-default also de-weights nights with many positions). Outliers are rejected at χ² > 11.83 (2 degrees of freedom,
-99.73%) and may come back later."""),
+`FitOptions.seed003()` weights the positions as seed 003's STE did: all alike, with one σ estimated from their
+scatter, no de-weighting of nights with many positions, and at most 1% flagged as outliers (the default weights
+each site by its own scatter and de-weights crowded nights). Outliers are flagged at χ² > 11.83 (2 degrees of
+freedom, 99.73%), largest first, and may come back later."""),
         ("code", """\
 start = orbitfit.seed003_orbit("Himalia")
-options = orbitfit.FitOptions(night_deweighting=False)
+options = orbitfit.FitOptions.seed003()
 t0 = time.perf_counter()
 solution = orbitfit.fit(observations, start, options)
 print(f"fitted in {time.perf_counter() - t0:.1f} s\\n")
@@ -373,9 +374,11 @@ t_start = time.perf_counter()
 ## 1. The jobs
 
 `gj15_jobs(options)` gives one `FitJob` per satellite: its GJ15 file, the start `"seed003:<Name>"` and the
-`FitOptions` as a dict (sent to the workers as plain data). `night_deweighting=False` as in seed 003's STE."""),
+`FitOptions` as a dict (sent to the workers as plain data): `SEED003_WEIGHTING`, seed 003's STE weighting."""),
         ("code", """\
-jobs = gj15_jobs({"night_deweighting": False})
+from orbitfit.least_squares import SEED003_WEIGHTING
+
+jobs = gj15_jobs(SEED003_WEIGHTING)
 Table(rows=[(job.name, seed003_orbits()[job.name].naif_id, Path(job.files[0]).name, job.start, str(job.options))
             for job in jobs], names=("satellite", "NAIF", "file", "start", "options"))"""),
         ("md", """\
@@ -856,7 +859,7 @@ per data set and site, nights with many positions de-weighted)."""),
         ("code", """\
 gj15, _ = orbitfit.read(data_path("gj15", "Himalia.dat"))
 t0 = time.perf_counter()
-ste = orbitfit.fit(gj15, orbitfit.seed003_orbit("Himalia"), orbitfit.FitOptions(night_deweighting=False))
+ste = orbitfit.fit(gj15, orbitfit.seed003_orbit("Himalia"), orbitfit.FitOptions.seed003())
 print(f"STE (GJ15 only) fitted in {time.perf_counter() - t0:.1f} s")
 print(ste.summary().splitlines()[0])"""),
         ("code", """\

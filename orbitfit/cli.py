@@ -21,7 +21,7 @@ import numpy as np
 from .progress import fit_logger
 
 FIT_OPTION_KEYS = ("night_deweighting", "estimate_floors", "reject_outliers", "chi2_reject", "chi2_readmit",
-                   "max_iterations", "step")
+                   "max_iterations", "step", "weight_groups", "use_given_sigma", "max_rejected_fraction")
 
 
 class UsageError(ValueError):
@@ -96,7 +96,7 @@ def command_demo(args):
     from .paths import data_path
     observations, report = orbitfit.read(data_path("gj15", "Himalia.dat"))
     start = time.perf_counter()
-    options = orbitfit.FitOptions(night_deweighting=False)          # seed 003's STE weighting: every position
+    options = orbitfit.FitOptions.seed003()          # seed 003's STE weighting: positions alike, <= 1% flagged
     log, bar = fit_logger("fitting Himalia", enabled=not args.json)
     solution = orbitfit.fit(observations, orbitfit.seed003_orbit("Himalia"), options, log=log)
     bar.close()
@@ -122,9 +122,10 @@ def _load_config(path):
         raise UsageError(f"config file not found: {path}") from None
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"{path}: not valid TOML ({exc})") from None
-    unknown = set(config) - {"files", "body", "start", "epoch", "out", "options"}
+    allowed = ("files", "body", "start", "epoch", "out", "seed003_weighting", "options")
+    unknown = set(config) - set(allowed)
     if unknown:
-        raise UsageError(f"{path}: unknown keys {sorted(unknown)}; allowed: files, body, start, epoch, out, options")
+        raise UsageError(f"{path}: unknown keys {sorted(unknown)}; allowed: {', '.join(allowed)}")
     bad = set(config.get("options", {})) - set(FIT_OPTION_KEYS)
     if bad:
         raise UsageError(f"{path}: unknown [options] {sorted(bad)}; allowed: {', '.join(FIT_OPTION_KEYS)}")
@@ -159,7 +160,9 @@ def command_fit(args):
         raise UsageError(f"no observations of body {body} in the files (bodies present: {bodies})")
     start_spec = args.start or config.get("start", "seed003")
     initial = _initial_orbit(start_spec, int(body), observations)
-    options = orbitfit.FitOptions(**config.get("options", {}))
+    preset = orbitfit.FitOptions.seed003 if (args.seed003_weighting or config.get("seed003_weighting")) \
+        else orbitfit.FitOptions
+    options = preset(**config.get("options", {}))
     for key in FIT_OPTION_KEYS:
         value = getattr(args, key, None)
         if value is not None:
@@ -417,6 +420,8 @@ def build_parser():
     fit.add_argument("--no-night-deweighting", dest="night_deweighting", action="store_false", default=None,
                      help="do not de-weight nights with many observations")
     fit.add_argument("--no-outlier-rejection", dest="reject_outliers", action="store_false", default=None)
+    fit.add_argument("--seed003-weighting", action="store_true", help="seed 003's STE weighting: positions alike, "
+                     "no night de-weighting, at most 1%% flagged (FitOptions.seed003())")
     fit.add_argument("--json", action="store_true", help="print machine-readable JSON")
     fit.set_defaults(func=command_fit)
 

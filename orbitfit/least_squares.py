@@ -35,6 +35,11 @@ NIGHT_REFERENCE_COUNT = 4         # Vereš et al. 2017: sigma grows as sqrt(N / 
 A_PRIORI_SIGMA_MAS = 500.0        # first-pass sigma of groups that give none, before their floor is estimated
 
 
+# seed 003's STE weighting as FitOptions fields (FitOptions.seed003(); a plain dict for dask jobs and configs)
+SEED003_WEIGHTING = {"weight_groups": "all", "use_given_sigma": False, "night_deweighting": False,
+                     "max_rejected_fraction": 0.01}
+
+
 class FitError(RuntimeError):
     """A fit that cannot give a trustworthy result; the message says why."""
 
@@ -56,9 +61,17 @@ class FitOptions:
     night_deweighting: bool = True
     min_observations: int = 4
     max_weight_rounds: int = 8            # re-estimations of floors/outliers; after that the weights are frozen
+    max_rejected_fraction: float = 1.0    # at most this fraction flagged (the largest chi2 first); 1 = no cap
     # Massive satellites integrated with the target at fixed states (seed 003 eq. 1: e.g. Himalia's GM acting on
     # Elara, Lysithea, Leda): a tuple of (Orbit, GM km^3/s^2). The target stays massless, so its own 6x6 STM is exact.
     companions: tuple = ()
+
+    @classmethod
+    def seed003(cls, **changes):
+        """Seed 003's STE weighting: the positions of a fit weighted alike (one floor from their scatter; the
+        sources' sigmas are not used), no night de-weighting, and at most 1% flagged as outliers (the chi2 test,
+        largest chi2 first). On the GJ15 data it gives residual sigmas at or below STE's for all eight satellites."""
+        return cls(**{**SEED003_WEIGHTING, **changes})
 
     def ephemeris_paths(self):
         ephemeris = self.ephemeris or default_ephemeris()
@@ -75,7 +88,7 @@ class FitOptions:
                 "chi2_reject": self.chi2_reject, "chi2_readmit": self.chi2_readmit,
                 "estimate_floors": self.estimate_floors, "night_deweighting": self.night_deweighting,
                 "weight_groups": self.weight_groups, "use_given_sigma": self.use_given_sigma,
-                "reject_outliers": self.reject_outliers}
+                "reject_outliers": self.reject_outliers, "max_rejected_fraction": self.max_rejected_fraction}
 
 
 def options_from_description(description, ephemeris_paths=None):
@@ -95,7 +108,7 @@ def options_from_description(description, ephemeris_paths=None):
     simple = {k: description[k] for k in ("step_s", "max_iterations", "convergence", "reject_outliers",
                                           "chi2_reject", "chi2_readmit", "estimate_floors", "weight_groups",
                                           "use_given_sigma", "night_deweighting", "min_observations",
-                                          "max_weight_rounds") if k in description}
+                                          "max_weight_rounds", "max_rejected_fraction") if k in description}
     if "step_s" in simple:
         simple["step"] = simple.pop("step_s")
     companions = []
@@ -377,6 +390,18 @@ def solve_normal(d_ra, d_dec, w_ra, w_dec, rows, extra=None):
     return correction, covariance, condition
 
 
+def cap_rejections(accepted, chi2_obs, max_fraction):
+    """Flags with at most `max_fraction` of the observations rejected: beyond it only the largest chi2 stay out."""
+    limit = int(np.floor(max_fraction * accepted.size))
+    rejected = np.nonzero(~accepted)[0]
+    if rejected.size <= limit:
+        return accepted
+    keep_out = rejected[np.argsort(chi2_obs[rejected])[::-1][:limit]]
+    capped = np.ones_like(accepted)
+    capped[keep_out] = False
+    return capped
+
+
 def settle_weights(prepared, evaluation, floor_ra, floor_dec, accepted, options):
     """Floors and outlier flags settled in the linearised problem around the current orbit.
 
@@ -403,6 +428,7 @@ def settle_weights(prepared, evaluation, floor_ra, floor_dec, accepted, options)
             weights = build_weights(prepared, floor_ra, floor_dec, options)
             chi2_obs = chi2_per_observation(predicted.res_ra, predicted.res_dec, weights)
             new_accepted = np.where(accepted, chi2_obs <= options.chi2_reject, chi2_obs < options.chi2_readmit)
+            new_accepted = cap_rejections(new_accepted, chi2_obs, options.max_rejected_fraction)
             if not np.array_equal(new_accepted, accepted):
                 accepted, changed = new_accepted, True
         if accepted.sum() < options.min_observations:

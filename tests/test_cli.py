@@ -29,6 +29,15 @@ def test_fit_json_output(tmp_path, capsys):
     assert report["body"] == 513 and report["n_observations"] == 98 and report["chi2_per_dof"] == pytest.approx(1, abs=0.1)
 
 
+def test_fit_with_seed003_weighting_flags_at_most_one_percent(tmp_path, capsys):
+    assert main(["fit", str(data_path("gj15", "Sinope.dat")), "--seed003-weighting", "--out", str(tmp_path),
+                 "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["n_rejected"] <= 0.01 * report["n_observations"]
+    stats = report["statistics_accepted"]
+    assert stats["std_ra_mas"] <= 79 and stats["std_dec_mas"] <= 47        # seed 003 Table 3, Sinope STE
+
+
 def test_fit_with_toml_config(tmp_path, capsys):
     config = tmp_path / "leda.toml"
     config.write_text(f'files = ["{data_path("gj15", "Leda.dat")}"]\nbody = 513\nout = "{tmp_path}"\n'

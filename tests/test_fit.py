@@ -110,3 +110,22 @@ def test_archive_reproduces_every_number_and_refuses_damaged_files(tmp_path, eph
         with h5py.File(tmp_path / "other.h5", "w") as f:
             f["x"] = 1
         Solution.load(tmp_path / "other.h5")
+
+
+def test_rejection_cap_keeps_the_worst_out_and_the_rest_in():
+    from orbitfit.least_squares import cap_rejections
+    chi2 = np.array([1.0, 50.0, 12.5, 30.0, 2.0, 13.0, 0.5, 99.0, 3.0, 4.0])
+    flagged = chi2 > 11.83                                         # 5 of 10
+    capped = cap_rejections(~flagged, chi2, 0.2)                   # at most 2
+    assert list(np.nonzero(~capped)[0]) == [1, 7]                  # the two largest chi2
+    assert np.array_equal(cap_rejections(~flagged, chi2, 1.0), ~flagged)
+    assert cap_rejections(~flagged, chi2, 0.0).all()
+
+
+def test_seed003_preset_and_its_record():
+    from orbitfit.least_squares import SEED003_WEIGHTING, options_from_description
+    options = FitOptions.seed003(chi2_reject=20.0)
+    assert (options.weight_groups, options.use_given_sigma, options.night_deweighting,
+            options.max_rejected_fraction, options.chi2_reject) == ("all", False, False, 0.01, 20.0)
+    restored = options_from_description(options.describe())
+    assert all(getattr(restored, k) == v for k, v in SEED003_WEIGHTING.items())
