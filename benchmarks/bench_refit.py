@@ -20,7 +20,6 @@ from dynamics import constants as C
 from orbitfit import chords
 from orbitfit import occultation as occ
 from orbitfit.least_squares import Orbit
-from orbitfit.model import radec_from_unit, solve_light_time
 from orbitfit.paths import data_path
 
 
@@ -30,17 +29,9 @@ def synthetic_event(solution, when, radius_km, offsets_km, scale, seed):
         solution.state, scale ** 2 * solution.covariance)))
     t0 = occ.to_tdb_seconds(when)
     target, ephemeris, _ = occ.as_target(truth, t0 - C.SECONDS_PER_DAY, t0 + C.SECONDS_PER_DAY)
-    earth = ephemeris.state(C.EARTH, [t0])
-    _, state = solve_light_time(np.array([t0]), earth[:, :3], target)
-    vector = state[0, :3] - earth[0, :3]
-    ra, dec = radec_from_unit(vector[None] / np.linalg.norm(vector))
-    star = occ.Star(np.degrees(ra), np.degrees(dec), epoch=2000.0 + t0 / (365.25 * C.SECONDS_PER_DAY),
-                    source_id=["SYNTHETIC"])
+    star = occ.synthetic_star(target, t0, ephemeris)
     true_event = occ.predict(target, star, t0, radius_km=radius_km, ephemeris=ephemeris)
-    path = true_event.path(offsets_km=list(offsets_km), n_points=401)
-    k = int(np.argmin(np.abs(path.tdb - true_event.tdb)))
-    sites = [(float(path.line(f"{o:+.0f} km")[0][k]), float(path.line(f"{o:+.0f} km")[1][k]), 0.0)
-             for o in offsets_km]
+    sites = occ.stations_across(true_event, offsets_km)
     contacts = chords.contact_times(true_event, sites)
     chord_list = [chords.Chord(site, float(a), float(b), sigma_s=0.05, name=f"station {i}")
                   for i, (site, (a, b)) in enumerate(zip(sites, contacts))]

@@ -706,10 +706,8 @@ rng = np.random.default_rng(2025)
 truth = dataclasses.replace(solution, orbit=orbitfit.Orbit(
     solution.body, solution.epoch, rng.multivariate_normal(solution.state, solution.covariance)))   # SYNTHETIC
 true_event = occ.predict(truth, star, t_event, radius_km=1.0)
-true_path = true_event.path(offsets_km=[0.4], n_points=401)
-k = int(np.argmin(np.abs(true_path.tdb - true_event.tdb)))
-lon, lat = true_path.line("+0 km")
-station = (round(float(lon[k]), 5), round(float(lat[k]), 5), 0.0)
+lon, lat, _ = occ.stations_across(true_event, [0.4])[0]          # 0.4 km left of the true centre line
+station = (round(lon, 5), round(lat, 5), 0.0)
 contacts = chords.contact_times(true_event, [station])[0]
 print(f"SYNTHETIC station at lon {station[0]:.4f}, lat {station[1]:.4f}: chord "
       f"{iso(contacts[0])} .. {iso(contacts[1])} UTC ({contacts[1] - contacts[0]:.2f} s)")

@@ -711,6 +711,29 @@ def predict(body, star, near, radius_km=0.0, *, ephemeris=None, body_mag=None, b
     return Occultation(star, target, ephemeris, plane, float(radius_km), solution, body_mag, bool(converged[0]))
 
 
+def synthetic_star(body, when, ephemeris=None, source_id="SYNTHETIC"):
+    """A star (no motion, epoch `when`) exactly on the body's geocentric astrometric line of sight at `when`:
+    its shadow centre crosses the geocentre then. For planning ("what would an event here give?") and tests."""
+    from .model import radec_from_unit, solve_light_time
+    t = to_tdb_seconds(when)
+    target, ephemeris, _ = as_target(body, t - C.SECONDS_PER_DAY, t + C.SECONDS_PER_DAY, ephemeris)
+    earth = ephemeris.position(C.EARTH, [t])
+    _, state = solve_light_time(np.array([t]), earth, target)
+    line = state[:, :3] - earth
+    ra, dec = radec_from_unit(line / np.linalg.norm(line, axis=1)[:, None])
+    return Star(np.degrees(ra), np.degrees(dec), epoch=2000.0 + t / JULIAN_YEAR_S, source_id=[source_id])
+
+
+def stations_across(event, offsets_km, n_points=401):
+    """(lon, lat, 0.0) on the ground of the lines offset across the shadow path by `offsets_km` (+ = left of the
+    motion), at the instant nearest C/A: where to put a fence of stations. NaN where a line misses the Earth."""
+    offsets = [float(o) for o in np.atleast_1d(offsets_km)]
+    path = event.path(offsets_km=offsets, n_points=n_points)
+    k = int(np.argmin(np.abs(path.tdb - event.tdb)))
+    rows = [path.labels.index(label) for label in path.labels[-len(offsets):]]
+    return [(float(path.lon_deg[i, k]), float(path.lat_deg[i, k]), 0.0) for i in rows]
+
+
 # --- the shadow on the Earth ----------------------------------------------------------------------------------------
 @dataclass
 class ShadowPath:

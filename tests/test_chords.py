@@ -16,7 +16,6 @@ from dynamics import constants as C
 from orbitfit import chords
 from orbitfit import occultation as occ
 from orbitfit.least_squares import Orbit
-from orbitfit.model import radec_from_unit, solve_light_time
 from orbitfit.residuals import compute_residuals
 
 RADIUS_KM = 75.0                                  # seed 003 Table 1: Himalia (150 x 120) km
@@ -32,16 +31,10 @@ def synthetic(himalia_gj15, ephemeris):
     truth = dataclasses.replace(nominal, orbit=Orbit(nominal.body, nominal.epoch, truth_state))
     t0 = occ.to_tdb_seconds(EVENT_UTC)
     truth_target, _, _ = occ.as_target(truth, t0 - C.SECONDS_PER_DAY, t0 + C.SECONDS_PER_DAY)
-    earth = ephemeris.state(C.EARTH, [t0])
-    _, state = solve_light_time(np.array([t0]), earth[:, :3], truth_target)
-    ra, dec = radec_from_unit((state[:, :3] - earth[:, :3]) / np.linalg.norm(state[:, :3] - earth[:, :3]))
-    star = occ.Star(np.degrees(ra), np.degrees(dec), epoch=2000.0 + t0 / (365.25 * C.SECONDS_PER_DAY),
-                    source_id=["SYNTHETIC"])
+    star = occ.synthetic_star(truth_target, t0, ephemeris)
     true_event = occ.predict(truth_target, star, t0, radius_km=RADIUS_KM, ephemeris=ephemeris)
-    path = true_event.path(offsets_km=list(OFFSETS_KM), n_points=601)
-    k = int(np.argmin(np.abs(path.tdb - true_event.tdb)))
-    sites = [(float(path.line(f"{o:+.0f} km")[0][k]), float(path.line(f"{o:+.0f} km")[1][k]), 0.0)
-             for o in OFFSETS_KM]
+    assert true_event.ca_km < 1e-3                        # the star is on the truth's geocentric line of sight
+    sites = occ.stations_across(true_event, OFFSETS_KM, n_points=601)
     contacts = chords.contact_times(true_event, sites)
     prediction = occ.predict(nominal, star, t0, radius_km=RADIUS_KM)
     return dict(nominal=nominal, truth=truth, truth_target=truth_target, star=star, sites=sites,
