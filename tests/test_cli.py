@@ -230,3 +230,31 @@ def test_help_lists_every_command(capsys):
     text = capsys.readouterr().out
     for command in ("demo", "fit", "ephem", "sigma", "predict", "occultation"):
         assert f"    {command}" in text
+
+
+def test_occultation_add_takes_occultation_positions_too(leda_archive, tmp_path, capsys):
+    """An ADES occultation record (mode OCC, geocentric station 244) of Leda, 2 mas from the archive's own
+    prediction with a 1 mas sigma: it is read, kept and moves the 2019 prediction by about 2 mas."""
+    from orbitfit.solution import Solution
+    from orbitfit.times import iso_utc, tdb_seconds
+    from orbitfit.uncertainty import sky_uncertainty
+    t = tdb_seconds("2019-06-01T00:00:00")
+    where = sky_uncertainty(Solution.load(leda_archive), [t])[0]
+    dec = float(where["dec_deg"]) + 2.0 / 3.6e6
+    header = ("# version=2017\n# observatory\n! mpcCode 244\n"
+              "permID    |mode|stn |obsTime                    |ra             |dec            |rmsRA  |rmsDec |astCat\n")
+    psv = tmp_path / "leda_occ.psv"
+    psv.write_text(header + f"Jupiter 13|OCC |244 |{iso_utc(t, 3)}Z   |{float(where['ra_deg']):.9f}  |"
+                            f"{dec:.9f}  |0.001  |0.001  |Gaia3E\n")
+    capsys.readouterr()
+    assert main(["occultation", "add", str(leda_archive), str(psv), "--dates", "2019-06-01", "--out",
+                 str(tmp_path / "refit"), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["refit"]["n_added"] == 1 and report["refit"]["added_accepted"]
+    moved = report["predictions"][0]
+    assert moved["d_dec_mas"] == pytest.approx(2.0, abs=0.3) and abs(moved["d_ra_mas"]) < 0.3
+    assert moved["sigma_dec_after_mas"] < 1.0 < moved["sigma_dec_before_mas"]
+    other = tmp_path / "himalia_occ.psv"
+    other.write_text(psv.read_text().replace("Jupiter 13", "Jupiter 6 "))
+    assert main(["occultation", "add", str(leda_archive), str(other), "--out", str(tmp_path)]) == 2
+    assert "no observations of body 513" in capsys.readouterr().err
