@@ -94,6 +94,7 @@ def command_demo(args):
     """Fit Himalia to its 1234 GJ15 positions from seed 003's starting orbit (the STE data set)."""
     import orbitfit
     from .paths import data_path
+    Path(args.out).mkdir(parents=True, exist_ok=True)          # fail before the fit, not after it
     observations, report = orbitfit.read(data_path("gj15", "Himalia.dat"))
     start = time.perf_counter()
     options = orbitfit.FitOptions.seed003()          # seed 003's STE weighting: positions alike, <= 1% flagged
@@ -326,6 +327,7 @@ def command_occultation_add(args):
     if not source.exists():
         raise UsageError(f"occultation file not found: {source}")
     report = {"body": int(solution.body), "input": str(source)}
+    Path(args.out).mkdir(parents=True, exist_ok=True)
     begin = time.perf_counter()
     if source.suffix.lower() == ".toml":
         event, event_options = chords.read_event(source)
@@ -493,9 +495,12 @@ def main(argv=None):
     except BrokenPipeError:                   # output piped into `head` and closed: not an error
         sys.stderr.close()
         return 0
-    except (UsageError, FitError, ObservationFormatError, FileNotFoundError, KeyError, ValueError) as exc:
-        # every input error of orbitfit is a ValueError subclass with a message naming what and where
+    except (UsageError, FitError, ObservationFormatError, OSError, KeyError, ValueError) as exc:
+        # every input error of orbitfit is a ValueError subclass with a message naming what and where; OSError:
+        # a file or folder that cannot be read or written (named by the system's message)
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        if isinstance(exc, OSError) and exc.filename:
+            message = f"{exc.strerror}: {exc.filename}"
         if getattr(args, "json", False):
             print(json.dumps({"error": str(message), "command": args.command}))
         print(f"orbitfit {args.command}: error: {message}", file=sys.stderr)

@@ -23,6 +23,15 @@ def test_demo_runs_in_a_subprocess_and_writes_its_files(tmp_path):
         assert (tmp_path / "demo" / name).stat().st_size > 1000
 
 
+def test_demo_reports_an_output_folder_it_cannot_make(tmp_path, capsys):
+    blocker = tmp_path / "taken"
+    blocker.write_text("a file where the output folder should go")
+    assert main(["demo", "--out", str(blocker / "demo"), "--json"]) == 2
+    captured = capsys.readouterr()
+    assert f"orbitfit demo: error: Not a directory: {blocker / 'demo'}" in captured.err
+    assert json.loads(captured.out)["command"] == "demo"
+
+
 def test_fit_json_output(tmp_path, capsys):
     assert main(["fit", str(data_path("gj15", "Leda.dat")), "--out", str(tmp_path), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
