@@ -13,7 +13,8 @@ The geometry is Bessel's (see `orbitfit.occultation`): at each contact instant t
 gives the shadow centre relative to the station's projection on the fundamental plane, rel(t) (km, east/north,
 `occultation.relative_to_sites`). The station's limb point relative to the *predicted* centre is p = -rel(t). If the
 true centre is offset by delta (constant over the seconds of an event: an ephemeris error moves the whole shadow),
-every contact satisfies |p - delta| = R. Timing errors move p along the station's relative motion w, by |w| sigma_t.
+every contact lies on the limb around delta: |p - delta| = R for a circle, or an ellipse (`Limb`: equatorial radius,
+oblateness, pole position angle). Timing errors move p along the station's relative motion w, by |w| sigma_t.
 
 * One positive chord: delta is fixed along the chord (its midpoint, sigma = |w| sqrt(sigma_1^2 + sigma_2^2) / 2),
   and across it only to the two mirror solutions +-d, d = sqrt(R^2 - L^2/4). Without more information (`side`) the
@@ -23,10 +24,12 @@ every contact satisfies |p - delta| = R. Timing errors move p along the station'
   chord decides it, the centre is put at d from the chord with sigma from the timing, radius and shape sigmas. The
   covariance is long across the chord and short along it - a 1-D likelihood in practice.
 * Two or more positive chords: delta (and R, with `fit_radius` and >= 3 chords) by weighted least squares on the
-  radial residuals |p_k - delta| - R, sigma_k^2 = (sigma_t |w . r_k|)^2 + shape_sigma^2 (r_k the unit radius at the
-  contact), from several starts across the track (two chords have a mirror solution); covariance (J^T W J)^-1.
-* Negative chords are not in the likelihood: the reduction reports each one's closest distance to the fitted centre
-  and flags those that pass inside the limb.
+  radial residuals (|p_k - delta| - R for a circle), sigma_k^2 = (sigma_t |w . n_k|)^2 + shape_sigma^2 (n_k the
+  limb's normal at the contact), from several starts across the track (two chords have a mirror solution);
+  covariance (J^T W J)^-1. For an ellipse a single chord's L and d follow the affine-circle relations of
+  `Limb.chords_along` (sigma_across = the half-width across the chord).
+* Negative chords are not in the likelihood: the reduction reports each one's clearance outside the fitted limb
+  and flags those that pass inside it.
 
 The centre becomes the body's geocentric astrometric position at the reference instant (the mean of the positive
 chords' mid-times): the predicted fundamental-plane position plus delta, with the covariance (km -> mas at the body's
@@ -157,7 +160,7 @@ class CentreFit:
     method: str                     # "single chord", "single chord, side +1", "chords"
     along_unit: np.ndarray          # (2,) along the chord (single chord: the shadow's motion), east/north
     limb_points_km: np.ndarray      # (n, 2) contact points relative to the predicted centre
-    limb_residuals_km: np.ndarray   # (n,) |p - delta| - R
+    limb_residuals_km: np.ndarray   # (n,) radial distance of each contact outside the limb (|p - delta| - R)
     negative: list = field(default_factory=list)    # per negative chord: (label, clearance km, consistent)
 
     @property
@@ -192,7 +195,7 @@ class CentreFit:
         records.add(line=1, body=self.event.body, jd1=jd1, jd2=jd2, scale="tdb", ra_deg=ra, dec_deg=dec,
                     observer="500", sigma_ra_mas=sigma_ra, sigma_dec_mas=sigma_dec,
                     corr=float(np.clip(cov[0, 1] / (sigma_ra * sigma_dec), -1.0, 1.0)), kind="occultation",
-                    catalog="Gaia DR3")
+                    catalog=self.event.star_catalog)
         return records.to_table()
 
     def summary(self):
@@ -234,6 +237,7 @@ class ObservedOccultation:
     name: str = "occultation"
     oblateness: float = 0.0
     pole_position_angle_deg: float = 0.0
+    star_catalog: str = "Gaia DR3"
 
     @property
     def limb(self):

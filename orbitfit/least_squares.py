@@ -14,7 +14,11 @@ Weights (documented in `FitOptions`):
   * occultation positions carry their own 2x2 covariance (sigma_ra, sigma_dec, corr) and no floor.
 Outliers: an observation with chi2_i = r^T S^-1 r > `chi2_reject` (2 dof) is flagged and leaves the solution;
 a flagged one comes back when chi2_i < `chi2_readmit`. Defaults 11.83 (the 2-D equivalent of 3 sigma, 0.27% of
-Gaussian data) and 9.21 (99%). Flagged observations stay in the residual table.
+Gaussian data) and 9.21 (99%). `max_rejected_fraction` caps the flagged share (largest chi2 first). Flagged
+observations stay in the residual table.
+
+`FitOptions.seed003()` is seed 003's STE weighting (one floor for all positions, the sources' sigmas unused, no
+night de-weighting, at most 1% flagged); `Solution.refit` warm-starts from a previous solution's weights.
 """
 from __future__ import annotations
 
@@ -487,8 +491,7 @@ def fit_orbit(observations, initial: Orbit, options: FitOptions | None = None, l
         floor_ra, floor_dec, accepted = _warm_weights(warm_start, prepared, floor_ra, floor_dec, accepted)
     orbit = Orbit(initial.body, initial.epoch, np.asarray(initial.state, dtype=float).copy())
     if options.epoch is not None and options.epoch != orbit.epoch:
-        moved = propagate(orbit.state, orbit.epoch, [options.epoch], model=options.model,
-                          ephemeris=options.ephemeris, step=options.step, dense=False)
+        moved = propagate_orbit(orbit.state, orbit.epoch, [options.epoch], options, dense=False)
         orbit = Orbit(orbit.body, float(options.epoch), moved.states[0, 0])
     body, epoch = orbit.body, orbit.epoch
     fit = gauss_newton(orbit.state, lambda state: evaluate(Orbit(body, epoch, state), prepared, options),

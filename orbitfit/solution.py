@@ -177,15 +177,17 @@ class Solution:
         """How `other` (e.g. a refit) moves the predicted positions at `epochs` (TDB s): a table per epoch of
         other - self in RA* and Dec (mas), and both solutions' 1-sigma (sky_uncertainty), plus
         `meta["state_change_sigma"]`: the change of the state at epoch in units of this solution's sigma."""
+        from .times import iso_utc
         from .uncertainty import sky_uncertainty
+        epochs = np.atleast_1d(np.asarray(epochs, float))
         mine = sky_uncertainty(self, epochs, observer=observer)
         theirs = sky_uncertainty(other, epochs, observer=observer)
-        dec = np.radians(np.asarray(mine["dec_deg"], float))
-        d_ra = ((np.asarray(theirs["ra_deg"], float) - np.asarray(mine["ra_deg"], float) + 180.0) % 360.0 - 180.0)
-        from .times import iso_utc
-        epochs = np.atleast_1d(np.asarray(epochs, float))
-        table = Table({"tdb": epochs, "utc": np.atleast_1d(iso_utc(epochs, 0)), "d_ra_mas": d_ra * np.cos(dec) * 3.6e6,
-                       "d_dec_mas": (np.asarray(theirs["dec_deg"], float) - np.asarray(mine["dec_deg"], float)) * 3.6e6,
+        ra, dec = np.asarray(mine["ra_deg"], float), np.asarray(mine["dec_deg"], float)
+        d_ra = (np.asarray(theirs["ra_deg"], float) - ra + 180.0) % 360.0 - 180.0
+        mas_per_deg = 3.6e6
+        table = Table({"tdb": epochs, "utc": np.atleast_1d(iso_utc(epochs, 0)),
+                       "d_ra_mas": d_ra * np.cos(np.radians(dec)) * mas_per_deg,
+                       "d_dec_mas": (np.asarray(theirs["dec_deg"], float) - dec) * mas_per_deg,
                        "sigma_ra_before_mas": mine["sigma_ra_mas"], "sigma_dec_before_mas": mine["sigma_dec_mas"],
                        "sigma_ra_after_mas": theirs["sigma_ra_mas"], "sigma_dec_after_mas": theirs["sigma_dec_mas"]})
         other_state = other.state

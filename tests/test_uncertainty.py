@@ -82,3 +82,17 @@ def test_linear_and_monte_carlo_agree_over_the_next_ten_years(himalia):
     assert report["max_relative_sigma_s"] < 0.10 and report["max_relative_axis"] < 0.10
     # 1000 clones: the sampling error of a sigma is ~2.2 %, so a systematic drift would show as a trend
     assert abs(np.polyfit(np.arange(len(ratio)), ratio, 1)[0] * len(ratio)) < 0.05
+
+
+def test_monte_carlo_through_a_dask_client_equals_the_threads(himalia):
+    """`map_function` sends the clone batches through a dask client (here an in-process one; a cluster's
+    scheduler address works the same): the result is bit-identical to the default threads."""
+    from dask.distributed import Client
+    epochs = [LAST_GJ15 + 2 * YEAR, LAST_GJ15 + 5 * YEAR]
+    clones = np.random.default_rng(5).multivariate_normal(himalia.state, himalia.covariance, size=300)
+    threads, offsets_threads = monte_carlo_sky(himalia, epochs, clones=clones)
+    with Client(processes=False, n_workers=1, threads_per_worker=2, dashboard_address=None) as client:
+        via_dask, offsets_dask = monte_carlo_sky(
+            himalia, epochs, clones=clones, map_function=lambda f, xs: client.gather(client.map(f, xs)))
+    np.testing.assert_array_equal(offsets_dask, offsets_threads)
+    np.testing.assert_array_equal(via_dask["major_mas"], threads["major_mas"])
