@@ -403,14 +403,16 @@ def preference_rank(table, tiers):
 
 
 # --- the entry point ------------------------------------------------------------------------------------------------
-def load_all(body, data_dir=None, *, time_tol_s=TIME_TOL_S, ephemeris=None, drop_remeasurements=False):
+def load_all(body, data_dir=None, *, time_tol_s=TIME_TOL_S, ephemeris=None, drop_remeasurements=False,
+             gaia_transits=False):
     """Every embedded observation of one satellite (NAIF id or name), deduplicated. Returns (Observations, report).
 
     Rows keep their reader's values; `dataset` names the data set (module docstring). The table is sorted by time.
     drop_remeasurements=True also drops the worse-ranked row of each conflict (two reductions of one exposure:
     WISE jo0049 vs its re-reduction jo0075, up to 0.9" apart); by default both are kept and listed in
     `report.conflicts`. `ephemeris` (dynamics.Ephemeris, default de440) is used only for geocentric/topocentric
-    pairs.
+    pairs. gaia_transits=True replaces Gaia DR3's per-CCD positions by one normal point per transit with its AL/AC
+    covariance (`orbitfit.gaia`; counts in `report.notes`).
     """
     from .paths import DATA_DIR
     body = body_id(body)
@@ -444,6 +446,11 @@ def load_all(body, data_dir=None, *, time_tol_s=TIME_TOL_S, ephemeris=None, drop
     kept = table[~dropped]
     if len(kept):
         kept = kept[np.argsort(np.asarray(kept["tdb"], float), kind="stable")]
+    if gaia_transits:
+        from .gaia import to_normal_points
+        kept, transit_report = to_normal_points(kept)
+        report.notes.append(f"Gaia: {transit_report['records']} CCD positions -> {transit_report['transits']} "
+                            f"transit normal points ({transit_report['kept_as_is']} kept as they are)")
     return Observations(kept, copy=False), report
 
 

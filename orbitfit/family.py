@@ -242,6 +242,6 @@ def _combine(prepared, bodies):
         start, first_group = start + n, first_group + g
     joined = {name: np.concatenate([getattr(p, name) for p in parts]) for name in
               ("t_obs", "ra", "dec", "sigma_ra", "sigma_dec", "corr", "observer_ssb", "t_nominal", "deflect",
-               "sun_ssb", "night_count", "is_occultation")}
+               "sun_ssb", "night_count", "full_covariance")}
     combined = PreparedObservations(table=None, group=np.concatenate(groups), group_names=names, **joined)
     return combined, rows, group_slices

@@ -11,7 +11,8 @@ Weights (documented in `FitOptions`):
     their whole sigma this way. The estimate is refreshed after each convergence.
   * de-weighting of nights with many observations from one site: sigma x sqrt(N/4) for N > 4 in one night
     (Vereš et al. 2017, Icarus 296, 139, eq. 4), because errors within a night are correlated.
-  * occultation positions carry their own 2x2 covariance (sigma_ra, sigma_dec, corr) and no floor.
+  * occultation positions and Gaia transit normal points (orbitfit.gaia) carry their own 2x2 covariance
+    (sigma_ra, sigma_dec, corr) and no floor.
 Outliers: an observation with chi2_i = r^T S^-1 r > `chi2_reject` (2 dof) is flagged and leaves the solution;
 a flagged one comes back when chi2_i < `chi2_readmit`. Defaults 11.83 (the 2-D equivalent of 3 sigma, 0.27% of
 Gaussian data) and 9.21 (99%). `max_rejected_fraction` caps the flagged share (largest chi2 first). Flagged
@@ -39,6 +40,8 @@ NIGHT_REFERENCE_COUNT = 4         # Vereš et al. 2017: sigma grows as sqrt(N / 
 A_PRIORI_SIGMA_MAS = 500.0        # first-pass sigma of groups that give none, before their floor is estimated
 
 
+# kinds whose sigmas are complete 2x2 covariances, used as given (no floor, no night de-weighting)
+FULL_COVARIANCE_KINDS = ("occultation", "gaia_transit")
 # seed 003's STE weighting as FitOptions fields (FitOptions.seed003(); a plain dict for dask jobs and configs)
 SEED003_WEIGHTING = {"weight_groups": "all", "use_given_sigma": False, "night_deweighting": False,
                      "max_rejected_fraction": 0.01}
@@ -177,7 +180,7 @@ class PreparedObservations:
     group: np.ndarray               # index of (data set, site) group
     group_names: list
     night_count: np.ndarray
-    is_occultation: np.ndarray
+    full_covariance: np.ndarray     # occultations and Gaia transits: their own 2x2 covariance, no floor
 
 
 def group_keys(table, weight_groups="site"):
@@ -203,7 +206,7 @@ def prepare(observations, ephemeris, weight_groups="site"):
     tau_jupiter = np.linalg.norm(ephemeris.position(C.JUPITER_BARY, t_obs) - observer_ssb, axis=1) / \
         C.SPEED_OF_LIGHT_KM_S
     kind = np.asarray(table["kind"]).astype(str)
-    deflect = kind == "gaia"
+    deflect = np.isin(kind, ("gaia", "gaia_transit"))
     sun = ephemeris.position(C.SUN, t_obs) if deflect.any() else np.zeros((n, 3))
     keys = group_keys(table, weight_groups)
     group_names = sorted(set(keys))
@@ -215,7 +218,7 @@ def prepare(observations, ephemeris, weight_groups="site"):
         table, t_obs, np.asarray(table["ra_deg"], float), np.asarray(table["dec_deg"], float),
         np.asarray(table["sigma_ra_mas"], float), np.asarray(table["sigma_dec_mas"], float),
         np.nan_to_num(np.asarray(table["corr"], float)), observer_ssb, t_obs - tau_jupiter, deflect, sun, group,
-        group_names, counts[inverse], kind == "occultation")
+        group_names, counts[inverse], np.isin(kind, FULL_COVARIANCE_KINDS))
 
 
 @dataclass
@@ -309,7 +312,7 @@ def build_weights(prepared, floor_ra, floor_dec, options):
     given_dec = np.nan_to_num(prepared.sigma_dec, nan=0.0)
     sig_ra = np.sqrt(given_ra ** 2 + floor_ra[prepared.group] ** 2)
     sig_dec = np.sqrt(given_dec ** 2 + floor_dec[prepared.group] ** 2)
-    occ = prepared.is_occultation & np.isfinite(prepared.sigma_ra) & np.isfinite(prepared.sigma_dec)
+    occ = prepared.full_covariance & np.isfinite(prepared.sigma_ra) & np.isfinite(prepared.sigma_dec)
     sig_ra[occ], sig_dec[occ] = prepared.sigma_ra[occ], prepared.sigma_dec[occ]
     factor = np.ones_like(sig_ra)
     if options.night_deweighting:
@@ -346,7 +349,7 @@ def estimate_floors(prepared, evaluation, accepted, floor_ra, floor_dec):
     grossly wrong positions cannot justify themselves with a floor of their own.
     """
     new_ra, new_dec = floor_ra.copy(), floor_dec.copy()
-    usable = accepted & ~prepared.is_occultation
+    usable = accepted & ~prepared.full_covariance
     sizes = np.bincount(prepared.group[usable], minlength=len(prepared.group_names))
     small = np.nonzero(sizes < MIN_GROUP_SIZE)[0]
     pools = [[g] for g in np.nonzero(sizes >= MIN_GROUP_SIZE)[0]] + ([list(small)] if small.size else [])
@@ -461,11 +464,13 @@ def initial_floors(prepared, options):
     """First-pass floors per group (0, or A_PRIORI_SIGMA_MAS for groups that give no sigma); with
     options.use_given_sigma False the sources' sigmas are dropped from `prepared` first (occultations keep theirs)."""
     if not options.use_given_sigma:
-        occultation = prepared.is_occultation
+        occultation = prepared.full_covariance
         prepared.sigma_ra = np.where(occultation, prepared.sigma_ra, np.nan)
         prepared.sigma_dec = np.where(occultation, prepared.sigma_dec, np.nan)
     groups = len(prepared.group_names)
-    has_sigma = np.array([np.isfinite(prepared.sigma_ra[prepared.group == g]).any() for g in range(groups)])
+    floored = ~prepared.full_covariance                   # rows whose sigma the group floor completes
+    # a group starts at floor 0 only if every floored row gives a sigma (else a row would start with sigma 0)
+    has_sigma = np.array([np.isfinite(prepared.sigma_ra[floored & (prepared.group == g)]).all() for g in range(groups)])
     floor_ra = np.where(has_sigma, 0.0, A_PRIORI_SIGMA_MAS)
     return floor_ra, floor_ra.copy()
 
