@@ -26,10 +26,11 @@ from dynamics import constants as C
 TRANSIT_GAP_S = 120.0         # CCD records of one transit span ~45 s; the next transit is >= 1.5 h later
 MIN_CCDS = 3                  # a direction and a scatter need at least 3 positions after a 2-parameter fit per axis
 # Per-transit systematics, measured on Himalia's 23 DR3 transits (2014-2017): after fitting an orbit to the
-# transits alone (or to all data) the AL residuals scatter by 6.4-6.8 mas, the two field-of-view transits of one
-# epoch agreeing to ~1 mas (a per-epoch effect: photocentre, scattered light from Jupiter 1 deg away, or
+# transits alone the AL residuals scatter by 6.4-6.8 mas (with AL floor 2 mas), the two field-of-view transits of
+# one epoch agreeing to ~1 mas (a per-epoch effect: photocentre, scattered light from Jupiter 1 deg away, or
 # calibration); AC residuals scatter by ~100 mas, where the CCD scatter alone (errors shared within a transit) says
-# ~60 mas.
+# ~60 mas. With these floors the transits alone fit to 3.3-7.0 mas AL for all 8 moons
+# (benchmarks/gaia_transits.py).
 AL_FLOOR_MAS = 7.0
 AC_FLOOR_MAS = 100.0
 MAS_PER_DEG = 3.6e6
