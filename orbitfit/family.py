@@ -6,6 +6,8 @@ km^3/s^2 from Elara's perturbations).
                         fit_gm=(506,))
     print(family.summary())            # fitted GM +- sigma, per-body residual statistics
     family[507].to_spk("elara.bsp")    # per-body Solutions: marginal 6x6 covariance, residuals, export
+    family.save("family/")             # <body>.h5 per member (each loads alone) + family.h5 (joint covariance, GMs)
+    family = FamilySolution.load("family/")
 
 Unknowns: every body's state at one epoch (relative to 5, ICRF, km and km/s) and the GMs of the bodies in
 `fit_gm` (km^3/s^2), in that order. All bodies are integrated together with their GMs acting on each other; the
@@ -22,6 +24,8 @@ Loop, damping, floors, outlier rejection/readmission and FitError diagnostics ar
 """
 from __future__ import annotations
 
+import json
+import os
 import time
 from dataclasses import dataclass, field, replace
 
@@ -94,6 +98,65 @@ class FamilySolution:
                          f"O-C RA* {s['mean_ra_mas']:+6.1f} +- {s['std_ra_mas']:5.1f} mas, "
                          f"Dec {s['mean_dec_mas']:+6.1f} +- {s['std_dec_mas']:5.1f} mas")
         return "\n".join(lines)
+
+
+    # --- archive ------------------------------------------------------------------------------------------------
+    def save(self, folder, samples=True):
+        """Write the family to `folder`: one Solution archive per body (`<body>.h5`, each loadable alone, with its
+        companions) and `family.h5` with the joint parameters, covariance, GMs and history (SHA-256 digest,
+        written atomically). Returns the folder."""
+        import h5py
+        from .solution import _digest
+        folder = os.fspath(folder)
+        os.makedirs(folder, exist_ok=True)
+        for body, solution in self.solutions.items():
+            solution.save(os.path.join(folder, f"{body}.h5"), samples=samples)
+        path = os.path.join(folder, FAMILY_FILE)
+        tmp = path + ".tmp"
+        with h5py.File(tmp, "w") as f:
+            f.attrs["format"] = FAMILY_FORMAT
+            f.attrs["bodies"] = list(self.bodies)
+            f.attrs["fit_gm"] = list(self.fit_gm)
+            f.attrs["epoch_tdb_s"] = self.epoch
+            f.attrs["gm"] = json.dumps({str(b): v for b, v in self.gm.items()})
+            f.attrs["gm_prior"] = json.dumps({str(b): list(v) for b, v in self.gm_prior.items()})
+            f.attrs["history"] = json.dumps(self.history)
+            f.attrs["options"] = json.dumps(self.options.describe())
+            f.attrs["meta"] = json.dumps(self.meta)
+            f.create_dataset("parameters", data=self.parameters)
+            f.create_dataset("covariance", data=self.covariance)
+            f.attrs["sha256"] = _digest(f)
+        os.replace(tmp, path)
+        return folder
+
+    @classmethod
+    def load(cls, folder):
+        """Read a family written by `save`; damaged or missing files raise ArchiveError."""
+        import h5py
+        from .least_squares import options_from_description
+        from .solution import ArchiveError, Solution, _digest
+        path = os.path.join(os.fspath(folder), FAMILY_FILE)
+        try:
+            f = h5py.File(path, "r")
+        except (OSError, ValueError) as exc:
+            raise ArchiveError(f"{path}: not a readable family archive ({exc})") from None
+        with f:
+            if f.attrs.get("format") != FAMILY_FORMAT or f.attrs.get("sha256") != _digest(f):
+                raise ArchiveError(f"{path}: not an orbitfit family archive, or altered or damaged")
+            bodies = tuple(int(b) for b in f.attrs["bodies"])
+            fit_gm = tuple(int(b) for b in f.attrs["fit_gm"])
+            parameters, covariance = f["parameters"][()], f["covariance"][()]
+            gm = {int(b): float(v) for b, v in json.loads(f.attrs["gm"]).items()}
+            gm_prior = {int(b): tuple(v) for b, v in json.loads(f.attrs["gm_prior"]).items()}
+            history, meta = json.loads(f.attrs["history"]), json.loads(f.attrs["meta"])
+            options = options_from_description(json.loads(f.attrs["options"]))
+            epoch = float(f.attrs["epoch_tdb_s"])
+        solutions = {b: Solution.load(os.path.join(os.fspath(folder), f"{b}.h5")) for b in bodies}
+        return cls(bodies, epoch, parameters, covariance, fit_gm, gm, gm_prior, solutions, history, options, meta)
+
+
+FAMILY_FILE = "family.h5"
+FAMILY_FORMAT = "orbitfit-family"
 
 
 def split_by_body(observations):

@@ -160,3 +160,29 @@ def test_inputs_are_checked(truth, real_data, ephemeris):
         fit_family(both, truth, FitOptions(ephemeris=ephemeris, companions=((truth[HIMALIA], 0.28),)))
     with pytest.raises(FitError, match="too few observations of body 507: 2"):
         fit_family({HIMALIA: real_data[HIMALIA], ELARA: real_data[ELARA][:2]}, truth, options)
+
+
+def test_family_archive_reproduces_the_fit(real_family, tmp_path):
+    """save -> load: the joint numbers exactly; each member loads alone with its companion, and its sky sigma
+    and SPK export are those of the in-memory member; a damaged family file is refused."""
+    from orbitfit.family import FamilySolution
+    from orbitfit.solution import ArchiveError
+    from orbitfit.uncertainty import sky_uncertainty
+    folder = real_family.save(tmp_path / "family", samples=False)
+    loaded = FamilySolution.load(folder)
+    assert loaded.bodies == real_family.bodies and loaded.fit_gm == (HIMALIA,)
+    np.testing.assert_array_equal(loaded.covariance, real_family.covariance)
+    assert loaded.gm_sigma(HIMALIA) == real_family.gm_sigma(HIMALIA) and loaded.gm == real_family.gm
+    elara, again = real_family[ELARA], loaded[ELARA]
+    (companion, gm), = again.fit_options().companions
+    assert companion.body == HIMALIA and gm == real_family.gm[HIMALIA]
+    epochs = [elara.epoch + 3.0e8]
+    np.testing.assert_array_equal(sky_uncertainty(again, epochs)["ra_deg"], sky_uncertainty(elara, epochs)["ra_deg"])
+    family_file = tmp_path / "family" / "family.h5"
+    data = bytearray(family_file.read_bytes())
+    where = data.find(np.float64(real_family.covariance[3, 3]).tobytes())     # inside the covariance dataset
+    assert where > 0
+    data[where] ^= 0x01                                                       # one bit of one covariance term
+    family_file.write_bytes(bytes(data))
+    with pytest.raises(ArchiveError):
+        FamilySolution.load(folder)
