@@ -21,7 +21,8 @@ import numpy as np
 from .progress import fit_logger
 
 FIT_OPTION_KEYS = ("night_deweighting", "estimate_floors", "reject_outliers", "chi2_reject", "chi2_readmit",
-                   "max_iterations", "step", "weight_groups", "use_given_sigma", "max_rejected_fraction")
+                   "max_iterations", "step", "weight_groups", "use_given_sigma", "max_rejected_fraction",
+                   "bias_groups", "bias_prior_mas")
 
 
 class UsageError(ValueError):
@@ -65,6 +66,8 @@ def _solution_report(solution, elapsed, outputs):
         "statistics_all": stats(solution.statistics(None, include_rejected=True))[0],
         "per_observer": stats(solution.statistics("observer")),
         "per_dataset": stats(solution.statistics("dataset")),
+        "site_biases": None if solution.biases is None else stats(solution.biases),
+        "statistics_orbit_only": stats(solution.statistics(None, orbit_only=True))[0],
         "outputs": outputs,
     }
 
@@ -424,6 +427,10 @@ def build_parser():
     fit.add_argument("--no-outlier-rejection", dest="reject_outliers", action="store_false", default=None)
     fit.add_argument("--seed003-weighting", action="store_true", help="seed 003's STE weighting: positions alike, "
                      "no night de-weighting, at most 1%% flagged (FitOptions.seed003())")
+    fit.add_argument("--bias-groups", choices=("site", "dataset"), default=None,
+                     help="also fit a constant RA*/Dec offset of the ground-based positions per site or data set "
+                     "(star-catalogue zonal errors), with a zero-mean prior (--bias-prior-mas)")
+    fit.add_argument("--bias-prior-mas", type=float, default=None, help="a-priori sigma of each bias (default 30)")
     fit.add_argument("--json", action="store_true", help="print machine-readable JSON")
     fit.set_defaults(func=command_fit)
 

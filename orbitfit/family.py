@@ -189,6 +189,9 @@ def fit_family(observations, initial_orbits: dict, options: FitOptions | None = 
                          "instead of options.companions")
     if options.model.satellite_gm:
         raise ValueError("fit_family sets the satellite GMs itself: leave options.model.satellite_gm empty")
+    if options.bias_groups is not None:
+        raise ValueError("fit_family does not fit site biases yet: fit the members one by one with bias_groups, or "
+                         "leave options.bias_groups None")
     bodies = tuple(int(b) for b in initial_orbits)
     if len(set(bodies)) != len(bodies) or not bodies:
         raise ValueError(f"initial_orbits must name distinct bodies, got {list(initial_orbits)}")

@@ -13,6 +13,11 @@ Weights (documented in `FitOptions`):
     (Vereš et al. 2017, Icarus 296, 139, eq. 4), because errors within a night are correlated.
   * occultation positions and Gaia transit normal points (orbitfit.gaia) carry their own 2x2 covariance
     (sigma_ra, sigma_dec, corr) and no floor.
+Site biases (optional, `FitOptions.bias_groups`): a constant RA*/Dec offset per group of ground-based positions
+("site" or "dataset"), estimated with the orbit under a zero-mean a-priori sigma `bias_prior_mas`. Positions reduced
+against a pre-Gaia catalogue (GJ15: UCAC4) carry zonal errors of tens of mas that a six-parameter orbit cannot
+absorb: they stay in the means of the residuals (seed 003 Table 3 has |mean| up to 21 mas). The orbit's covariance
+is marginalised over the biases; occultation and Gaia rows are never biased (they anchor the frame).
 Outliers: an observation with chi2_i = r^T S^-1 r > `chi2_reject` (2 dof) is flagged and leaves the solution;
 a flagged one comes back when chi2_i < `chi2_readmit`. Defaults 11.83 (the 2-D equivalent of 3 sigma, 0.27% of
 Gaussian data) and 9.21 (99%). `max_rejected_fraction` caps the flagged share (largest chi2 first). Flagged
@@ -42,6 +47,11 @@ A_PRIORI_SIGMA_MAS = 500.0        # first-pass sigma of groups that give none, b
 
 # kinds whose sigmas are complete 2x2 covariances, used as given (no floor, no night de-weighting)
 FULL_COVARIANCE_KINDS = ("occultation", "gaia_transit")
+# kinds that may carry a site bias (FitOptions.bias_groups): positions reduced against a star catalogue
+BIASED_KINDS = ("optical",)
+# a-priori sigma of a site bias: the scale of pre-Gaia catalogue zonal errors (UCAC4 - Gaia differences are tens of
+# mas on degree scales; the GJ15 per-site means of seed 003's STE residuals reach 20-50 mas)
+BIAS_PRIOR_MAS = 30.0
 # seed 003's STE weighting as FitOptions fields (FitOptions.seed003(); a plain dict for dask jobs and configs)
 SEED003_WEIGHTING = {"weight_groups": "all", "use_given_sigma": False, "night_deweighting": False,
                      "max_rejected_fraction": 0.01}
@@ -72,6 +82,18 @@ class FitOptions:
     # Massive satellites integrated with the target at fixed states (seed 003 eq. 1: e.g. Himalia's GM acting on
     # Elara, Lysithea, Leda): a tuple of (Orbit, GM km^3/s^2). The target stays massless, so its own 6x6 STM is exact.
     companions: tuple = ()
+    # Constant RA*/Dec offsets of ground-based positions, one pair per "site" (data set + observatory) or "dataset",
+    # fitted with the orbit under a zero-mean Gaussian prior of bias_prior_mas (None: no biases, as seed 003's STE)
+    bias_groups: str | None = None
+    bias_prior_mas: float = BIAS_PRIOR_MAS
+
+    def __post_init__(self):
+        if self.weight_groups not in ("site", "dataset", "all"):
+            raise ValueError(f"weight_groups must be 'site', 'dataset' or 'all', not {self.weight_groups!r}")
+        if self.bias_groups not in (None, "site", "dataset"):
+            raise ValueError(f"bias_groups must be 'site', 'dataset' or None, not {self.bias_groups!r}")
+        if not self.bias_prior_mas > 0:
+            raise ValueError(f"bias_prior_mas must be > 0 (a-priori sigma of a bias, mas), not {self.bias_prior_mas!r}")
 
     @classmethod
     def seed003(cls, **changes):
@@ -95,7 +117,8 @@ class FitOptions:
                 "chi2_reject": self.chi2_reject, "chi2_readmit": self.chi2_readmit,
                 "estimate_floors": self.estimate_floors, "night_deweighting": self.night_deweighting,
                 "weight_groups": self.weight_groups, "use_given_sigma": self.use_given_sigma,
-                "reject_outliers": self.reject_outliers, "max_rejected_fraction": self.max_rejected_fraction}
+                "reject_outliers": self.reject_outliers, "max_rejected_fraction": self.max_rejected_fraction,
+                "bias_groups": self.bias_groups, "bias_prior_mas": self.bias_prior_mas}
 
 
 def options_from_description(description, ephemeris_paths=None):
@@ -115,7 +138,8 @@ def options_from_description(description, ephemeris_paths=None):
     simple = {k: description[k] for k in ("step_s", "max_iterations", "convergence", "reject_outliers",
                                           "chi2_reject", "chi2_readmit", "estimate_floors", "weight_groups",
                                           "use_given_sigma", "night_deweighting", "min_observations",
-                                          "max_weight_rounds", "max_rejected_fraction") if k in description}
+                                          "max_weight_rounds", "max_rejected_fraction", "bias_groups", "bias_prior_mas")
+              if k in description}
     if "step_s" in simple:
         simple["step"] = simple.pop("step_s")
     companions = []
@@ -181,6 +205,8 @@ class PreparedObservations:
     group_names: list
     night_count: np.ndarray
     full_covariance: np.ndarray     # occultations and Gaia transits: their own 2x2 covariance, no floor
+    bias_group: np.ndarray = None   # index into bias_names of each row's site bias, -1 for none
+    bias_names: list = field(default_factory=list)
 
 
 def group_keys(table, weight_groups="site"):
@@ -195,7 +221,7 @@ def group_keys(table, weight_groups="site"):
     raise ValueError(f"weight_groups must be 'site', 'dataset' or 'all', not {weight_groups!r}")
 
 
-def prepare(observations, ephemeris, weight_groups="site"):
+def prepare(observations, ephemeris, weight_groups="site", bias_groups=None):
     """Observer positions and nominal emission epochs for an Observations table (one body)."""
     table = observations
     n = len(table)
@@ -218,7 +244,24 @@ def prepare(observations, ephemeris, weight_groups="site"):
         table, t_obs, np.asarray(table["ra_deg"], float), np.asarray(table["dec_deg"], float),
         np.asarray(table["sigma_ra_mas"], float), np.asarray(table["sigma_dec_mas"], float),
         np.nan_to_num(np.asarray(table["corr"], float)), observer_ssb, t_obs - tau_jupiter, deflect, sun, group,
-        group_names, counts[inverse], np.isin(kind, FULL_COVARIANCE_KINDS))
+        group_names, counts[inverse], np.isin(kind, FULL_COVARIANCE_KINDS), *bias_index(table, bias_groups))
+
+
+def bias_index(table, bias_groups):
+    """(index of each row's bias, -1 for none; the bias names) for FitOptions.bias_groups ("site", "dataset" or
+    None); only BIASED_KINDS rows get one."""
+    n = len(table)
+    if bias_groups is None:
+        return np.full(n, -1), []
+    if bias_groups not in ("site", "dataset"):
+        raise ValueError(f"bias_groups must be 'site', 'dataset' or None, not {bias_groups!r}")
+    keys = np.array(group_keys(table, bias_groups))
+    biased = np.isin(np.asarray(table["kind"]).astype(str), BIASED_KINDS)
+    names = sorted(set(keys[biased]))
+    index = np.full(n, -1)
+    for k, name in enumerate(names):
+        index[biased & (keys == name)] = k
+    return index, names
 
 
 @dataclass
@@ -342,35 +385,52 @@ def chi2_per_observation(res_ra, res_dec, weights):
 MIN_GROUP_SIZE = 10     # groups with fewer accepted observations share one pooled floor (3 points justify anything)
 
 
-def estimate_floors(prepared, evaluation, accepted, floor_ra, floor_dec):
-    """Per group and coordinate, the floor f with mean(r^2 / (sigma_given^2 + f^2)) = 1 over accepted rows.
+def estimate_floors(prepared, evaluation, accepted, floor_ra, floor_dec, leverage=None):
+    """Per group and coordinate, the floor f with mean(r^2 / (sigma_given^2 + f^2)) = 1 - mean(h) over accepted rows.
 
+    h is each row's leverage (hat-matrix diagonal, `leverages`): the share of its own error the fit absorbs, so that
+    E[r^2] = sigma^2 (1 - h). It matters for small groups with a parameter of their own (a site bias fitted from 3
+    positions absorbs a third of their scatter); without it (leverage None) the target is 1.
     Groups with fewer than MIN_GROUP_SIZE accepted observations are pooled and share one floor, so a handful of
-    grossly wrong positions cannot justify themselves with a floor of their own.
+    grossly wrong positions cannot justify themselves with a floor of their own. If that pool itself has fewer than
+    MIN_GROUP_SIZE rows, it takes the typical floor of the large groups (their size-weighted RMS): a variance from
+    3 residuals is too noisy to weight by (with a floor from its own 3 positions, a site's fitted bias fell within
+    its 1 sigma in 54% of 100 synthetic draws instead of 68%; with the typical floor, 69%).
     """
     new_ra, new_dec = floor_ra.copy(), floor_dec.copy()
     usable = accepted & ~prepared.full_covariance
     sizes = np.bincount(prepared.group[usable], minlength=len(prepared.group_names))
     small = np.nonzero(sizes < MIN_GROUP_SIZE)[0]
-    pools = [[g] for g in np.nonzero(sizes >= MIN_GROUP_SIZE)[0]] + ([list(small)] if small.size else [])
-    for members in pools:
+    large = np.nonzero(sizes >= MIN_GROUP_SIZE)[0]
+    for members in [[g] for g in large] + ([list(small)] if small.size else []):
         rows = usable & np.isin(prepared.group, members)
-        if rows.sum() < 3:
-            continue                       # too few to estimate: keep the current value
-        for res, given, out in ((evaluation.res_ra, prepared.sigma_ra, new_ra),
-                                (evaluation.res_dec, prepared.sigma_dec, new_dec)):
-            out[members] = _floor(res[rows] ** 2, np.nan_to_num(given[rows], nan=0.0) ** 2)
+        if rows.sum() < 3 or (rows.sum() < MIN_GROUP_SIZE and large.size):
+            continue                       # too few to estimate: keep the current value, or see below
+        for c, (res, given, out) in enumerate(((evaluation.res_ra, prepared.sigma_ra, new_ra),
+                                               (evaluation.res_dec, prepared.sigma_dec, new_dec))):
+            target = 1.0 if leverage is None else max(1.0 - float(np.mean(leverage[c][rows])), 0.1)
+            out[members] = _floor(res[rows] ** 2, np.nan_to_num(given[rows], nan=0.0) ** 2, target)
+    if small.size and large.size and sizes[small].sum() < MIN_GROUP_SIZE:
+        weight = sizes[large] / sizes[large].sum()
+        new_ra[small] = np.sqrt(np.sum(weight * new_ra[large] ** 2))
+        new_dec[small] = np.sqrt(np.sum(weight * new_dec[large] ** 2))
     return new_ra, new_dec
 
 
-def _floor(r2, s2):
-    """f >= 0 with mean(r2 / (s2 + f^2)) = 1 (bisection: the mean falls monotonically with f); 0 if already <= 1."""
-    if np.mean(r2 / np.maximum(s2, 1e-12)) <= 1.0:
+def leverages(d_ra, d_dec, covariance):
+    """Hat-matrix diagonals of the whitened RA* and Dec rows: a_i C a_i^T with C the parameters' covariance."""
+    return (np.einsum("ij,jk,ik->i", d_ra, covariance, d_ra), np.einsum("ij,jk,ik->i", d_dec, covariance, d_dec))
+
+
+def _floor(r2, s2, target=1.0):
+    """f >= 0 with mean(r2 / (s2 + f^2)) = target (bisection: the mean falls monotonically with f); 0 if already
+    <= target."""
+    if np.mean(r2 / np.maximum(s2, 1e-12)) <= target:
         return 0.0
-    lo, hi = 0.0, np.sqrt(r2.max()) + 1.0
+    lo, hi = 0.0, np.sqrt(r2.max() / target) + 1.0
     for _ in range(60):
         mid = 0.5 * (lo + hi)
-        if np.mean(r2 / (s2 + mid * mid)) > 1.0:
+        if np.mean(r2 / (s2 + mid * mid)) > target:
             lo = mid
         else:
             hi = mid
@@ -422,12 +482,13 @@ def settle_weights(prepared, evaluation, floor_ra, floor_dec, accepted, options)
         weights = build_weights(prepared, floor_ra, floor_dec, options)
         w_ra, w_dec, d_ra, d_dec = whiten(evaluation.res_ra, evaluation.res_dec, weights.for_normal_equations(),
                                           design)
-        correction, _, _ = solve_normal(d_ra, d_dec, w_ra, w_dec, accepted, evaluation.extra)
+        correction, covariance, _ = solve_normal(d_ra, d_dec, w_ra, w_dec, accepted, evaluation.extra)
         predicted = Evaluation(evaluation.res_ra - design[:, 0] @ correction,
                                evaluation.res_dec - design[:, 1] @ correction, None, None, None, None)
         changed = False
         if options.estimate_floors:
-            new_ra, new_dec = estimate_floors(prepared, predicted, accepted, floor_ra, floor_dec)
+            new_ra, new_dec = estimate_floors(prepared, predicted, accepted, floor_ra, floor_dec,
+                                              leverages(d_ra, d_dec, covariance))
             if np.any(np.abs(new_ra - floor_ra) > 0.005 * np.maximum(new_ra, 1.0)) or \
                     np.any(np.abs(new_dec - floor_dec) > 0.005 * np.maximum(new_dec, 1.0)):
                 floor_ra, floor_dec, changed = new_ra, new_dec, True
@@ -489,23 +550,89 @@ def fit_orbit(observations, initial: Orbit, options: FitOptions | None = None, l
     n = len(observations)
     if n < options.min_observations:
         raise FitError(f"too few observations: {n} (need at least {options.min_observations} for six unknowns)")
-    prepared = prepare(observations, options.ephemeris, options.weight_groups)
+    prepared = prepare(observations, options.ephemeris, options.weight_groups, options.bias_groups)
     floor_ra, floor_dec = initial_floors(prepared, options)
     accepted = np.ones(n, dtype=bool)
+    biases = np.zeros(2 * len(prepared.bias_names))
     if warm_start is not None:
         floor_ra, floor_dec, accepted = _warm_weights(warm_start, prepared, floor_ra, floor_dec, accepted)
+        biases = _warm_biases(warm_start, prepared.bias_names)
     orbit = Orbit(initial.body, initial.epoch, np.asarray(initial.state, dtype=float).copy())
     if options.epoch is not None and options.epoch != orbit.epoch:
         moved = propagate_orbit(orbit.state, orbit.epoch, [options.epoch], options, dense=False)
         orbit = Orbit(orbit.body, float(options.epoch), moved.states[0, 0])
     body, epoch = orbit.body, orbit.epoch
-    fit = gauss_newton(orbit.state, lambda state: evaluate(Orbit(body, epoch, state), prepared, options),
-                       prepared, options, floor_ra, floor_dec, log, accepted=accepted,
-                       near=warm_start is not None)
+    evaluate_at = with_biases(lambda state: evaluate(Orbit(body, epoch, state), prepared, options), prepared,
+                              options.bias_prior_mas)
+    fit = gauss_newton(np.concatenate([orbit.state, biases]), evaluate_at, prepared, options, floor_ra, floor_dec,
+                       log, accepted=accepted, near=warm_start is not None)
     fitted_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    return Solution(orbit=Orbit(body, epoch, fit.parameters), covariance=fit.covariance, observations=observations,
-                    prepared=prepared, evaluation=fit.evaluation, weights=fit.weights, accepted=fit.accepted,
-                    options=options, history=fit.history, meta={"fitted_at": fitted_at})
+    return Solution(orbit=Orbit(body, epoch, fit.parameters[:6]), covariance=fit.covariance[:6, :6],
+                    observations=observations, prepared=prepared, evaluation=fit.evaluation, weights=fit.weights,
+                    accepted=fit.accepted, options=options, history=fit.history, meta={"fitted_at": fitted_at},
+                    biases=bias_table(prepared, fit))
+
+
+def with_biases(evaluate_at, prepared, prior_mas):
+    """evaluate_at for the parameters [orbit..., b_ra(0), b_dec(0), b_ra(1), ...] with one RA*/Dec bias pair per
+    prepared.bias_names: each row's computed position is the orbit's plus its bias (design column 1), and each bias
+    has a zero-mean prior of prior_mas (a pseudo-observation in Evaluation.extra). Without bias names: unchanged."""
+    k = len(prepared.bias_names)
+    if k == 0:
+        return evaluate_at
+    rows = np.nonzero(prepared.bias_group >= 0)[0]
+    column = 2 * prepared.bias_group[rows]
+
+    def evaluate_with_biases(x):
+        n_orbit = x.size - 2 * k
+        evaluation = evaluate_at(x[:n_orbit])
+        b = x[n_orbit:]
+        evaluation.res_ra = evaluation.res_ra.copy()
+        evaluation.res_dec = evaluation.res_dec.copy()
+        evaluation.res_ra[rows] -= b[column]
+        evaluation.res_dec[rows] -= b[column + 1]
+        if evaluation.design is not None:
+            design = np.zeros(evaluation.design.shape[:2] + (x.size,))
+            design[:, :, :n_orbit] = evaluation.design
+            design[rows, 0, n_orbit + column] = 1.0
+            design[rows, 1, n_orbit + column + 1] = 1.0
+            evaluation.design = design
+        A = np.zeros((2 * k, x.size))
+        A[:, n_orbit:] = np.eye(2 * k) / prior_mas
+        residual = -b / prior_mas                                   # whitened (0 - b) / sigma_prior
+        if evaluation.extra is not None:
+            A_old, b_old = evaluation.extra
+            A = np.vstack([np.hstack([A_old, np.zeros((A_old.shape[0], 2 * k))]), A])
+            residual = np.concatenate([b_old, residual])
+        evaluation.extra = (A, residual)
+        return evaluation
+    return evaluate_with_biases
+
+
+def bias_table(prepared, fit):
+    """The fitted biases (mas) with their 1-sigma and the number of accepted rows each applies to, or None."""
+    k = len(prepared.bias_names)
+    if k == 0:
+        return None
+    from astropy.table import Table
+    b = fit.parameters[-2 * k:].reshape(k, 2)
+    sigma = np.sqrt(np.diag(fit.covariance)[-2 * k:]).reshape(k, 2)
+    used = np.bincount(prepared.bias_group[fit.accepted & (prepared.bias_group >= 0)], minlength=k)
+    return Table({"group": list(prepared.bias_names), "n": used, "bias_ra_mas": b[:, 0], "sigma_ra_mas": sigma[:, 0],
+                  "bias_dec_mas": b[:, 1], "sigma_dec_mas": sigma[:, 1]})
+
+
+def _warm_biases(previous, names):
+    """A previous solution's biases for the same group names (0 for new groups), as starting values."""
+    out = np.zeros(2 * len(names))
+    table = getattr(previous, "biases", None)
+    if table is not None:
+        old = list(np.asarray(table["group"]).astype(str))
+        for k, name in enumerate(names):
+            if name in old:
+                j = old.index(name)
+                out[2 * k:2 * k + 2] = table["bias_ra_mas"][j], table["bias_dec_mas"][j]
+    return out
 
 
 @dataclass

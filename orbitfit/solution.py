@@ -47,6 +47,7 @@ class Solution:
     history: list = field(default_factory=list)
     meta: dict = field(default_factory=dict)
     samples: dict | None = None       # sampled states and covariances (see sample())
+    biases: Table | None = None       # fitted site biases (FitOptions.bias_groups): group, n, value and sigma, mas
 
     # --- numbers --------------------------------------------------------------------------------------------------
     @property
@@ -66,11 +67,15 @@ class Solution:
         return np.sqrt(np.diag(self.covariance))
 
     def residuals(self):
-        """Table of O-C per observation: RA*, Dec (mas), sigmas used, normalised chi2, accepted flag, origin."""
+        """Table of O-C per observation: RA*, Dec (mas), sigmas used, normalised chi2, accepted flag, origin.
+
+        With fitted site biases (FitOptions.bias_groups) the O-C is against the orbit plus the row's bias, given in
+        bias_ra_mas/bias_dec_mas (O-C of the orbit alone = res + bias; see `residuals(orbit_only=True)`)."""
         obs = self.observations
         w = self.weights
         from .least_squares import chi2_per_observation
         chi2 = chi2_per_observation(self.evaluation.res_ra, self.evaluation.res_dec, w)
+        bias_ra, bias_dec = self.row_biases()
         columns = {
             "tdb": np.asarray(obs["tdb"], float),
             "year": 2000.0 + np.asarray(obs["tdb"], float) / (365.25 * C.SECONDS_PER_DAY),
@@ -79,8 +84,23 @@ class Solution:
             "res_ra_mas": self.evaluation.res_ra, "res_dec_mas": self.evaluation.res_dec,
             "sigma_ra_mas": w.sigma_ra, "sigma_dec_mas": w.sigma_dec, "chi2": chi2, "accepted": self.accepted,
             "source": np.asarray(obs["source"]).astype(str), "line": np.asarray(obs["line"], int),
+            "bias_ra_mas": bias_ra, "bias_dec_mas": bias_dec,
         }
         return Table(columns)
+
+    def row_biases(self):
+        """Each observation's fitted site bias (RA*, Dec mas; 0 where none was fitted)."""
+        n = len(self.observations)
+        bias_ra, bias_dec = np.zeros(n), np.zeros(n)
+        if self.biases is not None and len(self.biases):
+            from .least_squares import bias_index
+            index, names = bias_index(self.observations, self.fit_options().bias_groups)
+            lookup = {str(g): k for k, g in enumerate(self.biases["group"])}
+            for j, name in enumerate(names):
+                rows = index == j
+                k = lookup[name]
+                bias_ra[rows], bias_dec[rows] = self.biases["bias_ra_mas"][k], self.biases["bias_dec_mas"][k]
+        return bias_ra, bias_dec
 
     @property
     def chi2(self):
@@ -90,10 +110,14 @@ class Solution:
     def dof(self):
         return int(2 * self.accepted.sum() - 6)
 
-    def statistics(self, by="observer", include_rejected=False):
-        """Mean and standard deviation of O-C (mas) per group ("observer", "dataset", "year", or None = all)."""
+    def statistics(self, by="observer", include_rejected=False, orbit_only=False):
+        """Mean and standard deviation of O-C (mas) per group ("observer", "dataset", "year", or None = all).
+        orbit_only: O-C of the orbit alone, the fitted site biases added back (the same without biases)."""
         from .residuals import residual_statistics
         table = self.residuals()
+        if orbit_only:
+            table["res_ra_mas"] = table["res_ra_mas"] + table["bias_ra_mas"]
+            table["res_dec_mas"] = table["res_dec_mas"] + table["bias_dec_mas"]
         return residual_statistics(table if include_rejected else table[table["accepted"]], by)
 
     def elements(self, plane="icrf", centre="jupiter"):
@@ -140,6 +164,14 @@ class Solution:
             s = self.statistics(by=None, include_rejected=rejected)[0]
             lines.append(f"  O-C {label:20s}: RA* {s['mean_ra_mas']:+7.1f} +- {s['std_ra_mas']:5.1f} mas, "
                          f"Dec {s['mean_dec_mas']:+7.1f} +- {s['std_dec_mas']:5.1f} mas (n={s['n']})")
+        if self.biases is not None:
+            s = self.statistics(by=None, orbit_only=True)[0]
+            lines.append(f"  O-C {'orbit alone':20s}: RA* {s['mean_ra_mas']:+7.1f} +- {s['std_ra_mas']:5.1f} mas, "
+                         f"Dec {s['mean_dec_mas']:+7.1f} +- {s['std_dec_mas']:5.1f} mas (the site biases added back)")
+            lines.append(f"  site biases (prior sigma {self.fit_options().bias_prior_mas:g} mas):")
+            for row in self.biases:
+                lines.append(f"    {row['group']:24s} n={row['n']:5d} RA* {row['bias_ra_mas']:+7.1f} +- "
+                             f"{row['sigma_ra_mas']:4.1f}  Dec {row['bias_dec_mas']:+7.1f} +- {row['sigma_dec_mas']:4.1f}")
         el, sig = self.elements()
         lines.append("  osculating elements at epoch (jovicentric, ICRF equator, 1 sigma):")
         for name, value, err in zip(ELEMENT_NAMES, el.as_array(), sig):
@@ -280,6 +312,8 @@ class Solution:
             for name in ("sigma_ra", "sigma_dec", "corr", "floor_ra", "floor_dec", "night_factor"):
                 r.create_dataset("weight_" + name, data=getattr(self.weights, name))
             r.create_dataset("accepted", data=self.accepted)
+            if self.biases is not None:
+                _write_table(f.create_group("biases"), self.biases)
             if getattr(self, "samples", None):
                 g = f.create_group("samples")
                 for name, values in self.samples.items():
@@ -318,6 +352,7 @@ class Solution:
                                                                   "floor_dec", "night_factor")))
                 accepted = r["accepted"][()]
                 samples = {k: f["samples"][k][()] for k in f["samples"]} if "samples" in f else None
+                biases = _read_table(f["biases"]) if "biases" in f else None
                 history = json.loads(f.attrs["history"])
                 meta = json.loads(f.attrs["meta"])
                 meta["archive_options"] = json.loads(f.attrs["options"])
@@ -331,7 +366,7 @@ class Solution:
         if covariance.shape != (6, 6) or orbit.state.shape != (6,) or len(accepted) != len(observations):
             raise ArchiveError(f"{path}: inconsistent shapes in archive")
         solution = cls(orbit=orbit, covariance=covariance, observations=observations, evaluation=evaluation,
-                       weights=weights, accepted=accepted, history=history, meta=meta)
+                       weights=weights, accepted=accepted, history=history, meta=meta, biases=biases)
         solution.samples = samples
         return solution
 

@@ -1,0 +1,133 @@
+"""Site biases (FitOptions.bias_groups): constant RA*/Dec offsets per site fitted with the orbit under a zero-mean
+prior. Checked on synthetic data with biases drawn from that prior (the joint covariance must be honest), and for
+the archive, the refit and the CLI."""
+import json
+
+import numpy as np
+import pytest
+
+from orbitfit.cli import main
+from orbitfit.least_squares import FitOptions, Orbit, fit_orbit, options_from_description
+from orbitfit.paths import data_path
+from orbitfit.readers.gj15 import read_gj15
+from orbitfit.simulation import simulate_observations
+from orbitfit.solution import Solution
+from orbitfit.starting_orbits import seed003_orbit
+
+MAS_PER_DEG = 3.6e6
+
+
+@pytest.fixture(scope="module")
+def template():
+    """GJ15 Himalia 2007-2012: real epochs at 874, 511 and 809."""
+    observations, _ = read_gj15(data_path("gj15", "Himalia.dat"))
+    t = observations["tdb"]
+    return observations[(t > 2.3e8) & (t < 3.9e8)]
+
+
+@pytest.fixture(scope="module")
+def truth(ephemeris):
+    orbit = seed003_orbit("Himalia", ephemeris)
+    return Orbit(506, 3.0e8, __import__("dynamics").propagate(orbit.state, 0.0, [3.0e8]).states[0, 0])
+
+
+def with_site_offsets(table, offsets):
+    """The table with each site's positions moved by (RA*, Dec) mas."""
+    out = table.copy()
+    for site, (d_ra, d_dec) in offsets.items():
+        rows = np.asarray(out["observer"]).astype(str) == site
+        dec = np.asarray(out["dec_deg"], float)[rows]
+        out["ra_deg"][rows] = out["ra_deg"][rows] + d_ra / (MAS_PER_DEG * np.cos(np.radians(dec)))
+        out["dec_deg"][rows] = dec + d_dec / MAS_PER_DEG
+    return out
+
+
+def test_injected_site_biases_are_recovered_and_leave_the_orbit_unbiased(template, truth, ephemeris):
+    rng = np.random.default_rng(11)
+    offsets = {"874": (45.0, -30.0), "511": (-40.0, 20.0), "809": (25.0, 35.0)}
+    data = with_site_offsets(simulate_observations(truth, template, 60.0, 45.0, rng, FitOptions(ephemeris=ephemeris),
+                                                   given_sigma=False), offsets)
+    options = FitOptions(ephemeris=ephemeris, night_deweighting=False, bias_groups="site")
+    solution = fit_orbit(data, truth, options)
+    biases = {str(row["group"]).split(":")[1]: row for row in solution.biases}
+    for site, (d_ra, d_dec) in offsets.items():
+        row = biases[site]
+        assert abs(row["bias_ra_mas"] - d_ra) < 3 * row["sigma_ra_mas"], site
+        assert abs(row["bias_dec_mas"] - d_dec) < 3 * row["sigma_dec_mas"], site
+    # 483 positions at 874 measure its bias to ~3 mas (60 mas / sqrt(483), widened by the orbit's correlation);
+    # OHP's 3 positions hardly move it from the prior
+    assert biases["874"]["sigma_ra_mas"] < 8 and biases["874"]["sigma_dec_mas"] < 8
+    assert biases["511"]["sigma_ra_mas"] > 20
+    assert np.all(np.abs(solution.state - truth.state) < 3 * solution.sigma)
+    # the fit's residuals have ~zero mean per site; the orbit alone keeps the injected offsets
+    fitted = solution.statistics("observer")
+    alone = solution.statistics("observer", orbit_only=True)
+    for k, site in enumerate(fitted["observer"]):
+        if fitted["n"][k] < 20:
+            continue                    # 3 positions: the prior keeps most of the offset in the residuals
+        assert abs(fitted["mean_ra_mas"][k]) < 10 and abs(fitted["mean_dec_mas"][k]) < 10, site
+        assert alone["mean_ra_mas"][k] == pytest.approx(offsets[site][0], abs=15), site
+        assert alone["mean_dec_mas"][k] == pytest.approx(offsets[site][1], abs=15), site
+    # the same data without bias parameters: the offsets leak into the orbit
+    plain = fit_orbit(data, truth, FitOptions(ephemeris=ephemeris, night_deweighting=False))
+    assert np.max(np.abs(plain.state - truth.state) / plain.sigma) > 3
+
+
+@pytest.mark.slow
+def test_biases_drawn_from_the_prior_give_an_honest_joint_covariance(template, truth, ephemeris):
+    """60 draws, each with site biases drawn from N(0, prior^2) and white noise: the normalised errors of the
+    6 state components and 6 biases follow N(0, 1) (68% +- 4% within 1 sigma, 95% +- 2.5% within 2 sigma)."""
+    rng = np.random.default_rng(2026)
+    prior = 30.0
+    options = FitOptions(ephemeris=ephemeris, night_deweighting=False, bias_groups="site", bias_prior_mas=prior)
+    normalised = []
+    for draw in range(60):
+        offsets = {site: tuple(rng.normal(0.0, prior, 2)) for site in ("874", "511", "809")}
+        data = with_site_offsets(simulate_observations(truth, template, 60.0, 45.0, rng,
+                                                       FitOptions(ephemeris=ephemeris), given_sigma=False), offsets)
+        solution = fit_orbit(data, truth, options)
+        z = list((solution.state - truth.state) / solution.sigma)
+        for row in solution.biases:
+            d_ra, d_dec = offsets[str(row["group"]).split(":")[1]]
+            z += [(row["bias_ra_mas"] - d_ra) / row["sigma_ra_mas"], (row["bias_dec_mas"] - d_dec) / row["sigma_dec_mas"]]
+        normalised.append(z)
+    z = np.abs(np.array(normalised)).ravel()
+    within1, within2 = np.mean(z < 1), np.mean(z < 2)
+    print(f"\nsite biases from the prior, {len(normalised)} draws x 12: {100 * within1:.1f}% within 1 sigma, "
+          f"{100 * within2:.1f}% within 2 sigma")
+    assert abs(within1 - 0.683) < 0.04 and abs(within2 - 0.954) < 0.025
+
+
+def test_bias_solution_archive_refit_and_options(tmp_path, ephemeris):
+    observations, _ = read_gj15(data_path("gj15", "Leda.dat"))
+    options = FitOptions.seed003(ephemeris=ephemeris, bias_groups="site", bias_prior_mas=25.0)
+    solution = fit_orbit(observations, seed003_orbit("Leda", ephemeris), options)
+    assert sorted(solution.biases["group"]) == ["gj15:511", "gj15:809", "gj15:874"]
+    assert solution.covariance.shape == (6, 6)
+    loaded = Solution.load(solution.save(tmp_path / "leda.h5", samples=False))
+    for column in ("res_ra_mas", "res_dec_mas", "bias_ra_mas", "bias_dec_mas", "chi2"):
+        assert np.array_equal(loaded.residuals()[column], solution.residuals()[column]), column
+    assert loaded.summary() == solution.summary() and "site biases (prior sigma 25 mas)" in loaded.summary()
+    restored = loaded.fit_options()
+    assert restored.bias_groups == "site" and restored.bias_prior_mas == 25.0
+    # orbit-only O-C = fitted O-C + the row's bias, and the orbit-only mean is what a plain reader of the SPK sees
+    table = solution.residuals()
+    alone = solution.statistics(None, orbit_only=True)[0]
+    accepted = table[table["accepted"]]
+    assert alone["mean_ra_mas"] == pytest.approx(np.mean(accepted["res_ra_mas"] + accepted["bias_ra_mas"]))
+    # a refit with two repeated rows starts from the fitted biases and converges at once
+    refit = loaded.refit(observations[-2:])
+    assert len(refit.history) <= 3
+    assert np.allclose(refit.biases["bias_ra_mas"], solution.biases["bias_ra_mas"], atol=2.0)
+    assert options_from_description(options.describe()).bias_groups == "site"
+    with pytest.raises(ValueError, match="bias_groups must be"):
+        FitOptions(bias_groups="telescope")
+
+
+def test_cli_fit_with_site_biases(tmp_path, capsys):
+    assert main(["fit", str(data_path("gj15", "Leda.dat")), "--seed003-weighting", "--bias-groups", "site",
+                 "--out", str(tmp_path), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert [row["group"] for row in report["site_biases"]] == ["gj15:511", "gj15:809", "gj15:874"]
+    assert abs(report["statistics_accepted"]["mean_ra_mas"]) < 5
+    assert report["statistics_orbit_only"]["n"] == report["statistics_accepted"]["n"]
