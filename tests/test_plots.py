@@ -116,7 +116,7 @@ def test_sky_ellipses_follow_the_covariance(leda, tmp_path):
     from orbitfit.plots import plot_sky_ellipses
     from orbitfit.uncertainty import ellipse, sky_uncertainty
     last = float(np.max(leda.observations["tdb"]))
-    table = sky_uncertainty(leda, last + np.array([0.0, 0.5, 3.0, 8.0]) * YEAR)
+    table = sky_uncertainty(leda, last + np.array([0.75, 1.5, 3.0, 8.0]) * YEAR)
     assert np.all(np.abs(table["corr"]) > 0.05)                    # tilted ellipses: the test sees the sign of corr
     path = tmp_path / "leda_ellipses.png"
     fig = plot_sky_ellipses(table, path=path)
