@@ -225,6 +225,12 @@ print(f"on 2026-03-18 the biases move Himalia by RA* {moved['d_ra_mas'][0]:+.1f}
       f"sigma RA* {moved['sigma_ra_before_mas'][0]:.1f} -> {moved['sigma_ra_after_mas'][0]:.1f}, "
       f"Dec {moved['sigma_dec_before_mas'][0]:.1f} -> {moved['sigma_dec_after_mas'][0]:.1f} mas")"""),
         ("md", """\
+The two orbits differ in 2026 by more than their formal σ. Both σ are too small: they treat the 1234 positions as
+independent, while the errors are correlated within a night and a sky region. On the Gaia DR3 transits of 2014–2017
+the GJ15 fits of the 8 moons miss by 14–140 mas rms along the scan where their formal σ say 3–30 mas. Treat a
+GJ15-only σ as a lower bound, and add the Gaia DR3 positions and occultations (notebooks 02 and 03) before
+planning a campaign."""),
+        ("md", """\
 ### Residual plots
 
 `plot_residuals` draws O−C against time, one colour per site (legend: n, mean ± sd of the accepted positions;
