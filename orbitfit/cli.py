@@ -425,6 +425,10 @@ def build_parser():
     fit.add_argument("--no-night-deweighting", dest="night_deweighting", action="store_false", default=None,
                      help="do not de-weight nights with many observations")
     fit.add_argument("--no-outlier-rejection", dest="reject_outliers", action="store_false", default=None)
+    fit.add_argument("--night-correlation", dest="night_deweighting", action="store_const", const="estimated",
+                     help="weight each night by the correlation of its positions' errors, estimated from the "
+                     "residuals (night_deweighting='estimated'): an honest covariance when errors are shared "
+                     "within a night")
     fit.add_argument("--seed003-weighting", action="store_true", help="seed 003's STE weighting: positions alike, "
                      "no night de-weighting, at most 1%% flagged (FitOptions.seed003())")
     fit.add_argument("--bias-groups", choices=("site", "dataset"), default=None,

@@ -308,6 +308,8 @@ def _combine(prepared, bodies):
         start, first_group = start + n, first_group + g
     joined = {name: np.concatenate([getattr(p, name) for p in parts]) for name in
               ("t_obs", "ra", "dec", "sigma_ra", "sigma_dec", "corr", "observer_ssb", "t_nominal", "deflect",
-               "sun_ssb", "night_count", "full_covariance")}
+               "sun_ssb", "night_count", "full_covariance", "night_rho")}
+    first_night = np.cumsum([0] + [p.night.max() + 1 if p.night.size else 0 for p in parts])
+    joined["night"] = np.concatenate([p.night + first for p, first in zip(parts, first_night)])
     combined = PreparedObservations(table=None, group=np.concatenate(groups), group_names=names, **joined)
     return combined, rows, group_slices

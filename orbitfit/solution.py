@@ -164,6 +164,9 @@ class Solution:
             s = self.statistics(by=None, include_rejected=rejected)[0]
             lines.append(f"  O-C {label:20s}: RA* {s['mean_ra_mas']:+7.1f} +- {s['std_ra_mas']:5.1f} mas, "
                          f"Dec {s['mean_dec_mas']:+7.1f} +- {s['std_dec_mas']:5.1f} mas (n={s['n']})")
+        if "night_correlation" in self.meta:
+            lines.append("  intra-night correlation of the residuals (night de-weighting): " + ", ".join(
+                f"{name} {rho:.2f}" for name, rho in self.meta["night_correlation"].items()))
         if self.biases is not None:
             s = self.statistics(by=None, orbit_only=True)[0]
             lines.append(f"  O-C {'orbit alone':20s}: RA* {s['mean_ra_mas']:+7.1f} +- {s['std_ra_mas']:5.1f} mas, "
