@@ -11,20 +11,6 @@ from orbitfit.solution import ArchiveError, Solution
 from orbitfit.starting_orbits import seed003_orbit
 
 
-@pytest.fixture(scope="module")
-def template():
-    """Real epochs and sites: GJ15 Himalia 2007-2012 (874, 511, 809), 5 yr, ~500 observations."""
-    observations, _ = read_gj15(data_path("gj15", "Himalia.dat"))
-    t = observations["tdb"]
-    return observations[(t > 2.3e8) & (t < 3.9e8)]
-
-
-@pytest.fixture(scope="module")
-def truth(ephemeris):
-    orbit = seed003_orbit("Himalia", ephemeris)
-    return Orbit(506, 3.0e8, __import__("dynamics").propagate(orbit.state, 0.0, [3.0e8]).states[0, 0])
-
-
 @pytest.mark.slow
 def test_closed_loop_covariance_is_honest(template, truth, ephemeris):
     """>= 100 noise draws: the fitted state's normalised errors follow N(0, 1): 68% +- 5% within 1 sigma and

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from orbitfit.cli import main
-from orbitfit.least_squares import FitOptions, Orbit, fit_orbit, options_from_description
+from orbitfit.least_squares import FitOptions, fit_orbit, options_from_description
 from orbitfit.paths import data_path
 from orbitfit.readers.gj15 import read_gj15
 from orbitfit.simulation import simulate_observations
@@ -15,20 +15,6 @@ from orbitfit.solution import Solution
 from orbitfit.starting_orbits import seed003_orbit
 
 MAS_PER_DEG = 3.6e6
-
-
-@pytest.fixture(scope="module")
-def template():
-    """GJ15 Himalia 2007-2012: real epochs at 874, 511 and 809."""
-    observations, _ = read_gj15(data_path("gj15", "Himalia.dat"))
-    t = observations["tdb"]
-    return observations[(t > 2.3e8) & (t < 3.9e8)]
-
-
-@pytest.fixture(scope="module")
-def truth(ephemeris):
-    orbit = seed003_orbit("Himalia", ephemeris)
-    return Orbit(506, 3.0e8, __import__("dynamics").propagate(orbit.state, 0.0, [3.0e8]).states[0, 0])
 
 
 def with_site_offsets(table, offsets):
@@ -75,13 +61,13 @@ def test_injected_site_biases_are_recovered_and_leave_the_orbit_unbiased(templat
 
 @pytest.mark.slow
 def test_biases_drawn_from_the_prior_give_an_honest_joint_covariance(template, truth, ephemeris):
-    """60 draws, each with site biases drawn from N(0, prior^2) and white noise: the normalised errors of the
-    6 state components and 6 biases follow N(0, 1) (68% +- 4% within 1 sigma, 95% +- 2.5% within 2 sigma)."""
+    """40 draws, each with site biases drawn from N(0, prior^2) and white noise: the normalised errors of the
+    6 state components and 6 biases follow N(0, 1) (68% +- 5% within 1 sigma, 95% +- 3% within 2 sigma)."""
     rng = np.random.default_rng(2026)
     prior = 30.0
     options = FitOptions(ephemeris=ephemeris, night_deweighting=False, bias_groups="site", bias_prior_mas=prior)
     normalised = []
-    for draw in range(60):
+    for draw in range(40):
         offsets = {site: tuple(rng.normal(0.0, prior, 2)) for site in ("874", "511", "809")}
         data = with_site_offsets(simulate_observations(truth, template, 60.0, 45.0, rng,
                                                        FitOptions(ephemeris=ephemeris), given_sigma=False), offsets)
@@ -95,7 +81,7 @@ def test_biases_drawn_from_the_prior_give_an_honest_joint_covariance(template, t
     within1, within2 = np.mean(z < 1), np.mean(z < 2)
     print(f"\nsite biases from the prior, {len(normalised)} draws x 12: {100 * within1:.1f}% within 1 sigma, "
           f"{100 * within2:.1f}% within 2 sigma")
-    assert abs(within1 - 0.683) < 0.04 and abs(within2 - 0.954) < 0.025
+    assert abs(within1 - 0.683) < 0.05 and abs(within2 - 0.954) < 0.03
 
 
 def test_bias_solution_archive_refit_and_options(tmp_path, ephemeris):
