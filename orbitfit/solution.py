@@ -70,7 +70,7 @@ class Solution:
         """Table of O-C per observation: RA*, Dec (mas), sigmas used, normalised chi2, accepted flag, origin.
 
         With fitted site biases (FitOptions.bias_groups) the O-C is against the orbit plus the row's bias, given in
-        bias_ra_mas/bias_dec_mas (O-C of the orbit alone = res + bias; see `residuals(orbit_only=True)`)."""
+        bias_ra_mas/bias_dec_mas (O-C of the orbit alone = res + bias; see `statistics(orbit_only=True)`)."""
         obs = self.observations
         w = self.weights
         from .least_squares import chi2_per_observation
