@@ -10,16 +10,10 @@ import time
 
 import numpy as np
 
+from timing import best_of
+
 YEAR = 365.25 * 86400.0
 
-
-def timed(function, repeat=3):
-    best = np.inf
-    for _ in range(repeat):
-        start = time.perf_counter()
-        function()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def import_time(clear_cache):
@@ -49,9 +43,9 @@ def main():
     start = time.perf_counter()
     propagate(himalia, 0.0, epochs)
     print(f"20-yr Himalia, full model, 1234 outputs, cold tables: {time.perf_counter() - start:.3f} s")
-    print(f"20-yr Himalia, full model, 1234 outputs, warm:        {timed(lambda: propagate(himalia, 0.0, epochs)):.3f} s")
+    print(f"20-yr Himalia, full model, 1234 outputs, warm:        {best_of(lambda: propagate(himalia, 0.0, epochs)):.3f} s")
     print(f"20-yr Himalia with 6x6 STM, warm:                     "
-          f"{timed(lambda: propagate(himalia, 0.0, epochs, stm=True)):.3f} s")
+          f"{best_of(lambda: propagate(himalia, 0.0, epochs, stm=True)):.3f} s")
 
     fast, slow = perturber_tables(ephemeris, 0.0, 20 * YEAR)
     model = forces.ForceModel()
@@ -83,9 +77,9 @@ def main():
             ("Carme", 24202924, 0.242, 147.13, 154.01, 47.90, 234.41), ("Ananke", 21683800, 0.380, 172.29, 56.9, 123.3, 231.24)]
     states = np.array([jovicentric_to_barycentric(elements_to_state(Elements(*r[1:], gm=C.GM_JUPITER_SYSTEM)), 0.0,
                                                   ephemeris) for r in rows])
-    one = timed(lambda: propagate(states[0], 0.0, epochs))
-    eight = timed(lambda: propagate(states, 0.0, epochs))
-    eight_stm = timed(lambda: propagate(states, 0.0, epochs, stm=True))
+    one = best_of(lambda: propagate(states[0], 0.0, epochs))
+    eight = best_of(lambda: propagate(states, 0.0, epochs))
+    eight_stm = best_of(lambda: propagate(states, 0.0, epochs, stm=True))
     print(f"8 satellites of seed 003 in one propagation: {eight:.3f} s = {eight / one:.2f} x one satellite "
           f"(with STMs: {eight_stm:.3f} s)")
 

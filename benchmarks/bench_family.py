@@ -5,16 +5,10 @@ import time
 
 import numpy as np
 
+from timing import best_of
+
 YEAR = 365.25 * 86400.0
 
-
-def _timed(function, repeat=3):
-    best = np.inf
-    for _ in range(repeat):
-        start = time.perf_counter()
-        function()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def main():
@@ -39,7 +33,7 @@ def main():
         rows = [("no STM", dict(stm=False), n_sat), ("block-diagonal STM (stm=True)", dict(stm=True), 7 * n_sat),
                 ("coupled STM + Himalia GM", dict(stm="coupled", gm_parameters=(0,)), n_sat * (2 + 6 * n_sat))]
         for label, kwargs, particles in rows:
-            seconds = _timed(lambda: propagate(states[:n_sat], 0.0, epochs, model=model, ephemeris=ephemeris,
+            seconds = best_of(lambda: propagate(states[:n_sat], 0.0, epochs, model=model, ephemeris=ephemeris,
                                                **kwargs))
             print(f"  {n_sat} satellite(s), {label:36s} {seconds:8.3f} {particles:9d}")
 
