@@ -473,15 +473,9 @@ positive = true'''
 def read_event(path):
     """An ObservedOccultation (and its options {"side", "fit_radius"}) from a TOML file; see EVENT_EXAMPLE.
     Errors name the file and the entry."""
-    import tomllib
     from .readers.core import NAIF_BY_NAME
-    try:
-        with open(path, "rb") as handle:
-            data = tomllib.load(handle)
-    except FileNotFoundError:
-        raise ChordError(f"occultation file not found: {path}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ChordError(f"{path}: not valid TOML ({exc})") from None
+    from .toml_files import read_toml
+    data = read_toml(path, ChordError, "occultation file")
 
     def check_keys(table, allowed, where):
         unknown = set(table) - allowed

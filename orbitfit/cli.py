@@ -13,7 +13,6 @@ import argparse
 import json
 import sys
 import time
-import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -119,13 +118,8 @@ def command_demo(args):
 
 
 def _load_config(path):
-    try:
-        with open(path, "rb") as handle:
-            config = tomllib.load(handle)
-    except FileNotFoundError:
-        raise UsageError(f"config file not found: {path}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise UsageError(f"{path}: not valid TOML ({exc})") from None
+    from .toml_files import read_toml
+    config = read_toml(path, UsageError, "config file")
     allowed = ("files", "body", "start", "epoch", "out", "seed003_weighting", "options")
     unknown = set(config) - set(allowed)
     if unknown:
