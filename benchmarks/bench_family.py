@@ -15,11 +15,11 @@ def main():
     from dynamics import ForceModel, propagate
     from dynamics import constants as C
     from dynamics.propagation import default_ephemeris
-    from orbitfit.family import fit_family
-    from orbitfit.least_squares import FitOptions
+    from orbitfit.estimation.family import fit_family
+    from orbitfit.estimation.least_squares import FitOptions
     from orbitfit.paths import data_path
-    from orbitfit.readers.gj15 import read_gj15
-    from orbitfit.starting_orbits import seed003_orbit
+    from orbitfit.observations.gj15 import read_gj15
+    from orbitfit.estimation.published import seed003_orbit
 
     ephemeris = default_ephemeris()
     names = ("Himalia", "Elara", "Lysithea", "Leda")

@@ -20,7 +20,7 @@ def main():
     print(f"Himalia GJ15 fit, cold (new process: imports, tables, IERS, fit): {cold:.2f} s")
     import orbitfit
     from orbitfit.paths import data_path
-    from orbitfit.starting_orbits import seed003_orbits
+    from orbitfit.estimation.published import seed003_orbits
     options = dict(night_deweighting=False)
     observations, _ = orbitfit.read(data_path("gj15", "Himalia.dat"))
     orbitfit.fit(observations, orbitfit.seed003_orbit("Himalia"), orbitfit.FitOptions(**options))

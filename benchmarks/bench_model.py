@@ -17,7 +17,7 @@ import orbitfit  # noqa: F401
 from dynamics import constants as C
 from dynamics.ephemeris import Ephemeris, de421_kernel_path
 from orbitfit import model as M
-from orbitfit.observers import Observers
+from orbitfit.observations.observers import Observers
 
 N = 10_000
 

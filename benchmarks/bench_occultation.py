@@ -1,6 +1,6 @@
 """Occultation candidate search: 10^6 random stars scattered around Himalia's geocentric path over one year.
 
-Prints the time of each stage of `orbitfit.occultation.search` (target build, grid, star matching, refinement) and
+Prints the time of each stage of `orbitfit.occultations.occultation.search` (target build, grid, star matching, refinement) and
 how many candidates survive. Target (issue 6): <= 60 s for 10^6 stars over one year on the lab's 2 cores.
 
     python benchmarks/bench_occultation.py [n_stars] [band_arcsec]
@@ -16,7 +16,7 @@ import numpy as np
 
 import orbitfit
 from dynamics import constants as C
-from orbitfit import occultation as occ
+from orbitfit.occultations import occultation as occ
 from orbitfit.model import astrometric
 from orbitfit.paths import data_path
 

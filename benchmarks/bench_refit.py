@@ -17,9 +17,9 @@ import numpy as np
 
 import orbitfit
 from dynamics import constants as C
-from orbitfit import chords
-from orbitfit import occultation as occ
-from orbitfit.least_squares import Orbit
+from orbitfit.occultations import chords
+from orbitfit.occultations import occultation as occ
+from orbitfit.estimation.least_squares import Orbit
 from orbitfit.paths import data_path
 
 

@@ -10,9 +10,9 @@ YEAR = 365.25 * 86400.0
 
 def main():
     import orbitfit
-    from orbitfit.batch import gj15_jobs, run_jobs
+    from orbitfit.estimation.batch import gj15_jobs, run_jobs
     from orbitfit.paths import data_path
-    from orbitfit.uncertainty import monte_carlo_sky, sky_uncertainty
+    from orbitfit.products.uncertainty import monte_carlo_sky, sky_uncertainty
     observations, _ = orbitfit.read(data_path("gj15", "Himalia.dat"))
     solution = orbitfit.fit(observations, orbitfit.seed003_orbit("Himalia"),
                             orbitfit.FitOptions(night_deweighting=False, epoch=14.5 * YEAR))

@@ -5,7 +5,7 @@ residual statistics per data set, the estimated weight floors per group, iterati
     python benchmarks/fit_all_data.py Leda Himalia       # some
 
 (a) GJ15 only (data/gj15/<Name>.dat), FitOptions(night_deweighting=False): the seed 003 set-up.
-(b) orbitfit.datasets.load_all(<Name>) (GJ15 + NSDB units incl. Gaia DR3 + MPC CSV, deduplicated), default
+(b) orbitfit.observations.datasets.load_all(<Name>) (GJ15 + NSDB units incl. Gaia DR3 + MPC CSV, deduplicated), default
     FitOptions. Both start from seed 003's published orbit. If (b) fails, it is retried in stages: first the rows
     within the GJ15 years +- 5 yr starting from the (a) solution, then every row starting from that result; both the
     failure and the staged result are printed.
@@ -20,10 +20,10 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import orbitfit  # noqa: E402
-from orbitfit.datasets import load_all  # noqa: E402
+from orbitfit.observations.datasets import load_all  # noqa: E402
 from orbitfit.observations import read_gj15  # noqa: E402
 from orbitfit.paths import data_path  # noqa: E402
-from orbitfit.starting_orbits import seed003_orbits  # noqa: E402
+from orbitfit.estimation.published import seed003_orbits  # noqa: E402
 
 YEAR_S = 365.25 * 86400.0
 

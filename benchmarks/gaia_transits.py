@@ -1,4 +1,4 @@
-"""Gaia DR3 transit normal points (orbitfit.gaia) for the 8 main irregular moons: the along-scan (AL) residual
+"""Gaia DR3 transit normal points (orbitfit.observations.gaia) for the 8 main irregular moons: the along-scan (AL) residual
 scatter of the normal points against an orbit fitted to the transits alone, and to every embedded data set
 (default weights, outliers flagged). The first says how good the per-transit AL floor (gaia.AL_FLOOR_MAS) is; the
 second shows the tension between Gaia and the ground-based data.
@@ -11,10 +11,10 @@ Pasiphae 3.7, Sinope 7.0, Carme 3.3, Ananke 5.6); with all data 6.7-17.1 mas, 12
 import numpy as np
 
 import orbitfit
-from orbitfit.datasets import load_all
-from orbitfit.least_squares import FitOptions
+from orbitfit.observations.datasets import load_all
+from orbitfit.estimation.least_squares import FitOptions
 from orbitfit.paths import data_path
-from orbitfit.starting_orbits import seed003_orbits
+from orbitfit.estimation.published import seed003_orbits
 
 
 def along_scan_residuals(solution):

@@ -97,9 +97,9 @@ from IPython.display import display
 import orbitfit
 from dynamics import constants as C
 from orbitfit.paths import data_path
-from orbitfit.observers import site_name
-from orbitfit.plots import plot_residuals, plot_residual_histograms, plot_sigma, save_figure
-from orbitfit.starting_orbits import seed003_orbits
+from orbitfit.observations.observers import site_name
+from orbitfit.products.plots import plot_residuals, plot_residual_histograms, plot_sigma, save_figure
+from orbitfit.estimation.published import seed003_orbits
 
 OUT = Path("tmp/out/01_himalia_ste")          # figures, SPK, tables and the archive land here
 OUT.mkdir(parents=True, exist_ok=True)
@@ -286,9 +286,9 @@ display(fig)"""),
         ("md", """\
 The σ oscillates with the geometry (Jupiter's distance and Himalia's orbital phase) and grows slowly away from the
 observed arc (1995–2014). The same numbers with the predicted RA/Dec, as a table for an occultation campaign:
-`orbitfit.export.ephemeris_table` (any MPC observatory code), written atomically by `write_table`."""),
+`orbitfit.products.export.ephemeris_table` (any MPC observatory code), written atomically by `write_table`."""),
         ("code", """\
-from orbitfit.export import ephemeris_table, write_table
+from orbitfit.products.export import ephemeris_table, write_table
 
 campaign = ephemeris_table(solution, tdb_seconds(["2025-12-15", "2026-01-15", "2026-02-15", "2026-03-18"]),
                            observer="874")
@@ -366,7 +366,7 @@ def notebook_02():
 # All eight irregular satellites of seed 003 in one run, on a dask cluster
 
 Seed 003 (Gomes-Júnior et al. 2016) fitted an STE for each of Himalia, Elara, Pasiphae, Sinope, Lysithea, Carme,
-Ananke and Leda to their GJ15 positions (3613 in all). `orbitfit.batch` runs such independent fits as jobs: each
+Ananke and Leda to their GJ15 positions (3613 in all). `orbitfit.estimation.batch` runs such independent fits as jobs: each
 job reads its files, starts from seed 003's Table 2 elements and fits, inside a worker process of a dask
 `LocalCluster` (or any scheduler address, or `scheduler="serial"`). A failed job is reported with its error and
 the others are kept; the results are identical to a serial run.
@@ -387,10 +387,10 @@ from astropy.table import Table
 
 import orbitfit
 from dynamics import constants as C
-from orbitfit.batch import gj15_jobs, run_jobs
+from orbitfit.estimation.batch import gj15_jobs, run_jobs
 from orbitfit.paths import data_path
-from orbitfit.plots import save_figure
-from orbitfit.starting_orbits import seed003_orbits
+from orbitfit.products.plots import save_figure
+from orbitfit.estimation.published import seed003_orbits
 
 # run_jobs builds a tqdm.auto bar even with progress=False; without ipywidgets tqdm warns once at import
 warnings.filterwarnings("ignore", message="IProgress not found")
@@ -406,7 +406,7 @@ t_start = time.perf_counter()
 `gj15_jobs(options)` gives one `FitJob` per satellite: its GJ15 file, the start `"seed003:<Name>"` and the
 `FitOptions` as a dict (sent to the workers as plain data): `SEED003_WEIGHTING`, seed 003's STE weighting."""),
         ("code", """\
-from orbitfit.least_squares import SEED003_WEIGHTING
+from orbitfit.estimation.least_squares import SEED003_WEIGHTING
 
 jobs = gj15_jobs(SEED003_WEIGHTING)
 Table(rows=[(job.name, seed003_orbits()[job.name].naif_id, Path(job.files[0]).name, job.start, str(job.options))
@@ -416,7 +416,7 @@ Table(rows=[(job.name, seed003_orbits()[job.name].naif_id, Path(job.files[0]).na
 
 `run_jobs(jobs, workers=2)` starts a `LocalCluster` of 2 worker *processes* (one thread each: the fits are
 CPU-bound), submits the jobs, collects them as they finish and closes the cluster. From a notebook this works
-because the unit of work, `orbitfit.batch.run_job`, lives in an importable module: nothing defined in the notebook
+because the unit of work, `orbitfit.estimation.batch.run_job`, lives in an importable module: nothing defined in the notebook
 has to be pickled to the workers. (On a shared machine pass `scheduler="tcp://host:8786"` to use an existing
 cluster instead.)"""),
         ("code", """\
@@ -526,8 +526,8 @@ from IPython.display import display
 import orbitfit
 from dynamics import constants as C
 from orbitfit.paths import data_path
-from orbitfit.observers import site_name
-from orbitfit.plots import plot_residuals, save_figure
+from orbitfit.observations.observers import site_name
+from orbitfit.products.plots import plot_residuals, save_figure
 
 OUT = Path("tmp/out/03_kallichore")
 OUT.mkdir(parents=True, exist_ok=True)
@@ -679,7 +679,7 @@ for date, lin_row, mc_row in zip(dates, linear, mc):
           f"{mc_row['major_km']:.0f} x {mc_row['minor_km']:.0f} km Monte Carlo "
           f"(ratio {mc_row['major_km'] / lin_row['major_km']:.2f}, {mc_row['minor_km'] / lin_row['minor_km']:.2f})")"""),
         ("md", """\
-## 5. A SYNTHETIC single chord on 2025-12-15 (`orbitfit.occultation`)
+## 5. A SYNTHETIC single chord on 2025-12-15 (`orbitfit.occultations.occultation`)
 
 > **Synthetic example — no real star, no real observation.** We invent a star exactly at Kallichore's predicted
 > geocentric position at 2025-12-15 00:00 UTC, so that the predicted shadow crosses the Earth, and suppose that one
@@ -691,7 +691,7 @@ geometry, as SORA); the event gives the cross-track σ from the solution's covar
 its 1σ and 3σ limits (`path`), the chance of a positive chord at any site (`sites`) and a map (`plot_map`).
 Kallichore's radius: ~1 km (diameter ~2 km)."""),
         ("code", """\
-from orbitfit import occultation as occ
+from orbitfit.occultations import occultation as occ
 
 t_event = tdb_seconds(dates[0])
 at_event = orbitfit.sky_uncertainty(solution, [t_event], observer="500")[0]
@@ -730,7 +730,7 @@ its covariance is a thin ellipse. `CentreFit.observations()` writes it as one ge
 that 2×2 covariance (kind `"occultation"`), and `Solution.refit` adds it to the solution and refits from it."""),
         ("code", """\
 import dataclasses
-from orbitfit import chords
+from orbitfit.occultations import chords
 
 rng = np.random.default_rng(2025)
 truth = dataclasses.replace(solution, orbit=orbitfit.Orbit(
@@ -866,12 +866,12 @@ from erfa import ErfaWarning
 import orbitfit
 import dynamics
 from dynamics import constants as C
-from orbitfit.export import write_spk
-from orbitfit.least_squares import Orbit
+from orbitfit.products.export import write_spk
+from orbitfit.estimation.least_squares import Orbit
 from orbitfit.model import astrometric, spk_target
-from orbitfit.observers import Observers
+from orbitfit.observations.observers import Observers
 from orbitfit.paths import data_path
-from orbitfit.plots import save_figure
+from orbitfit.products.plots import save_figure
 from orbitfit.residuals import compute_residuals, residual_statistics
 
 OUT = Path("tmp/out/04_compare_ephemerides")
@@ -906,7 +906,7 @@ print(f"span {years.min():.1f} - {years.max():.1f} (GJ15: {gj15_years.min():.1f}
 ## 2. Three SPK files
 
 Both solutions with `to_spk` over 1995–2027, and seed 003's Table 2 elements (rounded, a start rather than a
-solution) propagated with the same force model and written by `orbitfit.export.write_spk`."""),
+solution) propagated with the same force model and written by `orbitfit.products.export.write_spk`."""),
         ("code", """\
 span = (tdb_seconds("1995-01-01"), tdb_seconds("2027-01-01"))
 spk = {"STE (GJ15)": OUT / "himalia_ste_gj15.bsp", "all data": OUT / "himalia_all_data.bsp",

@@ -12,25 +12,25 @@ from . import _offline
 _offline.configure()
 
 _LAZY = {
-    "fit": ("least_squares", "fit_orbit"),
-    "fit_family": ("family", "fit_family"),
-    "FitOptions": ("least_squares", "FitOptions"),
-    "FitError": ("least_squares", "FitError"),
-    "Orbit": ("least_squares", "Orbit"),
+    "fit": ("estimation.least_squares", "fit_orbit"),
+    "fit_family": ("estimation.family", "fit_family"),
+    "FitOptions": ("estimation.least_squares", "FitOptions"),
+    "FitError": ("estimation.least_squares", "FitError"),
+    "Orbit": ("estimation.least_squares", "Orbit"),
     "Solution": ("solution", "Solution"),
     "read": ("observations", "read"),
     "Observations": ("observations", "Observations"),
     "compute_residuals": ("residuals", "compute_residuals"),
-    "seed003_orbit": ("starting_orbits", "seed003_orbit"),
-    "initial_orbit": ("ranging", "initial_orbit"),
+    "seed003_orbit": ("estimation.published", "seed003_orbit"),
+    "initial_orbit": ("estimation.ranging", "initial_orbit"),
     "tdb_seconds": ("times", "tdb_seconds"),
     "iso_utc": ("times", "iso_utc"),
-    "load_all": ("datasets", "load_all"),
-    "sky_uncertainty": ("uncertainty", "sky_uncertainty"),
-    "monte_carlo_sky": ("uncertainty", "monte_carlo_sky"),
-    "Star": ("occultation", "Star"),
-    "search_occultations": ("occultation", "search"),
-    "predict_occultation": ("occultation", "predict"),
+    "load_all": ("observations.datasets", "load_all"),
+    "sky_uncertainty": ("products.uncertainty", "sky_uncertainty"),
+    "monte_carlo_sky": ("products.uncertainty", "monte_carlo_sky"),
+    "Star": ("occultations.occultation", "Star"),
+    "search_occultations": ("occultations.occultation", "search"),
+    "predict_occultation": ("occultations.occultation", "predict"),
 }
 
 

@@ -209,7 +209,7 @@ def _epochs(args, solution):
 
 def command_ephem(args):
     """SPK kernel and/or ephemeris table (RA, Dec with sigma, distance) from a saved solution."""
-    from . import export
+    from .products import export
     solution = _load_solution(args.solution)
     outputs = {}
     if args.spk:
@@ -236,7 +236,7 @@ def command_ephem(args):
 
 def command_sigma(args):
     """1-sigma on the sky (RA*, Dec, sigma_s, ellipse in mas and km) at dates, linear or Monte Carlo."""
-    from .uncertainty import monte_carlo_sky, sky_uncertainty
+    from .products.uncertainty import monte_carlo_sky, sky_uncertainty
     solution = _load_solution(args.solution)
     epochs = _epochs(args, solution)
     if args.clones:
@@ -246,10 +246,10 @@ def command_sigma(args):
         table = sky_uncertainty(solution, epochs, observer=args.observer)
     table.meta.update({"body": int(solution.body), "observer": args.observer})
     if args.plot:
-        from .plots import plot_sigma
+        from .products.plots import plot_sigma
         plot_sigma(table, path=args.plot)
     if args.ellipses:
-        from .plots import plot_sky_ellipses
+        from .products.plots import plot_sky_ellipses
         plot_sky_ellipses(table, path=args.ellipses)
     columns = ["tdb", "sigma_ra_mas", "sigma_dec_mas", "sigma_s_mas", "major_mas", "minor_mas", "pa_deg",
                "major_km", "minor_km", "distance_km"]
@@ -277,8 +277,8 @@ def command_sigma(args):
 def command_predict(args):
     """Occultation candidates of a star list by a saved solution's body between two UTC dates."""
     from astropy.table import Table
-    from . import occultation
-    from .export import write_table
+    from .occultations import occultation
+    from .products.export import write_table
     solution = _load_solution(args.solution)
     if not Path(args.stars).exists():
         raise UsageError(f"star list not found: {args.stars}")
@@ -318,7 +318,7 @@ def command_occultation_add(args):
     """Add an occultation (chords in a TOML event file, or positions in an observation file) to a saved solution,
     refit from it, and report the change in the orbit and in the predicted positions at --dates."""
     import orbitfit
-    from . import chords
+    from .occultations import chords
     solution = _load_solution(args.solution)
     source = Path(args.occultation)
     if not source.exists():
@@ -382,7 +382,7 @@ def command_occultation_add(args):
 
 
 def _initial_orbit(spec, body, observations):
-    from .starting_orbits import NAIF_ID, seed003_orbit
+    from .estimation.published import NAIF_ID, seed003_orbit
     if spec == "seed003":
         names = {v: k for k, v in NAIF_ID.items()}
         if body not in names:
@@ -393,7 +393,7 @@ def _initial_orbit(spec, body, observations):
             raise UsageError(str(exc)) from None
     if spec == "auto":
         try:
-            from .ranging import initial_orbit
+            from .estimation.ranging import initial_orbit
         except ImportError:
             raise UsageError("automatic initial orbits are not available in this version") from None
         return initial_orbit(observations)
@@ -487,14 +487,14 @@ def build_parser():
 
 
 def chords_example():
-    from .chords import EVENT_EXAMPLE
+    from .occultations.chords import EVENT_EXAMPLE
     return EVENT_EXAMPLE
 
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    from .least_squares import FitError
-    from .readers.core import ObservationFormatError
+    from .estimation.least_squares import FitError
+    from .observations.core import ObservationFormatError
     try:
         return args.func(args)
     except BrokenPipeError:                   # output piped into `head` and closed: not an error

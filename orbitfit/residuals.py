@@ -19,7 +19,7 @@ def compute_residuals(observations, target, ephemeris=None, options=None):
     target: a fit.Orbit (propagated with dynamics and `options`), a callable tdb -> (n, 6) SSB states, or the
         path(s) of SPK kernel(s) holding the observations' body (chained to the SSB with the ephemeris' DE file).
     """
-    from .least_squares import FitOptions, Orbit, evaluate, prepare
+    from .estimation.least_squares import FitOptions, Orbit, evaluate, prepare
     ephemeris = ephemeris or default_ephemeris()
     prepared = prepare(observations, ephemeris)
     if isinstance(target, Orbit):

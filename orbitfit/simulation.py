@@ -6,7 +6,7 @@ import numpy as np
 
 from dynamics.propagation import default_ephemeris
 
-from .least_squares import FitOptions, evaluate, prepare
+from .estimation.least_squares import FitOptions, evaluate, prepare
 
 
 def simulate_observations(orbit, template, sigma_ra_mas, sigma_dec_mas, rng, options=None, given_sigma=True,

@@ -73,7 +73,7 @@ class Solution:
         bias_ra_mas/bias_dec_mas (O-C of the orbit alone = res + bias; see `statistics(orbit_only=True)`)."""
         obs = self.observations
         w = self.weights
-        from .least_squares import chi2_per_observation
+        from .estimation.least_squares import chi2_per_observation
         chi2 = chi2_per_observation(self.evaluation.res_ra, self.evaluation.res_dec, w)
         bias_ra, bias_dec = self.row_biases()
         columns = {
@@ -93,7 +93,7 @@ class Solution:
         n = len(self.observations)
         bias_ra, bias_dec = np.zeros(n), np.zeros(n)
         if self.biases is not None and len(self.biases):
-            from .least_squares import bias_index
+            from .estimation.least_squares import bias_index
             index, names = bias_index(self.observations, self.fit_options().bias_groups)
             lookup = {str(g): k for k, g in enumerate(self.biases["group"])}
             for j, name in enumerate(names):
@@ -186,7 +186,7 @@ class Solution:
         """FitOptions of this solution (restored from the archive for a loaded one)."""
         if self.options is not None:
             return self.options
-        from .least_squares import options_from_description
+        from .estimation.least_squares import options_from_description
         self.options = options_from_description(self.meta.get("archive_options", {}),
                                                  self.meta.get("archive_ephemeris_paths"))
         return self.options
@@ -196,8 +196,8 @@ class Solution:
         batch of astrometry): the same options (changed by `option_changes`, e.g. chi2_reject=...), starting from
         this orbit, floors and flags, so it converges in two or three iterations. Returns a new Solution."""
         from dataclasses import replace
-        from .least_squares import fit_orbit
-        from .readers.core import Observations
+        from .estimation.least_squares import fit_orbit
+        from .observations.core import Observations
         if new_observations is None or len(new_observations) == 0:
             raise ValueError("refit: no new observations given")
         bodies = set(np.asarray(new_observations["body"]).tolist())
@@ -213,7 +213,7 @@ class Solution:
         other - self in RA* and Dec (mas), and both solutions' 1-sigma (sky_uncertainty), plus
         `meta["state_change_sigma"]`: the change of the state at epoch in units of this solution's sigma."""
         from .times import iso_utc
-        from .uncertainty import sky_uncertainty
+        from .products.uncertainty import sky_uncertainty
         epochs = np.atleast_1d(np.asarray(epochs, float))
         mine = sky_uncertainty(self, epochs, observer=observer)
         theirs = sky_uncertainty(other, epochs, observer=observer)
@@ -227,7 +227,7 @@ class Solution:
                        "sigma_ra_after_mas": theirs["sigma_ra_mas"], "sigma_dec_after_mas": theirs["sigma_dec_mas"]})
         other_state = other.state
         if other.epoch != self.epoch:
-            from .least_squares import propagate_orbit
+            from .estimation.least_squares import propagate_orbit
             other_state = propagate_orbit(other.state, other.epoch, [self.epoch], other.fit_options(),
                                           dense=False).states[0, 0]
         table.meta["state_change_sigma"] = ((other_state - self.state) / self.sigma).tolist()
@@ -244,7 +244,7 @@ class Solution:
 
         Returns an export.SPKExport whose max_error_km is the file's interpolation error against the integrator.
         """
-        from . import export
+        from .products import export
         record_days = record_days or export.DEFAULT_RECORD_DAYS
         degree = degree or export.DEFAULT_DEGREE
         start, stop = span if span is not None else self.default_span()
@@ -260,7 +260,7 @@ class Solution:
     def sample(self, span=None, every_days=SAMPLE_DAYS):
         """States and 6x6 state covariances every `every_days` over the span (default: default_span()),
         kept in the archive so uncertainties can be looked up without integrating."""
-        from .least_squares import propagate_orbit
+        from .estimation.least_squares import propagate_orbit
         start, stop = span if span is not None else self.default_span()
         epochs = np.arange(start, stop + 1.0, every_days * C.SECONDS_PER_DAY)
         run = propagate_orbit(self.state, self.epoch, epochs, self.fit_options(), stm=True)
@@ -329,7 +329,7 @@ class Solution:
     def load(cls, path):
         """Read a solution written by `save`; a truncated or foreign file raises ArchiveError."""
         import h5py
-        from .least_squares import Evaluation, Orbit, Weights
+        from .estimation.least_squares import Evaluation, Orbit, Weights
         path = os.fspath(path)
         try:
             f = h5py.File(path, "r")

@@ -31,10 +31,10 @@ def himalia0(ephemeris):
 @pytest.fixture(scope="session")
 def himalia_gj15(ephemeris):
     """Himalia fitted to its GJ15 positions from seed 003's elements (shared by the occultation tests)."""
-    from orbitfit.least_squares import FitOptions, fit_orbit
+    from orbitfit.estimation.least_squares import FitOptions, fit_orbit
     from orbitfit.paths import data_path
-    from orbitfit.readers.gj15 import read_gj15
-    from orbitfit.starting_orbits import seed003_orbit
+    from orbitfit.observations.gj15 import read_gj15
+    from orbitfit.estimation.published import seed003_orbit
     observations, _ = read_gj15(data_path("gj15", "Himalia.dat"))
     return fit_orbit(observations, seed003_orbit("Himalia", ephemeris), FitOptions(ephemeris=ephemeris))
 
@@ -44,7 +44,7 @@ def template():
     """Real epochs and sites for closed loops: GJ15 Himalia 2007-2012 (874: 483, 809: 23, 511: 3 positions),
     5 yr, on ~50 nights."""
     from orbitfit.paths import data_path
-    from orbitfit.readers.gj15 import read_gj15
+    from orbitfit.observations.gj15 import read_gj15
     observations, _ = read_gj15(data_path("gj15", "Himalia.dat"))
     t = observations["tdb"]
     return observations[(t > 2.3e8) & (t < 3.9e8)]
@@ -54,7 +54,7 @@ def template():
 def truth(ephemeris):
     """Himalia (seed 003's orbit) at 3.0e8 s TDB (2009.5), the truth of the closed loops on `template`."""
     from dynamics import propagate
-    from orbitfit.least_squares import Orbit
-    from orbitfit.starting_orbits import seed003_orbit
+    from orbitfit.estimation.least_squares import Orbit
+    from orbitfit.estimation.published import seed003_orbit
     orbit = seed003_orbit("Himalia", ephemeris)
     return Orbit(506, 3.0e8, propagate(orbit.state, 0.0, [3.0e8]).states[0, 0])

@@ -50,7 +50,7 @@ def skyfield_site(code):
     from skyfield.toposlib import ITRSPosition
     from skyfield.units import Distance
 
-    from orbitfit.observers import GEOCENTRE, site_itrs_km
+    from orbitfit.observations.observers import GEOCENTRE, site_itrs_km
     earth = skyfield_de421()["earth"]
     if code == GEOCENTRE:
         return earth

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from orbitfit.batch import FitJob, gj15_jobs, run_jobs
+from orbitfit.estimation.batch import FitJob, gj15_jobs, run_jobs
 
 
 @pytest.mark.slow

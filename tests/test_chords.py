@@ -1,4 +1,4 @@
-"""Occultation chords in the fit (orbitfit/chords.py, Solution.refit) on synthetic events with a known truth.
+"""Occultation chords in the fit (orbitfit/occultations/chords.py, Solution.refit) on synthetic events with a known truth.
 
 The truth is Himalia's GJ15 solution displaced by a draw of 5x its covariance (tens of km on the sky); a synthetic
 star lies on the truth's geocentric line of sight; stations on lines parallel to the true shadow path get their
@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 from dynamics import constants as C
-from orbitfit import chords
-from orbitfit import occultation as occ
-from orbitfit.least_squares import Orbit
+from orbitfit.occultations import chords
+from orbitfit.occultations import occultation as occ
+from orbitfit.estimation.least_squares import Orbit
 from orbitfit.residuals import compute_residuals
 
 RADIUS_KM = 75.0                                  # seed 003 Table 1: Himalia (150 x 120) km
@@ -59,7 +59,7 @@ def true_offset(s, tdb):
 
 def test_contact_times_are_on_the_limb(synthetic):
     s = synthetic
-    from orbitfit.occultation import _sites_itrs, relative_to_sites
+    from orbitfit.occultations.occultation import _sites_itrs, relative_to_sites
     _, itrs = _sites_itrs(s["sites"])
     t = s["contacts"]
     assert np.all(np.isfinite(t)) and np.all(t[:, 1] > t[:, 0])
@@ -213,7 +213,7 @@ def test_elliptical_limb_three_chords_and_a_single_chord_with_its_side(synthetic
     s = synthetic
     limb = chords.Limb(RADIUS_KM, 0.2, 30.0)                      # Himalia-like 150 x 120 km
     contacts = chords.contact_times(s["true_event"], s["sites"], limb=limb)
-    from orbitfit.occultation import _sites_itrs, relative_to_sites
+    from orbitfit.occultations.occultation import _sites_itrs, relative_to_sites
     _, itrs = _sites_itrs(s["sites"])
     rel, _, _, _ = relative_to_sites(s["true_event"], np.repeat(itrs, 2, axis=0), contacts.ravel())
     np.testing.assert_allclose(limb.scaled_radius(-rel), 1.0, atol=1e-7)

@@ -128,7 +128,7 @@ def test_predict_finds_a_star_planted_on_the_path(leda_archive, tmp_path, capsys
     from astropy.table import Table
     from orbitfit.solution import Solution
     from orbitfit.times import tdb_seconds
-    from orbitfit.uncertainty import sky_uncertainty
+    from orbitfit.products.uncertainty import sky_uncertainty
     t = tdb_seconds("2018-06-01T00:00:00")
     where = sky_uncertainty(Solution.load(leda_archive), [t])[0]
     stars = tmp_path / "stars.csv"
@@ -158,10 +158,10 @@ def test_predict_errors_are_clear(leda_archive, tmp_path, capsys):
 def leda_event_file(archive, path, offset_km=3.0, body=513):
     """A (synthetic) single chord of Leda on 2018-06-01 from a station `offset_km` left of the centre line of the
     archive's own prediction, timed exactly by `chords.contact_times`."""
-    from orbitfit import chords, occultation
+    from orbitfit.occultations import chords, occultation
     from orbitfit.solution import Solution
     from orbitfit.times import iso_utc, tdb_seconds
-    from orbitfit.uncertainty import sky_uncertainty
+    from orbitfit.products.uncertainty import sky_uncertainty
     solution = Solution.load(archive)
     t = tdb_seconds("2018-06-01T00:00:00")
     where = sky_uncertainty(solution, [t])[0]
@@ -246,7 +246,7 @@ def test_occultation_add_takes_occultation_positions_too(leda_archive, tmp_path,
     prediction with a 1 mas sigma: it is read, kept and moves the 2019 prediction by about 2 mas."""
     from orbitfit.solution import Solution
     from orbitfit.times import iso_utc, tdb_seconds
-    from orbitfit.uncertainty import sky_uncertainty
+    from orbitfit.products.uncertainty import sky_uncertainty
     t = tdb_seconds("2019-06-01T00:00:00")
     where = sky_uncertainty(Solution.load(leda_archive), [t])[0]
     dec = float(where["dec_deg"]) + 2.0 / 3.6e6

@@ -10,7 +10,7 @@ import pytest
 
 from dynamics import ForceModel, constants as C, forces, propagate
 from dynamics.propagation import perturber_tables
-from orbitfit.starting_orbits import seed003_orbit
+from orbitfit.estimation.published import seed003_orbit
 
 from conftest import YEAR_S
 

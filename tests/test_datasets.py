@@ -1,13 +1,13 @@
-"""orbitfit.datasets.load_all: every embedded data set of a satellite, deduplicated (rules in the module docstring)."""
+"""orbitfit.observations.datasets.load_all: every embedded data set of a satellite, deduplicated (rules in the module docstring)."""
 import math
 
 import numpy as np
 import pytest
 
-from orbitfit.datasets import find_duplicates, load_all, preference_rank, printed_units_mas
+from orbitfit.observations.datasets import find_duplicates, load_all, preference_rank, printed_units_mas
 from orbitfit.observations import Observations, read_gj15
 from orbitfit.paths import data_path
-from orbitfit.readers.core import COLUMN_NAMES
+from orbitfit.observations.core import COLUMN_NAMES
 
 MAIN_EIGHT = ["Himalia", "Elara", "Pasiphae", "Sinope", "Lysithea", "Carme", "Ananke", "Leda"]
 
@@ -130,7 +130,7 @@ def test_rounding_copies_across_sources_only():
 
 def test_geocentric_copy_of_a_topocentric_row(ephemeris):
     """A geocentric row (observer 500) is the copy of a topocentric one when the parallax explains the offset."""
-    from orbitfit.datasets import _parallax_shift_mas
+    from orbitfit.observations.datasets import _parallax_shift_mas
     t = 2.0e8
     topo = rows(("nsdb:jo0046", "689", t, 150.0, 10.0), ("nsdb:jo0040", "500", t, 150.0, 10.0))
     p_ra, p_dec = _parallax_shift_mas(topo, np.array([1]), np.array([0]), ephemeris)

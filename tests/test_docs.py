@@ -16,17 +16,17 @@ BUILD = ROOT / "docs" / "build.py"
 
 KEY_NAMES = {
     "orbitfit.html": ["fit", "Solution", "sky_uncertainty", "search_occultations"],
-    "orbitfit/least_squares.html": ["fit_orbit", "FitOptions", "Orbit"],
+    "orbitfit/estimation/least_squares.html": ["fit_orbit", "FitOptions", "Orbit"],
     "orbitfit/solution.html": ["Solution", "elements", "to_spk", "save", "load", "refit", "compare"],
-    "orbitfit/occultation.html": ["search", "predict", "Star", "shadow_path"],
-    "orbitfit/chords.html": ["ObservedOccultation", "Chord", "CentreFit", "contact_times", "read_event"],
-    "orbitfit/ranging.html": ["initial_orbit"],
-    "orbitfit/export.html": ["write_spk", "ephemeris_table"],
-    "orbitfit/uncertainty.html": ["sky_uncertainty", "monte_carlo_sky", "ellipse"],
-    "orbitfit/plots.html": ["plot_residuals", "plot_sigma", "plot_sky_ellipses"],
+    "orbitfit/occultations/occultation.html": ["search", "predict", "Star", "shadow_path"],
+    "orbitfit/occultations/chords.html": ["ObservedOccultation", "Chord", "CentreFit", "contact_times", "read_event"],
+    "orbitfit/estimation/ranging.html": ["initial_orbit"],
+    "orbitfit/products/export.html": ["write_spk", "ephemeris_table"],
+    "orbitfit/products/uncertainty.html": ["sky_uncertainty", "monte_carlo_sky", "ellipse"],
+    "orbitfit/products/plots.html": ["plot_residuals", "plot_sigma", "plot_sky_ellipses"],
     "orbitfit/observations.html": ["read"],
-    "orbitfit/readers/gj15.html": ["read_gj15"],
-    "orbitfit/readers/core.html": ["Observations", "ReadReport"],
+    "orbitfit/observations/gj15.html": ["read_gj15"],
+    "orbitfit/observations/core.html": ["Observations", "ReadReport"],
     "dynamics.html": ["propagate", "Ephemeris"],
     "dynamics/propagation.html": ["propagate", "Propagation"],
     "dynamics/elements.html": ["state_to_elements", "elements_to_state"],
@@ -89,7 +89,7 @@ def test_package_pages_link_their_real_modules(site):
     nav = text_of(site / "orbitfit.html").split("</nav>")[0]
     for child in ("least_squares", "solution", "occultation", "uncertainty", "readers", "plots"):
         assert f'href="orbitfit/{child}.html"' in nav, child
-    readers_nav = text_of(site / "orbitfit/readers.html").split("</nav>")[0]
+    readers_nav = text_of(site / "orbitfit/observations.html").split("</nav>")[0]
     assert 'href="readers/gj15.html"' in readers_nav and 'href="readers/nsdb.html"' in readers_nav
     assert 'href="dynamics/elements.html"' in text_of(site / "dynamics.html").split("</nav>")[0]
 

@@ -16,11 +16,11 @@ import pytest
 from dynamics import constants as C
 from dynamics import propagate
 from dynamics.elements import barycentric_to_jovicentric, jovicentric_to_barycentric, state_to_elements
-from orbitfit.least_squares import FitOptions, Orbit, fit_orbit
+from orbitfit.estimation.least_squares import FitOptions, Orbit, fit_orbit
 from orbitfit.paths import data_path
-from orbitfit.readers.gj15 import read_gj15
+from orbitfit.observations.gj15 import read_gj15
 from orbitfit.solution import ELEMENT_NAMES, Solution
-from orbitfit.starting_orbits import seed003_orbit
+from orbitfit.estimation.published import seed003_orbit
 
 N_DRAWS = 10000
 TOLERANCE = 0.05

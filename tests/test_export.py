@@ -5,12 +5,12 @@ import pytest
 
 from dynamics import constants as C
 from dynamics import propagate
-from orbitfit.least_squares import FitOptions, fit_orbit
+from orbitfit.estimation.least_squares import FitOptions, fit_orbit
 from orbitfit.model import astrometric
 from orbitfit.paths import data_path
-from orbitfit.readers.gj15 import read_gj15
+from orbitfit.observations.gj15 import read_gj15
 from orbitfit.solution import Solution
-from orbitfit.starting_orbits import seed003_orbit
+from orbitfit.estimation.published import seed003_orbit
 
 YEAR = 365.25 * 86400.0
 SPAN = (-2 * YEAR, 28 * YEAR)          # 1998-2028
@@ -135,7 +135,7 @@ def test_a_companions_pull_is_kept_in_the_spk_the_samples_and_the_archive(epheme
     archive all integrate Himalia alongside, checked against a direct two-satellite dynamics.propagate."""
     from dataclasses import replace
     from jplephem.spk import SPK
-    from orbitfit.uncertainty import sky_uncertainty
+    from orbitfit.products.uncertainty import sky_uncertainty
     observations, _ = read_gj15(data_path("gj15", "Leda.dat"))
     himalia = seed003_orbit("Himalia", ephemeris)
     options = FitOptions(ephemeris=ephemeris, companions=((himalia, C.GM_HIMALIA),))

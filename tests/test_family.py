@@ -1,17 +1,17 @@
-"""Family fits (orbitfit.family): several satellites at once with Himalia's GM as a parameter. A closed loop on
+"""Family fits (orbitfit.estimation.family): several satellites at once with Himalia's GM as a parameter. A closed loop on
 synthetic data with an exaggerated GM (recovered within 3 sigma, its sigma checked against the chi^2 profile and,
 in a slow test, against the scatter of noise draws), and the real GJ15 Himalia + Elara data."""
 import numpy as np
 import pytest
 
 from dynamics import constants as C
-from orbitfit.family import FamilySolution, fit_family, split_by_body
-from orbitfit.least_squares import FitError, FitOptions, Orbit, evaluate, fit_orbit
+from orbitfit.estimation.family import FamilySolution, fit_family, split_by_body
+from orbitfit.estimation.least_squares import FitError, FitOptions, Orbit, evaluate, fit_orbit
 from orbitfit.observations import Observations
 from orbitfit.paths import data_path
-from orbitfit.readers.gj15 import read_gj15
+from orbitfit.observations.gj15 import read_gj15
 from orbitfit.simulation import simulate_observations
-from orbitfit.starting_orbits import seed003_orbit
+from orbitfit.estimation.published import seed003_orbit
 
 HIMALIA, ELARA = 506, 507
 GM_TRUE = 50 * C.GM_HIMALIA            # exaggerated so that 1995-2014 GJ15-like data measure it to ~1%
@@ -165,9 +165,9 @@ def test_inputs_are_checked(truth, real_data, ephemeris):
 def test_family_archive_reproduces_the_fit(real_family, tmp_path):
     """save -> load: the joint numbers exactly; each member loads alone with its companion, and its sky sigma
     and SPK export are those of the in-memory member; a damaged family file is refused."""
-    from orbitfit.family import FamilySolution
+    from orbitfit.estimation.family import FamilySolution
     from orbitfit.solution import ArchiveError
-    from orbitfit.uncertainty import sky_uncertainty
+    from orbitfit.products.uncertainty import sky_uncertainty
     folder = real_family.save(tmp_path / "family", samples=False)
     loaded = FamilySolution.load(folder)
     assert loaded.bodies == real_family.bodies and loaded.fit_gm == (HIMALIA,)

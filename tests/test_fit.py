@@ -3,12 +3,12 @@ and a solution archive that reproduces every number."""
 import numpy as np
 import pytest
 
-from orbitfit.least_squares import FitError, FitOptions, Orbit, fit_orbit
+from orbitfit.estimation.least_squares import FitError, FitOptions, Orbit, fit_orbit
 from orbitfit.paths import data_path
-from orbitfit.readers.gj15 import read_gj15
+from orbitfit.observations.gj15 import read_gj15
 from orbitfit.simulation import simulate_observations
 from orbitfit.solution import ArchiveError, Solution
-from orbitfit.starting_orbits import seed003_orbit
+from orbitfit.estimation.published import seed003_orbit
 
 
 @pytest.mark.slow
@@ -99,7 +99,7 @@ def test_archive_reproduces_every_number_and_refuses_damaged_files(tmp_path, eph
 
 
 def test_rejection_cap_keeps_the_worst_out_and_the_rest_in():
-    from orbitfit.least_squares import cap_rejections
+    from orbitfit.estimation.least_squares import cap_rejections
     chi2 = np.array([1.0, 50.0, 12.5, 30.0, 2.0, 13.0, 0.5, 99.0, 3.0, 4.0])
     flagged = chi2 > 11.83                                         # 5 of 10
     capped = cap_rejections(~flagged, chi2, 0.2)                   # at most 2
@@ -109,7 +109,7 @@ def test_rejection_cap_keeps_the_worst_out_and_the_rest_in():
 
 
 def test_seed003_preset_and_its_record():
-    from orbitfit.least_squares import SEED003_WEIGHTING, options_from_description
+    from orbitfit.estimation.least_squares import SEED003_WEIGHTING, options_from_description
     options = FitOptions.seed003(chi2_reject=20.0)
     assert (options.weight_groups, options.use_given_sigma, options.night_deweighting,
             options.max_rejected_fraction, options.chi2_reject) == ("all", False, False, 0.01, 20.0)

@@ -1,11 +1,11 @@
-"""Gaia DR3 transits as normal points (orbitfit/gaia.py): a synthetic transit with known along/across-scan errors,
+"""Gaia DR3 transits as normal points (orbitfit/observations/gaia.py): a synthetic transit with known along/across-scan errors,
 the real Himalia transits of NSDB unit jo0069 (their 1-D nature measured from the data), and a fit that uses them."""
 import numpy as np
 import pytest
 
-from orbitfit import gaia
-from orbitfit.datasets import load_all
-from orbitfit.readers.core import Observations
+from orbitfit.observations import gaia
+from orbitfit.observations.datasets import load_all
+from orbitfit.observations.core import Observations
 
 
 def synthetic_transit(pa_al_deg, sigma_al, sigma_ac, n=9, seed=1):
@@ -64,7 +64,7 @@ def test_himalias_dr3_transits_are_one_dimensional():
 
 def test_load_all_with_transits_and_a_fit_that_uses_them():
     import orbitfit
-    from orbitfit.least_squares import FitOptions
+    from orbitfit.estimation.least_squares import FitOptions
     observations, report = load_all("Himalia", gaia_transits=True)
     kinds = np.asarray(observations["kind"]).astype(str)
     assert (kinds == "gaia_transit").sum() == 23 and (kinds == "gaia").sum() == 0

@@ -10,7 +10,7 @@ STE residuals (seed 003 Table 3) and elements (Table 2), twice:
   issue's criteria as written, sigma <= STE's, |mean| <= 10 mas, <= 1% rejected, elements within 3 Table-2 sigma.
 
 Which model predicts better is judged by data neither fit saw: the Gaia DR3 transits of 2014.6-2017.4 (one normal
-point per transit, `orbitfit.gaia`, AL residuals, precise to ~7 mas). Over the 202 transits of the 8 moons the
+point per transit, `orbitfit.observations.gaia`, AL residuals, precise to ~7 mas). Over the 202 transits of the 8 moons the
 site-bias fits are asserted to do no worse than the orbit-alone fits (measured: 46 vs 56 mas rms; Leda and Ananke
 gain most, the other six differ by 1-6 mas either way). The same transits judge the covariances: O-C divided by the
 predicted sigma has rms 3.5 with the positions taken as independent (STE's weighting), 1.6 with the errors shared
@@ -24,13 +24,13 @@ import numpy as np
 import pytest
 
 from dynamics import constants as C
-from orbitfit.datasets import load_all
-from orbitfit.least_squares import FitOptions, fit_orbit
+from orbitfit.observations.datasets import load_all
+from orbitfit.estimation.least_squares import FitOptions, fit_orbit
 from orbitfit.paths import data_path
-from orbitfit.readers.gj15 import read_gj15
+from orbitfit.observations.gj15 import read_gj15
 from orbitfit.residuals import compute_residuals
-from orbitfit.uncertainty import sky_uncertainty
-from orbitfit.starting_orbits import seed003_orbit, seed003_orbits
+from orbitfit.products.uncertainty import sky_uncertainty
+from orbitfit.estimation.published import seed003_orbit, seed003_orbits
 
 # seed 003 Table 3 (STE): mean and sigma of O-C, RA* and Dec, mas
 STE_TABLE3 = {"Himalia": (-15, 66, -7, 54), "Elara": (3, 92, -12, 57), "Lysithea": (15, 79, -21, 68),

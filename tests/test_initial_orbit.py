@@ -1,4 +1,4 @@
-"""Automatic starting orbits (orbitfit.ranging.initial_orbit): the fast model against the full propagation, synthetic
+"""Automatic starting orbits (orbitfit.estimation.ranging.initial_orbit): the fast model against the full propagation, synthetic
 closed loops (known orbit -> observations -> initial_orbit -> fit_orbit -> the known orbit), Kallichore's 41 real
 positions with no hand-made elements, linking across long gaps, and clear errors instead of garbage."""
 import time
@@ -10,8 +10,8 @@ from dynamics import constants as C
 from dynamics import propagate
 from dynamics.elements import (Elements, barycentric_to_jovicentric, elements_to_state, jovicentric_to_barycentric,
                                state_to_elements)
-from orbitfit.ranging import FastModel, InitialOrbitError, apparitions, initial_orbit
-from orbitfit.least_squares import FitOptions, Orbit, fit_orbit
+from orbitfit.estimation.ranging import FastModel, InitialOrbitError, apparitions, initial_orbit
+from orbitfit.estimation.least_squares import FitOptions, Orbit, fit_orbit
 from orbitfit.observations import read
 from orbitfit.paths import data_path
 from orbitfit.simulation import simulate_observations

@@ -6,7 +6,7 @@ import orbitfit  # noqa: F401  (offline astropy configuration)
 from dynamics import constants as C
 from dynamics.ephemeris import Ephemeris, de421_kernel_path
 from orbitfit import model as M
-from orbitfit.observers import Observers
+from orbitfit.observations.observers import Observers
 from skyfield_reference import (HIMALIA_LIKE, kepler_state, skyfield_de421, skyfield_radec_rad, skyfield_site,
                                 write_type2_spk)
 

@@ -1,4 +1,4 @@
-"""MPC natural-satellite element lines (orbitfit.starting_orbits.read_mpc_natsat_elements): the example lines parse
+"""MPC natural-satellite element lines (orbitfit.estimation.published.read_mpc_natsat_elements): the example lines parse
 to the published numbers, and the orbits they give reproduce real observations of the same moons.
 
 Example lines: data/mpc_obscodes/MPC_NatSats_element_line_example.txt (Himalia, epoch 2026-06-09 TT; S/2003 J 4,
@@ -12,11 +12,11 @@ import pytest
 
 from dynamics import constants as C
 from dynamics.elements import elements_to_state, jovicentric_to_barycentric, state_to_elements
-from orbitfit.least_squares import FitOptions, Orbit, evaluate, prepare
+from orbitfit.estimation.least_squares import FitOptions, Orbit, evaluate, prepare
 from orbitfit.observations import read
 from orbitfit.paths import data_path
-from orbitfit.readers.core import Records, dms_to_deg, hms_to_deg, julian_day_number
-from orbitfit.starting_orbits import parse_mpc_natsat_line, read_mpc_natsat_elements, unpack_mpc_date
+from orbitfit.observations.core import Records, dms_to_deg, hms_to_deg, julian_day_number
+from orbitfit.estimation.published import parse_mpc_natsat_line, read_mpc_natsat_elements, unpack_mpc_date
 
 EXAMPLE = data_path("mpc_obscodes", "MPC_NatSats_element_line_example.txt")
 

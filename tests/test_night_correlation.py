@@ -5,7 +5,7 @@ positions as independent (or with Vereš et al.'s fixed sqrt(N/4)) gives one tha
 import numpy as np
 import pytest
 
-from orbitfit.least_squares import FitOptions, fit_orbit, night_correlation, prepare
+from orbitfit.estimation.least_squares import FitOptions, fit_orbit, night_correlation, prepare
 from orbitfit.paths import data_path
 from orbitfit.simulation import simulate_observations
 

@@ -5,7 +5,7 @@ import pytest
 import orbitfit  # noqa: F401  (offline astropy configuration)
 from dynamics import constants as C
 from dynamics.ephemeris import Ephemeris, de421_kernel_path
-from orbitfit import observers as O
+from orbitfit.observations import observers as O
 from skyfield_reference import skyfield_site, skyfield_times
 
 YEAR_S = 365.25 * C.SECONDS_PER_DAY

@@ -1,4 +1,4 @@
-"""Occultation predictions (orbitfit/occultation.py) against real references:
+"""Occultation predictions (orbitfit/occultations/occultation.py) against real references:
 
 * SORA 0.3.3 (`sora.prediction.occ_params`), run offline on the SPK exported from our GJ15 Himalia fit and de440:
   instant, C/A, P/A, velocity for stars with proper motion, parallax and radial velocity.
@@ -15,12 +15,12 @@ import pytest
 
 from dynamics import constants as C
 from dynamics.ephemeris import default_de_kernel_path
-from orbitfit import occultation as occ
-from orbitfit.least_squares import FitOptions, fit_orbit
+from orbitfit.occultations import occultation as occ
+from orbitfit.estimation.least_squares import FitOptions, fit_orbit
 from orbitfit.model import astrometric, spk_target
 from orbitfit.paths import data_path
-from orbitfit.readers.gj15 import read_gj15
-from orbitfit.starting_orbits import seed003_orbit
+from orbitfit.observations.gj15 import read_gj15
+from orbitfit.estimation.published import seed003_orbit
 
 PREDICTIONS = data_path("gj16_occultation_predictions")
 HIMALIA_RADIUS_KM = 75.0          # seed 003 Table 1: (150 x 120) km
@@ -335,7 +335,7 @@ def test_ground_track_is_where_the_body_covers_the_star(himalia_2019, ephemeris)
     """Independent check of the path: from each ground point (its GCRS position at the path's instant), the
     topocentric astrometric body (orbitfit.model's own light-time solution) and the topocentric star are separated
     by the line's offset."""
-    from orbitfit.observers import gcrs_matrix_and_pole
+    from orbitfit.observations.observers import gcrs_matrix_and_pole
     t0 = himalia_2019.start + 40.2 * 86400.0
     body = body_direction(himalia_2019, t0, ephemeris)
     star = occ.Star(body.ra_deg[0] + 0.3 / 3600, body.dec_deg[0] - 0.2 / 3600, parallax_mas=5.0,
@@ -379,7 +379,7 @@ def test_chord_probability():
 
 
 def test_cross_track_sigma_within_the_sky_ellipse(himalia):
-    from orbitfit.uncertainty import sky_uncertainty
+    from orbitfit.products.uncertainty import sky_uncertainty
     t = occ.to_tdb_seconds("2019-06-10 12:00")
     target = occ.SolutionTarget(himalia, t - 86400, t + 86400)
     body = body_direction(target, t, target.ephemeris)

@@ -1,4 +1,4 @@
-"""orbitfit.plots: paper figures of a fit (Leda, GJ15: 98 observations, a fast fit), drawn on the Agg backend."""
+"""orbitfit.products.plots: paper figures of a fit (Leda, GJ15: 98 observations, a fast fit), drawn on the Agg backend."""
 import os
 
 import matplotlib
@@ -11,7 +11,7 @@ import pytest  # noqa: E402
 import orbitfit  # noqa: E402
 from orbitfit.observations import read_gj15  # noqa: E402
 from orbitfit.paths import data_path  # noqa: E402
-from orbitfit.plots import plot_residual_histograms, plot_residuals, save_figure  # noqa: E402
+from orbitfit.products.plots import plot_residual_histograms, plot_residuals, save_figure  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -113,8 +113,8 @@ def covariance_of(table, i):
 def test_sky_ellipses_follow_the_covariance(leda, tmp_path):
     """Every drawn point x = (RA*, Dec) offset satisfies x^T C^-1 x = k^2 for the k-sigma ellipse; the major axis
     has the length and position angle of uncertainty.ellipse and of the eigenvectors of C."""
-    from orbitfit.plots import plot_sky_ellipses
-    from orbitfit.uncertainty import ellipse, sky_uncertainty
+    from orbitfit.products.plots import plot_sky_ellipses
+    from orbitfit.products.uncertainty import ellipse, sky_uncertainty
     last = float(np.max(leda.observations["tdb"]))
     table = sky_uncertainty(leda, last + np.array([0.75, 1.5, 3.0, 8.0]) * YEAR)
     assert np.all(np.abs(table["corr"]) > 0.05)                    # tilted ellipses: the test sees the sign of corr
@@ -151,7 +151,7 @@ def test_sky_ellipse_drawn_east_left_north_up_on_the_page():
     """A covariance with positive RA*/Dec correlation has its major axis towards the north-east (PA 0-90 deg),
     which on the page is up and to the LEFT of the centre."""
     from astropy.table import Table
-    from orbitfit.plots import plot_sky_ellipses
+    from orbitfit.products.plots import plot_sky_ellipses
     table = Table({"tdb": [0.0], "sigma_ra_mas": [30.0], "sigma_dec_mas": [10.0], "corr": [0.8]})
     fig = plot_sky_ellipses(table, scale=1)
     ax = fig.axes[0]
@@ -167,7 +167,7 @@ def test_sky_ellipse_drawn_east_left_north_up_on_the_page():
 
 def test_sky_ellipses_from_a_solution_and_into_given_axes(leda, tmp_path):
     from matplotlib.figure import Figure
-    from orbitfit.plots import plot_sky_ellipses
+    from orbitfit.products.plots import plot_sky_ellipses
     fig = plot_sky_ellipses(leda, epochs=["2025-12-15", "2026-03-18T12:35"], scale=(1,),
                             path=tmp_path / "leda.pdf")
     assert (tmp_path / "leda.pdf").read_bytes()[:5] == b"%PDF-"

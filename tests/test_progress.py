@@ -31,7 +31,7 @@ def test_no_bar_in_a_pipe_or_when_disabled(capsys):
 
 def test_monte_carlo_progress_counts_every_clone(himalia_gj15, monkeypatch):
     import orbitfit.progress as progress_module
-    from orbitfit.uncertainty import monte_carlo_sky
+    from orbitfit.products.uncertainty import monte_carlo_sky
     ticks = []
 
     class Counter(NoProgress):

@@ -2,11 +2,11 @@
 import numpy as np
 
 from dynamics import propagate
-from orbitfit.least_squares import FitOptions, Orbit
+from orbitfit.estimation.least_squares import FitOptions, Orbit
 from orbitfit.paths import data_path
-from orbitfit.readers.gj15 import read_gj15
+from orbitfit.observations.gj15 import read_gj15
 from orbitfit.residuals import compute_residuals, residual_statistics
-from orbitfit.starting_orbits import seed003_orbits
+from orbitfit.estimation.published import seed003_orbits
 
 from skyfield_reference import write_type2_spk
 

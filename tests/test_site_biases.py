@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 
 from orbitfit.cli import main
-from orbitfit.least_squares import FitOptions, fit_orbit, options_from_description
+from orbitfit.estimation.least_squares import FitOptions, fit_orbit, options_from_description
 from orbitfit.paths import data_path
-from orbitfit.readers.gj15 import read_gj15
+from orbitfit.observations.gj15 import read_gj15
 from orbitfit.simulation import simulate_observations
 from orbitfit.solution import Solution
-from orbitfit.starting_orbits import seed003_orbit
+from orbitfit.estimation.published import seed003_orbit
 
 MAS_PER_DEG = 3.6e6
 

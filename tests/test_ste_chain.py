@@ -10,10 +10,10 @@ import pytest
 from dynamics import constants as C
 from dynamics.elements import Elements, elements_to_state, jovicentric_to_barycentric, barycentric_to_jovicentric
 from dynamics.elements import state_to_elements
-from orbitfit.least_squares import FitOptions, Orbit, evaluate, fit_orbit, prepare
+from orbitfit.estimation.least_squares import FitOptions, Orbit, evaluate, fit_orbit, prepare
 from orbitfit.paths import data_path
-from orbitfit.readers.gj15 import read_gj15
-from orbitfit.starting_orbits import seed003_orbits
+from orbitfit.observations.gj15 import read_gj15
+from orbitfit.estimation.published import seed003_orbits
 
 # half of the last published digit of (a km, e, i, node, periapsis, true anomaly deg)
 ROUNDING_HALF_UNIT = np.array([50.0, 0.0005, 0.005, 0.005, 0.005, 0.005])

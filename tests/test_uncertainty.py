@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 
 from dynamics import constants as C
-from orbitfit.least_squares import FitOptions, fit_orbit
+from orbitfit.estimation.least_squares import FitOptions, fit_orbit
 from orbitfit.paths import data_path
-from orbitfit.readers.gj15 import read_gj15
-from orbitfit.starting_orbits import seed003_orbit
-from orbitfit.uncertainty import (compare_linear_and_monte_carlo, ellipse, monte_carlo_sky, position_covariance,
+from orbitfit.observations.gj15 import read_gj15
+from orbitfit.estimation.published import seed003_orbit
+from orbitfit.products.uncertainty import (compare_linear_and_monte_carlo, ellipse, monte_carlo_sky, position_covariance,
                                   sky_uncertainty)
 
 YEAR = 365.25 * 86400.0
@@ -37,7 +37,7 @@ def himalia(ephemeris):
 
 def test_linear_sky_sigma_equals_finite_differences_of_the_whole_chain(himalia, ephemeris):
     """J C J^T with J from partials x STM, against J from central differences of propagate + astrometric."""
-    from orbitfit.least_squares import PropagatedTarget
+    from orbitfit.estimation.least_squares import PropagatedTarget
     from orbitfit.model import astrometric
     from dynamics import propagate
     epochs = np.array([LAST_GJ15 + 3 * YEAR, LAST_GJ15 + 8 * YEAR])

@@ -378,7 +378,7 @@ def needs_explicit_position(code: str) -> bool:
     """True for MPC codes without parallax constants (space/roving observers): a record must carry a position.
 
     244 (geocentric occultation) has constants (0, 0) and is not such a code; codes unknown to the list are left to
-    `orbitfit.observers` to judge.
+    `orbitfit.observations.observers` to judge.
     """
     entry = _mpc_codes().get(code)
     return entry is not None and "cos" not in entry

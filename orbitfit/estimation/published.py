@@ -17,7 +17,7 @@ import numpy as np
 from dynamics import constants as C
 from dynamics.elements import Elements, elements_to_state, jovicentric_to_barycentric
 
-from .paths import data_path
+from ..paths import data_path
 
 SEED003_ELEMENTS_FILE = ("gj16_ste", "gj16_STE_initial_osculating_elements.txt")
 SEED003_GM = C.GM_JUPITER           # see the module docstring: the GM that reproduces the observations

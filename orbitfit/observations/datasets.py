@@ -1,6 +1,6 @@
 """Every usable embedded data set of one satellite, read with the readers and deduplicated.
 
-    from orbitfit.datasets import load_all
+    from orbitfit.observations.datasets import load_all
     obs, report = load_all(506)                  # or load_all("Himalia")
     print(report)                                # read / rejected / rows / duplicates / kept per source
 
@@ -59,9 +59,10 @@ from functools import lru_cache
 
 import numpy as np
 
-from .observations import Observations, ReadReport, read_gj15, read_mpc80, read_mpc_csv, read_nsdb
-from .readers.core import GEOCENTRE, NAIF_BY_NAME, NAIF_NAMES
-from .readers.nsdb import parse_description
+from .core import GEOCENTRE, NAIF_BY_NAME, NAIF_NAMES, Observations, ReadReport
+from .gj15 import read_gj15
+from .mpc import read_mpc80, read_mpc_csv
+from .nsdb import parse_description, read_nsdb
 
 TIME_TOL_S = 1.0                 # see the module docstring, rule 1
 MOTION_SLACK_MAS = 20.0          # rule 3: motion of the moon within TIME_TOL_S, plus float noise
@@ -412,9 +413,9 @@ def load_all(body, data_dir=None, *, time_tol_s=TIME_TOL_S, ephemeris=None, drop
     WISE jo0049 vs its re-reduction jo0075, up to 0.9" apart); by default both are kept and listed in
     `report.conflicts`. `ephemeris` (dynamics.Ephemeris, default de440) is used only for geocentric/topocentric
     pairs. gaia_transits=True replaces Gaia DR3's per-CCD positions by one normal point per transit with its AL/AC
-    covariance (`orbitfit.gaia`; counts in `report.notes`).
+    covariance (`orbitfit.observations.gaia`; counts in `report.notes`).
     """
-    from .paths import DATA_DIR
+    from ..paths import DATA_DIR
     body = body_id(body)
     data_dir = os.fspath(data_dir or DATA_DIR)
     sources = _sources(body, data_dir)

@@ -72,7 +72,7 @@ def write_spk(path, orbit, start_tdb, stop_tdb, naif_id=None, spk_type=2, record
         raise ValueError(f"SPK span must be increasing TDB seconds, got {start_tdb} .. {stop_tdb}")
     naif_id = int(naif_id if naif_id is not None else orbit.body)
     record_s = record_days * C.SECONDS_PER_DAY
-    from .least_squares import FitOptions, propagate_orbit
+    from ..estimation.least_squares import FitOptions, propagate_orbit
     options = FitOptions(**{k: v for k, v in (("model", model), ("ephemeris", ephemeris), ("step", step))
                             if v is not None}, companions=tuple(companions))
     options.ephemeris = options.ephemeris or default_ephemeris()
@@ -112,13 +112,13 @@ def write_spk(path, orbit, start_tdb, stop_tdb, naif_id=None, spk_type=2, record
 
 def provenance_comment(solution, spk_type, record_days, degree):
     """Comment-area lines: what, from which data, how fitted, with which model and constants, when."""
-    from .solution import versions
+    from ..solution import versions
     options = solution.options.describe() if solution.options is not None else solution.meta.get("archive_options", {})
     stats = solution.statistics(None)[0]
     counts = {}
     for name in np.asarray(solution.observations["dataset"]).astype(str):
         counts[name] = counts.get(name, 0) + 1
-    from .times import iso_tdb
+    from ..times import iso_tdb
     epoch_iso = iso_tdb(solution.epoch)
     ephemeris = (solution.options.ephemeris.description if solution.options is not None and
                  solution.options.ephemeris is not None else solution.meta.get("archive_ephemeris", ""))
@@ -141,7 +141,7 @@ def provenance_comment(solution, spk_type, record_days, degree):
 
 def ephemeris_table(solution, epochs, observer="500"):
     """Astrometric RA/Dec with 1-sigma (RA*, Dec, sigma_s, ellipse) and distance for an observer (MPC code)."""
-    from .times import iso_utc
+    from ..times import iso_utc
     from .uncertainty import sky_uncertainty
     table = sky_uncertainty(solution, epochs, observer=observer)
     table.add_column(iso_utc(np.asarray(table["tdb"])), name="utc", index=0)

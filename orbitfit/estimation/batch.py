@@ -37,7 +37,7 @@ def run_job(job: FitJob) -> JobResult:
     import numpy as np
 
     from .least_squares import FitOptions, fit_orbit
-    from .observations import Observations, read
+    from ..observations import Observations, read
     start_time = time.perf_counter()
     try:
         tables = [read(path)[0] for path in job.files]
@@ -47,7 +47,7 @@ def run_job(job: FitJob) -> JobResult:
         start = job.start
         if isinstance(start, str):
             if start.startswith("seed003:"):
-                from .starting_orbits import seed003_orbit
+                from .published import seed003_orbit
                 start = seed003_orbit(start.split(":", 1)[1])
             elif start == "auto":
                 from .ranging import initial_orbit
@@ -98,13 +98,13 @@ def run_jobs(jobs, scheduler=None, workers=2, progress=True):
 
 
 def _progress_bar(total, enabled):
-    from .progress import bar
+    from ..progress import bar
     return bar(total, "orbitfit fits", "fit", enabled)
 
 
 def gj15_jobs(options=None):
     """The eight GJ15 satellites of seed 003 as fit jobs (the STE data set)."""
-    from .paths import data_path
-    from .starting_orbits import seed003_orbits
+    from ..paths import data_path
+    from .published import seed003_orbits
     return [FitJob(name, [str(data_path("gj15", f"{name}.dat"))], f"seed003:{name}", dict(options or {}))
             for name in seed003_orbits()]

@@ -1,37 +1,17 @@
-"""Observations: every astrometry format orbitfit reads, turned into one table.
-
-    from orbitfit.observations import read, Observations
-    obs, report = read("data/gj15/Himalia.dat")          # any supported file, or a folder of them
-    print(report)                                         # read / kept / rejected, with file:line and reasons
-    himalia = obs.select(body=506)
-
-Readers (each returns ``(Observations, ReadReport)``):
-  read_gj15              Gomes-Junior et al. 2015 CDS tables (data/gj15/*.dat)
-  read_nsdb              NSDB units joNNNN.txt / jgNNNN.txt, described by the .html next to them
-  read_mpc80             MPC 80-column optical records (space-based 'S'/'s' and roving 'V'/'v' pairs included)
-  read_mpc_csv           the MPC-derived CSV files in data/ (DERIVED_mpc_astrometry_*.csv, Kallichore CSV)
-  read_ades              IAU ADES, PSV or XML (occultation records: mode OCC, stn 244/275)
-  read_sora_occultation  astrometric positions printed/logged by SORA's Occultation
-  read                   any of the above, chosen from the file's name and content
-
-The table's columns are listed in `COLUMNS` (body, name, utc_jd1/utc_jd2, tdb [s past J2000 TDB], ra_deg,
-dec_deg, sigma_ra_mas [RA*], sigma_dec_mas, corr, observer, obs_x/y/z_km, obs_frame, kind, catalog, source, line,
-dataset). Implementation: `orbitfit.readers`.
-"""
+"""Which reader reads a file: `detect_format` from its name and first lines, `read` for a file or a folder."""
 from __future__ import annotations
 
 import os
 import re
 
-from .readers.ades import read_ades
-from .readers.core import (COLUMNS, ObservationFormatError, Observations, ReadReport, Rejection, NAIF_BY_NAME)
-from .readers.gj15 import read_gj15
-from .readers.mpc import read_mpc80, read_mpc_csv
-from .readers.nsdb import read_nsdb
-from .readers.sora import read_sora_occultation
+from .ades import read_ades
+from .core import NAIF_BY_NAME, ObservationFormatError, Observations, ReadReport
+from .gj15 import read_gj15
+from .mpc import read_mpc80, read_mpc_csv
+from .nsdb import read_nsdb
+from .sora import read_sora_occultation
 
-__all__ = ["Observations", "ReadReport", "Rejection", "ObservationFormatError", "COLUMNS", "read", "read_gj15",
-           "read_nsdb", "read_mpc80", "read_mpc_csv", "read_ades", "read_sora_occultation", "detect_format"]
+__all__ = ["read", "detect_format", "READERS"]
 
 READERS = {"gj15": read_gj15, "nsdb": read_nsdb, "mpc80": read_mpc80, "mpc_csv": read_mpc_csv, "ades": read_ades,
            "sora": read_sora_occultation}

@@ -1,7 +1,7 @@
 """Observed occultation chords turned into a constraint on the body's centre, and that constraint into an
 astrometric observation the orbit fit uses directly.
 
-    from orbitfit import chords
+    from orbitfit.occultations import chords
     event = chords.ObservedOccultation(body=544, star=star, radius_km=1.0, chords=[
         chords.Chord(site=(149.0661, -31.2733, 1.165), start="2025-12-15T13:20:01.20", end="2025-12-15T13:20:01.50",
                      sigma_s=0.05, name="Siding Spring")])
@@ -9,7 +9,7 @@ astrometric observation the orbit fit uses directly.
     print(centre.summary())
     refit = solution.refit(centre.observations())
 
-The geometry is Bessel's (see `orbitfit.occultation`): at each contact instant t of a station X, the prediction
+The geometry is Bessel's (see `orbitfit.occultations.occultation`): at each contact instant t of a station X, the prediction
 gives the shadow centre relative to the station's projection on the fundamental plane, rel(t) (km, east/north,
 `occultation.relative_to_sites`). The station's limb point relative to the *predicted* centre is p = -rel(t). If the
 true centre is offset by delta (constant over the seconds of an event: an ephemeris error moves the whole shadow),
@@ -173,7 +173,7 @@ class CentreFit:
     def radec(self):
         """Geocentric astrometric RA, Dec (deg) of the measured centre at the reference instant, with the 2x2
         covariance in mas^2 (RA*, Dec) including the star's own position covariance."""
-        from .model import radec_from_unit
+        from ..model import radec_from_unit
         plane = self.prediction.plane_at([self.tdb])
         f = plane.f[0] + self.offset_km[0]
         g = plane.g[0] + self.offset_km[1]
@@ -187,7 +187,7 @@ class CentreFit:
     def observations(self):
         """The measured centre as one Observations row: kind "occultation", observer 500 (geocentre), data set
         "occultation:<event name>", with its 2x2 covariance (the fit uses it as given, with no floor)."""
-        from .readers.core import Records
+        from ..observations.core import Records
         ra, dec, cov = self.radec()
         sigma_ra, sigma_dec = math.sqrt(cov[0, 0]), math.sqrt(cov[1, 1])
         records = Records(self.event.name, f"occultation:{self.event.name}")
@@ -473,8 +473,8 @@ positive = true'''
 def read_event(path):
     """An ObservedOccultation (and its options {"side", "fit_radius"}) from a TOML file; see EVENT_EXAMPLE.
     Errors name the file and the entry."""
-    from .readers.core import NAIF_BY_NAME
-    from .toml_files import read_toml
+    from ..observations.core import NAIF_BY_NAME
+    from ..toml_files import read_toml
     data = read_toml(path, ChordError, "occultation file")
 
     def check_keys(table, allowed, where):

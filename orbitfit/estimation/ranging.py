@@ -1,6 +1,6 @@
 """An automatic starting orbit for a satellite with no prior orbit (Jupiter's irregular moons).
 
-    from orbitfit.ranging import initial_orbit
+    from orbitfit.estimation.ranging import initial_orbit
     start = initial_orbit(observations)                 # Orbit: state relative to NAIF 5 at the data's mid-epoch
     solution = fit_orbit(observations, start)           # the full force model takes it from there
 

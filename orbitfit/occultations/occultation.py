@@ -2,7 +2,7 @@
 candidate search over a star catalogue, shadow paths on the Earth, chord probabilities and a map.
 
     import orbitfit
-    from orbitfit import occultation as occ
+    from orbitfit.occultations import occultation as occ
     solution = orbitfit.fit(observations, orbitfit.seed003_orbit("Himalia"))
     stars = occ.Star.from_table(gaia_table)                 # Gaia DR3 columns, epoch J2016.0
     found = occ.search(solution, stars, "2019-01-01", "2020-01-01", radius_km=75)
@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .times import iso_utc, tdb_seconds, tdb_time
+from ..times import iso_utc, tdb_seconds, tdb_time
 from dynamics import constants as C
 
 MAS_PER_RAD = 180.0 / np.pi * 3600.0e3
@@ -186,7 +186,7 @@ class Star:
 
     def radec(self, tdb_seconds, observer_ssb=None):
         """RA, Dec (degrees) at TDB epochs seen from barycentric observer positions (None: barycentric)."""
-        from .model import radec_from_unit
+        from ..model import radec_from_unit
         ra, dec = radec_from_unit(np.atleast_2d(self.direction(tdb_seconds, observer_ssb)))
         return np.degrees(ra), np.degrees(dec)
 
@@ -209,8 +209,8 @@ class SolutionTarget:
     barycentre from the solution's own DE ephemeris. Evaluating it costs a polynomial, not an integration."""
 
     def __init__(self, solution, start, stop, record_days=4.0, degree=12):
-        from .export import fit_records, record_layout
-        from .least_squares import propagate_orbit
+        from ..products.export import fit_records, record_layout
+        from ..estimation.least_squares import propagate_orbit
         options = solution.fit_options()
         self.solution = solution
         self.ephemeris = options.ephemeris or _default_ephemeris()
@@ -225,7 +225,7 @@ class SolutionTarget:
                f"{tdb_to_utc_iso(self.stop, 0)} UTC)"
 
     def __call__(self, tdb_seconds):
-        from .export import evaluate_records
+        from ..products.export import evaluate_records
         t = np.atleast_1d(np.asarray(tdb_seconds, dtype=float))
         lo, hi = self.mids[0] - self.record_s / 2, self.mids[-1] + self.record_s / 2
         if np.any((t < lo) | (t > hi)):
@@ -242,7 +242,7 @@ def as_target(body, start, stop, ephemeris=None):
     other callable (e.g. `orbitfit.model.spk_target(...)`) is used as it is, with `ephemeris` (default de440) for
     the Earth and the Sun.
     """
-    from .solution import Solution
+    from ..solution import Solution
     if isinstance(body, Solution):
         target = SolutionTarget(body, start - 2 * C.SECONDS_PER_DAY, stop + 2 * C.SECONDS_PER_DAY)
         return target, ephemeris or target.ephemeris, body
@@ -304,7 +304,7 @@ def fundamental_plane(target, star, tdb_seconds, ephemeris=None, rows=None, star
     """Plane geometry of the body `target` (callable, (n,) TDB s -> (n, 6) SSB states) against `star` (a Star;
     `rows` picks one star per instant) at TDB instants (n,). The star's direction is taken at `star_tdb` (default:
     the instants themselves)."""
-    from .model import solve_light_time
+    from ..model import solve_light_time
     ephemeris = ephemeris or _default_ephemeris()
     t = np.atleast_1d(np.asarray(tdb_seconds, dtype=float))
     earth = ephemeris.state(C.EARTH, t)
@@ -416,7 +416,7 @@ class Occultation:
     @property
     def star_radec(self):
         """Geocentric RA, Dec (deg) of the star at C/A (proper motion and parallax applied)."""
-        from .model import radec_from_unit
+        from ..model import radec_from_unit
         ra, dec = radec_from_unit(self.plane.star)
         return float(np.degrees(ra[0])), float(np.degrees(dec[0]))
 
@@ -465,7 +465,7 @@ class Occultation:
     def cross_track_sigma_km(self, solution=None, star_sigma_mas=(0.0, 0.0), star_corr=0.0):
         """1-sigma of the shadow's cross-track position, km: the solution's linear sky covariance at C/A (geocentre)
         plus the star's (RA*, Dec) sigmas in mas, both at the body's distance, projected across the track."""
-        from .uncertainty import sky_uncertainty
+        from ..products.uncertainty import sky_uncertainty
         solution = solution or self.solution
         cov = np.zeros((2, 2))
         if solution is not None:
@@ -524,7 +524,7 @@ EVENT_COLUMNS = ("source_id", "utc", "tdb", "ra_deg", "dec_deg", "ca_arcsec", "c
 
 def sub_body_longitude_deg(plane):
     """East longitude (deg, [0, 360)) of the sub-body point (body at the zenith) at each instant of a Plane."""
-    from .observers import gcrs_matrix_and_pole
+    from ..observations.observers import gcrs_matrix_and_pole
     matrix, _ = gcrs_matrix_and_pole(plane.tdb)
     itrs = np.einsum("nji,nj->ni", matrix, plane.rho / plane.distance_km[:, None])
     return np.mod(np.degrees(np.arctan2(itrs[:, 1], itrs[:, 0])), 360.0)
@@ -542,7 +542,7 @@ def event_columns(plane, stars, body_mag=None):
     """The published elements of events (Plane at C/A, one star each) as columns: instant (UTC string, TDB s),
     the star's geocentric RA/Dec at C/A, C/A (arcsec, km), P/A (deg), velocity (km/s), distance (au), magnitudes
     (star, seed 003's normalised m*, drop), sub-body east longitude (deg), local solar time (h), proper motions."""
-    from .model import radec_from_unit
+    from ..model import radec_from_unit
     ra, dec = radec_from_unit(plane.star)
     longitude = sub_body_longitude_deg(plane)
     speed = np.abs(plane.velocity_km_s)
@@ -629,7 +629,7 @@ def search(body, stars, start, stop, radius_km, *, ephemeris=None, step_s=DEFAUL
     limit_km = max_ca_km if max_ca_km is not None else EARTH_RADIUS_KM + radius_km + margin_km
 
     # (1) coarse grid of the body's geocentric direction
-    from .model import solve_light_time
+    from ..model import solve_light_time
     n_grid = int(np.ceil((t_stop - t_start) / step_s)) + 1
     grid = t_start + np.arange(n_grid) * step_s
     grid[-1] = min(grid[-1], t_stop)
@@ -714,7 +714,7 @@ def predict(body, star, near, radius_km=0.0, *, ephemeris=None, body_mag=None, b
 def synthetic_star(body, when, ephemeris=None, source_id="SYNTHETIC"):
     """A star (no motion, epoch `when`) exactly on the body's geocentric astrometric line of sight at `when`:
     its shadow centre crosses the geocentre then. For planning ("what would an event here give?") and tests."""
-    from .model import radec_from_unit, solve_light_time
+    from ..model import radec_from_unit, solve_light_time
     t = to_tdb_seconds(when)
     target, ephemeris, _ = as_target(body, t - C.SECONDS_PER_DAY, t + C.SECONDS_PER_DAY, ephemeris)
     earth = ephemeris.position(C.EARTH, [t])
@@ -810,7 +810,7 @@ def shadow_path(event, tdb_seconds, offsets_km, labels=None, sigma_km=None, min_
     shift of the body seen from the ground ((X . s)/c, see the module docstring) is applied once (it converges at
     the mm level).
     """
-    from .observers import gcrs_matrix_and_pole
+    from ..observations.observers import gcrs_matrix_and_pole
     t = np.atleast_1d(np.asarray(tdb_seconds, dtype=float))
     offsets = np.atleast_1d(np.asarray(offsets_km, dtype=float))
     plane = event.plane_at(t)
@@ -857,7 +857,7 @@ def chord_probability(d_km, radius_km, sigma_km):
 
 def _sites_itrs(sites):
     """(names, (n, 3) ITRS km) from MPC codes, (lon, lat, height_km) tuples or (n, 3) ITRS arrays."""
-    from .observers import site_itrs_km
+    from ..observations.observers import site_itrs_km
     if isinstance(sites, np.ndarray) and sites.ndim == 2 and sites.shape[1] == 3 and sites.dtype.kind == "f":
         return [f"site {i}" for i in range(len(sites))], sites
     names, xyz = [], []
@@ -877,7 +877,7 @@ def relative_to_sites(event, itrs_km, tdb_seconds):
     rel (n, 2) = the centre minus the site's projection on the fundamental plane (east, north; km), including the
     (X . s)/c light-time shift of the body seen from the site, velocity (n, 2) = d rel / dt (km/s; the site moves
     with the Earth's rotation), the Plane at those instants and the sites' GCRS positions (n, 3)."""
-    from .observers import gcrs_matrix_and_pole, EARTH_ROTATION_RAD_S
+    from ..observations.observers import gcrs_matrix_and_pole, EARTH_ROTATION_RAD_S
     t = np.atleast_1d(np.asarray(tdb_seconds, dtype=float))
     plane = event.plane_at(t)
     matrix, pole = gcrs_matrix_and_pole(t)
@@ -939,8 +939,8 @@ def plot_map(event, path, sites=None, filename=None, title=None, sigma_km=None, 
     the path's lines (thick where visible: star up, Sun down; thin elsewhere), dots every 60 s on the centre line,
     the C/A point, and sites (MPC codes or (lon, lat[, height_km])) with their chord probabilities. No coastlines
     (no cartopy needed). Returns the matplotlib Figure (Agg); saves it if `filename`."""
-    from .observers import gcrs_matrix_and_pole
-    from .plots import RC, _new_figure, save_figure
+    from ..observations.observers import gcrs_matrix_and_pole
+    from ..products.plots import RC, _new_figure, save_figure
     import matplotlib
     if central_longitude is None:
         central_longitude = 15.0 * np.round(event.sub_body_longitude_deg / 15.0)

@@ -15,7 +15,7 @@ Weights (documented in `FitOptions`):
     group's residuals (one-way analysis of variance over its nights, refreshed with the floors): N positions of one
     night then carry the information of their mean, N / (sigma_within^2 + N sigma_night^2), no more. On GJ15 the
     nightly offsets dominate (Himalia: 62 mas between nights, 25 mas within; rho = 0.85).
-  * occultation positions and Gaia transit normal points (orbitfit.gaia) carry their own 2x2 covariance
+  * occultation positions and Gaia transit normal points (orbitfit.observations.gaia) carry their own 2x2 covariance
     (sigma_ra, sigma_dec, corr) and no floor.
 Site biases (optional, `FitOptions.bias_groups`): a constant RA*/Dec offset per group of ground-based positions
 ("site" or "dataset"), estimated with the orbit under a zero-mean a-priori sigma `bias_prior_mas`. Positions reduced
@@ -42,8 +42,8 @@ from dynamics import ForceModel, propagate
 from dynamics import constants as C
 from dynamics.propagation import DEFAULT_STEP_S, default_ephemeris
 
-from .model import MAS_PER_RAD, astrometric, residuals_mas
-from .observers import Observers
+from ..model import MAS_PER_RAD, astrometric, residuals_mas
+from ..observations.observers import Observers
 
 NIGHT_REFERENCE_COUNT = 4         # Vereš et al. 2017: sigma grows as sqrt(N / 4) beyond 4 observations per night
 A_PRIORI_SIGMA_MAS = 500.0        # first-pass sigma of groups that give none, before their floor is estimated
@@ -286,7 +286,7 @@ class Evaluation:
     calc_dec: np.ndarray
     distance_km: np.ndarray
     # whitened pseudo-observations (A (m, P), b (m,)), e.g. an a-priori value of a parameter: they enter the normal
-    # equations and chi^2, not the floors or outlier flags (orbitfit.family's GM prior)
+    # equations and chi^2, not the floors or outlier flags (orbitfit.estimation.family's GM prior)
     extra: tuple | None = None
 
 
@@ -606,7 +606,7 @@ def fit_orbit(observations, initial: Orbit, options: FitOptions | None = None, l
     data, `Solution.refit`): its weight floors (per group name) and outlier flags are the starting weights, and the
     fit starts as already near the solution, so floors and flags are settled from the first iteration.
     """
-    from .solution import Solution
+    from ..solution import Solution
     options = options or FitOptions()
     if options.ephemeris is None:
         options.ephemeris = default_ephemeris()
@@ -720,7 +720,7 @@ def _objective(evaluation, weights, accepted):
 
 def gauss_newton(parameters, evaluate_at, prepared, options, floor_ra, floor_dec, log=None, accepted=None,
                  near=False):
-    """The fit loop shared by fit_orbit and orbitfit.family.fit_family: Gauss-Newton steps with the damped
+    """The fit loop shared by fit_orbit and orbitfit.estimation.family.fit_family: Gauss-Newton steps with the damped
     fallback; once near the solution, floors and outlier flags settled by settle_weights (at most
     options.max_weight_rounds passes), until a step is below options.convergence sigma with settled weights.
 

@@ -106,7 +106,7 @@ class FamilySolution:
         companions) and `family.h5` with the joint parameters, covariance, GMs and history (SHA-256 digest,
         written atomically). Returns the folder."""
         import h5py
-        from .solution import _digest
+        from ..solution import _digest
         folder = os.fspath(folder)
         os.makedirs(folder, exist_ok=True)
         for body, solution in self.solutions.items():
@@ -134,7 +134,7 @@ class FamilySolution:
         """Read a family written by `save`; damaged or missing files raise ArchiveError."""
         import h5py
         from .least_squares import options_from_description
-        from .solution import ArchiveError, Solution, _digest
+        from ..solution import ArchiveError, Solution, _digest
         path = os.path.join(os.fspath(folder), FAMILY_FILE)
         try:
             f = h5py.File(path, "r")
@@ -180,7 +180,7 @@ def fit_family(observations, initial_orbits: dict, options: FitOptions | None = 
     gm_prior_sigma: None (GMs free), a number (every fitted GM) or {body: sigma}: a Gaussian prior at `gm`.
     Returns a FamilySolution.
     """
-    from .solution import Solution
+    from ..solution import Solution
     options = options or FitOptions()
     if options.ephemeris is None:
         options.ephemeris = default_ephemeris()

@@ -12,9 +12,9 @@ import numpy as np
 from astropy.table import Table
 
 from dynamics import constants as C
-from .least_squares import PropagatedTarget, propagate_orbit
-from .model import MAS_PER_RAD, astrometric
-from .observers import Observers
+from ..estimation.least_squares import PropagatedTarget, propagate_orbit
+from ..model import MAS_PER_RAD, astrometric
+from ..observations.observers import Observers
 
 
 def _observer_positions(observer, epochs, ephemeris):
@@ -103,7 +103,7 @@ def propagate_clones(solution, states, epochs, batch=MC_BATCH, map_function=None
         return propagate_orbit(chunk, solution.epoch, epochs, options, step=step).states
     if map_function is not None:
         return np.concatenate(list(map_function(run, chunks)), axis=1)
-    from .progress import bar
+    from ..progress import bar
     ticker = bar(len(states), "Monte Carlo clones", "clone", progress)
     results = []
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:

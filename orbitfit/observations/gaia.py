@@ -95,7 +95,7 @@ def to_normal_points(table, al_floor_mas=AL_FLOOR_MAS, ac_floor_mas=AC_FLOOR_MAS
     """The table with every Gaia transit of >= MIN_CCDS records replaced by its normal point (kind
     "gaia_transit", `line` = the transit's first line); other rows unchanged. Returns (table, report dict)."""
     from astropy.table import vstack
-    from .times import tdb_time
+    from ..times import tdb_time
     groups = [rows for rows in transits(table) if rows.size >= MIN_CCDS]
     if not groups:
         return table, {"transits": 0, "records": 0, "kept_as_is": int((np.asarray(table["kind"]) == "gaia").sum())}

@@ -1,0 +1,2 @@
+"""Stellar occultations: predicted events, shadow paths and maps (`occultation`), and observed chords turned into
+astrometry (`chords`)."""
