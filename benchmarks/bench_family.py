@@ -16,14 +16,14 @@ def main():
     from dynamics import constants as C
     from dynamics.propagation import default_ephemeris
     from orbitfit.estimation.family import fit_family
-    from orbitfit.estimation.least_squares import FitOptions
+    from orbitfit.estimation.options import FitOptions
     from orbitfit.paths import data_path
     from orbitfit.observations.gj15 import read_gj15
-    from orbitfit.estimation.published import seed003_orbit
+    from orbitfit.estimation.published import gomes_junior_2016_orbit
 
     ephemeris = default_ephemeris()
     names = ("Himalia", "Elara", "Lysithea", "Leda")
-    states = np.array([seed003_orbit(name, ephemeris).state for name in names])
+    states = np.array([gomes_junior_2016_orbit(name, ephemeris).state for name in names])
     epochs = np.linspace(-4.6 * YEAR, 14.1 * YEAR, 2200)          # GJ15: 1995.4-2014.1, ~2200 positions of 4 moons
     propagate(states[:2], 0.0, epochs, stm="coupled", gm_parameters=(0,))        # compile, tables
     print(f"{'propagation 1995-2014 (dense, 2200 outputs)':52s} {'seconds':>8s} {'particles':>9s}")
@@ -42,14 +42,14 @@ def main():
     for name in names:
         table, _ = read_gj15(data_path("gj15", f"{name}.dat"))
         body = int(table["body"][0])
-        observations[body], orbits[body] = table, seed003_orbit(name, ephemeris)
+        observations[body], orbits[body] = table, gomes_junior_2016_orbit(name, ephemeris)
     print(f"\n{'GJ15 family fit, Himalia GM free':40s} {'n':>5s} {'iter':>5s} {'seconds':>8s} {'s/iter':>7s} "
           f"{'s/eval':>7s}  GM(Himalia) km^3/s^2")
     for count in (2, 3, 4):
         bodies = list(observations)[:count]
         start = time.perf_counter()
         family = fit_family({b: observations[b] for b in bodies}, {b: orbits[b] for b in bodies},
-                            FitOptions(ephemeris=ephemeris, night_deweighting=False), fit_gm=(506,))
+                            FitOptions(night_deweighting=False), fit_gm=(506,))
         elapsed = time.perf_counter() - start
         n_obs = sum(len(observations[b]) for b in bodies)
         n_iter = len(family.history)

@@ -9,7 +9,7 @@ import time; t = time.perf_counter()
 import orbitfit
 from orbitfit.paths import data_path
 obs, _ = orbitfit.read(data_path("gj15", "Himalia.dat"))
-orbitfit.fit(obs, orbitfit.seed003_orbit("Himalia"), orbitfit.FitOptions(night_deweighting=False))
+orbitfit.fit(obs, orbitfit.gomes_junior_2016_orbit("Himalia"), orbitfit.FitOptions(night_deweighting=False))
 print(time.perf_counter() - t)
 """
 
@@ -20,19 +20,19 @@ def main():
     print(f"Himalia GJ15 fit, cold (new process: imports, tables, IERS, fit): {cold:.2f} s")
     import orbitfit
     from orbitfit.paths import data_path
-    from orbitfit.estimation.published import seed003_orbits
+    from orbitfit.estimation.published import gomes_junior_2016_orbits
     options = dict(night_deweighting=False)
     observations, _ = orbitfit.read(data_path("gj15", "Himalia.dat"))
-    orbitfit.fit(observations, orbitfit.seed003_orbit("Himalia"), orbitfit.FitOptions(**options))
-    best = min(_timed(lambda: orbitfit.fit(observations, orbitfit.seed003_orbit("Himalia"),
+    orbitfit.fit(observations, orbitfit.gomes_junior_2016_orbit("Himalia"), orbitfit.FitOptions(**options))
+    best = min(_timed(lambda: orbitfit.fit(observations, orbitfit.gomes_junior_2016_orbit("Himalia"),
                                            orbitfit.FitOptions(**options))) for _ in range(3))
     print(f"Himalia GJ15 fit, warm: {best:.2f} s")
     print(f"{'satellite':10s} {'n':>5s} {'iterations':>10s} {'seconds':>8s} {'s/iteration':>11s}")
     total = 0.0
-    for name in seed003_orbits():
+    for name in gomes_junior_2016_orbits():
         observations, _ = orbitfit.read(data_path("gj15", f"{name}.dat"))
         start = time.perf_counter()
-        solution = orbitfit.fit(observations, orbitfit.seed003_orbit(name), orbitfit.FitOptions(**options))
+        solution = orbitfit.fit(observations, orbitfit.gomes_junior_2016_orbit(name), orbitfit.FitOptions(**options))
         elapsed = time.perf_counter() - start
         total += elapsed
         n_iter = len(solution.history)

@@ -45,7 +45,7 @@ def main():
     band = float(sys.argv[2]) if len(sys.argv) > 2 else 600.0
     clock = time.perf_counter()
     observations, _ = orbitfit.read(data_path("gj15", "Himalia.dat"))
-    solution = orbitfit.fit(observations, orbitfit.seed003_orbit("Himalia"))
+    solution = orbitfit.fit(observations, orbitfit.gomes_junior_2016_orbit("Himalia"))
     print(f"GJ15 Himalia fit: {time.perf_counter() - clock:.1f} s")
     start, stop = occ.to_tdb_seconds("2019-01-01"), occ.to_tdb_seconds("2020-01-01")
 

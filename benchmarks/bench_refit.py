@@ -19,7 +19,7 @@ import orbitfit
 from dynamics import constants as C
 from orbitfit.occultations import chords
 from orbitfit.occultations import occultation as occ
-from orbitfit.estimation.least_squares import Orbit
+from orbitfit.orbit import Orbit
 from orbitfit.paths import data_path
 
 
@@ -45,7 +45,7 @@ def run(label, solution, when, radius_km, offsets_km, scale, seed):
     centre = event.reduce(solution)
     reduce_s = time.perf_counter() - start
     start = time.perf_counter()
-    refit = solution.refit(centre.observations())
+    refit = orbitfit.refit(solution, centre.observations())
     refit_s = time.perf_counter() - start
     before = occ.predict(solution, event.star, centre.tdb, radius_km=radius_km)
     after = occ.predict(refit, event.star, centre.tdb, radius_km=radius_km)
@@ -65,7 +65,7 @@ def run(label, solution, when, radius_km, offsets_km, scale, seed):
 def main():
     print("orbitfit refit-after-occultation benchmark (target <= 3 s)")
     observations, _ = orbitfit.read(data_path("gj15", "Himalia.dat"))
-    himalia = orbitfit.fit(observations, orbitfit.seed003_orbit("Himalia"))
+    himalia = orbitfit.fit(observations, orbitfit.gomes_junior_2016_orbit("Himalia"))
     run("Himalia", himalia, "2023-10-01T03:00:00", 75.0, (-40.0, 10.0, 55.0), 5.0, 1)
     kallichore_obs, _ = orbitfit.read(data_path("kallichore", "kallichore_nsdb_astrometry.csv"))
     kallichore = orbitfit.fit(kallichore_obs, orbitfit.initial_orbit(kallichore_obs))

@@ -14,7 +14,7 @@ def main():
     from orbitfit.paths import data_path
     from orbitfit.products.uncertainty import monte_carlo_sky, sky_uncertainty
     observations, _ = orbitfit.read(data_path("gj15", "Himalia.dat"))
-    solution = orbitfit.fit(observations, orbitfit.seed003_orbit("Himalia"),
+    solution = orbitfit.fit(observations, orbitfit.gomes_junior_2016_orbit("Himalia"),
                             orbitfit.FitOptions(night_deweighting=False, epoch=14.5 * YEAR))
     epochs = np.linspace(14.5 * YEAR, 24.5 * YEAR, 41)
     sky_uncertainty(solution, epochs[:2])

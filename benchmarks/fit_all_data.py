@@ -23,7 +23,7 @@ import orbitfit  # noqa: E402
 from orbitfit.observations.datasets import load_all  # noqa: E402
 from orbitfit.observations import read_gj15  # noqa: E402
 from orbitfit.paths import data_path  # noqa: E402
-from orbitfit.estimation.published import seed003_orbits  # noqa: E402
+from orbitfit.estimation.published import gomes_junior_2016_orbits  # noqa: E402
 
 YEAR_S = 365.25 * 86400.0
 
@@ -98,12 +98,12 @@ def staged(observations, start_orbit, gj15_years, options_factory):
 
 
 def main(names):
-    orbits = seed003_orbits()
+    orbits = gomes_junior_2016_orbits()
     summary = []
     for name in names:
         published = orbits[name]
         print(f"\n=== {name} ({published.naif_id}) ===")
-        initial = orbitfit.seed003_orbit(name)
+        initial = orbitfit.gomes_junior_2016_orbit(name)
         gj15, _ = read_gj15(str(data_path("gj15", f"{name}.dat")))
         sol_a, t_a = fit(gj15, initial, orbitfit.FitOptions(night_deweighting=False), "(a) GJ15")
         if sol_a is not None:
@@ -146,4 +146,4 @@ def main(names):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:] or list(seed003_orbits()))
+    main(sys.argv[1:] or list(gomes_junior_2016_orbits()))

@@ -12,9 +12,9 @@ import numpy as np
 
 import orbitfit
 from orbitfit.observations.datasets import load_all
-from orbitfit.estimation.least_squares import FitOptions
+from orbitfit.estimation.options import FitOptions
 from orbitfit.paths import data_path
-from orbitfit.estimation.published import seed003_orbits
+from orbitfit.estimation.published import gomes_junior_2016_orbits
 
 
 def along_scan_residuals(solution):
@@ -31,11 +31,11 @@ def along_scan_residuals(solution):
 
 def main():
     print("moon       transits | AL sd, transits alone (accepted) | AL sd, all data (accepted)")
-    for name in seed003_orbits():
+    for name in gomes_junior_2016_orbits():
         observations, _ = load_all(name, gaia_transits=True)
         transit = np.asarray(observations["kind"]).astype(str) == "gaia_transit"
         gj15, _ = orbitfit.read(data_path("gj15", f"{name}.dat"))
-        start = orbitfit.fit(gj15, orbitfit.seed003_orbit(name), FitOptions.seed003()).orbit
+        start = orbitfit.fit(gj15, orbitfit.gomes_junior_2016_orbit(name), FitOptions.gomes_junior_2016()).orbit
         cells = []
         for table, options in ((observations[transit], FitOptions(reject_outliers=False, max_iterations=40)),
                                (observations, FitOptions())):

@@ -2,7 +2,7 @@
 
     import orbitfit
     observations, report = orbitfit.read("data/gj15/Himalia.dat")
-    solution = orbitfit.fit(observations, orbitfit.seed003_orbit("Himalia"))
+    solution = orbitfit.fit(observations, orbitfit.gomes_junior_2016_orbit("Himalia"))
     print(solution.summary())
 
 Heavy modules load on first use, so `import orbitfit` stays quick.
@@ -13,15 +13,18 @@ _offline.configure()
 
 _LAZY = {
     "fit": ("estimation.least_squares", "fit_orbit"),
+    "refit": ("estimation.least_squares", "refit"),
     "fit_family": ("estimation.family", "fit_family"),
-    "FitOptions": ("estimation.least_squares", "FitOptions"),
-    "FitError": ("estimation.least_squares", "FitError"),
-    "Orbit": ("estimation.least_squares", "Orbit"),
+    "FitOptions": ("estimation.options", "FitOptions"),
+    "FitError": ("estimation.gauss_newton", "FitError"),
+    "Orbit": ("orbit", "Orbit"),
+    "OrbitModel": ("orbit", "OrbitModel"),
     "Solution": ("solution", "Solution"),
     "read": ("observations", "read"),
     "Observations": ("observations", "Observations"),
     "compute_residuals": ("residuals", "compute_residuals"),
-    "seed003_orbit": ("estimation.published", "seed003_orbit"),
+    "gomes_junior_2016_orbit": ("estimation.published", "gomes_junior_2016_orbit"),
+    "seed003_orbit": ("estimation.published", "seed003_orbit"),          # deprecated alias
     "initial_orbit": ("estimation.ranging", "initial_orbit"),
     "tdb_seconds": ("times", "tdb_seconds"),
     "iso_utc": ("times", "iso_utc"),

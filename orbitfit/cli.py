@@ -19,9 +19,8 @@ import numpy as np
 
 from .progress import fit_logger
 
-FIT_OPTION_KEYS = ("night_deweighting", "estimate_floors", "reject_outliers", "chi2_reject", "chi2_readmit",
-                   "max_iterations", "step", "weight_groups", "use_given_sigma", "max_rejected_fraction",
-                   "bias_groups", "bias_prior_mas")
+PRESETS = ("default", "gomes-junior-2016")      # FitOptions() and FitOptions.gomes_junior_2016()
+STARTS = ("gomes-junior-2016", "auto")           # published STE elements, or an automatic initial orbit
 
 
 class UsageError(ValueError):
@@ -93,15 +92,18 @@ def _save_outputs(solution, out_dir, stem):
 
 
 def command_demo(args):
-    """Fit Himalia to its 1234 GJ15 positions from seed 003's starting orbit (the STE data set)."""
-    import orbitfit
+    """Fit Himalia to its 1234 GJ15 positions from the published STE's starting orbit (Gomes-Junior et al. 2016)."""
+    from .estimation.least_squares import fit_orbit
+    from .estimation.options import FitOptions
+    from .estimation.published import gomes_junior_2016_orbit
+    from .observations import read
     from .paths import data_path
     Path(args.out).mkdir(parents=True, exist_ok=True)          # fail before the fit, not after it
-    observations, report = orbitfit.read(data_path("gj15", "Himalia.dat"))
+    observations, report = read(data_path("gj15", "Himalia.dat"))
     start = time.perf_counter()
-    options = orbitfit.FitOptions.seed003()          # seed 003's STE weighting: positions alike, <= 1% flagged
+    options = FitOptions.gomes_junior_2016()          # the published STE's weighting: positions alike, <= 1% flagged
     log, bar = fit_logger("fitting Himalia", enabled=not args.json)
-    solution = orbitfit.fit(observations, orbitfit.seed003_orbit("Himalia"), options, log=log)
+    solution = fit_orbit(observations, gomes_junior_2016_orbit("Himalia"), options, log=log)
     bar.close()
     elapsed = time.perf_counter() - start
     outputs = _save_outputs(solution, args.out, "himalia_gj15")
@@ -112,28 +114,64 @@ def command_demo(args):
         print(json.dumps(result, indent=2))
     else:
         print(f"orbitfit demo: Himalia from {report.kept} GJ15 positions (Gomes-Junior et al. 2015), fitted in "
-              f"{elapsed:.1f} s; seed 003's STE had RA* -15 +- 66, Dec -7 +- 54 mas")
+              f"{elapsed:.1f} s; the published STE (Gomes-Junior et al. 2016) had RA* -15 +- 66, Dec -7 +- 54 mas")
         _print_report(result, solution)
     return 0
 
 
 def _load_config(path):
+    from .estimation.options import option_fields
     from .toml_files import read_toml
     config = read_toml(path, UsageError, "config file")
-    allowed = ("files", "body", "start", "epoch", "out", "seed003_weighting", "options")
+    allowed = ("files", "body", "start", "epoch", "out", "preset", "seed003_weighting", "options")
     unknown = set(config) - set(allowed)
     if unknown:
         raise UsageError(f"{path}: unknown keys {sorted(unknown)}; allowed: {', '.join(allowed)}")
-    bad = set(config.get("options", {})) - set(FIT_OPTION_KEYS)
+    names = [name for name, *_ in option_fields()]
+    bad = set(config.get("options", {})) - set(names)
     if bad:
-        raise UsageError(f"{path}: unknown [options] {sorted(bad)}; allowed: {', '.join(FIT_OPTION_KEYS)}")
+        raise UsageError(f"{path}: unknown [options] {sorted(bad)}; allowed: {', '.join(names)}")
     return config
+
+
+def _option_value(name, value, where):
+    """A FitOptions value from a command-line or TOML word ("estimated", "none") or value."""
+    from .estimation.options import option_fields
+    choices = {n: c for n, _, _, _, c in option_fields()}[name]
+    if choices and isinstance(value, str) and value in choices:
+        return choices[value]
+    if choices and value not in choices.values():
+        raise UsageError(f"{where}: {name} must be one of {', '.join(choices)}, not {value!r}")
+    return value
+
+
+def _fit_options(args, config):
+    """FitOptions from the preset, then the config's [options], then the command line: built once, so every value
+    is validated by FitOptions itself."""
+    import dataclasses
+    from .estimation.options import FitOptions, option_fields
+    preset = getattr(args, "preset", None) or config.get("preset", "default")
+    if args.seed003_weighting or config.get("seed003_weighting"):
+        print("orbitfit fit: --seed003-weighting is now --preset gomes-junior-2016", file=sys.stderr)
+        preset = "gomes-junior-2016"
+    if preset not in PRESETS:
+        raise UsageError(f"unknown preset {preset!r}: use one of {', '.join(PRESETS)}")
+    values = {name: _option_value(name, value, args.config) for name, value in config.get("options", {}).items()}
+    for name, *_ in option_fields():
+        value = getattr(args, name, None)
+        if value is not None:
+            values[name] = _option_value(name, value, "command line")
+    epoch = args.epoch or config.get("epoch")
+    if epoch:
+        values["epoch"] = _tdb_seconds(epoch)
+    base = FitOptions.gomes_junior_2016() if preset == "gomes-junior-2016" else FitOptions()
+    return dataclasses.replace(base, **values)
 
 
 def command_fit(args):
     """Fit one satellite to observation files."""
-    import orbitfit
-    from .observations import Observations
+    from .estimation.least_squares import fit_orbit
+    from .observations import Observations, read
     config = _load_config(args.config) if args.config else {}
     files = list(args.files) or list(config.get("files", []))
     if not files:
@@ -142,7 +180,7 @@ def command_fit(args):
     for name in files:
         if not Path(name).exists():
             raise UsageError(f"observation file not found: {name}")
-        table, report = orbitfit.read(name)
+        table, report = read(name)
         if not args.json:
             print(report)
         tables.append(table)
@@ -156,21 +194,12 @@ def command_fit(args):
     observations = observations[np.asarray(observations["body"]) == int(body)]
     if len(observations) == 0:
         raise UsageError(f"no observations of body {body} in the files (bodies present: {bodies})")
-    start_spec = args.start or config.get("start", "seed003")
+    options = _fit_options(args, config)                      # bad options fail before the start orbit is made
+    start_spec = args.start or config.get("start", STARTS[0])
     initial = _initial_orbit(start_spec, int(body), observations)
-    preset = orbitfit.FitOptions.seed003 if (args.seed003_weighting or config.get("seed003_weighting")) \
-        else orbitfit.FitOptions
-    options = preset(**config.get("options", {}))
-    for key in FIT_OPTION_KEYS:
-        value = getattr(args, key, None)
-        if value is not None:
-            setattr(options, key, value)
-    epoch = args.epoch or config.get("epoch")
-    if epoch:
-        options.epoch = _tdb_seconds(epoch)
     begin = time.perf_counter()
     log, bar = fit_logger(f"fitting {body}", enabled=not args.json, max_iterations=options.max_iterations)
-    solution = orbitfit.fit(observations, initial, options, log=log)
+    solution = fit_orbit(observations, initial, options, log=log)
     bar.close()
     elapsed = time.perf_counter() - begin
     outputs = _save_outputs(solution, args.out or config.get("out", "orbitfit-fit"), f"fit_{body}")
@@ -183,7 +212,8 @@ def command_fit(args):
 
 
 def _load_solution(path):
-    from .solution import ArchiveError, Solution
+    from .archive import ArchiveError
+    from .solution import Solution
     if not Path(path).exists():
         raise UsageError(f"solution archive not found: {path}")
     try:
@@ -317,7 +347,8 @@ def command_predict(args):
 def command_occultation_add(args):
     """Add an occultation (chords in a TOML event file, or positions in an observation file) to a saved solution,
     refit from it, and report the change in the orbit and in the predicted positions at --dates."""
-    import orbitfit
+    from .estimation.least_squares import refit as refit_solution
+    from .observations import read
     from .occultations import chords
     solution = _load_solution(args.solution)
     source = Path(args.occultation)
@@ -343,14 +374,14 @@ def command_occultation_add(args):
         if not args.json:
             print(centre.summary())
     else:
-        table, read_report = orbitfit.read(source)
+        table, read_report = read(source)
         if not args.json:
             print(read_report)
         new_rows = table[np.asarray(table["body"]) == solution.body]
         if len(new_rows) == 0:
             raise UsageError(f"{source}: no observations of body {solution.body}")
     log, bar = fit_logger("refitting", enabled=not args.json)
-    refit = solution.refit(new_rows, log=log)
+    refit = refit_solution(solution, new_rows, log=log)
     bar.close()
     elapsed = time.perf_counter() - begin
     stem = f"{Path(args.solution).stem}_refit"
@@ -382,13 +413,13 @@ def command_occultation_add(args):
 
 
 def _initial_orbit(spec, body, observations):
-    from .estimation.published import NAIF_ID, seed003_orbit
-    if spec == "seed003":
+    from .estimation.published import NAIF_ID, gomes_junior_2016_orbit
+    if spec in ("gomes-junior-2016", "seed003"):          # seed003: the deprecated name
         names = {v: k for k, v in NAIF_ID.items()}
         if body not in names:
-            raise UsageError(f"seed 003 has no starting orbit for body {body}; use --start auto")
+            raise UsageError(f"Gomes-Junior et al. (2016) give no starting orbit for body {body}; use --start auto")
         try:
-            return seed003_orbit(names[body])
+            return gomes_junior_2016_orbit(names[body])
         except KeyError as exc:
             raise UsageError(str(exc)) from None
     if spec == "auto":
@@ -397,7 +428,7 @@ def _initial_orbit(spec, body, observations):
         except ImportError:
             raise UsageError("automatic initial orbits are not available in this version") from None
         return initial_orbit(observations)
-    raise UsageError(f"unknown --start {spec!r}: use 'seed003' or 'auto'")
+    raise UsageError(f"unknown --start {spec!r}: use {' or '.join(STARTS)}")
 
 
 def build_parser():
@@ -413,22 +444,21 @@ def build_parser():
     fit.add_argument("files", nargs="*", help="observation files (GJ15, NSDB, MPC 80-col/CSV, ADES, SORA)")
     fit.add_argument("--config", help="TOML file with files, body, start, epoch, out and [options]")
     fit.add_argument("--body", type=int, help="NAIF id of the satellite (needed if the files hold several)")
-    fit.add_argument("--start", help="starting orbit: 'seed003' (default) or 'auto'")
+    fit.add_argument("--start", help="starting orbit: 'gomes-junior-2016' (default: the published STE elements, "
+                     "Gomes-Junior et al. 2016 Table 2) or 'auto' (an initial orbit from the observations)")
     fit.add_argument("--epoch", help="epoch of the fitted state, TDB ISO date (default: the start's epoch)")
     fit.add_argument("--out", help="output directory (default: ./orbitfit-fit)")
-    fit.add_argument("--no-night-deweighting", dest="night_deweighting", action="store_false", default=None,
-                     help="do not de-weight nights with many observations")
-    fit.add_argument("--no-outlier-rejection", dest="reject_outliers", action="store_false", default=None)
+    fit.add_argument("--preset", choices=PRESETS, help="starting values of the fit options: 'default' "
+                     "(FitOptions()) or 'gomes-junior-2016' (the published STE's weighting: positions alike, no night "
+                     "de-weighting, at most 1%% flagged); the options below change them")
+    _add_fit_options(fit)
+    # the spellings of earlier versions, kept for one release
+    fit.add_argument("--seed003-weighting", action="store_true", help=argparse.SUPPRESS)
+    fit.add_argument("--no-night-deweighting", dest="night_deweighting", action="store_const", const="none",
+                     help=argparse.SUPPRESS)
+    fit.add_argument("--no-outlier-rejection", dest="reject_outliers", action="store_false", help=argparse.SUPPRESS)
     fit.add_argument("--night-correlation", dest="night_deweighting", action="store_const", const="estimated",
-                     help="weight each night by the correlation of its positions' errors, estimated from the "
-                     "residuals (night_deweighting='estimated'): an honest covariance when errors are shared "
-                     "within a night")
-    fit.add_argument("--seed003-weighting", action="store_true", help="seed 003's STE weighting: positions alike, "
-                     "no night de-weighting, at most 1%% flagged (FitOptions.seed003())")
-    fit.add_argument("--bias-groups", choices=("site", "dataset"), default=None,
-                     help="also fit a constant RA*/Dec offset of the ground-based positions per site or data set "
-                     "(star-catalogue zonal errors), with a zero-mean prior (--bias-prior-mas)")
-    fit.add_argument("--bias-prior-mas", type=float, default=None, help="a-priori sigma of each bias (default 30)")
+                     help=argparse.SUPPRESS)
     fit.add_argument("--json", action="store_true", help="print machine-readable JSON")
     fit.set_defaults(func=command_fit)
 
@@ -486,6 +516,24 @@ def build_parser():
     return parser
 
 
+def _add_fit_options(parser):
+    """One flag per FitOptions field (the schema is the dataclass: orbitfit.estimation.options)."""
+    from .estimation.options import option_fields
+    group = parser.add_argument_group("fit options (FitOptions; the same names in a config's [options] table)")
+    for name, _, default, text, choices in option_fields():
+        flag = "--" + name.replace("_", "-")
+        if choices:
+            word = next((w for w, v in choices.items() if v == default), default)
+            group.add_argument(flag, dest=name, choices=list(choices), default=None,
+                               help=f"{text} (default {word})".replace("%", "%%"))
+        elif isinstance(default, bool):
+            group.add_argument(flag, dest=name, action=argparse.BooleanOptionalAction, default=None,
+                               help=f"{text} (default {'yes' if default else 'no'})".replace("%", "%%"))
+        else:
+            group.add_argument(flag, dest=name, type=type(default), default=None,
+                               help=f"{text} (default {default:g})".replace("%", "%%"))
+
+
 def chords_example():
     from .occultations.chords import EVENT_EXAMPLE
     return EVENT_EXAMPLE
@@ -493,7 +541,7 @@ def chords_example():
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    from .estimation.least_squares import FitError
+    from .estimation.gauss_newton import FitError
     from .observations.core import ObservationFormatError
     try:
         return args.func(args)

@@ -1,5 +1,6 @@
 """Observed minus computed positions of any Observations table against any ephemeris: an orbit propagated with
-`dynamics` (fit.Orbit), a callable giving SSB-centred states, or an SPK file (e.g. a JPL satellite kernel)."""
+`dynamics` (an `Orbit` with its `OrbitModel`), a callable giving SSB-centred states, or an SPK file (e.g. a JPL
+satellite kernel)."""
 from __future__ import annotations
 
 import os
@@ -8,24 +9,24 @@ import numpy as np
 from astropy.table import Table
 
 from dynamics import constants as C
-from dynamics.propagation import default_ephemeris
 
 from .model import astrometric, residuals_mas, spk_target
+from .observables import evaluate, prepare
+from .orbit import Orbit, OrbitModel
 
 
-def compute_residuals(observations, target, ephemeris=None, options=None):
+def compute_residuals(observations, target, model=None):
     """Table of O-C (RA*, Dec in mas) per observation.
 
-    target: a fit.Orbit (propagated with dynamics and `options`), a callable tdb -> (n, 6) SSB states, or the
-        path(s) of SPK kernel(s) holding the observations' body (chained to the SSB with the ephemeris' DE file).
+    target: an `Orbit` (propagated with `model`, default OrbitModel()), a callable tdb -> (n, 6) SSB states, or the
+        path(s) of SPK kernel(s) holding the observations' body (chained to the SSB with the model's DE file).
+    model: the OrbitModel; its ephemeris also gives the observers, the Sun and the DE kernel for SPK targets.
     """
-    from .estimation.least_squares import FitOptions, Orbit, evaluate, prepare
-    ephemeris = ephemeris or default_ephemeris()
+    model = model or OrbitModel()
+    ephemeris = model.ephemeris
     prepared = prepare(observations, ephemeris)
     if isinstance(target, Orbit):
-        options = options or FitOptions()
-        options.ephemeris = options.ephemeris or ephemeris
-        evaluation = evaluate(target, prepared, options, partials=False)
+        evaluation = evaluate(target, model, prepared, partials=False)
         res_ra, res_dec = evaluation.res_ra, evaluation.res_dec
     else:
         if isinstance(target, (str, os.PathLike, list, tuple)):

@@ -4,23 +4,22 @@ from __future__ import annotations
 
 import numpy as np
 
-from dynamics.propagation import default_ephemeris
+from .observables import evaluate, prepare
+from .orbit import OrbitModel
 
-from .estimation.least_squares import FitOptions, evaluate, prepare
 
-
-def simulate_observations(orbit, template, sigma_ra_mas, sigma_dec_mas, rng, options=None, given_sigma=True,
+def simulate_observations(orbit, template, sigma_ra_mas, sigma_dec_mas, rng, model=None, given_sigma=True,
                           corr=0.0):
     """Copy of `template` with RA/Dec replaced by the orbit's computed positions plus Gaussian noise.
 
     sigma_*_mas: noise (scalar or per row). corr: RA*/Dec noise correlation. given_sigma: write the sigmas into the
-    table (else NaN, so the fit must estimate them). The model is exactly the one the fit uses.
+    table (else NaN, so the fit must estimate them). model: the OrbitModel (default OrbitModel()); the computed
+    positions are exactly those the fit uses.
     """
-    options = options or FitOptions()
-    options.ephemeris = options.ephemeris or default_ephemeris()
+    model = model or OrbitModel()
     table = template.copy()
     table["body"] = orbit.body
-    computed = evaluate(orbit, prepare(table, options.ephemeris), options, partials=False)
+    computed = evaluate(orbit, model, prepare(table, model.ephemeris), partials=False)
     n = len(table)
     sigma_ra = np.broadcast_to(np.asarray(sigma_ra_mas, float), (n,))
     sigma_dec = np.broadcast_to(np.asarray(sigma_dec_mas, float), (n,))

@@ -31,12 +31,13 @@ def himalia0(ephemeris):
 @pytest.fixture(scope="session")
 def himalia_gj15(ephemeris):
     """Himalia fitted to its GJ15 positions from seed 003's elements (shared by the occultation tests)."""
-    from orbitfit.estimation.least_squares import FitOptions, fit_orbit
+    from orbitfit.estimation.least_squares import fit_orbit
+    from orbitfit.estimation.options import FitOptions
     from orbitfit.paths import data_path
     from orbitfit.observations.gj15 import read_gj15
-    from orbitfit.estimation.published import seed003_orbit
+    from orbitfit.estimation.published import gomes_junior_2016_orbit
     observations, _ = read_gj15(data_path("gj15", "Himalia.dat"))
-    return fit_orbit(observations, seed003_orbit("Himalia", ephemeris), FitOptions(ephemeris=ephemeris))
+    return fit_orbit(observations, gomes_junior_2016_orbit("Himalia", ephemeris), FitOptions())
 
 
 @pytest.fixture(scope="session")
@@ -54,7 +55,7 @@ def template():
 def truth(ephemeris):
     """Himalia (seed 003's orbit) at 3.0e8 s TDB (2009.5), the truth of the closed loops on `template`."""
     from dynamics import propagate
-    from orbitfit.estimation.least_squares import Orbit
-    from orbitfit.estimation.published import seed003_orbit
-    orbit = seed003_orbit("Himalia", ephemeris)
+    from orbitfit.orbit import Orbit
+    from orbitfit.estimation.published import gomes_junior_2016_orbit
+    orbit = gomes_junior_2016_orbit("Himalia", ephemeris)
     return Orbit(506, 3.0e8, propagate(orbit.state, 0.0, [3.0e8]).states[0, 0])

@@ -10,7 +10,7 @@ import pytest
 
 from dynamics import ForceModel, constants as C, forces, propagate
 from dynamics.propagation import perturber_tables
-from orbitfit.estimation.published import seed003_orbit
+from orbitfit.estimation.published import gomes_junior_2016_orbit
 
 from conftest import YEAR_S
 
@@ -20,7 +20,7 @@ EPOCHS = np.array([-1 * YEAR_S, 2 * YEAR_S, 4 * YEAR_S])
 
 @pytest.fixture(scope="module")
 def family(ephemeris):
-    return np.array([seed003_orbit(name, ephemeris).state for name in NAMES])
+    return np.array([gomes_junior_2016_orbit(name, ephemeris).state for name in NAMES])
 
 
 def finite_differences(states, gms, gm_parameters, columns, state_step, gm_steps, dense=True):

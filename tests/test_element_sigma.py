@@ -10,17 +10,21 @@ the linear mapping is right to that level for this orbit.) Angles are difference
 0.00001 deg is -0.00002 deg). Also: sigma(a) against the analytic gradient of the vis-viva equation, and a
 solution rotated so that its node straddles 0/360 deg.
 """
+import dataclasses
+
 import numpy as np
 import pytest
 
 from dynamics import constants as C
 from dynamics import propagate
 from dynamics.elements import barycentric_to_jovicentric, jovicentric_to_barycentric, state_to_elements
-from orbitfit.estimation.least_squares import FitOptions, Orbit, fit_orbit
+from orbitfit.estimation.least_squares import fit_orbit
+from orbitfit.estimation.options import FitOptions
+from orbitfit.orbit import Orbit
 from orbitfit.paths import data_path
 from orbitfit.observations.gj15 import read_gj15
 from orbitfit.solution import ELEMENT_NAMES, Solution
-from orbitfit.estimation.published import seed003_orbit
+from orbitfit.estimation.published import gomes_junior_2016_orbit
 
 N_DRAWS = 10000
 TOLERANCE = 0.05
@@ -32,8 +36,8 @@ GM = {"jupiter": C.GM_JUPITER, "barycentre": C.GM_JUPITER_SYSTEM}
 def himalia(ephemeris):
     """Himalia fitted to GJ15 at JD 2451545.0 TDB (seed 003 Table 2's epoch), STE weighting."""
     observations, _ = read_gj15(data_path("gj15", "Himalia.dat"))
-    return fit_orbit(observations, seed003_orbit("Himalia", ephemeris),
-                     FitOptions(ephemeris=ephemeris, night_deweighting=False))
+    return fit_orbit(observations, gomes_junior_2016_orbit("Himalia", ephemeris),
+                     FitOptions(night_deweighting=False))
 
 
 def rot_z(angle):
@@ -43,13 +47,12 @@ def rot_z(angle):
 
 def moved(solution, epoch):
     """The same solution with state and covariance carried to `epoch` by the state-transition matrix."""
-    options = solution.fit_options()
-    run = propagate(solution.state, solution.epoch, [epoch], model=options.model, ephemeris=options.ephemeris,
-                    stm=True, step=options.step)
+    model = solution.model
+    run = propagate(solution.state, solution.epoch, [epoch], model=model.forces, ephemeris=model.ephemeris,
+                    stm=True, step=model.step_s)
     phi = run.stm[0, 0]
-    return Solution(orbit=Orbit(solution.body, float(epoch), run.states[0, 0]),
-                    covariance=phi @ solution.covariance @ phi.T, observations=solution.observations,
-                    options=options)
+    return dataclasses.replace(solution, orbit=Orbit(solution.body, float(epoch), run.states[0, 0]),
+                               covariance=phi @ solution.covariance @ phi.T)
 
 
 def centred_state(state, epoch, centre, ephemeris):
@@ -58,7 +61,7 @@ def centred_state(state, epoch, centre, ephemeris):
 
 def monte_carlo_sigma(solution, plane, centre, n=N_DRAWS, seed=2015):
     """Sample standard deviations (ddof=1) of the elements of n states drawn from N(state, covariance)."""
-    ephemeris = solution.fit_options().ephemeris
+    ephemeris = solution.model.ephemeris
     nominal = state_to_elements(centred_state(solution.state, solution.epoch, centre, ephemeris), GM[centre],
                                 plane=plane, epoch=solution.epoch).as_array()
     draws = np.random.default_rng(seed).multivariate_normal(solution.state, solution.covariance, size=n,
@@ -129,10 +132,9 @@ def test_element_sigma_across_the_0_360_wrap(himalia, ephemeris):
     turn = np.radians(360.0 - 0.3 * sigma[3] - node)
     rotation = np.kron(np.eye(2), rot_z(turn))
     jovicentric = centred_state(himalia.state, himalia.epoch, "jupiter", ephemeris)
-    turned = Solution(orbit=Orbit(himalia.body, himalia.epoch, jovicentric_to_barycentric(
-                          rotation @ jovicentric, himalia.epoch, ephemeris)),
-                      covariance=rotation @ himalia.covariance @ rotation.T, observations=himalia.observations,
-                      options=himalia.fit_options())
+    turned = dataclasses.replace(himalia, orbit=Orbit(himalia.body, himalia.epoch, jovicentric_to_barycentric(
+                                     rotation @ jovicentric, himalia.epoch, ephemeris)),
+                                 covariance=rotation @ himalia.covariance @ rotation.T)
     elements, turned_sigma = turned.elements("icrf", "jupiter")
     assert 360.0 - elements.node == pytest.approx(0.3 * sigma[3], rel=1e-3)
     np.testing.assert_allclose(turned_sigma, sigma, rtol=1e-4)        # a turn about z changes no sigma

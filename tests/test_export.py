@@ -5,12 +5,14 @@ import pytest
 
 from dynamics import constants as C
 from dynamics import propagate
-from orbitfit.estimation.least_squares import FitOptions, fit_orbit
+from orbitfit.estimation.least_squares import fit_orbit
+from orbitfit.estimation.options import FitOptions
+from orbitfit.orbit import OrbitModel
 from orbitfit.model import astrometric
 from orbitfit.paths import data_path
 from orbitfit.observations.gj15 import read_gj15
 from orbitfit.solution import Solution
-from orbitfit.estimation.published import seed003_orbit
+from orbitfit.estimation.published import gomes_junior_2016_orbit
 
 YEAR = 365.25 * 86400.0
 SPAN = (-2 * YEAR, 28 * YEAR)          # 1998-2028
@@ -19,7 +21,7 @@ SPAN = (-2 * YEAR, 28 * YEAR)          # 1998-2028
 @pytest.fixture(scope="module")
 def solution(ephemeris):
     observations, _ = read_gj15(data_path("gj15", "Leda.dat"))
-    return fit_orbit(observations, seed003_orbit("Leda", ephemeris), FitOptions(ephemeris=ephemeris))
+    return fit_orbit(observations, gomes_junior_2016_orbit("Leda", ephemeris), FitOptions())
 
 
 @pytest.fixture(scope="module")
@@ -37,8 +39,8 @@ def probe_epochs():
 
 
 def integrator(solution, epochs):
-    return propagate(solution.state, solution.epoch, epochs, model=solution.options.model,
-                     ephemeris=solution.options.ephemeris).states[:, 0]
+    return propagate(solution.state, solution.epoch, epochs, model=solution.model.forces,
+                     ephemeris=solution.model.ephemeris).states[:, 0]
 
 
 def test_jplephem_reads_the_orbit_to_a_metre(solution, kernel, probe_epochs):
@@ -137,14 +139,14 @@ def test_a_companions_pull_is_kept_in_the_spk_the_samples_and_the_archive(epheme
     from jplephem.spk import SPK
     from orbitfit.products.uncertainty import sky_uncertainty
     observations, _ = read_gj15(data_path("gj15", "Leda.dat"))
-    himalia = seed003_orbit("Himalia", ephemeris)
-    options = FitOptions(ephemeris=ephemeris, companions=((himalia, C.GM_HIMALIA),))
-    leda = fit_orbit(observations, seed003_orbit("Leda", ephemeris), options)
+    himalia = gomes_junior_2016_orbit("Himalia", ephemeris)
+    with_himalia = OrbitModel(companions=((himalia, C.GM_HIMALIA),))
+    leda = fit_orbit(observations, gomes_junior_2016_orbit("Leda", ephemeris), FitOptions(), model=with_himalia)
     epochs = np.linspace(SPAN[0] + 86400, SPAN[1] - 86400, 60)
-    model = replace(options.model, satellite_gm=(0.0, C.GM_HIMALIA))
+    model = replace(with_himalia.forces, satellite_gm=(0.0, C.GM_HIMALIA))
     together = propagate(np.vstack([leda.state, himalia.state]), leda.epoch, epochs, model=model,
                          ephemeris=ephemeris).states[:, 0, :3]
-    alone = propagate(leda.state, leda.epoch, epochs, model=options.model, ephemeris=ephemeris).states[:, 0, :3]
+    alone = propagate(leda.state, leda.epoch, epochs, model=with_himalia.forces, ephemeris=ephemeris).states[:, 0, :3]
     assert np.linalg.norm(together - alone, axis=1).max() > 1.0          # km: Himalia's pull matters
     report = leda.to_spk(tmp_path / "leda.bsp", span=SPAN)
     kernel = SPK.open(report.path)
@@ -156,7 +158,7 @@ def test_a_companions_pull_is_kept_in_the_spk_the_samples_and_the_archive(epheme
     samples = leda.sample(span=(epochs[0], epochs[-1]), every_days=(epochs[1] - epochs[0]) / 86400.0)
     assert np.linalg.norm(samples["states"][:, :3] - together, axis=1).max() < 1e-3
     loaded = Solution.load(leda.save(tmp_path / "leda.h5"))
-    (orbit, gm), = loaded.fit_options().companions
+    (orbit, gm), = loaded.model.companions
     assert orbit.body == 506 and gm == C.GM_HIMALIA and np.array_equal(orbit.state, himalia.state)
     np.testing.assert_array_equal(sky_uncertainty(loaded, epochs[:5])["sigma_ra_mas"],
                                   sky_uncertainty(leda, epochs[:5])["sigma_ra_mas"])

@@ -6,12 +6,16 @@ import pytest
 
 from dynamics import constants as C
 from orbitfit.estimation.family import FamilySolution, fit_family, split_by_body
-from orbitfit.estimation.least_squares import FitError, FitOptions, Orbit, evaluate, fit_orbit
+from orbitfit.estimation.gauss_newton import FitError
+from orbitfit.estimation.least_squares import fit_orbit
+from orbitfit.estimation.options import FitOptions
+from orbitfit.observables import evaluate, prepare
+from orbitfit.orbit import Orbit, OrbitModel
 from orbitfit.observations import Observations
 from orbitfit.paths import data_path
 from orbitfit.observations.gj15 import read_gj15
 from orbitfit.simulation import simulate_observations
-from orbitfit.estimation.published import seed003_orbit
+from orbitfit.estimation.published import gomes_junior_2016_orbit
 
 HIMALIA, ELARA = 506, 507
 GM_TRUE = 50 * C.GM_HIMALIA            # exaggerated so that 1995-2014 GJ15-like data measure it to ~1%
@@ -25,7 +29,7 @@ def real_data():
 
 @pytest.fixture(scope="module")
 def truth(ephemeris):
-    return {body: seed003_orbit(name, ephemeris) for body, name in NAMES.items()}
+    return {body: gomes_junior_2016_orbit(name, ephemeris) for body, name in NAMES.items()}
 
 
 def simulate(truth, templates, rng, ephemeris, given_sigma):
@@ -34,8 +38,8 @@ def simulate(truth, templates, rng, ephemeris, given_sigma):
     data = {}
     for body, orbit in truth.items():
         companions = ((truth[HIMALIA], GM_TRUE),) if body != HIMALIA else ()
-        options = FitOptions(ephemeris=ephemeris, companions=companions)
-        data[body] = simulate_observations(orbit, templates[body], 60.0, 45.0, rng, options, given_sigma=given_sigma)
+        data[body] = simulate_observations(orbit, templates[body], 60.0, 45.0, rng, OrbitModel(companions=companions),
+                                           given_sigma=given_sigma)
     return data
 
 
@@ -49,7 +53,7 @@ def test_closed_loop_recovers_states_and_an_exaggerated_himalia_gm(truth, real_d
     real GM, 50x below the truth."""
     rng = np.random.default_rng(11)
     data = simulate(truth, real_data, rng, ephemeris, given_sigma=False)
-    family = fit_family(data, perturbed(truth, rng), FitOptions(ephemeris=ephemeris, night_deweighting=False),
+    family = fit_family(data, perturbed(truth, rng), FitOptions(night_deweighting=False),
                         fit_gm=(HIMALIA,))
     assert isinstance(family, FamilySolution) and family.parameters.size == 13
     gm, sigma = family.gm[HIMALIA], family.gm_sigma(HIMALIA)
@@ -73,8 +77,8 @@ def test_gm_sigma_matches_the_chi2_profile(truth, real_data, ephemeris):
     rng = np.random.default_rng(5)
     data = simulate(truth, real_data, rng, ephemeris, given_sigma=True)
     # "no rejection" as a threshold nothing reaches: with both estimate_floors and reject_outliers off the shared
-    # loop never counts a settled pass and cannot declare convergence (least_squares.gauss_newton, as fit_orbit)
-    options = dict(ephemeris=ephemeris, night_deweighting=False, estimate_floors=False, chi2_reject=1e12,
+    # loop never counts a settled pass and cannot declare convergence (gauss_newton, as fit_orbit)
+    options = dict(night_deweighting=False, estimate_floors=False, chi2_reject=1e12,
                    chi2_readmit=1e12)
     best = fit_family(data, truth, FitOptions(**options), fit_gm=(HIMALIA,), gm={HIMALIA: GM_TRUE})
     gm, sigma = best.gm[HIMALIA], best.gm_sigma(HIMALIA)
@@ -94,7 +98,7 @@ def test_gm_sigma_matches_the_scatter_of_noise_draws(truth, real_data, ephemeris
     z = []
     for draw in range(10):
         data = simulate(truth, real_data, rng, ephemeris, given_sigma=False)
-        family = fit_family(data, perturbed(truth, rng), FitOptions(ephemeris=ephemeris, night_deweighting=False),
+        family = fit_family(data, perturbed(truth, rng), FitOptions(night_deweighting=False),
                             fit_gm=(HIMALIA,))
         z.append((family.gm[HIMALIA] - GM_TRUE) / family.gm_sigma(HIMALIA))
     z = np.array(z)
@@ -105,14 +109,14 @@ def test_gm_sigma_matches_the_scatter_of_noise_draws(truth, real_data, ephemeris
 @pytest.fixture(scope="module")
 def real_family(real_data, truth, ephemeris):
     """GJ15 Himalia + Elara with Himalia's GM free, weighted as tests/test_gj15_fits.py does."""
-    return fit_family(real_data, truth, FitOptions(ephemeris=ephemeris, night_deweighting=False), fit_gm=(HIMALIA,))
+    return fit_family(real_data, truth, FitOptions(night_deweighting=False), fit_gm=(HIMALIA,))
 
 
 def test_real_gj15_himalia_and_elara_with_himalias_gm(real_family, real_data, truth, ephemeris):
     """GJ15 Himalia + Elara (1995-2014) with Himalia's GM free. Prints the GM; each body's residuals are no worse
     than its single-body fit's (rms per coordinate within 1 mas), and each per-body Solution reproduces the
     family's residuals on its own (Elara with Himalia as a companion at the fitted state and GM)."""
-    options = dict(ephemeris=ephemeris, night_deweighting=False)
+    options = dict(night_deweighting=False)
     family = real_family
     print("\n" + family.summary())
     for body in family.bodies:
@@ -124,8 +128,8 @@ def test_real_gj15_himalia_and_elara_with_himalias_gm(real_family, real_data, tr
             assert rms[0] < rms[1] + 1.0
     assert np.isfinite(family.gm_sigma(HIMALIA)) and 0 < family.gm_sigma(HIMALIA) < 1.0
     elara = family[ELARA]
-    assert [int(o.body) for o, _ in elara.options.companions] == [HIMALIA]
-    again = evaluate(elara.orbit, elara.prepared, elara.options, partials=False)
+    assert [int(o.body) for o, _ in elara.model.companions] == [HIMALIA]
+    again = evaluate(elara.orbit, elara.model, prepare(elara.observations, elara.model.ephemeris), partials=False)
     assert np.abs(again.res_ra - elara.evaluation.res_ra).max() < 0.01          # mas
     assert np.abs(again.res_dec - elara.evaluation.res_dec).max() < 0.01
     assert elara.meta["family"]["fit_gm"] == [HIMALIA]
@@ -137,7 +141,7 @@ def test_a_gm_prior_combines_like_an_independent_measurement(real_family, real_d
     """gm_prior_sigma adds a pseudo-observation: the posterior is the inverse-variance mean of the free fit and
     the prior (Emelyanov 2005: 0.28 +- 0.04), up to outlier flags that the new solution re-judges."""
     prior_sigma = 0.04
-    family = fit_family(real_data, truth, FitOptions(ephemeris=ephemeris, night_deweighting=False),
+    family = fit_family(real_data, truth, FitOptions(night_deweighting=False),
                         fit_gm=(HIMALIA,), gm_prior_sigma=prior_sigma)
     free, free_sigma = real_family.gm[HIMALIA], real_family.gm_sigma(HIMALIA)
     weight = 1 / free_sigma ** 2 + 1 / prior_sigma ** 2
@@ -153,11 +157,11 @@ def test_inputs_are_checked(truth, real_data, ephemeris):
     both = Observations.concatenate([real_data[HIMALIA], real_data[ELARA]])
     split = split_by_body(both)
     assert sorted(split) == [HIMALIA, ELARA] and len(split[ELARA]) == len(real_data[ELARA])
-    options = FitOptions(ephemeris=ephemeris)
+    options = FitOptions()
     with pytest.raises(ValueError, match="fit_gm"):
         fit_family(both, truth, options, fit_gm=(508,))
     with pytest.raises(ValueError, match="companions"):
-        fit_family(both, truth, FitOptions(ephemeris=ephemeris, companions=((truth[HIMALIA], 0.28),)))
+        fit_family(both, truth, FitOptions(), model=OrbitModel(companions=((truth[HIMALIA], 0.28),)))
     with pytest.raises(FitError, match="too few observations of body 507: 2"):
         fit_family({HIMALIA: real_data[HIMALIA], ELARA: real_data[ELARA][:2]}, truth, options)
 
@@ -166,7 +170,7 @@ def test_family_archive_reproduces_the_fit(real_family, tmp_path):
     """save -> load: the joint numbers exactly; each member loads alone with its companion, and its sky sigma
     and SPK export are those of the in-memory member; a damaged family file is refused."""
     from orbitfit.estimation.family import FamilySolution
-    from orbitfit.solution import ArchiveError
+    from orbitfit.archive import ArchiveError
     from orbitfit.products.uncertainty import sky_uncertainty
     folder = real_family.save(tmp_path / "family", samples=False)
     loaded = FamilySolution.load(folder)
@@ -174,7 +178,7 @@ def test_family_archive_reproduces_the_fit(real_family, tmp_path):
     np.testing.assert_array_equal(loaded.covariance, real_family.covariance)
     assert loaded.gm_sigma(HIMALIA) == real_family.gm_sigma(HIMALIA) and loaded.gm == real_family.gm
     elara, again = real_family[ELARA], loaded[ELARA]
-    (companion, gm), = again.fit_options().companions
+    (companion, gm), = again.model.companions
     assert companion.body == HIMALIA and gm == real_family.gm[HIMALIA]
     epochs = [elara.epoch + 3.0e8]
     np.testing.assert_array_equal(sky_uncertainty(again, epochs)["ra_deg"], sky_uncertainty(elara, epochs)["ra_deg"])

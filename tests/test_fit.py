@@ -3,12 +3,19 @@ and a solution archive that reproduces every number."""
 import numpy as np
 import pytest
 
-from orbitfit.estimation.least_squares import FitError, FitOptions, Orbit, fit_orbit
+from orbitfit.estimation.gauss_newton import FitError
+
+from orbitfit.estimation.least_squares import fit_orbit
+
+from orbitfit.estimation.options import FitOptions
+
+from orbitfit.orbit import Orbit
 from orbitfit.paths import data_path
 from orbitfit.observations.gj15 import read_gj15
 from orbitfit.simulation import simulate_observations
-from orbitfit.solution import ArchiveError, Solution
-from orbitfit.estimation.published import seed003_orbit
+from orbitfit.archive import ArchiveError
+from orbitfit.solution import Solution
+from orbitfit.estimation.published import gomes_junior_2016_orbit
 
 
 @pytest.mark.slow
@@ -17,10 +24,10 @@ def test_closed_loop_covariance_is_honest(template, truth, ephemeris):
     95% +- 3% within 2 sigma. Sigmas are NOT given to the fit: it estimates them (per-site floors), as for real
     data; the noise is independent, so night de-weighting is off (it models correlated errors)."""
     rng = np.random.default_rng(42)
-    options = FitOptions(ephemeris=ephemeris, night_deweighting=False)
+    options = FitOptions(night_deweighting=False)
     normalised = []
     for draw in range(100):
-        data = simulate_observations(truth, template, 60.0, 45.0, rng, FitOptions(ephemeris=ephemeris),
+        data = simulate_observations(truth, template, 60.0, 45.0, rng,
                                      given_sigma=False)
         start = Orbit(truth.body, truth.epoch, truth.state + rng.normal(0, [30, 30, 30, 1e-5, 1e-5, 1e-5]))
         solution = fit_orbit(data, start, options)
@@ -35,29 +42,29 @@ def test_closed_loop_covariance_is_honest(template, truth, ephemeris):
 def test_fit_recovers_truth_from_a_distant_start(template, truth, ephemeris):
     """From a start 2000 km and 1 m/s off, the fit converges to the truth within 3 sigma."""
     rng = np.random.default_rng(7)
-    data = simulate_observations(truth, template, 60.0, 45.0, rng, FitOptions(ephemeris=ephemeris))
+    data = simulate_observations(truth, template, 60.0, 45.0, rng)
     start = Orbit(truth.body, truth.epoch, truth.state + np.array([2000.0, -1500.0, 800.0, 1e-3, -5e-4, 2e-4]))
-    solution = fit_orbit(data, start, FitOptions(ephemeris=ephemeris, night_deweighting=False))
+    solution = fit_orbit(data, start, FitOptions(night_deweighting=False))
     assert np.all(np.abs(solution.state - truth.state) < 3 * solution.sigma)
     assert solution.chi2 / solution.dof == pytest.approx(1.0, abs=0.15)
 
 
 def test_bad_fits_stop_with_a_diagnosis(template, truth, ephemeris):
     rng = np.random.default_rng(3)
-    data = simulate_observations(truth, template, 60.0, 45.0, rng, FitOptions(ephemeris=ephemeris))
+    data = simulate_observations(truth, template, 60.0, 45.0, rng)
     with pytest.raises(FitError, match="too few observations: 3"):
-        fit_orbit(data[:3], truth, FitOptions(ephemeris=ephemeris))
+        fit_orbit(data[:3], truth, FitOptions())
     one_night = data[np.floor(data["tdb"] / 86400) == np.floor(data["tdb"][0] / 86400)]
     with pytest.raises(FitError, match="singular normal matrix"):
-        fit_orbit(one_night, truth, FitOptions(ephemeris=ephemeris))
+        fit_orbit(one_night, truth, FitOptions())
     hopeless = Orbit(truth.body, truth.epoch, truth.state * np.array([1.6, 0.4, 1.0, -1.0, 1.0, 0.3]))
     with pytest.raises(FitError, match="divergence|no convergence|singular|bound"):
-        fit_orbit(data, hopeless, FitOptions(ephemeris=ephemeris, max_iterations=8))
+        fit_orbit(data, hopeless, FitOptions(max_iterations=8))
 
 
 def test_archive_reproduces_every_number_and_refuses_damaged_files(tmp_path, ephemeris):
     observations, _ = read_gj15(data_path("gj15", "Leda.dat"))
-    solution = fit_orbit(observations, seed003_orbit("Leda", ephemeris), FitOptions(ephemeris=ephemeris))
+    solution = fit_orbit(observations, gomes_junior_2016_orbit("Leda", ephemeris), FitOptions())
     path = solution.save(tmp_path / "leda.h5")
     loaded = Solution.load(path)
     assert np.array_equal(loaded.state, solution.state) and np.array_equal(loaded.covariance, solution.covariance)
@@ -66,7 +73,7 @@ def test_archive_reproduces_every_number_and_refuses_damaged_files(tmp_path, eph
         assert np.array_equal(loaded.residuals()[column], solution.residuals()[column])
     assert list(loaded.observations["source"]) == list(solution.observations["source"])
     assert loaded.summary() == solution.summary()
-    assert loaded.meta["archive_versions"]["orbitfit"]
+    assert loaded.meta["versions"]["orbitfit"]
 
     data = open(path, "rb").read()
     truncated = tmp_path / "truncated.h5"
@@ -99,7 +106,7 @@ def test_archive_reproduces_every_number_and_refuses_damaged_files(tmp_path, eph
 
 
 def test_rejection_cap_keeps_the_worst_out_and_the_rest_in():
-    from orbitfit.estimation.least_squares import cap_rejections
+    from orbitfit.estimation.weights import cap_rejections
     chi2 = np.array([1.0, 50.0, 12.5, 30.0, 2.0, 13.0, 0.5, 99.0, 3.0, 4.0])
     flagged = chi2 > 11.83                                         # 5 of 10
     capped = cap_rejections(~flagged, chi2, 0.2)                   # at most 2
@@ -108,10 +115,32 @@ def test_rejection_cap_keeps_the_worst_out_and_the_rest_in():
     assert cap_rejections(~flagged, chi2, 0.0).all()
 
 
-def test_seed003_preset_and_its_record():
-    from orbitfit.estimation.least_squares import SEED003_WEIGHTING, options_from_description
-    options = FitOptions.seed003(chi2_reject=20.0)
+def test_gomes_junior_2016_preset_and_its_record():
+    from orbitfit.estimation.options import GOMES_JUNIOR_2016_WEIGHTING
+    options = FitOptions.gomes_junior_2016(chi2_reject=20.0)
     assert (options.weight_groups, options.use_given_sigma, options.night_deweighting,
             options.max_rejected_fraction, options.chi2_reject) == ("all", False, False, 0.01, 20.0)
-    restored = options_from_description(options.describe())
-    assert all(getattr(restored, k) == v for k, v in SEED003_WEIGHTING.items())
+    restored = FitOptions.from_description(options.describe())
+    assert all(getattr(restored, k) == v for k, v in GOMES_JUNIOR_2016_WEIGHTING.items())
+    assert restored == options
+    with pytest.warns(DeprecationWarning, match="gomes_junior_2016"):       # the old name, for one release
+        assert FitOptions.seed003(chi2_reject=20.0) == options
+
+
+def test_options_are_validated_once_and_never_changed_by_a_fit(template, truth):
+    """FitOptions are frozen and checked when made (the CLI used to set fields after validation); a fit leaves
+    the options, the model and the observations it was given as they were."""
+    import dataclasses
+    with pytest.raises(ValueError, match="weight_groups"):
+        FitOptions(weight_groups="bogus")
+    with pytest.raises(ValueError, match="bias_prior_mas"):
+        FitOptions(bias_prior_mas=-5.0)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        FitOptions().chi2_reject = 3.0
+    options = FitOptions(use_given_sigma=False, night_deweighting="estimated")
+    data = template[:120]
+    before = (options.describe(), np.array(data["sigma_ra_mas"]), np.array(data["ra_deg"]))
+    fit_orbit(data, truth, options)
+    assert options.describe() == before[0]
+    assert np.array_equal(data["sigma_ra_mas"], before[1], equal_nan=True)
+    assert np.array_equal(data["ra_deg"], before[2])

@@ -64,13 +64,13 @@ def test_himalias_dr3_transits_are_one_dimensional():
 
 def test_load_all_with_transits_and_a_fit_that_uses_them():
     import orbitfit
-    from orbitfit.estimation.least_squares import FitOptions
+    from orbitfit.estimation.options import FitOptions
     observations, report = load_all("Himalia", gaia_transits=True)
     kinds = np.asarray(observations["kind"]).astype(str)
     assert (kinds == "gaia_transit").sum() == 23 and (kinds == "gaia").sum() == 0
     assert any("195 CCD positions -> 23 transit normal points" in note for note in report.notes)
     chosen = observations[np.isin(np.asarray(observations["dataset"]).astype(str), ["gj15", "nsdb:jo0069"])]
-    solution = orbitfit.fit(chosen, orbitfit.seed003_orbit("Himalia"), FitOptions.seed003())
+    solution = orbitfit.fit(chosen, orbitfit.gomes_junior_2016_orbit("Himalia"), FitOptions.gomes_junior_2016())
     residuals = solution.residuals()
     transit = np.asarray(residuals["kind"]) == "gaia_transit"
     assert solution.accepted[transit].mean() >= 0.9

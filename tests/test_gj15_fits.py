@@ -1,4 +1,4 @@
-"""The eight GJ15 satellites fitted like seed 003's STE (all 3613 GJ15 positions, `FitOptions.seed003()`: the
+"""The eight GJ15 satellites fitted like seed 003's STE (all 3613 GJ15 positions, `FitOptions.gomes_junior_2016()`: the
 positions weighted alike, at most 1% flagged; Himalia's GM acting on Elara, Lysithea and Leda), compared with the
 STE residuals (seed 003 Table 3) and elements (Table 2), twice:
 
@@ -25,12 +25,14 @@ import pytest
 
 from dynamics import constants as C
 from orbitfit.observations.datasets import load_all
-from orbitfit.estimation.least_squares import FitOptions, fit_orbit
+from orbitfit.estimation.least_squares import fit_orbit
+from orbitfit.estimation.options import FitOptions
+from orbitfit.orbit import OrbitModel
 from orbitfit.paths import data_path
 from orbitfit.observations.gj15 import read_gj15
 from orbitfit.residuals import compute_residuals
 from orbitfit.products.uncertainty import sky_uncertainty
-from orbitfit.estimation.published import seed003_orbit, seed003_orbits
+from orbitfit.estimation.published import gomes_junior_2016_orbit, gomes_junior_2016_orbits
 
 # seed 003 Table 3 (STE): mean and sigma of O-C, RA* and Dec, mas
 STE_TABLE3 = {"Himalia": (-15, 66, -7, 54), "Elara": (3, 92, -12, 57), "Lysithea": (15, 79, -21, 68),
@@ -44,7 +46,7 @@ HIMALIA_PERTURBS = ("Elara", "Lysithea", "Leda")          # seed 003 eq. 1: Hima
 def gaia_along_scan_mas(solution, transits):
     """O-C of the Gaia transit normal points along the scan (the short axis of each 2x2 covariance), mas, and the
     same divided by the combined 1-sigma along the scan (the solution's, linear, and the transit's own)."""
-    r = compute_residuals(transits, solution.orbit, solution.fit_options().ephemeris, solution.fit_options())
+    r = compute_residuals(transits, solution.orbit, solution.model)
     sky = sky_uncertainty(solution, np.asarray(transits["tdb"], float), observer="500")
     sr, sd, c = (np.asarray(transits[k], float) for k in ("sigma_ra_mas", "sigma_dec_mas", "corr"))
     pr, pd, pc = (np.asarray(sky[k], float) for k in ("sigma_ra_mas", "sigma_dec_mas", "corr"))
@@ -61,21 +63,22 @@ def gaia_along_scan_mas(solution, transits):
 @pytest.mark.slow
 def test_eight_gj15_satellites_against_ste(ephemeris):
     rows, element_rows, bias_rows, gaia_rows = [], [], [], []
-    for name, published in seed003_orbits().items():
+    for name, published in gomes_junior_2016_orbits().items():
         observations, report = read_gj15(data_path("gj15", f"{name}.dat"))
         assert report.kept == published.n_observations
-        companions = ((seed003_orbit("Himalia", ephemeris), C.GM_HIMALIA),) if name in HIMALIA_PERTURBS else ()
+        companions = ((gomes_junior_2016_orbit("Himalia", ephemeris), C.GM_HIMALIA),) if name in HIMALIA_PERTURBS else ()
         transits = load_all(name, ephemeris=ephemeris, gaia_transits=True)[0]
         transits = transits[np.asarray(transits["kind"]).astype(str) == "gaia_transit"]
         along, normalised = {}, {}
         mean_ra, sd_ra, mean_dec, sd_dec = STE_TABLE3[name]
         # the covariance with errors shared within a night (night_deweighting="estimated"), judged on Gaia too
-        correlated = fit_orbit(observations, seed003_orbit(name, ephemeris), FitOptions.seed003(
-            ephemeris=ephemeris, companions=companions, night_deweighting="estimated"))
+        model = OrbitModel(companions=companions)
+        correlated = fit_orbit(observations, gomes_junior_2016_orbit(name, ephemeris),
+                               FitOptions.gomes_junior_2016(night_deweighting="estimated"), model=model)
         along["nights"], normalised["nights"] = gaia_along_scan_mas(correlated, transits)
         for biases in (None, "site"):
-            options = FitOptions.seed003(ephemeris=ephemeris, companions=companions, bias_groups=biases)
-            solution = fit_orbit(observations, seed003_orbit(name, ephemeris), options)
+            options = FitOptions.gomes_junior_2016(bias_groups=biases)
+            solution = fit_orbit(observations, gomes_junior_2016_orbit(name, ephemeris), options, model=model)
             kept = solution.statistics(None)[0]
             every = solution.statistics(None, include_rejected=True)[0]
             alone = solution.statistics(None, orbit_only=True)[0]

@@ -11,7 +11,9 @@ from dynamics import propagate
 from dynamics.elements import (Elements, barycentric_to_jovicentric, elements_to_state, jovicentric_to_barycentric,
                                state_to_elements)
 from orbitfit.estimation.ranging import FastModel, InitialOrbitError, apparitions, initial_orbit
-from orbitfit.estimation.least_squares import FitOptions, Orbit, fit_orbit
+from orbitfit.estimation.least_squares import fit_orbit
+from orbitfit.estimation.options import FitOptions
+from orbitfit.orbit import Orbit
 from orbitfit.observations import read
 from orbitfit.paths import data_path
 from orbitfit.simulation import simulate_observations
@@ -60,11 +62,11 @@ def test_synthetic_orbit_is_recovered_without_a_start(kallichore, ephemeris, nam
     ~1.5x too small on this data set (a property of fit_orbit's weighting, not of the start)."""
     truth = _truth(elements, 3.9e8, ephemeris)
     rng = np.random.default_rng(11)
-    data = simulate_observations(truth, kallichore, 50.0, 50.0, rng, FitOptions(ephemeris=ephemeris))
+    data = simulate_observations(truth, kallichore, 50.0, 50.0, rng)
     start = time.perf_counter()
     orbit, report = initial_orbit(data, ephemeris, report=True)
     seconds = time.perf_counter() - start
-    options = lambda: FitOptions(ephemeris=ephemeris, estimate_floors=False, night_deweighting=False)
+    options = lambda: FitOptions(estimate_floors=False, night_deweighting=False)
     solution = fit_orbit(data, orbit, options())
     truth_then = propagate(truth.state, truth.epoch, [solution.epoch], ephemeris=ephemeris).states[0, 0]
     from_truth = fit_orbit(data, Orbit(truth.body, solution.epoch, truth_then), options())
@@ -86,7 +88,7 @@ def test_kallichore_from_its_observations_alone(kallichore, ephemeris):
     print(report)
     assert report.rms_arcsec < 1.0
     assert orbit.epoch == pytest.approx(0.5 * (kallichore["tdb"].min() + kallichore["tdb"].max()), abs=43200.0)
-    solution = fit_orbit(kallichore, orbit, FitOptions(ephemeris=ephemeris))
+    solution = fit_orbit(kallichore, orbit, FitOptions())
     stats = solution.statistics(by=None)
     residuals = solution.residuals()
     used = residuals[residuals["accepted"]]
@@ -126,8 +128,8 @@ def test_linking_across_long_gaps(kallichore, ephemeris, keep, what):
     orbit, report = initial_orbit(subset, ephemeris, report=True)
     print(what)
     print(report)
-    reference = fit_orbit(kallichore, initial_orbit(kallichore, ephemeris), FitOptions(ephemeris=ephemeris))
-    solution = fit_orbit(subset, orbit, FitOptions(ephemeris=ephemeris))
+    reference = fit_orbit(kallichore, initial_orbit(kallichore, ephemeris), FitOptions())
+    solution = fit_orbit(subset, orbit, FitOptions())
     moved = propagate(solution.state, solution.epoch, [reference.epoch], ephemeris=ephemeris).states[0, 0]
     off = np.linalg.norm(moved[:3] - reference.state[:3])
     print(f"  subset solution vs all-data solution: {off:.0f} km")
@@ -159,7 +161,7 @@ def test_initial_orbit_elements_are_plausible_before_the_fit(kallichore, ephemer
     orbit = initial_orbit(kallichore, ephemeris)
     jovi = barycentric_to_jovicentric(orbit.state, orbit.epoch, ephemeris)
     start = state_to_elements(jovi, C.GM_JUPITER, "ecliptic", orbit.epoch)
-    solution = fit_orbit(kallichore, orbit, FitOptions(ephemeris=ephemeris))
+    solution = fit_orbit(kallichore, orbit, FitOptions())
     fitted = solution.elements("ecliptic", "jupiter")[0]
     assert abs(start.a - fitted.a) < 1e-3 * fitted.a
     assert abs(start.inclination - fitted.inclination) < 0.5

@@ -12,7 +12,9 @@ import pytest
 
 from dynamics import constants as C
 from dynamics.elements import elements_to_state, jovicentric_to_barycentric, state_to_elements
-from orbitfit.estimation.least_squares import FitOptions, Orbit, evaluate, prepare
+from orbitfit.estimation.options import FitOptions
+from orbitfit.observables import evaluate, prepare
+from orbitfit.orbit import Orbit, OrbitModel
 from orbitfit.observations import read
 from orbitfit.paths import data_path
 from orbitfit.observations.core import Records, dms_to_deg, hms_to_deg, julian_day_number
@@ -82,7 +84,7 @@ def test_elements_state_round_trip(example):
 
 
 def _radec_rms(orbit, observations, ephemeris):
-    evaluation = evaluate(orbit, prepare(observations, ephemeris), FitOptions(ephemeris=ephemeris), partials=False)
+    evaluation = evaluate(orbit, OrbitModel(), prepare(observations, ephemeris), partials=False)
     return (np.sqrt(np.mean(evaluation.res_ra ** 2)) / 1e3, np.sqrt(np.mean(evaluation.res_dec ** 2)) / 1e3,
             evaluation)
 

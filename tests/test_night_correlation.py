@@ -5,7 +5,13 @@ positions as independent (or with Vereš et al.'s fixed sqrt(N/4)) gives one tha
 import numpy as np
 import pytest
 
-from orbitfit.estimation.least_squares import FitOptions, fit_orbit, night_correlation, prepare
+from orbitfit.estimation.least_squares import fit_orbit
+
+from orbitfit.estimation.options import FitOptions
+
+from orbitfit.estimation.weights import fit_data, night_correlation
+
+from orbitfit.observables import prepare
 from orbitfit.paths import data_path
 from orbitfit.simulation import simulate_observations
 
@@ -29,19 +35,19 @@ def with_night_offsets(table, rng, sigma=NIGHT_SIGMA):
 def test_intra_night_correlation_is_measured(template, truth, ephemeris):
     rng = np.random.default_rng(5)
     data = with_night_offsets(simulate_observations(truth, template, WITHIN_SIGMA, WITHIN_SIGMA, rng,
-                                                    FitOptions(ephemeris=ephemeris), given_sigma=False), rng)
-    solution = fit_orbit(data, truth, FitOptions(ephemeris=ephemeris, night_deweighting="estimated",
+                                                    given_sigma=False), rng)
+    solution = fit_orbit(data, truth, FitOptions(night_deweighting="estimated",
                                                  weight_groups="all"))
     rho = solution.meta["night_correlation"]["all"]
     assert rho == pytest.approx(0.8, abs=0.06)
     assert "intra-night correlation" in solution.summary()
     # white noise only: no correlation found
-    white = simulate_observations(truth, template, 56.0, 56.0, rng, FitOptions(ephemeris=ephemeris), given_sigma=False)
+    white = simulate_observations(truth, template, 56.0, 56.0, rng, given_sigma=False)
     prepared = prepare(white, ephemeris)
-    plain = fit_orbit(white, truth, FitOptions(ephemeris=ephemeris, night_deweighting="estimated",
+    plain = fit_orbit(white, truth, FitOptions(night_deweighting="estimated",
                                                weight_groups="all"))
     assert plain.meta["night_correlation"]["all"] < 0.06
-    assert night_correlation(prepared, plain.evaluation, plain.weights, plain.accepted)[0] < 0.06
+    assert night_correlation(fit_data(prepared, plain.options), plain.evaluation, plain.weights, plain.accepted)[0] < 0.06
 
 
 @pytest.mark.slow
@@ -53,9 +59,9 @@ def test_night_offsets_covariance_is_honest_only_when_estimated(template, truth,
     z = {"estimated": [], False: [], True: []}
     for draw in range(50):
         data = with_night_offsets(simulate_observations(truth, template, WITHIN_SIGMA, WITHIN_SIGMA, rng,
-                                                        FitOptions(ephemeris=ephemeris), given_sigma=False), rng)
+                                                        given_sigma=False), rng)
         for mode in z if draw < 10 else ("estimated",):
-            solution = fit_orbit(data, truth, FitOptions(ephemeris=ephemeris, night_deweighting=mode,
+            solution = fit_orbit(data, truth, FitOptions(night_deweighting=mode,
                                                          weight_groups="all", reject_outliers=False))
             z[mode].append((solution.state - truth.state) / solution.sigma)
     within = {mode: (np.mean(np.abs(np.array(v)) < 1), np.mean(np.abs(np.array(v)) < 2)) for mode, v in z.items()}
@@ -79,7 +85,7 @@ def test_cli_fit_with_night_correlation(tmp_path, capsys):
                  "--out", str(tmp_path), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     loaded = Solution.load(report["outputs"]["solution"])
-    assert loaded.fit_options().night_deweighting == "estimated"
+    assert loaded.options.night_deweighting == "estimated"
     assert 0.3 < loaded.meta["night_correlation"]["all"] < 0.99
     with pytest.raises(ValueError, match="night_deweighting must be"):
         FitOptions(night_deweighting="sometimes")

@@ -16,11 +16,12 @@ import pytest
 from dynamics import constants as C
 from dynamics.ephemeris import default_de_kernel_path
 from orbitfit.occultations import occultation as occ
-from orbitfit.estimation.least_squares import FitOptions, fit_orbit
+from orbitfit.estimation.least_squares import fit_orbit
+from orbitfit.estimation.options import FitOptions
 from orbitfit.model import astrometric, spk_target
 from orbitfit.paths import data_path
 from orbitfit.observations.gj15 import read_gj15
-from orbitfit.estimation.published import seed003_orbit
+from orbitfit.estimation.published import gomes_junior_2016_orbit
 
 PREDICTIONS = data_path("gj16_occultation_predictions")
 HIMALIA_RADIUS_KM = 75.0          # seed 003 Table 1: (150 x 120) km
@@ -28,7 +29,7 @@ HIMALIA_RADIUS_KM = 75.0          # seed 003 Table 1: (150 x 120) km
 
 def gj15_solution(name, ephemeris):
     observations, _ = read_gj15(data_path("gj15", f"{name}.dat"))
-    return fit_orbit(observations, seed003_orbit(name, ephemeris), FitOptions(ephemeris=ephemeris))
+    return fit_orbit(observations, gomes_junior_2016_orbit(name, ephemeris), FitOptions())
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ from orbitfit.products.plots import plot_residual_histograms, plot_residuals, sa
 @pytest.fixture(scope="module")
 def leda():
     obs, _ = read_gj15(str(data_path("gj15", "Leda.dat")))
-    return orbitfit.fit(obs, orbitfit.seed003_orbit("Leda"), orbitfit.FitOptions(night_deweighting=False))
+    return orbitfit.fit(obs, orbitfit.gomes_junior_2016_orbit("Leda"), orbitfit.FitOptions(night_deweighting=False))
 
 
 def check_png(path, min_colours=20):

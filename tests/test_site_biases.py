@@ -4,15 +4,18 @@ the archive, the refit and the CLI."""
 import json
 
 import numpy as np
+
+import orbitfit
 import pytest
 
 from orbitfit.cli import main
-from orbitfit.estimation.least_squares import FitOptions, fit_orbit, options_from_description
+from orbitfit.estimation.least_squares import fit_orbit
+from orbitfit.estimation.options import FitOptions
 from orbitfit.paths import data_path
 from orbitfit.observations.gj15 import read_gj15
 from orbitfit.simulation import simulate_observations
 from orbitfit.solution import Solution
-from orbitfit.estimation.published import seed003_orbit
+from orbitfit.estimation.published import gomes_junior_2016_orbit
 
 MAS_PER_DEG = 3.6e6
 
@@ -31,9 +34,9 @@ def with_site_offsets(table, offsets):
 def test_injected_site_biases_are_recovered_and_leave_the_orbit_unbiased(template, truth, ephemeris):
     rng = np.random.default_rng(11)
     offsets = {"874": (45.0, -30.0), "511": (-40.0, 20.0), "809": (25.0, 35.0)}
-    data = with_site_offsets(simulate_observations(truth, template, 60.0, 45.0, rng, FitOptions(ephemeris=ephemeris),
+    data = with_site_offsets(simulate_observations(truth, template, 60.0, 45.0, rng,
                                                    given_sigma=False), offsets)
-    options = FitOptions(ephemeris=ephemeris, night_deweighting=False, bias_groups="site")
+    options = FitOptions(night_deweighting=False, bias_groups="site")
     solution = fit_orbit(data, truth, options)
     biases = {str(row["group"]).split(":")[1]: row for row in solution.biases}
     for site, (d_ra, d_dec) in offsets.items():
@@ -55,7 +58,7 @@ def test_injected_site_biases_are_recovered_and_leave_the_orbit_unbiased(templat
         assert alone["mean_ra_mas"][k] == pytest.approx(offsets[site][0], abs=15), site
         assert alone["mean_dec_mas"][k] == pytest.approx(offsets[site][1], abs=15), site
     # the same data without bias parameters: the offsets leak into the orbit
-    plain = fit_orbit(data, truth, FitOptions(ephemeris=ephemeris, night_deweighting=False))
+    plain = fit_orbit(data, truth, FitOptions(night_deweighting=False))
     assert np.max(np.abs(plain.state - truth.state) / plain.sigma) > 3
 
 
@@ -65,12 +68,12 @@ def test_biases_drawn_from_the_prior_give_an_honest_joint_covariance(template, t
     6 state components and 6 biases follow N(0, 1) (68% +- 5% within 1 sigma, 95% +- 3% within 2 sigma)."""
     rng = np.random.default_rng(2026)
     prior = 30.0
-    options = FitOptions(ephemeris=ephemeris, night_deweighting=False, bias_groups="site", bias_prior_mas=prior)
+    options = FitOptions(night_deweighting=False, bias_groups="site", bias_prior_mas=prior)
     normalised = []
     for draw in range(40):
         offsets = {site: tuple(rng.normal(0.0, prior, 2)) for site in ("874", "511", "809")}
         data = with_site_offsets(simulate_observations(truth, template, 60.0, 45.0, rng,
-                                                       FitOptions(ephemeris=ephemeris), given_sigma=False), offsets)
+                                                       given_sigma=False), offsets)
         solution = fit_orbit(data, truth, options)
         z = list((solution.state - truth.state) / solution.sigma)
         for row in solution.biases:
@@ -86,15 +89,15 @@ def test_biases_drawn_from_the_prior_give_an_honest_joint_covariance(template, t
 
 def test_bias_solution_archive_refit_and_options(tmp_path, ephemeris):
     observations, _ = read_gj15(data_path("gj15", "Leda.dat"))
-    options = FitOptions.seed003(ephemeris=ephemeris, bias_groups="site", bias_prior_mas=25.0)
-    solution = fit_orbit(observations, seed003_orbit("Leda", ephemeris), options)
+    options = FitOptions.gomes_junior_2016(bias_groups="site", bias_prior_mas=25.0)
+    solution = fit_orbit(observations, gomes_junior_2016_orbit("Leda", ephemeris), options)
     assert sorted(solution.biases["group"]) == ["gj15:511", "gj15:809", "gj15:874"]
     assert solution.covariance.shape == (6, 6)
     loaded = Solution.load(solution.save(tmp_path / "leda.h5", samples=False))
     for column in ("res_ra_mas", "res_dec_mas", "bias_ra_mas", "bias_dec_mas", "chi2"):
         assert np.array_equal(loaded.residuals()[column], solution.residuals()[column]), column
     assert loaded.summary() == solution.summary() and "site biases (prior sigma 25 mas)" in loaded.summary()
-    restored = loaded.fit_options()
+    restored = loaded.options
     assert restored.bias_groups == "site" and restored.bias_prior_mas == 25.0
     # orbit-only O-C = fitted O-C + the row's bias, and the orbit-only mean is what a plain reader of the SPK sees
     table = solution.residuals()
@@ -102,10 +105,10 @@ def test_bias_solution_archive_refit_and_options(tmp_path, ephemeris):
     accepted = table[table["accepted"]]
     assert alone["mean_ra_mas"] == pytest.approx(np.mean(accepted["res_ra_mas"] + accepted["bias_ra_mas"]))
     # a refit with two repeated rows starts from the fitted biases and converges at once
-    refit = loaded.refit(observations[-2:])
+    refit = orbitfit.refit(loaded, observations[-2:])
     assert len(refit.history) <= 3
     assert np.allclose(refit.biases["bias_ra_mas"], solution.biases["bias_ra_mas"], atol=2.0)
-    assert options_from_description(options.describe()).bias_groups == "site"
+    assert FitOptions.from_description(options.describe()).bias_groups == "site"
     with pytest.raises(ValueError, match="bias_groups must be"):
         FitOptions(bias_groups="telescope")
 

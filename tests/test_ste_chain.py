@@ -10,10 +10,13 @@ import pytest
 from dynamics import constants as C
 from dynamics.elements import Elements, elements_to_state, jovicentric_to_barycentric, barycentric_to_jovicentric
 from dynamics.elements import state_to_elements
-from orbitfit.estimation.least_squares import FitOptions, Orbit, evaluate, fit_orbit, prepare
+from orbitfit.estimation.least_squares import fit_orbit
+from orbitfit.estimation.options import FitOptions
+from orbitfit.observables import evaluate, prepare
+from orbitfit.orbit import Orbit, OrbitModel
 from orbitfit.paths import data_path
 from orbitfit.observations.gj15 import read_gj15
-from orbitfit.estimation.published import seed003_orbits
+from orbitfit.estimation.published import gomes_junior_2016_orbits
 
 # half of the last published digit of (a km, e, i, node, periapsis, true anomaly deg)
 ROUNDING_HALF_UNIT = np.array([50.0, 0.0005, 0.005, 0.005, 0.005, 0.005])
@@ -23,14 +26,13 @@ ROUNDING_HALF_UNIT = np.array([50.0, 0.0005, 0.005, 0.005, 0.005, 0.005])
 def himalia(ephemeris):
     observations, report = read_gj15(data_path("gj15", "Himalia.dat"))
     assert report.kept == 1234
-    options = FitOptions(ephemeris=ephemeris)
-    return observations, prepare(observations, ephemeris), options
+    return observations, prepare(observations, ephemeris), OrbitModel()
 
 
 def residuals_of(elements_array, gm, himalia, ephemeris):
-    _, prepared, options = himalia
+    _, prepared, model = himalia
     state = jovicentric_to_barycentric(elements_to_state(Elements(*elements_array, gm=gm)), 0.0, ephemeris)
-    return evaluate(Orbit(506, 0.0, state), prepared, options, partials=False)
+    return evaluate(Orbit(506, 0.0, state), model, prepared, partials=False)
 
 
 def rms(evaluation):
@@ -38,7 +40,7 @@ def rms(evaluation):
 
 
 def test_seed003_elements_are_osculating_with_jupiters_own_gm(himalia, ephemeris):
-    published = seed003_orbits()["Himalia"].elements.as_array()
+    published = gomes_junior_2016_orbits()["Himalia"].elements.as_array()
     with_planet_gm = rms(residuals_of(published, C.GM_JUPITER, himalia, ephemeris))
     with_system_gm = rms(residuals_of(published, C.GM_JUPITER_SYSTEM, himalia, ephemeris))
     print(f"GJ15 Himalia vs Table 2 elements: rms {with_planet_gm:.0f} mas with GM(599), "
@@ -48,8 +50,8 @@ def test_seed003_elements_are_osculating_with_jupiters_own_gm(himalia, ephemeris
 
 @pytest.mark.slow
 def test_residuals_against_published_elements_are_at_the_rounding_level(himalia, ephemeris):
-    observations, prepared, options = himalia
-    published = seed003_orbits()["Himalia"].elements.as_array()
+    observations, prepared, model = himalia
+    published = gomes_junior_2016_orbits()["Himalia"].elements.as_array()
     evaluation = residuals_of(published, C.GM_JUPITER, himalia, ephemeris)
     years = np.floor(2000.0 + prepared.t_obs / (365.25 * 86400.0)).astype(int)
     print("\nGJ15 Himalia O-C against seed 003 Table 2 elements (mas):")
@@ -61,8 +63,8 @@ def test_residuals_against_published_elements_are_at_the_rounding_level(himalia,
     published_rms = rms(evaluation)
 
     # the level rounding explains: our best fit, expressed as Table 2 elements and rounded like them
-    best = fit_orbit(observations, Orbit(506, 0.0, seed003_orbits()["Himalia"].state_from_barycentre(ephemeris)),
-                     FitOptions(ephemeris=ephemeris, night_deweighting=False))
+    best = fit_orbit(observations, Orbit(506, 0.0, gomes_junior_2016_orbits()["Himalia"].state_from_barycentre(ephemeris)),
+                     FitOptions(night_deweighting=False))
     best_elements = state_to_elements(barycentric_to_jovicentric(best.state, 0.0, ephemeris), C.GM_JUPITER)
     rng = np.random.default_rng(2016)
     rounded = [rms(residuals_of(best_elements.as_array() + rng.uniform(-1, 1, 6) * ROUNDING_HALF_UNIT,

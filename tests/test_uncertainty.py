@@ -4,10 +4,11 @@ import numpy as np
 import pytest
 
 from dynamics import constants as C
-from orbitfit.estimation.least_squares import FitOptions, fit_orbit
+from orbitfit.estimation.least_squares import fit_orbit
+from orbitfit.estimation.options import FitOptions
 from orbitfit.paths import data_path
 from orbitfit.observations.gj15 import read_gj15
-from orbitfit.estimation.published import seed003_orbit
+from orbitfit.estimation.published import gomes_junior_2016_orbit
 from orbitfit.products.uncertainty import (compare_linear_and_monte_carlo, ellipse, monte_carlo_sky, position_covariance,
                                   sky_uncertainty)
 
@@ -31,13 +32,13 @@ def test_ellipse_matches_eigen_decomposition():
 @pytest.fixture(scope="module")
 def himalia(ephemeris):
     observations, _ = read_gj15(data_path("gj15", "Himalia.dat"))
-    return fit_orbit(observations, seed003_orbit("Himalia", ephemeris),
-                     FitOptions(ephemeris=ephemeris, night_deweighting=False, epoch=LAST_GJ15))
+    return fit_orbit(observations, gomes_junior_2016_orbit("Himalia", ephemeris),
+                     FitOptions(night_deweighting=False, epoch=LAST_GJ15))
 
 
 def test_linear_sky_sigma_equals_finite_differences_of_the_whole_chain(himalia, ephemeris):
     """J C J^T with J from partials x STM, against J from central differences of propagate + astrometric."""
-    from orbitfit.estimation.least_squares import PropagatedTarget
+    from orbitfit.observables import PropagatedTarget
     from orbitfit.model import astrometric
     from dynamics import propagate
     epochs = np.array([LAST_GJ15 + 3 * YEAR, LAST_GJ15 + 8 * YEAR])

@@ -13,7 +13,7 @@ class FitJob:
     """One fit: a name, observation files (read inside the worker), the starting orbit and options."""
     name: str
     files: list
-    start: object                     # least_squares.Orbit, or "seed003:<Name>" / "auto"
+    start: object                     # an Orbit, or "gomes-junior-2016:<Name>" / "auto"
     options: dict = field(default_factory=dict)
     body: int | None = None
 
@@ -36,8 +36,9 @@ def run_job(job: FitJob) -> JobResult:
 
     import numpy as np
 
-    from .least_squares import FitOptions, fit_orbit
     from ..observations import Observations, read
+    from .least_squares import fit_orbit
+    from .options import FitOptions
     start_time = time.perf_counter()
     try:
         tables = [read(path)[0] for path in job.files]
@@ -46,16 +47,15 @@ def run_job(job: FitJob) -> JobResult:
             observations = observations[np.asarray(observations["body"]) == job.body]
         start = job.start
         if isinstance(start, str):
-            if start.startswith("seed003:"):
-                from .published import seed003_orbit
-                start = seed003_orbit(start.split(":", 1)[1])
+            if start.startswith(("gomes-junior-2016:", "seed003:")):     # seed003: deprecated spelling
+                from .published import gomes_junior_2016_orbit
+                start = gomes_junior_2016_orbit(start.split(":", 1)[1])
             elif start == "auto":
                 from .ranging import initial_orbit
                 start = initial_orbit(observations)
             else:
-                raise ValueError(f"unknown start {start!r}: use an Orbit, 'seed003:<Name>' or 'auto'")
+                raise ValueError(f"unknown start {start!r}: use an Orbit, 'gomes-junior-2016:<Name>' or 'auto'")
         solution = fit_orbit(observations, start, FitOptions(**job.options))
-        solution.prepared = None          # not needed after the fit; keeps the result small to ship back
         return JobResult(job.name, solution, None, time.perf_counter() - start_time)
     except Exception as exc:              # reported, never lost: the batch goes on
         detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
@@ -103,8 +103,8 @@ def _progress_bar(total, enabled):
 
 
 def gj15_jobs(options=None):
-    """The eight GJ15 satellites of seed 003 as fit jobs (the STE data set)."""
+    """The eight GJ15 satellites of Gomes-Junior et al. (2016) as fit jobs (the STE data set)."""
     from ..paths import data_path
-    from .published import seed003_orbits
-    return [FitJob(name, [str(data_path("gj15", f"{name}.dat"))], f"seed003:{name}", dict(options or {}))
-            for name in seed003_orbits()]
+    from .published import gomes_junior_2016_orbits
+    return [FitJob(name, [str(data_path("gj15", f"{name}.dat"))], f"gomes-junior-2016:{name}", dict(options or {}))
+            for name in gomes_junior_2016_orbits()]

@@ -16,16 +16,14 @@ mutual attraction's cross terms, so d(Elara's position)/d(Himalia's state) and d
 
 Weighting: fit_orbit's rules applied to each body's own data. Every body keeps its own weight groups (named
 "body:dataset:site"), so floors, night de-weighting and the chi2 outlier thresholds are exactly those a
-single-body fit would use; they are re-estimated (least_squares.settle_weights) around the joint solution.
+single-body fit would use; they are re-estimated (gauss_newton.settle_weights) around the joint solution.
 An optional prior on a fitted GM (gm_prior_sigma) enters as a pseudo-observation.
 
-Loop, damping, floors, outlier rejection/readmission and FitError diagnostics are least_squares' own
-(least_squares.gauss_newton, the loop of fit_orbit).
+Loop, damping, floors, outlier rejection/readmission and FitError diagnostics are fit_orbit's own
+(orbitfit.estimation.gauss_newton).
 """
 from __future__ import annotations
 
-import json
-import os
 import time
 from dataclasses import dataclass, field, replace
 
@@ -33,10 +31,15 @@ import numpy as np
 
 from dynamics import constants as C
 from dynamics import propagate
-from dynamics.propagation import default_ephemeris
 
-from .least_squares import (Evaluation, FitError, FitOptions, Orbit, PreparedObservations, Weights, gauss_newton,
-                            initial_floors, observe, prepare)
+from ..archive import read_family, save_family
+from ..observables import Evaluation, observe, prepare
+from ..orbit import Orbit, OrbitModel
+from ..provenance import versions
+from ..solution import Solution
+from .gauss_newton import FitError, gauss_newton
+from .options import FitOptions
+from .weights import FitData, Weights, fit_data, initial_floors
 
 HIMALIA = 506
 # A-priori GMs (km^3/s^2) of family members; others are massless unless `gm` says otherwise.
@@ -56,6 +59,7 @@ class FamilySolution:
     solutions: dict                   # body -> Solution
     history: list
     options: FitOptions
+    model: OrbitModel                 # the family's dynamical model (without companions: the members are massive)
     meta: dict = field(default_factory=dict)
 
     def __getitem__(self, body):
@@ -102,61 +106,21 @@ class FamilySolution:
 
     # --- archive ------------------------------------------------------------------------------------------------
     def save(self, folder, samples=True):
-        """Write the family to `folder`: one Solution archive per body (`<body>.h5`, each loadable alone, with its
-        companions) and `family.h5` with the joint parameters, covariance, GMs and history (SHA-256 digest,
-        written atomically). Returns the folder."""
-        import h5py
-        from ..solution import _digest
-        folder = os.fspath(folder)
-        os.makedirs(folder, exist_ok=True)
-        for body, solution in self.solutions.items():
-            solution.save(os.path.join(folder, f"{body}.h5"), samples=samples)
-        path = os.path.join(folder, FAMILY_FILE)
-        tmp = path + ".tmp"
-        with h5py.File(tmp, "w") as f:
-            f.attrs["format"] = FAMILY_FORMAT
-            f.attrs["bodies"] = list(self.bodies)
-            f.attrs["fit_gm"] = list(self.fit_gm)
-            f.attrs["epoch_tdb_s"] = self.epoch
-            f.attrs["gm"] = json.dumps({str(b): v for b, v in self.gm.items()})
-            f.attrs["gm_prior"] = json.dumps({str(b): list(v) for b, v in self.gm_prior.items()})
-            f.attrs["history"] = json.dumps(self.history)
-            f.attrs["options"] = json.dumps(self.options.describe())
-            f.attrs["meta"] = json.dumps(self.meta)
-            f.create_dataset("parameters", data=self.parameters)
-            f.create_dataset("covariance", data=self.covariance)
-            f.attrs["sha256"] = _digest(f)
-        os.replace(tmp, path)
-        return folder
+        """Write the family to `folder` (`orbitfit.archive.save_family`): one Solution archive per body
+        (`<body>.h5`, each loadable alone, with its companions) and `family.h5` with the joint parameters,
+        covariance, GMs and history. Returns the folder."""
+        if samples:
+            for solution in self.solutions.values():
+                if not solution.samples:
+                    solution.sample()
+        return save_family(self, folder)
 
     @classmethod
     def load(cls, folder):
-        """Read a family written by `save`; damaged or missing files raise ArchiveError."""
-        import h5py
-        from .least_squares import options_from_description
-        from ..solution import ArchiveError, Solution, _digest
-        path = os.path.join(os.fspath(folder), FAMILY_FILE)
-        try:
-            f = h5py.File(path, "r")
-        except (OSError, ValueError) as exc:
-            raise ArchiveError(f"{path}: not a readable family archive ({exc})") from None
-        with f:
-            if f.attrs.get("format") != FAMILY_FORMAT or f.attrs.get("sha256") != _digest(f):
-                raise ArchiveError(f"{path}: not an orbitfit family archive, or altered or damaged")
-            bodies = tuple(int(b) for b in f.attrs["bodies"])
-            fit_gm = tuple(int(b) for b in f.attrs["fit_gm"])
-            parameters, covariance = f["parameters"][()], f["covariance"][()]
-            gm = {int(b): float(v) for b, v in json.loads(f.attrs["gm"]).items()}
-            gm_prior = {int(b): tuple(v) for b, v in json.loads(f.attrs["gm_prior"]).items()}
-            history, meta = json.loads(f.attrs["history"]), json.loads(f.attrs["meta"])
-            options = options_from_description(json.loads(f.attrs["options"]))
-            epoch = float(f.attrs["epoch_tdb_s"])
-        solutions = {b: Solution.load(os.path.join(os.fspath(folder), f"{b}.h5")) for b in bodies}
-        return cls(bodies, epoch, parameters, covariance, fit_gm, gm, gm_prior, solutions, history, options, meta)
-
-
-FAMILY_FILE = "family.h5"
-FAMILY_FORMAT = "orbitfit-family"
+        """Read a family written by `save`; damaged or missing files raise archive.ArchiveError."""
+        fields = read_family(folder)
+        fields["solutions"] = {b: Solution(**member) for b, member in fields["solutions"].items()}
+        return cls(**fields)
 
 
 def split_by_body(observations):
@@ -168,27 +132,26 @@ def split_by_body(observations):
 
 
 def fit_family(observations, initial_orbits: dict, options: FitOptions | None = None, fit_gm=(), gm=None,
-               gm_prior_sigma=None, log=None):
+               gm_prior_sigma=None, log=None, *, model: OrbitModel | None = None):
     """Fit the states of several satellites at one epoch (and the GMs of `fit_gm`) to all their observations.
 
     observations: {body: Observations} or one Observations table with several bodies.
     initial_orbits: {body: Orbit}; the order of this dict is the order of the parameters.
-    options: FitOptions (epoch default: the first initial orbit's; model.satellite_gm and companions must be
-        empty: massive neighbours belong in the family, their GMs in `gm`).
+    options: FitOptions (epoch default: the first initial orbit's).
+    model: OrbitModel; its forces.satellite_gm and companions must be empty: massive neighbours belong in the
+        family, their GMs in `gm`.
     fit_gm: bodies whose GM is a parameter, e.g. (506,).
     gm: {body: GM km^3/s^2} a priori / fixed (default DEFAULT_GM, i.e. Himalia 0.28; other bodies 0).
     gm_prior_sigma: None (GMs free), a number (every fitted GM) or {body: sigma}: a Gaussian prior at `gm`.
     Returns a FamilySolution.
     """
-    from ..solution import Solution
     options = options or FitOptions()
-    if options.ephemeris is None:
-        options.ephemeris = default_ephemeris()
-    if options.companions:
+    model = model or OrbitModel()
+    if model.companions:
         raise ValueError("fit_family: put massive neighbours in the family (initial_orbits, with their GM in `gm`) "
-                         "instead of options.companions")
-    if options.model.satellite_gm:
-        raise ValueError("fit_family sets the satellite GMs itself: leave options.model.satellite_gm empty")
+                         "instead of the model's companions")
+    if model.forces.satellite_gm:
+        raise ValueError("fit_family sets the satellite GMs itself: leave model.forces.satellite_gm empty")
     if options.bias_groups is not None:
         raise ValueError("fit_family does not fit site biases yet: fit the members one by one with bias_groups, or "
                          "leave options.bias_groups None")
@@ -208,15 +171,15 @@ def fit_family(observations, initial_orbits: dict, options: FitOptions | None = 
     prior_sigma = ({b: gm_prior_sigma.get(b) for b in fit_gm} if isinstance(gm_prior_sigma, dict)
                    else {b: gm_prior_sigma for b in fit_gm})
     epoch = float(options.epoch if options.epoch is not None else initial_orbits[bodies[0]].epoch)
-    states0 = np.array([_state_at(initial_orbits[b], epoch, options) for b in bodies])
+    # each body's state at the epoch propagated alone (without mutual attraction) if its epoch differs
+    states0 = np.array([model.state_at(initial_orbits[b], epoch) for b in bodies])
 
-    # each body's data prepared and weighted as fit_orbit would; one combined table for the joint loop
-    prepared = {}
-    floors = []
-    for body in bodies:
-        prepared[body] = prepare(by_body[body], options.ephemeris, options.weight_groups)
-        floors.append(initial_floors(prepared[body], options))
-    combined, rows, group_slices = _combine(prepared, bodies)
+    # each body's data prepared and weighted as fit_orbit would; one combined view for the joint loop
+    prepared = {body: prepare(by_body[body], model.ephemeris) for body in bodies}
+    data = {body: fit_data(prepared[body], options) for body in bodies}
+    floors = [initial_floors(data[body]) for body in bodies]
+    combined, rows, group_slices = _combine(data, bodies)
+    t_nominal = np.concatenate([prepared[b].t_nominal for b in bodies])
     floor_ra = np.concatenate([f[0] for f in floors])
     floor_dec = np.concatenate([f[1] for f in floors])
 
@@ -232,10 +195,10 @@ def fit_family(observations, initial_orbits: dict, options: FitOptions | None = 
 
     def evaluate_at(x):
         values = gms_of(x)
-        model = replace(options.model, satellite_gm=tuple(values[b] for b in bodies))
-        run = propagate(x[:6 * n_body].reshape(n_body, 6), epoch, combined.t_nominal, model=model,
-                        ephemeris=options.ephemeris, stm="coupled", gm_parameters=gm_index, step=options.step)
-        parts = [observe(prepared[b], run.states[rows[b], i], run.stm[rows[b], i], options.ephemeris)
+        forces = replace(model.forces, satellite_gm=tuple(values[b] for b in bodies))
+        run = propagate(x[:6 * n_body].reshape(n_body, 6), epoch, t_nominal, model=forces,
+                        ephemeris=model.ephemeris, stm="coupled", gm_parameters=gm_index, step=model.step_s)
+        parts = [observe(prepared[b], run.states[rows[b], i], run.stm[rows[b], i], model.ephemeris)
                  for i, b in enumerate(bodies)]
         joined = Evaluation(*(np.concatenate([getattr(p, name) for p in parts]) for name in
                               ("res_ra", "res_dec", "design", "calc_ra", "calc_dec", "distance_km")))
@@ -264,40 +227,33 @@ def fit_family(observations, initial_orbits: dict, options: FitOptions | None = 
         r, g = rows[body], group_slices[body]
         own = slice(6 * i, 6 * i + 6)
         ev = fit.evaluation
-        evaluation = Evaluation(ev.res_ra[r], ev.res_dec[r], ev.design[r][:, :, own], ev.calc_ra[r],
-                                ev.calc_dec[r], ev.distance_km[r])
+        evaluation = Evaluation(ev.res_ra[r], ev.res_dec[r], None, ev.calc_ra[r], ev.calc_dec[r], ev.distance_km[r])
         w = fit.weights
         weights = Weights(w.sigma_ra[r], w.sigma_dec[r], w.corr[r], w.floor_ra[g], w.floor_dec[g],
                           w.night_factor[r])
         # the other massive bodies as companions at their fitted states: per-body evaluate/export reproduce the
         # family's dynamics for a massless body (a massive body's own pull on its companions is then left out)
-        companions = tuple((Orbit(other, epoch, x[6 * k:6 * k + 6].copy()), final_gm[other])
+        companions = tuple((Orbit(other, epoch, x[6 * k:6 * k + 6]), final_gm[other])
                            for k, other in enumerate(bodies) if other != body and final_gm[other] != 0.0)
-        solutions[body] = Solution(orbit=Orbit(body, epoch, x[own].copy()), covariance=covariance[own, own].copy(),
-                                   observations=by_body[body], prepared=prepared[body], evaluation=evaluation,
-                                   weights=weights, accepted=fit.accepted[r].copy(),
-                                   options=replace(options, companions=companions), history=fit.history,
-                                   meta={"fitted_at": fitted_at, "family": family_meta})
+        meta = {"fitted_at": fitted_at, "versions": versions(), "family": family_meta}
+        if options.night_deweighting == "estimated":
+            meta["night_correlation"] = {name: float(rho) for name, rho in
+                                         zip(data[body].group_names, fit.night_rho[g])}
+        solutions[body] = Solution(orbit=Orbit(body, epoch, x[own]), covariance=covariance[own, own].copy(),
+                                   observations=by_body[body], evaluation=evaluation, weights=weights,
+                                   accepted=fit.accepted[r].copy(), options=options,
+                                   model=model.with_companions(companions), history=fit.history, meta=meta)
     return FamilySolution(bodies, epoch, x, covariance, fit_gm, final_gm,
                           {b: (gm_values[b], prior_sigma[b]) for b in fit_gm}, solutions, fit.history, options,
-                          {"fitted_at": fitted_at})
+                          model, {"fitted_at": fitted_at})
 
 
-def _state_at(orbit, epoch, options):
-    """The orbit's state at `epoch` (propagated alone, without mutual attraction, if its epoch differs)."""
-    state = np.asarray(orbit.state, dtype=float)
-    if orbit.epoch == epoch:
-        return state.copy()
-    return propagate(state, orbit.epoch, [epoch], model=options.model, ephemeris=options.ephemeris,
-                     step=options.step, dense=False).states[0, 0]
-
-
-def _combine(prepared, bodies):
-    """One PreparedObservations for the joint loop: bodies one after the other, groups renamed body:group.
+def _combine(data, bodies):
+    """One FitData for the joint loop: bodies one after the other, weight groups renamed body:group.
 
     Returns it, each body's row slice and each body's slice of the group (floor) arrays.
     """
-    parts = [prepared[b] for b in bodies]
+    parts = [data[b] for b in bodies]
     rows, group_slices, groups, names = {}, {}, [], []
     start = first_group = 0
     for body, part in zip(bodies, parts):
@@ -307,9 +263,9 @@ def _combine(prepared, bodies):
         names += [f"{body}:{name}" for name in part.group_names]
         start, first_group = start + n, first_group + g
     joined = {name: np.concatenate([getattr(p, name) for p in parts]) for name in
-              ("t_obs", "ra", "dec", "sigma_ra", "sigma_dec", "corr", "observer_ssb", "t_nominal", "deflect",
-               "sun_ssb", "night_count", "full_covariance", "night_rho")}
+              ("t_obs", "sigma_ra", "sigma_dec", "corr", "full_covariance", "night_count")}
     first_night = np.cumsum([0] + [p.night.max() + 1 if p.night.size else 0 for p in parts])
     joined["night"] = np.concatenate([p.night + first for p, first in zip(parts, first_night)])
-    combined = PreparedObservations(table=None, group=np.concatenate(groups), group_names=names, **joined)
+    combined = FitData(group=np.concatenate(groups), group_names=names, bias_group=np.full(start, -1),
+                       bias_names=[], **joined)
     return combined, rows, group_slices

@@ -1,7 +1,8 @@
-"""Published starting orbits: seed 003 (Gomes-Junior et al. 2016, MNRAS 462, 1351) Table 2, the STE initial
-osculating elements of the 8 main irregular satellites at JD 2451545.0 (jovicentric, ICRF equator, true anomaly).
+"""Published starting orbits: Gomes-Junior et al. (2016, MNRAS 462, 1351) Table 2, the STE initial osculating
+elements of the 8 main irregular satellites at JD 2451545.0 (jovicentric, ICRF equator, true anomaly)
+(`gomes_junior_2016_orbit`), and the MPC's natural-satellite orbit elements (`read_mpc_natsat_elements`).
 
-The paper does not state the GM behind its osculating elements. Measured (tests/test_starting_orbits.py): with
+The paper does not state the GM behind its osculating elements. Measured (tests/test_gj15_fits.py): with
 Jupiter's own GM (599, without the Galileans) the elements reproduce the GJ15 positions to ~1-9 arcsec rms; with
 the Jupiter-system GM the same numbers are 13-65 arcsec off (the 2e-4 GM difference shifts the osculating a by
 ~2300 km). So they are osculating elements about Jupiter's centre with GM(599), which we use. The epoch is taken
@@ -10,6 +11,7 @@ starting guess at the arcsecond level, not a solution.
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,10 +19,13 @@ import numpy as np
 from dynamics import constants as C
 from dynamics.elements import Elements, elements_to_state, jovicentric_to_barycentric
 
+from dynamics.propagation import default_ephemeris
+
+from ..orbit import Orbit
 from ..paths import data_path
 
-SEED003_ELEMENTS_FILE = ("gj16_ste", "gj16_STE_initial_osculating_elements.txt")
-SEED003_GM = C.GM_JUPITER           # see the module docstring: the GM that reproduces the observations
+GOMES_JUNIOR_2016_FILE = ("gj16_ste", "gj16_STE_initial_osculating_elements.txt")
+GOMES_JUNIOR_2016_GM = C.GM_JUPITER     # see the module docstring: the GM that reproduces the observations
 NAIF_ID = {"Himalia": 506, "Elara": 507, "Pasiphae": 508, "Sinope": 509, "Lysithea": 510, "Carme": 511,
            "Ananke": 512, "Leda": 513, "Kallichore": 544}
 
@@ -39,14 +44,14 @@ class PublishedOrbit:
         return jovicentric_to_barycentric(elements_to_state(self.elements), self.elements.epoch, ephemeris)
 
 
-def seed003_orbits(path=None):
-    """All rows of seed 003 Table 2 as {name: PublishedOrbit}."""
-    path = path or data_path(*SEED003_ELEMENTS_FILE)
+def gomes_junior_2016_orbits(path=None):
+    """All rows of Gomes-Junior et al. (2016) Table 2 as {name: PublishedOrbit}."""
+    path = path or data_path(*GOMES_JUNIOR_2016_FILE)
     orbits = {}
     with open(path, encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):
             if line.startswith("# Mean offsets"):
-                break                       # the file's second table (seed 003 Table 3) follows
+                break                       # the file's second table (the paper's Table 3) follows
             fields = line.split()
             if not fields or line.startswith("#"):
                 continue
@@ -61,18 +66,17 @@ def seed003_orbits(path=None):
             a, e, inc, node, peri, nu = values[0::2]
             name = fields[0]
             orbits[name] = PublishedOrbit(name, NAIF_ID[name], count, fields[2],
-                                          Elements(a, e, inc, node, peri, nu, SEED003_GM, "icrf", 0.0),
+                                          Elements(a, e, inc, node, peri, nu, GOMES_JUNIOR_2016_GM, "icrf", 0.0),
                                           np.array(values[1::2]))
     return orbits
 
 
-def seed003_orbit(name, ephemeris=None):
-    """Seed 003's starting orbit of `name` as a least_squares.Orbit (state relative to 5 at J2000 TDB)."""
-    from dynamics.propagation import default_ephemeris
-    from .least_squares import Orbit
-    orbits = seed003_orbits()
+def gomes_junior_2016_orbit(name, ephemeris=None):
+    """The STE starting orbit of `name` (e.g. "Himalia") from Gomes-Junior et al. (2016) Table 2, as an Orbit (state
+    relative to 5 at J2000 TDB; `ephemeris` places Jupiter's centre, default de440)."""
+    orbits = gomes_junior_2016_orbits()
     if name not in orbits:
-        raise KeyError(f"seed 003 has no orbit for {name!r}; it has {sorted(orbits)}")
+        raise KeyError(f"Gomes-Junior et al. (2016) have no orbit for {name!r}; they have {sorted(orbits)}")
     published = orbits[name]
     return Orbit(published.naif_id, published.elements.epoch,
                  published.state_from_barycentre(ephemeris or default_ephemeris()))
@@ -172,9 +176,8 @@ class MPCNatSatOrbit:
                         gm, "ecliptic", self.epoch)
 
     def orbit(self, body=None, gm=None):
-        """least_squares.Orbit: ICRF state relative to the barycentre (NAIF 5 for Jupiter) at the epoch (TDB).
+        """An Orbit: ICRF state relative to the barycentre (NAIF 5 for Jupiter) at the epoch (TDB).
         body: default the NAIF id of a numbered moon, -1 for a provisional designation."""
-        from .least_squares import Orbit
         return Orbit(body if body is not None else naif_from_mpc_designation(self.designation),
                      self.epoch, elements_to_state(self.elements(gm)))
 
@@ -248,7 +251,7 @@ def read_mpc_natsat_elements(path_or_line):
     path_or_line: a file path, or the text of one or more element lines (recognised by length >= 136 or a newline).
     Blank lines and lines starting with '#' are skipped. Always returns a list (one entry per element line); use
     `parse_mpc_natsat_line` for a single line. Each entry gives `.elements()` (ecliptic, barycentric, TDB epoch) and
-    `.orbit()` (least_squares.Orbit relative to NAIF 5).
+    `.orbit()` (an Orbit relative to NAIF 5).
     """
     import os
     text = os.fspath(path_or_line) if isinstance(path_or_line, os.PathLike) else path_or_line
@@ -266,3 +269,15 @@ def read_mpc_natsat_elements(path_or_line):
         except ValueError as exc:
             raise ValueError(f"{source}:{number}: {exc}") from None
     return out
+
+
+def seed003_orbits(path=None):
+    """Deprecated alias of `gomes_junior_2016_orbits` (removed in the next release)."""
+    warnings.warn("seed003_orbits is now gomes_junior_2016_orbits", DeprecationWarning, stacklevel=2)
+    return gomes_junior_2016_orbits(path)
+
+
+def seed003_orbit(name, ephemeris=None):
+    """Deprecated alias of `gomes_junior_2016_orbit` (removed in the next release)."""
+    warnings.warn("seed003_orbit is now gomes_junior_2016_orbit", DeprecationWarning, stacklevel=2)
+    return gomes_junior_2016_orbit(name, ephemeris)

@@ -35,7 +35,7 @@ then period/200 within 0.5-4 d, cubic Hermite interpolation): Jupiter-system poi
 effective J2 that includes the Galilean moons, plus the tides of the Sun and of Saturn (positions from the DE
 ephemeris), light time, topocentric observers. Measured against `dynamics.propagate` over 20 years: 270 km for a
 Kallichore-like orbit (2-d step), 1500 km for a Himalia-like one (1-d step), i.e. well inside the convergence basin
-of `least_squares.fit_orbit`, which does the final fit with the full force model. (A pure two-body model would be
+of `orbitfit.estimation.least_squares.fit_orbit`, which does the final fit with the full force model. (A pure two-body model would be
 off by degrees after a few orbits: the solar tide is ~3% of Jupiter's pull at 23 million km.)
 
 Measured on Kallichore's 41 positions (2003-2021, tests/test_initial_orbit.py): ~0.2 s warm, ~1 s in a fresh
@@ -43,7 +43,7 @@ process (plus ~5 s once to compile the numba kernel, cached on disk), rms 0.41";
 3 iterations. Known limit: two apparitions of two nights each, years apart, cannot be linked (the error says so);
 three nights in one apparition, or two-night apparitions a year apart, can.
 
-Errors: `InitialOrbitError` (a `least_squares.FitError`), with the best rms reached, when no orbit fits the
+Errors: `InitialOrbitError` (a `FitError`), with the best rms reached, when no orbit fits the
 first arc, when an apparition cannot be linked, when the result is not a bound satellite orbit, or when the data
 are too few.
 """
@@ -59,7 +59,9 @@ from numba import njit
 from dynamics import constants as C
 from dynamics.propagation import default_ephemeris
 
-from .least_squares import FitError, Orbit, prepare
+from ..observables import prepare
+from ..orbit import Orbit
+from .gauss_newton import FitError
 
 ARCSEC_PER_RAD = 180.0 / np.pi * 3600.0
 DAY = C.SECONDS_PER_DAY

@@ -210,14 +210,12 @@ class SolutionTarget:
 
     def __init__(self, solution, start, stop, record_days=4.0, degree=12):
         from ..products.export import fit_records, record_layout
-        from ..estimation.least_squares import propagate_orbit
-        options = solution.fit_options()
         self.solution = solution
-        self.ephemeris = options.ephemeris or _default_ephemeris()
+        self.ephemeris = solution.model.ephemeris
         self.record_s = record_days * C.SECONDS_PER_DAY
         self.start, self.stop = float(start), float(stop)
         self.mids, nodes = record_layout(self.start, self.stop, self.record_s, degree)
-        states = propagate_orbit(solution.state, solution.epoch, nodes.ravel(), options).states[:, 0]
+        states = solution.model.propagate(solution.state, solution.epoch, nodes.ravel()).states[:, 0]
         self.coefficients = fit_records(states.reshape(len(self.mids), degree + 1, 6), degree, velocities=True)
 
     def __repr__(self):

@@ -14,7 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from dynamics import constants as C
-from dynamics.propagation import default_ephemeris
+
+from ..orbit import OrbitModel
+from ..provenance import constants, versions
+from ..times import iso_tdb, iso_utc
 
 DEFAULT_RECORD_DAYS = 4.0      # measured: 4-d records of degree 12 reproduce the integrator's output to 2 cm
 DEFAULT_DEGREE = 12
@@ -60,11 +63,10 @@ def evaluate_records(coefficients, mids, record_s, times):
     return np.einsum("nc,nkc->nk", basis, coefficients[index])
 
 
-def write_spk(path, orbit, start_tdb, stop_tdb, naif_id=None, spk_type=2, record_days=DEFAULT_RECORD_DAYS,
-              degree=DEFAULT_DEGREE, comment=(), model=None, ephemeris=None, step=None, segment_id=None,
-              companions=()):
-    """Write the orbit (least_squares.Orbit, relative to 5) to an SPK file; returns an SPKExport report.
-    companions: massive satellites integrated alongside, as in FitOptions.companions."""
+def write_spk(path, orbit, start_tdb, stop_tdb, model=None, naif_id=None, spk_type=2, record_days=DEFAULT_RECORD_DAYS,
+              degree=DEFAULT_DEGREE, comment=(), segment_id=None):
+    """Write an `Orbit` (relative to 5), carried by `model` (an OrbitModel, default OrbitModel(): its companions
+    are integrated alongside), to an SPK file; returns an SPKExport report."""
     import spiceypy
     if spk_type not in (2, 3):
         raise ValueError(f"spk_type must be 2 or 3, not {spk_type}")
@@ -72,16 +74,12 @@ def write_spk(path, orbit, start_tdb, stop_tdb, naif_id=None, spk_type=2, record
         raise ValueError(f"SPK span must be increasing TDB seconds, got {start_tdb} .. {stop_tdb}")
     naif_id = int(naif_id if naif_id is not None else orbit.body)
     record_s = record_days * C.SECONDS_PER_DAY
-    from ..estimation.least_squares import FitOptions, propagate_orbit
-    options = FitOptions(**{k: v for k, v in (("model", model), ("ephemeris", ephemeris), ("step", step))
-                            if v is not None}, companions=tuple(companions))
-    options.ephemeris = options.ephemeris or default_ephemeris()
+    model = model or OrbitModel()
 
     mids, node_times = record_layout(start_tdb, stop_tdb, record_s, degree)
     # interpolation error where it is largest: between the nodes, four points per record
     probe = (mids[:, None] + record_s * np.array([-0.47, -0.21, 0.13, 0.41])[None, :]).ravel()
-    states = propagate_orbit(orbit.state, orbit.epoch, np.concatenate([node_times.ravel(), probe]),
-                             options).states[:, 0]
+    states = model.propagate(orbit.state, orbit.epoch, np.concatenate([node_times.ravel(), probe])).states[:, 0]
     coefficients = fit_records(states[:node_times.size].reshape(len(mids), degree + 1, 6), degree,
                                velocities=spk_type == 3)
     error = np.linalg.norm(evaluate_records(coefficients, mids, record_s, probe)[:, :3]
@@ -110,18 +108,25 @@ def write_spk(path, orbit, start_tdb, stop_tdb, naif_id=None, spk_type=2, record
     return SPKExport(path, naif_id, C.JUPITER_BARY, spk_type, first, last, len(mids), float(error), lines)
 
 
+def write_solution_spk(solution, path, naif_id=None, span=None, spk_type=2, record_days=None, degree=None):
+    """Write a Solution as an SPK kernel (centre 5, J2000, TDB) over `span` (TDB s; default
+    solution.default_span()), its provenance in the comment area. Returns an SPKExport."""
+    record_days = record_days or DEFAULT_RECORD_DAYS
+    degree = degree or DEFAULT_DEGREE
+    start, stop = span if span is not None else solution.default_span()
+    return write_spk(path, solution.orbit, start, stop, solution.model, naif_id=naif_id or solution.body,
+                     spk_type=spk_type, record_days=record_days, degree=degree,
+                     comment=provenance_comment(solution, spk_type, record_days, degree))
+
+
 def provenance_comment(solution, spk_type, record_days, degree):
     """Comment-area lines: what, from which data, how fitted, with which model and constants, when."""
-    from ..solution import versions
-    options = solution.options.describe() if solution.options is not None else solution.meta.get("archive_options", {})
     stats = solution.statistics(None)[0]
     counts = {}
     for name in np.asarray(solution.observations["dataset"]).astype(str):
         counts[name] = counts.get(name, 0) + 1
-    from ..times import iso_tdb
     epoch_iso = iso_tdb(solution.epoch)
-    ephemeris = (solution.options.ephemeris.description if solution.options is not None and
-                 solution.options.ephemeris is not None else solution.meta.get("archive_ephemeris", ""))
+    model = solution.model.describe()
     return [
         "orbitfit special-tailored ephemeris (STE)",
         f"body NAIF {solution.body}, centre 5 (Jupiter barycentre), frame J2000 (ICRF), TDB, SPK type {spk_type}, "
@@ -132,16 +137,16 @@ def provenance_comment(solution, spk_type, record_days, degree):
         f" rejected {int((~solution.accepted).sum())}",
         f"O-C of accepted: RA* {stats['mean_ra_mas']:+.1f} +- {stats['std_ra_mas']:.1f} mas, "
         f"Dec {stats['mean_dec_mas']:+.1f} +- {stats['std_dec_mas']:.1f} mas",
-        f"model and fit options: {options}",
-        f"perturber ephemerides: {ephemeris}",
-        f"constants: GM(Jupiter system) {C.GM_JUPITER_SYSTEM} km3/s2 (DE440), J2 {C.JUPITER_J2} J4 {C.JUPITER_J4} "
-        f"J6 {C.JUPITER_J6} R {C.JUPITER_REFERENCE_RADIUS_KM} km (Iess et al. 2018), pole Archinal et al. 2018",
+        f"fit options: {solution.options.describe()}",
+        f"force model: {model['forces_text']}; step {model['step_s']:g} s; companions "
+        f"{[(c['body'], c['gm']) for c in model['companions']]}",
+        f"perturber ephemerides: {model['ephemeris']['text']}",
+        f"constants: {constants()} (DE440 GM; Iess et al. 2018 zonal harmonics; pole Archinal et al. 2018)",
     ]
 
 
 def ephemeris_table(solution, epochs, observer="500"):
     """Astrometric RA/Dec with 1-sigma (RA*, Dec, sigma_s, ellipse) and distance for an observer (MPC code)."""
-    from ..times import iso_utc
     from .uncertainty import sky_uncertainty
     table = sky_uncertainty(solution, epochs, observer=observer)
     table.add_column(iso_utc(np.asarray(table["tdb"])), name="utc", index=0)

@@ -12,7 +12,7 @@ import numpy as np
 from astropy.table import Table
 
 from dynamics import constants as C
-from ..estimation.least_squares import PropagatedTarget, propagate_orbit
+from ..observables import PropagatedTarget
 from ..model import MAS_PER_RAD, astrometric
 from ..observations.observers import Observers
 
@@ -54,12 +54,11 @@ def _sky_table(epochs, ra, dec, distance, cov):
 
 def sky_uncertainty(solution, epochs, observer="500"):
     """Linear propagation of the solution's covariance to the sky of `observer` (MPC code) at TDB `epochs`."""
-    options = solution.fit_options()
-    ephemeris = options.ephemeris
+    ephemeris = solution.model.ephemeris
     epochs = np.atleast_1d(np.asarray(epochs, dtype=float))
     observer_ssb = _observer_positions(observer, epochs, ephemeris)
     nominal = _nominal(epochs, observer_ssb, ephemeris)
-    run = propagate_orbit(solution.state, solution.epoch, nominal, options, stm=True)
+    run = solution.model.propagate(solution.state, solution.epoch, nominal, stm=True)
     result = astrometric(epochs, observer_ssb, PropagatedTarget(nominal, run.states[:, 0], ephemeris),
                          partials=True)
     jacobian = np.einsum("nij,njk->nik", result.partials, run.stm[:, 0]) * MAS_PER_RAD      # mas per state unit
@@ -71,8 +70,7 @@ def sky_uncertainty(solution, epochs, observer="500"):
 
 def position_covariance(solution, epochs):
     """(n, 3, 3) covariance (km^2) of the position relative to NAIF 5 at TDB epochs, ICRF axes."""
-    options = solution.fit_options()
-    run = propagate_orbit(solution.state, solution.epoch, epochs, options, stm=True)
+    run = solution.model.propagate(solution.state, solution.epoch, epochs, stm=True)
     phi = run.stm[:, 0, :3, :]
     return np.einsum("nik,kl,njl->nij", phi, solution.covariance, phi)
 
@@ -93,14 +91,14 @@ def propagate_clones(solution, states, epochs, batch=MC_BATCH, map_function=None
     import os
     from concurrent.futures import ThreadPoolExecutor
     from dynamics.propagation import perturber_tables
-    options = solution.fit_options()
-    step = options.step * MC_STEP_FACTOR
+    model = solution.model
+    step = model.step_s * MC_STEP_FACTOR
     lo, hi = min(solution.epoch, np.min(epochs)), max(solution.epoch, np.max(epochs))
-    perturber_tables(options.ephemeris, lo - 2 * step, hi + 2 * step)     # built once, before the threads
+    perturber_tables(model.ephemeris, lo - 2 * step, hi + 2 * step)     # built once, before the threads
     chunks = [states[i:i + batch] for i in range(0, len(states), batch)]
 
     def run(chunk):
-        return propagate_orbit(chunk, solution.epoch, epochs, options, step=step).states
+        return model.propagate(chunk, solution.epoch, epochs, step_s=step).states
     if map_function is not None:
         return np.concatenate(list(map_function(run, chunks)), axis=1)
     from ..progress import bar
@@ -119,8 +117,7 @@ def monte_carlo_sky(solution, epochs, n_clones=1000, observer="500", rng=None, c
     """Sky uncertainty from clones of the solution drawn from its covariance and integrated together in batches
     (the nominal orbit rides in the first batch with the same step). Returns (table, clone RA* / Dec offsets from
     the nominal in mas, shape (n_clones, n_epochs, 2)). progress: a tqdm bar over the clones (terminals only)."""
-    options = solution.fit_options()
-    ephemeris = options.ephemeris
+    ephemeris = solution.model.ephemeris
     rng = rng or np.random.default_rng(0)
     clones = draw_clones(solution, n_clones, rng) if clones is None else clones
     epochs = np.atleast_1d(np.asarray(epochs, dtype=float))
@@ -156,3 +153,24 @@ def compare_linear_and_monte_carlo(linear, monte_carlo, tolerance=0.10):
     beyond = np.nonzero(np.abs(ratio) > tolerance)[0]
     return {"max_relative_sigma_s": float(np.abs(ratio).max()), "max_relative_axis": float(worst_axis.max()),
             "first_epoch_beyond": float(linear["tdb"][beyond[0]]) if beyond.size else None}
+
+
+def compare_solutions(before, after, epochs, observer="500"):
+    """How `after` (e.g. a refit) moves the predicted positions of `before` at `epochs` (TDB s): a table per epoch of
+    after - before in RA* and Dec (mas), and both solutions' 1-sigma (`sky_uncertainty`), plus
+    `meta["state_change_sigma"]`: the change of the state at before's epoch in units of before's sigma."""
+    from ..times import iso_utc
+    epochs = np.atleast_1d(np.asarray(epochs, float))
+    mine = sky_uncertainty(before, epochs, observer=observer)
+    theirs = sky_uncertainty(after, epochs, observer=observer)
+    ra, dec = np.asarray(mine["ra_deg"], float), np.asarray(mine["dec_deg"], float)
+    d_ra = (np.asarray(theirs["ra_deg"], float) - ra + 180.0) % 360.0 - 180.0
+    mas_per_deg = 3.6e6
+    table = Table({"tdb": epochs, "utc": np.atleast_1d(iso_utc(epochs, 0)),
+                   "d_ra_mas": d_ra * np.cos(np.radians(dec)) * mas_per_deg,
+                   "d_dec_mas": (np.asarray(theirs["dec_deg"], float) - dec) * mas_per_deg,
+                   "sigma_ra_before_mas": mine["sigma_ra_mas"], "sigma_dec_before_mas": mine["sigma_dec_mas"],
+                   "sigma_ra_after_mas": theirs["sigma_ra_mas"], "sigma_dec_after_mas": theirs["sigma_dec_mas"]})
+    after_state = after.model.state_at(after.orbit, before.epoch)
+    table.meta["state_change_sigma"] = ((after_state - before.state) / before.sigma).tolist()
+    return table

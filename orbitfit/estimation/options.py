@@ -1,0 +1,138 @@
+"""What the estimator does with the observations: `FitOptions`, the one schema of the fit's knobs.
+
+The dataclass's fields, with their metadata (help text, the values a command line or a TOML file may give), are the
+only description of the options: `describe`/`from_description` (archives), the CLI's flags and the TOML `[options]`
+table of `orbitfit fit --config` are all generated from them. The dynamical model (force model, ephemeris, step,
+massive companions) is not an estimator option: it is `orbitfit.orbit.OrbitModel`.
+
+Weights (`orbitfit.estimation.weights`):
+  * sigma_i^2 = sigma_given^2 + floor_g^2 per coordinate, the floor of each group g = (data set, site) estimated
+    from the data so that the group's normalised residuals have unit variance (a variance-component estimate;
+    a group whose given sigmas already over-explain its scatter keeps floor 0). Groups with no given sigma get
+    their whole sigma this way. The estimate is refreshed after each convergence.
+  * de-weighting of nights with many observations from one site, because errors within a night are correlated:
+    sigma x sqrt(N/4) for N > 4 in one night (Veres et al. 2017, Icarus 296, 139, eq. 4), or, with
+    night_deweighting="estimated", sigma x sqrt(1 + (N - 1) rho) with rho the intra-night correlation of each
+    group's residuals (one-way analysis of variance over its nights, refreshed with the floors): N positions of one
+    night then carry the information of their mean, N / (sigma_within^2 + N sigma_night^2), no more. On GJ15 the
+    nightly offsets dominate (Himalia: 62 mas between nights, 25 mas within; rho = 0.85).
+  * occultation positions and Gaia transit normal points (orbitfit.observations.gaia) carry their own 2x2
+    covariance (sigma_ra, sigma_dec, corr) and no floor.
+Site biases (optional, `bias_groups`): a constant RA*/Dec offset per group of ground-based positions ("site" or
+"dataset"), estimated with the orbit under a zero-mean a-priori sigma `bias_prior_mas`. Positions reduced against a
+pre-Gaia catalogue (GJ15: UCAC4) carry zonal errors of tens of mas that a six-parameter orbit cannot absorb: they stay
+in the means of the residuals (Gomes-Junior et al. 2016, Table 3, has |mean| up to 21 mas). The orbit's covariance is
+marginalised over the biases; occultation and Gaia rows are never biased (they anchor the frame).
+Outliers: an observation with chi2_i = r^T S^-1 r > `chi2_reject` (2 dof) is flagged and leaves the solution; a
+flagged one comes back when chi2_i < `chi2_readmit`. Defaults 11.83 (the 2-D equivalent of 3 sigma, 0.27% of
+Gaussian data) and 9.21 (99%). `max_rejected_fraction` caps the flagged share (largest chi2 first). Flagged
+observations stay in the residual table.
+
+`FitOptions.gomes_junior_2016()` is the STE weighting of Gomes-Junior et al. (2016, MNRAS 462, 1351): one floor for
+all positions, the sources' sigmas unused, no night de-weighting, at most 1% flagged.
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field, fields, replace
+
+# a-priori sigma of a site bias: the scale of pre-Gaia catalogue zonal errors (UCAC4 - Gaia differences are tens of
+# mas on degree scales; the GJ15 per-site means of the published STE residuals reach 20-50 mas)
+BIAS_PRIOR_MAS = 30.0
+# Gomes-Junior et al. (2016)'s STE weighting as FitOptions fields (FitOptions.gomes_junior_2016(); a plain dict for
+# dask jobs and configurations)
+GOMES_JUNIOR_2016_WEIGHTING = {"weight_groups": "all", "use_given_sigma": False, "night_deweighting": False,
+                               "max_rejected_fraction": 0.01}
+NIGHT_DEWEIGHTING = {"veres2017": True, "estimated": "estimated", "none": False}   # command-line words -> values
+
+
+def _option(default, help, choices=None):
+    """A field with its documentation; `choices` maps the words a command line or TOML file may use to values."""
+    return field(default=default, metadata={"help": help, "choices": choices})
+
+
+@dataclass(frozen=True)
+class FitOptions:
+    """The estimator's options (the module docstring says what each weighting does). Frozen: a fit never changes
+    the options it was given; `dataclasses.replace(options, chi2_reject=...)` makes a changed copy."""
+    epoch: float | None = _option(None, "TDB s past J2000 of the fitted state (default: the initial orbit's)")
+    max_iterations: int = _option(25, "Gauss-Newton iterations at most")
+    convergence: float = _option(1e-3, "stop when every correction is below this fraction of its sigma")
+    reject_outliers: bool = _option(True, "flag observations whose chi2 exceeds chi2_reject (they stay in the "
+                                          "residual table)")
+    chi2_reject: float = _option(11.83, "chi2 (2 dof) above which an observation is flagged (11.83: 3 sigma in 2-D)")
+    chi2_readmit: float = _option(9.21, "chi2 below which a flagged observation comes back (9.21: 99%)")
+    estimate_floors: bool = _option(True, "estimate each weight group's sigma floor from its residuals")
+    weight_groups: str = _option("site", "floors per 'site' (data set + observatory), per 'dataset', or 'all'",
+                                 {"site": "site", "dataset": "dataset", "all": "all"})
+    use_given_sigma: bool = _option(True, "use the sources' sigmas (False: uniform weights within a group)")
+    night_deweighting: bool | str = _option(
+        True, "nights with many positions of one site: 'veres2017' sigma*sqrt(N/4) (Veres et al. 2017), "
+              "'estimated' from the residuals' intra-night correlation, or 'none'", NIGHT_DEWEIGHTING)
+    min_observations: int = _option(4, "fewer observations than this is an error (six unknowns)")
+    max_weight_rounds: int = _option(8, "re-estimations of floors and flags; after that the weights are frozen")
+    max_rejected_fraction: float = _option(1.0, "at most this fraction flagged, the largest chi2 first (1: no cap)")
+    bias_groups: str | None = _option(None, "also fit a constant RA*/Dec offset of the ground-based positions per "
+                                            "'site' or 'dataset' (star-catalogue zonal errors), or 'none'",
+                                      {"site": "site", "dataset": "dataset", "none": None})
+    bias_prior_mas: float = _option(BIAS_PRIOR_MAS, "a-priori sigma of each site bias, mas")
+
+    def __post_init__(self):
+        for spec in fields(self):
+            choices = spec.metadata.get("choices")
+            value = getattr(self, spec.name)
+            if choices and value not in choices.values():
+                allowed = ", ".join(repr(v) for v in choices.values())
+                raise ValueError(f"{spec.name} must be one of {allowed}, not {value!r}")
+        positive = ("max_iterations", "convergence", "chi2_reject", "chi2_readmit", "bias_prior_mas")
+        for name in positive:
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be > 0, not {getattr(self, name)!r}")
+        if not 0.0 <= self.max_rejected_fraction <= 1.0:
+            raise ValueError(f"max_rejected_fraction must be within 0..1, not {self.max_rejected_fraction!r}")
+        if self.chi2_readmit > self.chi2_reject:
+            raise ValueError(f"chi2_readmit ({self.chi2_readmit}) must not exceed chi2_reject ({self.chi2_reject})")
+
+    @classmethod
+    def gomes_junior_2016(cls, **changes):
+        """The STE weighting of Gomes-Junior et al. (2016): the positions of a fit weighted alike (one floor from their
+        scatter; the sources' sigmas are not used), no night de-weighting, and at most 1% flagged as outliers (the
+        chi2 test, largest chi2 first). On the GJ15 data it gives residual sigmas at or below the published STE's
+        for all eight satellites (tests/test_gj15_fits.py)."""
+        return cls(**{**GOMES_JUNIOR_2016_WEIGHTING, **changes})
+
+    @classmethod
+    def seed003(cls, **changes):
+        """Deprecated alias of `gomes_junior_2016` (removed in the next release)."""
+        warnings.warn("FitOptions.seed003() is now FitOptions.gomes_junior_2016()", DeprecationWarning, stacklevel=2)
+        return cls.gomes_junior_2016(**changes)
+
+    def describe(self):
+        """Every option as JSON-able values (restored by `FitOptions.from_description`)."""
+        return {spec.name: getattr(self, spec.name) for spec in fields(self)}
+
+    @classmethod
+    def from_description(cls, record):
+        """FitOptions from `describe()`; unknown keys (e.g. the dynamical model, kept with the options in archives
+        of format 2) are ignored, "epoch_tdb_s" is read as the epoch."""
+        record = dict(record)
+        if "epoch_tdb_s" in record:
+            record["epoch"] = record.pop("epoch_tdb_s")
+        return cls(**{spec.name: record[spec.name] for spec in fields(cls) if spec.name in record})
+
+    def changed(self, **changes):
+        return replace(self, **changes)
+
+
+def option_fields():
+    """(name, type text, default, help, choices) of every option a configuration may set (all but the epoch, which
+    configurations give as a date): the command line and the TOML [options] table are generated from this."""
+    return [(spec.name, spec.type, spec.default, spec.metadata["help"], spec.metadata.get("choices"))
+            for spec in fields(FitOptions) if spec.name != "epoch"]
+
+
+def __getattr__(name):
+    if name == "SEED003_WEIGHTING":
+        warnings.warn("SEED003_WEIGHTING is now GOMES_JUNIOR_2016_WEIGHTING", DeprecationWarning, stacklevel=2)
+        return GOMES_JUNIOR_2016_WEIGHTING
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
