@@ -49,7 +49,7 @@ import numpy as np
 from dynamics import constants as C
 
 from ..times import tdb_to_utc_iso, to_tdb_seconds
-from .limb import ChordError, Limb, contact_times, fit_limb
+from .limb import ChordError, Limb, contact_times, fit_limb  # noqa: F401 (chords.contact_times, as before the split)
 from .prediction import predict
 from .sites import relative_to_sites, sites_itrs
 from .stars import MAS_PER_RAD, Star

@@ -21,7 +21,7 @@ Geometry (Bessel; as SORA and seed 003 / Assafin et al. 2010 define the elements
 * A site X (GCRS, km) is on the shadow axis at instant t when X projected on the plane equals (f, g)(t) +
   v_perp (X . s)/c, v_perp = the body's barycentric velocity projected on the plane: the site is nearer the body by
   X . s, so the light it receives at t passed the body (X . s)/c later than the light reaching the geocentre
-  (<= 21 ms, <= 0.3 km on the ground). The path and the site computations include it.
+  (<= 21 ms, <= 0.3 km on the ground). The path (`shadow`) and the site computations (`sites`) include it.
 """
 from __future__ import annotations
 
