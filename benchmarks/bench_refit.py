@@ -17,25 +17,26 @@ import numpy as np
 
 import orbitfit
 from dynamics import constants as C
+import orbitfit.occultations as occ
 from orbitfit.occultations import chords
-from orbitfit.occultations import occultation as occ
 from orbitfit.orbit import Orbit
 from orbitfit.paths import data_path
+from orbitfit.times import to_tdb_seconds
 
 
 def synthetic_event(solution, when, radius_km, offsets_km, scale, seed):
     rng = np.random.default_rng(seed)
     truth = dataclasses.replace(solution, orbit=Orbit(solution.body, solution.epoch, rng.multivariate_normal(
         solution.state, scale ** 2 * solution.covariance)))
-    t0 = occ.to_tdb_seconds(when)
+    t0 = to_tdb_seconds(when)
     target, ephemeris, _ = occ.as_target(truth, t0 - C.SECONDS_PER_DAY, t0 + C.SECONDS_PER_DAY)
     star = occ.synthetic_star(target, t0, ephemeris)
     true_event = occ.predict(target, star, t0, radius_km=radius_km, ephemeris=ephemeris)
     sites = occ.stations_across(true_event, offsets_km)
-    contacts = chords.contact_times(true_event, sites)
-    chord_list = [chords.Chord(site, float(a), float(b), sigma_s=0.05, name=f"station {i}")
+    contacts = occ.contact_times(true_event, sites)
+    chord_list = [occ.Chord(site, float(a), float(b), sigma_s=0.05, name=f"station {i}")
                   for i, (site, (a, b)) in enumerate(zip(sites, contacts))]
-    return chords.ObservedOccultation(solution.body, star, chord_list, radius_km, star_sigma_mas=(0.2, 0.2),
+    return occ.ObservedOccultation(solution.body, star, chord_list, radius_km, star_sigma_mas=(0.2, 0.2),
                                       name=f"SYNTHETIC {len(sites)} chords"), truth, target, ephemeris
 
 

@@ -31,9 +31,9 @@ _LAZY = {
     "load_all": ("observations.datasets", "load_all"),
     "sky_uncertainty": ("products.uncertainty", "sky_uncertainty"),
     "monte_carlo_sky": ("products.uncertainty", "monte_carlo_sky"),
-    "Star": ("occultations.occultation", "Star"),
-    "search_occultations": ("occultations.occultation", "search"),
-    "predict_occultation": ("occultations.occultation", "predict"),
+    "Star": ("occultations.stars", "Star"),
+    "search_occultations": ("occultations.prediction", "search"),
+    "predict_occultation": ("occultations.prediction", "predict"),
 }
 
 

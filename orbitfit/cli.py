@@ -307,7 +307,7 @@ def command_sigma(args):
 def command_predict(args):
     """Occultation candidates of a star list by a saved solution's body between two UTC dates."""
     from astropy.table import Table
-    from .occultations import occultation
+    from .occultations.prediction import search
     from .products.export import write_table
     solution = _load_solution(args.solution)
     if not Path(args.stars).exists():
@@ -323,7 +323,7 @@ def command_predict(args):
     start, stop = _tdb_seconds(args.start, "utc"), _tdb_seconds(args.stop, "utc")
     if stop <= start:
         raise UsageError(f"--stop {args.stop} is not after --start {args.start}")
-    found = occultation.search(solution, stars, start, stop, args.radius_km, max_ca_arcsec=args.max_ca_arcsec)
+    found = search(solution, stars, start, stop, args.radius_km, max_ca_arcsec=args.max_ca_arcsec)
     table = found.table
     if args.out:
         write_table(table, args.out)
@@ -349,7 +349,7 @@ def command_occultation_add(args):
     refit from it, and report the change in the orbit and in the predicted positions at --dates."""
     from .estimation.least_squares import refit as refit_solution
     from .observations import read
-    from .occultations import chords
+    from .occultations.event_files import read_event
     solution = _load_solution(args.solution)
     source = Path(args.occultation)
     if not source.exists():
@@ -358,7 +358,7 @@ def command_occultation_add(args):
     Path(args.out).mkdir(parents=True, exist_ok=True)
     begin = time.perf_counter()
     if source.suffix.lower() == ".toml":
-        event, event_options = chords.read_event(source)
+        event, event_options = read_event(source)
         if event.body != solution.body:
             raise UsageError(f"{source}: the event is of body {event.body}, the solution of body {solution.body}")
         side = args.side if args.side is not None else event_options["side"]
@@ -535,7 +535,7 @@ def _add_fit_options(parser):
 
 
 def chords_example():
-    from .occultations.chords import EVENT_EXAMPLE
+    from .occultations.event_files import EVENT_EXAMPLE
     return EVENT_EXAMPLE
 
 

@@ -51,3 +51,44 @@ def iso_tdb(tdb, precision=3):
     time = tdb_time(tdb)
     time.precision = precision
     return time.isot
+
+
+# --- occultation inputs (moved from orbitfit.occultations.occultation) ----------------------------------------------
+JULIAN_YEAR_S = 365.25 * C.SECONDS_PER_DAY
+
+
+def to_tdb_seconds(time):
+    """TDB seconds past J2000 of one instant or many, whatever form a user gives them in.
+
+    A number or array is taken as TDB seconds past J2000 already and returned as it is (unlike `tdb_seconds`,
+    which reads numbers as Julian dates); an astropy Time is converted from its own scale; a string ("2019-06-10
+    12:00", ISO or anything astropy.time.Time parses) is UTC."""
+    from astropy.time import Time
+    if isinstance(time, (str, Time)):
+        return tdb_seconds(time, scale="utc")
+    return np.asarray(time, dtype=float) if np.ndim(time) else float(time)
+
+
+def tdb_to_utc_iso(tdb, precision=3):
+    """UTC ISO strings with a space ("2019-06-10 12:00:01.234") of TDB seconds past J2000: the form of the
+    occultation tables (`iso_utc` with fmt="iso")."""
+    return iso_utc(tdb, precision=precision, fmt="iso")
+
+
+def utc_hours(tdb):
+    """UTC hour of the day, [0, 24), of TDB seconds past J2000."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        utc = tdb_time(tdb).utc
+    return np.mod((utc.jd1 - 0.5) % 1.0 + utc.jd2, 1.0) * 24.0
+
+
+def epoch_tdb_seconds(epoch):
+    """TDB seconds past J2000 of a catalogue epoch: a Julian year TDB (2016.0, Gaia DR3's ref_epoch; one value or
+    an array), a string 'J2016.0', or an astropy Time."""
+    from astropy.time import Time
+    if isinstance(epoch, str):
+        epoch = Time(epoch, scale="tdb")
+    if isinstance(epoch, Time):
+        return to_tdb_seconds(epoch)
+    return (np.asarray(epoch, dtype=float) - 2000.0) * JULIAN_YEAR_S

@@ -1,4 +1,5 @@
-"""Occultation chords in the fit (orbitfit/occultations/chords.py, Solution.refit) on synthetic events with a known truth.
+"""Occultation chords in the fit (orbitfit/occultations/chords.py and limb.py, Solution.refit) on synthetic events
+with a known truth.
 
 The truth is Himalia's GJ15 solution displaced by a draw of 5x its covariance (tens of km on the sky); a synthetic
 star lies on the truth's geocentric line of sight; stations on lines parallel to the true shadow path get their
@@ -15,10 +16,11 @@ import orbitfit
 import pytest
 
 from dynamics import constants as C
+import orbitfit.occultations as occ
 from orbitfit.occultations import chords
-from orbitfit.occultations import occultation as occ
 from orbitfit.orbit import Orbit
 from orbitfit.residuals import compute_residuals
+from orbitfit.times import to_tdb_seconds
 
 RADIUS_KM = 75.0                                  # seed 003 Table 1: Himalia (150 x 120) km
 EVENT_UTC = "2023-10-01T03:00:00"
@@ -31,13 +33,13 @@ def synthetic(himalia_gj15, ephemeris):
     rng = np.random.default_rng(20231001)
     truth_state = rng.multivariate_normal(nominal.state, 25.0 * nominal.covariance)
     truth = dataclasses.replace(nominal, orbit=Orbit(nominal.body, nominal.epoch, truth_state))
-    t0 = occ.to_tdb_seconds(EVENT_UTC)
+    t0 = to_tdb_seconds(EVENT_UTC)
     truth_target, _, _ = occ.as_target(truth, t0 - C.SECONDS_PER_DAY, t0 + C.SECONDS_PER_DAY)
     star = occ.synthetic_star(truth_target, t0, ephemeris)
     true_event = occ.predict(truth_target, star, t0, radius_km=RADIUS_KM, ephemeris=ephemeris)
     assert true_event.ca_km < 1e-3                        # the star is on the truth's geocentric line of sight
     sites = occ.stations_across(true_event, OFFSETS_KM, n_points=601)
-    contacts = chords.contact_times(true_event, sites)
+    contacts = occ.contact_times(true_event, sites)
     prediction = occ.predict(nominal, star, t0, radius_km=RADIUS_KM)
     return dict(nominal=nominal, truth=truth, truth_target=truth_target, star=star, sites=sites,
                 contacts=contacts, prediction=prediction, true_event=true_event, ephemeris=ephemeris)
@@ -45,9 +47,9 @@ def synthetic(himalia_gj15, ephemeris):
 
 def observed(s, n_chords, sigma_s=0.05, noise=None, extra=()):
     noise = np.zeros((n_chords, 2)) if noise is None else noise
-    chord_list = [chords.Chord(site, float(t[0] + e[0]), float(t[1] + e[1]), sigma_s=sigma_s, name=f"station {i}")
+    chord_list = [occ.Chord(site, float(t[0] + e[0]), float(t[1] + e[1]), sigma_s=sigma_s, name=f"station {i}")
                   for i, (site, t, e) in enumerate(zip(s["sites"][:n_chords], s["contacts"], noise))]
-    return chords.ObservedOccultation(506, s["star"], chord_list + list(extra), radius_km=RADIUS_KM,
+    return occ.ObservedOccultation(506, s["star"], chord_list + list(extra), radius_km=RADIUS_KM,
                                       name=f"SYNTHETIC {n_chords} chords")
 
 
@@ -61,8 +63,8 @@ def true_offset(s, tdb):
 
 def test_contact_times_are_on_the_limb(synthetic):
     s = synthetic
-    from orbitfit.occultations.occultation import _sites_itrs, relative_to_sites
-    _, itrs = _sites_itrs(s["sites"])
+    from orbitfit.occultations.sites import relative_to_sites, sites_itrs
+    _, itrs = sites_itrs(s["sites"])
     t = s["contacts"]
     assert np.all(np.isfinite(t)) and np.all(t[:, 1] > t[:, 0])
     rel, _, _, _ = relative_to_sites(s["true_event"], np.repeat(itrs, 2, axis=0), t.ravel())
@@ -75,7 +77,7 @@ def test_contact_times_are_on_the_limb(synthetic):
     expected = 2 * np.sqrt(RADIUS_KM ** 2 - np.asarray(table["d_km"]) ** 2) / speed
     np.testing.assert_allclose(t[:, 1] - t[:, 0], expected, rtol=1e-4)
     np.testing.assert_allclose(np.abs(table["d_km"]), np.abs(OFFSETS_KM), atol=0.5)
-    far = chords.contact_times(s["true_event"], [(s["sites"][0][0] + 40.0, s["sites"][0][1], 0.0)])
+    far = occ.contact_times(s["true_event"], [(s["sites"][0][0] + 40.0, s["sites"][0][1], 0.0)])
     assert np.all(np.isnan(far))
 
 
@@ -164,9 +166,9 @@ def test_refit_moves_the_orbit_to_the_chords(synthetic, n_chords):
 def test_negative_chords_are_checked_not_fitted(synthetic):
     s = synthetic
     t = s["contacts"]
-    outside = chords.Chord((s["sites"][0][0] - 3.0, s["sites"][0][1] + 3.0, 0.0), float(t[0, 0] - 30),
+    outside = occ.Chord((s["sites"][0][0] - 3.0, s["sites"][0][1] + 3.0, 0.0), float(t[0, 0] - 30),
                            float(t[0, 1] + 30), positive=False, name="far away")
-    inside = chords.Chord(s["sites"][1], float(t[1, 0] - 30), float(t[1, 1] + 30), positive=False, name="missed")
+    inside = occ.Chord(s["sites"][1], float(t[1, 0] - 30), float(t[1, 1] + 30), positive=False, name="missed")
     fit = observed(s, 3, extra=(outside, inside)).reduce(s["nominal"], prediction=s["prediction"])
     verdict = {label: consistent for label, _, consistent in fit.negative}
     assert verdict == {"far away": True, "missed": False}
@@ -176,22 +178,22 @@ def test_negative_chords_are_checked_not_fitted(synthetic):
 def test_bad_chords_are_explained(synthetic):
     s = synthetic
     t = s["contacts"]
-    with pytest.raises(chords.ChordError, match="no positive chord"):
-        chords.ObservedOccultation(506, s["star"], [chords.Chord(s["sites"][0], float(t[0, 0]), float(t[0, 1]),
+    with pytest.raises(occ.ChordError, match="no positive chord"):
+        occ.ObservedOccultation(506, s["star"], [occ.Chord(s["sites"][0], float(t[0, 0]), float(t[0, 1]),
                                                                  positive=False)], RADIUS_KM).reduce(s["nominal"])
-    with pytest.raises(chords.ChordError, match="ends .* before it starts"):
-        chords.ObservedOccultation(506, s["star"], [chords.Chord(s["sites"][0], float(t[0, 1]), float(t[0, 0]))],
+    with pytest.raises(occ.ChordError, match="ends .* before it starts"):
+        occ.ObservedOccultation(506, s["star"], [occ.Chord(s["sites"][0], float(t[0, 1]), float(t[0, 0]))],
                                    RADIUS_KM, name="reversed").reduce(s["nominal"])
-    with pytest.raises(chords.ChordError, match="timing sigma"):
+    with pytest.raises(occ.ChordError, match="timing sigma"):
         observed(s, 1, sigma_s=-1.0).reduce(s["nominal"], prediction=s["prediction"])
-    with pytest.raises(chords.ChordError, match="at least 3 positive chords"):
+    with pytest.raises(occ.ChordError, match="at least 3 positive chords"):
         observed(s, 2).reduce(s["nominal"], prediction=s["prediction"], fit_radius=True)
 
 
 def test_limb_chord_formulas_against_brute_force_intersections():
     """Limb.chords_along's closed forms (affine circle) against bisection for rho = 1 along sampled lines."""
     from scipy.optimize import brentq
-    limb = chords.Limb(75.0, 0.2, 30.0)
+    limb = occ.Limb(75.0, 0.2, 30.0)
     rng = np.random.default_rng(7)
     for _ in range(20):
         angle = rng.uniform(0, 2 * np.pi)
@@ -207,20 +209,20 @@ def test_limb_chord_formulas_against_brute_force_intersections():
         assert 0.5 * (t1 + t2) == pytest.approx(slope * d, abs=1e-8)
         # the half-width is where the chords vanish: the support function
         assert limb.scaled_radius(half_width * n + slope * half_width * u)[0] == pytest.approx(1.0, abs=1e-12)
-    circle = chords.Limb(10.0)
+    circle = occ.Limb(10.0)
     assert circle.chords_along(np.array([0.6, 0.8])) == pytest.approx((20.0, 10.0, 0.0))
 
 
 def test_elliptical_limb_three_chords_and_a_single_chord_with_its_side(synthetic):
     s = synthetic
-    limb = chords.Limb(RADIUS_KM, 0.2, 30.0)                      # Himalia-like 150 x 120 km
-    contacts = chords.contact_times(s["true_event"], s["sites"], limb=limb)
-    from orbitfit.occultations.occultation import _sites_itrs, relative_to_sites
-    _, itrs = _sites_itrs(s["sites"])
+    limb = occ.Limb(RADIUS_KM, 0.2, 30.0)                      # Himalia-like 150 x 120 km
+    contacts = occ.contact_times(s["true_event"], s["sites"], limb=limb)
+    from orbitfit.occultations.sites import relative_to_sites, sites_itrs
+    _, itrs = sites_itrs(s["sites"])
     rel, _, _, _ = relative_to_sites(s["true_event"], np.repeat(itrs, 2, axis=0), contacts.ravel())
     np.testing.assert_allclose(limb.scaled_radius(-rel), 1.0, atol=1e-7)
-    chord_list = [chords.Chord(site, float(a), float(b), sigma_s=0.05) for site, (a, b) in zip(s["sites"], contacts)]
-    make = lambda chosen, oblateness: chords.ObservedOccultation(
+    chord_list = [occ.Chord(site, float(a), float(b), sigma_s=0.05) for site, (a, b) in zip(s["sites"], contacts)]
+    make = lambda chosen, oblateness: occ.ObservedOccultation(
         506, s["star"], chosen, RADIUS_KM, oblateness=oblateness, pole_position_angle_deg=30.0)
     ellipse = make(chord_list, 0.2).reduce(s["nominal"], prediction=s["prediction"])
     np.testing.assert_allclose(ellipse.offset_km, true_offset(s, ellipse.tdb), atol=1e-3)

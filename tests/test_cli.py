@@ -157,21 +157,21 @@ def test_predict_errors_are_clear(leda_archive, tmp_path, capsys):
 
 def leda_event_file(archive, path, offset_km=3.0, body=513):
     """A (synthetic) single chord of Leda on 2018-06-01 from a station `offset_km` left of the centre line of the
-    archive's own prediction, timed exactly by `chords.contact_times`."""
-    from orbitfit.occultations import chords, occultation
+    archive's own prediction, timed exactly by `contact_times`."""
+    from orbitfit.occultations import Star, contact_times, predict
     from orbitfit.solution import Solution
     from orbitfit.times import iso_utc, tdb_seconds
     from orbitfit.products.uncertainty import sky_uncertainty
     solution = Solution.load(archive)
     t = tdb_seconds("2018-06-01T00:00:00")
     where = sky_uncertainty(solution, [t])[0]
-    star = occultation.Star(where["ra_deg"], where["dec_deg"], epoch=2018.4)
-    event = occultation.predict(solution, star, t, radius_km=10.0)
+    star = Star(where["ra_deg"], where["dec_deg"], epoch=2018.4)
+    event = predict(solution, star, t, radius_km=10.0)
     shadow = event.path(offsets_km=[offset_km], n_points=401)
     k = int(abs(shadow.tdb - event.tdb).argmin())
     lon, lat = shadow.line(f"{offset_km:+.0f} km")
     site = [float(lon[k]), float(lat[k]), 0.0]
-    start, end = chords.contact_times(event, [tuple(site)])[0]
+    start, end = contact_times(event, [tuple(site)])[0]
     path.write_text(f'''name = "SYNTHETIC Leda 2018-06-01"
 body = {body}
 radius_km = 10.0

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from orbitfit.estimation.least_squares import fit_orbit
-
 from orbitfit.estimation.options import FitOptions
 
 from orbitfit.estimation.weights import fit_data, night_correlation

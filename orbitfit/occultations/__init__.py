@@ -1,2 +1,50 @@
-"""Stellar occultations: predicted events, shadow paths and maps (`occultation`), and observed chords turned into
-astrometry (`chords`)."""
+"""Stellar occultations: predicted events, their shadow paths and maps, and observed chords turned into astrometry
+for the fit. A module per noun (as SORA); the names researchers use are here:
+
+    import orbitfit
+    from orbitfit.occultations import Star, search, predict, Chord, ObservedOccultation
+    solution = orbitfit.fit(observations, orbitfit.gomes_junior_2016_orbit("Himalia"))
+    stars = Star.from_table(gaia_table)                     # Gaia DR3 columns, epoch J2016.0
+    found = search(solution, stars, "2019-01-01", "2020-01-01", radius_km=75)
+    print(found.table)                                      # instant, C/A, P/A, velocity, distance, ...
+    event = found[0]                                        # an Occultation
+    path = event.path(solution=solution)                    # centre line, body limits, 1 and 3 sigma limits
+    fig = event.plot_map(path, sites=["874", "809"], filename="himalia.png")
+    print(event.sites(["874", "809"]))                      # closest approach and chord probability per site
+    observed = ObservedOccultation(506, event.star, [Chord("874", start_utc, end_utc, sigma_s=0.05)],
+                                   radius_km=75.0)
+    refit = orbitfit.refit(solution, observed.reduce(solution).observations())
+
+Modules (each imports only its siblings, never this package; the graph is acyclic):
+  `stars`        Star: Gaia DR3 stars carried by their space motion, seen from any observer
+  `target`       SolutionTarget, as_target: the occulting body as a state callable
+  `plane`        Plane, fundamental_plane, closest_approach: Bessel's fundamental-plane geometry (conventions)
+  `event`        Occultation: one predicted event, its elements and table columns (event_columns)
+  `prediction`   search, Predictions, predict, synthetic_star: finding events
+  `earth`        the WGS84 ellipsoid: geodetic <-> ITRS (ERFA), line intersection, altitudes
+  `shadow`       ShadowPath, shadow_path, stations_across: the shadow on the Earth
+  `sites`        site_predictions, chord_probability, relative_to_sites, sites_itrs: sites against an event
+  `maps`         plot_map: a day/night map of the path
+  `limb`         Limb, fit_limb, contact_times: the body's outline on the plane, and where sites meet it
+  `chords`       Chord, ObservedOccultation, CentreFit: observed chords -> the body's centre -> an observation
+  `event_files`  read_event, EVENT_EXAMPLE: observed events from TOML files
+Time helpers (to_tdb_seconds, tdb_to_utc_iso, ...) are in `orbitfit.times`.
+"""
+from .chords import CentreFit, Chord, ObservedOccultation
+from .earth import geodetic_from_itrs, itrs_from_geodetic
+from .event import Occultation, event_columns
+from .event_files import EVENT_EXAMPLE, read_event
+from .limb import ChordError, Limb, contact_times
+from .maps import plot_map
+from .plane import Plane, closest_approach, fundamental_plane
+from .prediction import Predictions, predict, search, synthetic_star
+from .shadow import ShadowPath, shadow_path, stations_across
+from .sites import chord_probability, relative_to_sites, site_predictions, sites_itrs
+from .stars import Star
+from .target import SolutionTarget, as_target
+
+__all__ = ["Star", "SolutionTarget", "as_target", "Plane", "fundamental_plane", "closest_approach", "Occultation",
+           "event_columns", "search", "Predictions", "predict", "synthetic_star", "ShadowPath", "shadow_path",
+           "stations_across", "geodetic_from_itrs", "itrs_from_geodetic", "site_predictions", "chord_probability",
+           "relative_to_sites", "sites_itrs", "plot_map", "Limb", "contact_times", "ChordError", "Chord",
+           "ObservedOccultation", "CentreFit", "read_event", "EVENT_EXAMPLE"]

@@ -1,17 +1,20 @@
 """Observed occultation chords turned into a constraint on the body's centre, and that constraint into an
 astrometric observation the orbit fit uses directly.
 
-    from orbitfit.occultations import chords
-    event = chords.ObservedOccultation(body=544, star=star, radius_km=1.0, chords=[
-        chords.Chord(site=(149.0661, -31.2733, 1.165), start="2025-12-15T13:20:01.20", end="2025-12-15T13:20:01.50",
-                     sigma_s=0.05, name="Siding Spring")])
+    from orbitfit.occultations import Chord, ObservedOccultation
+    event = ObservedOccultation(body=544, star=star, radius_km=1.0, chords=[
+        Chord(site=(149.0661, -31.2733, 1.165), start="2025-12-15T13:20:01.20", end="2025-12-15T13:20:01.50",
+              sigma_s=0.05, name="Siding Spring")])
     centre = event.reduce(solution)            # where the centre was, relative to the solution's prediction
     print(centre.summary())
     refit = solution.refit(centre.observations())
 
-The geometry is Bessel's (see `orbitfit.occultations.occultation`): at each contact instant t of a station X, the prediction
+The limb (`Limb`), its fit and the predicted contact instants (`contact_times`) live in `limb`; event files in
+`event_files`.
+
+The geometry is Bessel's (see `orbitfit.occultations.plane`): at each contact instant t of a station X, the prediction
 gives the shadow centre relative to the station's projection on the fundamental plane, rel(t) (km, east/north,
-`occultation.relative_to_sites`). The station's limb point relative to the *predicted* centre is p = -rel(t). If the
+`sites.relative_to_sites`). The station's limb point relative to the *predicted* centre is p = -rel(t). If the
 true centre is offset by delta (constant over the seconds of an event: an ephemeris error moves the whole shadow),
 every contact lies on the limb around delta: |p - delta| = R for a circle, or an ellipse (`Limb`: equatorial radius,
 oblateness, pole position angle). Timing errors move p along the station's relative motion w, by |w| sigma_t.
@@ -38,7 +41,6 @@ the observation is "star + measured offset" and depends on the prediction only t
 """
 from __future__ import annotations
 
-import datetime
 import math
 from dataclasses import dataclass, field
 
@@ -46,76 +48,14 @@ import numpy as np
 
 from dynamics import constants as C
 
-from .occultation import (MAS_PER_RAD, Star, _sites_itrs, predict, relative_to_sites, tdb_to_utc_iso,
-                          to_tdb_seconds)
+from ..times import tdb_to_utc_iso, to_tdb_seconds
+from .limb import ChordError, Limb, contact_times, fit_limb  # noqa: F401 (chords.contact_times, as before the split)
+from .prediction import predict
+from .sites import relative_to_sites, sites_itrs
+from .stars import MAS_PER_RAD, Star
 
 DEFAULT_TIMING_SIGMA_S = 0.1        # a video camera with GPS-stamped frames at 10 Hz; give the real value
 SINGLE_CHORD_SIDES = (None, -1, 1)
-
-
-class ChordError(ValueError):
-    """Chords that cannot constrain the centre (no positive chord, impossible times, ...); the message says why."""
-
-
-@dataclass(frozen=True)
-class Limb:
-    """The body's outline projected on the fundamental plane: an ellipse with equatorial (semi-major) radius a,
-    oblateness (polar radius b = a (1 - oblateness)) and the position angle of the projected pole (the minor axis)
-    from north through east; oblateness 0 is a circle of radius a. Offsets q are (east, north) km from the centre."""
-    equatorial_radius_km: float
-    oblateness: float = 0.0
-    pole_position_angle_deg: float = 0.0
-
-    def __post_init__(self):
-        if not (self.equatorial_radius_km > 0 and 0.0 <= self.oblateness < 1.0):
-            raise ChordError(f"the limb needs a radius > 0 km and 0 <= oblateness < 1, not "
-                             f"{self.equatorial_radius_km!r}, {self.oblateness!r}")
-
-    @property
-    def polar_radius_km(self):
-        return self.equatorial_radius_km * (1.0 - self.oblateness)
-
-    def scaled(self, radius_km):
-        return Limb(radius_km, self.oblateness, self.pole_position_angle_deg)
-
-    def _axes(self):
-        theta = math.radians(self.pole_position_angle_deg)
-        pole = np.array([math.sin(theta), math.cos(theta)])          # (east, north)
-        return np.array([pole[1], -pole[0]]), pole                   # equator, pole
-
-    def scaled_radius(self, q):
-        """rho(q) = sqrt((x/a)^2 + (y/b)^2) in the body's axes: 1 on the limb, < 1 inside."""
-        equator, pole = self._axes()
-        q = np.atleast_2d(q)
-        return np.hypot(q @ equator / self.equatorial_radius_km, q @ pole / self.polar_radius_km)
-
-    def radial_residual(self, q):
-        """Distance (km) of q outside the limb along the ray from the centre: |q| (1 - 1/rho); negative inside."""
-        r = np.hypot(*np.atleast_2d(q).T)
-        return r * (1.0 - 1.0 / self.scaled_radius(q))
-
-    def normal(self, q):
-        """Unit outward normals of the level curves of rho at q (n, 2)."""
-        equator, pole = self._axes()
-        q = np.atleast_2d(q)
-        grad = (np.outer(q @ equator, equator) / self.equatorial_radius_km ** 2 +
-                np.outer(q @ pole, pole) / self.polar_radius_km ** 2)
-        return grad / np.hypot(*grad.T)[:, None]
-
-    def chords_along(self, direction):
-        """For chords parallel to `direction` (unit, east/north): (L0, h, k) with the central chord's length L0,
-        the half-width h across the direction (support function) and the midpoints' slope k: the chord at offset d
-        along the left normal has length L0 sqrt(1 - d^2/h^2) and its midpoint at d n + k d u (an ellipse is an
-        affine circle: parallel chords scale alike and their midpoints lie on the conjugate diameter)."""
-        u = np.asarray(direction, dtype=float)
-        n = np.array([-u[1], u[0]])
-        equator, pole = self._axes()
-        a, b = self.equatorial_radius_km, self.polar_radius_km
-        ue, up, ne, npole = u @ equator, u @ pole, n @ equator, n @ pole
-        big_a = (ue / a) ** 2 + (up / b) ** 2
-        k = -(ne * ue / a ** 2 + npole * up / b ** 2) / big_a
-        h = math.sqrt((a * ne) ** 2 + (b * npole) ** 2)
-        return 2.0 / math.sqrt(big_a), h, k
 
 
 @dataclass
@@ -149,7 +89,7 @@ class Chord:
 class CentreFit:
     """The body's centre in the fundamental plane, measured by the chords against a prediction."""
     event: object                   # the ObservedOccultation
-    prediction: object              # occultation.Occultation used to reduce the chords
+    prediction: object              # event.Occultation used to reduce the chords
     tdb: float                      # reference instant (TDB s past J2000)
     offset_km: np.ndarray           # (2,) true minus predicted centre (east, north), km
     covariance_km: np.ndarray       # (2, 2) km^2
@@ -220,7 +160,7 @@ class CentreFit:
 class ObservedOccultation:
     """An observed stellar occultation: the star, the chords and the body's size.
 
-    star: occultation.Star of one star (Gaia DR3 position, proper motion, parallax, epoch).
+    star: stars.Star of one star (Gaia DR3 position, proper motion, parallax, epoch).
     star_sigma_mas: (sigma RA*, sigma Dec) of the star at the event, mas, and star_corr their correlation.
     radius_km: the body's equatorial (or equivalent) radius; radius_sigma_km its uncertainty (used for a single chord
     with a side); oblateness and pole_position_angle_deg make the limb an ellipse (`Limb`; default a circle);
@@ -260,7 +200,7 @@ class ObservedOccultation:
     def reduce(self, body, *, side=None, fit_radius=False, ephemeris=None, prediction=None):
         """Fit the centre to the chords against the prediction of `body` (a Solution or a target callable).
         Returns a CentreFit. `side` (+1/-1) picks a single chord's mirror solution (see the module docstring).
-        `prediction`: an occultation.Occultation of this star by the body near the event, if already computed."""
+        `prediction`: an event.Occultation of this star by the body near the event, if already computed."""
         positive = self.positive()
         if not positive:
             raise ChordError(f"{self.name}: no positive chord; negative chords alone do not give a centre")
@@ -274,7 +214,7 @@ class ObservedOccultation:
         if prediction is None:
             prediction = predict(body, self.star, t_ref, radius_km=self.radius_km, ephemeris=ephemeris)
         sites = [c.site for c in positive]
-        _, itrs = _sites_itrs(sites)
+        _, itrs = sites_itrs(sites)
         itrs = np.repeat(itrs, 2, axis=0)
         rel, velocity, _, _ = relative_to_sites(prediction, itrs, times.ravel())
         points = -rel                                                               # station relative to centre
@@ -336,7 +276,7 @@ class ObservedOccultation:
         mid = points.mean(axis=0)
         best = None
         for shift in np.linspace(-1.5, 1.5, 13) * r0:                   # starts across the track: mirror solutions
-            result = _fit_limb(points, velocity, sigma_t, self.shape_sigma_km, mid + shift * normal, self.limb,
+            result = fit_limb(points, velocity, sigma_t, self.shape_sigma_km, mid + shift * normal, self.limb,
                                fit_radius)
             if result is not None and (best is None or result[3] < best[3] - 1e-9):
                 best = result
@@ -353,216 +293,8 @@ class ObservedOccultation:
         for chord in (c for c in self.chords if not c.positive):
             start, end = self._times(chord)
             t = np.linspace(start, end, 201)
-            _, itrs = _sites_itrs([chord.site])
+            _, itrs = sites_itrs([chord.site])
             rel, _, _, _ = relative_to_sites(prediction, np.repeat(itrs, t.size, axis=0), t)
             clearance = float(self.limb.scaled(fit.radius_km).radial_residual(-rel - fit.offset_km).min())
             out.append((chord.label(), clearance, clearance > 0))
         return out
-
-
-def _fit_limb(points, velocity, sigma_t, shape_sigma, centre, limb, fit_radius, iterations=30):
-    """Gauss-Newton for the contacts on the limb (radial residuals, `Limb.radial_residual`), over the centre (and
-    the radius); returns (centre, radius, covariance (3x3), chi2, residuals) or None if singular."""
-    x = np.array([*centre, limb.equatorial_radius_km], dtype=float)
-    n_par = 3 if fit_radius else 2
-    scale = limb.equatorial_radius_km
-
-    def residuals(params):
-        return limb.scaled(params[2]).radial_residual(points - params[:2])
-
-    for _ in range(iterations):
-        q = points - x[:2]
-        if np.any(np.hypot(*q.T) == 0):
-            return None
-        normals = limb.scaled(x[2]).normal(q)
-        sigma = np.maximum(np.hypot(sigma_t * np.abs(np.einsum("ij,ij->i", velocity, normals)), shape_sigma), 1e-6)
-        jac = np.empty((len(points), n_par))
-        for k in range(n_par):                 # central differences: exact to ~1e-10 of the radius here
-            h = np.zeros(3)
-            h[k] = 1e-6 * scale
-            jac[:, k] = (residuals(x + h) - residuals(x - h)) / (2 * h[k])
-        jac /= sigma[:, None]
-        value = residuals(x) / sigma
-        try:
-            step, *_ = np.linalg.lstsq(jac, -value, rcond=None)
-            normal_matrix = jac.T @ jac
-            if np.linalg.cond(normal_matrix) > 1e14:
-                return None
-            cov = np.linalg.inv(normal_matrix)
-        except np.linalg.LinAlgError:
-            return None
-        x[:n_par] += step
-        if not np.all(np.isfinite(x)) or x[2] <= 0:
-            return None
-        if np.max(np.abs(step)) < 1e-9 * scale:
-            break
-    final = residuals(x)
-    chi2 = float(np.sum((final / sigma) ** 2))
-    if not fit_radius:
-        cov = np.pad(cov, ((0, 1), (0, 1)))
-    return x[:2].copy(), float(x[2]), cov, chi2, final
-
-
-def contact_times(event, sites, radius_km=None, limb=None, iterations=8):
-    """Predicted disappearance and reappearance (TDB s, (n, 2); NaN where the site misses the shadow) at each site
-    (MPC codes or (lon, lat, height_km)) for an `occultation.Occultation`, on a circle of `radius_km` (default the
-    event's radius) or on a `Limb`: Newton's method on rho(t) = 1 from the site's closest approach
-    (`site_predictions`). For planning, and to simulate chords."""
-    from .occultation import site_predictions
-    limb = limb or Limb(event.radius_km if radius_km is None else float(radius_km))
-    names, itrs = _sites_itrs(sites)
-    closest = site_predictions(event, sites)
-    t_ca, d = np.asarray(closest["tdb"], float), np.asarray(closest["d_km"], float)
-    out = np.full((len(names), 2), np.nan)
-    _, velocity, _, _ = relative_to_sites(event, itrs, t_ca)
-    speed = np.hypot(*velocity.T)
-    for row in range(len(names)):
-        central, half_width, _ = limb.chords_along(velocity[row] / speed[row])
-        if abs(d[row]) >= half_width:
-            continue
-        half = 0.5 * central * math.sqrt(1.0 - (d[row] / half_width) ** 2) / speed[row]
-        for column, sign in ((0, -1.0), (1, 1.0)):
-            t = np.array([t_ca[row] + sign * half])
-            for _ in range(iterations):
-                rel, vel, _, _ = relative_to_sites(event, itrs[row:row + 1], t)
-                q = -rel                                           # the site relative to the shadow centre
-                t = t - (limb.scaled_radius(q) - 1.0) / _rho_rate(limb, q, -vel)
-            final = limb.scaled_radius(-relative_to_sites(event, itrs[row:row + 1], t)[0])[0]
-            # converged to 1 cm (the instant itself is only good to ~1e-7 s: TDB seconds near 1e9)
-            out[row, column] = t[0] if abs(final - 1.0) * limb.equatorial_radius_km < 1e-5 else np.nan
-    return out
-
-
-def _rho_rate(limb, q, q_dot):
-    """d rho / dt for q moving at q_dot (both (n, 2))."""
-    equator, pole = limb._axes()
-    a, b = limb.equatorial_radius_km, limb.polar_radius_km
-    x, y = q @ equator, q @ pole
-    rho = np.hypot(x / a, y / b)
-    return ((x / a ** 2) * (q_dot @ equator) + (y / b ** 2) * (q_dot @ pole)) / rho
-
-
-# --- event files ----------------------------------------------------------------------------------------------------
-EVENT_KEYS = {"name", "body", "radius_km", "radius_sigma_km", "shape_sigma_km", "oblateness",
-              "pole_position_angle_deg", "side", "fit_radius", "star", "chords"}
-STAR_KEYS = {"ra_deg", "dec_deg", "pmra_mas_yr", "pmdec_mas_yr", "parallax_mas", "radial_velocity_km_s", "epoch",
-             "source_id", "mag", "sigma_ra_mas", "sigma_dec_mas", "corr"}
-CHORD_KEYS = {"name", "site", "start", "end", "sigma_s", "positive"}
-EVENT_EXAMPLE = '''name = "Kallichore 2025-12-15"
-body = 544                     # NAIF id, or a name ("Kallichore")
-radius_km = 1.0               # equatorial radius; optional: oblateness, pole_position_angle_deg (N->E),
-                               # radius_sigma_km, shape_sigma_km, side (+1/-1), fit_radius (>= 3 chords)
-[star]                         # Gaia DR3: position at the epoch, proper motion, parallax; sigmas at the event
-ra_deg = 23.456789012
-dec_deg = 8.765432101
-pmra_mas_yr = 1.2
-pmdec_mas_yr = -3.4
-parallax_mas = 0.5
-epoch = 2016.0
-sigma_ra_mas = 0.2
-sigma_dec_mas = 0.2
-[[chords]]
-name = "Station A"
-site = [149.0661, -31.2733, 1.165]   # east longitude deg, latitude deg, height km (WGS84), or an MPC code
-start = "2025-12-15T13:20:01.20"     # UTC: disappearance (negative chord: start of the watch)
-end = "2025-12-15T13:20:01.50"       # UTC: reappearance (negative chord: end of the watch)
-sigma_s = 0.05                       # or [sigma_start, sigma_end]
-positive = true'''
-
-
-def read_event(path):
-    """An ObservedOccultation (and its options {"side", "fit_radius"}) from a TOML file; see EVENT_EXAMPLE.
-    Errors name the file and the entry."""
-    from ..observations.core import NAIF_BY_NAME
-    from ..toml_files import read_toml
-    data = read_toml(path, ChordError, "occultation file")
-
-    def check_keys(table, allowed, where):
-        unknown = set(table) - allowed
-        if unknown:
-            raise ChordError(f"{path}: {where}: unknown keys {sorted(unknown)}; allowed: {', '.join(sorted(allowed))}")
-
-    def number(table, key, where, default=None):
-        if key not in table:
-            if default is None:
-                raise ChordError(f"{path}: {where}: missing '{key}'")
-            return default
-        value = table[key]
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise ChordError(f"{path}: {where}.{key}: expected a number, got {value!r}")
-        return float(value)
-
-    check_keys(data, EVENT_KEYS, "top level")
-    body = data.get("body")
-    if isinstance(body, str):
-        if body.lower() not in NAIF_BY_NAME:
-            raise ChordError(f"{path}: body {body!r} is not a known satellite name; give its NAIF id")
-        body = NAIF_BY_NAME[body.lower()]
-    if not isinstance(body, int) or isinstance(body, bool):
-        raise ChordError(f"{path}: 'body' must be a NAIF id or a satellite name, got {body!r}")
-    star_table = data.get("star")
-    if not isinstance(star_table, dict):
-        raise ChordError(f"{path}: missing [star] table (ra_deg, dec_deg, pmra_mas_yr, ... epoch)")
-    check_keys(star_table, STAR_KEYS, "[star]")
-    epoch = star_table.get("epoch", 2016.0)
-    try:
-        star = Star(number(star_table, "ra_deg", "[star]"), number(star_table, "dec_deg", "[star]"),
-                    number(star_table, "pmra_mas_yr", "[star]", 0.0), number(star_table, "pmdec_mas_yr", "[star]", 0.0),
-                    number(star_table, "parallax_mas", "[star]", 0.0),
-                    number(star_table, "radial_velocity_km_s", "[star]", 0.0), epoch,
-                    number(star_table, "mag", "[star]", math.nan), [str(star_table.get("source_id", "star"))])
-    except (TypeError, ValueError) as exc:
-        if isinstance(exc, ChordError):
-            raise
-        raise ChordError(f"{path}: [star]: {exc}") from None
-    chord_list = []
-    for i, entry in enumerate(data.get("chords", [])):
-        where = f"chords[{i}]"
-        check_keys(entry, CHORD_KEYS, where)
-        for key in ("site", "start", "end"):
-            if key not in entry:
-                raise ChordError(f"{path}: {where}: missing '{key}'")
-        site = entry["site"]
-        if not isinstance(site, str) and not (isinstance(site, list) and len(site) in (2, 3) and
-                                              all(isinstance(v, (int, float)) for v in site)):
-            raise ChordError(f"{path}: {where}.site: expected an MPC code or [lon_deg, lat_deg, height_km], "
-                             f"got {site!r}")
-        if isinstance(site, list) and not (-90 <= site[1] <= 90 and -360 <= site[0] <= 360):
-            raise ChordError(f"{path}: {where}.site: longitude/latitude out of range: {site!r}")
-        times = []
-        for key in ("start", "end"):
-            value = entry[key]
-            if isinstance(value, datetime.datetime):           # an unquoted TOML date-time
-                if value.tzinfo is not None:
-                    value = value.astimezone(datetime.timezone.utc).replace(tzinfo=None)
-                value = value.isoformat()
-            try:
-                times.append(to_tdb_seconds(str(value)))
-            except ValueError as exc:
-                raise ChordError(f"{path}: {where}.{key}: cannot read the UTC time {entry[key]!r} ({exc})") from None
-        chord = Chord(tuple(site) if isinstance(site, list) else site, times[0], times[1],
-                      entry.get("sigma_s", DEFAULT_TIMING_SIGMA_S), bool(entry.get("positive", True)),
-                      str(entry.get("name", "")) or f"chord {i}")
-        try:
-            chord.sigmas()
-        except ChordError as exc:
-            raise ChordError(f"{path}: {where}: {exc}") from None
-        chord_list.append(chord)
-    if not chord_list:
-        raise ChordError(f"{path}: no [[chords]] entries")
-    event = ObservedOccultation(body, star, chord_list, number(data, "radius_km", "top level"),
-                                number(data, "radius_sigma_km", "top level", 0.0),
-                                number(data, "shape_sigma_km", "top level", 0.0),
-                                (number(star_table, "sigma_ra_mas", "[star]", 0.0),
-                                 number(star_table, "sigma_dec_mas", "[star]", 0.0)),
-                                number(star_table, "corr", "[star]", 0.0), str(data.get("name", "occultation")),
-                                number(data, "oblateness", "top level", 0.0),
-                                number(data, "pole_position_angle_deg", "top level", 0.0))
-    try:
-        event.limb
-    except ChordError as exc:
-        raise ChordError(f"{path}: {exc}") from None
-    side = data.get("side")
-    if side not in SINGLE_CHORD_SIDES:
-        raise ChordError(f"{path}: side must be +1 or -1 (or absent), not {side!r}")
-    return event, {"side": side, "fit_radius": bool(data.get("fit_radius", False))}

@@ -1,0 +1,134 @@
+"""Observed occultations from TOML files (`read_event`; the layout: `EVENT_EXAMPLE`), with errors that name the
+file and the entry."""
+from __future__ import annotations
+
+import datetime
+import math
+
+from ..times import to_tdb_seconds
+from .chords import DEFAULT_TIMING_SIGMA_S, SINGLE_CHORD_SIDES, Chord, ChordError, ObservedOccultation
+from .stars import Star
+
+EVENT_KEYS = {"name", "body", "radius_km", "radius_sigma_km", "shape_sigma_km", "oblateness",
+              "pole_position_angle_deg", "side", "fit_radius", "star", "chords"}
+STAR_KEYS = {"ra_deg", "dec_deg", "pmra_mas_yr", "pmdec_mas_yr", "parallax_mas", "radial_velocity_km_s", "epoch",
+             "source_id", "mag", "sigma_ra_mas", "sigma_dec_mas", "corr"}
+CHORD_KEYS = {"name", "site", "start", "end", "sigma_s", "positive"}
+EVENT_EXAMPLE = '''name = "Kallichore 2025-12-15"
+body = 544                     # NAIF id, or a name ("Kallichore")
+radius_km = 1.0               # equatorial radius; optional: oblateness, pole_position_angle_deg (N->E),
+                               # radius_sigma_km, shape_sigma_km, side (+1/-1), fit_radius (>= 3 chords)
+[star]                         # Gaia DR3: position at the epoch, proper motion, parallax; sigmas at the event
+ra_deg = 23.456789012
+dec_deg = 8.765432101
+pmra_mas_yr = 1.2
+pmdec_mas_yr = -3.4
+parallax_mas = 0.5
+epoch = 2016.0
+sigma_ra_mas = 0.2
+sigma_dec_mas = 0.2
+[[chords]]
+name = "Station A"
+site = [149.0661, -31.2733, 1.165]   # east longitude deg, latitude deg, height km (WGS84), or an MPC code
+start = "2025-12-15T13:20:01.20"     # UTC: disappearance (negative chord: start of the watch)
+end = "2025-12-15T13:20:01.50"       # UTC: reappearance (negative chord: end of the watch)
+sigma_s = 0.05                       # or [sigma_start, sigma_end]
+positive = true'''
+
+
+def read_event(path):
+    """An ObservedOccultation (and its options {"side", "fit_radius"}) from a TOML file; see EVENT_EXAMPLE.
+    Errors name the file and the entry."""
+    from ..observations.core import NAIF_BY_NAME
+    from ..toml_files import read_toml
+    data = read_toml(path, ChordError, "occultation file")
+
+    def check_keys(table, allowed, where):
+        unknown = set(table) - allowed
+        if unknown:
+            raise ChordError(f"{path}: {where}: unknown keys {sorted(unknown)}; allowed: {', '.join(sorted(allowed))}")
+
+    def number(table, key, where, default=None):
+        if key not in table:
+            if default is None:
+                raise ChordError(f"{path}: {where}: missing '{key}'")
+            return default
+        value = table[key]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise ChordError(f"{path}: {where}.{key}: expected a number, got {value!r}")
+        return float(value)
+
+    check_keys(data, EVENT_KEYS, "top level")
+    body = data.get("body")
+    if isinstance(body, str):
+        if body.lower() not in NAIF_BY_NAME:
+            raise ChordError(f"{path}: body {body!r} is not a known satellite name; give its NAIF id")
+        body = NAIF_BY_NAME[body.lower()]
+    if not isinstance(body, int) or isinstance(body, bool):
+        raise ChordError(f"{path}: 'body' must be a NAIF id or a satellite name, got {body!r}")
+    star_table = data.get("star")
+    if not isinstance(star_table, dict):
+        raise ChordError(f"{path}: missing [star] table (ra_deg, dec_deg, pmra_mas_yr, ... epoch)")
+    check_keys(star_table, STAR_KEYS, "[star]")
+    epoch = star_table.get("epoch", 2016.0)
+    try:
+        star = Star(number(star_table, "ra_deg", "[star]"), number(star_table, "dec_deg", "[star]"),
+                    number(star_table, "pmra_mas_yr", "[star]", 0.0), number(star_table, "pmdec_mas_yr", "[star]", 0.0),
+                    number(star_table, "parallax_mas", "[star]", 0.0),
+                    number(star_table, "radial_velocity_km_s", "[star]", 0.0), epoch,
+                    number(star_table, "mag", "[star]", math.nan), [str(star_table.get("source_id", "star"))])
+    except (TypeError, ValueError) as exc:
+        if isinstance(exc, ChordError):
+            raise
+        raise ChordError(f"{path}: [star]: {exc}") from None
+    chord_list = []
+    for i, entry in enumerate(data.get("chords", [])):
+        where = f"chords[{i}]"
+        check_keys(entry, CHORD_KEYS, where)
+        for key in ("site", "start", "end"):
+            if key not in entry:
+                raise ChordError(f"{path}: {where}: missing '{key}'")
+        site = entry["site"]
+        if not isinstance(site, str) and not (isinstance(site, list) and len(site) in (2, 3) and
+                                              all(isinstance(v, (int, float)) for v in site)):
+            raise ChordError(f"{path}: {where}.site: expected an MPC code or [lon_deg, lat_deg, height_km], "
+                             f"got {site!r}")
+        if isinstance(site, list) and not (-90 <= site[1] <= 90 and -360 <= site[0] <= 360):
+            raise ChordError(f"{path}: {where}.site: longitude/latitude out of range: {site!r}")
+        times = []
+        for key in ("start", "end"):
+            value = entry[key]
+            if isinstance(value, datetime.datetime):           # an unquoted TOML date-time
+                if value.tzinfo is not None:
+                    value = value.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+                value = value.isoformat()
+            try:
+                times.append(to_tdb_seconds(str(value)))
+            except ValueError as exc:
+                raise ChordError(f"{path}: {where}.{key}: cannot read the UTC time {entry[key]!r} ({exc})") from None
+        chord = Chord(tuple(site) if isinstance(site, list) else site, times[0], times[1],
+                      entry.get("sigma_s", DEFAULT_TIMING_SIGMA_S), bool(entry.get("positive", True)),
+                      str(entry.get("name", "")) or f"chord {i}")
+        try:
+            chord.sigmas()
+        except ChordError as exc:
+            raise ChordError(f"{path}: {where}: {exc}") from None
+        chord_list.append(chord)
+    if not chord_list:
+        raise ChordError(f"{path}: no [[chords]] entries")
+    event = ObservedOccultation(body, star, chord_list, number(data, "radius_km", "top level"),
+                                number(data, "radius_sigma_km", "top level", 0.0),
+                                number(data, "shape_sigma_km", "top level", 0.0),
+                                (number(star_table, "sigma_ra_mas", "[star]", 0.0),
+                                 number(star_table, "sigma_dec_mas", "[star]", 0.0)),
+                                number(star_table, "corr", "[star]", 0.0), str(data.get("name", "occultation")),
+                                number(data, "oblateness", "top level", 0.0),
+                                number(data, "pole_position_angle_deg", "top level", 0.0))
+    try:
+        event.limb
+    except ChordError as exc:
+        raise ChordError(f"{path}: {exc}") from None
+    side = data.get("side")
+    if side not in SINGLE_CHORD_SIDES:
+        raise ChordError(f"{path}: side must be +1 or -1 (or absent), not {side!r}")
+    return event, {"side": side, "fit_radius": bool(data.get("fit_radius", False))}
