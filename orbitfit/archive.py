@@ -17,7 +17,6 @@ record (`orbitfit.solution`) and the estimator that builds records do not depend
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..observables import Evaluation
-from .weights import build_weights, cap_rejections, chi2_per_observation, estimate_floors, leverages, \
+from .weights import Weights, build_weights, cap_rejections, chi2_per_observation, estimate_floors, leverages, \
     night_correlation, whiten
 
 

@@ -142,9 +142,7 @@ def read_ades_psv(path):
                 report.rejected.append(Rejection(name, lineno, record_error_reason(exc)))
     if fields is None and report.read == 0:
         raise ObservationFormatError(f"{name}:1: expected an ADES PSV header line, got none")
-    report.kept = len(records)
-    report.sources[name] = [report.read, report.kept, len(report.rejected)]
-    return records.to_table(), report
+    return report.finish(name, records)
 
 
 # --- XML ----------------------------------------------------------------------------------------------------------
@@ -207,9 +205,7 @@ def read_ades_xml(path):
             parse_ades_record(rec, lineno, records)
         except RECORD_ERRORS as exc:
             report.rejected.append(Rejection(name, lineno, record_error_reason(exc)))
-    report.kept = len(records)
-    report.sources[name] = [report.read, report.kept, len(report.rejected)]
-    return records.to_table(), report
+    return report.finish(name, records)
 
 
 def read_ades(path):

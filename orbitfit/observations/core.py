@@ -137,6 +137,21 @@ class ReadReport:
     notes: list = field(default_factory=list)
     sources: dict = field(default_factory=dict)     # file -> [read, kept, rejected]
 
+    def attempt(self, source: str, line: int, parse, *args):
+        """Count one record as read and run `parse(*args)`; a malformed record (RECORD_ERRORS) becomes a rejection
+        naming source:line and the reason, so nothing is dropped without a trace."""
+        self.read += 1
+        try:
+            parse(*args)
+        except RECORD_ERRORS as exc:
+            self.rejected.append(Rejection(source, line, record_error_reason(exc)))
+
+    def finish(self, source: str, records) -> tuple:
+        """(Observations, this report) once a file is read: kept = the records collected, counts per file."""
+        self.kept = len(records)
+        self.sources[source] = [self.read, self.kept, len(self.rejected)]
+        return records.to_table(), self
+
     def __add__(self, other: "ReadReport") -> "ReadReport":
         sources = {k: list(v) for k, v in self.sources.items()}
         for name, counts in other.sources.items():

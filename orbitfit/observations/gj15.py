@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import os
 
-from .core import (RECORD_ERRORS, NAIF_BY_NAME, ObservationFormatError, ReadReport, Records, Reject, Rejection,
-                   dms_to_deg, hms_to_deg, jd_string_to_jd, optional_number, record_error_reason)
+from .core import (NAIF_BY_NAME, ObservationFormatError, ReadReport, Records, Reject, dms_to_deg, hms_to_deg,
+                   jd_string_to_jd, optional_number)
 
 DATASET = "gj15"
 CATALOG = "UCAC4"                 # ReadMe: "The UCAC4 catalogue represented the ICRS in the reductions"
@@ -61,11 +61,5 @@ def read_gj15(path, body: int | None = None):
             line = raw.rstrip("\r\n")
             if not line.strip():
                 continue
-            report.read += 1
-            try:
-                _parse_line(line, lineno, body, records)
-            except RECORD_ERRORS as exc:
-                report.rejected.append(Rejection(name, lineno, record_error_reason(exc)))
-    report.kept = len(records)
-    report.sources[name] = [report.read, report.kept, len(report.rejected)]
-    return records.to_table(), report
+            report.attempt(name, lineno, _parse_line, line, lineno, body, records)
+    return report.finish(name, records)

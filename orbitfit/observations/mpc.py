@@ -100,6 +100,13 @@ def _parse_pair(line: str, line2: str | None, lineno: int, records: Records):
                 catalog=MPC_CATALOG_CODES.get(_col(line, 72, 72), ""), **extra)
 
 
+def _parse_record(line: str, line2: str | None, lineno: int, records: Records):
+    """One record as read from the file (trailing blanks are often stripped by editors: padded to 80 columns)."""
+    if len(line) > 80:
+        raise Reject(f"{len(line)} columns (the format has 80)")
+    _parse_pair(line.ljust(80), line2, lineno, records)
+
+
 def _is_second_line_of(line: str, line2: str) -> bool:
     return (_col(line2, 15, 15) == _col(line, 15, 15).lower() and _col(line2, 1, 12) == _col(line, 1, 12)
             and _col(line2, 16, 32) == _col(line, 16, 32))
@@ -117,22 +124,12 @@ def read_mpc80(path):
         i += 1
         if not line.strip() or _HEADER.match(line):
             continue
-        report.read += 1
-        try:
-            if len(line) > 80:
-                raise Reject(f"{len(line)} columns (the format has 80)")
-            line = line.ljust(80)                # trailing blanks are often stripped by editors
-            line2 = None
-            if _col(line, 15, 15) in ("S", "V") and i < len(lines):
-                candidate = lines[i].ljust(80)
-                if len(lines[i]) <= 80 and _is_second_line_of(line, candidate):
-                    line2, i = candidate, i + 1
-            _parse_pair(line, line2, lineno, records)
-        except RECORD_ERRORS as exc:
-            report.rejected.append(Rejection(name, lineno, record_error_reason(exc)))
-    report.kept = len(records)
-    report.sources[name] = [report.read, report.kept, len(report.rejected)]
-    return records.to_table(), report
+        line2 = None
+        if line[14:15] in ("S", "V") and len(line) <= 80 and i < len(lines) and len(lines[i]) <= 80 and \
+                _is_second_line_of(line.ljust(80), lines[i].ljust(80)):
+            line2, i = lines[i].ljust(80), i + 1
+        report.attempt(name, lineno, _parse_record, line, line2, lineno, records)
+    return report.finish(name, records)
 
 
 # --- CSV ----------------------------------------------------------------------------------------------------------
@@ -221,9 +218,7 @@ def read_mpc_csv(path, body: int | None = None):
             _parse_csv_row(fields, next(csv.reader([line])), lineno, body, records)
         except (csv.Error, *RECORD_ERRORS) as exc:
             report.rejected.append(Rejection(name, lineno, record_error_reason(exc)))
-    report.kept = len(records)
-    report.sources[name] = [report.read, report.kept, len(report.rejected)]
-    return records.to_table(), report
+    return report.finish(name, records)
 
 
 __all__ = ["read_mpc80", "read_mpc_csv", "mpc_designation_naif"]

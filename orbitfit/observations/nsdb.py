@@ -133,34 +133,32 @@ def _sigma_scale(d: str) -> float | None:
     return None
 
 
+def _angle_column(d: str, prefix: str, words: tuple, is_sigma: bool, equinox: str) -> Column:
+    """Role of an item about one coordinate ("ra" or "dec"): its sigma, its sexagesimal parts (named by `words`,
+    e.g. "hour", "minute", "second"), or its value in degrees; parallax and O-C columns are not used."""
+    if is_sigma:
+        return Column(f"sigma_{prefix}", sigma_scale=_sigma_scale(d) or 0.0)
+    if re.search(r"parallax|residual|o-c", d):
+        return Column(None)
+    for word, part in zip(words, "hms" if prefix == "ra" else "dms"):
+        if d.startswith(word):
+            return Column(f"{prefix}_{part}", equinox=equinox)
+    if re.search(r"\bdeg", d):
+        return Column(f"{prefix}_deg", equinox=equinox)
+    return Column(None)
+
+
 def classify_column(text: str) -> Column:
     """Role of one numbered NSDB format item, from its wording."""
     d = " ".join(text.lower().split())
     equinox = "B1950" if "b1950" in d else ("J2000" if "j2000" in d else "")
     is_sigma = re.search(r"uncertaint|unsertaint|error", d) is not None
     # "Unsertainty in Delta(alpha) cos(delta)" (jo0017) is about RA: test "(alpha)" before any "delta"
-    if "right ascension" in d or re.search(r"\bin alpha\b|\(alpha\)", d):
-        if is_sigma:
-            return Column("sigma_ra", sigma_scale=_sigma_scale(d) or 0.0)
-        if re.search(r"parallax|residual|o-c", d):
-            return Column(None)
-        for word, role in (("hour", "ra_h"), ("minute", "ra_m"), ("second", "ra_s")):
-            if d.startswith(word):
-                return Column(role, equinox=equinox)
-        if re.search(r"\bdeg", d):
-            return Column("ra_deg", equinox=equinox)
-        return Column(None)
-    if "declination" in d or re.search(r"\bin delta\b", d):
-        if is_sigma:
-            return Column("sigma_dec", sigma_scale=_sigma_scale(d) or 0.0)
-        if re.search(r"parallax|residual|o-c", d):
-            return Column(None)
-        for word, role in (("degree", "dec_d"), ("minute", "dec_m"), ("second", "dec_s")):
-            if d.startswith(word):
-                return Column(role, equinox=equinox)
-        if re.search(r"\bdeg", d):
-            return Column("dec_deg", equinox=equinox)
-        return Column(None)
+    for about, prefix, words in (
+            ("right ascension" in d or re.search(r"\bin alpha\b|\(alpha\)", d), "ra", ("hour", "minute", "second")),
+            ("declination" in d or re.search(r"\bin delta\b", d), "dec", ("degree", "minute", "second"))):
+        if about:
+            return _angle_column(d, prefix, words, is_sigma, equinox)
     if is_sigma and re.match(r"^(uncertainty|unsertainty)\b", d):
         return Column("sigma_both", sigma_scale=_sigma_scale(d) or 0.0)
     m = re.search(r"\b([xyz]) (coordinate|position)\b", d)
@@ -535,7 +533,5 @@ def read_nsdb(path, description: str | None = None):
         report.rejected = [Rejection(name, lineno, f"unit {unit}: {exc}") for lineno, _ in lines]
         records = Records(name, f"nsdb:{unit}")
     report.rejected.sort(key=lambda r: r.line)
-    report.kept = len(records)
-    report.sources[name] = [report.read, report.kept, len(report.rejected)]
-    return records.to_table(), report
+    return report.finish(name, records)
 

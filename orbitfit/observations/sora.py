@@ -87,6 +87,4 @@ def read_sora_occultation(path, body: int | None = None):
     if report.read == 0:
         raise ObservationFormatError(f"{name}:1: expected SORA 'Astrometric object position at time ...' lines, "
                                      f"got none")
-    report.kept = len(records)
-    report.sources[name] = [report.read, report.kept, len(report.rejected)]
-    return records.to_table(), report
+    return report.finish(name, records)
