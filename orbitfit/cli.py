@@ -413,15 +413,12 @@ def command_occultation_add(args):
 
 
 def _initial_orbit(spec, body, observations):
-    from .estimation.published import NAIF_ID, gomes_junior_2016_orbit
+    from .bodies import body_name
+    from .estimation.published import gomes_junior_2016_orbit, gomes_junior_2016_orbits
     if spec in ("gomes-junior-2016", "seed003"):          # seed003: the deprecated name
-        names = {v: k for k, v in NAIF_ID.items()}
-        if body not in names:
+        if body_name(body) not in gomes_junior_2016_orbits():
             raise UsageError(f"Gomes-Junior et al. (2016) give no starting orbit for body {body}; use --start auto")
-        try:
-            return gomes_junior_2016_orbit(names[body])
-        except KeyError as exc:
-            raise UsageError(str(exc)) from None
+        return gomes_junior_2016_orbit(body_name(body))
     if spec == "auto":
         try:
             from .estimation.ranging import initial_orbit

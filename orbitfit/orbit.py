@@ -76,8 +76,9 @@ class OrbitModel:
             raise ValueError(f"step_s must be a positive number of seconds, not {self.step_s!r}")
         companions = tuple((orbit, float(gm)) for orbit, gm in self.companions)
         for orbit, gm in companions:
-            if not isinstance(orbit, Orbit) or not gm >= 0:
-                raise ValueError(f"companions are (Orbit, GM >= 0 km^3/s^2) pairs, got {(orbit, gm)!r}")
+            # a fitted GM may come out negative (a family fit without a prior): finite is what the force needs
+            if not isinstance(orbit, Orbit) or not np.isfinite(gm):
+                raise ValueError(f"companions are (Orbit, GM km^3/s^2) pairs, got {(orbit, gm)!r}")
         object.__setattr__(self, "companions", companions)
 
     def with_companions(self, companions):

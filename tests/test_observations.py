@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 from orbitfit.observations import (COLUMNS, ObservationFormatError, Observations, ReadReport, detect_format, read,
                                    read_ades, read_gj15, read_mpc80, read_mpc_csv, read_nsdb,
                                    read_sora_occultation)
-from orbitfit.observations.core import AU_KM, julian_day_number
+from dynamics.constants import AU_KM
+from orbitfit.observations.core import julian_day_number
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA = os.path.join(ROOT, "data")

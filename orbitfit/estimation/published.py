@@ -21,13 +21,12 @@ from dynamics.elements import Elements, elements_to_state, jovicentric_to_baryce
 
 from dynamics.propagation import default_ephemeris
 
+from ..bodies import naif_id
 from ..orbit import Orbit
 from ..paths import data_path
 
 GOMES_JUNIOR_2016_FILE = ("gj16_ste", "gj16_STE_initial_osculating_elements.txt")
 GOMES_JUNIOR_2016_GM = C.GM_JUPITER     # see the module docstring: the GM that reproduces the observations
-NAIF_ID = {"Himalia": 506, "Elara": 507, "Pasiphae": 508, "Sinope": 509, "Lysithea": 510, "Carme": 511,
-           "Ananke": 512, "Leda": 513, "Kallichore": 544}
 
 
 @dataclass
@@ -65,7 +64,7 @@ def gomes_junior_2016_orbits(path=None):
                 raise ValueError(f"{path}:{number}: {exc}") from None
             a, e, inc, node, peri, nu = values[0::2]
             name = fields[0]
-            orbits[name] = PublishedOrbit(name, NAIF_ID[name], count, fields[2],
+            orbits[name] = PublishedOrbit(name, naif_id(name), count, fields[2],
                                           Elements(a, e, inc, node, peri, nu, GOMES_JUNIOR_2016_GM, "icrf", 0.0),
                                           np.array(values[1::2]))
     return orbits

@@ -19,10 +19,12 @@ from xml.parsers import expat
 
 import erfa
 
-from .core import (ADES_CATALOG_NAMES, AU_KM, GEOCENTRE, MAS_PER_ARCSEC, PLANET_INDEX, RECORD_ERRORS,
-                   ObservationFormatError, ReadReport, Records, Reject, Rejection, calendar_time_to_jd,
-                   julian_day_number, normalize_provisional, number, optional_number, provisional_naif,
-                   record_error_reason, satellite_naif)
+from dynamics.constants import AU_KM
+
+from ..bodies import PLANET_INDEX, normalize_provisional, provisional_naif, satellite_naif
+from .core import (ADES_CATALOG_NAMES, GEOCENTRE, MAS_PER_ARCSEC, RECORD_ERRORS, ObservationFormatError,
+                   ReadReport, Records, Reject, Rejection, calendar_time_to_jd, julian_day_number, number,
+                   optional_number, record_error_reason)
 from .frames import geodetic_to_gcrs_km
 
 DATASET = "ades"

@@ -59,7 +59,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from .core import GEOCENTRE, NAIF_BY_NAME, NAIF_NAMES, Observations, ReadReport
+from ..bodies import NAIF_NAMES, naif_id
+from .core import GEOCENTRE, Observations, ReadReport
 from .gj15 import read_gj15
 from .mpc import read_mpc80, read_mpc_csv
 from .nsdb import parse_description, read_nsdb
@@ -178,16 +179,6 @@ class DatasetReport:
 
 
 # --- reading --------------------------------------------------------------------------------------------------------
-def body_id(body) -> int:
-    """NAIF id from an id or a name ("Himalia" -> 506)."""
-    if isinstance(body, str) and not body.strip().isdigit():
-        naif = NAIF_BY_NAME.get(body.strip().lower())
-        if naif is None:
-            raise KeyError(f"unknown satellite name {body!r}")
-        return naif
-    return int(body)
-
-
 @lru_cache(maxsize=4)
 def _read_shared(data_dir: str):
     """Every multi-body source under data_dir, read once per process: [(table, report, tier, dataset label)]."""
@@ -416,7 +407,7 @@ def load_all(body, data_dir=None, *, time_tol_s=TIME_TOL_S, ephemeris=None, drop
     covariance (`orbitfit.observations.gaia`; counts in `report.notes`).
     """
     from ..paths import DATA_DIR
-    body = body_id(body)
+    body = naif_id(body)
     data_dir = os.fspath(data_dir or DATA_DIR)
     sources = _sources(body, data_dir)
     report = DatasetReport(body, reader=ReadReport.merged([r for _, r, _, _ in sources]))

@@ -5,7 +5,8 @@ import os
 import re
 
 from .ades import read_ades
-from .core import NAIF_BY_NAME, ObservationFormatError, Observations, ReadReport
+from ..bodies import NAIF_BY_NAME
+from .core import ObservationFormatError, Observations, ReadReport
 from .gj15 import read_gj15
 from .mpc import read_mpc80, read_mpc_csv
 from .nsdb import read_nsdb

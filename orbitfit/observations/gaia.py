@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from dynamics import constants as C
 
 TRANSIT_GAP_S = 120.0         # CCD records of one transit span ~45 s; the next transit is >= 1.5 h later
 MIN_CCDS = 3                  # a direction and a scatter need at least 3 positions after a 2-parameter fit per axis

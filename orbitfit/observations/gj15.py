@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import os
 
-from .core import (NAIF_BY_NAME, ObservationFormatError, ReadReport, Records, Reject, dms_to_deg, hms_to_deg,
-                   jd_string_to_jd, optional_number)
+from ..bodies import NAIF_BY_NAME
+from .core import (ObservationFormatError, ReadReport, Records, Reject, dms_to_deg, hms_to_deg, jd_string_to_jd,
+                   optional_number)
 
 DATASET = "gj15"
 CATALOG = "UCAC4"                 # ReadMe: "The UCAC4 catalogue represented the ICRS in the reductions"

@@ -18,9 +18,12 @@ import csv
 import os
 import re
 
-from .core import (AU_KM, MPC_CATALOG_CODES, PLANET_INDEX, RECORD_ERRORS, ObservationFormatError, ReadReport,
-                   Records, Reject, Rejection, calendar_day_to_jd, integer, number,
-                   provisional_naif, record_error_reason, satellite_naif, sexagesimal_dec, sexagesimal_ra)
+from dynamics.constants import AU_KM
+
+from ..bodies import PLANET_INDEX, provisional_naif, satellite_naif
+from .core import (MPC_CATALOG_CODES, RECORD_ERRORS, ObservationFormatError, ReadReport, Records, Reject,
+                   Rejection, calendar_day_to_jd, integer, number, record_error_reason, sexagesimal_dec,
+                   sexagesimal_ra)
 from .frames import fk4_to_icrs, geodetic_to_gcrs_km
 
 DATASET = "mpc"

@@ -22,10 +22,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .core import (AU_KM, GAIA, GEOCENTRE, MAS_PER_ARCSEC, RECORD_ERRORS, UTC_START_JD, ObservationFormatError,
+from dynamics.constants import AU_KM
+
+from ..bodies import provisional_naif, satellite_naif
+from .core import (GAIA, GEOCENTRE, MAS_PER_ARCSEC, RECORD_ERRORS, UTC_START_JD, ObservationFormatError,
                    ReadReport, Records, Reject, Rejection, calendar_day_to_jd, calendar_time_to_jd, catalog_from_text,
-                   clean_minus, dms_to_deg, hms_to_deg, integer, jd_string_to_jd, number, provisional_naif,
-                   check_radec, record_error_reason, satellite_naif, split_decimal)
+                   clean_minus, dms_to_deg, hms_to_deg, integer, jd_string_to_jd, number, check_radec,
+                   record_error_reason, split_decimal)
 
 from .frames import fk4_to_icrs
 

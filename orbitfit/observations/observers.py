@@ -62,6 +62,16 @@ def mpc_sites() -> dict:
         return json.load(f)
 
 
+def needs_explicit_position(code: str) -> bool:
+    """True for MPC codes without parallax constants (space/roving observers): a record must carry a position.
+
+    244 (geocentric occultation) has constants (0, 0) and is not such a code; codes unknown to the list are left to
+    `Observers` to judge.
+    """
+    entry = mpc_sites().get(code)
+    return entry is not None and "cos" not in entry
+
+
 def normalize_code(code) -> str:
     """'874', 874, ' 874 ' -> '874'; numeric codes are zero-padded to three characters ('0' -> '000')."""
     text = str(code).strip().upper()

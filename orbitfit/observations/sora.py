@@ -18,8 +18,9 @@ from __future__ import annotations
 import os
 import re
 
-from .core import (GEOCENTRE, NAIF_BY_NAME, RECORD_ERRORS, ObservationFormatError, ReadReport, Records, Reject,
-                   Rejection, calendar_time_to_jd, catalog_from_text, number, record_error_reason, sexagesimal_dec,
+from ..bodies import NAIF_BY_NAME
+from .core import (GEOCENTRE, RECORD_ERRORS, ObservationFormatError, ReadReport, Records, Reject, Rejection,
+                   calendar_time_to_jd, catalog_from_text, number, record_error_reason, sexagesimal_dec,
                    sexagesimal_ra)
 
 DATASET = "sora"

@@ -39,7 +39,7 @@ positive = true'''
 def read_event(path):
     """An ObservedOccultation (and its options {"side", "fit_radius"}) from a TOML file; see EVENT_EXAMPLE.
     Errors name the file and the entry."""
-    from ..observations.core import NAIF_BY_NAME
+    from ..bodies import NAIF_BY_NAME
     from ..toml_files import read_toml
     data = read_toml(path, ChordError, "occultation file")
 

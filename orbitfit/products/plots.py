@@ -78,7 +78,7 @@ def _group_label(by, key):
 
 
 def _title(solution, table):
-    from ..observations.core import body_name
+    from ..bodies import body_name
     n, n_rej = len(table), int((~np.asarray(table["accepted"], bool)).sum())
     return f"{body_name(solution.body)} ({solution.body}): {n} observations, {n_rej} rejected"
 
@@ -435,7 +435,7 @@ def plot_sky_ellipses(table_or_solution, epochs=None, path=None, title=None, ax=
                 body = table.meta.get("body")
                 name = ""
                 if body is not None:
-                    from ..observations.core import body_name
+                    from ..bodies import body_name
                     name = f" of {body_name(body)} ({body})"
                 title = (f"Sky error ellipses{name}, observer {table.meta.get('observer', '500')}"
                          f"{', ' + table.meta['method'] if table.meta.get('method') else ''}")
