@@ -1,6 +1,6 @@
 """Computed astrometric RA/Dec of a moon as seen by an observer, and its partial derivatives.
 
-Conventions (shared/DESIGN.md): TDB seconds past J2000 TDB, ICRF axes, km, km/s, SSB-centred positions.
+Conventions (README, "Conventions"): TDB seconds past J2000 TDB, ICRF axes, km, km/s, SSB-centred positions.
 
 "Astrometric" = the geometric direction from the observer at the observation epoch t_obs to the target at its
 emission epoch t_emit = t_obs - tau, where tau is the light time |r_target(t_emit) - r_observer(t_obs)| / c.

@@ -130,7 +130,7 @@ class Solution:
     def elements(self, plane="icrf", centre="jupiter"):
         """Osculating elements at the epoch, and their 1-sigma (linear propagation of the covariance).
 
-        centre "jupiter" (599 with Jupiter's own GM, the convention of seed 003's Table 2) or "barycentre" (5, with
+        centre "jupiter" (599 with Jupiter's own GM, the convention of Table 2 of Gomes-Junior et al. 2016) or "barycentre" (5, with
         the Jupiter-system GM).
         """
         ephemeris = self.model.ephemeris

@@ -16,8 +16,12 @@ BUILD = ROOT / "docs" / "build.py"
 
 KEY_NAMES = {
     "orbitfit.html": ["fit", "Solution", "sky_uncertainty", "search_occultations"],
-    "orbitfit/estimation/least_squares.html": ["fit_orbit", "FitOptions", "Orbit"],
-    "orbitfit/solution.html": ["Solution", "elements", "to_spk", "save", "load", "refit", "compare"],
+    "orbitfit/estimation/least_squares.html": ["fit_orbit", "refit"],
+    "orbitfit/estimation/options.html": ["FitOptions", "gomes_junior_2016", "describe", "from_description"],
+    "orbitfit/orbit.html": ["Orbit", "OrbitModel", "propagate"],
+    "orbitfit/observables.html": ["prepare", "evaluate", "PreparedObservations"],
+    "orbitfit/archive.html": ["save_solution", "read_solution", "ArchiveError"],
+    "orbitfit/solution.html": ["Solution", "elements", "to_spk", "save", "load", "compare"],
     "orbitfit/occultations.html": ["search", "predict", "Star", "shadow_path", "read_event", "contact_times"],
     "orbitfit/occultations/prediction.html": ["search", "predict", "Predictions"],
     "orbitfit/occultations/shadow.html": ["shadow_path", "ShadowPath"],

@@ -1,4 +1,4 @@
-"""Several satellites of one family fitted at once, optionally with the GM of some of them (seed 003 eq. 1: e.g.
+"""Several satellites of one family fitted at once, optionally with the GM of some of them (Gomes-Junior et al. 2016, eq. 1: e.g.
 Himalia's GM acting on Elara, Lysithea, Leda; Emelyanov 2005, A&A 438, L33, found Himalia's GM = 0.28 +- 0.04
 km^3/s^2 from Elara's perturbations).
 

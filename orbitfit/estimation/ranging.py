@@ -67,7 +67,7 @@ ARCSEC_PER_RAD = 180.0 / np.pi * 3600.0
 DAY = C.SECONDS_PER_DAY
 GM_CENTRAL = C.GM_JUPITER_SYSTEM     # the satellites orbit outside the Galileans: their mass acts at the barycentre
 
-# Effective J2 of Jupiter plus the Galilean moons seen from far outside their orbits (shared/DESIGN.md: ~0.045):
+# Effective J2 of Jupiter plus the Galilean moons seen from far outside their orbits (~0.045):
 # J2_eff = (GM_J J2 + sum_i GM_i a_i^2 / (2 R^2)) / GM_system, R = 71492 km (Juno reference radius, constants.py).
 # Galilean semi-major axes: JPL SSD planetary satellite mean elements (ssd.jpl.nasa.gov/sats/elem), km.
 GALILEAN_SEMI_MAJOR_AXIS_KM = {C.IO: 421_800.0, C.EUROPA: 671_100.0, C.GANYMEDE: 1_070_400.0,

@@ -1,6 +1,6 @@
 """The `Observations` table, the `ReadReport`, and the parsing helpers every reader shares.
 
-Conventions (shared/DESIGN.md): time inside is TDB seconds past J2000 TDB (JD 2451545.0 TDB); UTC/TT/TCB appear
+Conventions (README, "Conventions"): time inside is TDB seconds past J2000 TDB (JD 2451545.0 TDB); UTC/TT/TCB appear
 only here, converted with astropy.time. RA/Dec are ICRF degrees; sigma_ra_mas is the sigma of RA*cos(Dec) ("RA*").
 A reader never invents a sigma: NaN means "the source gives none" (the fitter chooses defaults later).
 

@@ -74,7 +74,7 @@ class Occultation:
 
     @property
     def local_solar_time_h(self):
-        """UT + longitude / 15 at the sub-body point, hours (seed 003's LST)."""
+        """UT + longitude / 15 at the sub-body point, hours (the LST of Gomes-Junior et al. 2016)."""
         return float((utc_hours(self.plane.tdb)[0] + self.sub_body_longitude_deg / 15.0) % 24.0)
 
     @property
@@ -84,7 +84,7 @@ class Occultation:
 
     @property
     def normalised_mag(self):
-        """m* = m + 2.5 log10(|v| / 20 km/s) (seed 003's R*)."""
+        """m* = m + 2.5 log10(|v| / 20 km/s) (the R* of Gomes-Junior et al. 2016)."""
         return float(self.star.mag[0] + 2.5 * np.log10(abs(self.velocity_km_s) / 20.0))
 
     def as_row(self):
@@ -190,7 +190,7 @@ def magnitude_drop(star_mag, body_mag):
 def event_columns(plane, stars, body_mag=None):
     """The published elements of events (Plane at C/A, one star each) as columns: instant (UTC string, TDB s),
     the star's geocentric RA/Dec at C/A, C/A (arcsec, km), P/A (deg), velocity (km/s), distance (au), magnitudes
-    (star, seed 003's normalised m*, drop), sub-body east longitude (deg), local solar time (h), proper motions."""
+    (star, the normalised m* of Gomes-Junior et al. 2016, drop), sub-body east longitude (deg), local solar time (h), proper motions."""
     from ..model import radec_from_unit
     ra, dec = radec_from_unit(plane.star)
     longitude = sub_body_longitude_deg(plane)

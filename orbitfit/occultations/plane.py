@@ -1,10 +1,10 @@
 """Bessel fundamental-plane geometry of a body against a star: the plane's elements at any instant (`Plane`,
 `fundamental_plane`) and the geocentric closest approach (`closest_approach`).
 
-Conventions (shared/DESIGN.md): time TDB seconds past J2000 TDB (UTC only at the edges, via astropy), ICRF axes,
+Conventions (README, "Conventions"): time TDB seconds past J2000 TDB (UTC only at the edges, via astropy), ICRF axes,
 km, km/s; angles in degrees unless a name says mas.
 
-Geometry (Bessel; as SORA and seed 003 / Assafin et al. 2010 define the elements):
+Geometry (Bessel; as SORA and Gomes-Junior et al. 2016 / Assafin et al. 2010 define the elements):
 * The star's direction s as seen from the geocentre: its barycentric position propagated by uniform space motion
   from the catalogue epoch (proper motion, and radial velocity where the parallax is known), minus the Earth's
   barycentric position (the parallax). Stars with parallax <= 0 or NaN are at infinity (barycentric direction).
@@ -15,9 +15,9 @@ Geometry (Bessel; as SORA and seed 003 / Assafin et al. 2010 define the elements
   crosses the plane, relative to the geocentre. NOTE: SORA's `occ_params` uses the opposite sign (its f, g locate
   the geocentre relative to the shadow); the elements below are identical.
 * Closest approach (C/A): the instant where |(f, g)| is minimal. C/A in km = |(f, g)|, in arcsec = asin(|(f, g)| /
-  |rho|). P/A = atan2(f, g): position angle of the body relative to the star, from north through east (seed 003:
+  |rho|). P/A = atan2(f, g): position angle of the body relative to the star, from north through east (Gomes-Junior et al. 2016:
   "zero at north of the star, increasing clockwise" on a north-up east-left sky). Velocity = |d(f, g)/dt| with the
-  sign of df/dt (positive = prograde = moving east), km/s, as SORA and seed 003.
+  sign of df/dt (positive = prograde = moving east), km/s, as SORA and Gomes-Junior et al. (2016).
 * A site X (GCRS, km) is on the shadow axis at instant t when X projected on the plane equals (f, g)(t) +
   v_perp (X . s)/c, v_perp = the body's barycentric velocity projected on the plane: the site is nearer the body by
   X . s, so the light it receives at t passed the body (X . s)/c later than the light reaching the geocentre
@@ -72,7 +72,7 @@ class Plane:
 
     @property
     def velocity_km_s(self):
-        """Shadow velocity, signed like SORA and seed 003: positive when the body moves east (prograde)."""
+        """Shadow velocity, signed like SORA and Gomes-Junior et al. (2016): positive when the body moves east (prograde)."""
         return self.speed_km_s * np.where(self.df < 0, -1.0, 1.0)
 
     def take(self, index):

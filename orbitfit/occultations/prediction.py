@@ -68,7 +68,7 @@ def search(body, stars, start, stop, radius_km, *, ephemeris=None, step_s=DEFAUL
     start, stop : TDB seconds, astropy Times or UTC strings.
     radius_km : the body's radius. An event is kept when its geocentric C/A in the fundamental plane is below
         max_ca_km (default: Earth's equatorial radius + radius + margin_km, i.e. the shadow +- margin touches the
-        Earth's disk). max_ca_arcsec: keep events with the angular C/A below this instead (seed 003's tables
+        Earth's disk). max_ca_arcsec: keep events with the angular C/A below this instead (the tables of Gomes-Junior et al. 2016
         list every C/A < 2", up to 8900 km, so they need max_ca_arcsec=2).
     step_s : spacing of the coarse ephemeris grid.
     body_mag : the body's magnitude, for the magnitude drop.

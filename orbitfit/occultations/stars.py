@@ -23,7 +23,7 @@ class Star:
     parallax_mas : mas; <= 0 or NaN = at infinity (no parallax, radial velocity ignored).
     radial_velocity_km_s : km/s (0 if unknown; it matters only through perspective acceleration).
     epoch : catalogue epoch, a Julian year (default 2016.0 = Gaia DR3), 'J2016.0' or an astropy Time; one value or
-        one per star (e.g. star positions already carried to each event, as in seed 003's tables).
+        one per star (e.g. star positions already carried to each event, as in the tables of Gomes-Junior et al. 2016).
     mag : magnitude (e.g. Gaia G), NaN if unknown. source_id : identifiers (default: the row numbers).
 
     Space motion: uniform rectilinear motion of the star in the BCRS; astropy's `apply_space_motion` (ERFA pmsafe)

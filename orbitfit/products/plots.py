@@ -259,7 +259,7 @@ __all__ = ["plot_residuals", "plot_residual_histograms", "save_figure"]
 
 
 def plot_sigma(table, path=None, title=None, ax=None):
-    """Sky uncertainty against time, as seed 003 Fig. 3: sigma_s = sqrt(sigma_RA*^2 + sigma_Dec^2) with its two
+    """Sky uncertainty against time, as Fig. 3 of Gomes-Junior et al. (2016): sigma_s = sqrt(sigma_RA*^2 + sigma_Dec^2) with its two
     components (mas, left axis) and the ellipse semi-major axis in km at the body's distance (right axis).
 
     table: output of uncertainty.sky_uncertainty / monte_carlo_sky (or export.ephemeris_table).

@@ -2,7 +2,7 @@
 sky of any observer, linearly (state-transition matrices) or by Monte Carlo (clones drawn from the covariance and
 integrated together, sharing the perturber evaluations).
 
-Sky quantities (seed 003 Fig. 3): sigma of RA* (= sigma(alpha) cos(delta)) and Dec, their correlation,
+Sky quantities (Gomes-Junior et al. 2016, Fig. 3): sigma of RA* (= sigma(alpha) cos(delta)) and Dec, their correlation,
 sigma_s = sqrt(sigma_RA*^2 + sigma_Dec^2), and the 1-sigma error ellipse: semi-major and semi-minor axes and the
 position angle of the major axis (from north through east), in mas and in km at the body's distance.
 """
