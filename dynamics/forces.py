@@ -28,6 +28,7 @@ from numba.extending import intrinsic
 
 from . import constants as C
 from . import tables
+from .chebyshev import ChebyshevRecords
 
 # --- buffer layout -----------------------------------------------------------------------------------------------
 H_NSAT, H_STM, H_T0, H_GMJ, H_R, H_J2, H_J4, H_J6 = 0, 1, 2, 3, 4, 5, 6, 7
@@ -104,7 +105,7 @@ def n_parameters(n_sat, stm, gm_parameters=()):
     return {STM_NONE: 0, STM_BLOCK: 6, STM_COUPLED: 6 * n_sat + len(gm_parameters)}[mode]
 
 
-def build_buffer(model: ForceModel, n_sat, stm, tdb0, fast: tables.ChebyshevTable, slow: tables.ChebyshevTable,
+def build_buffer(model: ForceModel, n_sat, stm, tdb0, fast: ChebyshevRecords, slow: ChebyshevRecords,
                  record_step=0.0, record_nodes=0, gm_parameters=()):
     """The float64 buffer the compiled force reads (see the layout constants above).
 
@@ -145,7 +146,7 @@ def build_buffer(model: ForceModel, n_sat, stm, tdb0, fast: tables.ChebyshevTabl
     offset = head.size
     for base, table in ((H_FAST, fast), (H_SLOW, slow)):
         n_seg, n_vec3, n_coef = table.coefficients.shape
-        head[base:base + 6] = (table.t_start, table.segment, n_seg, n_coef, n_vec3 // 3, offset)
+        head[base:base + 6] = (table.t_start, table.record_s, n_seg, n_coef, n_vec3 // 3, offset)
         offset += table.coefficients.size
     n_particles = n_sat * (1 + n_par)
     head[H_RECORD:H_RECORD + 3] = (record_step, offset, record_nodes)
