@@ -91,6 +91,8 @@ class SPK:
         With several segments per body this is their hull; an epoch in a gap raises SPKError in `state`."""
         if body == C.SSB:
             return -np.inf, np.inf
+        if body not in self._segments:
+            raise SPKChainError(f"body {body} is in none of {self.paths}")
         lo, hi = np.inf, -np.inf
         for segment in self._segments[body]:
             a, b = self.span_seconds(segment.center)
