@@ -11,6 +11,8 @@ from functools import cached_property
 import numpy as np
 
 from . import constants as C
+from .spk import SPK, SPKError, tdb_seconds_to_iso
+from .tables import PerturberTables
 
 DEFAULT_MOON_THEORY = "astronomy-engine"
 
@@ -27,63 +29,16 @@ def de421_kernel_path():
     return os.path.join(os.path.dirname(skyfield_data.__file__), "data", "de421.bsp")
 
 
-def tdb_seconds_to_iso(tdb_seconds):
-    """Human-readable TDB calendar date for error messages."""
-    from astropy.time import Time
-    return Time(C.J2000_JD, np.asarray(tdb_seconds) / C.SECONDS_PER_DAY, format="jd", scale="tdb").iso
-
-
 class EphemerisError(ValueError):
     """A body or epoch the ephemeris cannot provide."""
 
 
-class _SPKChain:
-    """Resolves any body of one or more SPK kernels to the solar-system barycentre by walking center links."""
-
-    def __init__(self, paths):
-        from jplephem.spk import SPK
-        self.paths = [os.fspath(p) for p in paths]
-        self.kernels = []
-        self.segment_of = {}    # target -> segment; later kernels override earlier ones
-        for path in self.paths:
-            if not os.path.isfile(path):
-                raise FileNotFoundError(f"SPK kernel not found: {path!r}")
-            try:
-                kernel = SPK.open(path)
-            except Exception as exc:
-                raise EphemerisError(f"{path}: not a readable SPK kernel ({exc})") from exc
-            self.kernels.append(kernel)
-            for segment in kernel.segments:
-                self.segment_of[segment.target] = segment
-
-    def close(self):
-        for kernel in self.kernels:
-            kernel.close()
-
-    def bodies(self):
-        return set(self.segment_of) | {C.SSB}
-
-    def span_seconds(self, target):
-        """Common TDB span (s past J2000) of all segments in the chain from target to the SSB."""
-        lo, hi = -np.inf, np.inf
-        while target != C.SSB:
-            seg = self.segment_of[target]
-            lo = max(lo, (seg.start_jd - C.J2000_JD) * C.SECONDS_PER_DAY)
-            hi = min(hi, (seg.end_jd - C.J2000_JD) * C.SECONDS_PER_DAY)
-            target = seg.center
-        return lo, hi
-
-    def state(self, target, tdb_seconds):
-        """(n, 6) state of target relative to the SSB: km and km/s."""
-        days = np.atleast_1d(np.asarray(tdb_seconds, dtype=float)) / C.SECONDS_PER_DAY
-        out = np.zeros((days.size, 6))
-        while target != C.SSB:
-            seg = self.segment_of[target]
-            pos, vel = seg.compute_and_differentiate(C.J2000_JD, days)    # split date keeps sub-mm precision
-            out[:, :3] += np.asarray(pos).reshape(3, -1).T
-            out[:, 3:] += np.asarray(vel).reshape(3, -1).T / C.SECONDS_PER_DAY
-            target = seg.center
-        return out
+def _open_kernels(paths):
+    """spk.SPK over `paths`, its read errors as EphemerisError (a missing file stays FileNotFoundError)."""
+    try:
+        return SPK(paths)
+    except SPKError as exc:
+        raise EphemerisError(str(exc)) from exc
 
 
 class Ephemeris:
@@ -98,28 +53,41 @@ class Ephemeris:
 
     def __init__(self, de_kernel=None, moons=DEFAULT_MOON_THEORY):
         self.de_kernel = os.fspath(de_kernel) if de_kernel is not None else default_de_kernel_path()
-        self._de = _SPKChain([self.de_kernel])
+        self._de = _open_kernels([self.de_kernel])
         self.moons = moons
         if moons == DEFAULT_MOON_THEORY:
-            self._moon_chain = None
+            self._moon_kernels = None
         else:
-            self._moon_chain = _SPKChain([moons])
-            missing = [b for b in C.GALILEANS if b not in self._moon_chain.segment_of]
+            # the DE kernel first, so a satellite kernel that stops at 5 still chains to the SSB
+            self._moon_kernels = _open_kernels([self.de_kernel, moons])
+            missing = [b for b in C.GALILEANS if b not in self._moon_kernels]
             if missing:
                 raise EphemerisError(f"{moons}: satellite kernel lacks bodies {missing} (need 501-504)")
+            for body in C.GALILEANS:
+                try:
+                    self._moon_kernels.check_chain(body)
+                except SPKError as exc:
+                    raise EphemerisError(str(exc)) from exc
         for body in (C.SUN, C.JUPITER_BARY):
-            if body not in self._de.segment_of:
+            if body not in self._de:
                 raise EphemerisError(f"{self.de_kernel}: not a planetary DE kernel (no body {body})")
+        self._perturber_tables = PerturberTables(self)
 
     def __repr__(self):
         return f"Ephemeris(de_kernel={self.de_kernel!r}, moons={self.moons!r})"
 
-    # Sent between worker processes (dask) as the kernel paths; the receiving process reopens the files.
+    # Sent between worker processes (dask) as the kernel paths; the receiving process reopens the files and starts
+    # an empty table cache (the tables are rebuilt bit-identically from the same files).
     def __getstate__(self):
         return {"de_kernel": self.de_kernel, "moons": self.moons}
 
     def __setstate__(self, state):
         self.__init__(state["de_kernel"], state["moons"])
+
+    def perturber_tables(self, t_lo, t_hi):
+        """(fast, slow) Chebyshev tables of the perturbers covering [t_lo, t_hi] (see tables.PerturberTables):
+        built once per 64-day chunk and kept by this ephemeris; safe to call from several threads."""
+        return self._perturber_tables(t_lo, t_hi)
 
     @cached_property
     def description(self):
@@ -133,12 +101,12 @@ class Ephemeris:
         """TDB span (s past J2000) over which every body is available."""
         lo, hi = self._de.span_seconds(C.JUPITER_BARY)
         for body in (C.SUN, C.EARTH, C.MOON, C.SATURN_BARY, C.PLUTO_BARY):
-            if body in self._de.segment_of:
+            if body in self._de:
                 a, b = self._de.span_seconds(body)
                 lo, hi = max(lo, a), min(hi, b)
-        if self._moon_chain is not None:
+        if self._moon_kernels is not None:
             for body in C.GALILEANS:
-                a, b = self._moon_chain.span_seconds(body)
+                a, b = self._moon_kernels.span_seconds(body)
                 lo, hi = max(lo, a), min(hi, b)
         return lo, hi
 
@@ -160,12 +128,12 @@ class Ephemeris:
     def jupiter_system_states(self, tdb_seconds):
         """States relative to NAIF 5 of 599, 501, 502, 503, 504: array (5, n, 6), km and km/s."""
         tdb = np.atleast_1d(np.asarray(tdb_seconds, dtype=float))
-        if self._moon_chain is not None:
-            chain = self._moon_chain
-            jupiter_bary = chain.state(C.JUPITER_BARY, tdb) if C.JUPITER_BARY in chain.segment_of else 0.0
-            moons = np.array([chain.state(b, tdb) - jupiter_bary for b in C.GALILEANS])
-            if C.JUPITER in chain.segment_of:
-                centre = chain.state(C.JUPITER, tdb) - jupiter_bary
+        if self._moon_kernels is not None:
+            kernels = self._moon_kernels
+            jupiter_bary = kernels.state(C.JUPITER_BARY, tdb)
+            moons = np.array([kernels.state(b, tdb) - jupiter_bary for b in C.GALILEANS])
+            if C.JUPITER in kernels:
+                centre = kernels.state(C.JUPITER, tdb) - jupiter_bary
             else:
                 centre = self._centre_from_moons(moons)
             return np.concatenate([centre[None], moons])

@@ -28,6 +28,7 @@ from numba.extending import intrinsic
 
 from . import constants as C
 from . import tables
+from .chebyshev import ChebyshevRecords
 
 # --- buffer layout -----------------------------------------------------------------------------------------------
 H_NSAT, H_STM, H_T0, H_GMJ, H_R, H_J2, H_J4, H_J6 = 0, 1, 2, 3, 4, 5, 6, 7
@@ -104,7 +105,7 @@ def n_parameters(n_sat, stm, gm_parameters=()):
     return {STM_NONE: 0, STM_BLOCK: 6, STM_COUPLED: 6 * n_sat + len(gm_parameters)}[mode]
 
 
-def build_buffer(model: ForceModel, n_sat, stm, tdb0, fast: tables.ChebyshevTable, slow: tables.ChebyshevTable,
+def build_buffer(model: ForceModel, n_sat, stm, tdb0, fast: ChebyshevRecords, slow: ChebyshevRecords,
                  record_step=0.0, record_nodes=0, gm_parameters=()):
     """The float64 buffer the compiled force reads (see the layout constants above).
 
@@ -145,7 +146,7 @@ def build_buffer(model: ForceModel, n_sat, stm, tdb0, fast: tables.ChebyshevTabl
     offset = head.size
     for base, table in ((H_FAST, fast), (H_SLOW, slow)):
         n_seg, n_vec3, n_coef = table.coefficients.shape
-        head[base:base + 6] = (table.t_start, table.segment, n_seg, n_coef, n_vec3 // 3, offset)
+        head[base:base + 6] = (table.t_start, table.record_s, n_seg, n_coef, n_vec3 // 3, offset)
         offset += table.coefficients.size
     n_particles = n_sat * (1 + n_par)
     head[H_RECORD:H_RECORD + 3] = (record_step, offset, record_nodes)
@@ -391,22 +392,21 @@ def _coupled_variations(i, n_sat, n_par, buf, particles, jac):
 
 
 # --- the C callback REBOUND calls --------------------------------------------------------------------------------
-@intrinsic
-def _double_pointer(typingctx, address):
-    signature = types.CPointer(types.float64)(types.intp)
+def _pointer_cast(element_type):
+    """A numba intrinsic turning an integer address into a pointer to `element_type` (REBOUND's structs and our
+    buffer are read by address)."""
+    pointer = types.CPointer(element_type)
 
-    def codegen(context, builder, sig, args):
-        return builder.inttoptr(args[0], context.get_value_type(types.CPointer(types.float64)))
-    return signature, codegen
+    def cast(typingctx, address):
+        def codegen(context, builder, sig, args):
+            return builder.inttoptr(args[0], context.get_value_type(pointer))
+        return pointer(types.intp), codegen
+    cast.__name__ = cast.__qualname__ = f"_{element_type}_pointer"
+    return intrinsic(cast)
 
 
-@intrinsic
-def _int_pointer(typingctx, address):
-    signature = types.CPointer(types.intp)(types.intp)
-
-    def codegen(context, builder, sig, args):
-        return builder.inttoptr(args[0], context.get_value_type(types.CPointer(types.intp)))
-    return signature, codegen
+_double_pointer = _pointer_cast(types.float64)
+_int_pointer = _pointer_cast(types.intp)
 
 
 @njit(cache=True)

@@ -13,11 +13,11 @@ import numpy as np
 import rebound
 
 from . import constants as C
-from . import forces, tables
-from .ephemeris import Ephemeris, EphemerisError, tdb_seconds_to_iso
+from . import forces
+from .ephemeris import Ephemeris, EphemerisError
+from .spk import tdb_seconds_to_iso
 
 DEFAULT_STEP_S = 1.0 * C.SECONDS_PER_DAY
-TABLE_GRAIN_S = 64 * C.SECONDS_PER_DAY       # tables cover whole multiples of this (both segment lengths divide it)
 
 _default_ephemeris = None
 
@@ -51,34 +51,9 @@ class Propagation:
 
 
 def perturber_tables(ephemeris, t_lo, t_hi):
-    """Chebyshev tables covering [t_lo, t_hi], assembled from fixed 64-day chunks.
-
-    Each chunk is fitted on its own, so a segment's coefficients are bit-identical whatever span was asked for
-    (fitting a whole span at once changes the last bits with the array shapes), which keeps every propagation,
-    and every fit, independent of what the process computed before (serial and dask runs agree exactly).
-    """
-    lo_span, hi_span = ephemeris.span_seconds()
-    first, last = int(np.floor(t_lo / TABLE_GRAIN_S)), int(np.ceil(t_hi / TABLE_GRAIN_S))
-    if first * TABLE_GRAIN_S < lo_span or last * TABLE_GRAIN_S > hi_span:
-        # at the very edge of the kernel: one table for the clipped span (deterministic for a given request)
-        lo, hi = max(first * TABLE_GRAIN_S, lo_span), min(last * TABLE_GRAIN_S, hi_span)
-        return tables.fast_table(ephemeris, lo, hi), tables.slow_table(ephemeris, lo, hi)
-    assembled = ephemeris.__dict__.setdefault("_assembled_tables", {})
-    if (first, last) in assembled:
-        return assembled[(first, last)]
-    chunks = ephemeris.__dict__.setdefault("_table_chunks", {})
-    for k in range(first, last):
-        if k not in chunks:
-            start = k * TABLE_GRAIN_S
-            chunks[k] = (tables.fast_table(ephemeris, start, start + TABLE_GRAIN_S),
-                         tables.slow_table(ephemeris, start, start + TABLE_GRAIN_S))
-    pair = tuple(tables.ChebyshevTable(first * TABLE_GRAIN_S, chunks[first][g].segment,
-                                       np.concatenate([chunks[k][g].coefficients for k in range(first, last)]))
-                 for g in (0, 1))
-    assembled[(first, last)] = pair
-    while len(assembled) > 4:                       # a fit loop reuses one or two spans
-        assembled.pop(next(iter(assembled)))
-    return pair
+    """(fast, slow) perturber tables covering [t_lo, t_hi]: `ephemeris.perturber_tables` (which builds and keeps
+    them, see tables.PerturberTables); kept as a function for tests/test_coupled_stm.py and the benchmarks."""
+    return ephemeris.perturber_tables(t_lo, t_hi)
 
 
 def _check_inputs(states0, epoch0, epochs, step, ephemeris):
@@ -136,8 +111,8 @@ def propagate(states0, epoch0, epochs, model=None, ephemeris=None, stm=False, st
     n_sat = states0.shape[0]
     gm_parameters = tuple(int(g) for g in gm_parameters)
     stm = _variational_setup(n_sat, stm, gm_parameters)
-    fast, slow = perturber_tables(ephemeris, min(epoch0, epochs.min()) - 2 * step,
-                                  max(epoch0, epochs.max()) + 2 * step)
+    fast, slow = ephemeris.perturber_tables(min(epoch0, epochs.min()) - 2 * step,
+                                            max(epoch0, epochs.max()) + 2 * step)
     n_particles = n_sat * (1 + stm.n_par)
     particles = np.empty((epochs.size, n_particles, 6))
     forward, backward = np.nonzero(epochs >= epoch0)[0], np.nonzero(epochs < epoch0)[0]

@@ -1,17 +1,20 @@
 """Chebyshev tables of perturber positions, evaluated inside the compiled force.
 
 Positions of the perturbing bodies relative to the Jupiter-system barycentre (NAIF 5) are fitted once per
-propagation span with piecewise Chebyshev polynomials, so the force never calls back into Python.
+propagation span with piecewise Chebyshev polynomials (chebyshev.ChebyshevRecords: components x, y, z of each
+body in turn), so the force never calls back into Python.
 Two groups with their own segment length: the fast Jupiter system (599 and the Galileans: Io's period is 1.77 d)
 and the slow outer world (Sun, planets, Earth, Moon, Pluto, and Jupiter's pole direction).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+import weakref
 
 import numpy as np
 
 from . import constants as C
+from .chebyshev import ChebyshevRecords
 
 # Bodies of each group, in the order the force reads them. Slow group: GM bodies first, the pole vector last.
 FAST_BODIES = (C.JUPITER, *C.GALILEANS)
@@ -23,43 +26,7 @@ POLE = "pole"
 # (degree 12: 0.6 m); slow 4 d / degree 12 -> every body within 5 mm (16 d segments left the Moon 0.7 km off).
 FAST_SEGMENT_S, FAST_DEGREE = 1.0 * C.SECONDS_PER_DAY, 14
 SLOW_SEGMENT_S, SLOW_DEGREE = 4.0 * C.SECONDS_PER_DAY, 12
-
-
-@dataclass
-class ChebyshevTable:
-    """Piecewise Chebyshev fit of several 3-vectors: coefficients (n_segments, n_bodies * 3, degree + 1)."""
-    t_start: float          # TDB s past J2000 of the first segment's start
-    segment: float          # segment length, s
-    coefficients: np.ndarray
-
-    @property
-    def n_segments(self):
-        return self.coefficients.shape[0]
-
-    @property
-    def t_end(self):
-        return self.t_start + self.segment * self.n_segments
-
-    def evaluate(self, tdb_seconds):
-        """(n, n_bodies, 3) positions at TDB epochs (Python-side twin of the compiled evaluation)."""
-        t = np.atleast_1d(np.asarray(tdb_seconds, dtype=float))
-        index = np.clip(np.floor((t - self.t_start) / self.segment).astype(int), 0, self.n_segments - 1)
-        x = 2.0 * (t - self.t_start - index * self.segment) / self.segment - 1.0
-        basis = np.polynomial.chebyshev.chebvander(x, self.coefficients.shape[2] - 1)     # (n, n_coef)
-        values = np.einsum("nc,nvc->nv", basis, self.coefficients[index])
-        return values.reshape(t.size, -1, 3)
-
-
-def fit_table(sample, t_start, t_end, segment, degree):
-    """Fit `sample(tdb_array) -> (n, n_vectors * 3)` on segments of `segment` seconds covering [t_start, t_end]."""
-    n_segments = max(1, int(np.ceil((t_end - t_start) / segment)))
-    k = np.arange(degree + 1)
-    nodes = np.cos(np.pi * (k + 0.5) / (degree + 1))[::-1]             # Chebyshev roots on [-1, 1]
-    times = (t_start + (np.arange(n_segments)[:, None] + (nodes[None, :] + 1.0) / 2.0) * segment).ravel()
-    values = np.asarray(sample(times)).reshape(n_segments, degree + 1, -1)
-    inverse = np.linalg.inv(np.polynomial.chebyshev.chebvander(nodes, degree))       # exact interpolation
-    coefficients = np.einsum("cn,snv->svc", inverse, values)
-    return ChebyshevTable(t_start, float(segment), np.ascontiguousarray(coefficients))
+TABLE_GRAIN_S = 64 * C.SECONDS_PER_DAY       # tables cover whole multiples of this (both segment lengths divide it)
 
 
 def fast_table(ephemeris, t_start, t_end):
@@ -67,7 +34,7 @@ def fast_table(ephemeris, t_start, t_end):
     def sample(t):
         states = ephemeris.jupiter_system_states(t)           # (5, n, 6)
         return np.transpose(states[:, :, :3], (1, 0, 2)).reshape(t.size, -1)
-    return fit_table(sample, t_start, t_end, FAST_SEGMENT_S, FAST_DEGREE)
+    return ChebyshevRecords.from_function(sample, t_start, t_end, FAST_SEGMENT_S, FAST_DEGREE)
 
 
 def slow_table(ephemeris, t_start, t_end):
@@ -76,4 +43,46 @@ def slow_table(ephemeris, t_start, t_end):
         columns = [ephemeris.position(body, t, center=C.JUPITER_BARY) for body in SLOW_BODIES]
         columns.append(C.jupiter_pole_unit_vector(t))
         return np.concatenate(columns, axis=1)
-    return fit_table(sample, t_start, t_end, SLOW_SEGMENT_S, SLOW_DEGREE)
+    return ChebyshevRecords.from_function(sample, t_start, t_end, SLOW_SEGMENT_S, SLOW_DEGREE)
+
+
+class PerturberTables:
+    """The (fast, slow) tables of one Ephemeris, assembled from fixed 64-day chunks built on demand and kept.
+
+    Each chunk is fitted on its own, so a segment's coefficients are bit-identical whatever span was asked for
+    (fitting a whole span at once changes the last bits with the array shapes), which keeps every propagation,
+    and every fit, independent of what the process computed before (serial and dask runs agree exactly).
+    Owned by its Ephemeris (created in Ephemeris.__init__, so also after unpickling); a lock makes concurrent
+    propagations build each chunk once and share it, so callers need not build anything before starting threads.
+    """
+
+    def __init__(self, ephemeris):
+        self._ephemeris = weakref.ref(ephemeris)     # owned by the ephemeris: no reference cycle
+        self._lock = threading.Lock()
+        self._chunks = {}                            # chunk index k -> (fast, slow) over [k, k + 1) * TABLE_GRAIN_S
+        self._assembled = {}                         # (first, last) -> (fast, slow), the last few spans asked for
+
+    def __call__(self, t_lo, t_hi):
+        """(fast, slow) ChebyshevRecords covering [t_lo, t_hi] (TDB s past J2000)."""
+        ephemeris = self._ephemeris()
+        lo_span, hi_span = ephemeris.span_seconds()
+        first, last = int(np.floor(t_lo / TABLE_GRAIN_S)), int(np.ceil(t_hi / TABLE_GRAIN_S))
+        if first * TABLE_GRAIN_S < lo_span or last * TABLE_GRAIN_S > hi_span:
+            # at the very edge of the kernel: one table for the clipped span (deterministic for a given request)
+            lo, hi = max(first * TABLE_GRAIN_S, lo_span), min(last * TABLE_GRAIN_S, hi_span)
+            return fast_table(ephemeris, lo, hi), slow_table(ephemeris, lo, hi)
+        with self._lock:
+            if (first, last) in self._assembled:
+                return self._assembled[(first, last)]
+            for k in range(first, last):
+                if k not in self._chunks:
+                    start = k * TABLE_GRAIN_S
+                    self._chunks[k] = (fast_table(ephemeris, start, start + TABLE_GRAIN_S),
+                                       slow_table(ephemeris, start, start + TABLE_GRAIN_S))
+            pair = tuple(ChebyshevRecords(first * TABLE_GRAIN_S, self._chunks[first][g].record_s,
+                                          np.concatenate([self._chunks[k][g].coefficients for k in range(first, last)]))
+                         for g in (0, 1))
+            self._assembled[(first, last)] = pair
+            while len(self._assembled) > 4:              # a fit loop reuses one or two spans
+                self._assembled.pop(next(iter(self._assembled)))
+            return pair

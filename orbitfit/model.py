@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dynamics import constants as C
+from dynamics.spk import SPK, SPKChainError
 
 C_KM_S = C.SPEED_OF_LIGHT_KM_S
 GM_SUN_KM3_S2 = C.GM_DE440[C.SUN]     # DE440 (dynamics/constants.py); IAU 2009 TDB value agrees to 1e-12
@@ -197,41 +198,35 @@ def residuals_mas(obs_ra_deg, obs_dec_deg, calc_ra_deg, calc_dec_deg):
 
 
 # --- SPK kernels as target ephemerides -------------------------------------------------------------------------------
-class _ChainError(ValueError):
-    """The kernels do not link the target to the SSB."""
-
-
 class SPKTarget:
-    """`target_state_ssb` callable for one body of SPK kernels (jplephem: types 2 and 3), chained to the SSB.
+    """`target_state_ssb` callable for one body of SPK kernels (dynamics.spk.SPK), chained to the SSB.
 
     paths : kernel paths, later ones overriding earlier ones where segments overlap. A satellite kernel usually
         gives the moon relative to 5 (Jupiter-system barycentre); the DE kernel (de_kernel) then supplies 5 -> 0.
     Several segments per body (e.g. one per time span) are allowed: each epoch uses the last-listed segment that
-    covers it. Calling returns (n, 6) km, km/s, ICRF, SSB-centred; epochs outside coverage raise ValueError.
+    covers it. Calling returns (n, 6) km, km/s, ICRF, SSB-centred; epochs outside coverage raise ValueError
+    (dynamics.spk.SPKError), and kernels that do not chain the body to the SSB raise dynamics.spk.SPKChainError.
     Holds the files open (memory-mapped) until `close()`; usable as a context manager.
     """
 
     def __init__(self, paths, naif_id):
-        from jplephem.spk import SPK
-        self.paths = [os.fspath(p) for p in paths]
         self.naif_id = int(naif_id)
-        self._kernels = [SPK.open(path) for path in self.paths]
-        self._segments = {}          # target -> segments, highest priority first
-        for kernel in reversed(self._kernels):
-            for segment in reversed(kernel.segments):
-                self._segments.setdefault(segment.target, []).append(segment)
+        self.kernels = SPK(paths)
         try:
-            self._check_chain(self.naif_id, seen=())
-        except _ChainError:
+            self.kernels.check_chain(self.naif_id)
+        except SPKChainError:
             self.close()
             raise
+
+    @property
+    def paths(self):
+        return self.kernels.paths
 
     def __repr__(self):
         return f"SPKTarget({self.paths!r}, {self.naif_id})"
 
     def close(self):
-        for kernel in self._kernels:
-            kernel.close()
+        self.kernels.close()
 
     def __enter__(self):
         return self
@@ -239,41 +234,12 @@ class SPKTarget:
     def __exit__(self, *exc):
         self.close()
 
-    def _check_chain(self, body, seen):
-        if body == C.SSB:
-            return
-        if body in seen:
-            raise _ChainError(f"SPK centre loop through body {body} in {self.paths}")
-        if body not in self._segments:
-            raise _ChainError(f"body {body} (on the way from {self.naif_id} to the SSB) is in none of {self.paths}: "
-                             f"add a kernel that holds it, e.g. a DE file for planetary barycentres")
-        for segment in self._segments[body]:
-            self._check_chain(segment.center, seen + (body,))
-
     def __call__(self, tdb_seconds):
-        return self.state(self.naif_id, tdb_seconds)
+        return self.kernels.state(self.naif_id, tdb_seconds)
 
     def state(self, body, tdb_seconds):
         """(n, 6) state of `body` relative to the SSB, km and km/s."""
-        tdb = np.atleast_1d(np.asarray(tdb_seconds, dtype=float))
-        out = np.zeros((tdb.size, 6))
-        if body == C.SSB:
-            return out
-        todo = np.ones(tdb.size, dtype=bool)
-        for segment in self._segments[body]:
-            use = todo & (tdb >= segment.start_second) & (tdb <= segment.end_second)
-            if not use.any():
-                continue
-            todo &= ~use
-            days = tdb[use] / C.SECONDS_PER_DAY
-            pos, vel = segment.compute_and_differentiate(C.J2000_JD, days)   # split date keeps sub-mm precision
-            out[use, :3] = np.asarray(pos).reshape(3, -1).T
-            out[use, 3:] = np.asarray(vel).reshape(3, -1).T / C.SECONDS_PER_DAY
-            out[use] += self.state(segment.center, tdb[use])
-        if todo.any():
-            from dynamics.ephemeris import tdb_seconds_to_iso
-            raise ValueError(f"epoch {tdb_seconds_to_iso(tdb[todo][0])} TDB: body {body} not covered by {self.paths}")
-        return out
+        return self.kernels.state(body, tdb_seconds)
 
 
 def spk_target(path_or_paths, naif_id, de_kernel=None):
@@ -288,6 +254,6 @@ def spk_target(path_or_paths, naif_id, de_kernel=None):
         return SPKTarget([de_kernel, *paths], naif_id)
     try:
         return SPKTarget(paths, naif_id)
-    except _ChainError:
+    except SPKChainError:
         from dynamics.ephemeris import default_de_kernel_path
         return SPKTarget([default_de_kernel_path(), *paths], naif_id)

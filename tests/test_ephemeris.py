@@ -49,10 +49,10 @@ def test_chebyshev_tables_reproduce_the_ephemeris(group, ephemeris):
     if group == "fast":
         table = tables.fast_table(ephemeris, t0, t1)
         truth = np.transpose(ephemeris.jupiter_system_states(t)[:, :, :3], (1, 0, 2))
-        err = np.abs(table.evaluate(t) - truth).max()
+        err = np.abs(table.evaluate(t).reshape(t.size, -1, 3) - truth).max()
     else:
         table = tables.slow_table(ephemeris, t0, t1)
-        values = table.evaluate(t)
+        values = table.evaluate(t).reshape(t.size, -1, 3)
         truth = np.stack([ephemeris.position(b, t, center=5) for b in tables.SLOW_BODIES], axis=1)
         err = np.abs(values[:, :-1] - truth).max()
         assert np.abs(values[:, -1] - C.jupiter_pole_unit_vector(t)).max() < 1e-12
@@ -69,3 +69,29 @@ def test_bad_requests_say_what_and_where(ephemeris):
         Ephemeris("/tmp/no_such_kernel.bsp")
     with pytest.raises(EphemerisError, match="non-finite"):
         ephemeris.position(5, [0.0, np.nan])
+
+
+def test_galilean_moons_from_a_satellite_kernel_that_stops_at_5(ephemeris, tmp_path):
+    """A satellite SPK with 501-504 relative to 5 and no 5 -> 0 (chained through the DE kernel, dynamics.spk)
+    reproduces the states it was written from to its fit error; epochs beyond it are refused."""
+    import spiceypy
+    from dynamics.chebyshev import ChebyshevRecords
+    t0, t1 = 1.0e8, 1.0e8 + 20 * 86400.0
+    path = str(tmp_path / "moons.bsp")
+    handle = spiceypy.spkopn(path, "orbitfit test moons", 0)
+    try:
+        for index, body in enumerate(C.GALILEANS):
+            records = ChebyshevRecords.from_function(
+                lambda t: ephemeris.jupiter_system_states(t)[1 + index, :, :3], t0, t1, 86400.0, 14)
+            spiceypy.spkw02(handle, body, C.JUPITER_BARY, "J2000", records.t_start, records.t_end, f"moon {body}",
+                            records.record_s, records.n_records, records.degree, records.coefficients.ravel(),
+                            records.t_start)
+    finally:
+        spiceypy.spkcls(handle)
+    from_kernel = Ephemeris(ephemeris.de_kernel, moons=path)
+    t = np.random.default_rng(2).uniform(t0, t1, 100)
+    gap = np.abs(from_kernel.jupiter_system_states(t)[:, :, :3] - ephemeris.jupiter_system_states(t)[:, :, :3])
+    assert gap.max() < 3e-5                                   # km: 599 from the moons, as the built-in theory does
+    assert np.abs(from_kernel.position(501, t) - ephemeris.position(501, t)).max() < 3e-5
+    with pytest.raises(EphemerisError, match="outside the ephemeris span"):
+        from_kernel.position(501, t1 + 86400.0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from dynamics import constants as C
+from dynamics.chebyshev import ChebyshevRecords
 
 from ..times import tdb_to_utc_iso
 
@@ -16,32 +17,29 @@ def _default_ephemeris():
 
 class SolutionTarget:
     """`target_state_ssb` callable for a fitted Solution over [start, stop] (TDB s): the orbit integrated once to
-    the Chebyshev nodes of 4-day records (export's SPK machinery, < 1 mm from the integrator) plus the Jupiter
+    the Chebyshev nodes of 4-day records (the SPK export's record type, < 1 mm from the integrator) plus the Jupiter
     barycentre from the solution's own DE ephemeris. Evaluating it costs a polynomial, not an integration."""
 
     def __init__(self, solution, start, stop, record_days=4.0, degree=12):
-        from ..products.export import fit_records, record_layout
         self.solution = solution
         self.ephemeris = solution.model.ephemeris
         self.record_s = record_days * C.SECONDS_PER_DAY
         self.start, self.stop = float(start), float(stop)
-        self.mids, nodes = record_layout(self.start, self.stop, self.record_s, degree)
+        nodes = ChebyshevRecords.node_epochs(self.start, self.stop, self.record_s, degree)
         states = solution.model.propagate(solution.state, solution.epoch, nodes.ravel()).states[:, 0]
-        self.coefficients = fit_records(states.reshape(len(self.mids), degree + 1, 6), degree, velocities=True)
+        self.records = ChebyshevRecords.fit(self.start, self.record_s, states.reshape(*nodes.shape, 6))
 
     def __repr__(self):
         return f"SolutionTarget(body {self.solution.body}, {tdb_to_utc_iso(self.start, 0)} .. " \
                f"{tdb_to_utc_iso(self.stop, 0)} UTC)"
 
     def __call__(self, tdb_seconds):
-        from ..products.export import evaluate_records
         t = np.atleast_1d(np.asarray(tdb_seconds, dtype=float))
-        lo, hi = self.mids[0] - self.record_s / 2, self.mids[-1] + self.record_s / 2
+        lo, hi = self.records.t_start, self.records.t_end
         if np.any((t < lo) | (t > hi)):
             raise ValueError(f"epoch outside this SolutionTarget's span {tdb_to_utc_iso(lo, 0)} .. "
                              f"{tdb_to_utc_iso(hi, 0)} UTC")
-        return evaluate_records(self.coefficients, self.mids, self.record_s, t) + \
-            self.ephemeris.state(C.JUPITER_BARY, t)
+        return self.records.evaluate(t) + self.ephemeris.state(C.JUPITER_BARY, t)
 
 
 def as_target(body, start, stop, ephemeris=None):

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dynamics import constants as C
+from dynamics.chebyshev import ChebyshevRecords, record_mids
 
 from ..orbit import OrbitModel
 from ..provenance import constants, versions
@@ -37,32 +38,6 @@ class SPKExport:
     comment: list
 
 
-def _chebyshev_nodes(degree):
-    return np.cos(np.pi * (np.arange(degree + 1) + 0.5) / (degree + 1))[::-1]
-
-
-def record_layout(start, stop, record_s, degree):
-    """Record midpoints and the Chebyshev node epochs of every record, (n_records, degree + 1)."""
-    n_records = int(np.ceil((stop - start) / record_s))
-    mids = start + (np.arange(n_records) + 0.5) * record_s
-    return mids, mids[:, None] + 0.5 * record_s * _chebyshev_nodes(degree)[None, :]
-
-
-def fit_records(node_states, degree, velocities):
-    """Chebyshev coefficients (n_records, 3 or 6 components, degree + 1) from states at each record's nodes."""
-    values = node_states if velocities else node_states[..., :3]
-    inverse = np.linalg.inv(np.polynomial.chebyshev.chebvander(_chebyshev_nodes(degree), degree))
-    return np.einsum("cn,rnk->rkc", inverse, values)
-
-
-def evaluate_records(coefficients, mids, record_s, times):
-    """Positions (and velocities if present) from record coefficients at epochs inside the span."""
-    index = np.clip(np.floor((times - (mids[0] - record_s / 2)) / record_s).astype(int), 0, len(mids) - 1)
-    x = (times - mids[index]) / (record_s / 2)
-    basis = np.polynomial.chebyshev.chebvander(x, coefficients.shape[2] - 1)
-    return np.einsum("nc,nkc->nk", basis, coefficients[index])
-
-
 def write_spk(path, orbit, start_tdb, stop_tdb, model=None, naif_id=None, spk_type=2, record_days=DEFAULT_RECORD_DAYS,
               degree=DEFAULT_DEGREE, comment=(), segment_id=None):
     """Write an `Orbit` (relative to 5), carried by `model` (an OrbitModel, default OrbitModel(): its companions
@@ -76,20 +51,21 @@ def write_spk(path, orbit, start_tdb, stop_tdb, model=None, naif_id=None, spk_ty
     record_s = record_days * C.SECONDS_PER_DAY
     model = model or OrbitModel()
 
-    mids, node_times = record_layout(start_tdb, stop_tdb, record_s, degree)
+    node_times = ChebyshevRecords.node_epochs(start_tdb, stop_tdb, record_s, degree)
+    mids = record_mids(start_tdb, record_s, node_times.shape[0])
     # interpolation error where it is largest: between the nodes, four points per record
     probe = (mids[:, None] + record_s * np.array([-0.47, -0.21, 0.13, 0.41])[None, :]).ravel()
     states = model.propagate(orbit.state, orbit.epoch, np.concatenate([node_times.ravel(), probe])).states[:, 0]
-    coefficients = fit_records(states[:node_times.size].reshape(len(mids), degree + 1, 6), degree,
-                               velocities=spk_type == 3)
-    error = np.linalg.norm(evaluate_records(coefficients, mids, record_s, probe)[:, :3]
-                           - states[node_times.size:, :3], axis=1).max()
+    components = 6 if spk_type == 3 else 3
+    records = ChebyshevRecords.fit(start_tdb, record_s,
+                                   states[:node_times.size, :components].reshape(*node_times.shape, components))
+    error = np.linalg.norm(records.evaluate(probe)[:, :3] - states[node_times.size:, :3], axis=1).max()
 
     path = os.fspath(path)
     tmp = path + ".tmp"
     if os.path.exists(tmp):
         os.remove(tmp)
-    first, last = mids[0] - record_s / 2, mids[-1] + record_s / 2
+    first, last = mids[0] - record_s / 2, mids[-1] + record_s / 2      # SPK records: midpoint and radius
     handle = spiceypy.spkopn(tmp, f"orbitfit STE {naif_id}"[:60], 5000)
     try:
         lines = [piece for line in comment for piece in (textwrap.wrap(line, SPK_COMMENT_LINE) or [""])]
@@ -98,14 +74,14 @@ def write_spk(path, orbit, start_tdb, stop_tdb, model=None, naif_id=None, spk_ty
         segid = (segment_id or f"orbitfit {naif_id} wrt 5")[:40]
         if spk_type == 2:
             spiceypy.spkw02(handle, naif_id, C.JUPITER_BARY, "J2000", first, last, segid, record_s,
-                            len(mids), degree, coefficients.ravel(), first)
+                            records.n_records, degree, records.coefficients.ravel(), first)
         else:
             spiceypy.spkw03(handle, naif_id, C.JUPITER_BARY, "J2000", first, last, segid, record_s,
-                            len(mids), degree, coefficients.ravel(), first)
+                            records.n_records, degree, records.coefficients.ravel(), first)
     finally:
         spiceypy.spkcls(handle)
     os.replace(tmp, path)
-    return SPKExport(path, naif_id, C.JUPITER_BARY, spk_type, first, last, len(mids), float(error), lines)
+    return SPKExport(path, naif_id, C.JUPITER_BARY, spk_type, first, last, records.n_records, float(error), lines)
 
 
 def write_solution_spk(solution, path, naif_id=None, span=None, spk_type=2, record_days=None, degree=None):

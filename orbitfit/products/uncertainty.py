@@ -90,11 +90,8 @@ def propagate_clones(solution, states, epochs, batch=MC_BATCH, map_function=None
     `map_function` (e.g. a dask client's map); the results are identical either way."""
     import os
     from concurrent.futures import ThreadPoolExecutor
-    from dynamics.propagation import perturber_tables
     model = solution.model
     step = model.step_s * MC_STEP_FACTOR
-    lo, hi = min(solution.epoch, np.min(epochs)), max(solution.epoch, np.max(epochs))
-    perturber_tables(model.ephemeris, lo - 2 * step, hi + 2 * step)     # built once, before the threads
     chunks = [states[i:i + batch] for i in range(0, len(states), batch)]
 
     def run(chunk):
