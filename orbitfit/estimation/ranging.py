@@ -46,6 +46,9 @@ three nights in one apparition, or two-night apparitions a year apart, can.
 Errors: `InitialOrbitError` (a `FitError`), with the best rms reached, when no orbit fits the
 first arc, when an apparition cannot be linked, when the result is not a bound satellite orbit, or when the data
 are too few.
+
+This module is over 500 lines because it is one algorithm (ranging, the beam, line-of-variations linking) over one
+fast model whose numba kernel, candidate bookkeeping and stages share private state; its parts are not used alone.
 """
 from __future__ import annotations
 

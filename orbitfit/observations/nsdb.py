@@ -12,7 +12,12 @@ for the whole unit what it can and cannot read (`plan_unit`), then reads the lin
 * UTC before 1960 (really UT): rejected (no Delta-T model).
 
 Satellite codes differ between units (IAU numbers, unit-local indices "311 = S/2003 J 11", yyyynn codes, NAIF
-ids); `satellite_resolver` reads the unit's own "Contents" list to map them.
+ids); `SatelliteResolver` reads the unit's own "Contents" list to map them.
+
+This module is over 500 lines because the NSDB is not one format but ~100 self-described ones: reading the
+description (sections, numbered columns), the wording rules that give each column its role, the unit plan and the
+line reader are one chain that only makes sense together, and splitting it would scatter the rules a reader of a
+rejected unit needs to see side by side.
 """
 from __future__ import annotations
 
