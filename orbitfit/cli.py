@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .offline import astropy_offline
 from .progress import fit_logger
 
 FIT_OPTION_KEYS = ("night_deweighting", "estimate_floors", "reject_outliers", "chi2_reject", "chi2_readmit",
@@ -234,6 +235,7 @@ def command_ephem(args):
     return 0
 
 
+@astropy_offline()
 def command_sigma(args):
     """1-sigma on the sky (RA*, Dec, sigma_s, ellipse in mas and km) at dates, linear or Monte Carlo."""
     from .products.uncertainty import monte_carlo_sky, sky_uncertainty
@@ -403,6 +405,8 @@ def _initial_orbit(spec, body, observations):
 def build_parser():
     parser = argparse.ArgumentParser(prog="orbitfit", description="Orbits and special-tailored ephemerides of "
                                      "planetary satellites for stellar-occultation work.")
+    from . import __version__
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="fit Himalia to the embedded GJ15 data (the main job, offline)")
     demo.add_argument("--out", default="orbitfit-demo", help="output directory (default: ./orbitfit-demo)")

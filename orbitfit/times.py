@@ -11,7 +11,10 @@ import numpy as np
 
 from dynamics import constants as C
 
+from .offline import astropy_offline
 
+
+@astropy_offline()
 def tdb_seconds(dates, scale="utc"):
     """TDB seconds past J2000 of ISO dates (a string or a list), astropy Times, or JDs (floats) in `scale`."""
     from astropy.time import Time
@@ -37,6 +40,7 @@ def tdb_time(tdb):
     return Time(C.J2000_JD + days, (tdb - days * C.SECONDS_PER_DAY) / C.SECONDS_PER_DAY, format="jd", scale="tdb")
 
 
+@astropy_offline()
 def iso_utc(tdb, precision=3, fmt="isot"):
     """ISO UTC strings of TDB seconds past J2000 ("2026-03-18T12:35:00.000"; fmt="iso" for a space)."""
     with warnings.catch_warnings():

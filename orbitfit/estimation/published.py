@@ -17,6 +17,7 @@ import numpy as np
 from dynamics import constants as C
 from dynamics.elements import Elements, elements_to_state, jovicentric_to_barycentric
 
+from ..offline import astropy_offline
 from ..paths import data_path
 
 SEED003_ELEMENTS_FILE = ("gj16_ste", "gj16_STE_initial_osculating_elements.txt")
@@ -194,12 +195,14 @@ def _field(line, first, last):
     return line[first - 1:last].strip()
 
 
+@astropy_offline()
 def _tt_jd_to_tdb_seconds(jd1, jd2=0.0):
     from astropy.time import Time
     t = Time(jd1, jd2, format="jd", scale="tt").tdb
     return float(((t.jd1 - C.J2000_JD) + t.jd2) * C.SECONDS_PER_DAY)
 
 
+@astropy_offline()
 def parse_mpc_natsat_line(line):
     """One MPC natural-satellite element line -> MPCNatSatOrbit (column layout in the comment above)."""
     raw = line.rstrip("\r\n")

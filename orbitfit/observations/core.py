@@ -26,6 +26,7 @@ from astropy.time import Time
 
 # --- constants ----------------------------------------------------------------------------------------------------
 from dynamics.constants import AU_KM, J2000_JD, SECONDS_PER_DAY   # noqa: E402  (one definition, with sources)
+from ..offline import astropy_offline  # noqa: E402
 MAS_PER_ARCSEC = 1000.0
 # UTC is defined from 1960-01-01 (ERFA eraDat refuses earlier years as "dubious"); before that, published times are
 # UT (~UT1) and converting them needs a Delta-T model, which orbitfit does not have. JD of 1960-01-01 0h UTC:
@@ -319,6 +320,7 @@ class Records:
                                           for (k, t, _), v in zip(COLUMNS, columns.values())})
 
 
+@astropy_offline()
 def convert_times(jd1, jd2, scales):
     """UTC two-part JD and TDB seconds past J2000 for times given in mixed scales (one astropy call per scale)."""
     utc1, utc2, tdb = np.empty(jd1.size), np.empty(jd1.size), np.empty(jd1.size)

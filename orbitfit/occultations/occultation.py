@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..offline import astropy_offline
 from ..times import iso_utc, tdb_seconds, tdb_time
 from dynamics import constants as C
 
@@ -75,6 +76,7 @@ def tdb_to_utc_iso(tdb, precision=3):
     return iso_utc(tdb, precision=precision, fmt="iso")
 
 
+@astropy_offline()
 def _utc_hours(tdb_seconds):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
