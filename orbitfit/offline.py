@@ -30,7 +30,7 @@ OFFLINE_SETTINGS = (
 
 @contextmanager
 def astropy_offline():
-    """Context manager (and, called, a decorator: `@astropy_offline()`) that runs astropy with `OFFLINE_SETTINGS`
+    """A `with` block (or a decorator, `@astropy_offline()`) that runs astropy with `OFFLINE_SETTINGS`
     and restores the previous values on exit, also after an exception; nesting is fine.
 
     It uses astropy's `conf.set_temp`, which changes astropy's *global* configuration for the duration of the
