@@ -5,12 +5,9 @@
     solution = orbitfit.fit(observations, orbitfit.gomes_junior_2016_orbit("Himalia"))
     print(solution.summary())
 
-Heavy modules load on first use, so `import orbitfit` stays quick.
+Heavy modules load on first use, so `import orbitfit` stays quick. Importing orbitfit changes no global state (in
+particular none of astropy's settings: orbitfit's own astropy calls run offline in a scope, `orbitfit.offline`).
 """
-from . import _offline
-
-_offline.configure()
-
 _LAZY = {
     "fit": ("estimation.least_squares", "fit_orbit"),
     "refit": ("estimation.least_squares", "refit"),
@@ -42,7 +39,17 @@ def __getattr__(name):
         from importlib import import_module
         module, attribute = _LAZY[name]
         return getattr(import_module(f".{module}", __name__), attribute)
+    if name == "__version__":
+        global __version__
+        from .provenance import orbitfit_version
+        __version__ = orbitfit_version()        # on first use: the metadata lookup takes ~50 ms
+        return __version__
     raise AttributeError(f"module 'orbitfit' has no attribute {name!r}")
+
+
+def __dir__():
+    """The lazy public names too (tab completion in Jupyter/IPython offers them)."""
+    return sorted(set(globals()) | set(_LAZY) | {"__version__"})
 
 
 __all__ = list(_LAZY)

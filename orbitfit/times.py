@@ -11,7 +11,10 @@ import numpy as np
 
 from dynamics import constants as C
 
+from .offline import astropy_offline
 
+
+@astropy_offline()
 def tdb_seconds(dates, scale="utc"):
     """TDB seconds past J2000 of ISO dates (a string or a list), astropy Times, or JDs (floats) in `scale`."""
     from astropy.time import Time
@@ -37,6 +40,7 @@ def tdb_time(tdb):
     return Time(C.J2000_JD + days, (tdb - days * C.SECONDS_PER_DAY) / C.SECONDS_PER_DAY, format="jd", scale="tdb")
 
 
+@astropy_offline()
 def iso_utc(tdb, precision=3, fmt="isot"):
     """ISO UTC strings of TDB seconds past J2000 ("2026-03-18T12:35:00.000"; fmt="iso" for a space)."""
     with warnings.catch_warnings():
@@ -44,6 +48,26 @@ def iso_utc(tdb, precision=3, fmt="isot"):
         utc = tdb_time(tdb).utc
         utc.precision = precision
         return getattr(utc, fmt)
+
+
+@astropy_offline()
+def convert_jd(jd1, jd2, scale):
+    """(UTC jd1, UTC jd2, TDB seconds past J2000) of two-part Julian dates given in `scale` ("utc", "tt", "tcb",
+    "tdb", "tai"); J2000 is subtracted from the large part first, keeping ~0.1 us resolution in the seconds."""
+    from astropy.time import Time
+    with warnings.catch_warnings():
+        # ERFA warns "dubious year" for UTC beyond its leap-second table, i.e. for every prediction: no leap second
+        # can be known in advance, so the warning says nothing useful here
+        warnings.simplefilter("ignore")
+        t = Time(jd1, jd2, format="jd", scale=scale)
+        utc, tdb = t.utc, t.tdb
+    return utc.jd1, utc.jd2, ((tdb.jd1 - C.J2000_JD) + tdb.jd2) * C.SECONDS_PER_DAY
+
+
+def utc_jd(tdb):
+    """UTC two-part Julian dates (jd1, jd2) of TDB seconds past J2000."""
+    utc1, utc2, _ = convert_jd(C.J2000_JD, np.asarray(tdb, dtype=float) / C.SECONDS_PER_DAY, "tdb")
+    return utc1, utc2
 
 
 def iso_tdb(tdb, precision=3):
@@ -64,7 +88,7 @@ def to_tdb_seconds(time):
     which reads numbers as Julian dates); an astropy Time is converted from its own scale; a string ("2019-06-10
     12:00", ISO or anything astropy.time.Time parses) is UTC."""
     from astropy.time import Time
-    if isinstance(time, (str, Time)):
+    if isinstance(time, (str, Time)) or np.asarray(time).dtype.kind in "UOS":      # strings, or a list of them
         return tdb_seconds(time, scale="utc")
     return np.asarray(time, dtype=float) if np.ndim(time) else float(time)
 
@@ -77,10 +101,8 @@ def tdb_to_utc_iso(tdb, precision=3):
 
 def utc_hours(tdb):
     """UTC hour of the day, [0, 24), of TDB seconds past J2000."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        utc = tdb_time(tdb).utc
-    return np.mod((utc.jd1 - 0.5) % 1.0 + utc.jd2, 1.0) * 24.0
+    utc1, utc2 = utc_jd(tdb)
+    return np.mod((utc1 - 0.5) % 1.0 + utc2, 1.0) * 24.0
 
 
 def epoch_tdb_seconds(epoch):

@@ -7,6 +7,18 @@ from dynamics.propagation import default_ephemeris
 
 YEAR_S = 365.25 * C.SECONDS_PER_DAY
 
+
+def pytest_configure(config):
+    """Test configuration (not a package side effect): the tests call astropy directly to compare with it, and must
+    not download IERS or leap-second tables, so the whole session runs with orbitfit's offline settings.
+    tests/test_offline.py checks orbitfit itself in fresh interpreters, with astropy's own settings."""
+    import importlib
+
+    from orbitfit.offline import OFFLINE_SETTINGS
+    for module, item, value in OFFLINE_SETTINGS:
+        setattr(importlib.import_module(module).conf, item, value)
+
+
 # Himalia at JD 2451545.0: seed 003 Table 2 (STE initial osculating elements, jovicentric, ICRF equator).
 HIMALIA_ELEMENTS_ICRF = dict(a=11372100.0, e=0.166, inclination=45.14, node=39.77, periapsis=351.48,
                              true_anomaly=97.35)

@@ -22,7 +22,9 @@ from dynamics.elements import Elements, elements_to_state, jovicentric_to_baryce
 from dynamics.propagation import default_ephemeris
 
 from ..bodies import naif_id
+from ..observations.core import julian_day_number
 from ..orbit import Orbit
+from ..times import convert_jd
 from ..paths import data_path
 
 GOMES_JUNIOR_2016_FILE = ("gj16_ste", "gj16_STE_initial_osculating_elements.txt")
@@ -197,9 +199,7 @@ def _field(line, first, last):
 
 
 def _tt_jd_to_tdb_seconds(jd1, jd2=0.0):
-    from astropy.time import Time
-    t = Time(jd1, jd2, format="jd", scale="tt").tdb
-    return float(((t.jd1 - C.J2000_JD) + t.jd2) * C.SECONDS_PER_DAY)
+    return float(convert_jd(jd1, jd2, "tt")[2])
 
 
 def parse_mpc_natsat_line(line):
@@ -219,8 +219,7 @@ def parse_mpc_natsat_line(line):
             raise ValueError(f"columns {first}-{last} ({what}): {text!r} is not a number") from None
 
     epoch_date = unpack_mpc_date(_field(raw, 14, 18))
-    from astropy.time import Time
-    epoch_jd = Time(f"{epoch_date[0]:04d}-{epoch_date[1]:02d}-{epoch_date[2]:02d}T00:00:00", scale="tt").jd
+    epoch_jd = julian_day_number(*epoch_date) - 0.5                     # 0h TT of the packed date
     central = number(84, 85, "central body", int)
     if central not in MPC_CENTRAL_BODY:
         raise ValueError(f"columns 84-85: unknown central body code {central:02d}")

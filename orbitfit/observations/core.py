@@ -12,17 +12,15 @@ from __future__ import annotations
 
 import math
 import re
-import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-import erfa
 import numpy as np
 from astropy.table import Table, vstack
-from astropy.time import Time
 
 from ..bodies import UnknownBody, body_name
+from ..times import convert_jd
 from .observers import needs_explicit_position
 
 # --- constants ----------------------------------------------------------------------------------------------------
@@ -304,18 +302,12 @@ class Records:
 
 
 def convert_times(jd1, jd2, scales):
-    """UTC two-part JD and TDB seconds past J2000 for times given in mixed scales (one astropy call per scale)."""
+    """UTC two-part JD and TDB seconds past J2000 for times given in mixed scales (one conversion per scale;
+    dates are range-checked already)."""
     utc1, utc2, tdb = np.empty(jd1.size), np.empty(jd1.size), np.empty(jd1.size)
     for scale in np.unique(scales):
         sel = scales == scale
-        with warnings.catch_warnings():
-            # ERFA warns "dubious year" for UTC beyond its leap-second table; dates are range-checked already.
-            warnings.simplefilter("ignore", erfa.ErfaWarning)
-            t = Time(jd1[sel], jd2[sel], format="jd", scale=scale)
-            t_utc, t_tdb = t.utc, t.tdb
-        utc1[sel], utc2[sel] = t_utc.jd1, t_utc.jd2
-        # subtract J2000 from the large part first: keeps ~0.1 us resolution in the seconds
-        tdb[sel] = ((t_tdb.jd1 - J2000_JD) + t_tdb.jd2) * SECONDS_PER_DAY
+        utc1[sel], utc2[sel], tdb[sel] = convert_jd(jd1[sel], jd2[sel], scale)
     return utc1, utc2, tdb
 
 

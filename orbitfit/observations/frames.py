@@ -10,7 +10,10 @@ from astropy.coordinates import FK4, ICRS, EarthLocation, SkyCoord
 from astropy.time import Time
 from astropy.utils.exceptions import AstropyWarning
 
+from ..offline import astropy_offline
 
+
+@astropy_offline()
 def fk4_to_icrs(ra_deg, dec_deg, utc_jd1, utc_jd2, equinox="B1950.0"):
     """FK4 (mean equator and equinox B1950.0, E-terms included) RA/Dec of a moving body -> ICRS degrees.
 
@@ -28,6 +31,7 @@ def fk4_to_icrs(ra_deg, dec_deg, utc_jd1, utc_jd2, equinox="B1950.0"):
     return icrs.ra.deg, icrs.dec.deg
 
 
+@astropy_offline()
 def geodetic_to_gcrs_km(lon_deg, lat_deg, height_m, utc_jd1, utc_jd2):
     """Geocentric GCRS (ICRF axes) position, km, of a WGS84 site at a UTC epoch (roving observers).
 

@@ -94,7 +94,7 @@ def to_normal_points(table, al_floor_mas=AL_FLOOR_MAS, ac_floor_mas=AC_FLOOR_MAS
     """The table with every Gaia transit of >= MIN_CCDS records replaced by its normal point (kind
     "gaia_transit", `line` = the transit's first line); other rows unchanged. Returns (table, report dict)."""
     from astropy.table import vstack
-    from ..times import tdb_time
+    from ..times import utc_jd
     groups = [rows for rows in transits(table) if rows.size >= MIN_CCDS]
     if not groups:
         return table, {"transits": 0, "records": 0, "kept_as_is": int((np.asarray(table["kind"]) == "gaia").sum())}
@@ -104,9 +104,8 @@ def to_normal_points(table, al_floor_mas=AL_FLOOR_MAS, ac_floor_mas=AC_FLOOR_MAS
     for i, rows in enumerate(groups):
         t0, ra0, dec0, s_ra, s_dec, corr, observer, sigma_al, sigma_ac, _ = normal_point(table, rows, al_floor_mas,
                                                                                          ac_floor_mas)
-        utc = tdb_time(t0).utc
         points["tdb"][i], points["ra_deg"][i], points["dec_deg"][i] = t0, ra0, dec0
-        points["utc_jd1"][i], points["utc_jd2"][i] = utc.jd1, utc.jd2
+        points["utc_jd1"][i], points["utc_jd2"][i] = utc_jd(t0)
         points["sigma_ra_mas"][i], points["sigma_dec_mas"][i], points["corr"][i] = s_ra, s_dec, corr
         for k, column in enumerate(("obs_x_km", "obs_y_km", "obs_z_km")):
             points[column][i] = observer[k]

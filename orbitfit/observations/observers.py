@@ -21,6 +21,8 @@ import numpy as np
 
 from dynamics import constants as C
 
+from ..offline import astropy_offline
+
 # MPC parallax constants are in units of the Earth's equatorial radius; MPC uses the IERS/WGS84 value
 # (IERS Conventions 2010, Table 1.2: a_E = 6378136.6 m; WGS84 6378137 m -- the 0.4 m gap is below the 6-decimal
 # rounding of the constants, ~6 m).
@@ -152,6 +154,7 @@ def delta_t_seconds(tt_seconds):
     return out
 
 
+@astropy_offline()
 def gcrs_matrix_and_pole(tdb_seconds):
     """ITRS -> GCRS rotation matrices (n, 3, 3) and the CIP unit vector in GCRS (n, 3) at TDB epochs.
 

@@ -325,11 +325,8 @@ def _as_tdb(epochs):
     """Epochs as TDB seconds past J2000: numbers are taken as such; ISO strings / astropy Times are UTC dates."""
     if epochs is None:
         return None
-    from astropy.time import Time
-    if isinstance(epochs, Time) or np.asarray(epochs).dtype.kind in "UOS":
-        from ..times import tdb_seconds
-        return np.atleast_1d(tdb_seconds(epochs))
-    return np.atleast_1d(np.asarray(epochs, float))
+    from ..times import to_tdb_seconds
+    return np.atleast_1d(to_tdb_seconds(epochs))
 
 
 def plot_sky_ellipses(table_or_solution, epochs=None, path=None, title=None, ax=None, scale=(1.0, 3.0),

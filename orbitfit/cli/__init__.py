@@ -1,0 +1,127 @@
+"""The orbitfit command line.
+
+    orbitfit demo                      fit Himalia to the embedded GJ15 positions, print residuals and elements
+    orbitfit fit FILE... [options]     fit one satellite to observation files (or a TOML config), --json for scripts
+    orbitfit ephem SOLUTION.h5 ...     SPK kernel and RA/Dec/sigma tables from a saved solution
+    orbitfit sigma SOLUTION.h5 ...     1-sigma and error ellipses on the sky at dates (linear or Monte Carlo)
+    orbitfit predict SOLUTION.h5 ...   stellar occultation candidates from a star list, shadow-path map
+    orbitfit occultation add SOLUTION.h5 EVENT.toml   add chords (or occultation positions), refit, report changes
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from .common import UsageError
+from .fit import PRESETS, add_fit_options, command_demo, command_fit
+from .occultations import chords_example, command_occultation_add, command_predict
+from .products import command_ephem, command_sigma
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="orbitfit", description="Orbits and special-tailored ephemerides of "
+                                     "planetary satellites for stellar-occultation work.")
+    from ..provenance import orbitfit_version
+    parser.add_argument("--version", action="version", version=f"%(prog)s {orbitfit_version()}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    demo = sub.add_parser("demo", help="fit Himalia to the embedded GJ15 data (the main job, offline)")
+    demo.add_argument("--out", default="orbitfit-demo", help="output directory (default: ./orbitfit-demo)")
+    demo.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    demo.set_defaults(func=command_demo)
+
+    fit = sub.add_parser("fit", help="fit a satellite's orbit to observation files")
+    fit.add_argument("files", nargs="*", help="observation files (GJ15, NSDB, MPC 80-col/CSV, ADES, SORA)")
+    fit.add_argument("--config", help="TOML file with files, body, start, epoch, out and [options]")
+    fit.add_argument("--body", type=int, help="NAIF id of the satellite (needed if the files hold several)")
+    fit.add_argument("--start", help="starting orbit: 'gomes-junior-2016' (default: the published STE elements, "
+                     "Gomes-Junior et al. 2016 Table 2) or 'auto' (an initial orbit from the observations)")
+    fit.add_argument("--epoch", help="epoch of the fitted state, TDB ISO date (default: the start's epoch)")
+    fit.add_argument("--out", help="output directory (default: ./orbitfit-fit)")
+    fit.add_argument("--preset", choices=PRESETS, help="starting values of the fit options: 'default' "
+                     "(FitOptions()) or 'gomes-junior-2016' (the published STE's weighting: positions alike, no night "
+                     "de-weighting, at most 1%% flagged); the options below change them")
+    add_fit_options(fit)
+    # the spellings of earlier versions, kept for one release
+    fit.add_argument("--seed003-weighting", action="store_true", help=argparse.SUPPRESS)
+    fit.add_argument("--no-night-deweighting", dest="night_deweighting", action="store_const", const="none",
+                     help=argparse.SUPPRESS)
+    fit.add_argument("--no-outlier-rejection", dest="reject_outliers", action="store_false", help=argparse.SUPPRESS)
+    fit.add_argument("--night-correlation", dest="night_deweighting", action="store_const", const="estimated",
+                     help=argparse.SUPPRESS)
+    fit.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    fit.set_defaults(func=command_fit)
+
+    def dates(p):
+        p.add_argument("--dates", help="comma-separated ISO dates (UTC)")
+        p.add_argument("--start", help="first date, ISO (UTC)")
+        p.add_argument("--stop", help="last date, ISO (UTC)")
+        p.add_argument("--step-days", type=float, default=10.0, help="spacing of --start..--stop (default 10)")
+        p.add_argument("--observer", default="500", help="MPC code of the observer (default 500, geocentre)")
+        p.add_argument("--json", action="store_true", help="print machine-readable JSON")
+
+    ephem = sub.add_parser("ephem", help="SPK kernel and ephemeris tables from a saved solution")
+    ephem.add_argument("solution", help="solution archive (.h5) written by orbitfit fit / demo")
+    ephem.add_argument("--spk", help="write an SPK kernel (centre 5, J2000, TDB) to this path")
+    ephem.add_argument("--spk-type", type=int, default=2, choices=(2, 3))
+    ephem.add_argument("--naif-id", type=int, help="NAIF id in the kernel (default: the body's)")
+    ephem.add_argument("--table", help="write RA/Dec with sigma and distance (.ecsv, .csv or .json)")
+    dates(ephem)
+    ephem.set_defaults(func=command_ephem)
+
+    sigma = sub.add_parser("sigma", help="1-sigma and error ellipses on the sky at dates")
+    sigma.add_argument("solution", help="solution archive (.h5)")
+    sigma.add_argument("--clones", type=int, default=0, help="Monte Carlo with this many clones (default: linear)")
+    sigma.add_argument("--plot", help="also draw sigma_s(t) to this PNG/PDF")
+    sigma.add_argument("--ellipses", help="also draw the 1- and 3-sigma sky error ellipses at up to 6 of the dates "
+                       "to this PNG/PDF")
+    dates(sigma)
+    sigma.set_defaults(func=command_sigma)
+
+    predict = sub.add_parser("predict", help="stellar occultation candidates from a star list (Gaia columns)")
+    predict.add_argument("solution", help="solution archive (.h5)")
+    predict.add_argument("--stars", required=True, help="CSV/ECSV/FITS table with Gaia DR3 columns (ra, dec, ...)")
+    predict.add_argument("--start", required=True, help="first date, ISO (UTC)")
+    predict.add_argument("--stop", required=True, help="last date, ISO (UTC)")
+    predict.add_argument("--radius-km", type=float, default=0.0, help="the body's radius (km)")
+    predict.add_argument("--max-ca-arcsec", type=float, help="keep C/A below this (default: shadow touches Earth)")
+    predict.add_argument("--out", help="write the events (.ecsv, .csv or .json)")
+    predict.add_argument("--map", help="draw the first event's shadow path (PNG/PDF)")
+    predict.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    predict.set_defaults(func=command_predict)
+
+    occultation = sub.add_parser("occultation", help="use an observed occultation: add it to a solution and refit")
+    occ_sub = occultation.add_subparsers(dest="action", required=True)
+    add = occ_sub.add_parser("add", help="add chords (TOML event file) or occultation positions (ADES/SORA file) "
+                                         "to a solution and refit", description="Event file format:\n\n" +
+                             chords_example(), formatter_class=argparse.RawDescriptionHelpFormatter)
+    add.add_argument("solution", help="solution archive (.h5)")
+    add.add_argument("occultation", help="event file (.toml with star and chords) or observation file")
+    add.add_argument("--side", type=int, choices=(-1, 1), help="single chord: +1 if the station was left of the true "
+                     "centre line looking along the shadow's motion (d_km > 0 in predictions), -1 if right; "
+                     "default: unknown, across-chord sigma = the radius")
+    add.add_argument("--out", default="orbitfit-occultation", help="output directory")
+    dates(add)
+    add.set_defaults(func=command_occultation_add)
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    from ..estimation.gauss_newton import FitError
+    from ..observations.core import ObservationFormatError
+    try:
+        return args.func(args)
+    except BrokenPipeError:                   # output piped into `head` and closed: not an error
+        sys.stderr.close()
+        return 0
+    except (UsageError, FitError, ObservationFormatError, OSError, KeyError, ValueError) as exc:
+        # every input error of orbitfit is a ValueError subclass with a message naming what and where; OSError:
+        # a file or folder that cannot be read or written (named by the system's message)
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        if isinstance(exc, OSError) and exc.filename:
+            message = f"{exc.strerror}: {exc.filename}"
+        if getattr(args, "json", False):
+            print(json.dumps({"error": str(message), "command": args.command}))
+        print(f"orbitfit {args.command}: error: {message}", file=sys.stderr)
+        return 2

@@ -1,0 +1,172 @@
+"""orbitfit demo and orbitfit fit: the fit commands, with the fit options generated from FitOptions' fields."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ..progress import fit_logger
+from .common import UsageError, parse_date, print_report, save_outputs, solution_report, write_atomic
+
+PRESETS = ("default", "gomes-junior-2016")      # FitOptions() and FitOptions.gomes_junior_2016()
+
+
+STARTS = ("gomes-junior-2016", "auto")           # published STE elements, or an automatic initial orbit
+
+
+def command_demo(args):
+    """Fit Himalia to its 1234 GJ15 positions from the published STE's starting orbit (Gomes-Junior et al. 2016)."""
+    from ..estimation.least_squares import fit_orbit
+    from ..estimation.options import FitOptions
+    from ..estimation.published import gomes_junior_2016_orbit
+    from ..observations import read
+    from ..paths import data_path
+    Path(args.out).mkdir(parents=True, exist_ok=True)          # fail before the fit, not after it
+    observations, report = read(data_path("gj15", "Himalia.dat"))
+    start = time.perf_counter()
+    options = FitOptions.gomes_junior_2016()          # the published STE's weighting: positions alike, <= 1% flagged
+    log, bar = fit_logger("fitting Himalia", enabled=not args.json)
+    solution = fit_orbit(observations, gomes_junior_2016_orbit("Himalia"), options, log=log)
+    bar.close()
+    elapsed = time.perf_counter() - start
+    outputs = save_outputs(solution, args.out, "himalia_gj15")
+    result = solution_report(solution, elapsed, outputs)
+    result["read"] = {"read": report.read, "kept": report.kept, "rejected": len(report.rejected)}
+    write_atomic(Path(args.out) / "himalia_gj15.json", json.dumps(result, indent=2) + "\n")
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(f"orbitfit demo: Himalia from {report.kept} GJ15 positions (Gomes-Junior et al. 2015), fitted in "
+              f"{elapsed:.1f} s; the published STE (Gomes-Junior et al. 2016) had RA* -15 +- 66, Dec -7 +- 54 mas")
+        print_report(result, solution)
+    return 0
+
+
+def _load_config(path):
+    from ..estimation.options import option_fields
+    from ..toml_files import read_toml
+    config = read_toml(path, UsageError, "config file")
+    allowed = ("files", "body", "start", "epoch", "out", "preset", "seed003_weighting", "options")
+    unknown = set(config) - set(allowed)
+    if unknown:
+        raise UsageError(f"{path}: unknown keys {sorted(unknown)}; allowed: {', '.join(allowed)}")
+    names = [name for name, *_ in option_fields()]
+    bad = set(config.get("options", {})) - set(names)
+    if bad:
+        raise UsageError(f"{path}: unknown [options] {sorted(bad)}; allowed: {', '.join(names)}")
+    return config
+
+
+def _option_value(name, value, where):
+    """A FitOptions value from a command-line or TOML word ("estimated", "none") or value."""
+    from ..estimation.options import option_fields
+    choices = {n: c for n, _, _, _, c in option_fields()}[name]
+    if choices and isinstance(value, str) and value in choices:
+        return choices[value]
+    if choices and value not in choices.values():
+        raise UsageError(f"{where}: {name} must be one of {', '.join(choices)}, not {value!r}")
+    return value
+
+
+def _fit_options(args, config):
+    """FitOptions from the preset, then the config's [options], then the command line: built once, so every value
+    is validated by FitOptions itself."""
+    import dataclasses
+    from ..estimation.options import FitOptions, option_fields
+    preset = getattr(args, "preset", None) or config.get("preset", "default")
+    if args.seed003_weighting or config.get("seed003_weighting"):
+        print("orbitfit fit: --seed003-weighting is now --preset gomes-junior-2016", file=sys.stderr)
+        preset = "gomes-junior-2016"
+    if preset not in PRESETS:
+        raise UsageError(f"unknown preset {preset!r}: use one of {', '.join(PRESETS)}")
+    values = {name: _option_value(name, value, args.config) for name, value in config.get("options", {}).items()}
+    for name, *_ in option_fields():
+        value = getattr(args, name, None)
+        if value is not None:
+            values[name] = _option_value(name, value, "command line")
+    epoch = args.epoch or config.get("epoch")
+    if epoch:
+        values["epoch"] = parse_date(epoch)
+    base = FitOptions.gomes_junior_2016() if preset == "gomes-junior-2016" else FitOptions()
+    return dataclasses.replace(base, **values)
+
+
+def command_fit(args):
+    """Fit one satellite to observation files."""
+    from ..estimation.least_squares import fit_orbit
+    from ..observations import Observations, read
+    config = _load_config(args.config) if args.config else {}
+    files = list(args.files) or list(config.get("files", []))
+    if not files:
+        raise UsageError("no observation files given (positional FILE arguments or 'files' in the config)")
+    tables = []
+    for name in files:
+        if not Path(name).exists():
+            raise UsageError(f"observation file not found: {name}")
+        table, report = read(name)
+        if not args.json:
+            print(report)
+        tables.append(table)
+    observations = Observations.concatenate(tables)
+    body = args.body or config.get("body")
+    bodies = sorted(set(np.asarray(observations["body"]).tolist()))
+    if body is None:
+        if len(bodies) != 1:
+            raise UsageError(f"the files hold several bodies {bodies}: choose one with --body")
+        body = bodies[0]
+    observations = observations[np.asarray(observations["body"]) == int(body)]
+    if len(observations) == 0:
+        raise UsageError(f"no observations of body {body} in the files (bodies present: {bodies})")
+    options = _fit_options(args, config)                      # bad options fail before the start orbit is made
+    start_spec = args.start or config.get("start", STARTS[0])
+    initial = _initial_orbit(start_spec, int(body), observations)
+    begin = time.perf_counter()
+    log, bar = fit_logger(f"fitting {body}", enabled=not args.json, max_iterations=options.max_iterations)
+    solution = fit_orbit(observations, initial, options, log=log)
+    bar.close()
+    elapsed = time.perf_counter() - begin
+    outputs = save_outputs(solution, args.out or config.get("out", "orbitfit-fit"), f"fit_{body}")
+    result = solution_report(solution, elapsed, outputs)
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print_report(result, solution)
+    return 0
+
+
+def _initial_orbit(spec, body, observations):
+    from ..bodies import body_name
+    from ..estimation.published import gomes_junior_2016_orbit, gomes_junior_2016_orbits
+    if spec in ("gomes-junior-2016", "seed003"):          # seed003: the deprecated name
+        if body_name(body) not in gomes_junior_2016_orbits():
+            raise UsageError(f"Gomes-Junior et al. (2016) give no starting orbit for body {body}; use --start auto")
+        return gomes_junior_2016_orbit(body_name(body))
+    if spec == "auto":
+        try:
+            from ..estimation.ranging import initial_orbit
+        except ImportError:
+            raise UsageError("automatic initial orbits are not available in this version") from None
+        return initial_orbit(observations)
+    raise UsageError(f"unknown --start {spec!r}: use {' or '.join(STARTS)}")
+
+
+def add_fit_options(parser):
+    """One flag per FitOptions field (the schema is the dataclass: orbitfit.estimation.options)."""
+    from ..estimation.options import option_fields
+    group = parser.add_argument_group("fit options (FitOptions; the same names in a config's [options] table)")
+    for name, _, default, text, choices in option_fields():
+        flag = "--" + name.replace("_", "-")
+        if choices:
+            word = next((w for w, v in choices.items() if v == default), default)
+            group.add_argument(flag, dest=name, choices=list(choices), default=None,
+                               help=f"{text} (default {word})".replace("%", "%%"))
+        elif isinstance(default, bool):
+            group.add_argument(flag, dest=name, action=argparse.BooleanOptionalAction, default=None,
+                               help=f"{text} (default {'yes' if default else 'no'})".replace("%", "%%"))
+        else:
+            group.add_argument(flag, dest=name, type=type(default), default=None,
+                               help=f"{text} (default {default:g})".replace("%", "%%"))

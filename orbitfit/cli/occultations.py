@@ -1,0 +1,125 @@
+"""orbitfit predict and orbitfit occultation add: occultation candidates from a star list, and an observed
+occultation (chords or positions) added to a saved solution."""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ..progress import fit_logger
+from .common import UsageError, load_solution, requested_epochs, parse_date, save_outputs
+
+
+def command_predict(args):
+    """Occultation candidates of a star list by a saved solution's body between two UTC dates."""
+    from astropy.table import Table
+    from ..occultations.prediction import search
+    from ..products.export import write_table
+    solution = load_solution(args.solution)
+    if not Path(args.stars).exists():
+        raise UsageError(f"star list not found: {args.stars}")
+    try:
+        stars = Table.read(args.stars)
+    except Exception as exc:                       # astropy raises many types for unreadable tables
+        raise UsageError(f"{args.stars}: not a readable table (CSV/ECSV/FITS with Gaia columns): {exc}") from None
+    missing = {"ra", "dec"} - set(stars.colnames)
+    if missing:
+        raise UsageError(f"{args.stars}: missing columns {sorted(missing)} (Gaia DR3 names: ra, dec, pmra, pmdec, "
+                         f"parallax, ref_epoch, phot_g_mean_mag, source_id)")
+    start, stop = parse_date(args.start, "utc"), parse_date(args.stop, "utc")
+    if stop <= start:
+        raise UsageError(f"--stop {args.stop} is not after --start {args.start}")
+    found = search(solution, stars, start, stop, args.radius_km, max_ca_arcsec=args.max_ca_arcsec)
+    table = found.table
+    if args.out:
+        write_table(table, args.out)
+    if args.map and len(found):
+        event = found[0]
+        event.plot_map(path=event.path(solution=solution), filename=args.map)
+    if args.json:
+        rows = [{k: (v.item() if hasattr(v, "item") else v) for k, v in zip(table.colnames, row)} for row in table]
+        print(json.dumps({"body": int(solution.body), "n_events": len(table), "events": rows}, indent=2,
+                         default=str))
+    else:
+        print(f"{len(table)} occultation candidate(s) by body {solution.body}, {args.start} .. {args.stop} UTC")
+        if len(table):
+            table.pprint(max_lines=-1, max_width=-1)
+        for label, path in (("events", args.out), ("map", args.map if len(found) else None)):
+            if path:
+                print(f"written {label}: {path}")
+    return 0
+
+
+def command_occultation_add(args):
+    """Add an occultation (chords in a TOML event file, or positions in an observation file) to a saved solution,
+    refit from it, and report the change in the orbit and in the predicted positions at --dates."""
+    from ..estimation.least_squares import refit as refit_solution
+    from ..observations import read
+    from ..occultations.event_files import read_event
+    solution = load_solution(args.solution)
+    source = Path(args.occultation)
+    if not source.exists():
+        raise UsageError(f"occultation file not found: {source}")
+    report = {"body": int(solution.body), "input": str(source)}
+    Path(args.out).mkdir(parents=True, exist_ok=True)
+    begin = time.perf_counter()
+    if source.suffix.lower() == ".toml":
+        event, event_options = read_event(source)
+        if event.body != solution.body:
+            raise UsageError(f"{source}: the event is of body {event.body}, the solution of body {solution.body}")
+        side = args.side if args.side is not None else event_options["side"]
+        centre = event.reduce(solution, side=side, fit_radius=event_options["fit_radius"])
+        new_rows = centre.observations()
+        along, across = centre.sigmas_along_across_km
+        report["centre"] = {"method": centre.method, "tdb": centre.tdb, "offset_east_km": float(centre.offset_km[0]),
+                            "offset_north_km": float(centre.offset_km[1]), "sigma_along_km": along,
+                            "sigma_across_km": across, "radius_km": centre.radius_km,
+                            "radius_sigma_km": centre.radius_sigma_km, "chi2": centre.chi2, "dof": centre.dof,
+                            "negative_chords": [{"name": n, "clearance_km": d, "consistent": ok}
+                                                for n, d, ok in centre.negative]}
+        if not args.json:
+            print(centre.summary())
+    else:
+        table, read_report = read(source)
+        if not args.json:
+            print(read_report)
+        new_rows = table[np.asarray(table["body"]) == solution.body]
+        if len(new_rows) == 0:
+            raise UsageError(f"{source}: no observations of body {solution.body}")
+    log, bar = fit_logger("refitting", enabled=not args.json)
+    refit = refit_solution(solution, new_rows, log=log)
+    bar.close()
+    elapsed = time.perf_counter() - begin
+    stem = f"{Path(args.solution).stem}_refit"
+    outputs = save_outputs(refit, args.out, stem)
+    report["refit"] = {"seconds": round(elapsed, 3), "iterations": len(refit.history),
+                       "n_added": len(new_rows), "chi2_per_dof": refit.chi2 / max(refit.dof, 1),
+                       "added_accepted": bool(refit.accepted[-len(new_rows):].all())}
+    epochs = requested_epochs(args, solution) if (args.dates or (args.start and args.stop)) else None
+    if epochs is not None:
+        changes = solution.compare(refit, epochs, observer=args.observer)
+        report["state_change_sigma"] = changes.meta["state_change_sigma"]
+        report["predictions"] = [{c: (row[c].item() if hasattr(row[c], "item") else row[c]) for c in changes.colnames}
+                                 for row in changes]
+    else:
+        report["state_change_sigma"] = ((refit.state - solution.state) / solution.sigma).tolist()
+    report["outputs"] = outputs
+    if args.json:
+        print(json.dumps(report, indent=2, default=str))
+    else:
+        print(f"refit with {len(new_rows)} occultation row(s) in {elapsed:.1f} s, {len(refit.history)} iterations; "
+              f"state change in the old sigma: " + " ".join(f"{v:+.2f}" for v in report["state_change_sigma"]))
+        for row in report.get("predictions", []):
+            print(f"  {row['utc']}  moved RA* {row['d_ra_mas']:+9.2f} mas, Dec {row['d_dec_mas']:+9.2f} mas; "
+                  f"1-sigma RA* {row['sigma_ra_before_mas']:.2f} -> {row['sigma_ra_after_mas']:.2f}, "
+                  f"Dec {row['sigma_dec_before_mas']:.2f} -> {row['sigma_dec_after_mas']:.2f} mas")
+        for name, path in outputs.items():
+            print(f"written {name}: {path}")
+    return 0
+
+
+def chords_example():
+    from ..occultations.event_files import EVENT_EXAMPLE
+    return EVENT_EXAMPLE

@@ -1,0 +1,185 @@
+"""A normal (non-editable) install works from any folder, with the clone gone: the wheel and the sdist carry data/.
+
+The wheel is built without network (`pip wheel --no-deps --no-build-isolation --no-index`) from a copy of what a
+build reads, the copy is deleted, and the wheel goes into a fresh venv (`--system-site-packages`: the dependencies
+come from this environment). That environment may hold an editable install of orbitfit (a meta-path finder from a
+.pth file, pointing at some clone); the tests check that the venv's own copy is what runs: every orbitfit/dynamics
+module and every file opened (a Python audit hook, installed in the venv by a .pth file, logs them) lies in the
+venv, none in this clone.
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tomllib
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+VERSION = PYPROJECT["project"]["version"]
+BUILD_INPUTS = ("pyproject.toml", "README.md", "LICENSE", "MANIFEST.in", "orbitfit", "dynamics", "data")
+IGNORED = shutil.ignore_patterns("__pycache__", "*.py[cod]", "*.nbi", "*.nbc", "*.egg-info", "build", "dist")
+TOUR_OUTPUTS = ("himalia_oc.png", "himalia_sigma.png", "himalia_ellipses.png", "himalia_ste.bsp", "himalia.h5",
+                "himalia_path.png")
+DEMO_OUTPUTS = ("himalia_gj15.h5", "himalia_gj15_residuals.ecsv", "himalia_gj15.json")
+
+# Installed into the venv as a .pth-started module: logs every path Python opens (reads of data files, imports of
+# modules) to $ORBITFIT_TEST_OPEN_LOG at exit. HDF5 output (h5py, C library) is not seen; it is only written.
+AUDIT_MODULE = '''
+import atexit, json, os, sys
+
+_LOG = os.environ.get("ORBITFIT_TEST_OPEN_LOG")
+_OPENED = []
+
+
+def _hook(event, args):
+    if event == "open" and isinstance(args[0], (str, os.PathLike)):
+        _OPENED.append(os.path.abspath(os.fspath(args[0])))
+
+
+def _write():
+    opened = list(_OPENED)
+    with open(_LOG, "w", encoding="utf-8") as handle:
+        json.dump(opened, handle)
+
+
+if _LOG:
+    sys.addaudithook(_hook)
+    atexit.register(_write)
+'''
+
+
+def source_files(folder):
+    return sorted(str(p.relative_to(ROOT / folder)) for p in (ROOT / folder).rglob("*")
+                  if p.is_file() and "__pycache__" not in p.parts and p.suffix not in (".pyc", ".nbi", ".nbc"))
+
+
+def test_pyproject_lists_every_package():
+    """The explicit package list (needed to map data/ to orbitfit/data) names every package of the tree."""
+    from setuptools import find_packages
+    found = set(find_packages(str(ROOT), include=["orbitfit", "orbitfit.*", "dynamics", "dynamics.*"]))
+    listed = set(PYPROJECT["tool"]["setuptools"]["packages"])
+    assert listed == found | {"orbitfit.data"}, f"add {sorted(found - listed)} to [tool.setuptools] packages"
+    assert PYPROJECT["tool"]["setuptools"]["package-dir"] == {"orbitfit.data": "data"}
+    assert PYPROJECT["tool"]["setuptools"]["license-files"] == ["LICENSE"] and (ROOT / "LICENSE").is_file()
+
+
+def run(args, **kwargs):
+    result = subprocess.run([str(a) for a in args], capture_output=True, text=True, timeout=1200, **kwargs)
+    assert result.returncode == 0, f"{args}:\n{result.stdout[-2000:]}\n{result.stderr[-4000:]}"
+    return result
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory):
+    """(venv folder, wheel, sdist, a working folder outside the clone, environment for the venv's programs)."""
+    base = tmp_path_factory.mktemp("install")
+    clone, dist = base / "clone", base / "dist"
+    clone.mkdir()
+    for name in BUILD_INPUTS:
+        if (ROOT / name).is_dir():
+            shutil.copytree(ROOT / name, clone / name, ignore=IGNORED)
+        else:
+            shutil.copy2(ROOT / name, clone / name)
+    run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-w", dist, clone])
+    run([sys.executable, "-c", f"from setuptools import build_meta; build_meta.build_sdist({str(dist)!r})"],
+        cwd=clone)
+    shutil.rmtree(clone)                                       # the package must not need its source any more
+    (wheel,), (sdist,) = dist.glob("*.whl"), dist.glob("*.tar.gz")
+
+    venv = base / "venv"
+    run([sys.executable, "-m", "venv", "--system-site-packages", venv])
+    python = venv / "bin" / "python"
+    run([python, "-m", "pip", "install", "--no-deps", "--no-index", wheel])
+    site_packages = Path(run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"])
+                         .stdout.strip())
+    (site_packages / "_orbitfit_test_audit.py").write_text(AUDIT_MODULE, encoding="utf-8")
+    (site_packages / "_orbitfit_test_audit.pth").write_text("import _orbitfit_test_audit\n", encoding="utf-8")
+
+    work = base / "work"                                       # not the clone: nothing relative to it resolves
+    work.mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP")}
+    env["MPLBACKEND"] = "Agg"
+    return venv, site_packages, wheel, sdist, work, env
+
+
+def test_wheel_and_sdist_carry_the_data(installed):
+    _, _, wheel, sdist, _, _ = installed
+    data = source_files("data")
+    assert len(data) > 500 and "README.md" in data and "gj15/Himalia.dat" in data
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert {f"orbitfit/data/{name}" for name in data} <= names
+    for package in ("orbitfit", "dynamics"):
+        assert {f"{package}/{name}" for name in source_files(package) if name.endswith(".py")} <= names
+    assert f"orbitfit-{VERSION}.dist-info/LICENSE" in names or any(n.endswith("licenses/LICENSE") for n in names)
+    with tarfile.open(sdist) as archive:
+        members = set(archive.getnames())
+    top = f"orbitfit-{VERSION}"
+    assert {f"{top}/data/{name}" for name in data} <= members                 # the layout of the repository
+    assert {f"{top}/LICENSE", f"{top}/pyproject.toml", f"{top}/README.md"} <= members
+
+
+def assert_outside_clone(opened, venv, site_packages):
+    """Nothing opened in this clone, nor a module or a data file of any other copy (the editable install's clone,
+    whichever it is); the package's files came from the venv."""
+    in_clone = [p for p in opened if Path(p).is_relative_to(ROOT)]
+    assert not in_clone, in_clone[:10]
+    elsewhere = [p for p in opened if not Path(p).is_relative_to(venv) and
+                 ({"orbitfit", "dynamics", "gj15"} & set(Path(p).parts))]
+    assert not elsewhere, elsewhere[:10]
+    assert any(Path(p).is_relative_to(site_packages / "orbitfit") for p in opened)
+
+
+@pytest.mark.slow
+def test_version_and_demo_from_the_installed_wheel(installed):
+    venv, site_packages, _, _, work, env = installed
+    result = run([venv / "bin" / "orbitfit", "--version"], cwd=work, env=env)
+    assert result.stdout.strip() == f"orbitfit {VERSION}"
+
+    log = work / "demo_opened.json"
+    run([venv / "bin" / "orbitfit", "demo", "--json"], cwd=work, env={**env, "ORBITFIT_TEST_OPEN_LOG": str(log)})
+    for name in DEMO_OUTPUTS:
+        assert (work / "orbitfit-demo" / name).stat().st_size > 1000, name
+    report = json.loads((work / "orbitfit-demo" / "himalia_gj15.json").read_text(encoding="utf-8"))
+    assert report["read"]["kept"] == 1234                      # Himalia's GJ15 positions (README)
+    opened = json.loads(log.read_text(encoding="utf-8"))
+    assert_outside_clone(opened, venv, site_packages)
+    assert str(site_packages / "orbitfit" / "data" / "gj15" / "Himalia.dat") in opened
+
+
+TOUR_EPILOGUE = '''
+import json, sys
+import orbitfit
+from orbitfit import paths
+print(json.dumps({"file": orbitfit.__file__, "version": orbitfit.__version__, "data_dir": str(paths.DATA_DIR),
+                  "modules": {name: getattr(module, "__file__", None) for name, module in list(sys.modules.items())
+                              if name.split(".")[0] in ("orbitfit", "dynamics")}}))
+'''
+
+
+@pytest.mark.slow
+def test_readme_tour_from_the_installed_wheel(installed):
+    venv, site_packages, _, _, work, env = installed
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    tour = text.split("## A five-minute tour", 1)[1].split("```python", 1)[1].split("```", 1)[0]
+    folder = work / "tour"
+    folder.mkdir()
+    (folder / "tour.py").write_text(tour + TOUR_EPILOGUE, encoding="utf-8")
+    log = folder / "opened.json"
+    result = run([venv / "bin" / "python", "tour.py"], cwd=folder, env={**env, "ORBITFIT_TEST_OPEN_LOG": str(log)})
+    for name in TOUR_OUTPUTS:
+        assert (folder / name).stat().st_size > 1000, name
+    out = json.loads(result.stdout.strip().splitlines()[-1])
+    assert Path(out["file"]) == site_packages / "orbitfit" / "__init__.py"
+    assert Path(out["data_dir"]) == site_packages / "orbitfit" / "data"
+    assert out["version"] == VERSION
+    outside = {name: f for name, f in out["modules"].items() if f and not Path(f).is_relative_to(site_packages)}
+    assert not outside, outside
+    opened = json.loads(log.read_text(encoding="utf-8"))
+    assert_outside_clone(opened, venv, site_packages)
+    assert str(site_packages / "orbitfit" / "data" / "gj15" / "Himalia.dat") in opened
