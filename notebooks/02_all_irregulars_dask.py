@@ -46,10 +46,7 @@ import numpy as np
 import matplotlib.pyplot as plt
 from astropy.table import Table
 
-import orbitfit
-from dynamics import constants as C
 from orbitfit.estimation.batch import gj15_jobs, run_jobs
-from orbitfit.paths import data_path
 from orbitfit.products.plots import save_figure
 from orbitfit.estimation.published import seed003_orbits, seed003_table3
 

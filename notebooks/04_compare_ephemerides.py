@@ -50,7 +50,6 @@ import orbitfit
 import dynamics
 from dynamics import constants as C
 from orbitfit.products.export import write_spk
-from orbitfit.estimation.least_squares import Orbit
 from orbitfit.model import astrometric, residuals_mas, spk_target
 from orbitfit.observations.observers import Observers
 from orbitfit.paths import data_path
@@ -173,7 +172,7 @@ print(f"all data - STE (GJ15), orbitfit          {np.abs(d_ra).max():6.0f} {np.a
 t2_ra, t2_dec = residuals_mas(positions["Table 2 elements"].ra_deg, positions["Table 2 elements"].dec_deg,
                               positions["STE (GJ15)"].ra_deg, positions["STE (GJ15)"].dec_deg)
 print(f"Table 2 elements - STE (GJ15), orbitfit  {np.abs(t2_ra).max():6.0f} {np.abs(t2_dec).max():6.0f}")
-print(f"STE - JPL (seed 003, quoted)                 98     58")
+print("STE - JPL (seed 003, quoted)                 98     58")
 print(f"STE's own 1 sigma in 2015-2021: RA* up to {sigma['sigma_ra_mas'].max():.0f} mas, "
       f"Dec up to {sigma['sigma_dec_mas'].max():.0f} mas")
 

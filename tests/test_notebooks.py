@@ -12,7 +12,6 @@ Measured on 2 cores: 15-35 s per notebook, ~100 s for the four.
 """
 import importlib.util
 import re
-import sys
 from pathlib import Path
 
 import pytest

@@ -27,7 +27,7 @@ def test_a_malformed_row_names_file_and_line(tmp_path):
     path.write_text("# Table 2 ...\nHimalia 1 x\n# Mean offsets +- sd\n# header\n"
                     "Himalia  -15+-66  -7+-54  | -19+-80  -11+-52  | -18+-72  -13+-53\n"
                     "Elara      3+-92 -12  | 20+-92  -50+-69  |  23+-94  -83+-81\n", encoding="utf-8")
-    with pytest.raises(ValueError, match=rf"tables.txt:6: .*STE"):
+    with pytest.raises(ValueError, match=r"tables.txt:6: .*STE"):
         seed003_table3(path)
     path.write_text("no table here\n", encoding="utf-8")
     with pytest.raises(ValueError, match="no Table 3 rows"):
