@@ -11,14 +11,27 @@ script) stay off, the search index is a local search.js, and the result is check
 
 The overview on index.html is docs/index.md; the templates in docs/templates add it and list every module in the
 package navigation (pdoc alone lists only submodules named in a package's __all__).
+
+    python docs/build.py --notebooks       # also execute notebooks/NN_*.py (offline, ~100 s on 2 cores) and write
+                                           # notebooks/NN_*.html with their figures
+
+The researcher notebooks are jupytext percent-format files (notebooks/NN_name.py). With --notebooks each is
+executed by nbclient in a fresh ipykernel of this Python (working directory: a temporary folder, deleted after) and
+rendered as one self-contained page (docs/templates/notebook.html.jinja2: nbconvert's "basic" cells, PNG figures as
+data URIs, no script and no CDN). Without it, each notebook gets a short page saying how to render it, so the links
+of the index always resolve. tests/test_notebooks.py uses the same `execute_notebook` and `notebook_html`.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import json
+import os
 import pkgutil
 import re
 import sys
+import tempfile
 import time
 import traceback
 import warnings
@@ -28,6 +41,9 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 PACKAGES = ("orbitfit", "dynamics")
 DEFAULT_OUTPUT = HERE / "_build"
+NOTEBOOK_DIR = ROOT / "notebooks"
+NOTEBOOK_KERNEL = "orbitfit-notebooks-python"
+NOTEBOOK_CELL_TIMEOUT_S = 600
 
 # Attributes that load something when the page is read: any of them pointing off the machine is an error.
 EXTERNAL_RESOURCE = re.compile(
@@ -111,20 +127,25 @@ def _resolve(dotted):
     return None
 
 
+def external_loads(text):
+    """Excerpts of `text` (HTML/JS/CSS) that would make a browser fetch something off the machine."""
+    return [text[match.start():match.start() + 120] for match in EXTERNAL_RESOURCE.finditer(text)]
+
+
 def external_resources(output):
     """[(page, excerpt)] of every reference to an off-machine resource in the built HTML/JS."""
     hits = []
     for page in sorted(output.rglob("*")):
         if page.suffix not in (".html", ".js", ".css"):
             continue
-        text = page.read_text(encoding="utf-8")
-        for match in EXTERNAL_RESOURCE.finditer(text):
-            hits.append((str(page.relative_to(output)), text[match.start():match.start() + 120]))
+        hits += [(str(page.relative_to(output)), x) for x in external_loads(page.read_text(encoding="utf-8"))]
     return hits
 
 
-def build(output=DEFAULT_OUTPUT, packages=PACKAGES, strict=True):
-    """Write the reference into `output`; returns {"modules": [...], "pages": n, "seconds": t, "ignored": [...]}."""
+def build(output=DEFAULT_OUTPUT, packages=PACKAGES, strict=True, notebooks=False, log=print):
+    """Write the reference into `output`; returns {"modules": [...], "pages": n, "seconds": t, "ignored": [...],
+    "notebooks": {file: seconds or None}}. With notebooks=True the notebooks are executed and rendered (see
+    `build_notebooks`); otherwise (and for other packages than the default) they get pages saying how."""
     start = time.perf_counter()
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
@@ -159,6 +180,11 @@ def build(output=DEFAULT_OUTPUT, packages=PACKAGES, strict=True):
     if errors and strict:
         raise BuildError(f"pdoc emitted {len(errors)} warning(s):\n" + "\n".join(f"- {e}" for e in errors))
 
+    timings = {}
+    if notebooks or tuple(packages) == PACKAGES:          # before writing anything: a failing notebook fails the build
+        notebook_pages, timings = build_notebooks(execute=notebooks, log=log)
+        pages.update({output / name: text for name, text in notebook_pages.items()})
+
     output.mkdir(parents=True, exist_ok=True)
     for path, text in pages.items():
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -167,7 +193,124 @@ def build(output=DEFAULT_OUTPUT, packages=PACKAGES, strict=True):
     if external:
         raise BuildError("pages load resources from the network:\n" + "\n".join(f"- {p}: {x}" for p, x in external))
     return {"modules": names, "pages": len(pages), "seconds": time.perf_counter() - start, "ignored": ignored,
-            "warnings": errors}
+            "warnings": errors, "notebooks": timings}
+
+
+# --- notebooks --------------------------------------------------------------------------------------------------
+def notebook_sources(folder=NOTEBOOK_DIR):
+    """The researcher notebooks: jupytext percent-format files NN_name.py, in order."""
+    return sorted(Path(folder).glob("[0-9][0-9]_*.py"))
+
+
+def read_notebook(path):
+    """A notebook file (jupytext percent format) as an nbformat v4 NotebookNode, without outputs."""
+    import jupytext
+    return jupytext.read(path, fmt="py:percent")
+
+
+@contextlib.contextmanager
+def notebook_kernel(folder, name=NOTEBOOK_KERNEL):
+    """A kernel spec `name` that runs ipykernel in THIS interpreter with this source tree first on PYTHONPATH,
+    written under `folder` and found first through JUPYTER_PATH while the context lasts. A user's own "python3"
+    spec could point at another interpreter, and an installed orbitfit (e.g. an editable install of another
+    checkout) would otherwise shadow the tree being documented or tested. Yields the kernel name."""
+    spec_dir = Path(folder) / "kernels" / name
+    spec_dir.mkdir(parents=True, exist_ok=True)
+    python_path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
+    spec = {"argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+            "display_name": "orbitfit notebooks", "language": "python", "env": {"PYTHONPATH": python_path}}
+    (spec_dir / "kernel.json").write_text(json.dumps(spec), encoding="utf-8")
+    before = os.environ.get("JUPYTER_PATH")
+    os.environ["JUPYTER_PATH"] = os.pathsep.join(p for p in (str(folder), before) if p)
+    try:
+        yield name
+    finally:
+        if before is None:
+            os.environ.pop("JUPYTER_PATH", None)
+        else:
+            os.environ["JUPYTER_PATH"] = before
+
+
+def execute_notebook(path, workdir, kernel_name=NOTEBOOK_KERNEL, timeout_s=NOTEBOOK_CELL_TIMEOUT_S):
+    """Execute the notebook file `path` top to bottom in a fresh kernel with `workdir` as working directory (the
+    notebooks write their figures to ./tmp/out/<name>/ there). Use inside `notebook_kernel`. Returns (executed
+    NotebookNode, seconds); a failing cell raises nbclient's CellExecutionError with the cell and its traceback."""
+    import nbclient
+    notebook = read_notebook(path)
+    client = nbclient.NotebookClient(notebook, timeout=timeout_s, kernel_name=kernel_name,
+                                     resources={"metadata": {"path": str(workdir)}})
+    start = time.perf_counter()
+    client.execute()
+    return notebook, time.perf_counter() - start
+
+
+def _notebook_template():
+    import jinja2
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True,
+                             undefined=jinja2.StrictUndefined)
+    return env.get_template("notebook.html.jinja2")
+
+
+def notebook_title(notebook):
+    """The first markdown heading of the notebook, without the '#'."""
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("#"):
+                    return line.lstrip("#").strip()
+    return "notebook"
+
+
+def notebook_html(notebook, source, seconds=None):
+    """One self-contained HTML page of an (executed) notebook: nbconvert's "basic" template for the cells (no
+    scripts: nbconvert's full templates load require.js and MathJax from CDNs), PNG figures embedded as data URIs,
+    styles inline. `source` is the notebook's file name, shown in the header. Raises BuildError if the page would
+    load anything from the network."""
+    from nbconvert import HTMLExporter
+    from pygments.formatters import HtmlFormatter
+    body, _ = HTMLExporter(template_name="basic").from_notebook_node(notebook)
+    page = _notebook_template().render(
+        title=notebook_title(notebook), stem=Path(source).stem, source=Path(source).name, seconds=seconds,
+        version=_version(), body=body, highlight_css=HtmlFormatter(style="default").get_style_defs(".highlight"))
+    external = external_loads(page)
+    if external:
+        raise BuildError(f"notebook {source}: the page would load from the network: {external[:3]}")
+    return page
+
+
+def notebook_stub_html(path):
+    """The page of a notebook this build did not execute: its title, where the source is, how to render it."""
+    # the title from the text (the first "# # " line of a markdown cell): the API build needs no jupytext
+    title = next((line[4:].strip() for line in Path(path).read_text(encoding="utf-8").splitlines()
+                  if line.startswith("# # ")), Path(path).stem)
+    return _notebook_template().render(
+        title=title, stem=Path(path).stem, source=Path(path).name, seconds=None,
+        version=_version(), body="", highlight_css="")
+
+
+def build_notebooks(execute=True, folder=NOTEBOOK_DIR, log=print):
+    """The pages of every notebook, {"notebooks/NN_name.html": html}, executed and rendered (execute=True), or
+    the short pages saying how to render them; and {file name: seconds of execution, or None}. A failing cell is a
+    BuildError naming the notebook, with the cell and its traceback."""
+    pages, timings = {}, {}
+    sources = notebook_sources(folder)
+    if not execute:
+        return {f"notebooks/{p.stem}.html": notebook_stub_html(p) for p in sources}, {p.name: None for p in sources}
+    import nbclient.exceptions
+    with tempfile.TemporaryDirectory(prefix="orbitfit-notebooks-") as scratch:
+        with notebook_kernel(Path(scratch) / "jupyter") as kernel:
+            for path in sources:
+                workdir = Path(scratch) / path.stem
+                workdir.mkdir()
+                try:
+                    notebook, seconds = execute_notebook(path, workdir, kernel)
+                except nbclient.exceptions.CellExecutionError as exc:
+                    raise BuildError(f"notebook {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path} "
+                                     f"failed:\n{exc}") from None
+                pages[f"notebooks/{path.stem}.html"] = notebook_html(notebook, path.name, seconds)
+                timings[path.name] = seconds
+                log(f"{path.name}: executed in {seconds:.1f} s")
+    return pages, timings
 
 
 def _version():
@@ -186,9 +329,13 @@ def main(argv=None):
                         help=f"package to document, repeatable (default: {' and '.join(PACKAGES)})")
     parser.add_argument("--no-strict", dest="strict", action="store_false",
                         help="write the pages even if pdoc warns (import failures still fail)")
+    parser.add_argument("--notebooks", action="store_true",
+                        help="also execute notebooks/NN_*.py offline (~100 s on 2 cores) and render them with "
+                             "their figures into notebooks/NN_*.html")
     args = parser.parse_args(argv)
     try:
-        result = build(args.output, packages=tuple(args.packages or PACKAGES), strict=args.strict)
+        result = build(args.output, packages=tuple(args.packages or PACKAGES), strict=args.strict,
+                       notebooks=args.notebooks)
     except BuildError as exc:
         print(f"docs/build.py: error: {exc}", file=sys.stderr)
         return 1
@@ -196,6 +343,10 @@ def main(argv=None):
         print(f"warning: {message}", file=sys.stderr)
     for message in result["ignored"]:
         print(f"note (pdoc limitation, ignored): {message.splitlines()[0]}", file=sys.stderr)
+    executed = [name for name, seconds in result["notebooks"].items() if seconds is not None]
+    if result["notebooks"]:
+        print(f"notebooks: {len(executed)} of {len(result['notebooks'])} executed and rendered"
+              f"{'' if executed else ' (--notebooks to execute them)'}")
     print(f"{len(result['modules'])} modules, {result['pages']} files in {args.output} "
           f"({result['seconds']:.1f} s); open {args.output / 'index.html'}")
     return 0

@@ -141,3 +141,16 @@ def test_a_pdoc_warning_fails_the_build(tmp_path):
     assert result.returncode == 1
     assert "pdoc emitted 1 warning" in result.stderr and "missing_name" in result.stderr
     assert not (tmp_path / "out").exists()                   # nothing half-written
+
+
+def test_notebook_pages_are_linked_from_the_index(site):
+    """Without --notebooks each notebook has a page naming its source and how to render it (the rendered pages are
+    checked by tests/test_notebooks.py, which executes the notebooks anyway)."""
+    html = text_of(site / "index.html")
+    sources = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.py"))
+    assert len(sources) == 4
+    for source in sources:
+        link = f"notebooks/{source.stem}.html"
+        assert f'href="{link}"' in html, link
+        page = text_of(site / link)
+        assert f"notebooks/{source.name}" in page and "docs/build.py --notebooks" in page

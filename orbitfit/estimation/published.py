@@ -269,6 +269,47 @@ def read_mpc_natsat_elements(path_or_line):
     return out
 
 
+# --- Gomes-Junior et al. (2016) Table 3: O-C of the GJ15 positions against three ephemerides ------------------------------------------
+GOMES_JUNIOR_2016_TABLE3_EPHEMERIDES = ("STE", "JPL", "Emelyanov")     # the file's three column groups, in order
+
+
+def gomes_junior_2016_table3(path=None):
+    """Table 3 of Gomes-Junior et al. (2016) ("Tab:STE-error"): mean +- standard deviation (mas) of the O-C of the
+    GJ15 positions of each satellite against their STE, JPL's jup300 and Emelyanov (2005, update of 2012-02-19), as
+    {satellite: {"STE": (ra_mean, ra_sd, dec_mean, dec_sd), "JPL": (...), "Emelyanov": (...)}}, RA as RA* =
+    Delta(alpha) cos(delta). Read from the second table of the embedded copy of the paper's tables
+    (gj16_ste/gj16_STE_initial_osculating_elements.txt of the embedded data), rows like
+    `Himalia  -15+-66  -7+-54  | -19+-80  -11+-52  | -18+-72  -13+-53`; the paper excludes outliers from these
+    statistics (it does not say which)."""
+    path = path or data_path(*GOMES_JUNIOR_2016_FILE)
+    rows, in_table = {}, False
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if line.startswith("# Mean offsets"):
+                in_table = True
+                continue
+            if not in_table or not line.strip() or line.startswith("#"):
+                continue
+            name, _, rest = line.strip().partition(" ")
+            groups = rest.split("|")
+            try:
+                if len(groups) != len(GOMES_JUNIOR_2016_TABLE3_EPHEMERIDES):
+                    raise ValueError(f"expected {len(GOMES_JUNIOR_2016_TABLE3_EPHEMERIDES)} groups separated by '|', "
+                                     f"got {len(groups)}")
+                values = {}
+                for key, group in zip(GOMES_JUNIOR_2016_TABLE3_EPHEMERIDES, groups):
+                    pairs = [item.split("+-") for item in group.split()]
+                    if len(pairs) != 2 or any(len(pair) != 2 for pair in pairs):
+                        raise ValueError(f"expected 'ra_mean+-ra_sd dec_mean+-dec_sd' for {key}, got {group.strip()!r}")
+                    values[key] = tuple(float(x) for pair in pairs for x in pair)
+            except ValueError as exc:
+                raise ValueError(f"{path}:{number}: {exc}") from None
+            rows[name] = values
+    if not rows:
+        raise ValueError(f"{path}: no Table 3 rows after a '# Mean offsets' line")
+    return rows
+
+
 def seed003_orbits(path=None):
     """Deprecated alias of `gomes_junior_2016_orbits` (removed in the next release)."""
     warnings.warn("seed003_orbits is now gomes_junior_2016_orbits", DeprecationWarning, stacklevel=2)
