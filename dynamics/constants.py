@@ -41,12 +41,12 @@ GM_GALILEAN = {
     GANYMEDE: 9887.832752719638,
     CALLISTO: 7179.283402579837,
 }
-# Jupiter's own GM = system GM minus the Galileans (shared/DESIGN.md). gm_de440.tpc's BODY599_GM is 126686531.900;
+# Jupiter's own GM = system GM minus the Galileans. gm_de440.tpc's BODY599_GM is 126686531.900;
 # the 2.5 km^3/s^2 gap (2e-8 relative) is the inner moons and rounding, far below anything our data can see.
 GM_JUPITER = GM_DE440[JUPITER_BARY] - sum(GM_GALILEAN.values())    # = 1.26686534e8 km^3/s^2
 GM_JUPITER_SYSTEM = GM_DE440[JUPITER_BARY]
 
-# Satellite GMs that seed 003 (eq. 1) lets act inside a family. Himalia: Emelyanov 2005 (A&A 438, L33) mass
+# Satellite GMs that Gomes-Junior et al. (2016, eq. 1) let act inside a family. Himalia: Emelyanov 2005 (A&A 438, L33) mass
 # 4.2e18 kg -> GM = 0.28 km^3/s^2 (G = 6.6743e-20 km^3 kg^-1 s^-2, CODATA 2018). Others are not measured.
 GM_HIMALIA = 4.2e18 * 6.6743e-20
 

@@ -1,4 +1,4 @@
-"""The force model of seed 003 (eq. 1-2), compiled with numba, and its analytic Jacobian.
+"""The force model of Gomes-Junior et al. (2016, eq. 1-2), compiled with numba, and its analytic Jacobian.
 
 Origin: the Jupiter-system barycentre (NAIF 5), ICRF axes, km, s. For a satellite at x (relative to 5):
   * Jupiter as a point mass at its centre (599) plus zonal harmonics J2, J4, J6 about its IAU pole;
@@ -57,7 +57,7 @@ assert rebound.Particle.x.offset == 0 and rebound.Particle.vx.offset == 24 and r
 
 @dataclass
 class ForceModel:
-    """Which terms act. Defaults: the full model of seed 003 with Juno's zonal field.
+    """Which terms act. Defaults: the full model of Gomes-Junior et al. (2016) with Juno's zonal field.
 
     satellite_gm: GM (km^3/s^2) per integrated satellite, in the order of the states given to propagate();
         a GM of 0 (default) makes that satellite massless.

@@ -186,7 +186,7 @@ for date, lin_row, mc_row in zip(dates, linear, mc):
           f"(ratio {mc_row['major_km'] / lin_row['major_km']:.2f}, {mc_row['minor_km'] / lin_row['minor_km']:.2f})")
 
 # %% [markdown]
-# ## 5. A SYNTHETIC single chord on 2025-12-15 (`orbitfit.occultations.occultation`)
+# ## 5. A SYNTHETIC single chord on 2025-12-15 (`orbitfit.occultations`)
 #
 # > **Synthetic example — no real star, no real observation.** The star of section 4 (SYNTHETIC-1), exactly at
 # > Kallichore's predicted geocentric position at 2025-12-15 00:00 UTC, so that the predicted shadow crosses the

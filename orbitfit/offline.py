@@ -2,14 +2,14 @@
 
 orbitfit must run on machines without network (CI, telescopes, laptops on planes). astropy's bundled IERS tables
 (package astropy-iers-data) give UT1-UTC and polar motion; outside their span astropy warns and extrapolates,
-which for Jupiter costs < 0.2 mas of topocentric parallax even for a 1 s UT1 error (shared/DESIGN.md).
+which for Jupiter costs < 0.2 mas of topocentric parallax even for a 1 s UT1 error (1 s of Earth rotation moves a
+site by < 0.5 km, i.e. < 0.2 mas at 4 au).
 
 `import orbitfit` changes none of astropy's settings. Instead, the few low-level helpers that make astropy convert
 time scales (UTC/UT1/TT/TDB), look up the IERS tables (UT1-UTC, polar motion) or transform EarthLocation/ITRS and
-FK4 coordinates run inside `astropy_offline()`: orbitfit.times (tdb_seconds, iso_utc),
-observations.observers.gcrs_matrix_and_pole, observations.frames, observations.core.convert_times,
-estimation.published (_tt_jd_to_tdb_seconds, parse_mpc_natsat_line), occultations.occultation._utc_hours and the
-`sigma` command's table. A user's own astropy calls keep the user's settings.
+FK4 coordinates run inside `astropy_offline()`: orbitfit.times (tdb_seconds, iso_utc, convert_jd: every time
+conversion of the package goes through them), observations.observers.gcrs_matrix_and_pole and observations.frames.
+A user's own astropy calls keep the user's settings.
 """
 from __future__ import annotations
 

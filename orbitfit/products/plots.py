@@ -465,7 +465,7 @@ def plot_track_ellipse(event, solution=None, ax=None, colour=PALETTE[0], label="
     """The 1-sigma sky error ellipse at an occultation's closest approach, in km at the body's distance, with the
     cross-track 1-sigma across the shadow's motion: what decides whether the shadow reaches a station.
 
-    - `event`: an `occultations.occultation.Occultation` (from `predict` or `search`); the ellipse is the linear
+    - `event`: an `orbitfit.occultations.Occultation` (from `predict` or `search`); the ellipse is the linear
       geocentric `sky_uncertainty` of `solution` (default: the event's own) at the event's C/A, the bar is
       `event.cross_track_sigma_km(solution)` along `event.cross_track_unit()`, drawn on both sides of the centre.
       Passing another solution (e.g. after a refit) draws its ellipse on the same geometry.
