@@ -1,8 +1,8 @@
 """Numerical propagation of satellite states around Jupiter, optionally with state-transition matrices.
 
-Engine: REBOUND's IAS15 with a fixed step (epsilon = 0): at origin 5 the adaptive step
-mis-judges the Galilean quadrupole (930 km off at epsilon 1e-9, measured). Default step 1 d; tests/test_propagation.py proves by step
-halving that it changes a 20-yr Himalia orbit by far less than a metre.
+Engine: REBOUND's IAS15 with a fixed step (epsilon = 0): at origin 5 the adaptive step mis-judges the Galilean
+quadrupole (930 km off at epsilon 1e-9, measured). Default step 1 d; tests/test_propagation.py proves by step halving
+that it changes a 20-yr Himalia orbit by far less than a metre.
 """
 from __future__ import annotations
 
