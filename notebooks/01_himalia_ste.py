@@ -325,7 +325,7 @@ archive = solution.save(OUT / "himalia_ste.h5")
 loaded = orbitfit.Solution.load(archive)
 assert np.array_equal(loaded.state, solution.state) and np.array_equal(loaded.covariance, solution.covariance)
 assert np.array_equal(loaded.accepted, solution.accepted)
-print(f"{archive}: {Path(archive).stat().st_size / 1e6:.1f} MB, software {loaded.meta['archive_versions']}")
+print(f"{archive}: {Path(archive).stat().st_size / 1e6:.1f} MB, software {loaded.meta['versions']}")
 print(loaded.statistics(None))
 again = orbitfit.sky_uncertainty(loaded, tdb_seconds([dates[2]]))
 print(f"sigma_s at {dates[2]} UTC: {again['sigma_s_mas'][0]:.3f} mas from the loaded archive, "

@@ -49,7 +49,8 @@ import orbitfit
 from dynamics import constants as C
 from orbitfit.paths import data_path
 from orbitfit.observations.observers import site_name
-from orbitfit.products.plots import plot_residuals, plot_track_ellipse, save_figure
+from orbitfit.occultations.maps import plot_track_ellipse
+from orbitfit.products.plots import plot_residuals, save_figure
 from orbitfit.times import iso_utc, tdb_seconds
 
 OUT = Path("tmp/out/03_kallichore")

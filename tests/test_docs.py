@@ -94,10 +94,12 @@ def test_key_pages_document_the_api(site):
 def test_package_pages_link_their_real_modules(site):
     """pdoc lists only submodules named in __all__; the template lists them all (orbitfit's __all__ is lazy names)."""
     nav = text_of(site / "orbitfit.html").split("</nav>")[0]
-    for child in ("least_squares", "solution", "occultation", "uncertainty", "readers", "plots"):
+    for child in ("estimation", "solution", "occultations", "products", "observations", "orbit", "archive"):
         assert f'href="orbitfit/{child}.html"' in nav, child
-    readers_nav = text_of(site / "orbitfit/observations.html").split("</nav>")[0]
-    assert 'href="readers/gj15.html"' in readers_nav and 'href="readers/nsdb.html"' in readers_nav
+    observations_nav = text_of(site / "orbitfit/observations.html").split("</nav>")[0]
+    assert 'href="observations/gj15.html"' in observations_nav and 'href="observations/nsdb.html"' in observations_nav
+    estimation_nav = text_of(site / "orbitfit/estimation.html").split("</nav>")[0]
+    assert 'href="estimation/least_squares.html"' in estimation_nav
     assert 'href="dynamics/elements.html"' in text_of(site / "dynamics.html").split("</nav>")[0]
 
 

@@ -123,7 +123,7 @@ def test_gomes_junior_2016_preset_and_its_record():
     assert all(getattr(restored, k) == v for k, v in GOMES_JUNIOR_2016_WEIGHTING.items())
     assert restored == options
     with pytest.warns(DeprecationWarning, match="gomes_junior_2016"):       # the old name, for one release
-        assert FitOptions.gomes_junior_2016(chi2_reject=20.0) == options
+        assert FitOptions.seed003(chi2_reject=20.0) == options
 
 
 def test_options_are_validated_once_and_never_changed_by_a_fit(template, truth):

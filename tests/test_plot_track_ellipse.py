@@ -13,7 +13,7 @@ import orbitfit  # noqa: E402
 from orbitfit.observations import read_gj15  # noqa: E402
 import orbitfit.occultations as occ  # noqa: E402
 from orbitfit.paths import data_path  # noqa: E402
-from orbitfit.products.plots import plot_track_ellipse  # noqa: E402
+from orbitfit.occultations.maps import plot_track_ellipse  # noqa: E402
 from orbitfit.times import tdb_seconds  # noqa: E402
 
 

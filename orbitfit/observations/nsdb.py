@@ -29,7 +29,7 @@ import numpy as np
 
 from dynamics.constants import AU_KM
 
-from ..bodies import provisional_naif, satellite_naif
+from ..bodies import UnknownBody, provisional_naif, satellite_naif
 from .core import (GAIA, GEOCENTRE, MAS_PER_ARCSEC, RECORD_ERRORS, UTC_START_JD, ObservationFormatError,
                    ReadReport, Records, Reject, Rejection, calendar_day_to_jd, calendar_time_to_jd, catalog_from_text,
                    clean_minus, dms_to_deg, hms_to_deg, integer, jd_string_to_jd, number, check_radec,
@@ -347,7 +347,7 @@ def plan_unit(desc: UnitDescription) -> UnitPlan:
     if "sat" not in roles:
         try:
             default_body = resolver.single()
-        except Reject as exc:
+        except (Reject, UnknownBody) as exc:
             raise UnitRejected(str(exc)) from None
         if default_body is None:
             raise UnitRejected("no satellite column and not exactly one satellite in the unit's Contents")

@@ -24,7 +24,7 @@ Modules (each imports only its siblings, never this package; the graph is acycli
   `earth`        the WGS84 ellipsoid: geodetic <-> ITRS (ERFA), line intersection, altitudes
   `shadow`       ShadowPath, shadow_path, stations_across: the shadow on the Earth
   `sites`        site_predictions, chord_probability, relative_to_sites, sites_itrs: sites against an event
-  `maps`         plot_map: a day/night map of the path
+  `maps`         plot_map: a day/night map of the path; plot_track_ellipse: the sky 1σ ellipse at C/A in km
   `limb`         Limb, fit_limb, contact_times: the body's outline on the plane, and where sites meet it
   `chords`       Chord, ObservedOccultation, CentreFit: observed chords -> the body's centre -> an observation
   `event_files`  read_event, EVENT_EXAMPLE: observed events from TOML files
@@ -35,7 +35,7 @@ from .earth import geodetic_from_itrs, itrs_from_geodetic
 from .event import Occultation, event_columns
 from .event_files import EVENT_EXAMPLE, read_event
 from .limb import ChordError, Limb, contact_times
-from .maps import plot_map
+from .maps import plot_map, plot_track_ellipse
 from .plane import Plane, closest_approach, fundamental_plane
 from .prediction import Predictions, predict, search, synthetic_star
 from .shadow import ShadowPath, shadow_path, stations_across
@@ -46,5 +46,5 @@ from .target import SolutionTarget, as_target
 __all__ = ["Star", "SolutionTarget", "as_target", "Plane", "fundamental_plane", "closest_approach", "Occultation",
            "event_columns", "search", "Predictions", "predict", "synthetic_star", "ShadowPath", "shadow_path",
            "stations_across", "geodetic_from_itrs", "itrs_from_geodetic", "site_predictions", "chord_probability",
-           "relative_to_sites", "sites_itrs", "plot_map", "Limb", "contact_times", "ChordError", "Chord",
+           "relative_to_sites", "sites_itrs", "plot_map", "plot_track_ellipse", "Limb", "contact_times", "ChordError", "Chord",
            "ObservedOccultation", "CentreFit", "read_event", "EVENT_EXAMPLE"]

@@ -29,7 +29,7 @@ RC = {"font.size": 9, "axes.labelsize": 9, "axes.titlesize": 10, "legend.fontsiz
       "legend.frameon": False, "savefig.dpi": 200, "pdf.fonttype": 42}
 
 
-def _new_figure(size):
+def new_figure(size):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     fig = Figure(figsize=size, layout="constrained")
@@ -164,7 +164,7 @@ def plot_residuals(solution, by="observer", ax=None, path=None, max_groups=10, t
     coords = (("res_ra_mas", r"O$-$C  $\Delta\alpha\cos\delta$ (mas)"), ("res_dec_mas", r"O$-$C  $\Delta\delta$ (mas)"))
     with matplotlib.rc_context(RC):
         if ax is None:
-            fig = _new_figure((7.2, 5.6))
+            fig = new_figure((7.2, 5.6))
             axes = fig.subplots(2, 1, sharex=True)
         else:
             axes = list(ax)
@@ -219,7 +219,7 @@ def plot_residual_histograms(solution, path=None, bins=None, limit=5.0, title=No
     table = solution.residuals()
     accepted = np.asarray(table["accepted"], bool)
     with matplotlib.rc_context(RC):
-        fig = _new_figure((7.2, 3.0))
+        fig = new_figure((7.2, 3.0))
         axes = fig.subplots(1, 2, sharey=True)
         bins = bins if bins is not None else np.linspace(-limit, limit, 41)
         x = np.linspace(-limit, limit, 400)
@@ -267,7 +267,7 @@ def plot_sigma(table, path=None, title=None, ax=None):
     from dynamics import constants as C
     years = 2000.0 + np.asarray(table["tdb"]) / (365.25 * C.SECONDS_PER_DAY)
     if ax is None:
-        fig = _new_figure((7.5, 4.0))
+        fig = new_figure((7.5, 4.0))
         ax = fig.add_subplot(1, 1, 1)
     else:
         fig = ax.figure
@@ -389,7 +389,7 @@ def plot_sky_ellipses(table_or_solution, epochs=None, path=None, title=None, ax=
 
     with matplotlib.rc_context(RC):
         if ax is None:
-            fig = _new_figure((7.2, 3.7))
+            fig = new_figure((7.2, 3.7))
             ax = fig.add_subplot(1, 1, 1)
             own = True
         else:
@@ -457,70 +457,3 @@ def _compass(ax, size=0.11):
 __all__ += ["plot_sigma", "plot_sky_ellipses", "ellipse_points", "dataset_label"]
 
 
-MOTION_COLOUR = "#D55E00"
-
-
-def plot_track_ellipse(event, solution=None, ax=None, colour=PALETTE[0], label="1σ ellipse", motion=True,
-                       path=None, title=None):
-    """The 1-sigma sky error ellipse at an occultation's closest approach, in km at the body's distance, with the
-    cross-track 1-sigma across the shadow's motion: what decides whether the shadow reaches a station.
-
-    - `event`: an `orbitfit.occultations.Occultation` (from `predict` or `search`); the ellipse is the linear
-      geocentric `sky_uncertainty` of `solution` (default: the event's own) at the event's C/A, the bar is
-      `event.cross_track_sigma_km(solution)` along `event.cross_track_unit()`, drawn on both sides of the centre.
-      Passing another solution (e.g. after a refit) draws its ellipse on the same geometry.
-    - `motion`: also an arrow along the apparent motion of the shadow (direction of `event.plane` df, dg).
-    - `ax`: None (a new figure) or an Axes to draw into (several ellipses on one panel: the limits grow to hold
-      the largest, 1.25 semi-major axes).
-
-    Axes: east (km) to the LEFT, north (km) up, equal scales, centred on the predicted position. The lines have
-    gids "track-ellipse" (x = east, y = north, km) and "cross-track-sigma". Returns the Figure.
-    """
-    import matplotlib
-    from ..model import MAS_PER_RAD
-    from .uncertainty import sky_uncertainty
-    solution = solution if solution is not None else event.solution
-    if solution is None:
-        raise ValueError("plot_track_ellipse: the event has no solution; pass solution=...")
-    row = sky_uncertainty(solution, [event.tdb], observer="500")[0]
-    s_ra, s_dec, corr = float(row["sigma_ra_mas"]), float(row["sigma_dec_mas"]), float(row["corr"])
-    km_per_mas = float(event.plane.distance_km[0]) / MAS_PER_RAD
-    points = ellipse_points(s_ra ** 2, corr * s_ra * s_dec, s_dec ** 2) * km_per_mas
-    across = event.cross_track_unit()                          # (east, north), left of the motion
-    sigma_km = event.cross_track_sigma_km(solution)
-    major_km = float(row["major_km"])
-
-    with matplotlib.rc_context(RC):
-        if ax is None:
-            fig = _new_figure((4.6, 4.4))
-            ax = fig.add_subplot(1, 1, 1)
-            previous = 0.0
-        else:
-            fig = ax.figure
-            previous = abs(ax.get_ylim()[1]) if ax.lines else 0.0
-        line, = ax.plot(points[:, 0], points[:, 1], color=colour, lw=1.5, label=label)
-        line.set_gid("track-ellipse")
-        bar, = ax.plot([-sigma_km * across[0], sigma_km * across[0]], [-sigma_km * across[1], sigma_km * across[1]],
-                       color=colour, lw=3, alpha=0.5, label=f"σ cross-track {sigma_km:.0f} km")
-        bar.set_gid("cross-track-sigma")
-        reach = max(1.25 * major_km, previous)
-        if motion:
-            along = np.array([across[1], -across[0]])          # the motion: 90 deg clockwise from `across`
-            ax.annotate("", xy=tuple(0.9 * reach * along), xytext=(0.0, 0.0),
-                        arrowprops=dict(arrowstyle="->", color=MOTION_COLOUR, lw=1.5))
-            ax.plot([], [], color=MOTION_COLOUR, label="apparent motion")
-        ax.set_aspect("equal")
-        ax.set_xlim(reach, -reach)                             # east to the left, as on the sky
-        ax.set_ylim(-reach, reach)
-        ax.set_xlabel("east (km)")
-        ax.set_ylabel("north (km)")
-        ax.grid(alpha=0.3)
-        ax.legend(frameon=False, fontsize=7.5, loc="lower left")
-        if title is not None:
-            ax.set_title(title, fontsize=10)
-    if path is not None:
-        save_figure(fig, path)
-    return fig
-
-
-__all__ += ["plot_track_ellipse"]
