@@ -4,7 +4,7 @@ residual statistics per data set, the estimated weight floors per group, iterati
     python benchmarks/fit_all_data.py                    # all eight (several minutes)
     python benchmarks/fit_all_data.py Leda Himalia       # some
 
-(a) GJ15 only (data/gj15/<Name>.dat), FitOptions(night_deweighting=False): the seed 003 set-up.
+(a) GJ15 only (data/gj15/<Name>.dat), FitOptions(night_deweighting=False): the STE paper's set-up.
 (b) orbitfit.observations.datasets.load_all(<Name>) (GJ15 + NSDB units incl. Gaia DR3 + MPC CSV, deduplicated), default
     FitOptions. Both start from seed 003's published orbit. If (b) fails, it is retried in stages: first the rows
     within the GJ15 years +- 5 yr starting from the (a) solution, then every row starting from that result; both the
@@ -19,7 +19,8 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import orbitfit  # noqa: E402
+import orbitfit
+from orbitfit.estimation.weights import group_keys  # noqa: E402
 from orbitfit.observations.datasets import load_all  # noqa: E402
 from orbitfit.observations import read_gj15  # noqa: E402
 from orbitfit.paths import data_path  # noqa: E402
@@ -72,8 +73,9 @@ def print_solution(solution, seconds, label, max_rows=None):
         rest = rows[len(shown):]
         print(f"    ... {len(rest)} smaller data sets ({sum(r[1] for r in rest)} obs, "
               f"{sum(r[2] for r in rest)} rejected)")
-    names = solution.prepared.group_names
-    group = solution.prepared.group
+    keys = group_keys(solution.observations, solution.options.weight_groups)
+    names = sorted(set(keys))
+    group = np.array([names.index(k) for k in keys])
     counts = np.bincount(group, minlength=len(names))
     order = np.argsort(-counts, kind="stable")
     floors = [f"{names[g]} n={counts[g]} {solution.weights.floor_ra[g]:.0f}/{solution.weights.floor_dec[g]:.0f}"

@@ -15,6 +15,11 @@ from .plane import Plane, fundamental_plane
 from .stars import MAS_PER_RAD, Star
 
 
+def _at_closest_approach(name, doc):
+    """A read-only property: the Plane's `name` at C/A (its only instant) as a float."""
+    return property(lambda self: float(getattr(self.plane, name)[0]), doc=doc)
+
+
 @dataclass
 class Occultation:
     """One predicted occultation: the geocentric elements at C/A and what is needed for its path on the Earth."""
@@ -28,33 +33,19 @@ class Occultation:
     converged: bool = True
 
     # elements ------------------------------------------------------------------------------------------------------
-    @property
-    def tdb(self):
-        return float(self.plane.tdb[0])
+    tdb = _at_closest_approach("tdb", "instant of C/A, TDB s past J2000")
+    ca_km = _at_closest_approach("ca_km", "geocentric C/A in the fundamental plane, km")
+    ca_mas = _at_closest_approach("ca_mas", "geocentric C/A, mas")
+    pa_deg = _at_closest_approach("pa_deg", "position angle of the body relative to the star, deg from north to east")
+    velocity_km_s = _at_closest_approach("velocity_km_s", "shadow velocity, km/s (positive: moving east)")
 
     @property
     def utc(self):
         return tdb_to_utc_iso(self.tdb)
 
     @property
-    def ca_km(self):
-        return float(self.plane.ca_km[0])
-
-    @property
-    def ca_mas(self):
-        return float(self.plane.ca_mas[0])
-
-    @property
     def ca_arcsec(self):
         return self.ca_mas / 1000.0
-
-    @property
-    def pa_deg(self):
-        return float(self.plane.pa_deg[0])
-
-    @property
-    def velocity_km_s(self):
-        return float(self.plane.velocity_km_s[0])
 
     @property
     def distance_au(self):
