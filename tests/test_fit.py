@@ -73,6 +73,10 @@ def test_archive_reproduces_every_number_and_refuses_damaged_files(tmp_path, eph
     assert list(loaded.observations["source"]) == list(solution.observations["source"])
     assert loaded.summary() == solution.summary()
     assert loaded.meta["versions"]["orbitfit"]
+    # one life: the loaded record has every field of the fresh one, with equal options, model and meta
+    assert loaded.options == solution.options and loaded.meta == solution.meta
+    assert loaded.model.describe() == solution.model.describe() and loaded.history == solution.history
+    assert all(getattr(loaded, name) is not None for name in ("evaluation", "weights", "accepted", "samples"))
 
     data = open(path, "rb").read()
     truncated = tmp_path / "truncated.h5"

@@ -13,8 +13,6 @@ from ..progress import fit_logger
 from .common import UsageError, parse_date, print_report, save_outputs, solution_report, write_atomic
 
 PRESETS = ("default", "gomes-junior-2016")      # FitOptions() and FitOptions.gomes_junior_2016()
-
-
 STARTS = ("gomes-junior-2016", "auto")           # published STE elements, or an automatic initial orbit
 
 
