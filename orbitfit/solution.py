@@ -169,6 +169,7 @@ class Solution:
             s = self.statistics(by=None, include_rejected=rejected)[0]
             lines.append(f"  O-C {label:20s}: RA* {s['mean_ra_mas']:+7.1f} +- {s['std_ra_mas']:5.1f} mas, "
                          f"Dec {s['mean_dec_mas']:+7.1f} +- {s['std_dec_mas']:5.1f} mas (n={s['n']})")
+        lines += self._data_notes()
         if "night_correlation" in self.meta:
             lines.append("  intra-night correlation of the residuals (night de-weighting): " + ", ".join(
                 f"{name} {rho:.2f}" for name, rho in self.meta["night_correlation"].items()))
@@ -185,6 +186,28 @@ class Solution:
         for name, value, err in zip(ELEMENT_NAMES, el.as_array(), sig):
             lines.append(f"    {name:18s} {value:16.6f} +- {err:.6f}")
         return "\n".join(lines)
+
+    def _data_notes(self):
+        """Summary lines on what the fit did to its data beyond the outlier test: copies dropped (or kept), the
+        outlier cap binding, occultations weighted without a covariance of their own (see fit_orbit)."""
+        lines = []
+        duplicates = self.meta.get("duplicates")
+        if duplicates:
+            rows = duplicates["rows"]
+            what = "dropped before the fit" if duplicates["dropped"] else \
+                "KEPT (keep_duplicates): each measurement counted twice"
+            lines.append(f"  {len(rows)} observations copy another of the fit, {what}: " + ", ".join(rows[:3])
+                         + (", ..." if len(rows) > 3 else ""))
+        cap = self.meta.get("rejection_cap")
+        if cap:
+            lines.append(f"  WARNING: the outlier cap (max_rejected_fraction {cap['max_rejected_fraction']:g}) binds: "
+                         f"{cap['left_in']} observations above chi2_reject {self.options.chi2_reject:g} stay in the "
+                         f"fit, {cap['rejected']} flagged")
+        defaulted = self.meta.get("no_own_covariance")
+        if defaulted:
+            lines.append(f"  {len(defaulted)} occultation/Gaia rows without sigmas, weighted with their group's "
+                         f"floor: " + ", ".join(defaulted[:3]) + (", ..." if len(defaulted) > 3 else ""))
+        return lines
 
     # --- delegating verbs -------------------------------------------------------------------------------------------
     def fit_options(self):

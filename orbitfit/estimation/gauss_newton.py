@@ -14,30 +14,82 @@ from .weights import Weights, build_weights, cap_rejections, chi2_per_observatio
     night_correlation, whiten
 
 
+STATE_NAMES = ("x", "y", "z", "vx", "vy", "vz")
+MAX_CONDITION = 1e12              # beyond this the normal matrix is numerically singular (float64 has 16 digits)
+# what evaluating the model may raise for an absurd orbit (light time not converging, overflow, a singular matrix):
+# a failed trial step inside the loop, a FitError at the start orbit
+EVALUATION_ERRORS = (ArithmeticError, ValueError, RuntimeError, np.linalg.LinAlgError)
+
+
 class FitError(RuntimeError):
-    """A fit that cannot give a trustworthy result; the message says why."""
+    """A fit that cannot give a trustworthy result; the message says why (the diagnosis) and, for a failure inside
+    the loop, `history` holds the iterations so far, printed as a table after the message."""
+
+    def __init__(self, message, history=None):
+        super().__init__(message)
+        self.diagnosis = message
+        self.history = history
+
+    def __str__(self):
+        if not self.history:
+            return self.diagnosis
+        return f"{self.diagnosis}\nhistory:\n{history_table(self.history)}"
 
 
-def solve_normal(d_ra, d_dec, w_ra, w_dec, rows, extra=None):
+def history_table(history):
+    """The iterations of a fit as a text table (one line per iteration)."""
+    lines = [f"{'iter':>4s} {'chi2':>12s} {'n_used':>6s} {'step/sigma':>10s} {'damping':>8s} {'condition':>9s} "
+             f"{'rounds':>6s} {'seconds':>7s}"]
+    for h in history:
+        lines.append(f"{h['iteration']:4d} {h['chi2']:12.6g} {h['n_used']:6d} {h['step_in_sigma']:10.3g} "
+                     f"{h['damping']:8.3g} {h['condition']:9.2e} {h['weight_rounds']:6d} {h['seconds']:7.1f}"
+                     + (f"  {h['note']}" if h.get("note") else ""))
+    return "\n".join(lines)
+
+
+def parameter_names(count, names=None):
+    """Names of the fitted parameters: `names` as given, else the six state components then p6, p7, ..."""
+    names = list(names) if names is not None else list(STATE_NAMES[:count])
+    return names + [f"p{k}" for k in range(len(names), count)]
+
+
+def _direction(vector, names):
+    """The parameter combination of a (unit) vector in words: its components above 0.2, largest first."""
+    order = np.argsort(-np.abs(vector))
+    return " ".join(f"{vector[k]:+.2f}*{names[k]}" for k in order if abs(vector[k]) > 0.2)
+
+
+def solve_normal(d_ra, d_dec, w_ra, w_dec, rows, extra=None, names=None):
     """Least-squares correction and covariance from whitened rows (and whitened pseudo-observations `extra`,
-    see Evaluation.extra); raises FitError when ill-determined."""
+    see Evaluation.extra); raises FitError when ill-determined, naming the parameters (`names`, default
+    `parameter_names`) that the observations do not determine."""
     A = np.concatenate([d_ra[rows], d_dec[rows]])
     b = np.concatenate([w_ra[rows], w_dec[rows]])
     if extra is not None:
         A, b = np.concatenate([A, extra[0]]), np.concatenate([b, extra[1]])
+    names = parameter_names(A.shape[1], names)
+    bad = ~np.isfinite(A).all(axis=1) | ~np.isfinite(b)
+    if bad.any():
+        raise FitError(f"{bad.sum()} whitened observation rows are not finite (a sigma of 0, inf or NaN, or a "
+                       f"non-finite residual): the normal equations cannot be formed")
     scale = np.linalg.norm(A, axis=0)
     if np.any(scale == 0):
-        raise FitError("singular normal matrix: a parameter has no effect on any observation")
-    U, s, Vt = np.linalg.svd(A / scale, full_matrices=False)
+        unused = ", ".join(n for n, s in zip(names, scale) if s == 0)
+        raise FitError(f"singular normal matrix: {unused} has no effect on any accepted observation")
+    try:
+        U, s, Vt = np.linalg.svd(A / scale, full_matrices=False)
+    except np.linalg.LinAlgError as exc:            # only for non-finite or absurd rows, checked above
+        raise FitError(f"singular normal matrix: the SVD failed ({exc})") from exc
     condition = s[0] / s[-1]
-    if not np.isfinite(condition) or condition > 1e12:
+    if not np.isfinite(condition) or condition > MAX_CONDITION:
         raise FitError(f"singular normal matrix (condition number {condition:.1e}): the observations do not "
-                       f"determine all six state components (too short an arc, or a single night?)")
+                       f"determine the combination {_direction(Vt[-1], names)} (of the parameters scaled to "
+                       f"unit column norm): too short an arc, or a single night?")
     correction = (Vt.T @ ((U.T @ b) / s)) / scale
     covariance = (Vt.T / s ** 2) @ Vt / np.outer(scale, scale)
     return correction, covariance, condition
 
-def settle_weights(data, evaluation, floor_ra, floor_dec, rho, accepted, options):
+def settle_weights(data, evaluation, floor_ra, floor_dec, rho, accepted, options, names=None):
     """Floors and outlier flags settled in the linearised problem around the current orbit.
 
     Near the solution the residuals of orbit x0 + delta are r0 - A delta to first order, so floors, flags and the
@@ -50,7 +102,7 @@ def settle_weights(data, evaluation, floor_ra, floor_dec, rho, accepted, options
         weights = build_weights(data, floor_ra, floor_dec, rho, options)
         w_ra, w_dec, d_ra, d_dec = whiten(evaluation.res_ra, evaluation.res_dec, weights.for_normal_equations(),
                                           design)
-        correction, covariance, _ = solve_normal(d_ra, d_dec, w_ra, w_dec, accepted, evaluation.extra)
+        correction, covariance, _ = solve_normal(d_ra, d_dec, w_ra, w_dec, accepted, evaluation.extra, names)
         predicted = Evaluation(evaluation.res_ra - design[:, 0] @ correction,
                                evaluation.res_dec - design[:, 1] @ correction, None, None, None, None)
         changed = False
@@ -91,6 +143,7 @@ class GaussNewtonResult:
     accepted: np.ndarray
     history: list
     night_rho: np.ndarray            # per weight group (0 unless night_deweighting="estimated")
+    left_in_by_cap: int = 0          # accepted observations above chi2_reject because max_rejected_fraction binds
 
 def _objective(evaluation, weights, accepted):
     """chi^2 of the accepted observations with the normal-equation weights (plus any pseudo-observations)."""
@@ -100,22 +153,44 @@ def _objective(evaluation, weights, accepted):
     return chi2
 
 def gauss_newton(parameters, evaluate_at, data, options, floor_ra, floor_dec, log=None, accepted=None,
-                 near=False, rho=None):
+                 near=False, rho=None, names=None):
     """The fit loop shared by fit_orbit and orbitfit.estimation.family.fit_family: Gauss-Newton steps with the damped
     fallback; once near the solution, floors and outlier flags settled by settle_weights (at most
     options.max_weight_rounds passes), until a step is below options.convergence sigma with settled weights.
 
     evaluate_at(parameters) -> Evaluation with design (n, 2, P) for the data observations.
     accepted: starting flags (default all); near: start as near the solution (a warm start from a previous fit);
-    rho: starting intra-night correlations per weight group (default 0).
+    rho: starting intra-night correlations per weight group (default 0); names: the parameters' names for the
+    diagnoses (default `parameter_names`). Every failure is a FitError with a diagnosis and the history so far.
     """
+    history = []
+    try:
+        return _loop(parameters, evaluate_at, data, options, floor_ra, floor_dec, log, accepted, near, rho, names,
+                     history)
+    except FitError as exc:
+        exc.history = exc.history or history
+        raise
+
+
+def _start(evaluate_at, x):
+    """The evaluation at the start parameters; the model failing there is a FitError that says so."""
+    try:
+        return evaluate_at(x)
+    except EVALUATION_ERRORS as exc:
+        if isinstance(exc, FitError):
+            raise
+        raise FitError(f"the observations cannot be computed from the start orbit ({type(exc).__name__}: {exc}): "
+                       f"the start state is not a usable orbit of this body") from exc
+
+
+def _loop(parameters, evaluate_at, data, options, floor_ra, floor_dec, log, accepted, near, rho, names, history):
     x = np.asarray(parameters, dtype=float)
+    names = parameter_names(x.size, names)
     n = data.t_obs.size
     accepted = np.ones(n, dtype=bool) if accepted is None else np.asarray(accepted, dtype=bool).copy()
     rho = np.zeros(len(data.group_names)) if rho is None else np.asarray(rho, dtype=float)
-    history = []
     start = time.perf_counter()
-    evaluation = evaluate_at(x)
+    evaluation = _start(evaluate_at, x)
     weights = build_weights(data, floor_ra, floor_dec, rho, options)
     chi2 = _objective(evaluation, weights, accepted)
     settles = 0                 # passes of settle_weights; after options.max_weight_rounds the weights are frozen
@@ -125,36 +200,40 @@ def gauss_newton(parameters, evaluate_at, data, options, floor_ra, floor_dec, lo
         if near and not frozen and _settles_weights(options):
             settles += 1
             floor_ra, floor_dec, rho, accepted, correction, rounds = settle_weights(
-                data, evaluation, floor_ra, floor_dec, rho, accepted, options)
+                data, evaluation, floor_ra, floor_dec, rho, accepted, options, names)
             weights = build_weights(data, floor_ra, floor_dec, rho, options)
             chi2 = _objective(evaluation, weights, accepted)
             _, _, d_ra, d_dec = whiten(evaluation.res_ra, evaluation.res_dec, weights.for_normal_equations(),
                                        evaluation.design)
             _, covariance, condition = solve_normal(d_ra, d_dec, np.zeros(n), np.zeros(n), accepted,
-                                                    _zeroed(evaluation.extra))
+                                                    _zeroed(evaluation.extra), names)
         else:
             if accepted.sum() < options.min_observations:
                 raise FitError(f"too few accepted observations ({accepted.sum()}) after outlier rejection")
             w_ra, w_dec, d_ra, d_dec = whiten(evaluation.res_ra, evaluation.res_dec, weights.for_normal_equations(),
                                               evaluation.design)
-            correction, covariance, condition = solve_normal(d_ra, d_dec, w_ra, w_dec, accepted, evaluation.extra)
+            correction, covariance, condition = solve_normal(d_ra, d_dec, w_ra, w_dec, accepted, evaluation.extra,
+                                                             names)
         sigma = np.sqrt(np.diag(covariance))
         # damped fallback: shorten the step until chi^2 does not grow (Gauss-Newton far from the solution)
+        failures = 0
         for attempt in range(12):
             trial = x + correction * 0.5 ** attempt
             try:
                 trial_eval = evaluate_at(trial)
-            except (ValueError, FloatingPointError) as exc:
-                trial_eval = None
-                reason = str(exc)
+            except EVALUATION_ERRORS as exc:
+                if isinstance(exc, FitError):
+                    raise
+                trial_eval, failures = None, failures + 1
+                reason = f"{type(exc).__name__}: {exc}"
             if trial_eval is not None:
                 trial_chi2 = _objective(trial_eval, weights, accepted)
                 if np.isfinite(trial_chi2) and trial_chi2 <= chi2 * (1 + 1e-9) + 1e-9:
                     break
-                reason = f"chi2 {chi2:.6g} -> {trial_chi2:.6g}"
+                reason = f"chi2 {chi2:.6g} -> {trial_chi2:.6g} at the shortest step"
         else:
-            raise FitError(f"divergence: no step along the Gauss-Newton direction reduces chi^2 at iteration "
-                           f"{iteration} ({reason}); start from a better initial orbit")
+            raise FitError(_divergence(iteration, reason, failures, condition, chi2, accepted.sum(), covariance,
+                                       names))
         damping = 0.5 ** attempt
         x, evaluation, chi2 = trial, trial_eval, trial_chi2
         step_in_sigma = np.max(np.abs(correction * damping) / sigma)
@@ -172,14 +251,59 @@ def gauss_newton(parameters, evaluate_at, data, options, floor_ra, floor_dec, lo
             break                        # converged, and the last settling changed neither floors nor flags
         near = True
     else:
-        raise FitError(f"no convergence in {options.max_iterations} iterations (last step "
-                       f"{history[-1]['step_in_sigma']:.2g} sigma); history: {history[-3:]}")
+        raise FitError(_no_convergence(history, options))
     w_ra, w_dec, d_ra, d_dec = whiten(evaluation.res_ra, evaluation.res_dec, weights.for_normal_equations(),
                                       evaluation.design)
-    _, covariance, condition = solve_normal(d_ra, d_dec, w_ra, w_dec, accepted, evaluation.extra)
+    _, covariance, condition = solve_normal(d_ra, d_dec, w_ra, w_dec, accepted, evaluation.extra, names)
     if options.night_deweighting == "estimated":
         covariance = night_sandwich(covariance, evaluation, weights, data, rho, accepted)
-    return GaussNewtonResult(x, covariance, evaluation, weights, accepted, history, rho)
+    return GaussNewtonResult(x, covariance, evaluation, weights, accepted, history, rho,
+                             left_in_by_cap(evaluation, weights, accepted, options))
+
+
+def left_in_by_cap(evaluation, weights, accepted, options):
+    """How many accepted observations have chi2 above chi2_reject because the rejection cap is full
+    (max_rejected_fraction < 1 and as many flagged as it allows); 0 when the cap does not bind."""
+    if not options.reject_outliers or options.max_rejected_fraction >= 1.0:
+        return 0
+    if (~accepted).sum() < np.floor(options.max_rejected_fraction * accepted.size):
+        return 0
+    chi2_obs = chi2_per_observation(evaluation.res_ra, evaluation.res_dec, weights)
+    return int(np.sum(accepted & (chi2_obs > options.chi2_reject)))
+
+
+def _divergence(iteration, reason, failures, condition, chi2, n_used, covariance, names):
+    """Why no step reduced chi^2: the model failing along the step, an ill-determined problem, or a start orbit
+    beyond the reach of the linearisation."""
+    head = f"divergence at iteration {iteration}: no step along the Gauss-Newton direction reduces chi^2 ({reason})"
+    if failures == 12:
+        return f"{head}; the model cannot be evaluated along the step: the orbit is leaving the realm of a bound " \
+               f"satellite orbit (start from a better initial orbit)"
+    if condition > 1e8:
+        sigma = np.sqrt(np.diag(covariance))
+        worst = ", ".join(f"{names[k]} ({sigma[k]:.3g})" for k in np.argsort(-sigma)[:3])
+        return f"{head}; the normal matrix is nearly singular (condition number {condition:.1e}), largest " \
+               f"1-sigma {worst}: the observations hardly determine the orbit (too short an arc or too few nights)"
+    return f"{head}; chi2 per observation is {chi2 / max(n_used, 1):.3g}: the start orbit is too far from the " \
+           f"solution for the linearisation (start from a better initial orbit, e.g. orbitfit.estimation.ranging)"
+
+
+def _no_convergence(history, options):
+    """Why the loop ran out of iterations: damped steps (far from the solution), steps that do not shrink, or
+    too few iterations for a slow but steady approach."""
+    last = history[-3:]
+    head = f"no convergence in {options.max_iterations} iterations (last step {history[-1]['step_in_sigma']:.2g} " \
+           f"sigma, convergence at {options.convergence:g})"
+    if any(h["damping"] < 1 for h in last):
+        return f"{head}: the last steps were damped, the fit is still far from the solution (start from a " \
+               f"better initial orbit)"
+    if max(h["condition"] for h in last) > 1e8:
+        return f"{head}: the normal matrix is nearly singular (condition number " \
+               f"{max(h['condition'] for h in last):.1e}): the observations hardly determine the orbit"
+    if all(h["step_in_sigma"] < 1 for h in last):
+        return f"{head}: the steps are small but not yet below the convergence limit (weights still settling); " \
+               f"raise max_iterations"
+    return f"{head}: the steps do not shrink (the linearisation does not hold: start from a better initial orbit)"
 
 def night_sandwich(covariance, evaluation, weights, data, rho, accepted):
     """The covariance of the estimate under errors shared within a night (night_deweighting="estimated").

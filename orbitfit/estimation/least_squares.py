@@ -5,22 +5,41 @@ The unknowns are the satellite's state at the fit epoch (relative to NAIF 5, ICR
 astrometric partials at the emission epoch with the state-transition matrix of the `OrbitModel` (variational
 equations, exact to 1e-6 over 20 yr). The weights and their estimation are described in
 `orbitfit.estimation.options`; the loop is `orbitfit.estimation.gauss_newton`.
+
+Before iterating, `fit_orbit` checks what would make the fit fail late or mislead (each a FitError within a second):
+observations of another body than the start orbit's, an arc on fewer than MIN_NIGHTS nights, a start state that is
+not a satellite orbit of Jupiter, rows that cannot be weighted (`weights.unweightable_rows`, named by file:line).
+Copies of one measurement among the observations (the same file twice, a repeated row; the rules of
+`orbitfit.observations.datasets.find_duplicates`) would be counted as new data and shrink every sigma by sqrt(2):
+unless `FitOptions.keep_duplicates`, they are dropped before the fit and listed in Solution.meta["duplicates"].
+When the outlier cap (`max_rejected_fraction`) leaves observations above chi2_reject in the fit, a warning says how
+many and Solution.meta["rejection_cap"] records it.
 """
 from __future__ import annotations
 
 import time
+import warnings
 
 import numpy as np
 from astropy.table import Table
 
+from dynamics import constants as C
+
+from ..bodies import NAIF_NAMES
 from ..observables import evaluate, prepare
 from ..observations.core import Observations
+from ..observations.datasets import find_duplicates, preference_rank
 from ..orbit import Orbit, OrbitModel
 from ..provenance import versions
 from ..solution import Solution
-from .gauss_newton import FitError, gauss_newton
+from .gauss_newton import STATE_NAMES, FitError, gauss_newton
 from .options import FitOptions
-from .weights import fit_data, group_keys, initial_floors
+from .weights import fit_data, group_keys, initial_floors, own_covariance, unweightable_rows
+
+MIN_NIGHTS = 3            # six state components need positions on three nights at least (Gauss: three directions)
+# a start state is a satellite orbit of Jupiter if bound, above Jupiter's cloud tops and within its Hill sphere
+# (a_J (m_J / 3 M_sun)^(1/3) = 0.35 au); the irregular moons reach about half of it
+HILL_RADIUS_KM = 5.3e7
 
 
 def fit_orbit(observations, initial: Orbit, options: FitOptions | None = None, *, model: OrbitModel | None = None,
@@ -35,9 +54,15 @@ def fit_orbit(observations, initial: Orbit, options: FitOptions | None = None, *
     """
     options = options or FitOptions()
     model = model or OrbitModel()
+    body = int(initial.body)
+    check_observations(observations, body)
+    observations, duplicates = drop_duplicates(observations, options, model, warm_start)
     n = len(observations)
     if n < options.min_observations:
         raise FitError(f"too few observations: {n} (need at least {options.min_observations} for six unknowns)")
+    check_arc(observations)
+    epoch = float(options.epoch) if options.epoch is not None else float(initial.epoch)
+    state = _start_state(model, initial, epoch)
     prepared = prepare(observations, model.ephemeris)
     data = fit_data(prepared, options)
     floor_ra, floor_dec = initial_floors(data)
@@ -46,14 +71,23 @@ def fit_orbit(observations, initial: Orbit, options: FitOptions | None = None, *
     if warm_start is not None:
         floor_ra, floor_dec, accepted = _warm_weights(warm_start, data, floor_ra, floor_dec, accepted)
         biases = _warm_biases(warm_start, data.bias_names)
-    body = int(initial.body)
-    epoch = float(options.epoch) if options.epoch is not None else float(initial.epoch)
-    state = model.state_at(initial, epoch)
     evaluate_at = with_biases(lambda x: evaluate(Orbit(body, epoch, x), model, prepared), data,
                               options.bias_prior_mas)
+    names = list(STATE_NAMES) + [f"bias_{c}[{g}]" for g in data.bias_names for c in ("ra", "dec")]
     fit = gauss_newton(np.concatenate([state, biases]), evaluate_at, data, options, floor_ra, floor_dec, log,
-                       accepted=accepted, near=warm_start is not None)
+                       accepted=accepted, near=warm_start is not None, names=names)
     meta = {"fitted_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "versions": versions()}
+    if duplicates:
+        meta["duplicates"] = {"dropped": not options.keep_duplicates, "rows": duplicates}
+    defaulted = prepared.full_covariance & ~own_covariance(prepared)
+    if defaulted.any():
+        meta["no_own_covariance"] = _located(observations, np.nonzero(defaulted)[0])
+    if fit.left_in_by_cap:
+        meta["rejection_cap"] = {"max_rejected_fraction": options.max_rejected_fraction,
+                                 "rejected": int((~fit.accepted).sum()), "left_in": fit.left_in_by_cap}
+        warnings.warn(f"the outlier cap binds: {fit.left_in_by_cap} observations with chi2 > {options.chi2_reject:g} "
+                      f"stay in the fit because max_rejected_fraction={options.max_rejected_fraction:g} allows only "
+                      f"{int((~fit.accepted).sum())} to be flagged", stacklevel=2)
     if options.night_deweighting == "estimated":
         meta["night_correlation"] = {name: float(r) for name, r in zip(data.group_names, fit.night_rho)}
     evaluation = fit.evaluation
@@ -62,6 +96,87 @@ def fit_orbit(observations, initial: Orbit, options: FitOptions | None = None, *
                     observations=observations, evaluation=evaluation, weights=fit.weights,
                     accepted=fit.accepted, options=options, model=model, history=fit.history, meta=meta,
                     biases=bias_table(data, fit))
+
+
+def _located(table, rows):
+    """'source:line' of each of `rows` (the file and line an observation was read from)."""
+    sources, lines = np.asarray(table["source"]).astype(str), np.asarray(table["line"])
+    return [f"{sources[r]}:{lines[r]}" for r in rows]
+
+
+def check_observations(observations, body):
+    """FitError unless every row is of `body` (the start orbit's) and can be weighted (rows named by file:line)."""
+    bodies = np.asarray(observations["body"], int) if len(observations) else np.zeros(0, int)
+    others = sorted(set(bodies.tolist()) - {body})
+    if others:
+        name = lambda b: f"{b} ({NAIF_NAMES[b]})" if b in NAIF_NAMES else str(b)
+        rows = np.nonzero(bodies != body)[0]
+        raise FitError(f"the observations are of body {', '.join(name(b) for b in others)}, the start orbit is of "
+                       f"body {name(body)} ({rows.size} rows, first {_located(observations, rows[:1])[0]}): give "
+                       f"the start orbit of the observed body, or select its rows")
+    bad = unweightable_rows(observations)
+    if bad:
+        where = _located(observations, [row for row, _ in bad])
+        listing = "\n".join(f"  {w}: {why}" for w, (_, why) in zip(where[:20], bad[:20]))
+        more = f"\n  ... and {len(bad) - 20} more" if len(bad) > 20 else ""
+        raise FitError(f"{len(bad)} observations cannot be weighted (remove or correct them):\n{listing}{more}")
+
+
+def check_arc(observations):
+    """FitError when the positions lie on fewer than MIN_NIGHTS nights: no start orbit can make up for the
+    missing geometry."""
+    t = np.asarray(observations["tdb"], float)
+    nights = np.unique(np.floor(t / 86400.0 + 0.5))
+    if nights.size < MIN_NIGHTS:
+        raise FitError(f"too short an arc (too few nights): {t.size} observations on {nights.size} night(s) spanning "
+                       f"{(t.max() - t.min()) / 86400.0:.2f} days; the six state components need positions on at "
+                       f"least {MIN_NIGHTS} nights (a better start orbit will not help: add observations)")
+
+
+def _start_state(model, initial, epoch):
+    """The start state at the fit epoch, refused (FitError) unless it is a satellite orbit of Jupiter."""
+    state = np.asarray(initial.state, float)
+    if state.shape != (6,) or not np.all(np.isfinite(state)):
+        raise FitError(f"the start state is not six finite numbers: {state!r}")
+    r, v = state[:3], state[3:]
+    distance, speed = np.linalg.norm(r), np.linalg.norm(v)
+    energy = 0.5 * speed ** 2 - C.GM_JUPITER_SYSTEM / max(distance, 1e-9)
+    h = np.linalg.norm(np.cross(r, v))
+    a = -C.GM_JUPITER_SYSTEM / (2 * energy) if energy < 0 else np.inf
+    e = np.sqrt(max(0.0, 1.0 + 2.0 * energy * h ** 2 / C.GM_JUPITER_SYSTEM ** 2))
+    about = f"the start state (|r| = {distance:.4g} km, |v| = {speed:.4g} km/s from Jupiter's barycentre)"
+    if energy >= 0 or a * (1 + e) > HILL_RADIUS_KM:
+        raise FitError(f"{about} is not a satellite orbit of Jupiter: "
+                       + ("unbound" if energy >= 0 else f"apoapsis {a * (1 + e):.3g} km") +
+                       f", beyond the Hill sphere ({HILL_RADIUS_KM:.2g} km); start from a satellite orbit")
+    if a * (1 - e) < C.JUPITER_REFERENCE_RADIUS_KM:
+        raise FitError(f"{about} falls into Jupiter (periapsis {a * (1 - e):.4g} km < {C.JUPITER_REFERENCE_RADIUS_KM:g} "
+                       f"km{'; zero velocity' if speed == 0 else ''}); start from a satellite orbit")
+    try:
+        return model.state_at(initial, epoch)
+    except (ArithmeticError, ValueError, RuntimeError) as exc:
+        raise FitError(f"{about} cannot be propagated to the fit epoch ({type(exc).__name__}: {exc})") from exc
+
+
+def drop_duplicates(observations, options, model, warm_start=None):
+    """(observations without the rows that copy another row of the fit, [the dropped rows as
+    "source:line repeats source:line"]) by `find_duplicates`' rules; all kept with options.keep_duplicates (the
+    list then names them all the same). A refit prefers the rows the previous solution already had."""
+    if len(observations) < 2:
+        return observations, []
+    tiers = np.zeros(len(observations), dtype=int)
+    if warm_start is not None:
+        tiers[len(warm_start.observations):] = 1
+    rank = preference_rank(observations, tiers)
+    dropped, matches, _ = find_duplicates(observations, rank, ephemeris=model.ephemeris)
+    if not dropped.any():
+        return observations, []
+    rows = sorted(matches)
+    copies = [f"{w} repeats {o}" for w, o in zip(_located(observations, rows),
+                                                 _located(observations, [matches[r][0] for r in rows]))]
+    if options.keep_duplicates:
+        return observations, copies
+    return Observations(observations[~dropped], copy=False), copies
 
 
 def refit(solution, new_observations, log=None, **option_changes):

@@ -76,6 +76,9 @@ class FitOptions:
                                             "'site' or 'dataset' (star-catalogue zonal errors), or 'none'",
                                       {"site": "site", "dataset": "dataset", "none": None})
     bias_prior_mas: float = _option(BIAS_PRIOR_MAS, "a-priori sigma of each site bias, mas")
+    keep_duplicates: bool = _option(False, "keep observations that copy another of the fit (the same file twice, "
+                                           "a repeated row: orbitfit.observations.datasets.find_duplicates); by "
+                                           "default they are dropped before the fit and listed in Solution.meta")
 
     def __post_init__(self):
         for spec in fields(self):

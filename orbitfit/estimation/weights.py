@@ -2,6 +2,12 @@
 the per-observation sigmas (`Weights`), and their estimation from the residuals: group floors, the intra-night
 correlation, outlier flags (what each does: `orbitfit.estimation.options`).
 
+Rows the fit cannot weight are refused before it starts (`unweightable_rows`: a sigma that is given but not
+finite or below MIN_SIGMA_MAS, a sigma for one coordinate only, |corr| >= 1). An occultation or Gaia-transit row
+without its sigmas (an MPC 80-column 'E' record, an ADES OCC record with blank rmsRA) has no covariance of its own:
+by default it is weighted as a position of its weight group (its sigma is the group's estimated floor, as for
+every position without a given sigma) and counted in Solution.meta["no_own_covariance"].
+
 Nothing here changes its inputs: `fit_data` derives the estimator's view of the prepared observations, and every
 estimate returns new arrays.
 """
@@ -15,6 +21,9 @@ from dynamics import constants as C
 
 NIGHT_REFERENCE_COUNT = 4         # Veres et al. 2017: sigma grows as sqrt(N / 4) beyond 4 observations per night
 A_PRIORI_SIGMA_MAS = 500.0        # first-pass sigma of groups that give none, before their floor is estimated
+# smallest sigma a row may give: no astrometry of a moon is better than ~0.1 mas (Gaia's best transits, occultation
+# chords); below 1 uas a sigma is a typing or unit error, and its square would underflow the weights (1e-200 mas)
+MIN_SIGMA_MAS = 1e-3
 # kinds that may carry a site bias (FitOptions.bias_groups): positions reduced against a star catalogue
 BIASED_KINDS = ("optical",)
 
@@ -49,12 +58,41 @@ def fit_data(prepared, options):
     _, night, counts = np.unique(np.char.add(np.array(group_keys(table, "site"), dtype=str), day.astype(str)),
                                  return_inverse=True, return_counts=True)
     sigma_ra, sigma_dec = prepared.sigma_ra, prepared.sigma_dec
+    full_covariance = own_covariance(prepared)
     if not options.use_given_sigma:                     # uniform weights within a group (occultations keep theirs)
-        sigma_ra = np.where(prepared.full_covariance, sigma_ra, np.nan)
-        sigma_dec = np.where(prepared.full_covariance, sigma_dec, np.nan)
+        sigma_ra = np.where(full_covariance, sigma_ra, np.nan)
+        sigma_dec = np.where(full_covariance, sigma_dec, np.nan)
     bias_group, bias_names = bias_index(table, options.bias_groups)
-    return FitData(prepared.t_obs, sigma_ra, sigma_dec, prepared.corr, prepared.full_covariance, group, group_names,
+    return FitData(prepared.t_obs, sigma_ra, sigma_dec, prepared.corr, full_covariance, group, group_names,
                    night.ravel(), counts[night].ravel(), bias_group, bias_names)
+
+
+def own_covariance(prepared):
+    """Rows weighted by their own 2x2 covariance: occultations and Gaia transits that give both sigmas (the others
+    are weighted as positions of their group, module docstring)."""
+    return prepared.full_covariance & np.isfinite(prepared.sigma_ra) & np.isfinite(prepared.sigma_dec)
+
+
+def unweightable_rows(table):
+    """[(row, why)] of the rows of an Observations table no fit can weight: a sigma given (not NaN) but infinite or
+    below MIN_SIGMA_MAS (zero and negative included), a sigma for one coordinate only, a correlation that is not
+    finite or has |corr| >= 1 (NaN means none given). Occultations without sigmas are weighted (module docstring)."""
+    sigma_ra = np.asarray(table["sigma_ra_mas"], float)
+    sigma_dec = np.asarray(table["sigma_dec_mas"], float)
+    corr = np.asarray(table["corr"], float)
+    out = []
+    for row in range(len(table)):
+        given = [(name, v) for name, v in (("sigma_ra_mas", sigma_ra[row]), ("sigma_dec_mas", sigma_dec[row]))
+                 if not np.isnan(v)]
+        why = [f"{name} = {v!r} (expected a finite sigma >= {MIN_SIGMA_MAS:g} mas, or none)" for name, v in given
+               if not (np.isfinite(v) and v >= MIN_SIGMA_MAS)]
+        if len(given) == 1:
+            why.append(f"{given[0][0]} given without the other coordinate's (expected both or none)")
+        if not np.isnan(corr[row]) and not (np.isfinite(corr[row]) and abs(corr[row]) < 1):
+            why.append(f"corr = {corr[row]!r} (expected -1 < corr < 1, or none)")
+        if why:
+            out.append((row, "; ".join(why)))
+    return out
 
 
 def group_keys(table, weight_groups="site"):
