@@ -54,7 +54,8 @@ def test_bad_fits_stop_with_a_diagnosis(template, truth, ephemeris):
     with pytest.raises(FitError, match="too few observations: 3"):
         fit_orbit(data[:3], truth, FitOptions())
     one_night = data[np.floor(data["tdb"] / 86400) == np.floor(data["tdb"][0] / 86400)]
-    with pytest.raises(FitError, match="singular normal matrix"):
+    # refused before iterating (the arc is checked first); the singular matrix itself: tests/test_fit_hostile.py
+    with pytest.raises(FitError, match=r"too short an arc .*on 1 night"):
         fit_orbit(one_night, truth, FitOptions())
     hopeless = Orbit(truth.body, truth.epoch, truth.state * np.array([1.6, 0.4, 1.0, -1.0, 1.0, 0.3]))
     with pytest.raises(FitError, match="divergence|no convergence|singular|bound"):

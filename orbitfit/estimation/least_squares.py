@@ -145,13 +145,16 @@ def _start_state(model, initial, epoch):
     a = -C.GM_JUPITER_SYSTEM / (2 * energy) if energy < 0 else np.inf
     e = np.sqrt(max(0.0, 1.0 + 2.0 * energy * h ** 2 / C.GM_JUPITER_SYSTEM ** 2))
     about = f"the start state (|r| = {distance:.4g} km, |v| = {speed:.4g} km/s from Jupiter's barycentre)"
-    if energy >= 0 or a * (1 + e) > HILL_RADIUS_KM:
-        raise FitError(f"{about} is not a satellite orbit of Jupiter: "
-                       + ("unbound" if energy >= 0 else f"apoapsis {a * (1 + e):.3g} km") +
-                       f", beyond the Hill sphere ({HILL_RADIUS_KM:.2g} km); start from a satellite orbit")
-    if a * (1 - e) < C.JUPITER_REFERENCE_RADIUS_KM:
-        raise FitError(f"{about} falls into Jupiter (periapsis {a * (1 - e):.4g} km < {C.JUPITER_REFERENCE_RADIUS_KM:g} "
-                       f"km{'; zero velocity' if speed == 0 else ''}); start from a satellite orbit")
+    why = None
+    if energy >= 0:
+        why = "unbound (positive orbital energy)"
+    elif a * (1 + e) > HILL_RADIUS_KM:
+        why = f"apoapsis {a * (1 + e):.3g} km, beyond the Hill sphere ({HILL_RADIUS_KM:.2g} km)"
+    elif a * (1 - e) < C.JUPITER_REFERENCE_RADIUS_KM:
+        why = f"it falls into Jupiter (periapsis {a * (1 - e):.4g} km < {C.JUPITER_REFERENCE_RADIUS_KM:g} km" + \
+              ("; zero velocity)" if speed == 0 else ")")
+    if why:
+        raise FitError(f"{about} is not a bound satellite orbit of Jupiter: {why}; start from a satellite orbit")
     try:
         return model.state_at(initial, epoch)
     except (ArithmeticError, ValueError, RuntimeError) as exc:
