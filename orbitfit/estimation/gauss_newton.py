@@ -48,8 +48,9 @@ def history_table(history):
 
 
 def parameter_names(count, names=None):
-    """Names of the fitted parameters: `names` as given, else the six state components then p6, p7, ..."""
-    names = list(names) if names is not None else list(STATE_NAMES[:count])
+    """Names of the fitted parameters: `names` as given, else the state components of a six-parameter fit, else
+    p0, p1, ... (a family's layout is its own)."""
+    names = list(names) if names is not None else (list(STATE_NAMES) if count == 6 else [])
     return names + [f"p{k}" for k in range(len(names), count)]
 
 
