@@ -28,8 +28,8 @@ from .frames import fk4_to_icrs, geodetic_to_gcrs_km
 
 DATASET = "mpc"
 _HEADER = re.compile(r"^(COD|CON|OBS|MEA|TEL|NET|BND|COM|NUM|ACK|AC2) ")
-_PERMANENT = re.compile(r"^([MJSUN])(\d{3})S$")
-_PACKED_PROVISIONAL = re.compile(r"^S([IJK])(\d\d)([MJSUN])(\d\d)0$")
+_PERMANENT = re.compile(r"^([MJSUN])([0-9]{3})S$")
+_PACKED_PROVISIONAL = re.compile(r"^S([IJK])([0-9][0-9])([MJSUN])([0-9][0-9])0$")
 _CENTURY = {"I": 1800, "J": 1900, "K": 2000}
 _REJECTED_TYPES = {"X": "deleted observation (note 'X')", "x": "deleted observation (note 'x')",
                    "R": "radar observation (not supported)", "r": "radar observation (not supported)",
@@ -207,7 +207,7 @@ def read_mpc_csv(path, body: int | None = None):
         lines = [raw.rstrip("\r\n") for raw in f]
     (fields, header_line), comments = _csv_header(path, lines)
     if body is None and "sat_num" not in fields:
-        m = re.search(r"NAIF\s+(\d{3,})", comments)
+        m = re.search(r"NAIF\s+([0-9]{3,})", comments)
         if not m:
             raise ObservationFormatError(f"{name}:{header_line}: expected a sat_num column, body=<NAIF id> or "
                                          f"'NAIF <id>' in the comments, got none")
