@@ -22,7 +22,7 @@ from dynamics.constants import AU_KM
 
 from ..bodies import PLANET_INDEX, provisional_naif, satellite_naif
 from .core import (MPC_CATALOG_CODES, RECORD_ERRORS, ObservationFormatError, ReadReport, Records, Reject,
-                   Rejection, calendar_day_to_jd, integer, number, record_error_reason, sexagesimal_dec,
+                   Rejection, calendar_day_to_jd, check_file, integer, number, record_error_reason, sexagesimal_dec,
                    sexagesimal_ra)
 from .frames import fk4_to_icrs, geodetic_to_gcrs_km
 
@@ -117,7 +117,7 @@ def _is_second_line_of(line: str, line2: str) -> bool:
 
 def read_mpc80(path):
     """Read MPC 80-column optical records (natural satellites). Returns (Observations, ReadReport)."""
-    name = os.path.basename(path)
+    name = check_file(path)
     records, report = Records(name, DATASET), ReadReport()
     with open(path, encoding="ascii", errors="replace") as f:
         lines = [raw.rstrip("\r\n") for raw in f]
@@ -202,7 +202,7 @@ def read_mpc_csv(path, body: int | None = None):
     The moon comes from a `sat_num` column (Jovian IAU number), else from `body=`, else from "NAIF <id>" in the
     file's comment lines. Returns (Observations, ReadReport).
     """
-    name = os.path.basename(path)
+    name = check_file(path)
     with open(path, encoding="utf-8", errors="replace") as f:
         lines = [raw.rstrip("\r\n") for raw in f]
     (fields, header_line), comments = _csv_header(path, lines)
@@ -214,10 +214,16 @@ def read_mpc_csv(path, body: int | None = None):
         body = int(m.group(1))
     records, report = Records(name, DATASET), ReadReport()
     for lineno, line in enumerate(lines, start=1):
-        if lineno <= header_line or not line.strip() or line.startswith("#"):
+        if lineno <= header_line or not line.strip():
+            continue
+        # A comment after the header with as many fields as a row is a row whose first byte was damaged: counted
+        # and rejected, never skipped as a comment.
+        if line.startswith("#") and line.count(",") != len(fields) - 1:
             continue
         report.read += 1
         try:
+            if line.startswith("#"):
+                raise Reject("a row starting with '#' (a damaged first byte, or a commented-out record)")
             _parse_csv_row(fields, next(csv.reader([line])), lineno, body, records)
         except (csv.Error, *RECORD_ERRORS) as exc:
             report.rejected.append(Rejection(name, lineno, record_error_reason(exc)))

@@ -32,7 +32,7 @@ from dynamics.constants import AU_KM
 from ..bodies import UnknownBody, provisional_naif, satellite_naif
 from .core import (GAIA, GEOCENTRE, MAS_PER_ARCSEC, RECORD_ERRORS, UTC_START_JD, ObservationFormatError,
                    ReadReport, Records, Reject, Rejection, calendar_day_to_jd, calendar_time_to_jd, catalog_from_text,
-                   clean_minus, dms_to_deg, hms_to_deg, integer, jd_string_to_jd, number, check_radec,
+                   check_file, clean_minus, dms_to_deg, hms_to_deg, integer, jd_string_to_jd, number, check_radec,
                    record_error_reason, split_decimal)
 
 from .frames import fk4_to_icrs
@@ -55,7 +55,7 @@ class UnitDescription:
 
 
 _SECTION = re.compile(r"^\s*(Contents|References?|Informations|Comments|Format)\b\.?(.*)$")
-_KEY = re.compile(r"^\s*([A-Za-z][A-Za-z .]*?)\s*:\s?(.*)$")
+_KEY = re.compile(r"[A-Za-z][A-Za-z .]*")       # a key, matched whole against the text before the first ':'
 
 
 def _html_text(path: str) -> str:
@@ -65,7 +65,8 @@ def _html_text(path: str) -> str:
     except UnicodeDecodeError:
         text = raw.decode("latin-1")
     # strip real tags only: descriptions contain bare '<' ("for declinations < -10 degrees", jo0018)
-    return re.sub(r"<\s*/?\s*[A-Za-z!][^<>]*>", "", text)
+    # (?:\s*/)? rather than \s*/?\s*: two adjacent \s* made a '<' before a long blank run quadratic
+    return re.sub(r"<(?:\s*/)?\s*[A-Za-z!][^<>]*>", "", text)
 
 
 def parse_description(html_path: str) -> UnitDescription:
@@ -97,10 +98,12 @@ def _key_values(lines) -> dict:
     """'key: value' lines with continuation lines appended to the previous value."""
     values, key = {}, None
     for line in lines:
-        m = _KEY.match(line)
-        if m and len(m.group(1)) < 40:
-            key = m.group(1).strip().lower()
-            values[key] = m.group(2).strip()
+        # partition, not one regex: "key<blanks>: value" as a regex backtracks quadratically on long blank runs
+        before, colon, after = line.partition(":")
+        candidate = before.strip()
+        if colon and _KEY.fullmatch(candidate) and len(candidate) < 40:
+            key = candidate.lower()
+            values[key] = after.strip()
         elif key and line.strip():
             values[key] += "\n" + line.strip()
     return values
@@ -447,7 +450,7 @@ def _observer(tokens, plan: UnitPlan) -> str:
     code = _token(tokens, plan.roles["obs"], "observatory code").upper()
     code = plan.observer_aliases.get(code, code)
     # Old units print numeric MPC codes without leading zeros ("94" = 094 Crimea-Simeis).
-    return code.zfill(3) if code.isdigit() and len(code) < 3 else code
+    return code.zfill(3) if code.isascii() and code.isdigit() and len(code) < 3 else code
 
 
 def _parse_line(tokens, plan: UnitPlan) -> dict:
@@ -507,9 +510,10 @@ def _allow_unlisted_trailing_fields(plan: UnitPlan, rows, unit):
 
 def read_nsdb(path, description: str | None = None):
     """Read one NSDB unit (joNNNN.txt, with joNNNN.html next to it). Returns (Observations, ReadReport)."""
-    name = os.path.basename(path)
+    name = check_file(path)
     unit = os.path.splitext(name)[0]
     html = description or os.path.splitext(path)[0] + ".html"
+    check_file(html)
     if not os.path.exists(html):
         raise ObservationFormatError(f"{name}:1: expected the unit description {os.path.basename(html)} next to "
                                      f"the data file, got no such file")
