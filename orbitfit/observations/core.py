@@ -70,10 +70,11 @@ class ObservationFormatError(Exception):
 
 
 def check_file(path) -> str:
-    """The file's basename; a directory (or other non-file) where a data file is expected is an
-    ObservationFormatError, a missing path stays FileNotFoundError."""
+    """The file's basename; a missing path is FileNotFoundError, a directory (or other non-file) a format error."""
     name = os.path.basename(os.path.normpath(path))
-    if os.path.exists(path) and not os.path.isfile(path):
+    if not os.path.exists(path):
+        raise FileNotFoundError(2, "No such file or directory", str(path))
+    if not os.path.isfile(path):
         raise ObservationFormatError(f"{name}:1: expected a file, got a directory or special file")
     return name
 

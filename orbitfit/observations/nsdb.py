@@ -513,10 +513,10 @@ def read_nsdb(path, description: str | None = None):
     name = check_file(path)
     unit = os.path.splitext(name)[0]
     html = description or os.path.splitext(path)[0] + ".html"
-    check_file(html)
     if not os.path.exists(html):
         raise ObservationFormatError(f"{name}:1: expected the unit description {os.path.basename(html)} next to "
                                      f"the data file, got no such file")
+    check_file(html)
     desc = parse_description(html)
     raw = open(path, "rb").read().decode("utf-8", errors="replace")
     lines = [(i, clean_minus(text)) for i, text in enumerate(raw.splitlines(), start=1) if text.strip()]
