@@ -28,9 +28,8 @@ import erfa
 from dynamics.constants import AU_KM
 
 from ..bodies import PLANET_INDEX, normalize_provisional, provisional_naif, satellite_naif
-from .core import (ADES_CATALOG_NAMES, GEOCENTRE, MAS_PER_ARCSEC, RECORD_ERRORS, ObservationFormatError,
-                   ReadReport, Records, Reject, Rejection, calendar_time_to_jd, check_file, julian_day_number,
-                   number, optional_number, record_error_reason)
+from .core import (ADES_CATALOG_NAMES, GEOCENTRE, MAS_PER_ARCSEC, ObservationFormatError, ReadReport, Records,
+                   Reject, calendar_time_to_jd, check_file, julian_day_number, number, optional_number)
 from .frames import geodetic_to_gcrs_km
 
 DATASET = "ades"
@@ -132,8 +131,8 @@ _UNSUPPORTED_RECORDS = {
     "offset": "offset record (position relative to another body) not supported",
     "occultation": "occultation record (star position and offset) not supported; give the moon's position",
     "radar": "radar observation (not supported)",
-    "opticalResidual": "residual record (no measured position)", "radarResidual": "residual record (no measured "
-                                                                                   "position)"}
+    "opticalResidual": "residual record (no measured position)",
+    "radarResidual": "residual record (no measured position)"}
 
 
 def did_you_mean(name: str, known) -> str:
@@ -181,7 +180,7 @@ def _psv_record(fields, line, lineno, records):
     parse_ades_record(dict(zip(fields, values)), lineno, records)
 
 
-def _commented_record(line, lineno, records):
+def _commented_record():
     raise Reject("a '#'/'!' line holding '|' (ADES text never does): a data record whose first byte was damaged")
 
 
@@ -201,7 +200,7 @@ def read_ades_psv(path):
                 continue
             if stripped[0] in "#!":
                 if "|" in stripped:             # a record, not a comment: count it, never skip it
-                    report.attempt(name, lineno, _commented_record, line, lineno, records)
+                    report.attempt(name, lineno, _commented_record)
                 elif in_data:                   # a new obsBlock: its own header line follows
                     fields, in_data = None, False
                 continue
