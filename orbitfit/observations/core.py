@@ -11,6 +11,7 @@ description) raises `ObservationFormatError` whose message starts with "file:lin
 from __future__ import annotations
 
 import math
+import os
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -66,6 +67,16 @@ class ObservationFormatError(Exception):
 
     Deliberately not a ValueError: readers turn ValueErrors of single records into rejections, and a structural
     error must never be swallowed that way."""
+
+
+def check_file(path) -> str:
+    """The file's basename; a missing path is FileNotFoundError, a directory (or other non-file) a format error."""
+    name = os.path.basename(os.path.normpath(path))
+    if not os.path.exists(path):
+        raise FileNotFoundError(2, "No such file or directory", str(path))
+    if not os.path.isfile(path):
+        raise ObservationFormatError(f"{name}:1: expected a file, got a directory or special file")
+    return name
 
 
 class Reject(Exception):
@@ -344,8 +355,9 @@ def check_observer_code(code: str) -> str:
 
 
 # --- number and angle parsing -------------------------------------------------------------------------------------
-_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)$")
-_INTEGER = re.compile(r"^[+-]?\d+$")
+# [0-9], never \d: only ASCII digits are numbers (\d, int() and float() also take fullwidth or Arabic-Indic ones)
+_NUMBER = re.compile(r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)$")
+_INTEGER = re.compile(r"^[+-]?[0-9]+$")
 MINUS_SIGNS = "\u2212\u2013"               # Unicode minus and en dash used for '-' in some files (jg0074)
 _MINUS_TABLE = str.maketrans({char: "-" for char in MINUS_SIGNS})
 

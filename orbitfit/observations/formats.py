@@ -16,8 +16,9 @@ __all__ = ["read", "detect_format", "READERS"]
 
 READERS = {"gj15": read_gj15, "nsdb": read_nsdb, "mpc80": read_mpc80, "mpc_csv": read_mpc_csv, "ades": read_ades,
            "sora": read_sora_occultation}
-_GJ15_LINE = re.compile(r"^ \d\d \d\d [ \d]\d\.\d{4} [+-]\d\d \d\d [ \d]\d\.\d{3} ")
-_MPC80_LINE = re.compile(r"^.{14}[ A-Za-z]\d{4} \d\d \d\d\.\d+ *\d\d \d\d \d\d\.?\d* *[+-]\d\d \d\d")
+_GJ15_LINE = re.compile(r"^ \d\d \d\d [ \d]\d\.\d{4} [+-]\d\d \d\d [ \d]\d\.\d{3} ", re.ASCII)
+_MPC80_LINE = re.compile(r"^.{14}[ A-Za-z]\d{4} \d\d \d\d\.\d+ *\d\d \d\d \d\d\.?\d* *[+-]\d\d \d\d",
+                         re.ASCII)
 
 
 def detect_format(path) -> str | None:

@@ -12,8 +12,8 @@ from __future__ import annotations
 import os
 
 from ..bodies import NAIF_BY_NAME
-from .core import (ObservationFormatError, ReadReport, Records, Reject, dms_to_deg, hms_to_deg, jd_string_to_jd,
-                   optional_number)
+from .core import (ObservationFormatError, ReadReport, Records, Reject, check_file, dms_to_deg, hms_to_deg,
+                   jd_string_to_jd, optional_number)
 
 DATASET = "gj15"
 CATALOG = "UCAC4"                 # ReadMe: "The UCAC4 catalogue represented the ICRS in the reductions"
@@ -54,7 +54,7 @@ def body_from_filename(path: str) -> int:
 
 def read_gj15(path, body: int | None = None):
     """Read one GJ15 table (e.g. data/gj15/Himalia.dat). Returns (Observations, ReadReport)."""
-    name = os.path.basename(path)
+    name = check_file(path)
     body = body_from_filename(path) if body is None else int(body)
     records, report = Records(name, DATASET), ReadReport()
     with open(path, encoding="ascii", errors="replace") as f:

@@ -22,14 +22,14 @@ from dynamics.constants import AU_KM
 
 from ..bodies import PLANET_INDEX, provisional_naif, satellite_naif
 from .core import (MPC_CATALOG_CODES, RECORD_ERRORS, ObservationFormatError, ReadReport, Records, Reject,
-                   Rejection, calendar_day_to_jd, integer, number, record_error_reason, sexagesimal_dec,
+                   Rejection, calendar_day_to_jd, check_file, integer, number, record_error_reason, sexagesimal_dec,
                    sexagesimal_ra)
 from .frames import fk4_to_icrs, geodetic_to_gcrs_km
 
 DATASET = "mpc"
 _HEADER = re.compile(r"^(COD|CON|OBS|MEA|TEL|NET|BND|COM|NUM|ACK|AC2) ")
-_PERMANENT = re.compile(r"^([MJSUN])(\d{3})S$")
-_PACKED_PROVISIONAL = re.compile(r"^S([IJK])(\d\d)([MJSUN])(\d\d)0$")
+_PERMANENT = re.compile(r"^([MJSUN])([0-9]{3})S$")
+_PACKED_PROVISIONAL = re.compile(r"^S([IJK])([0-9][0-9])([MJSUN])([0-9][0-9])0$")
 _CENTURY = {"I": 1800, "J": 1900, "K": 2000}
 _REJECTED_TYPES = {"X": "deleted observation (note 'X')", "x": "deleted observation (note 'x')",
                    "R": "radar observation (not supported)", "r": "radar observation (not supported)",
@@ -117,7 +117,7 @@ def _is_second_line_of(line: str, line2: str) -> bool:
 
 def read_mpc80(path):
     """Read MPC 80-column optical records (natural satellites). Returns (Observations, ReadReport)."""
-    name = os.path.basename(path)
+    name = check_file(path)
     records, report = Records(name, DATASET), ReadReport()
     with open(path, encoding="ascii", errors="replace") as f:
         lines = [raw.rstrip("\r\n") for raw in f]
@@ -202,22 +202,28 @@ def read_mpc_csv(path, body: int | None = None):
     The moon comes from a `sat_num` column (Jovian IAU number), else from `body=`, else from "NAIF <id>" in the
     file's comment lines. Returns (Observations, ReadReport).
     """
-    name = os.path.basename(path)
+    name = check_file(path)
     with open(path, encoding="utf-8", errors="replace") as f:
         lines = [raw.rstrip("\r\n") for raw in f]
     (fields, header_line), comments = _csv_header(path, lines)
     if body is None and "sat_num" not in fields:
-        m = re.search(r"NAIF\s+(\d{3,})", comments)
+        m = re.search(r"NAIF\s+([0-9]{3,})", comments)
         if not m:
             raise ObservationFormatError(f"{name}:{header_line}: expected a sat_num column, body=<NAIF id> or "
                                          f"'NAIF <id>' in the comments, got none")
         body = int(m.group(1))
     records, report = Records(name, DATASET), ReadReport()
     for lineno, line in enumerate(lines, start=1):
-        if lineno <= header_line or not line.strip() or line.startswith("#"):
+        if lineno <= header_line or not line.strip():
+            continue
+        # A comment after the header with as many fields as a row is a row whose first byte was damaged: counted
+        # and rejected, never skipped as a comment.
+        if line.startswith("#") and line.count(",") != len(fields) - 1:
             continue
         report.read += 1
         try:
+            if line.startswith("#"):
+                raise Reject("a row starting with '#' (a damaged first byte, or a commented-out record)")
             _parse_csv_row(fields, next(csv.reader([line])), lineno, body, records)
         except (csv.Error, *RECORD_ERRORS) as exc:
             report.rejected.append(Rejection(name, lineno, record_error_reason(exc)))

@@ -32,7 +32,7 @@ from dynamics.constants import AU_KM
 from ..bodies import UnknownBody, provisional_naif, satellite_naif
 from .core import (GAIA, GEOCENTRE, MAS_PER_ARCSEC, RECORD_ERRORS, UTC_START_JD, ObservationFormatError,
                    ReadReport, Records, Reject, Rejection, calendar_day_to_jd, calendar_time_to_jd, catalog_from_text,
-                   clean_minus, dms_to_deg, hms_to_deg, integer, jd_string_to_jd, number, check_radec,
+                   check_file, clean_minus, dms_to_deg, hms_to_deg, integer, jd_string_to_jd, number, check_radec,
                    record_error_reason, split_decimal)
 
 from .frames import fk4_to_icrs
@@ -55,7 +55,7 @@ class UnitDescription:
 
 
 _SECTION = re.compile(r"^\s*(Contents|References?|Informations|Comments|Format)\b\.?(.*)$")
-_KEY = re.compile(r"^\s*([A-Za-z][A-Za-z .]*?)\s*:\s?(.*)$")
+_KEY = re.compile(r"[A-Za-z][A-Za-z .]*")       # a key, matched whole against the text before the first ':'
 
 
 def _html_text(path: str) -> str:
@@ -65,7 +65,8 @@ def _html_text(path: str) -> str:
     except UnicodeDecodeError:
         text = raw.decode("latin-1")
     # strip real tags only: descriptions contain bare '<' ("for declinations < -10 degrees", jo0018)
-    return re.sub(r"<\s*/?\s*[A-Za-z!][^<>]*>", "", text)
+    # (?:\s*/)? rather than \s*/?\s*: two adjacent \s* made a '<' before a long blank run quadratic
+    return re.sub(r"<(?:\s*/)?\s*[A-Za-z!][^<>]*>", "", text)
 
 
 def parse_description(html_path: str) -> UnitDescription:
@@ -97,10 +98,12 @@ def _key_values(lines) -> dict:
     """'key: value' lines with continuation lines appended to the previous value."""
     values, key = {}, None
     for line in lines:
-        m = _KEY.match(line)
-        if m and len(m.group(1)) < 40:
-            key = m.group(1).strip().lower()
-            values[key] = m.group(2).strip()
+        # partition, not one regex: "key<blanks>: value" as a regex backtracks quadratically on long blank runs
+        before, colon, after = line.partition(":")
+        candidate = before.strip()
+        if colon and _KEY.fullmatch(candidate) and len(candidate) < 40:
+            key = candidate.lower()
+            values[key] = after.strip()
         elif key and line.strip():
             values[key] += "\n" + line.strip()
     return values
@@ -111,7 +114,7 @@ def _format_items(lines) -> list:
     for line in lines:
         if re.match(r"^\s*-{5,}", line):
             break
-        m = re.match(r"^\s*(\d+)\.\s*(.*)$", line)
+        m = re.match(r"^\s*([0-9]+)\.\s*(.*)$", line)
         if m:
             items.append(m.group(2).strip())
         elif items and line.strip():
@@ -175,7 +178,7 @@ def classify_column(text: str) -> Column:
         scale = AU_KM if re.search(r"\bau\b", d) else (1.0 if re.search(r"\bkm\b", d) else 0.0)
         return Column("xyz", axis="xyz".index(m.group(1)), xyz_scale=scale, xyz_frame=frame)
     if "gaia-centric epoch" in d or "epoch_tcb" in d:
-        base = re.search(r"relative to (\d+\.?\d*)", d)
+        base = re.search(r"relative to ([0-9]+\.?[0-9]*)", d)
         return Column("tcb_rel", epoch_base=float(base.group(1)) if base else 0.0)
     if re.match(r"^(satellite\b|(number|index) +of (the )?satellite|number of satellite|satellite id)", d) or \
             d.startswith("number of the satellite"):
@@ -194,15 +197,15 @@ def classify_column(text: str) -> Column:
 
 
 # --- satellites ---------------------------------------------------------------------------------------------------
-_DESIGNATION = re.compile(r"S/?\s*(\d{4})[\s_]*J[\s_]*0*(\d{1,3})")
-_JNUMBER = re.compile(r"\bJ\s*-?\s*(\d{1,3})\b")
+_DESIGNATION = re.compile(r"S/?\s*([0-9]{4})[\s_]*J[\s_]*0*([0-9]{1,3})")
+_JNUMBER = re.compile(r"\bJ\s*-?\s*([0-9]{1,3})\b")
 
 
 def _satellite_entries(text: str, counted: bool) -> list:
     """(code, IAU number, provisional designation) from a satellites list ("8 - S/2003 J 8 - Hegemone J-39: 14")."""
     text = " ".join(text.split())
-    if counted and re.search(r":\s*\d+", text):
-        parts = re.split(r":\s*\d+\s*[,;]?", text)
+    if counted and re.search(r":\s*[0-9]+", text):
+        parts = re.split(r":\s*[0-9]+\s*[,;]?", text)
     else:
         parts = re.split(r"[,;(]", text)
     entries = []
@@ -210,7 +213,7 @@ def _satellite_entries(text: str, counted: bool) -> list:
         part = re.sub(r"^\s*\(.*?\)", "", part).strip(" .)")     # "( = S/1975 J 1) 4 - S/2000 J 4 ..." (jo1005)
         if not part or part.startswith("..."):
             continue
-        m = re.match(r"^(\d{1,6})\s*-\s*(.*)$", part)
+        m = re.match(r"^([0-9]{1,6})\s*-\s*(.*)$", part)
         code, rest = (int(m.group(1)), m.group(2)) if m else (None, part)
         designations = [f"S/{y} J {int(n)}" for y, n in _DESIGNATION.findall(rest)]
         jnum = _JNUMBER.search(_DESIGNATION.sub(" ", rest))
@@ -234,7 +237,7 @@ class SatelliteResolver:
         # A unit numbering its moons with its own indices (jo1003: 2 = S/2000 J 2 = J23) must not have a code it
         # does not list read as an IAU number.
         self.local = any(c >= 1 and (j != c) for c, (j, _) in self.codes.items())
-        self.naif_codes = re.search(r"\b5\d\d\s*-\s*[A-Za-z]", sat_item) is not None
+        self.naif_codes = re.search(r"\b5[0-9][0-9]\s*-\s*[A-Za-z]", sat_item) is not None
 
     def naif(self, code: int) -> int:
         if self.naif_codes and 501 <= code <= 599:
@@ -280,12 +283,12 @@ class UnitRejected(Exception):
 
 def _observatory_codes(text: str) -> list:
     """MPC codes listed in the Contents "observatory" entry, one per line ("689 - Flagstaff", "690 Lowell ...")."""
-    return sorted({m for m in re.findall(r"(?m)^\s*([0-9A-Z]\d\d)\b(?!\.)", text)})
+    return sorted({m for m in re.findall(r"(?m)^\s*([0-9A-Z][0-9][0-9])\b(?!\.)", text)})
 
 
 def _observatory_aliases(text: str) -> dict:
     """Unit-local observatory numbers standing for MPC codes: "1029 - (H29) - Ivywood Observatory" (jo0022)."""
-    return dict(re.findall(r"(?m)^\s*(\d{4,})\s*-\s*\(([0-9A-Z]\d\d)\)", text))
+    return dict(re.findall(r"(?m)^\s*([0-9]{4,})\s*-\s*\(([0-9A-Z][0-9][0-9])\)", text))
 
 
 def _equinox(text: str, notes: list, unit: str) -> str:
@@ -447,7 +450,7 @@ def _observer(tokens, plan: UnitPlan) -> str:
     code = _token(tokens, plan.roles["obs"], "observatory code").upper()
     code = plan.observer_aliases.get(code, code)
     # Old units print numeric MPC codes without leading zeros ("94" = 094 Crimea-Simeis).
-    return code.zfill(3) if code.isdigit() and len(code) < 3 else code
+    return code.zfill(3) if code.isascii() and code.isdigit() and len(code) < 3 else code
 
 
 def _parse_line(tokens, plan: UnitPlan) -> dict:
@@ -507,12 +510,13 @@ def _allow_unlisted_trailing_fields(plan: UnitPlan, rows, unit):
 
 def read_nsdb(path, description: str | None = None):
     """Read one NSDB unit (joNNNN.txt, with joNNNN.html next to it). Returns (Observations, ReadReport)."""
-    name = os.path.basename(path)
+    name = check_file(path)
     unit = os.path.splitext(name)[0]
     html = description or os.path.splitext(path)[0] + ".html"
     if not os.path.exists(html):
         raise ObservationFormatError(f"{name}:1: expected the unit description {os.path.basename(html)} next to "
                                      f"the data file, got no such file")
+    check_file(html)
     desc = parse_description(html)
     raw = open(path, "rb").read().decode("utf-8", errors="replace")
     lines = [(i, clean_minus(text)) for i, text in enumerate(raw.splitlines(), start=1) if text.strip()]

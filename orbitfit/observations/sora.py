@@ -15,20 +15,22 @@ no log file written by SORA was available to check against.
 """
 from __future__ import annotations
 
-import os
+import difflib
 import re
 
 from ..bodies import NAIF_BY_NAME
 from .core import (GEOCENTRE, RECORD_ERRORS, ObservationFormatError, ReadReport, Records, Reject, Rejection,
-                   calendar_time_to_jd, catalog_from_text, number, record_error_reason, sexagesimal_dec,
+                   calendar_time_to_jd, catalog_from_text, check_file, number, record_error_reason, sexagesimal_dec,
                    sexagesimal_ra)
 
 DATASET = "sora"
-_HEADER = re.compile(r"^Stellar occultation of star (?P<star>.*?) by (?P<body>.+?)\.\s*$")
-_POSITION = re.compile(r"^Astrometric object position at time (?P<date>\d{4})-(?P<month>\d\d)-(?P<day>\d\d) "
-                       r"(?P<h>\d\d):(?P<m>\d\d):(?P<s>\d\d(?:\.\d*)?)(?: for reference (?P<ref>.+?))?\s*$")
-_RADEC = re.compile(r"^RA = (?P<ra>[^+]+?) \+/- (?P<era>\S+) mas; DEC = (?P<dec>.+?) \+/- (?P<edec>\S+) mas\s*$")
+HEADER = "Stellar occultation of star "
+KEYWORD = "Astrometric object position"
+# Linear-time by construction: fixed-width fields, then one greedy group running to the end of the (stripped) line.
+_POSITION = re.compile(r"^Astrometric object position at time ([0-9]{4})-([0-9]{2})-([0-9]{2}) "
+                       r"([0-9]{2}):([0-9]{2}):([0-9]{2}(?:\.[0-9]*)?)(?: for reference (.+))?$")
 _GEOCENTER_NAMES = ("'geocenter'", '"geocenter"', "geocenter")
+NEAR_MISS = 0.8       # difflib ratio above which a line start is taken for a damaged header or keyword
 
 
 def _body_from_name(text: str) -> int | None:
@@ -36,53 +38,110 @@ def _body_from_name(text: str) -> int | None:
     for word in re.findall(r"[A-Za-z]+", text):
         if word.lower() in NAIF_BY_NAME:
             return NAIF_BY_NAME[word.lower()]
-    m = re.search(r"\b(5\d\d)\b", text)
+    m = re.search(r"\b(5[0-9][0-9])\b", text)
     return int(m.group(1)) if m else None
 
 
-def _parse_position(m_pos, m_radec, lineno, body, catalog, records):
-    reference = (m_pos.group("ref") or "'geocenter'").strip()
+def _near(text: str, keyword: str) -> bool:
+    """Whether a line starts with `keyword` or a damaged copy of it (a fixed-length comparison: linear overall)."""
+    start = text[:len(keyword)]
+    return start == keyword or difflib.SequenceMatcher(None, start, keyword).ratio() >= NEAR_MISS
+
+
+def _header(text: str):
+    """(star, body name) of "Stellar occultation of star <star> by <body>." (split at the first " by ", as
+    SORA writes it), or None when the line is not exactly that."""
+    if not (text.startswith(HEADER) and text.endswith(".")):
+        return None
+    star, sep, body = text[len(HEADER):-1].partition(" by ")
+    return (star, body) if sep and body else None
+
+
+def _radec(text: str):
+    """(ra, sigma_ra, dec, sigma_dec) strings of "RA = <ra> +/- <e> mas; DEC = <dec> +/- <e> mas", else Reject."""
+    ra_part, sep, dec_part = text[len("RA = "):].partition(" mas; DEC = ")
+    ra, sep_ra, era = ra_part.partition(" +/- ")
+    dec, sep_dec, edec = dec_part.rpartition(" +/- ")
+    if not (text.startswith("RA = ") and sep and sep_ra and sep_dec and edec.endswith(" mas")):
+        raise Reject("expected 'RA = ... +/- ... mas; DEC = ... +/- ... mas' after the position line")
+    return ra, era, dec, edec[:-len(" mas")]
+
+
+def _parse_position(m_pos, radec_line, lineno, body, catalog, records):
+    reference = (m_pos.group(7) or "'geocenter'").strip()
     if reference not in _GEOCENTER_NAMES:
         raise Reject(f"reference observer {reference} not supported (only the geocenter)")
-    jd1, jd2 = calendar_time_to_jd(*m_pos.group("date", "month", "day", "h", "m", "s"))
+    ra, era, dec, edec = _radec(radec_line)
+    jd1, jd2 = calendar_time_to_jd(*m_pos.groups()[:6])
     records.add(line=lineno, body=body, jd1=jd1, jd2=jd2, scale="utc", observer=GEOCENTRE,
-                ra_deg=sexagesimal_ra(m_radec.group("ra")), dec_deg=sexagesimal_dec(m_radec.group("dec")),
-                sigma_ra_mas=number(m_radec.group("era"), "RA error"),
-                sigma_dec_mas=number(m_radec.group("edec"), "Dec error"), kind="occultation", catalog=catalog)
+                ra_deg=sexagesimal_ra(ra), dec_deg=sexagesimal_dec(dec), sigma_ra_mas=number(era, "RA error"),
+                sigma_dec_mas=number(edec, "Dec error"), kind="occultation", catalog=catalog)
+
+
+class _Event:
+    """The latest "Stellar occultation of star ... by <moon>." header: where, which moon, and why it is unusable."""
+
+    def __init__(self, line, body=None, catalog="", damage=""):
+        self.line, self.body, self.catalog, self.damage, self.used_by = line, body, catalog, damage, None
+
+
+def _event_from(text: str, line: int) -> _Event:
+    parsed = _header(text)
+    if parsed is None:
+        return _Event(line, damage=f"expected 'Stellar occultation of star ... by <moon>.', got {text[:60]!r}")
+    body = _body_from_name(parsed[1])
+    damage = "" if body is not None else f"names no known moon ({parsed[1][:40]!r})"
+    return _Event(line, body, catalog_from_text(parsed[0]), damage)
+
+
+def _moon(event, body, lineno):
+    """Moon and catalogue of the position at `lineno`, or Reject when its event header cannot give them."""
+    if body is not None:
+        return body, event.catalog if event else ""
+    if event.damage:
+        raise Reject(f"the event header at line {event.line} is damaged ({event.damage}): the moon is unknown")
+    if event.used_by is not None:
+        raise Reject(f"a second position after the event header at line {event.line} (the first is at line "
+                     f"{event.used_by}): expected its own 'Stellar occultation of star ... by <moon>.' line")
+    event.used_by = lineno
+    return event.body, event.catalog
 
 
 def read_sora_occultation(path, body: int | None = None):
     """Read SORA occultation positions (log or printed text). Returns (Observations, ReadReport).
 
-    The moon is taken from `body=` or from the log's "Stellar occultation of star ... by <name>." line.
+    The moon is taken from `body=` or from the log's "Stellar occultation of star ... by <name>." line; with the
+    moon from the log, each position needs its own such line (SORA writes one per event), so a damaged or missing
+    header rejects the position instead of crediting it to the previous event's moon. A damaged position keyword,
+    or an "RA = ..." line without its position line, is a rejected record too: no position vanishes unreported.
     """
-    name = os.path.basename(path)
+    name = check_file(path)
     with open(path, encoding="utf-8", errors="replace") as f:
-        lines = [raw.rstrip("\r\n") for raw in f]
+        lines = [raw.strip() for raw in f]
     records, report = Records(name, DATASET), ReadReport()
-    current_body, catalog, header_line = body, "", 1
+    event, radec_lines = None, set()
     for i, line in enumerate(lines):
-        m = _HEADER.match(line.strip())
-        if m:
-            catalog = catalog_from_text(m.group("star"))
-            header_line = i + 1
-            if body is None:
-                current_body = _body_from_name(m.group("body"))
+        if _near(line, HEADER):
+            event = _event_from(line, i + 1)
             continue
-        m_pos = _POSITION.match(line.strip())
-        if not (m_pos or line.strip().startswith("Astrometric object position")):
+        is_radec = line.startswith("RA =") or "mas; DEC" in line     # either survives one damaged byte
+        if not (_near(line, KEYWORD) or (is_radec and i not in radec_lines)):
             continue
+        if event is None and body is None:
+            raise ObservationFormatError(f"{name}:1: expected 'Stellar occultation of star ... by <moon>.' "
+                                         f"before the first position, or body=<NAIF id>, got none")
         report.read += 1
-        if current_body is None:
-            raise ObservationFormatError(f"{name}:{header_line}: expected 'Stellar occultation of star ... by "
-                                         f"<moon>.' naming a known moon, or body=<NAIF id>, got none")
-        following = next((text for text in lines[i + 1:i + 3] if text.strip()), "")
         try:
-            m_radec = _RADEC.match(following.strip())
-            if not (m_pos and m_radec):
-                raise Reject("expected 'Astrometric object position at time YYYY-MM-DD hh:mm:ss' followed by "
-                             "'RA = ... +/- ... mas; DEC = ... +/- ... mas'")
-            _parse_position(m_pos, m_radec, i + 1, current_body, catalog, records)
+            if is_radec:
+                raise Reject("an 'RA = ... DEC = ...' line without its 'Astrometric object position at time ...' "
+                             "line (damaged keyword)")
+            following = next((k for k in (i + 1, i + 2) if k < len(lines) and lines[k]), None)
+            radec_lines.add(following)
+            m_pos = _POSITION.match(line)
+            if not m_pos:
+                raise Reject("expected 'Astrometric object position at time YYYY-MM-DD hh:mm:ss'")
+            moon, catalog = _moon(event, body, i + 1)
+            _parse_position(m_pos, lines[following] if following else "", i + 1, moon, catalog, records)
         except RECORD_ERRORS as exc:
             report.rejected.append(Rejection(name, i + 1, record_error_reason(exc)))
     if report.read == 0:
