@@ -341,6 +341,8 @@ def test_seeded_mutation_fuzz(case_name, tmp_path):
     run_fuzz(case_name, 180, 20260101, tmp_path)
 
 
+# ~24 000 mutations, ~100 s: a campaign, run on demand (`python -m pytest -m campaign`), not in every CI run
+@pytest.mark.campaign
 @pytest.mark.slow
 @pytest.mark.parametrize("case_name", sorted(CASES))
 def test_seeded_mutation_fuzz_long(case_name, tmp_path):
