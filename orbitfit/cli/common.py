@@ -38,7 +38,8 @@ def output_file(path, flag):
     if path is not None:
         if os.path.isdir(path):
             raise UsageError(f"{flag} {path}: is a folder, give a file name")
-        _check_writable(os.path.dirname(os.path.abspath(path)), f"{flag} {path}: the folder")
+        folder = os.path.dirname(os.path.abspath(path))
+        _check_writable(folder, f"{flag} {path}: the folder {folder}")
     return path
 
 
@@ -57,7 +58,7 @@ def _check_writable(folder, what):
     # file leaves nothing behind, even if the process is killed
     import tempfile
     if not os.path.isdir(folder):
-        raise UsageError(f"{what} does not exist")
+        raise UsageError(f"{what} is not an existing folder")
     try:
         tempfile.TemporaryFile(dir=folder).close()
     except OSError as exc:

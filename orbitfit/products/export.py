@@ -77,8 +77,10 @@ def write_spk(path, orbit, start_tdb, stop_tdb, model=None, naif_id=None, spk_ty
             else:
                 spiceypy.spkw03(handle, naif_id, C.JUPITER_BARY, "J2000", first, last, segid, record_s,
                                 records.n_records, degree, records.coefficients.ravel(), first)
-        finally:
-            spiceypy.spkcls(handle)
+        except BaseException:
+            spiceypy.dafcls(handle)      # spkcls refuses a kernel without segments and would hide this error
+            raise
+        spiceypy.spkcls(handle)
     return SPKExport(path, naif_id, C.JUPITER_BARY, spk_type, first, last, records.n_records, float(error), lines)
 
 
