@@ -94,6 +94,7 @@ CASES = [
     (["ephem", "ARCHIVE", "--table", "IN/t.ecsv", "--start", "2018-13-45", "--stop", "2019-01-01"],
      ["--start: cannot read the date '2018-13-45'"]),
     (["fit", "DATA", "--epoch", "soon"], ["--epoch: cannot read the date 'soon'"]),
+    (["ephem", "ARCHIVE", "--spk", "IN/k.bsp", "--start", "2018-01-01"], ["give both --start and --stop"]),
     (["predict", "ARCHIVE", "--stars", str(ROOT / "README.md"), *SPAN], ["README.md: not a readable table"]),
     # outputs that cannot be written are found before the work
     (["ephem", "ARCHIVE", "--spk", "IN/a_folder"], ["--spk", "a_folder: is a folder, give a file name"]),

@@ -155,6 +155,8 @@ def requested_epochs(args, solution):
 
 def date_span(args):
     """TDB seconds of --start and --stop (UTC), checked in order."""
+    if not (args.start and args.stop):           # one of them alone would be ignored
+        raise UsageError("give both --start and --stop (ISO dates, UTC)")
     start, stop = parse_date(args.start, "utc", "--start"), parse_date(args.stop, "utc", "--stop")
     if stop <= start:
         raise UsageError(f"--stop {args.stop} is not after --start {args.start}")

@@ -61,8 +61,8 @@ def _load_config(path):
         raise UsageError(f"{path}: unknown keys {sorted(unknown)}; allowed: {', '.join(CONFIG_KEYS)}")
     for key, value in config.items():
         kind, expected = CONFIG_KEYS[key]
-        items_ok = key != "files" or all(isinstance(name, str) for name in value) if isinstance(value, kind) else False
-        if not items_ok or isinstance(value, bool) and kind is not bool:       # True is an int to Python
+        wrong = not isinstance(value, kind) or isinstance(value, bool) and kind is not bool    # True is an int
+        if wrong or key == "files" and not all(isinstance(name, str) for name in value):
             raise UsageError(f"{path}: {key} must be {expected}, not {value!r}")
     names = [name for name, *_ in option_fields()]
     bad = set(config.get("options", {})) - set(names)

@@ -15,7 +15,7 @@ def command_ephem(args):
     solution = load_solution(args.solution)
     outputs = {}
     if args.spk:
-        span = date_span(args) if args.start and args.stop else None
+        span = date_span(args) if args.start or args.stop else None
         try:
             report = solution.to_spk(args.spk, naif_id=args.naif_id, span=span, spk_type=args.spk_type)
         except SpiceyError as exc:                 # a SPICE message runs over a dozen lines; its short form names it
