@@ -8,15 +8,19 @@ residuals and the weights the fit used, the estimator's options and the dynamica
 perturber ephemeris, step, the companions' states), the iteration history, software versions and constants, site
 biases and sampled covariances. Format 3; format 2 (options and model in one record) is still read.
 
-Writes are atomic (a temporary file, then a rename); a SHA-256 digest over every dataset and attribute, written last,
-makes a truncated, altered or foreign file fail to load with `ArchiveError` naming the file. Nothing is unpickled:
-tables are plain datasets, records are JSON.
+Writes are atomic (`atomic_path`: a temporary file, then a rename; a failed or interrupted write removes it); a
+SHA-256 digest over every dataset and attribute, written last, makes a truncated, damaged or foreign file fail to load
+with `ArchiveError` naming the file. The digest is an integrity check, not a signature: it proves nothing about who
+wrote the file, since anyone can edit a dataset and recompute it (it is stored in the file, unkeyed). Trust an archive
+as much as its source; sign or checksum it out of band (e.g. a published SHA-256 of the whole file) when that
+matters. Nothing is unpickled: tables are plain datasets, records are JSON.
 
 This module reads and writes the fields of solutions: it constructs no Solution (`Solution.load` does), so the
 record (`orbitfit.solution`) and the estimator that builds records do not depend on it.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 
@@ -41,12 +45,31 @@ class ArchiveError(ValueError):
     """An HDF5 file that is not a complete orbitfit archive; the message names the file."""
 
 
+@contextlib.contextmanager
+def atomic_path(path):
+    """Yield a temporary path next to `path` to write to; on success it replaces `path` (atomically: readers see the
+    old file or the new one, never half of one), on any failure (KeyboardInterrupt included) it is removed and the
+    error goes on. The temporary name is fixed (`path` + ".tmp"), so the leftover of a hard kill is overwritten by the
+    next write instead of piling up. The one helper of every atomic write (archives, SPK kernels, tables, CLI
+    reports)."""
+    path = os.fspath(path)
+    tmp = path + ".tmp"
+    if os.path.isfile(tmp):                     # a leftover of a killed write (SPK writers refuse existing files)
+        os.remove(tmp)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.remove(tmp)
+        raise
+
+
 def save_solution(solution, path):
     """Write a Solution's fields to HDF5 atomically. Returns the path."""
     import h5py
     path = os.fspath(path)
-    tmp = path + ".tmp"
-    with h5py.File(tmp, "w") as f:
+    with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
         f.attrs["format"] = ARCHIVE_FORMAT
         f.attrs["format_version"] = ARCHIVE_VERSION
         f.attrs["versions"] = json.dumps(versions())
@@ -74,7 +97,6 @@ def save_solution(solution, path):
             for name, values in solution.samples.items():
                 g.create_dataset(name, data=values)
         f.attrs["sha256"] = _digest(f)            # written last: a truncated or altered file fails the check
-    os.replace(tmp, path)
     return path
 
 
@@ -151,8 +173,7 @@ def save_family(family, folder):
     for body, solution in family.solutions.items():
         save_solution(solution, os.path.join(folder, f"{body}.h5"))
     path = os.path.join(folder, FAMILY_FILE)
-    tmp = path + ".tmp"
-    with h5py.File(tmp, "w") as f:
+    with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
         f.attrs["format"] = FAMILY_FORMAT
         f.attrs["bodies"] = list(family.bodies)
         f.attrs["fit_gm"] = list(family.fit_gm)
@@ -166,7 +187,6 @@ def save_family(family, folder):
         f.create_dataset("parameters", data=family.parameters)
         f.create_dataset("covariance", data=family.covariance)
         f.attrs["sha256"] = _digest(f)
-    os.replace(tmp, path)
     return folder
 
 

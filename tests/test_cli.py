@@ -28,7 +28,7 @@ def test_demo_reports_an_output_folder_it_cannot_make(tmp_path, capsys):
     blocker.write_text("a file where the output folder should go")
     assert main(["demo", "--out", str(blocker / "demo"), "--json"]) == 2
     captured = capsys.readouterr()
-    assert f"orbitfit demo: error: Not a directory: {blocker / 'demo'}" in captured.err
+    assert f"orbitfit demo: error: --out {blocker / 'demo'}: cannot make the folder (Not a directory)" in captured.err
     assert json.loads(captured.out)["command"] == "demo"
 
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
+import threading
 
 from .common import UsageError
 from .fit import PRESETS, add_fit_options, command_demo, command_fit
@@ -83,7 +85,7 @@ def build_parser():
     predict.add_argument("--stars", required=True, help="CSV/ECSV/FITS table with Gaia DR3 columns (ra, dec, ...)")
     predict.add_argument("--start", required=True, help="first date, ISO (UTC)")
     predict.add_argument("--stop", required=True, help="last date, ISO (UTC)")
-    predict.add_argument("--radius-km", type=float, default=0.0, help="the body's radius (km)")
+    predict.add_argument("--radius-km", type=float, help="the body's radius (km, > 0; default: a point)")
     predict.add_argument("--max-ca-arcsec", type=float, help="keep C/A below this (default: shadow touches Earth)")
     predict.add_argument("--out", help="write the events (.ecsv, .csv or .json)")
     predict.add_argument("--map", help="draw the first event's shadow path (PNG/PDF)")
@@ -110,6 +112,7 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     from ..estimation.gauss_newton import FitError
     from ..observations.core import ObservationFormatError
+    previous = _exit_on_sigterm()
     try:
         return args.func(args)
     except BrokenPipeError:                   # output piped into `head` and closed: not an error
@@ -121,7 +124,22 @@ def main(argv=None):
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         if isinstance(exc, OSError) and exc.filename:
             message = f"{exc.strerror}: {exc.filename}"
+        # one line: a foreign message (h5py, astropy) may run over many; its first line says what failed
+        lines = str(message).strip().splitlines() or [type(exc).__name__]
+        message = lines[0] + (" [...]" if len(lines) > 1 else "")
         if getattr(args, "json", False):
-            print(json.dumps({"error": str(message), "command": args.command}))
+            print(json.dumps({"error": message, "command": args.command}))
         print(f"orbitfit {args.command}: error: {message}", file=sys.stderr)
         return 2
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _exit_on_sigterm():
+    """Make SIGTERM (kill, a batch system's time limit) a SystemExit, so that a save under way removes its
+    temporary file (orbitfit.archive.atomic_path) instead of leaving it. Returns the previous handler (None when
+    not in the main thread, where Python allows no handler)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))

@@ -1,6 +1,10 @@
-"""What the commands share: usage errors, dates, solution archives, the fit report and atomic outputs."""
+"""What the commands share: usage errors, checked numbers and dates, solution archives, the fit report and atomic
+outputs whose folders are checked before any work starts."""
 from __future__ import annotations
 
+import contextlib
+import math
+import os
 from pathlib import Path
 
 import numpy as np
@@ -10,19 +14,71 @@ class UsageError(ValueError):
     """Bad command-line or configuration input."""
 
 
-def parse_date(text, scale="tdb"):
+def parse_date(text, scale="tdb", name="date"):
+    """TDB seconds of an ISO date given as `name` (a flag or a config key); UsageError naming it otherwise."""
     from ..times import tdb_seconds
+    if not isinstance(text, str):           # a number would silently be taken for a Julian date
+        raise UsageError(f"{name}: expected an ISO date string like 2000-01-01T12:00, not {text!r}")
     try:
         return tdb_seconds(text, scale=scale)
-    except ValueError as exc:
-        raise UsageError(f"cannot read the date {text!r} ({exc}); use ISO like 2000-01-01T12:00") from None
+    except ValueError:                      # astropy lists its eleven formats over eleven lines: one is enough here
+        raise UsageError(f"{name}: cannot read the date {text!r}; use ISO like 2000-01-01T12:00") from None
+
+
+def checked_number(value, flag, minimum=0.0):
+    """`value` if it is a finite number > `minimum`, else UsageError naming the flag (argparse takes nan and inf)."""
+    if value is not None and not (math.isfinite(value) and value > minimum):
+        raise UsageError(f"{flag} must be a finite number > {minimum:g}, not {value}")
+    return value
+
+
+def output_file(path, flag):
+    """Check, before any work, that `path` (given as `flag`) can be written: not a folder, in an existing, writable
+    folder. Returns the path (None stays None)."""
+    if path is not None:
+        if os.path.isdir(path):
+            raise UsageError(f"{flag} {path}: is a folder, give a file name")
+        folder = os.path.dirname(os.path.abspath(path))
+        _check_writable(folder, f"{flag} {path}: the folder {folder}")
+    return path
+
+
+def output_folder(path, flag="--out"):
+    """Make the output folder `path` (given as `flag`) and check it is writable, before any work. Returns a Path."""
+    try:
+        Path(path).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"{flag} {path}: cannot make the folder ({exc.strerror})") from None
+    _check_writable(path, f"{flag} {path}: the folder")
+    return Path(path)
+
+
+def _check_writable(folder, what):
+    # by writing: permission bits say nothing for root or on special file systems (/proc); an unnamed temporary
+    # file leaves nothing behind, even if the process is killed
+    import tempfile
+    if not os.path.isdir(folder):
+        raise UsageError(f"{what} is not an existing folder")
+    try:
+        tempfile.TemporaryFile(dir=folder).close()
+    except OSError as exc:
+        raise UsageError(f"{what} cannot be written to ({exc.strerror})") from None
+
+
+@contextlib.contextmanager
+def utf8_input(path):
+    """Turn a decoding error while reading the text file `path` into a UsageError naming the file (Python's own
+    message names only the codec)."""
+    try:
+        yield
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{path}: not UTF-8 text (byte {exc.start}: {exc.reason}); save it as UTF-8") from None
 
 
 def write_atomic(path, text):
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    from ..archive import atomic_path
+    with atomic_path(path) as tmp:
+        Path(tmp).write_text(text, encoding="utf-8")
 
 
 def solution_report(solution, elapsed, outputs):
@@ -64,14 +120,11 @@ def print_report(report, solution):
 
 
 def save_outputs(solution, out_dir, stem):
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    from ..products.export import write_table
+    out = output_folder(out_dir)
     archive = solution.save(out / f"{stem}.h5")
-    table = solution.residuals()
-    tmp = out / f"{stem}_residuals.ecsv.tmp"
-    table.write(tmp, format="ascii.ecsv", overwrite=True)
-    tmp.replace(out / f"{stem}_residuals.ecsv")
-    return {"solution": str(archive), "residuals": str(out / f"{stem}_residuals.ecsv")}
+    residuals = write_table(solution.residuals(), out / f"{stem}_residuals.ecsv")
+    return {"solution": str(archive), "residuals": str(residuals)}
 
 
 def load_solution(path):
@@ -79,6 +132,8 @@ def load_solution(path):
     from ..solution import Solution
     if not Path(path).exists():
         raise UsageError(f"solution archive not found: {path}")
+    if not Path(path).is_file():
+        raise UsageError(f"{path}: is not a file (a solution archive .h5 is expected)")
     try:
         return Solution.load(path)
     except ArchiveError as exc:
@@ -88,13 +143,21 @@ def load_solution(path):
 def requested_epochs(args, solution):
     """TDB epochs from --dates (comma-separated ISO, UTC) or --start/--stop/--step-days."""
     if args.dates:
-        return np.array([parse_date(d.strip(), "utc") for d in args.dates.split(",") if d.strip()])
+        return np.array([parse_date(d.strip(), "utc", "--dates") for d in args.dates.split(",") if d.strip()])
     if not (args.start and args.stop):
         raise UsageError("give --dates D1,D2,... or --start and --stop (ISO dates, UTC)")
-    start, stop = parse_date(args.start, "utc"), parse_date(args.stop, "utc")
+    start, stop = date_span(args)
+    step = checked_number(args.step_days, "--step-days") * 86400.0
+    if (stop - start) / step > 1e6:
+        raise UsageError(f"--step-days {args.step_days} gives more than a million epochs")
+    return np.arange(start, stop + 0.5 * step, step)
+
+
+def date_span(args):
+    """TDB seconds of --start and --stop (UTC), checked in order."""
+    if not (args.start and args.stop):           # one of them alone would be ignored
+        raise UsageError("give both --start and --stop (ISO dates, UTC)")
+    start, stop = parse_date(args.start, "utc", "--start"), parse_date(args.stop, "utc", "--stop")
     if stop <= start:
         raise UsageError(f"--stop {args.stop} is not after --start {args.start}")
-    step = args.step_days * 86400.0
-    if step <= 0 or (stop - start) / step > 1e6:
-        raise UsageError(f"--step-days {args.step_days} gives too many or no epochs")
-    return np.arange(start, stop + 0.5 * step, step)
+    return start, stop

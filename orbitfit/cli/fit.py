@@ -10,10 +10,17 @@ from pathlib import Path
 import numpy as np
 
 from ..progress import fit_logger
-from .common import UsageError, parse_date, print_report, save_outputs, solution_report, write_atomic
+from .common import (UsageError, output_folder, parse_date, print_report, save_outputs, solution_report, utf8_input,
+                     write_atomic)
 
 PRESETS = ("default", "gomes-junior-2016")      # FitOptions() and FitOptions.gomes_junior_2016()
 STARTS = ("gomes-junior-2016", "auto")           # published STE elements, or an automatic initial orbit
+# the keys of a fit configuration (TOML) with their types and what the error says is expected; [options] is checked
+# by FitOptions itself
+CONFIG_KEYS = {"files": (list, "a list of file names"), "body": (int, "an integer NAIF id"),
+               "start": (str, "a string: " + " or ".join(STARTS)), "epoch": (str, "an ISO date string (quoted)"),
+               "out": (str, "a folder name"), "preset": (str, "a string: " + " or ".join(PRESETS)),
+               "seed003_weighting": (bool, "true or false"), "options": (dict, "a table [options]")}
 
 
 def command_demo(args):
@@ -23,7 +30,7 @@ def command_demo(args):
     from ..estimation.published import gomes_junior_2016_orbit
     from ..observations import read
     from ..paths import data_path
-    Path(args.out).mkdir(parents=True, exist_ok=True)          # fail before the fit, not after it
+    output_folder(args.out)                                    # fail before the fit, not after it
     observations, report = read(data_path("gj15", "Himalia.dat"))
     start = time.perf_counter()
     options = FitOptions.gomes_junior_2016()          # the published STE's weighting: positions alike, <= 1% flagged
@@ -47,11 +54,16 @@ def command_demo(args):
 def _load_config(path):
     from ..estimation.options import option_fields
     from ..toml_files import read_toml
-    config = read_toml(path, UsageError, "config file")
-    allowed = ("files", "body", "start", "epoch", "out", "preset", "seed003_weighting", "options")
-    unknown = set(config) - set(allowed)
+    with utf8_input(path):
+        config = read_toml(path, UsageError, "config file")
+    unknown = set(config) - set(CONFIG_KEYS)
     if unknown:
-        raise UsageError(f"{path}: unknown keys {sorted(unknown)}; allowed: {', '.join(allowed)}")
+        raise UsageError(f"{path}: unknown keys {sorted(unknown)}; allowed: {', '.join(CONFIG_KEYS)}")
+    for key, value in config.items():
+        kind, expected = CONFIG_KEYS[key]
+        wrong = not isinstance(value, kind) or isinstance(value, bool) and kind is not bool    # True is an int
+        if wrong or key == "files" and not all(isinstance(name, str) for name in value):
+            raise UsageError(f"{path}: {key} must be {expected}, not {value!r}")
     names = [name for name, *_ in option_fields()]
     bad = set(config.get("options", {})) - set(names)
     if bad:
@@ -72,7 +84,7 @@ def _option_value(name, value, where):
 
 def _fit_options(args, config):
     """FitOptions from the preset, then the config's [options], then the command line: built once, so every value
-    is validated by FitOptions itself."""
+    is validated by FitOptions itself; its error is prefixed with where the option came from."""
     import dataclasses
     from ..estimation.options import FitOptions, option_fields
     preset = getattr(args, "preset", None) or config.get("preset", "default")
@@ -81,16 +93,22 @@ def _fit_options(args, config):
         preset = "gomes-junior-2016"
     if preset not in PRESETS:
         raise UsageError(f"unknown preset {preset!r}: use one of {', '.join(PRESETS)}")
+    where = {name: f"{args.config}: [options]" for name in config.get("options", {})}
     values = {name: _option_value(name, value, args.config) for name, value in config.get("options", {}).items()}
     for name, *_ in option_fields():
         value = getattr(args, name, None)
         if value is not None:
             values[name] = _option_value(name, value, "command line")
+            where[name] = "--" + name.replace("_", "-") + ":"
     epoch = args.epoch or config.get("epoch")
     if epoch:
-        values["epoch"] = parse_date(epoch)
+        values["epoch"] = parse_date(epoch, name="--epoch" if args.epoch else f"{args.config}: epoch")
     base = FitOptions.gomes_junior_2016() if preset == "gomes-junior-2016" else FitOptions()
-    return dataclasses.replace(base, **values)
+    try:
+        return dataclasses.replace(base, **values)
+    except ValueError as exc:                # FitOptions' messages start with the option's name
+        name = str(exc).split()[0]
+        raise UsageError(f"{where[name]} {exc}" if name in where else str(exc)) from None
 
 
 def command_fit(args):
@@ -105,12 +123,14 @@ def command_fit(args):
     for name in files:
         if not Path(name).exists():
             raise UsageError(f"observation file not found: {name}")
+        if not Path(name).is_file():
+            raise UsageError(f"{name}: is not a file (an observation file is expected)")
         table, report = read(name)
         if not args.json:
             print(report)
         tables.append(table)
     observations = Observations.concatenate(tables)
-    body = args.body or config.get("body")
+    body = args.body if args.body is not None else config.get("body")
     bodies = sorted(set(np.asarray(observations["body"]).tolist()))
     if body is None:
         if len(bodies) != 1:
@@ -120,6 +140,7 @@ def command_fit(args):
     if len(observations) == 0:
         raise UsageError(f"no observations of body {body} in the files (bodies present: {bodies})")
     options = _fit_options(args, config)                      # bad options fail before the start orbit is made
+    out = output_folder(args.out or config.get("out", "orbitfit-fit"))      # and a bad folder before the fit
     start_spec = args.start or config.get("start", STARTS[0])
     initial = _initial_orbit(start_spec, int(body), observations)
     begin = time.perf_counter()
@@ -127,7 +148,7 @@ def command_fit(args):
     solution = fit_orbit(observations, initial, options, log=log)
     bar.close()
     elapsed = time.perf_counter() - begin
-    outputs = save_outputs(solution, args.out or config.get("out", "orbitfit-fit"), f"fit_{body}")
+    outputs = save_outputs(solution, out, f"fit_{body}")
     result = solution_report(solution, elapsed, outputs)
     if args.json:
         print(json.dumps(result, indent=2))

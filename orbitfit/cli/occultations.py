@@ -9,29 +9,22 @@ from pathlib import Path
 import numpy as np
 
 from ..progress import fit_logger
-from .common import UsageError, load_solution, requested_epochs, parse_date, save_outputs
+from .common import (UsageError, checked_number, date_span, load_solution, output_file, output_folder,
+                     requested_epochs, save_outputs, utf8_input)
 
 
 def command_predict(args):
     """Occultation candidates of a star list by a saved solution's body between two UTC dates."""
-    from astropy.table import Table
     from ..occultations.prediction import search
     from ..products.export import write_table
+    radius_km = checked_number(args.radius_km, "--radius-km") or 0.0      # not given: a point (the centre's path)
+    checked_number(args.max_ca_arcsec, "--max-ca-arcsec")
+    output_file(args.out, "--out")
+    output_file(args.map, "--map")
+    start, stop = date_span(args)
     solution = load_solution(args.solution)
-    if not Path(args.stars).exists():
-        raise UsageError(f"star list not found: {args.stars}")
-    try:
-        stars = Table.read(args.stars)
-    except Exception as exc:                       # astropy raises many types for unreadable tables
-        raise UsageError(f"{args.stars}: not a readable table (CSV/ECSV/FITS with Gaia columns): {exc}") from None
-    missing = {"ra", "dec"} - set(stars.colnames)
-    if missing:
-        raise UsageError(f"{args.stars}: missing columns {sorted(missing)} (Gaia DR3 names: ra, dec, pmra, pmdec, "
-                         f"parallax, ref_epoch, phot_g_mean_mag, source_id)")
-    start, stop = parse_date(args.start, "utc"), parse_date(args.stop, "utc")
-    if stop <= start:
-        raise UsageError(f"--stop {args.stop} is not after --start {args.start}")
-    found = search(solution, stars, start, stop, args.radius_km, max_ca_arcsec=args.max_ca_arcsec)
+    stars = _star_list(args.stars)
+    found = search(solution, stars, start, stop, radius_km, max_ca_arcsec=args.max_ca_arcsec)
     table = found.table
     if args.out:
         write_table(table, args.out)
@@ -52,6 +45,35 @@ def command_predict(args):
     return 0
 
 
+def _star_list(path):
+    """The star table at `path`, its RA in [0, 360) and Dec in [-90, 90] degrees (a star elsewhere is a broken row,
+    not a star to search around)."""
+    from astropy.table import Table
+    if not Path(path).is_file():
+        raise UsageError(f"star list not found: {path}")
+    try:
+        stars = Table.read(path)
+    except Exception as exc:     # astropy raises many types for unreadable tables, some with a 50-line format list
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise UsageError(f"{path}: not a readable table (CSV/ECSV/FITS with Gaia columns): {reason}") from None
+    missing = {"ra", "dec"} - set(stars.colnames)
+    if missing:
+        raise UsageError(f"{path}: missing columns {sorted(missing)} (Gaia DR3 names: ra, dec, pmra, pmdec, "
+                         f"parallax, ref_epoch, phot_g_mean_mag, source_id)")
+    for name, inside, interval in (("ra", lambda v: (v >= 0) & (v < 360), "[0, 360)"),
+                                   ("dec", lambda v: abs(v) <= 90, "[-90, 90]")):
+        try:
+            values = np.ma.filled(np.ma.asarray(stars[name], dtype=float), np.nan)
+        except (TypeError, ValueError):
+            raise UsageError(f"{path}: column {name} must hold numbers (degrees)") from None
+        bad = ~inside(values)                       # NaN (empty cells) is outside too
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise UsageError(f"{path}: data row {row + 1}: {name} = {values[row]} deg is not in {interval} "
+                             f"({int(bad.sum())} such row(s))")
+    return stars
+
+
 def command_occultation_add(args):
     """Add an occultation (chords in a TOML event file, or positions in an observation file) to a saved solution,
     refit from it, and report the change in the orbit and in the predicted positions at --dates."""
@@ -63,10 +85,11 @@ def command_occultation_add(args):
     if not source.exists():
         raise UsageError(f"occultation file not found: {source}")
     report = {"body": int(solution.body), "input": str(source)}
-    Path(args.out).mkdir(parents=True, exist_ok=True)
+    output_folder(args.out)
     begin = time.perf_counter()
     if source.suffix.lower() == ".toml":
-        event, event_options = read_event(source)
+        with utf8_input(source):
+            event, event_options = read_event(source)
         if event.body != solution.body:
             raise UsageError(f"{source}: the event is of body {event.body}, the solution of body {solution.body}")
         side = args.side if args.side is not None else event_options["side"]

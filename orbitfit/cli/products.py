@@ -3,19 +3,23 @@ from __future__ import annotations
 
 import json
 
-from .common import UsageError, load_solution, requested_epochs, parse_date
+from .common import UsageError, checked_number, date_span, load_solution, output_file, requested_epochs
 
 
 def command_ephem(args):
     """SPK kernel and/or ephemeris table (RA, Dec with sigma, distance) from a saved solution."""
     from ..products import export
+    from spiceypy.utils.exceptions import SpiceyError
+    output_file(args.spk, "--spk")                 # unwritable outputs fail before the solution is propagated
+    output_file(args.table, "--table")
     solution = load_solution(args.solution)
     outputs = {}
     if args.spk:
-        span = (parse_date(args.start, "utc"), parse_date(args.stop, "utc")) if args.start and args.stop else None
-        if span is not None and span[1] <= span[0]:
-            raise UsageError(f"--stop {args.stop} is not after --start {args.start}")
-        report = solution.to_spk(args.spk, naif_id=args.naif_id, span=span, spk_type=args.spk_type)
+        span = date_span(args) if args.start or args.stop else None
+        try:
+            report = solution.to_spk(args.spk, naif_id=args.naif_id, span=span, spk_type=args.spk_type)
+        except SpiceyError as exc:                 # a SPICE message runs over a dozen lines; its short form names it
+            raise UsageError(f"--spk {args.spk}: SPICE cannot write the kernel ({exc.short or 'error'})") from None
         outputs["spk"] = {"path": report.path, "naif_id": report.naif_id, "center": report.center,
                           "records": report.n_records, "interpolation_error_m": report.max_error_km * 1e3,
                           "start_tdb_s": report.start_tdb, "stop_tdb_s": report.stop_tdb}
@@ -36,6 +40,10 @@ def command_ephem(args):
 def command_sigma(args):
     """1-sigma on the sky (RA*, Dec, sigma_s, ellipse in mas and km) at dates, linear or Monte Carlo."""
     from ..products.uncertainty import monte_carlo_sky, sky_uncertainty
+    output_file(args.plot, "--plot")
+    output_file(args.ellipses, "--ellipses")
+    if args.clones:
+        checked_number(args.clones, "--clones")
     solution = load_solution(args.solution)
     epochs = requested_epochs(args, solution)
     if args.clones:

@@ -33,6 +33,9 @@ all positions, the sources' sigmas unused, no night de-weighting, at most 1% fla
 """
 from __future__ import annotations
 
+import math
+import numbers
+import typing
 import warnings
 from dataclasses import dataclass, field, fields, replace
 
@@ -81,9 +84,11 @@ class FitOptions:
                                            "default they are dropped before the fit and listed in Solution.meta")
 
     def __post_init__(self):
+        hints = typing.get_type_hints(FitOptions)
         for spec in fields(self):
-            choices = spec.metadata.get("choices")
             value = getattr(self, spec.name)
+            _check_type(spec.name, value, hints[spec.name])
+            choices = spec.metadata.get("choices")
             if choices and value not in choices.values():
                 allowed = ", ".join(repr(v) for v in choices.values())
                 raise ValueError(f"{spec.name} must be one of {allowed}, not {value!r}")
@@ -125,6 +130,25 @@ class FitOptions:
 
     def changed(self, **changes):
         return replace(self, **changes)
+
+
+def _check_type(name, value, hint):
+    """ValueError naming the option unless `value` is of the field's annotated type: the annotations are the schema
+    (a TOML [options] table or a script may give any type). bool is not taken for a number (True is an int to
+    Python); an int is taken for a float; a number must be finite."""
+    allowed = typing.get_args(hint) or (hint,)
+    for kind in allowed:
+        if kind is type(None) and value is None:
+            return
+        if kind is bool and isinstance(value, bool) or kind is str and isinstance(value, str):
+            return
+        if kind in (int, float) and isinstance(value, numbers.Real) and not isinstance(value, bool) \
+                and (kind is float or isinstance(value, numbers.Integral)):
+            if not math.isfinite(value):
+                raise ValueError(f"{name} must be a finite number, not {value!r}")
+            return
+    expected = " or ".join("None" if kind is type(None) else kind.__name__ for kind in allowed)
+    raise ValueError(f"{name} must be of type {expected}, not {value!r} ({type(value).__name__})")
 
 
 def option_fields():

@@ -16,6 +16,7 @@ import numpy as np
 from dynamics import constants as C
 from dynamics.chebyshev import ChebyshevRecords, record_mids
 
+from ..archive import atomic_path
 from ..orbit import OrbitModel
 from ..provenance import constants, versions
 from ..times import iso_tdb, iso_utc
@@ -62,25 +63,24 @@ def write_spk(path, orbit, start_tdb, stop_tdb, model=None, naif_id=None, spk_ty
     error = np.linalg.norm(records.evaluate(probe)[:, :3] - states[node_times.size:, :3], axis=1).max()
 
     path = os.fspath(path)
-    tmp = path + ".tmp"
-    if os.path.exists(tmp):
-        os.remove(tmp)
     first, last = mids[0] - record_s / 2, mids[-1] + record_s / 2      # SPK records: midpoint and radius
-    handle = spiceypy.spkopn(tmp, f"orbitfit STE {naif_id}"[:60], 5000)
-    try:
-        lines = [piece for line in comment for piece in (textwrap.wrap(line, SPK_COMMENT_LINE) or [""])]
-        if lines:
-            spiceypy.dafac(handle, lines)
-        segid = (segment_id or f"orbitfit {naif_id} wrt 5")[:40]
-        if spk_type == 2:
-            spiceypy.spkw02(handle, naif_id, C.JUPITER_BARY, "J2000", first, last, segid, record_s,
-                            records.n_records, degree, records.coefficients.ravel(), first)
-        else:
-            spiceypy.spkw03(handle, naif_id, C.JUPITER_BARY, "J2000", first, last, segid, record_s,
-                            records.n_records, degree, records.coefficients.ravel(), first)
-    finally:
+    with atomic_path(path) as tmp:
+        handle = spiceypy.spkopn(tmp, f"orbitfit STE {naif_id}"[:60], 5000)
+        try:
+            lines = [piece for line in comment for piece in (textwrap.wrap(line, SPK_COMMENT_LINE) or [""])]
+            if lines:
+                spiceypy.dafac(handle, lines)
+            segid = (segment_id or f"orbitfit {naif_id} wrt 5")[:40]
+            if spk_type == 2:
+                spiceypy.spkw02(handle, naif_id, C.JUPITER_BARY, "J2000", first, last, segid, record_s,
+                                records.n_records, degree, records.coefficients.ravel(), first)
+            else:
+                spiceypy.spkw03(handle, naif_id, C.JUPITER_BARY, "J2000", first, last, segid, record_s,
+                                records.n_records, degree, records.coefficients.ravel(), first)
+        except BaseException:
+            spiceypy.dafcls(handle)      # spkcls refuses a kernel without segments and would hide this error
+            raise
         spiceypy.spkcls(handle)
-    os.replace(tmp, path)
     return SPKExport(path, naif_id, C.JUPITER_BARY, spk_type, first, last, records.n_records, float(error), lines)
 
 
@@ -136,17 +136,16 @@ def write_table(table, path):
     """Write a table atomically; the format follows the extension (.ecsv, .csv, .json)."""
     import json
     path = os.fspath(path)
-    tmp = path + ".tmp"
-    if path.endswith(".ecsv"):
-        table.write(tmp, format="ascii.ecsv", overwrite=True)
-    elif path.endswith(".csv"):
-        table.write(tmp, format="ascii.csv", overwrite=True)
-    elif path.endswith(".json"):
-        rows = [{name: (row[name].item() if hasattr(row[name], "item") else row[name]) for name in table.colnames}
-                for row in table]
-        with open(tmp, "w", encoding="utf-8") as handle:
-            json.dump({"meta": dict(table.meta), "rows": rows}, handle, indent=1)
-    else:
+    formats = {".ecsv": "ascii.ecsv", ".csv": "ascii.csv", ".json": "json"}
+    kind = formats.get(os.path.splitext(path)[1])
+    if kind is None:
         raise ValueError(f"{path}: unknown table format (use .ecsv, .csv or .json)")
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        if kind == "json":
+            rows = [{name: (row[name].item() if hasattr(row[name], "item") else row[name]) for name in table.colnames}
+                    for row in table]
+            with open(tmp, "w", encoding="utf-8") as handle:
+                json.dump({"meta": dict(table.meta), "rows": rows}, handle, indent=1)
+        else:
+            table.write(tmp, format=kind, overwrite=True)
     return path
