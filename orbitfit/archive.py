@@ -20,7 +20,6 @@ record (`orbitfit.solution`) and the estimator that builds records do not depend
 """
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 
@@ -30,6 +29,7 @@ from astropy.table import Table
 from .estimation.options import FitOptions
 from .estimation.weights import Weights
 from .observables import Evaluation
+from .files import atomic_path
 from .orbit import Orbit, OrbitModel
 from .provenance import constants, versions
 
@@ -43,26 +43,6 @@ WEIGHT_ARRAYS = ("sigma_ra", "sigma_dec", "corr", "floor_ra", "floor_dec", "nigh
 
 class ArchiveError(ValueError):
     """An HDF5 file that is not a complete orbitfit archive; the message names the file."""
-
-
-@contextlib.contextmanager
-def atomic_path(path):
-    """Yield a temporary path next to `path` to write to; on success it replaces `path` (atomically: readers see the
-    old file or the new one, never half of one), on any failure (KeyboardInterrupt included) it is removed and the
-    error goes on. The temporary name is fixed (`path` + ".tmp"), so the leftover of a hard kill is overwritten by the
-    next write instead of piling up. The one helper of every atomic write (archives, SPK kernels, tables, CLI
-    reports)."""
-    path = os.fspath(path)
-    tmp = path + ".tmp"
-    if os.path.isfile(tmp):                     # a leftover of a killed write (SPK writers refuse existing files)
-        os.remove(tmp)
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.remove(tmp)
-        raise
 
 
 def save_solution(solution, path):

@@ -76,7 +76,7 @@ def utf8_input(path):
 
 
 def write_atomic(path, text):
-    from ..archive import atomic_path
+    from ..files import atomic_path
     with atomic_path(path) as tmp:
         Path(tmp).write_text(text, encoding="utf-8")
 

@@ -53,7 +53,7 @@ def command_demo(args):
 
 def _load_config(path):
     from ..estimation.options import option_fields
-    from ..toml_files import read_toml
+    from ..files import read_toml
     with utf8_input(path):
         config = read_toml(path, UsageError, "config file")
     unknown = set(config) - set(CONFIG_KEYS)

@@ -40,7 +40,7 @@ def read_event(path):
     """An ObservedOccultation (and its options {"side", "fit_radius"}) from a TOML file; see EVENT_EXAMPLE.
     Errors name the file and the entry."""
     from ..bodies import NAIF_BY_NAME
-    from ..toml_files import read_toml
+    from ..files import read_toml
     data = read_toml(path, ChordError, "occultation file")
 
     def check_keys(table, allowed, where):

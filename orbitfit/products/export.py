@@ -16,7 +16,7 @@ import numpy as np
 from dynamics import constants as C
 from dynamics.chebyshev import ChebyshevRecords, record_mids
 
-from ..archive import atomic_path
+from ..files import atomic_path
 from ..orbit import OrbitModel
 from ..provenance import constants, versions
 from ..times import iso_tdb, iso_utc

@@ -12,7 +12,6 @@ and in threads. Units: residuals in mas, RA residuals as Delta(alpha) cos(delta)
 from __future__ import annotations
 
 import os
-import tempfile
 
 import numpy as np
 
@@ -38,23 +37,16 @@ def new_figure(size):
 
 
 def save_figure(fig, path, **kwargs):
-    """Save `fig` to `path` atomically (temporary file in the same folder, then rename). Returns the path."""
+    """Save `fig` to `path` atomically (`orbitfit.files.atomic_path`), readable as any file the user writes.
+    Returns the path."""
     path = os.fspath(path)
     ext = os.path.splitext(path)[1].lower()
     if ext not in FORMATS:
         raise ValueError(f"{path}: unsupported figure format {ext or '(none)'}; use one of {', '.join(FORMATS)}")
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=ext, dir=folder)
-    os.close(fd)
-    try:
-        import matplotlib
-        with matplotlib.rc_context(RC):
-            fig.savefig(tmp, format=FORMATS[ext], **kwargs)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    import matplotlib
+    from ..files import atomic_path
+    with atomic_path(path) as tmp, matplotlib.rc_context(RC):
+        fig.savefig(tmp, format=FORMATS[ext], **kwargs)
     return path
 
 
