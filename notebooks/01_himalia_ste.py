@@ -103,7 +103,7 @@ Table(rows=[(h["iteration"], h["chi2"], h["n_used"], h["step_in_sigma"], h["seco
 # ## 3. Residuals per site and per year, against the STE paper's Table 3
 #
 # `solution.statistics(by=...)` gives the mean and standard deviation of O−C of the accepted positions per group
-# (`include_rejected=True` for all). Seed 003's STE gave **RA\* −15 ± 66 mas, Dec −7 ± 54 mas** for Himalia
+# (`include_rejected=True` for all). The STE paper's STE gave **RA\* −15 ± 66 mas, Dec −7 ± 54 mas** for Himalia
 # (Table 3, read below from the embedded copy of the paper's tables).
 
 # %%
@@ -133,7 +133,7 @@ for name in per_year.colnames[2:]:
 per_year.pprint(max_lines=-1)
 
 # %% [markdown]
-# Seed 003's own residuals of each GJ15 position (from the authors' files, in the same order as GJ15, in radians) let
+# The STE paper's own residuals of each GJ15 position (from the authors' files, in the same order as GJ15, in radians) let
 # us compare the two solutions position by position: the per-year means of both show the same structure, which is in
 # the observations (catalogue zones, nights) rather than in either orbit.
 
@@ -141,7 +141,9 @@ per_year.pprint(max_lines=-1)
 ste_residuals = np.loadtxt(data_path("gj16_ste", "omc006_Himalia_STE_residuals.dat"))
 assert len(ste_residuals) == len(observations)
 mas = np.degrees(1.0) * 3.6e6
-ste_ra, ste_dec = ste_residuals[:, 1] * mas, ste_residuals[:, 2] * mas
+# the fit dropped the exact copies among the positions (GJ15 line 309 repeats line 308): pair by line number
+used = np.searchsorted(np.asarray(observations["line"]), np.asarray(solution.observations["line"]))
+ste_ra, ste_dec = ste_residuals[used, 1] * mas, ste_residuals[used, 2] * mas
 res = solution.residuals()
 our_ra, our_dec = np.asarray(res["res_ra_mas"]), np.asarray(res["res_dec_mas"])
 print(f"published STE, all positions: RA* {ste_ra.mean():+.1f} +- {ste_ra.std():.1f}, "

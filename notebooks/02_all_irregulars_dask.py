@@ -15,7 +15,7 @@
 # %% [markdown]
 # # All eight irregular satellites of the STE paper in one run, on a dask cluster
 #
-# Seed 003 (Gomes-Júnior et al. 2016) fitted an STE for each of Himalia, Elara, Pasiphae, Sinope, Lysithea, Carme,
+# The STE paper (Gomes-Júnior et al. 2016) fitted an STE for each of Himalia, Elara, Pasiphae, Sinope, Lysithea, Carme,
 # Ananke and Leda to their GJ15 positions (3613 in all). `orbitfit.estimation.batch` runs such independent fits as jobs: each
 # job reads its files, starts from the STE paper's Table 2 elements and fits, inside a worker process of a dask
 # `LocalCluster` (or any scheduler address, or `scheduler="serial"`). A failed job is reported with its error and

@@ -15,7 +15,7 @@
 # %% [markdown]
 # # Comparing two ephemerides of Himalia, the STE paper's Table 3 style
 #
-# Seed 003 judged its STE by the O−C of the GJ15 positions against it and against other ephemerides (JPL jup300,
+# The STE paper judged its STE by the O−C of the GJ15 positions against it and against other ephemerides (JPL jup300,
 # Emelyanov 2005) — their Table 3 — and by the largest difference between two ephemerides on the sky in the years of
 # the predictions (STE − JPL for Himalia, 2015–2021: up to **98 mas in RA\* and 58 mas in Dec**).
 #
@@ -109,13 +109,14 @@ for name, path in spk.items():
 #
 # `compute_residuals(observations, spk_path)` computes the astrometric position of every observation from the file
 # (chained to the SSB by de440) with the same observation model as the fit: light time, topocentric observer, no
-# aberration. Seed 003's Table 3 excludes outliers (their own per-position STE residuals of all 1234 positions give
+# aberration. The STE paper's Table 3 excludes outliers (their own per-position STE residuals of all 1234 positions give
 # RA\* −16 ± 95 mas, Table 3 says −15 ± 66), so the statistics below use one common subset for every file: the
 # positions our STE fit accepted. The last two rows are the paper's numbers.
 
 # %%
 table3 = gomes_junior_2016_table3()["Himalia"]
-subset = ste.accepted
+# the positions our STE fit used and accepted (it dropped the exact copy on line 309 of Himalia.dat)
+subset = np.isin(np.asarray(gj15["line"]), np.asarray(ste.observations["line"])[ste.accepted])
 rows, oc = [], {}
 for name, path in spk.items():
     oc[name] = compute_residuals(gj15, path)
@@ -142,7 +143,8 @@ for name, t in per_site.items():
         print(f"  site {row['observer']}  n={row['n']:4d}  RA* {row['mean_ra_mas']:+6.1f} +- {row['std_ra_mas']:5.1f}"
               f"   Dec {row['mean_dec_mas']:+6.1f} +- {row['std_dec_mas']:5.1f}")
 # the SPK file reproduces the fit's own residuals
-diff = np.asarray(oc["STE (GJ15)"]["res_ra_mas"]) - ste.evaluation.res_ra
+fitted = np.isin(np.asarray(oc["STE (GJ15)"]["line"]), np.asarray(ste.observations["line"]))   # exact copies dropped
+diff = np.asarray(oc["STE (GJ15)"]["res_ra_mas"])[fitted] - ste.evaluation.res_ra
 print(f"\nSTE file vs the fit's own O-C: max |difference| {np.abs(diff).max():.4f} mas")
 
 # %% [markdown]
