@@ -105,11 +105,11 @@ def test_sigma_a_against_the_vis_viva_gradient(himalia, ephemeris):
     """a = (2/r - v^2/GM)^-1, so da = 2 a^2 (r.dr / r^3 + v.dv / GM): sigma(a)^2 = g^T C g, with no finite
     differences (the 599 -> 5 shift is a constant vector and leaves C alone).
 
-    Measured: Solution.elements' sigma(a) is 2.9e-6 (relative) below this. That is the rounding error of its
-    central differences (steps of 1e-3 sigma: 13 m on 1.1e7 km, 2e-9 km/s on 3 km/s), 2.8e-7 per Jacobian column,
-    amplified ~400 times because a is known far better than the position and velocity that determine it
-    (sum_i |g_i| sigma_i / sigma(a) = 396 for the fitted covariance); it scales as 1/step (6.5e-5 with 1e-4 sigma,
-    3e-7 with 1e-2 sigma). Hence rel=1e-5 here, far below any use of a 1-sigma."""
+    Measured: Solution.elements' sigma(a) is within 3.7e-7 (relative) of this. What is left is the rounding error of
+    its central differences (steps of 1e-2 sigma), amplified ~400 times because a is known far better than the
+    position and velocity that determine it (sum_i |g_i| sigma_i / sigma(a) = 396 for the fitted covariance); it
+    scales as 1/step (steps of 1e-3 sigma gave 2.9e-6 to 1.2e-5 depending on the fit). Hence rel=1e-5 here, far below
+    any use of a 1-sigma."""
     for centre in ("jupiter", "barycentre"):
         state = centred_state(himalia.state, himalia.epoch, centre, ephemeris)
         r_vec, v_vec = state[:3], state[3:]
