@@ -1,5 +1,6 @@
 """Exchange formats out: ADES (PSV, XML) read back row for row by orbitfit's own reader, the XML's <optical> records
 hold every field ADES 2022 requires, and the MPC-style residual listing carries the Solution's numbers."""
+import dataclasses
 import os
 from xml.etree import ElementTree
 
@@ -156,3 +157,20 @@ def test_mpc_residual_listing(solution, tmp_path):
     for row in stats:
         assert float(summary[row["observer"]][2]) == pytest.approx(row["mean_ra_mas"] / 1000, abs=5e-4)
         assert float(summary[row["observer"]][5]) == pytest.approx(row["std_dec_mas"] / 1000, abs=5e-4)
+
+
+def test_rejected_rows_are_flagged(solution, tmp_path):
+    """The Leda fit rejects nothing: mark row 5 rejected to see the flag, the per-site count and selAst D."""
+    accepted = np.array(solution.accepted, bool)
+    accepted[5] = False
+    flagged = dataclasses.replace(solution, accepted=accepted)
+    write_mpc_residuals(flagged, tmp_path / "flagged.txt")
+    lines = open(tmp_path / "flagged.txt").read().splitlines()
+    body = [line for line in lines if not line.startswith("#")]
+    assert [i for i, line in enumerate(body) if line.split()[6] == "R"] == [5]
+    site = str(flagged.observations["observer"][5])
+    assert next(line for line in lines if line.startswith(f"# {site:>4} ")).split()[3] == "1"
+    assert "accepted 97, rejected 1" in lines[2]
+    write_ades(flagged.observations, tmp_path / "flagged.xml", residuals=flagged.residuals())
+    sel = [r.find("selAst").text for r in ElementTree.parse(tmp_path / "flagged.xml").getroot().findall("optical")]
+    assert sel.count("D") == 1 and sel[5] == "D"
