@@ -20,7 +20,10 @@ def to_value(x, unit, name):
     """`x` as a float or float array in `unit` (a string astropy parses: "deg", "mas/yr", "km", "mag", "" for
     dimensionless). A Quantity or a table column with a unit is converted (the unit must be equivalent; a
     dimensionless quantity is accepted as magnitudes); anything else is read as a number already in `unit`.
-    Raises astropy.units.UnitConversionError naming `name` for a unit of the wrong kind."""
+    None stays None (an optional parameter left out). Raises astropy.units.UnitConversionError naming `name` for
+    a unit of the wrong kind."""
+    if x is None:
+        return None
     if getattr(x, "unit", None) is None:
         return _plain(x)
     import astropy.units as u
