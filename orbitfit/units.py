@@ -24,6 +24,9 @@ def to_value(x, unit, name):
     a unit of the wrong kind."""
     if x is None:
         return None
+    if isinstance(x, (list, tuple)) and any(getattr(v, "unit", None) is not None for v in x):
+        import astropy.units as u
+        x = u.Quantity(x)                               # (1 * u.mas, 2 * u.mas): np.asarray would strip the units
     if getattr(x, "unit", None) is None:
         return _plain(x)
     import astropy.units as u

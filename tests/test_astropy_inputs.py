@@ -138,3 +138,21 @@ def test_a_time_and_an_iso_string_give_the_same_event(himalia_2019, ephemeris):
     assert events[0].converged and abs(events[0].tdb - t0) < 1e-4
     for event in events[1:]:
         assert event.tdb == pytest.approx(events[0].tdb, abs=1e-6)
+
+
+def test_chord_and_observed_occultation_quantities():
+    star = occ.Star(RA[0], DEC[0])
+    chord = occ.Chord("568", "2019-05-08 17:00:00", "2019-05-08 17:00:05", sigma_s=(50 * u.ms, 0.1 * u.s))
+    np.testing.assert_allclose(chord.sigmas(), [0.05, 0.1], rtol=1e-15)
+    quantities = occ.ObservedOccultation(506, star, [chord], radius_km=75000 * u.m, radius_sigma_km=2 * u.km,
+                                         shape_sigma_km=500 * u.m, star_sigma_mas=(0.2 * u.mas, 300 * u.uas),
+                                         pole_position_angle_deg=np.pi / 2 * u.rad)
+    assert (quantities.radius_km, quantities.radius_sigma_km, quantities.shape_sigma_km) == (75.0, 2.0, 0.5)
+    assert quantities.star_sigma_mas == pytest.approx((0.2, 0.3), rel=1e-15)
+    assert quantities.pole_position_angle_deg == pytest.approx(90.0, rel=1e-15)
+    plain = occ.ObservedOccultation(506, star, [chord], radius_km=75.0, star_sigma_mas=(0.2, 0.3))
+    assert plain.radius_km == 75.0 and plain.star_sigma_mas == (0.2, 0.3)
+    with pytest.raises(u.UnitConversionError, match="radius_km"):
+        occ.ObservedOccultation(506, star, [chord], radius_km=75 * u.s)
+    with pytest.raises(u.UnitConversionError, match="sigma_s"):
+        occ.Chord("568", 0.0, 5.0, sigma_s=0.05 * u.km).sigmas()
