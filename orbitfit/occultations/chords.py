@@ -49,6 +49,7 @@ import numpy as np
 from dynamics import constants as C
 
 from ..times import tdb_to_utc_iso, to_tdb_seconds
+from ..units import to_value
 from .limb import ChordError, Limb, contact_times, fit_limb  # noqa: F401 (chords.contact_times, as before the split)
 from .prediction import predict
 from .sites import relative_to_sites, sites_itrs
@@ -65,7 +66,7 @@ class Chord:
     site: MPC code, or (east longitude deg, geodetic latitude deg, height km) on WGS84.
     start, end: positive chord - the disappearance and reappearance instants (UTC string, astropy Time or TDB s);
         negative chord - the span watched without an event.
-    sigma_s: 1-sigma of each instant (one value or (sigma_start, sigma_end)), seconds.
+    sigma_s: 1-sigma of each instant (one value or (sigma_start, sigma_end)), seconds (or astropy Quantities).
     """
     site: object
     start: object
@@ -75,7 +76,7 @@ class Chord:
     name: str = ""
 
     def sigmas(self):
-        s = np.broadcast_to(np.asarray(self.sigma_s, dtype=float), (2,))
+        s = np.broadcast_to(to_value(self.sigma_s, "s", "sigma_s"), (2,))
         if not np.all(np.isfinite(s)) or np.any(s <= 0):
             raise ChordError(f"chord {self.label()}: timing sigma must be positive seconds, not {self.sigma_s!r}")
         return s
@@ -165,6 +166,7 @@ class ObservedOccultation:
     radius_km: the body's equatorial (or equivalent) radius; radius_sigma_km its uncertainty (used for a single chord
     with a side); oblateness and pole_position_angle_deg make the limb an ellipse (`Limb`; default a circle);
     shape_sigma_km: the limb's departure from that ellipse (topography), added to every contact.
+    Radii, sigmas and the pole angle may be astropy Quantities: they are converted to km, mas and degrees.
     """
     body: int
     star: Star
@@ -178,6 +180,13 @@ class ObservedOccultation:
     oblateness: float = 0.0
     pole_position_angle_deg: float = 0.0
     star_catalog: str = "Gaia DR3"
+
+    def __post_init__(self):
+        for name, unit in (("radius_km", "km"), ("radius_sigma_km", "km"), ("shape_sigma_km", "km"),
+                           ("pole_position_angle_deg", "deg")):
+            setattr(self, name, to_value(getattr(self, name), unit, name))
+        self.star_sigma_mas = tuple(float(v) for v in np.broadcast_to(
+            to_value(self.star_sigma_mas, "mas", "star_sigma_mas"), (2,)))
 
     @property
     def limb(self):

@@ -15,6 +15,7 @@ import numpy as np
 from dynamics import constants as C
 
 from ..times import JULIAN_YEAR_S, tdb_to_utc_iso, to_tdb_seconds
+from ..units import to_value
 from .earth import EARTH_RADIUS_KM
 from .event import EVENT_COLUMNS, Occultation, event_columns
 from .plane import closest_approach, fundamental_plane
@@ -72,6 +73,8 @@ def search(body, stars, start, stop, radius_km, *, ephemeris=None, step_s=DEFAUL
         list every C/A < 2", up to 8900 km, so they need max_ca_arcsec=2).
     step_s : spacing of the coarse ephemeris grid.
     body_mag : the body's magnitude, for the magnitude drop.
+    Lengths, angles and durations may be astropy Quantities (radius_km=75 * u.km, max_ca_arcsec=2 * u.arcsec,
+    step_s=10 * u.min); plain numbers are in the units the names say.
 
     Method: (1) the body's geocentric, light-time corrected direction on a grid of step_s; (2) a k-d tree of the grid
     directions; each star (carried by its proper motion to mid-span) is matched to its nearest grid direction with a
@@ -83,6 +86,11 @@ def search(body, stars, start, stop, radius_km, *, ephemeris=None, step_s=DEFAUL
     guesses that converge on the same instant count once).
     """
     from scipy.spatial import cKDTree
+    radius_km, margin_km = to_value(radius_km, "km", "radius_km"), to_value(margin_km, "km", "margin_km")
+    step_s = to_value(step_s, "s", "step_s")
+    max_ca_km = to_value(max_ca_km, "km", "max_ca_km")
+    max_ca_arcsec = to_value(max_ca_arcsec, "arcsec", "max_ca_arcsec")
+    body_mag = to_value(body_mag, "mag", "body_mag")
     t_start, t_stop = to_tdb_seconds(start), to_tdb_seconds(stop)
     if not t_stop > t_start:
         raise ValueError("search: stop must be after start")
@@ -165,7 +173,10 @@ def search(body, stars, start, stop, radius_km, *, ephemeris=None, step_s=DEFAUL
 
 def predict(body, star, near, radius_km=0.0, *, ephemeris=None, body_mag=None, bracket_s=3600.0):
     """The occultation of one `star` (Star of length 1) by `body` (Solution or target callable) closest to the
-    instant `near` (TDB s, Time or UTC string); returns an Occultation (whatever its C/A)."""
+    instant `near` (TDB s, Time or UTC string); returns an Occultation (whatever its C/A). radius_km and
+    bracket_s (the half-width searched, seconds) may be astropy Quantities."""
+    radius_km, bracket_s = to_value(radius_km, "km", "radius_km"), to_value(bracket_s, "s", "bracket_s")
+    body_mag = to_value(body_mag, "mag", "body_mag")
     t = to_tdb_seconds(near)
     if len(star) != 1:
         raise ValueError("predict: give one star (use search for catalogues)")

@@ -10,9 +10,19 @@ import numpy as np
 from dynamics import constants as C
 
 from ..times import JULIAN_YEAR_S, epoch_tdb_seconds
+from ..units import to_value
 
 MAS_PER_RAD = 180.0 / np.pi * 3600.0e3
 GAIA_DR3_EPOCH_JYEAR = 2016.0                 # Gaia DR3 reference epoch (ref_epoch), Julian year TDB
+
+# Star.from_table's columns: Star argument -> accepted names, Gaia archive first, then VizieR (I/355/gaiadr3)
+TABLE_COLUMNS = {"ra_deg": ("ra", "RA_ICRS"), "dec_deg": ("dec", "DE_ICRS"), "pmra_mas_yr": ("pmra", "pmRA"),
+                 "pmdec_mas_yr": ("pmdec", "pmDE"), "parallax_mas": ("parallax", "Plx"),
+                 "radial_velocity_km_s": ("radial_velocity", "RV"), "mag": ("phot_g_mean_mag", "Gmag", "mag"),
+                 "source_id": ("source_id", "SOURCE_ID", "Source"), "epoch": ("ref_epoch", "Epoch")}
+# the documented unit of each numeric argument (astropy Quantities and table columns with units are converted)
+UNITS = {"ra_deg": "deg", "dec_deg": "deg", "pmra_mas_yr": "mas/yr", "pmdec_mas_yr": "mas/yr",
+         "parallax_mas": "mas", "radial_velocity_km_s": "km/s", "mag": "mag"}
 
 
 class Star:
@@ -25,6 +35,9 @@ class Star:
     epoch : catalogue epoch, a Julian year (default 2016.0 = Gaia DR3), 'J2016.0' or an astropy Time; one value or
         one per star (e.g. star positions already carried to each event, as in the tables of Gomes-Junior et al. 2016).
     mag : magnitude (e.g. Gaia G), NaN if unknown. source_id : identifiers (default: the row numbers).
+    Every number may be an astropy Quantity (7.14 * u.hourangle, 1.2 * u.arcsec / u.yr): it is converted to the
+    unit above, and a unit of the wrong kind raises astropy.units.UnitConversionError naming the argument. The first
+    argument may be a SkyCoord instead (see `from_skycoord`).
 
     Space motion: uniform rectilinear motion of the star in the BCRS; astropy's `apply_space_motion` (ERFA pmsafe)
     agrees to < 1 uas even for 300 mas / 300 mas/yr / 80 km/s stars over 8 years (tests). SORA's `spatial_motion`
@@ -35,19 +48,29 @@ class Star:
     where r0, p0, q0 are the unit vectors toward the star, east and north at the catalogue epoch.
     """
 
-    def __init__(self, ra_deg, dec_deg, pmra_mas_yr=0.0, pmdec_mas_yr=0.0, parallax_mas=0.0,
+    def __init__(self, ra_deg, dec_deg=None, pmra_mas_yr=0.0, pmdec_mas_yr=0.0, parallax_mas=0.0,
                  radial_velocity_km_s=0.0, epoch=GAIA_DR3_EPOCH_JYEAR, mag=np.nan, source_id=None):
-        ra = np.atleast_1d(np.asarray(ra_deg, dtype=float))
+        if hasattr(ra_deg, "frame") and hasattr(ra_deg, "represent_as"):          # a SkyCoord (or a frame)
+            if dec_deg is not None:
+                raise TypeError("Star(coord): the SkyCoord holds the position; give no dec_deg")
+            (ra_deg, dec_deg, pmra_mas_yr, pmdec_mas_yr, parallax_mas, radial_velocity_km_s,
+             epoch) = _skycoord_values(ra_deg, None if epoch is GAIA_DR3_EPOCH_JYEAR else epoch)   # default: obstime
+        if dec_deg is None:
+            raise TypeError("Star: give ra_deg and dec_deg, or a SkyCoord")
+        ra = np.atleast_1d(to_value(ra_deg, UNITS["ra_deg"], "ra_deg"))
         n = ra.size
-        as_array = lambda value: np.broadcast_to(np.nan_to_num(np.asarray(value, dtype=float), nan=0.0), (n,)).copy()
+        value = lambda x, name: np.broadcast_to(to_value(x, UNITS[name], name), (n,)).copy()
+        zero_if_nan = lambda x, name: np.nan_to_num(value(x, name), nan=0.0)
         self.ra_deg = ra
-        self.dec_deg = np.broadcast_to(np.asarray(dec_deg, dtype=float), (n,)).copy()
-        self.pmra_mas_yr = as_array(pmra_mas_yr)
-        self.pmdec_mas_yr = as_array(pmdec_mas_yr)
-        self.parallax_mas = np.broadcast_to(np.asarray(parallax_mas, dtype=float), (n,)).copy()
-        self.radial_velocity_km_s = as_array(radial_velocity_km_s)
+        self.dec_deg = value(dec_deg, "dec_deg")
+        self.pmra_mas_yr = zero_if_nan(pmra_mas_yr, "pmra_mas_yr")
+        self.pmdec_mas_yr = zero_if_nan(pmdec_mas_yr, "pmdec_mas_yr")
+        self.parallax_mas = value(parallax_mas, "parallax_mas")
+        self.radial_velocity_km_s = zero_if_nan(radial_velocity_km_s, "radial_velocity_km_s")
+        if getattr(epoch, "unit", None) is not None and not isinstance(epoch, str):     # a Julian year Quantity
+            epoch = to_value(epoch, "yr", "epoch")
         self.epoch_tdb = np.broadcast_to(epoch_tdb_seconds(epoch), (n,)).astype(float)
-        self.mag = np.broadcast_to(np.asarray(mag, dtype=float), (n,)).copy()
+        self.mag = value(mag, "mag")
         self.source_id = np.arange(n) if source_id is None else np.broadcast_to(np.asarray(source_id), (n,)).copy()
         self._precompute()
 
@@ -64,17 +87,33 @@ class Star:
         self._rv_term = self.radial_velocity_km_s * self._inv_b0                                          # 1/s
 
     @classmethod
+    def from_skycoord(cls, coord, mag=np.nan, source_id=None, epoch=None):
+        """Stars from an astropy SkyCoord (one or many), transformed to ICRS: position, proper motion
+        (pm_ra_cosdec, pm_dec) if it has velocities, parallax from its distance if it has one (none: at infinity),
+        radial velocity if it has one, and its obstime as the catalogue epoch (`epoch` overrides it; neither:
+        2016.0)."""
+        return cls(*_skycoord_values(coord, epoch), mag=mag, source_id=source_id)
+
+    @classmethod
     def from_table(cls, table, epoch=None):
-        """Stars from a table with Gaia DR3 column names (ra, dec, pmra, pmdec, parallax, radial_velocity,
-        phot_g_mean_mag, source_id, ref_epoch); `epoch` overrides ref_epoch (default 2016.0). Also accepts `mag`."""
+        """Stars from a table with Gaia DR3 column names, as the Gaia archive names them (ra, dec, pmra, pmdec,
+        parallax, radial_velocity, phot_g_mean_mag, source_id, ref_epoch) or as VizieR does (RA_ICRS, DE_ICRS,
+        pmRA, pmDE, Plx, RV, Gmag, Source, Epoch); also `mag`. Columns with units (or a QTable) are converted;
+        masked cells (missing RV, parallax) count as unknown. `epoch` overrides the table's (default 2016.0)."""
         names = set(table.colnames if hasattr(table, "colnames") else table.keys())
-        get = lambda name, default: np.asarray(table[name], dtype=float) if name in names else default
-        mag = get("phot_g_mean_mag", get("mag", np.nan))
-        if epoch is None:
-            epoch = get("ref_epoch", GAIA_DR3_EPOCH_JYEAR)
-        ids = np.asarray(table["source_id"]) if "source_id" in names else None
-        return cls(get("ra", None), get("dec", None), get("pmra", 0.0), get("pmdec", 0.0), get("parallax", 0.0),
-                   get("radial_velocity", 0.0), epoch, mag, ids)
+        columns = {}
+        for argument, aliases in TABLE_COLUMNS.items():
+            found = [name for name in aliases if name in names]
+            if found:
+                columns[argument] = table[found[0]]
+        if "ra_deg" not in columns or "dec_deg" not in columns:
+            raise KeyError(f"Star.from_table: no RA/Dec columns (expected {TABLE_COLUMNS['ra_deg']} and "
+                           f"{TABLE_COLUMNS['dec_deg']}); the table has {sorted(names)}")
+        if epoch is not None:
+            columns["epoch"] = epoch
+        if "source_id" in columns:
+            columns["source_id"] = np.asarray(columns["source_id"])
+        return cls(**columns)
 
     def __len__(self):
         return self.ra_deg.size
@@ -118,3 +157,24 @@ class Star:
         ephemeris = ephemeris or default_ephemeris()
         t = np.broadcast_to(np.asarray(tdb_seconds, dtype=float), (len(self),))
         return self.radec(t, ephemeris.position(C.EARTH, t))
+
+
+def _skycoord_values(coord, epoch=None):
+    """(ra_deg, dec_deg, pmra_mas_yr, pmdec_mas_yr, parallax_mas, radial_velocity_km_s, epoch) of a SkyCoord in
+    ICRS; what it lacks is zero (motion) or infinite distance; epoch: `epoch`, else its obstime, else 2016.0."""
+    import astropy.units as u
+    from astropy.coordinates import UnitSphericalRepresentation
+    icrs = coord.transform_to("icrs")
+    data = icrs.data
+    velocity = data.differentials.get("s")
+    pmra = pmdec = rv = 0.0
+    if velocity is not None:
+        pmra, pmdec = icrs.pm_ra_cosdec, icrs.pm_dec
+        if "d_distance" in velocity.components:          # a unit-sphere differential has no radial velocity
+            rv = icrs.radial_velocity
+    parallax = 0.0
+    if not isinstance(data, UnitSphericalRepresentation) and data.norm().unit != u.one:
+        parallax = icrs.distance.to(u.mas, equivalencies=u.parallax())
+    if epoch is None:
+        epoch = GAIA_DR3_EPOCH_JYEAR if getattr(coord, "obstime", None) is None else coord.obstime
+    return icrs.ra, icrs.dec, pmra, pmdec, parallax, rv, epoch
