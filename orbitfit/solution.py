@@ -17,12 +17,14 @@ from astropy.table import Table
 from dynamics import constants as C
 from dynamics.elements import barycentric_to_jovicentric, state_to_elements
 
+from .bodies import body_name
+from .display import html_table, significant
 from .estimation.options import FitOptions
 from .estimation.weights import Weights, bias_index, chi2_per_observation
 from .observables import Evaluation
 from .orbit import Orbit, OrbitModel
 from .residuals import residual_statistics
-from .times import iso_tdb
+from .times import iso_tdb, iso_utc, tdb_time
 
 ELEMENT_NAMES = ("a_km", "e", "inclination_deg", "node_deg", "periapsis_deg", "true_anomaly_deg")
 SAMPLE_DAYS = 10.0
@@ -53,9 +55,28 @@ class Solution:
     biases: Table | None = None
     samples: dict | None = None
 
+    # the explicit __repr__ keeps the dataclass from writing one (11 kB of raw arrays in Jupyter)
     def __repr__(self):
-        return (f"Solution(body {self.body}, epoch {iso_tdb(self.epoch, 0)} TDB, {len(self.observations)} "
-                f"observations, {int((~self.accepted).sum())} rejected, chi2/dof {self.chi2 / max(self.dof, 1):.3f})")
+        return (f"Solution(body {self.body} {body_name(self.body)}, epoch {iso_tdb(self.epoch, 0)} TDB, "
+                f"{len(self.observations)} observations, {int((~self.accepted).sum())} rejected, "
+                f"chi2/dof {self.chi2 / max(self.dof, 1):.3f})")
+
+    def _repr_html_(self):
+        """Jupyter's view: body, epoch (UTC and TDB), observations, chi2/dof, O-C statistics, elements +- 1 sigma."""
+        n_rej = int((~self.accepted).sum())
+        rows = [("body", f"{self.body} {body_name(self.body)}", ""),
+                ("epoch", f"{self.epoch_utc} UTC", f"{iso_tdb(self.epoch, 0)} TDB"),
+                ("observations", f"{len(self.observations)}", f"{n_rej} rejected"),
+                ("chi2/dof", f"{self.chi2 / max(self.dof, 1):.3f}", f"dof {self.dof}")]
+        for label, rejected in (("O-C accepted", False), ("O-C all", True)):
+            s = self.statistics(by=None, include_rejected=rejected)[0]
+            rows.append((f"{label} (mas, n={s['n']})", f"RA* {s['mean_ra_mas']:+.1f} +- {s['std_ra_mas']:.1f}",
+                         f"Dec {s['mean_dec_mas']:+.1f} +- {s['std_dec_mas']:.1f}"))
+        el, sig = self.elements()
+        rows += [(name, f"{value:.6f}", f"+- {significant(err)}")
+                 for name, value, err in zip(ELEMENT_NAMES, el.as_array(), sig)]
+        return html_table(rows, caption=f"orbitfit Solution: {body_name(self.body)} (osculating elements "
+                          "jovicentric, ICRF equator, 1 sigma)")
 
     # --- numbers --------------------------------------------------------------------------------------------------
     @property
@@ -65,6 +86,16 @@ class Solution:
     @property
     def epoch(self):
         return self.orbit.epoch
+
+    @property
+    def epoch_time(self):
+        """The epoch as an astropy Time (scale TDB)."""
+        return tdb_time(self.epoch)
+
+    @property
+    def epoch_utc(self):
+        """The epoch as an ISO UTC string, to the second."""
+        return iso_utc(self.epoch, 0)
 
     @property
     def state(self):
@@ -185,9 +216,11 @@ class Solution:
                 lines.append(f"    {row['group']:24s} n={row['n']:5d} RA* {row['bias_ra_mas']:+7.1f} +- "
                              f"{row['sigma_ra_mas']:4.1f}  Dec {row['bias_dec_mas']:+7.1f} +- {row['sigma_dec_mas']:4.1f}")
         el, sig = self.elements()
-        lines.append(f"  osculating elements at {iso_tdb(self.epoch, 0)} TDB (jovicentric, ICRF equator, 1 sigma):")
+        lines.append(f"  osculating elements at {self.epoch_utc} UTC ({iso_tdb(self.epoch, 0)} TDB) (jovicentric, "
+                     "ICRF equator, 1 sigma):")
         for name, value, err in zip(ELEMENT_NAMES, el.as_array(), sig):
-            lines.append(f"    {name:18s} {value:16.6f} +- {err:.6f}")
+            # two significant digits: sigma(e) ~ 6e-7 would read 0.000001 with six decimals
+            lines.append(f"    {name:18s} {value:16.6f} +- {significant(err)}")
         return "\n".join(lines)
 
     def _data_notes(self):

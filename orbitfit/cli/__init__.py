@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import signal
 import sys
 import threading
@@ -26,6 +27,9 @@ def build_parser():
                                      "planetary satellites for stellar-occultation work.")
     from ..provenance import orbitfit_version
     parser.add_argument("--version", action="version", version=f"%(prog)s {orbitfit_version()}")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="say more on stderr (-v progress "
+                        "of the library, -vv debugging detail)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="errors only on stderr (no warnings)")
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="fit Himalia to the embedded GJ15 data (the main job, offline)")
     demo.add_argument("--out", default="orbitfit-demo", help="output directory (default: ./orbitfit-demo)")
@@ -110,6 +114,7 @@ def build_parser():
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
+    _configure_logging(args.verbose, args.quiet)
     from ..estimation.gauss_newton import FitError
     from ..observations.core import ObservationFormatError
     previous = _exit_on_sigterm()
@@ -134,6 +139,14 @@ def main(argv=None):
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+
+
+def _configure_logging(verbose, quiet):
+    """The library logs (logging.getLogger(__name__)) and configures nothing; the command line shows orbitfit's
+    records on stderr: warnings by default, -v info, -vv debug, -q errors only."""
+    level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
+    logging.basicConfig(format="orbitfit: %(levelname)s: %(message)s", stream=sys.stderr)
+    logging.getLogger("orbitfit").setLevel(level)
 
 
 def _exit_on_sigterm():

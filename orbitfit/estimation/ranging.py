@@ -52,6 +52,7 @@ fast model whose numba kernel, candidate bookkeeping and stages share private st
 """
 from __future__ import annotations
 
+import logging
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -66,6 +67,7 @@ from ..observables import prepare
 from ..orbit import Orbit
 from .gauss_newton import FitError
 
+LOG = logging.getLogger(__name__)
 ARCSEC_PER_RAD = 180.0 / np.pi * 3600.0
 DAY = C.SECONDS_PER_DAY
 GM_CENTRAL = C.GM_JUPITER_SYSTEM     # the satellites orbit outside the Galileans: their mass acts at the barycentre
@@ -110,7 +112,7 @@ class InitialOrbitOptions:
     max_iterations: int = 40             # Levenberg-Marquardt iterations per stage
     outlier_arcsec: float = 10.0         # after each stage, drop residuals above max(this, 5 x robust rms)
                                          #   (at most 10% of the arc; fit_orbit judges outliers again)
-    verbose: bool = False
+    verbose: bool = False               # log each stage at INFO (logger orbitfit.estimation.ranging)
 
 
 @dataclass
@@ -592,8 +594,8 @@ class _Search:
         entry = {"stage": stage, "n_obs": int(rows.size), "span_days": float(np.ptp(t) / DAY),
                  "rms_arcsec": best, "beam": beam, **extra}
         self.report.stages.append(entry)
-        if self.options.verbose:
-            print(f"[initial_orbit] {entry}")
+        # verbose: at INFO (shown by `orbitfit -v`), else at DEBUG (`orbitfit -vv`); never printed
+        LOG.log(logging.INFO if self.options.verbose else logging.DEBUG, "[initial_orbit] %s", entry)
 
     def lm(self, rows, states, t0, **kw):
         return levenberg_marquardt(self.model, self.data, rows, states, t0, self.options.max_iterations, **kw)

@@ -9,6 +9,7 @@ import numpy as np
 
 from dynamics import constants as C
 
+from ..display import html_table
 from ..times import tdb_to_utc_iso, utc_hours
 from .earth import EARTH_RADIUS_KM
 from .plane import Plane, fundamental_plane
@@ -86,6 +87,13 @@ class Occultation:
         return (f"Occultation({self.utc} UTC, star {self.star.source_id[0]}, C/A {self.ca_arcsec:.4f}\" "
                 f"({self.ca_km:.0f} km), P/A {self.pa_deg:.2f} deg, v {self.velocity_km_s:+.2f} km/s, "
                 f"D {self.distance_au:.3f} au)")
+
+    def _repr_html_(self):
+        """Jupyter's view: the published elements of the event (`event_columns`), one per row."""
+        row = self.as_row()
+        return html_table([(name, f"{value:.6g}" if isinstance(value, float) else value)
+                           for name, value in row.items()], caption=f"Occultation at {self.utc} UTC",
+                          header=("element", "value"))
 
     # geometry near C/A ---------------------------------------------------------------------------------------------
     def plane_at(self, tdb_seconds):

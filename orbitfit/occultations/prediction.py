@@ -10,6 +10,8 @@ star's event (`predict`) and a star placed on the body's line of sight for plann
 """
 from __future__ import annotations
 
+import html
+
 import numpy as np
 
 from dynamics import constants as C
@@ -47,6 +49,17 @@ class Predictions:
 
     def __iter__(self):
         return (self[i] for i in range(len(self)))
+
+    def __repr__(self):
+        meta = self.meta
+        return (f"Predictions({len(self)} events, {meta.get('start_utc', '?')} to {meta.get('stop_utc', '?')} UTC, "
+                f"{meta.get('n_stars', '?')} stars searched)")
+
+    def _repr_html_(self):
+        """Jupyter's view: a table of the events (the columns of `table`), under a one-line caption."""
+        table = self.table
+        table.meta.clear()                  # the search parameters are in the caption, not above the table
+        return f"<p>{html.escape(repr(self))}</p>\n" + table._repr_html_()
 
     @property
     def table(self):
