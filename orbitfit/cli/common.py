@@ -176,6 +176,7 @@ def read_observations(path, fmt=None, body=None):
     """(Observations, ReadReport) of an observation file; `fmt` (a key of observations.formats.READERS) overrides
     the detection, and for GJ15 files `body` (NAIF id) names the moon of a file not named after it."""
     from ..observations import read
+    from ..observations.core import ObservationFormatError
     from ..observations.formats import READERS
     from ..observations.gj15 import body_from_filename
     if not Path(path).exists():
@@ -188,7 +189,7 @@ def read_observations(path, fmt=None, body=None):
         if body is None:
             try:
                 body_from_filename(path)
-            except ValueError:
+            except ObservationFormatError:
                 raise UsageError(f"{path}: --format gj15 needs --body (the moon's name or NAIF id) for a file not "
                                  f"named after its moon") from None
         return READERS[fmt](path, body=body)
