@@ -16,7 +16,7 @@ PRESETS = ("default", "gomes-junior-2016")      # FitOptions() and FitOptions.go
 STARTS = ("gomes-junior-2016", "auto")           # published STE elements, or an automatic initial orbit
 # the keys of a fit configuration (TOML) with their types and what the error says is expected; [options] is checked
 # by FitOptions itself
-CONFIG_KEYS = {"files": (list, "a list of file names"), "body": ((int, str), "a NAIF id or a name"),
+CONFIG_KEYS = {"files": (list, "a list of file names"), "body": (int, "an integer NAIF id"),
                "start": (str, "a string: " + " or ".join(STARTS)), "epoch": (str, "an ISO date string (quoted)"),
                "out": (str, "a folder name"), "preset": (str, "a string: " + " or ".join(PRESETS)),
                "seed003_weighting": (bool, "true or false"), "options": (dict, "a table [options]")}
@@ -118,7 +118,8 @@ def command_fit(args):
     files = list(args.files) or list(config.get("files", []))
     if not files:
         raise UsageError("no observation files given (positional FILE arguments or 'files' in the config)")
-    body = body_id(args.body) if args.body is not None else body_id(config.get("body"), f"{args.config}: body")
+    # a config's body stays an integer (tests/test_cli_hostile.py holds a name there to be an error)
+    body = body_id(args.body) if args.body is not None else config.get("body")
     tables = []
     for name in files:
         table, report = read_observations(name, args.format, body)
