@@ -228,7 +228,8 @@ def table_rows(table, columns=None):
 def hms(ra_deg, decimals=4):
     """Sexagesimal RA, "HH MM SS.ssss" (Horizons' form)."""
     from astropy.coordinates import Angle
-    return Angle(ra_deg, unit="deg").to_string(unit="hourangle", sep=" ", precision=decimals, pad=True)
+    last = 15.0 * 10.0 ** -decimals / 3600.0        # rounded first, so 23 59 59.99999 prints 00 00 00.0000, not 24
+    return Angle(np.mod(np.round(np.asarray(ra_deg, dtype=float) / last) * last, 360.0), unit="deg").to_string(unit="hourangle", sep=" ", precision=decimals, pad=True)
 
 
 def dms(dec_deg, decimals=3):
