@@ -114,7 +114,7 @@ def test_sigma_linear_and_monte_carlo_and_plot(leda_archive, tmp_path, capsys):
     (["sigma", "missing.h5", "--dates", "2020-01-01"], "solution archive not found: missing.h5"),
     (["sigma", "ARCHIVE"], "give --dates D1,D2,... or --start and --stop"),
     (["sigma", "ARCHIVE", "--start", "2020-01-01", "--stop", "2019-01-01"], "is not after --start"),
-    (["ephem", "ARCHIVE"], "nothing to do"),
+    (["ephem", "ARCHIVE"], "give --dates D1,D2,... or --start and --stop"),     # no --spk/--table: it prints
     (["ephem", "ARCHIVE", "--table", "x.txt", "--dates", "2020-01-01"], "unknown table format"),
 ])
 def test_ephem_and_sigma_errors_are_clear(argv, message, leda_archive, capsys):

@@ -16,6 +16,7 @@ import signal
 import sys
 import threading
 
+from ..observations.formats import READERS
 from .common import UsageError
 from .fit import PRESETS, add_fit_options, command_demo, command_fit
 from .occultations import chords_example, command_occultation_add, command_predict
@@ -39,7 +40,10 @@ def build_parser():
     fit = sub.add_parser("fit", help="fit a satellite's orbit to observation files")
     fit.add_argument("files", nargs="*", help="observation files (GJ15, NSDB, MPC 80-col/CSV, ADES, SORA)")
     fit.add_argument("--config", help="TOML file with files, body, start, epoch, out and [options]")
-    fit.add_argument("--body", type=int, help="NAIF id of the satellite (needed if the files hold several)")
+    fit.add_argument("--body", help="the satellite, by name (Leda) or NAIF id (513): needed if the files hold "
+                     "several, and names the moon of a GJ15 file read with --format gj15")
+    fit.add_argument("--format", choices=list(READERS), help="read the files in this format instead of recognising "
+                     "it (gj15 files not named after their moon need it, with --body)")
     fit.add_argument("--start", help="starting orbit: 'gomes-junior-2016' (default: the published STE elements, "
                      "Gomes-Junior et al. 2016 Table 2) or 'auto' (an initial orbit from the observations)")
     fit.add_argument("--epoch", help="epoch of the fitted state, TDB ISO date (default: the start's epoch)")
@@ -70,8 +74,9 @@ def build_parser():
     ephem.add_argument("solution", help="solution archive (.h5) written by orbitfit fit / demo")
     ephem.add_argument("--spk", help="write an SPK kernel (centre 5, J2000, TDB) to this path")
     ephem.add_argument("--spk-type", type=int, default=2, choices=(2, 3))
-    ephem.add_argument("--naif-id", type=int, help="NAIF id in the kernel (default: the body's)")
-    ephem.add_argument("--table", help="write RA/Dec with sigma and distance (.ecsv, .csv or .json)")
+    ephem.add_argument("--naif-id", help="NAIF id (or satellite name) in the kernel (default: the body's)")
+    ephem.add_argument("--table", help="write RA/Dec with sigma and distance (.ecsv, .csv or .json); without --spk "
+                       "or --table the ephemeris is printed")
     dates(ephem)
     ephem.set_defaults(func=command_ephem)
 
@@ -106,6 +111,8 @@ def build_parser():
     add.add_argument("--side", type=int, choices=(-1, 1), help="single chord: +1 if the station was left of the true "
                      "centre line looking along the shadow's motion (d_km > 0 in predictions), -1 if right; "
                      "default: unknown, across-chord sigma = the radius")
+    add.add_argument("--format", choices=list(READERS), help="format of an observation file instead of recognising "
+                     "it (a gj15 file is taken as the solution's moon)")
     add.add_argument("--out", default="orbitfit-occultation", help="output directory")
     dates(add)
     add.set_defaults(func=command_occultation_add)

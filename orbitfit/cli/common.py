@@ -3,6 +3,7 @@ outputs whose folders are checked before any work starts."""
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 import os
 from pathlib import Path
@@ -141,16 +142,100 @@ def load_solution(path):
 
 
 def requested_epochs(args, solution):
-    """TDB epochs from --dates (comma-separated ISO, UTC) or --start/--stop/--step-days."""
+    """TDB epochs from --dates (comma-separated ISO, UTC) or --start/--stop/--step-days. The steps are taken in UTC
+    (whole UTC days from --start): steps in TDB drift against the clock (TDB - UTC changes by leap seconds and by
+    1.7 ms over a year), so rows meant for midnight would read 23:59:59.999."""
+    from dynamics import constants as C
+    from ..times import convert_jd
     if args.dates:
         return np.array([parse_date(d.strip(), "utc", "--dates") for d in args.dates.split(",") if d.strip()])
     if not (args.start and args.stop):
         raise UsageError("give --dates D1,D2,... or --start and --stop (ISO dates, UTC)")
     start, stop = date_span(args)
-    step = checked_number(args.step_days, "--step-days") * 86400.0
-    if (stop - start) / step > 1e6:
+    step_days = checked_number(args.step_days, "--step-days")
+    if (stop - start) / (step_days * 86400.0) > 1e6:
         raise UsageError(f"--step-days {args.step_days} gives more than a million epochs")
-    return np.arange(start, stop + 0.5 * step, step)
+    utc1, utc2, _ = convert_jd(C.J2000_JD, start / C.SECONDS_PER_DAY, "tdb")          # --start as a UTC JD
+    steps = np.arange(0.0, (stop - start) / 86400.0 + 1e-6, step_days)                 # UTC days from --start
+    _, _, tdb = convert_jd(utc1 + np.zeros_like(steps), utc2 + steps, "utc")
+    return tdb[tdb <= stop + 1e-3]
+
+
+def body_id(value, flag="--body"):
+    """NAIF id of a satellite given by number (513, "513") or name ("Leda"); UsageError naming `flag` otherwise."""
+    from ..bodies import naif_id
+    if value is None:
+        return None
+    try:
+        return naif_id(value)
+    except ValueError as exc:
+        raise UsageError(f"{flag} {value}: {exc}; give a NAIF id (513) or a name (Leda)") from None
+
+
+def read_observations(path, fmt=None, body=None):
+    """(Observations, ReadReport) of an observation file; `fmt` (a key of observations.formats.READERS) overrides
+    the detection, and for GJ15 files `body` (NAIF id) names the moon of a file not named after it."""
+    from ..observations import read
+    from ..observations.core import ObservationFormatError
+    from ..observations.formats import READERS
+    from ..observations.gj15 import body_from_filename
+    if not Path(path).exists():
+        raise UsageError(f"observation file not found: {path}")
+    if not Path(path).is_file():
+        raise UsageError(f"{path}: is not a file (an observation file is expected)")
+    if fmt is None:
+        return read(path)
+    if fmt == "gj15":
+        if body is None:
+            try:
+                body_from_filename(path)
+            except ObservationFormatError:
+                raise UsageError(f"{path}: --format gj15 needs --body (the moon's name or NAIF id) for a file not "
+                                 f"named after its moon") from None
+        return READERS[fmt](path, body=body)
+    return READERS[fmt](path)
+
+
+def _finite_or_none(value):
+    """JSON-ready value: numpy scalars as Python numbers, NaN and infinities as None (null), recursively."""
+    if isinstance(value, dict):
+        return {str(k): _finite_or_none(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite_or_none(v) for v in value]
+    if hasattr(value, "item") and np.ndim(value) == 0:
+        value = value.item()
+    elif isinstance(value, np.ndarray):
+        return _finite_or_none(value.tolist())
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return value
+
+
+def strict_json(obj):
+    """Strict JSON text of `obj` (what json.loads of any language reads): NaN and infinities become null, numpy
+    values Python ones, anything else unknown its string."""
+    return json.dumps(_finite_or_none(obj), indent=2, allow_nan=False, default=str)
+
+
+def table_rows(table, columns=None):
+    """Rows of an astropy table as dicts (for strict_json)."""
+    columns = columns or table.colnames
+    return [{name: row[name] for name in columns} for row in table]
+
+
+def hms(ra_deg, decimals=4):
+    """Sexagesimal RA, "HH MM SS.ssss" (Horizons' form)."""
+    from astropy.coordinates import Angle
+    last = 15.0 * 10.0 ** -decimals / 3600.0        # rounded first, so 23 59 59.99999 prints 00 00 00.0000, not 24
+    return Angle(np.mod(np.round(np.asarray(ra_deg, dtype=float) / last) * last, 360.0), unit="deg").to_string(unit="hourangle", sep=" ", precision=decimals, pad=True)
+
+
+def dms(dec_deg, decimals=3):
+    """Sexagesimal Dec, "+DD MM SS.sss"."""
+    from astropy.coordinates import Angle
+    return Angle(dec_deg, unit="deg").to_string(unit="deg", sep=" ", precision=decimals, pad=True, alwayssign=True)
 
 
 def date_span(args):

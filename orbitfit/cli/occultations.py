@@ -2,15 +2,14 @@
 occultation (chords or positions) added to a saved solution."""
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
 import numpy as np
 
 from ..progress import fit_logger
-from .common import (UsageError, checked_number, date_span, load_solution, output_file, output_folder,
-                     requested_epochs, save_outputs, utf8_input)
+from .common import (UsageError, checked_number, date_span, dms, hms, load_solution, output_file, output_folder,
+                     read_observations, requested_epochs, save_outputs, strict_json, table_rows, utf8_input)
 
 
 def command_predict(args):
@@ -32,17 +31,36 @@ def command_predict(args):
         event = found[0]
         event.plot_map(path=event.path(solution=solution), filename=args.map)
     if args.json:
-        rows = [{k: (v.item() if hasattr(v, "item") else v) for k, v in zip(table.colnames, row)} for row in table]
-        print(json.dumps({"body": int(solution.body), "n_events": len(table), "events": rows}, indent=2,
-                         default=str))
+        print(strict_json({"body": int(solution.body), "n_events": len(table), "events": table_rows(table)}))
     else:
         print(f"{len(table)} occultation candidate(s) by body {solution.body}, {args.start} .. {args.stop} UTC")
         if len(table):
-            table.pprint(max_lines=-1, max_width=-1)
+            print_events(table)
         for label, path in (("events", args.out), ("map", args.map if len(found) else None)):
             if path:
                 print(f"written {label}: {path}")
     return 0
+
+
+def print_events(table):
+    """The candidates as people read them: UTC to 0.1 s, the star's RA/Dec (sexagesimal), closest approach in
+    arcsec and km, its position angle, the shadow's velocity, the distance, the star's G magnitude, the sub-body
+    longitude and the local solar time there (a missing value prints as a dash)."""
+    columns = (("UTC (C/A)", 21, "utc", None), ("star RA", 13, "ra_deg", hms), ("star Dec", 13, "dec_deg", dms),
+               ("C/A \"", 7, "ca_arcsec", "{:7.4f}"), ("C/A km", 9, "ca_km", "{:9.0f}"), ("P/A", 6, "pa_deg", "{:6.1f}"),
+               ("v km/s", 7, "vel_km_s", "{:7.2f}"), ("D au", 7, "dist_au", "{:7.3f}"), ("G", 5, "mag", "{:5.2f}"),
+               ("long", 6, "long_deg", "{:6.1f}"), ("LST h", 5, "lst_h", "{:5.2f}"), ("source_id", 19, "source_id", None))
+
+    def cell(row, width, name, form):
+        value = row[name]
+        if isinstance(value, (float, np.floating)) and not np.isfinite(value) or np.ma.is_masked(value):
+            return "-".rjust(width)
+        if form is None:
+            return str(value)[:width].rjust(width) if name != "utc" else str(value)[:21].ljust(width)
+        return (form(value) if callable(form) else form.format(value)).rjust(width)
+    print("  ".join(title.rjust(width) if name != "utc" else title.ljust(width) for title, width, name, _ in columns))
+    for row in table:
+        print("  ".join(cell(row, width, name, form) for _, width, name, form in columns))
 
 
 def _star_list(path):
@@ -78,7 +96,6 @@ def command_occultation_add(args):
     """Add an occultation (chords in a TOML event file, or positions in an observation file) to a saved solution,
     refit from it, and report the change in the orbit and in the predicted positions at --dates."""
     from ..estimation.least_squares import refit as refit_solution
-    from ..observations import read
     from ..occultations.event_files import read_event
     solution = load_solution(args.solution)
     source = Path(args.occultation)
@@ -105,7 +122,7 @@ def command_occultation_add(args):
         if not args.json:
             print(centre.summary())
     else:
-        table, read_report = read(source)
+        table, read_report = read_observations(source, args.format, solution.body)
         if not args.json:
             print(read_report)
         new_rows = table[np.asarray(table["body"]) == solution.body]
@@ -130,7 +147,7 @@ def command_occultation_add(args):
         report["state_change_sigma"] = ((refit.state - solution.state) / solution.sigma).tolist()
     report["outputs"] = outputs
     if args.json:
-        print(json.dumps(report, indent=2, default=str))
+        print(strict_json(report))
     else:
         print(f"refit with {len(new_rows)} occultation row(s) in {elapsed:.1f} s, {len(refit.history)} iterations; "
               f"state change in the old sigma: " + " ".join(f"{v:+.2f}" for v in report["state_change_sigma"]))

@@ -1,40 +1,76 @@
 """orbitfit ephem and orbitfit sigma: SPK kernels, ephemeris tables and sky uncertainties from a saved solution."""
 from __future__ import annotations
 
-import json
+from .common import (UsageError, body_id, checked_number, date_span, dms, hms, load_solution, output_file,
+                     requested_epochs, strict_json, table_rows)
 
-from .common import UsageError, checked_number, date_span, load_solution, output_file, requested_epochs
+# the columns `orbitfit sigma` reports, in its JSON rows and (most of them) its printed table
+SIGMA_COLUMNS = ("tdb", "sigma_ra_mas", "sigma_dec_mas", "sigma_s_mas", "major_mas", "minor_mas", "pa_deg",
+                 "major_km", "minor_km", "distance_km")
 
 
 def command_ephem(args):
-    """SPK kernel and/or ephemeris table (RA, Dec with sigma, distance) from a saved solution."""
+    """SPK kernel and/or ephemeris table (RA, Dec with sigma, distance) from a saved solution; without --spk or
+    --table the ephemeris is printed (a Horizons-like table, or JSON rows with --json)."""
     from ..products import export
+    from ..times import iso_utc
     from spiceypy.utils.exceptions import SpiceyError
     output_file(args.spk, "--spk")                 # unwritable outputs fail before the solution is propagated
     output_file(args.table, "--table")
+    naif = body_id(args.naif_id, "--naif-id")
     solution = load_solution(args.solution)
+    if not (args.spk or args.table):
+        table = export.ephemeris_table(solution, requested_epochs(args, solution), observer=args.observer)
+        if args.json:
+            print(strict_json({"body": int(solution.body), "observer": args.observer, "rows": table_rows(table)}))
+        else:
+            print_ephemeris(table, solution.body, args.observer)
+        return 0
     outputs = {}
     if args.spk:
         span = date_span(args) if args.start or args.stop else None
         try:
-            report = solution.to_spk(args.spk, naif_id=args.naif_id, span=span, spk_type=args.spk_type)
+            report = solution.to_spk(args.spk, naif_id=naif, span=span, spk_type=args.spk_type)
         except SpiceyError as exc:                 # a SPICE message runs over a dozen lines; its short form names it
             raise UsageError(f"--spk {args.spk}: SPICE cannot write the kernel ({exc.short or 'error'})") from None
         outputs["spk"] = {"path": report.path, "naif_id": report.naif_id, "center": report.center,
                           "records": report.n_records, "interpolation_error_m": report.max_error_km * 1e3,
+                          "start_utc": iso_utc(report.start_tdb, 0), "stop_utc": iso_utc(report.stop_tdb, 0),
                           "start_tdb_s": report.start_tdb, "stop_tdb_s": report.stop_tdb}
     if args.table:
         table = export.ephemeris_table(solution, requested_epochs(args, solution), observer=args.observer)
         export.write_table(table, args.table)
         outputs["table"] = {"path": args.table, "rows": len(table), "observer": args.observer}
-    if not outputs:
-        raise UsageError("nothing to do: give --spk FILE and/or --table FILE")
     if args.json:
-        print(json.dumps(outputs, indent=2))
+        print(strict_json(outputs))
     else:
-        for kind, info in outputs.items():
-            print(f"written {kind}: {info['path']}  " + ", ".join(f"{k}={v}" for k, v in info.items() if k != "path"))
+        for kind, info in outputs.items():      # the TDB seconds are for scripts (--json); people read UTC
+            print(f"written {kind}: {info['path']}  " + ", ".join(f"{k}={_short(v)}" for k, v in info.items()
+                                                                   if k != "path" and not k.endswith("_tdb_s")))
     return 0
+
+
+def _short(value):
+    return f"{value:.3g}" if isinstance(value, float) else value
+
+
+def print_ephemeris(table, body, observer):
+    """A Horizons-like ephemeris on stdout: UTC, astrometric RA/Dec (ICRF, sexagesimal), distance (au), 1-sigma
+    RA* and Dec (mas) and the 1-sigma error ellipse (mas, PA from north through east, and km)."""
+    from dynamics.constants import AU_KM
+    print(f"body {body}, observer {observer}: astrometric ICRF RA/Dec (light time, no aberration), 1-sigma")
+    header = (f"{'Date__(UT)__HR:MN:SS':20s}  {'R.A._(ICRF)':>13s}  {'DEC_(ICRF)':>13s}  {'delta_au':>12s}  "
+              f"{'sRA*_mas':>9s} {'sDec_mas':>9s}  {'maj_mas':>8s} {'min_mas':>8s} {'PA_deg':>6s}  "
+              f"{'maj_km':>8s} {'min_km':>8s}")
+    print(header)
+    print("*" * len(header))
+    utc = table["utc"] if len(table) else []
+    for row, when in zip(table, utc):
+        print(f"{when[:19].replace('T', ' '):20s}  {hms(row['ra_deg']):>13s}  {dms(row['dec_deg']):>13s}  "
+              f"{row['distance_km'] / AU_KM:12.9f}  {row['sigma_ra_mas']:9.2f} {row['sigma_dec_mas']:9.2f}  "
+              f"{row['major_mas']:8.2f} {row['minor_mas']:8.2f} {row['pa_deg']:6.1f}  {row['major_km']:8.1f} "
+              f"{row['minor_km']:8.1f}")
+    print("*" * len(header))
 
 
 def command_sigma(args):
@@ -58,14 +94,13 @@ def command_sigma(args):
     if args.ellipses:
         from ..products.plots import plot_sky_ellipses
         plot_sky_ellipses(table, path=args.ellipses)
-    columns = ["tdb", "sigma_ra_mas", "sigma_dec_mas", "sigma_s_mas", "major_mas", "minor_mas", "pa_deg",
-               "major_km", "minor_km", "distance_km"]
+    from ..times import iso_utc
     if args.json:
-        print(json.dumps({"body": int(solution.body), "observer": args.observer,
-                          "method": f"monte carlo ({args.clones} clones)" if args.clones else "linear",
-                          "rows": [{c: float(row[c]) for c in columns} for row in table]}, indent=2))
+        utc = iso_utc(table["tdb"], 3)                  # people and scripts read UTC; tdb stays for exactness
+        print(strict_json({"body": int(solution.body), "observer": args.observer,
+                           "method": f"monte carlo ({args.clones} clones)" if args.clones else "linear",
+                           "rows": [{"utc": u, **row} for u, row in zip(utc, table_rows(table, SIGMA_COLUMNS))]}))
     else:
-        from ..times import iso_utc
         print(f"body {solution.body}, observer {args.observer}, "
               f"{'Monte Carlo, %d clones' % args.clones if args.clones else 'linear'} 1-sigma:")
         print(f"{'UTC':23s} {'RA* mas':>8s} {'Dec mas':>8s} {'s mas':>7s} {'major':>7s} {'minor':>7s} {'PA':>6s} "

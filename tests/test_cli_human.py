@@ -1,0 +1,166 @@
+"""The command line as astronomers read it (issue 14): satellites by name, --format, ephemerides printed to the
+terminal, UTC dates in whole steps, a readable predict table, and strict JSON everywhere."""
+import json
+import re
+import shutil
+
+import numpy as np
+import pytest
+
+from orbitfit.cli import main
+from orbitfit.paths import data_path
+
+
+def strict_loads(text):
+    """json.loads that refuses NaN and Infinity (not JSON; Python writes them unless told not to)."""
+    def refuse(name):
+        raise ValueError(f"not strict JSON: {name}")
+    return json.loads(text, parse_constant=refuse)
+
+
+@pytest.fixture(scope="module")
+def leda(tmp_path_factory):
+    """Leda's GJ15 positions in a file NOT named after the moon, fitted with --format gj15 --body Leda (by name)."""
+    folder = tmp_path_factory.mktemp("leda")
+    positions = folder / "positions_2015.dat"
+    shutil.copy(data_path("gj15", "Leda.dat"), positions)
+    assert main(["fit", str(positions), "--format", "gj15", "--body", "Leda", "--out", str(folder), "--json"]) == 0
+    return folder / "fit_513.h5", positions
+
+
+def test_fit_reads_a_gj15_file_with_format_and_body_by_name(leda):
+    archive, _ = leda
+    from orbitfit.solution import Solution
+    solution = Solution.load(archive)
+    assert solution.body == 513 and len(solution.residuals()) == 98
+
+
+@pytest.mark.parametrize("extra, message", [
+    ([], "positions_2015.dat:1: expected one of the formats"),              # not recognised without --format
+    (["--format", "gj15"], "--format gj15 needs --body"),
+    (["--format", "gj15", "--body", "Ledaa"], "--body Ledaa: unknown satellite name 'Ledaa'"),
+])
+def test_fit_format_and_body_errors_are_clear(extra, message, leda, tmp_path, capsys):
+    _, positions = leda
+    assert main(["fit", str(positions), "--out", str(tmp_path), *extra]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_fit_rejects_an_unknown_format(leda, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["fit", str(leda[1]), "--format", "gj16"])
+    assert exit_.value.code == 2 and "invalid choice: 'gj16'" in capsys.readouterr().err
+
+
+def test_default_start_for_a_moon_without_published_orbit_suggests_auto(tmp_path, capsys):
+    assert main(["fit", str(data_path("gj15", "Themisto.dat")), "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "no starting orbit for Themisto (518): use --start auto" in err
+
+
+def test_ephem_prints_a_horizons_like_table(leda, capsys):
+    archive, _ = leda
+    capsys.readouterr()
+    assert main(["ephem", str(archive), "--start", "2016-12-01", "--stop", "2017-02-01", "--step-days", "10",
+                 "--observer", "874"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    rows = [line for line in lines if re.match(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d ", line)]
+    # UTC whole days from the start, across the 2016-12-31 leap second
+    assert [row[:19] for row in rows] == [f"{d} 00:00:00" for d in (
+        "2016-12-01", "2016-12-11", "2016-12-21", "2016-12-31", "2017-01-10", "2017-01-20", "2017-01-30")]
+    assert main(["ephem", str(archive), "--dates", "2016-12-01", "--observer", "874", "--json"]) == 0
+    first = strict_loads(capsys.readouterr().out)["rows"][0]
+    from astropy.coordinates import Angle
+    fields = rows[0].split()
+    ra = Angle(" ".join(fields[2:5]), unit="hourangle").deg
+    dec = Angle(" ".join(fields[5:8]), unit="deg").deg
+    assert abs(ra - first["ra_deg"]) * 3.6e6 * np.cos(np.radians(dec)) < 1.5       # 0.0001 s of RA
+    assert abs(dec - first["dec_deg"]) * 3.6e6 < 0.6                                 # 0.001" of Dec
+    assert float(fields[8]) == pytest.approx(first["distance_km"] / 149597870.7, abs=1e-9)
+    assert float(fields[9]) == pytest.approx(first["sigma_ra_mas"], abs=0.005)
+    assert float(fields[14]) == pytest.approx(first["major_km"], abs=0.05)
+
+
+def test_ephem_without_dates_or_outputs_says_what_to_give(leda, capsys):
+    assert main(["ephem", str(leda[0])]) == 2
+    assert "give --dates D1,D2,... or --start and --stop" in capsys.readouterr().err
+
+
+def test_ephem_spk_report_in_utc_and_naif_id_by_name(leda, tmp_path, capsys):
+    archive, _ = leda
+    capsys.readouterr()
+    spk = tmp_path / "leda.bsp"
+    assert main(["ephem", str(archive), "--spk", str(spk), "--naif-id", "Leda", "--start", "2016-01-01",
+                 "--stop", "2017-01-01"]) == 0
+    out = capsys.readouterr().out
+    # the kernel covers the span in whole records: it may end a little after --stop
+    assert "naif_id=513" in out and "start_utc=2016-01-01T00:00:00" in out and "stop_utc=2017-01-0" in out
+    assert "tdb_s" not in out
+    assert main(["ephem", str(archive), "--spk", str(spk), "--start", "2016-01-01", "--stop", "2017-01-01",
+                 "--json"]) == 0
+    report = strict_loads(capsys.readouterr().out)["spk"]
+    assert report["start_utc"] == "2016-01-01T00:00:00" and report["start_tdb_s"] == pytest.approx(504878468.18, abs=0.01)
+    assert main(["ephem", str(archive), "--spk", str(spk), "--naif-id", "Nemo"]) == 2
+    assert "--naif-id Nemo: unknown satellite name 'Nemo'" in capsys.readouterr().err
+
+
+def test_sigma_steps_whole_utc_days_and_reports_utc(leda, capsys):
+    archive, _ = leda
+    capsys.readouterr()
+    assert main(["sigma", str(archive), "--start", "2016-01-01", "--stop", "2020-01-01", "--json"]) == 0
+    rows = strict_loads(capsys.readouterr().out)["rows"]
+    assert len(rows) == 147                                       # 1461 days / 10, both ends
+    assert all(row["utc"].endswith("T00:00:00.000") for row in rows)        # not 23:59:59.999 after a while
+    assert rows[-1]["utc"] == "2019-12-31T00:00:00.000" and rows[-1]["tdb"] > rows[0]["tdb"]
+    assert main(["sigma", str(archive), "--start", "2016-12-21", "--stop", "2017-01-10"]) == 0
+    out = capsys.readouterr().out
+    assert "2016-12-31 00:00:00.000" in out and "2017-01-10 00:00:00.000" in out and "23:59:59" not in out
+
+
+def planted_stars(archive, path):
+    """Two stars: one at Leda's geocentric position on 2018-06-01 00:00 UTC (occulted, C/A ~ 0), one 1 deg away;
+    no magnitudes (NaN in the events: null in JSON)."""
+    from astropy.table import Table
+    from orbitfit.products.uncertainty import sky_uncertainty
+    from orbitfit.solution import Solution
+    from orbitfit.times import tdb_seconds
+    where = sky_uncertainty(Solution.load(archive), [tdb_seconds("2018-06-01T00:00:00")])[0]
+    Table({"ra": [where["ra_deg"], where["ra_deg"] + 1.0], "dec": [where["dec_deg"], where["dec_deg"]],
+           "ref_epoch": [2018.4, 2018.4], "source_id": [4321, 2]}).write(path, format="ascii.csv")
+    return path, float(where["ra_deg"]), float(where["dec_deg"])
+
+
+def test_predict_prints_a_readable_table_and_strict_json(leda, tmp_path, capsys):
+    archive, _ = leda
+    stars, ra, dec = planted_stars(archive, tmp_path / "stars.csv")
+    capsys.readouterr()
+    argv = ["predict", str(archive), "--stars", str(stars), "--start", "2018-05-31", "--stop", "2018-06-02"]
+    assert main(argv) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert max(len(line) for line in lines) < 160                     # was ~300 columns
+    header, row = lines[1], lines[2]
+    for title in ("UTC", "star RA", "star Dec", 'C/A "', "C/A km", "P/A", "v km/s", "D au", "G", "long", "LST h"):
+        assert title in header
+    fields = row.split()
+    assert fields[:2] == ["2018-06-01", "00:00:00.0"]                 # UTC to 0.1 s
+    from astropy.coordinates import Angle
+    assert Angle(" ".join(fields[2:5]), unit="hourangle").deg == pytest.approx(ra, abs=1e-6)
+    assert Angle(" ".join(fields[5:8]), unit="deg").deg == pytest.approx(dec, abs=1e-6)
+    assert fields[8] == "0.0000" and fields[9] == "0"                 # C/A in arcsec and km
+    assert fields[13] == "-" and fields[-1] == "4321"                 # no G magnitude in the list
+    assert main(argv + ["--json"]) == 0
+    event = strict_loads(capsys.readouterr().out)["events"][0]        # was NaN: not JSON
+    assert event["mag"] is None and event["source_id"] == 4321 and event["ca_km"] < 1e-3
+
+
+def test_occultation_add_reads_a_gj15_file_with_format(leda, tmp_path, capsys):
+    """Three Leda positions of the GJ15 file, renamed, added as observations of the solution's moon."""
+    archive, positions = leda
+    extra = tmp_path / "three.dat"
+    extra.write_text("".join(positions.read_text().splitlines(keepends=True)[:3]))
+    assert main(["occultation", "add", str(archive), str(extra), "--out", str(tmp_path), "--json"]) == 2
+    assert "three.dat:1: expected one of the formats" in capsys.readouterr().out
+    assert main(["occultation", "add", str(archive), str(extra), "--format", "gj15", "--out", str(tmp_path),
+                 "--json"]) == 0
+    report = strict_loads(capsys.readouterr().out)
+    assert report["refit"]["n_added"] == 3 and report["body"] == 513
