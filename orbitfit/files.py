@@ -1,11 +1,15 @@
 """The user's files, read and written safely: TOML inputs (fit configurations, occultation events) with errors
-that name the file, and atomic outputs (archives, SPK kernels, tables, figures, reports) that never leave half a
-file or a temporary file behind."""
+that name the file, atomic outputs (archives, SPK kernels, tables, figures, reports) that never leave half a
+file or a temporary file behind, and strict JSON (null for missing values, never NaN)."""
 from __future__ import annotations
 
 import contextlib
+import json
+import math
 import os
 import tomllib
+
+import numpy as np
 
 
 @contextlib.contextmanager
@@ -37,3 +41,26 @@ def read_toml(path, error=ValueError, what="file"):
         raise error(f"{what} not found: {path}") from None
     except tomllib.TOMLDecodeError as exc:
         raise error(f"{path}: not valid TOML ({exc})") from None
+
+
+def _finite_or_none(value):
+    """JSON-ready value: numpy scalars as Python numbers, NaN and infinities as None (null), recursively."""
+    if isinstance(value, dict):
+        return {str(k): _finite_or_none(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite_or_none(v) for v in value]
+    if hasattr(value, "item") and np.ndim(value) == 0:
+        value = value.item()
+    elif isinstance(value, np.ndarray):
+        return _finite_or_none(value.tolist())
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return value
+
+
+def strict_json(obj, indent=2):
+    """Strict JSON text of `obj` (what json.loads of any language reads): NaN and infinities become null, numpy
+    values Python ones, anything else unknown its string."""
+    return json.dumps(_finite_or_none(obj), indent=indent, allow_nan=False, default=str)

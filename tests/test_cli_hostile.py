@@ -180,7 +180,10 @@ def test_failed_archive_spk_table_and_report_writes_leave_no_tmp(inputs, tmp_pat
         patch.setattr(spiceypy, "spkw02", broken)             # the kernel is opened, its comments written
         with pytest.raises(RuntimeError):
             solution.to_spk(tmp_path / "s.bsp", span=(5.7e8, 5.8e8))
-    table = Table({"a": [1, 2]}, meta={"odd": object()})      # json cannot write the meta: fails mid-file
+    class Unprintable:
+        def __str__(self):
+            raise TypeError("cannot be written")
+    table = Table({"a": [1, 2]}, meta={"odd": Unprintable()})  # the meta cannot be written: fails mid-file
     with pytest.raises(TypeError):
         write_table(table, tmp_path / "t.json")
     with pytest.raises(UnicodeEncodeError):

@@ -162,3 +162,18 @@ def test_a_companions_pull_is_kept_in_the_spk_the_samples_and_the_archive(epheme
     assert orbit.body == 506 and gm == C.GM_HIMALIA and np.array_equal(orbit.state, himalia.state)
     np.testing.assert_array_equal(sky_uncertainty(loaded, epochs[:5])["sigma_ra_mas"],
                                   sky_uncertainty(leda, epochs[:5])["sigma_ra_mas"])
+
+
+def test_json_tables_are_strict(tmp_path):
+    """A missing value (NaN) is null in a JSON table, which any strict JSON parser reads (it was a bare NaN)."""
+    import json
+    from astropy.table import Table
+    from orbitfit.products.export import write_table
+
+    def refuse(constant):
+        raise ValueError(f"not JSON: {constant}")
+    table = Table({"mag": [12.5, np.nan], "tdb": [1.0, 2.0]})
+    table.meta["note"] = "two events"
+    path = write_table(table, tmp_path / "events.json")
+    data = json.loads(open(path, encoding="utf-8").read(), parse_constant=refuse)
+    assert [row["mag"] for row in data["rows"]] == [12.5, None] and data["meta"]["note"] == "two events"

@@ -3,7 +3,6 @@ outputs whose folders are checked before any work starts."""
 from __future__ import annotations
 
 import contextlib
-import json
 import math
 import os
 from pathlib import Path
@@ -194,29 +193,6 @@ def read_observations(path, fmt=None, body=None):
                                  f"named after its moon") from None
         return READERS[fmt](path, body=body)
     return READERS[fmt](path)
-
-
-def _finite_or_none(value):
-    """JSON-ready value: numpy scalars as Python numbers, NaN and infinities as None (null), recursively."""
-    if isinstance(value, dict):
-        return {str(k): _finite_or_none(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite_or_none(v) for v in value]
-    if hasattr(value, "item") and np.ndim(value) == 0:
-        value = value.item()
-    elif isinstance(value, np.ndarray):
-        return _finite_or_none(value.tolist())
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, bytes):
-        return value.decode("utf-8", errors="replace")
-    return value
-
-
-def strict_json(obj):
-    """Strict JSON text of `obj` (what json.loads of any language reads): NaN and infinities become null, numpy
-    values Python ones, anything else unknown its string."""
-    return json.dumps(_finite_or_none(obj), indent=2, allow_nan=False, default=str)
 
 
 def table_rows(table, columns=None):

@@ -9,8 +9,9 @@ from pathlib import Path
 import numpy as np
 
 from ..progress import fit_logger
+from ..files import strict_json
 from .common import (UsageError, body_id, output_folder, parse_date, print_report, read_observations, save_outputs,
-                     solution_report, strict_json, utf8_input, write_atomic)
+                     solution_report, utf8_input, write_atomic)
 
 PRESETS = ("default", "gomes-junior-2016")      # FitOptions() and FitOptions.gomes_junior_2016()
 STARTS = ("gomes-junior-2016", "auto")           # published STE elements, or an automatic initial orbit

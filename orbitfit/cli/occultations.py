@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 
 from ..progress import fit_logger
+from ..files import strict_json
 from .common import (UsageError, checked_number, date_span, dms, hms, load_solution, output_file, output_folder,
-                     read_observations, requested_epochs, save_outputs, strict_json, table_rows, utf8_input)
+                     read_observations, requested_epochs, save_outputs, table_rows, utf8_input)
 
 
 def command_predict(args):

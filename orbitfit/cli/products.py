@@ -1,8 +1,9 @@
 """orbitfit ephem and orbitfit sigma: SPK kernels, ephemeris tables and sky uncertainties from a saved solution."""
 from __future__ import annotations
 
+from ..files import strict_json
 from .common import (UsageError, body_id, checked_number, date_span, dms, hms, load_solution, output_file,
-                     requested_epochs, strict_json, table_rows)
+                     requested_epochs, table_rows)
 
 # the columns `orbitfit sigma` reports, in its JSON rows and (most of them) its printed table
 SIGMA_COLUMNS = ("tdb", "sigma_ra_mas", "sigma_dec_mas", "sigma_s_mas", "major_mas", "minor_mas", "pa_deg",

@@ -16,7 +16,7 @@ import numpy as np
 from dynamics import constants as C
 from dynamics.chebyshev import ChebyshevRecords, record_mids
 
-from ..files import atomic_path
+from ..files import atomic_path, strict_json
 from ..orbit import OrbitModel
 from ..provenance import constants, versions
 from ..times import iso_tdb, iso_utc
@@ -133,8 +133,7 @@ def ephemeris_table(solution, epochs, observer="500"):
 
 
 def write_table(table, path):
-    """Write a table atomically; the format follows the extension (.ecsv, .csv, .json)."""
-    import json
+    """Write a table atomically; the format follows the extension (.ecsv, .csv, .json: strict, null for NaN)."""
     path = os.fspath(path)
     formats = {".ecsv": "ascii.ecsv", ".csv": "ascii.csv", ".json": "json"}
     kind = formats.get(os.path.splitext(path)[1])
@@ -142,10 +141,9 @@ def write_table(table, path):
         raise ValueError(f"{path}: unknown table format (use .ecsv, .csv or .json)")
     with atomic_path(path) as tmp:
         if kind == "json":
-            rows = [{name: (row[name].item() if hasattr(row[name], "item") else row[name]) for name in table.colnames}
-                    for row in table]
+            rows = [{name: row[name] for name in table.colnames} for row in table]
             with open(tmp, "w", encoding="utf-8") as handle:
-                json.dump({"meta": dict(table.meta), "rows": rows}, handle, indent=1)
+                handle.write(strict_json({"meta": dict(table.meta), "rows": rows}, indent=1))
         else:
             table.write(tmp, format=kind, overwrite=True)
     return path
