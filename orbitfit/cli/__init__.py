@@ -70,24 +70,27 @@ def build_parser():
         p.add_argument("--observer", default="500", help="MPC code of the observer (default 500, geocentre)")
         p.add_argument("--json", action="store_true", help="print machine-readable JSON")
 
-    ephem = sub.add_parser("ephem", help="SPK kernel and ephemeris tables from a saved solution")
-    ephem.add_argument("solution", help="solution archive (.h5) written by orbitfit fit / demo")
-    ephem.add_argument("--spk", help="write an SPK kernel (centre 5, J2000, TDB) to this path")
-    ephem.add_argument("--spk-type", type=int, default=2, choices=(2, 3))
-    ephem.add_argument("--naif-id", help="NAIF id (or satellite name) in the kernel (default: the body's)")
-    ephem.add_argument("--table", help="write RA/Dec with sigma and distance (.ecsv, .csv or .json); without --spk "
-                       "or --table the ephemeris is printed")
-    dates(ephem)
-    ephem.set_defaults(func=command_ephem)
+    def solution_command(name, help_text, func, options):
+        """A subcommand on a solution archive at dates: its own options, then the shared date options."""
+        command = sub.add_parser(name, help=help_text)
+        command.add_argument("solution", help="solution archive (.h5) written by orbitfit fit / demo")
+        for flags, settings in options:
+            command.add_argument(*flags, **settings)
+        dates(command)
+        command.set_defaults(func=func)
+        return command
 
-    sigma = sub.add_parser("sigma", help="1-sigma and error ellipses on the sky at dates")
-    sigma.add_argument("solution", help="solution archive (.h5)")
-    sigma.add_argument("--clones", type=int, default=0, help="Monte Carlo with this many clones (default: linear)")
-    sigma.add_argument("--plot", help="also draw sigma_s(t) to this PNG/PDF")
-    sigma.add_argument("--ellipses", help="also draw the 1- and 3-sigma sky error ellipses at up to 6 of the dates "
-                       "to this PNG/PDF")
-    dates(sigma)
-    sigma.set_defaults(func=command_sigma)
+    solution_command("ephem", "SPK kernel and ephemeris tables from a saved solution", command_ephem, [
+        (("--spk",), dict(help="write an SPK kernel (centre 5, J2000, TDB) to this path")),
+        (("--spk-type",), dict(type=int, default=2, choices=(2, 3))),
+        (("--naif-id",), dict(help="NAIF id (or satellite name) in the kernel (default: the body's)")),
+        (("--table",), dict(help="write RA/Dec with sigma and distance (.ecsv, .csv or .json); without --spk or "
+                                 "--table the ephemeris is printed"))])
+    solution_command("sigma", "1-sigma and error ellipses on the sky at dates", command_sigma, [
+        (("--clones",), dict(type=int, default=0, help="Monte Carlo with this many clones (default: linear)")),
+        (("--plot",), dict(help="also draw sigma_s(t) to this PNG/PDF")),
+        (("--ellipses",), dict(help="also draw the 1- and 3-sigma sky error ellipses at up to 6 of the dates to "
+                                    "this PNG/PDF"))])
 
     predict = sub.add_parser("predict", help="stellar occultation candidates from a star list (Gaia columns)")
     predict.add_argument("solution", help="solution archive (.h5)")
