@@ -71,3 +71,12 @@ def truth(ephemeris):
     from orbitfit.estimation.published import gomes_junior_2016_orbit
     orbit = gomes_junior_2016_orbit("Himalia", ephemeris)
     return Orbit(506, 3.0e8, propagate(orbit.state, 0.0, [3.0e8]).states[0, 0])
+
+
+@pytest.fixture(scope="session")
+def leda_gj15():
+    """Leda's 98 GJ15 positions: the small real data set of the fast tests."""
+    from orbitfit.observations.gj15 import read_gj15
+    from orbitfit.paths import data_path
+    observations, _ = read_gj15(data_path("gj15", "Leda.dat"))
+    return observations

@@ -10,11 +10,9 @@ import pytest
 from orbitfit.estimation.least_squares import fit_orbit
 from orbitfit.estimation.options import FitOptions
 from orbitfit.estimation.published import gomes_junior_2016_orbit
-from orbitfit.observations import read_gj15
 from orbitfit.observations.ades import read_ades
 from orbitfit.observations.core import Observations
 from orbitfit.observations.exchange import write_ades, write_mpc_residuals
-from orbitfit.paths import data_path
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "data")
 DAY_S = 86400.0
@@ -26,20 +24,14 @@ REQUIRED_OPTICAL = ("mode", "stn", "obsTime", "ra", "dec", "astCat")
 
 
 @pytest.fixture(scope="module")
-def leda():
-    observations, _ = read_gj15(data_path("gj15", "Leda.dat"))
-    return observations
-
-
-@pytest.fixture(scope="module")
-def mixed(leda):
+def mixed(leda_gj15):
     """Leda plus, from the ADES fixture, a geocentric occultation row (stn 244 -> observer 500) and the stn 275
     occultation row with a geocentric explicit observer position (ICRF_KM, ctr 399)."""
     fixture, _ = read_ades(os.path.join(FIXTURES, "fixture_ades_jupiter.psv"))
     occultation = fixture[(fixture["kind"] == "occultation") & (fixture["observer"] == "500")][:1]
     explicit = fixture[fixture["obs_frame"] == "geocentric"]
     assert len(occultation) == 1 and len(explicit) == 1 and explicit["observer"][0] == "275"
-    return Observations.concatenate([leda, occultation, explicit])
+    return Observations.concatenate([leda_gj15, occultation, explicit])
 
 
 def assert_same_rows(before, after):
@@ -103,19 +95,19 @@ def test_ades_xml_has_the_required_fields(mixed, tmp_path):
         assert all(record.find(t).text for t in REQUIRED_OPTICAL)
 
 
-def test_ades_refuses_rows_it_cannot_carry(leda, tmp_path):
-    barycentric = leda[:2].copy()
+def test_ades_refuses_rows_it_cannot_carry(leda_gj15, tmp_path):
+    barycentric = leda_gj15[:2].copy()
     barycentric.replace_column("obs_frame", ["barycentric"] * 2)          # e.g. Gaia rows
     with pytest.raises(ValueError, match="Leda.dat:1: a barycentric observer position"):
         write_ades(barycentric, tmp_path / "gaia.psv")
     with pytest.raises(ValueError, match="expected an ADES file name ending in .psv or .xml"):
-        write_ades(leda, tmp_path / "leda.txt")
+        write_ades(leda_gj15, tmp_path / "leda.txt")
     assert os.listdir(tmp_path) == []
 
 
 @pytest.fixture(scope="module")
-def solution(leda, ephemeris):
-    return fit_orbit(leda, gomes_junior_2016_orbit("Leda", ephemeris), FitOptions())
+def solution(leda_gj15, ephemeris):
+    return fit_orbit(leda_gj15, gomes_junior_2016_orbit("Leda", ephemeris), FitOptions())
 
 
 def test_ades_residual_fields(solution, tmp_path):

@@ -21,19 +21,13 @@ from orbitfit.paths import data_path
 
 
 @pytest.fixture(scope="module")
-def leda():
-    observations, _ = read_gj15(data_path("gj15", "Leda.dat"))
-    return observations
-
-
-@pytest.fixture(scope="module")
 def leda_start(ephemeris):
     return gomes_junior_2016_orbit("Leda", ephemeris)
 
 
 @pytest.fixture(scope="module")
-def leda_fit(leda, leda_start):
-    return fit_orbit(leda, leda_start)
+def leda_fit(leda_gj15, leda_start):
+    return fit_orbit(leda_gj15, leda_start)
 
 
 def changed(observations, **columns):
@@ -57,9 +51,9 @@ def quick_fit_error(observations, start, options=None, seconds=1.0):
 
 
 # --- defect 4: the same observations twice counted as new data ------------------------------------------------------
-def test_the_same_file_twice_is_one_file(leda, leda_start, leda_fit):
+def test_the_same_file_twice_is_one_file(leda_gj15, leda_start, leda_fit):
     # before: 196 rows fitted, every sigma x 0.707
-    twice = fit_orbit(Observations.concatenate([leda, leda]), leda_start)
+    twice = fit_orbit(Observations.concatenate([leda_gj15, leda_gj15]), leda_start)
     assert len(twice.observations) == 98
     np.testing.assert_allclose(np.sqrt(np.diag(twice.covariance)), np.sqrt(np.diag(leda_fit.covariance)),
                                rtol=1e-6)
@@ -69,18 +63,18 @@ def test_the_same_file_twice_is_one_file(leda, leda_start, leda_fit):
     assert "duplicates" not in leda_fit.meta
 
 
-def test_a_row_repeated_201_times_does_not_move_the_orbit(leda, leda_start, leda_fit):
+def test_a_row_repeated_201_times_does_not_move_the_orbit(leda_gj15, leda_start, leda_fit):
     # before: the state moved by 1.7 sigma
-    repeated = Observations.concatenate([leda] + [leda[40:41]] * 200)
+    repeated = Observations.concatenate([leda_gj15] + [leda_gj15[40:41]] * 200)
     solution = fit_orbit(repeated, leda_start)
     sigma = np.sqrt(np.diag(leda_fit.covariance))
     assert np.max(np.abs(solution.orbit.state - leda_fit.orbit.state) / sigma) < 1e-3
     assert len(solution.meta["duplicates"]["rows"]) == 200 and len(solution.observations) == 98
 
 
-def test_keep_duplicates_is_an_option_that_says_what_it_did(leda, leda_start, leda_fit):
+def test_keep_duplicates_is_an_option_that_says_what_it_did(leda_gj15, leda_start, leda_fit):
     assert "keep_duplicates" in [name for name, *_ in option_fields()]        # so the CLI and TOML have it
-    twice = fit_orbit(Observations.concatenate([leda, leda]), leda_start, FitOptions(keep_duplicates=True))
+    twice = fit_orbit(Observations.concatenate([leda_gj15, leda_gj15]), leda_start, FitOptions(keep_duplicates=True))
     assert len(twice.observations) == 196
     ratio = np.sqrt(np.diag(twice.covariance) / np.diag(leda_fit.covariance))
     assert np.all(ratio < 0.95)             # each measurement counted twice: every sigma shrinks (measured 0.74-0.94)
@@ -108,9 +102,9 @@ def test_a_binding_rejection_cap_is_reported_and_warned(ephemeris):
 
 
 # --- defect 7: rows the fit cannot weight ---------------------------------------------------------------------------
-def test_an_occultation_without_sigma_is_weighted_with_its_group(leda, leda_start):
+def test_an_occultation_without_sigma_is_weighted_with_its_group(leda_gj15, leda_start):
     # before: "SVD did not converge" (LinAlgError) for every fit with an MPC 'E' record or a blank ADES rmsRA
-    occultation = changed(leda, kind={7: "occultation"}, sigma_ra_mas={7: np.nan}, sigma_dec_mas={7: np.nan})
+    occultation = changed(leda_gj15, kind={7: "occultation"}, sigma_ra_mas={7: np.nan}, sigma_dec_mas={7: np.nan})
     solution = fit_orbit(occultation, leda_start)
     assert solution.meta["no_own_covariance"] == ["Leda.dat:8"]
     assert np.isfinite(solution.weights.sigma_ra[7]) and solution.weights.sigma_ra[7] > 1.0
@@ -119,32 +113,32 @@ def test_an_occultation_without_sigma_is_weighted_with_its_group(leda, leda_star
 
 @pytest.mark.parametrize("column, value", [("sigma_ra_mas", 1e-200), ("sigma_dec_mas", 0.0), ("sigma_ra_mas", -5.0),
                                            ("sigma_ra_mas", np.inf), ("corr", 1.5)])
-def test_a_row_that_cannot_be_weighted_is_named_by_file_and_line(leda, leda_start, column, value):
+def test_a_row_that_cannot_be_weighted_is_named_by_file_and_line(leda_gj15, leda_start, column, value):
     # before: LinAlgError "SVD did not converge" (1e-200, 0), a fit with a negative sigma squared away
     both = {"sigma_ra_mas": {5: 30.0}, "sigma_dec_mas": {5: 30.0}}
     both[column] = {5: value}
-    message = quick_fit_error(changed(leda, **both), leda_start)
+    message = quick_fit_error(changed(leda_gj15, **both), leda_start)
     assert "Leda.dat:6" in message and column in message and "expected" in message
 
 
 # --- defect 8: the wrong body, too short an arc, failures without a diagnosis ---------------------------------------
-def test_the_start_orbit_of_another_body_is_refused_at_once(leda, ephemeris):
+def test_the_start_orbit_of_another_body_is_refused_at_once(leda_gj15, ephemeris):
     # before: ~40 s of iterations, then "no convergence ... history: [raw dicts]"
-    message = quick_fit_error(leda, gomes_junior_2016_orbit("Himalia", ephemeris))
+    message = quick_fit_error(leda_gj15, gomes_junior_2016_orbit("Himalia", ephemeris))
     assert "513 (Leda)" in message and "506 (Himalia)" in message
 
 
-def test_two_nights_are_too_short_an_arc_whatever_the_start(leda, leda_start):
+def test_two_nights_are_too_short_an_arc_whatever_the_start(leda_gj15, leda_start):
     # before: 30 s, then "no convergence" (or "start from a better initial orbit": the wrong advice)
-    day = np.floor(np.asarray(leda["tdb"]) / 86400.0 + 0.5)
-    message = quick_fit_error(leda[np.isin(day, np.unique(day)[2:4])], leda_start)
+    day = np.floor(np.asarray(leda_gj15["tdb"]) / 86400.0 + 0.5)
+    message = quick_fit_error(leda_gj15[np.isin(day, np.unique(day)[2:4])], leda_start)
     assert "too short an arc" in message and "2 night(s)" in message and "better start orbit will not help" in message
 
 
-def test_running_out_of_iterations_gives_a_diagnosis_and_a_readable_history(leda, leda_start):
+def test_running_out_of_iterations_gives_a_diagnosis_and_a_readable_history(leda_gj15, leda_start):
     # before: "no convergence in 1 iterations ...; history: [{'iteration': 1, 'chi2': ...}]"
     with pytest.raises(FitError) as info:
-        fit_orbit(leda, leda_start, FitOptions(max_iterations=1))
+        fit_orbit(leda_gj15, leda_start, FitOptions(max_iterations=1))
     message = str(info.value)
     assert "no convergence in 1 iterations" in message and "{'iteration'" not in message
     assert "iter         chi2 n_used step/sigma" in message and len(info.value.history) == 1
@@ -162,14 +156,14 @@ def test_a_singular_normal_matrix_names_the_parameters():
 
 # --- defect 9: absurd start states and options ----------------------------------------------------------------------
 @pytest.mark.parametrize("how, expected", [("zero velocity", "falls into Jupiter"), ("1e9 km", "unbound")])
-def test_an_absurd_start_state_is_a_fit_error(leda, leda_start, how, expected):
+def test_an_absurd_start_state_is_a_fit_error(leda_gj15, leda_start, how, expected):
     # before: "no convergence" after 13 s (zero velocity), RuntimeError "light time did not converge" (1e9 km)
     state = np.array(leda_start.state)
     if how == "zero velocity":
         state[3:] = 0.0
     else:
         state[:3] *= 1e9 / np.linalg.norm(state[:3])
-    message = quick_fit_error(leda, Orbit(leda_start.body, leda_start.epoch, state))
+    message = quick_fit_error(leda_gj15, Orbit(leda_start.body, leda_start.epoch, state))
     assert expected in message and "start from a satellite orbit" in message
 
 

@@ -19,10 +19,10 @@ import numpy as np
 from ..bodies import PLANET_NAMES, body_name
 from ..files import atomic_path
 from ..times import iso_tdb
+from .ades import GEOCENTRIC_OCCULTATION
 from .core import ADES_CATALOG_NAMES, GEOCENTRE, MAS_PER_ARCSEC
 
 ADES_VERSION = "2022"
-GEOCENTRIC_OCCULTATION = "244"        # MPC code of a geocentric occultation-derived position (the reader's inverse)
 _ADES_NAME = {name: ades for ades, name in ADES_CATALOG_NAMES.items()}
 _CAT_TYPE = re.compile(r"^[.A-Za-z0-9_]{1,8}$")      # general.xsd CatType
 UNKNOWN_CATALOG = "UNK"               # astCat is required in <optical>; ADES's code of an unknown catalogue
