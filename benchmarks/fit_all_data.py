@@ -25,6 +25,7 @@ from orbitfit.observations.datasets import load_all  # noqa: E402
 from orbitfit.observations import read_gj15  # noqa: E402
 from orbitfit.paths import data_path  # noqa: E402
 from orbitfit.estimation.published import gomes_junior_2016_orbits  # noqa: E402
+from orbitfit.tables import plain_table
 
 YEAR_S = 365.25 * 86400.0
 
@@ -41,7 +42,7 @@ def fit(observations, initial, options, label):
 
 def per_dataset(solution):
     """Rows: dataset, n, rejected, mean/std RA*, mean/std Dec of the accepted residuals (mas)."""
-    table = solution.residuals()
+    table = plain_table(solution.residuals())
     datasets = np.asarray(table["dataset"]).astype(str)
     accepted = np.asarray(table["accepted"], bool)
     ra, dec = np.asarray(table["res_ra_mas"]), np.asarray(table["res_dec_mas"])
@@ -58,7 +59,7 @@ def per_dataset(solution):
 def print_solution(solution, seconds, label, max_rows=None):
     n = len(solution.accepted)
     n_rej = int((~solution.accepted).sum())
-    s = solution.statistics(by=None)[0]
+    s = plain_table(solution.statistics(by=None))[0]
     print(f"  {label}: {n} obs, {n_rej} rejected ({100.0 * n_rej / n:.1f}%), chi2/dof "
           f"{solution.chi2 / max(solution.dof, 1):.3f}, {len(solution.history)} iterations, {seconds:.1f} s; "
           f"accepted O-C RA* {s['mean_ra_mas']:+.1f} +- {s['std_ra_mas']:.1f}, Dec {s['mean_dec_mas']:+.1f} +- "
@@ -131,7 +132,7 @@ def main(names):
         if a is None:
             left = f"{'FitError':>35}"
         else:
-            s = a.statistics(by=None)[0]
+            s = plain_table(a.statistics(by=None))[0]
             left = (f"{len(a.accepted):6d} {int((~a.accepted).sum()):4d} {s['std_ra_mas']:6.0f} "
                     f"{s['std_dec_mas']:6.0f} {len(a.history):3d} {t_a:4.0f}")
         if b is None:

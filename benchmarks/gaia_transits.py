@@ -15,11 +15,12 @@ from orbitfit.observations.datasets import load_all
 from orbitfit.estimation.options import FitOptions
 from orbitfit.paths import data_path
 from orbitfit.estimation.published import gomes_junior_2016_orbits
+from orbitfit.tables import plain_table
 
 
 def along_scan_residuals(solution):
     """AL residual (mas) of each accepted-or-not transit normal point: O-C along its covariance's minor axis."""
-    r = solution.residuals()
+    r = plain_table(solution.residuals())
     rows = np.nonzero(np.asarray(r["kind"]) == "gaia_transit")[0]
     out = []
     for i in rows:

@@ -24,9 +24,9 @@
 #
 # **Conventions** (as everywhere in orbitfit):
 #
-# * **Time** is TDB inside, given as seconds past J2000 TDB (JD 2451545.0 TDB); UTC only appears when reading
-#   observations and when we print dates. `orbitfit.times.tdb_seconds("2025-12-15")` converts a UTC date,
-#   `orbitfit.times.iso_utc` prints one.
+# * **Time** is TDB inside (seconds past J2000 TDB, JD 2451545.0 TDB). Every function that takes a date accepts an
+#   astropy `Time`, an ISO string (UTC) or those TDB seconds; every table it returns is an astropy `QTable` with a
+#   `utc` Time column beside `tdb`, and columns that carry the unit their names say (`sigma_s_mas` in mas).
 # * **Frame**: ICRF axes. States are relative to the Jupiter-system barycentre, **NAIF 5** (what DE files give and what
 #   SPK users such as SORA can chain to the Solar System barycentre); km and km/s.
 # * **Residuals** O−C in mas; the RA residual is always **RA\* = Δα cos δ**. Positions are *astrometric*: light
@@ -39,8 +39,10 @@
 import time
 from pathlib import Path
 
+import astropy.units as u
 import numpy as np
 import matplotlib.pyplot as plt
+from astropy.coordinates import Angle
 from astropy.table import Table
 from astropy.time import Time
 from IPython.display import display
@@ -103,7 +105,7 @@ Table(rows=[(h["iteration"], h["chi2"], h["n_used"], h["step_in_sigma"], h["seco
 # ## 3. Residuals per site and per year, against the STE paper's Table 3
 #
 # `solution.statistics(by=...)` gives the mean and standard deviation of O−C of the accepted positions per group
-# (`include_rejected=True` for all). The STE paper's STE gave **RA\* −15 ± 66 mas, Dec −7 ± 54 mas** for Himalia
+# (`include_rejected=True` for all), as an astropy `QTable` whose columns carry their units (mas). The STE paper's STE gave **RA\* −15 ± 66 mas, Dec −7 ± 54 mas** for Himalia
 # (Table 3, read below from the embedded copy of the paper's tables).
 
 # %%
@@ -112,10 +114,10 @@ ours = solution.statistics(None)[0]
 every = solution.statistics(None, include_rejected=True)[0]
 ste = table3["Himalia"]["STE"]
 print("O-C (mas)                      RA* mean   sd    Dec mean   sd")
-print(f"orbitfit, accepted ({ours['n']:4d})      {ours['mean_ra_mas']:+6.0f} {ours['std_ra_mas']:5.0f}"
-      f"    {ours['mean_dec_mas']:+6.0f} {ours['std_dec_mas']:5.0f}")
-print(f"orbitfit, all ({every['n']:4d})           {every['mean_ra_mas']:+6.0f} {every['std_ra_mas']:5.0f}"
-      f"    {every['mean_dec_mas']:+6.0f} {every['std_dec_mas']:5.0f}")
+print(f"orbitfit, accepted ({ours['n']:4d})      {ours['mean_ra_mas'].value:+6.0f} {ours['std_ra_mas'].value:5.0f}"
+      f"    {ours['mean_dec_mas'].value:+6.0f} {ours['std_dec_mas'].value:5.0f}")
+print(f"orbitfit, all ({every['n']:4d})           {every['mean_ra_mas'].value:+6.0f} {every['std_ra_mas'].value:5.0f}"
+      f"    {every['mean_dec_mas'].value:+6.0f} {every['std_dec_mas'].value:5.0f}")
 print(f"published STE (Table 3)         {ste[0]:+6.0f} {ste[1]:5.0f}    {ste[2]:+6.0f} {ste[3]:5.0f}")
 print(f"rejected: {int((~solution.accepted).sum())} of {len(solution.accepted)}")
 
@@ -123,13 +125,13 @@ print(f"rejected: {int((~solution.accepted).sum())} of {len(solution.accepted)}"
 per_site = solution.statistics(by="observer")
 per_site.add_column([site_name(code).split(",")[0] for code in per_site["observer"]], name="site", index=1)
 for name in per_site.colnames[3:]:
-    per_site[name].format = "+.1f" if name.startswith("mean") else ".1f"
+    per_site[name].info.format = "+.1f" if name.startswith("mean") else ".1f"
 per_site
 
 # %%
 per_year = solution.statistics(by="year")
 for name in per_year.colnames[2:]:
-    per_year[name].format = "+.1f" if name.startswith("mean") else ".1f"
+    per_year[name].info.format = "+.1f" if name.startswith("mean") else ".1f"
 per_year.pprint(max_lines=-1)
 
 # %% [markdown]
@@ -145,13 +147,13 @@ mas = np.degrees(1.0) * 3.6e6
 used = np.searchsorted(np.asarray(observations["line"]), np.asarray(solution.observations["line"]))
 ste_ra, ste_dec = ste_residuals[used, 1] * mas, ste_residuals[used, 2] * mas
 res = solution.residuals()
-our_ra, our_dec = np.asarray(res["res_ra_mas"]), np.asarray(res["res_dec_mas"])
+our_ra, our_dec = res["res_ra_mas"].to_value(u.mas), res["res_dec_mas"].to_value(u.mas)
 print(f"published STE, all positions: RA* {ste_ra.mean():+.1f} +- {ste_ra.std():.1f}, "
       f"Dec {ste_dec.mean():+.1f} +- {ste_dec.std():.1f} mas")
 print(f"orbitfit - STE, per position: RA* {np.mean(our_ra - ste_ra):+.1f} +- {np.std(our_ra - ste_ra):.1f}, "
       f"Dec {np.mean(our_dec - ste_dec):+.1f} +- {np.std(our_dec - ste_dec):.1f} mas")
 
-year = np.floor(np.asarray(res["year"])).astype(int)
+year = res["utc"].ymdhms.year
 fig, axes = plt.subplots(2, 1, figsize=(7.2, 4.8), sharex=True, layout="constrained")
 for ax, o, s, label in ((axes[0], our_ra, ste_ra, "RA* (mas)"), (axes[1], our_dec, ste_dec, "Dec (mas)")):
     ys = np.unique(year)
@@ -185,11 +187,11 @@ for label, stats in (("orbit + site biases", biased.statistics(None)[0]),
                      ("orbit alone (biases added back)", biased.statistics(None, orbit_only=True)[0]),
                      ("orbit fitted without biases", ours)):
     print(f"{label:32s} RA* {stats['mean_ra_mas']:+6.1f} +- {stats['std_ra_mas']:4.1f}   "
-          f"Dec {stats['mean_dec_mas']:+6.1f} +- {stats['std_dec_mas']:4.1f} mas")
-moved = solution.compare(biased, tdb_seconds(["2026-03-18"]))
-print(f"on 2026-03-18 the biases move Himalia by RA* {moved['d_ra_mas'][0]:+.1f}, Dec {moved['d_dec_mas'][0]:+.1f} mas; "
+          f"Dec {stats['mean_dec_mas']:+6.1f} +- {stats['std_dec_mas']:4.1f}")
+moved = solution.compare(biased, "2026-03-18")                         # any date: ISO (UTC), Time, TDB seconds
+print(f"on 2026-03-18 the biases move Himalia by RA* {moved['d_ra_mas'][0]:+.1f}, Dec {moved['d_dec_mas'][0]:+.1f}; "
       f"sigma RA* {moved['sigma_ra_before_mas'][0]:.1f} -> {moved['sigma_ra_after_mas'][0]:.1f}, "
-      f"Dec {moved['sigma_dec_before_mas'][0]:.1f} -> {moved['sigma_dec_after_mas'][0]:.1f} mas")
+      f"Dec {moved['sigma_dec_before_mas'][0]:.1f} -> {moved['sigma_dec_after_mas'][0]:.1f}")
 
 # %% [markdown]
 # The two orbits differ in 2026 by more than their formal σ. Both σ are too small: they treat the 1234 positions as
@@ -234,7 +236,8 @@ for name, fmt in (("orbitfit", ".6f"), ("sigma", ".2g"), ("Table 2", ".4f"), ("T
                   ("(ours - T2) / T2 sigma", "+.2f")):
     table2[name].format = fmt
 print(f"epoch {iso_utc(solution.epoch)} UTC (J2000 TDB); centre 599, GM = {elements.gm:.6e} km^3/s^2; plane ICRF equator")
-table2
+display(table2)
+solution.elements_table()          # the same elements as a QTable with units, and the epoch as an astropy Time
 
 # %% [markdown]
 # Our elements agree with Table 2 well within its σ; Table 2's σ are much larger than the formal σ of our fit (the
@@ -248,12 +251,12 @@ table2
 # 1σ error ellipse in mas and in km at Himalia's distance — the layout of the STE paper's Fig. 3.
 
 # %%
-epochs = np.arange(tdb_seconds("2016-01-01"), tdb_seconds("2026-12-31"), 10 * C.SECONDS_PER_DAY)
+epochs = Time("2016-01-01") + np.arange(0, 4018, 10) * u.day              # every 10 days, 2016-2026 (UTC)
 t0 = time.perf_counter()
-sky = orbitfit.sky_uncertainty(solution, epochs, observer="500")
+sky = orbitfit.sky_uncertainty(solution, epochs, observer="500")         # a QTable: utc (Time), sigmas in mas, km
 print(f"{len(sky)} epochs in {time.perf_counter() - t0:.1f} s; "
-      f"sigma_s {sky['sigma_s_mas'].min():.1f} - {sky['sigma_s_mas'].max():.1f} mas, "
-      f"ellipse semi-major axis {sky['major_km'].min():.0f} - {sky['major_km'].max():.0f} km")
+      f"sigma_s {sky['sigma_s_mas'].min():.1f} - {sky['sigma_s_mas'].max():.1f}, "
+      f"ellipse semi-major axis {sky['major_km'].min():.0f} - {sky['major_km'].max():.0f}")
 fig = plot_sigma(sky, path=OUT / "himalia_sigma_2016_2026.png",
                  title="Himalia (506), orbitfit STE from GJ15: 1-sigma, geocentre")
 display(fig)
@@ -266,8 +269,7 @@ display(fig)
 # %%
 from orbitfit.products.export import ephemeris_table, write_table
 
-campaign = ephemeris_table(solution, tdb_seconds(["2025-12-15", "2026-01-15", "2026-02-15", "2026-03-18"]),
-                           observer="874")
+campaign = ephemeris_table(solution, ["2025-12-15", "2026-01-15", "2026-02-15", "2026-03-18"], observer="874")
 write_table(campaign, OUT / "himalia_ephemeris_874.ecsv")
 campaign["utc", "ra_deg", "dec_deg", "distance_km", "sigma_ra_mas", "sigma_dec_mas", "major_km", "minor_km", "pa_deg"]
 
@@ -297,10 +299,10 @@ from sora.ephem import EphemKernel
 sora_ephem = EphemKernel(kernels=[str(spk_path), default_de_kernel_path()], spkid="506")
 dates = ["2016-03-08 00:00:00", "2020-07-14 00:00:00", "2025-12-15 03:00:00", "2026-03-18 12:00:00"]
 sora_coord = sora_ephem.get_position(Time(dates, scale="utc"), observer="geocenter")
-ours_table = ephemeris_table(solution, tdb_seconds(dates), observer="500")
+ours_table = ephemeris_table(solution, Time(dates, scale="utc"), observer="500")
 
-d_ra = ((sora_coord.ra.deg - ours_table["ra_deg"] + 180) % 360 - 180) * np.cos(np.radians(ours_table["dec_deg"])) * 3.6e6
-d_dec = (sora_coord.dec.deg - ours_table["dec_deg"]) * 3.6e6
+d_ra = (Angle(sora_coord.ra - ours_table["ra_deg"]).wrap_at(180 * u.deg) * np.cos(ours_table["dec_deg"])).to(u.mas)
+d_dec = (sora_coord.dec - ours_table["dec_deg"]).to(u.mas)
 comparison = Table({"utc": dates, "RA (deg) SORA": sora_coord.ra.deg, "Dec (deg) SORA": sora_coord.dec.deg,
                     "SORA - orbitfit RA* (mas)": d_ra, "SORA - orbitfit Dec (mas)": d_dec,
                     "orbitfit sigma_s (mas)": ours_table["sigma_s_mas"]})
@@ -308,7 +310,7 @@ for name in comparison.colnames[1:3]:
     comparison[name].format = ".7f"
 for name in comparison.colnames[3:]:
     comparison[name].format = ".3f"
-assert np.all(np.abs(d_ra) < 1.0) and np.all(np.abs(d_dec) < 1.0)   # the file is the solution, for SORA too
+assert np.all(np.abs(d_ra) < 1 * u.mas) and np.all(np.abs(d_dec) < 1 * u.mas)   # the file is the solution, for SORA too
 comparison
 
 # %% [markdown]
@@ -329,9 +331,9 @@ assert np.array_equal(loaded.state, solution.state) and np.array_equal(loaded.co
 assert np.array_equal(loaded.accepted, solution.accepted)
 print(f"{archive}: {Path(archive).stat().st_size / 1e6:.1f} MB, software {loaded.meta['versions']}")
 print(loaded.statistics(None))
-again = orbitfit.sky_uncertainty(loaded, tdb_seconds([dates[2]]))
-print(f"sigma_s at {dates[2]} UTC: {again['sigma_s_mas'][0]:.3f} mas from the loaded archive, "
-      f"{ours_table['sigma_s_mas'][2]:.3f} mas from the fit")
+again = orbitfit.sky_uncertainty(loaded, dates[2])
+print(f"sigma_s at {dates[2]} UTC: {again['sigma_s_mas'][0]:.3f} from the loaded archive, "
+      f"{ours_table['sigma_s_mas'][2]:.3f} from the fit")
 assert np.isclose(again["sigma_s_mas"][0], ours_table["sigma_s_mas"][2], rtol=1e-6)
 
 # %%

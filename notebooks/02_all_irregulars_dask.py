@@ -104,9 +104,9 @@ for r in results:
     ste = table3[r.name]["STE"]
     rows.append((r.name, len(r.solution.accepted), 100 * float((~r.solution.accepted).mean()),
                  len(r.solution.history), r.seconds,
-                 f"{s['mean_ra_mas']:+.0f} ± {s['std_ra_mas']:.0f}", f"{ste[0]:+.0f} ± {ste[1]:.0f}",
-                 f"{s['mean_dec_mas']:+.0f} ± {s['std_dec_mas']:.0f}", f"{ste[2]:+.0f} ± {ste[3]:.0f}",
-                 s["std_ra_mas"] / ste[1], s["std_dec_mas"] / ste[3]))
+                 f"{s['mean_ra_mas'].value:+.0f} ± {s['std_ra_mas'].value:.0f}", f"{ste[0]:+.0f} ± {ste[1]:.0f}",
+                 f"{s['mean_dec_mas'].value:+.0f} ± {s['std_dec_mas'].value:.0f}", f"{ste[2]:+.0f} ± {ste[3]:.0f}",
+                 s["std_ra_mas"].to_value("mas") / ste[1], s["std_dec_mas"].to_value("mas") / ste[3]))
 summary = Table(rows=rows, names=("satellite", "n", "rejected %", "iterations", "seconds",
                                   "RA* orbitfit", "RA* STE", "Dec orbitfit", "Dec STE",
                                   "sd RA* ours/STE", "sd Dec ours/STE"))
@@ -120,7 +120,7 @@ names = [r.name for r in results]
 x = np.arange(len(names))
 fig, axes = plt.subplots(1, 2, figsize=(9, 3.4), sharey=True, layout="constrained")
 for ax, (key, label, k) in zip(axes, (("std_ra_mas", "RA* = Δα cos δ", 1), ("std_dec_mas", "Dec", 3))):
-    ours = [r.solution.statistics(None)[0][key] for r in results]
+    ours = [r.solution.statistics(None)[0][key].to_value("mas") for r in results]
     ax.bar(x - 0.2, ours, 0.4, label="orbitfit (accepted)", color="#0072B2")
     ax.bar(x + 0.2, [table3[n]["STE"][k] for n in names], 0.4, label="published STE (Table 3)", color="#E69F00")
     ax.set_xticks(x, names, rotation=45, ha="right")

@@ -39,9 +39,10 @@
 import time
 from pathlib import Path
 
+import astropy.units as u
 import numpy as np
 import matplotlib.pyplot as plt
-from astropy.table import Table
+from astropy.table import QTable, Table
 from astropy.time import Time
 from IPython.display import display
 
@@ -90,7 +91,7 @@ print(solution.summary())
 # %%
 per_site = solution.statistics(by="observer")
 for name in per_site.colnames[2:]:
-    per_site[name].format = "+.0f" if name.startswith("mean") else ".0f"
+    per_site[name].info.format = "+.0f" if name.startswith("mean") else ".0f"
 per_site.pprint()
 fig = plot_residuals(solution, by="observer", path=OUT / "kallichore_oc.png")
 display(fig)
@@ -137,27 +138,24 @@ import orbitfit.occultations as occ
 
 dates = ["2025-12-15 00:00", "2026-03-18 00:00"]
 shadows = []                        # one SYNTHETIC star per date, at the predicted position: that date's shadow path
-predicted = orbitfit.sky_uncertainty(solution, tdb_seconds(dates), observer="500")
+predicted = orbitfit.sky_uncertainty(solution, dates, observer="500")          # ISO dates are UTC
 for k, (date, here) in enumerate(zip(dates, predicted), start=1):
     star = occ.Star(here["ra_deg"], here["dec_deg"], epoch=Time(date, scale="utc"), mag=14.0,
                     source_id=[f"SYNTHETIC-{k}"])
     shadows.append(occ.predict(solution, star, here["tdb"], radius_km=1.0))
 
-rows = []
 at_ca = orbitfit.sky_uncertainty(solution, [shadow.tdb for shadow in shadows], observer="500")
-for date, shadow, sky in zip(dates, shadows, at_ca):
-    cross = shadow.cross_track_sigma_km()
-    along = np.sqrt(sky["major_km"] ** 2 + sky["minor_km"] ** 2 - cross ** 2)
-    speed = abs(shadow.velocity_km_s)
-    motion_pa = np.degrees(np.arctan2(shadow.plane.df[0], shadow.plane.dg[0])) % 360     # N through E
-    rows.append((date, sky["ra_deg"], sky["dec_deg"], shadow.distance_au, sky["sigma_s_mas"], sky["major_km"],
-                 sky["minor_km"], sky["pa_deg"], motion_pa, speed, cross, along, along / speed))
-occ_sigma = Table(rows=rows, names=("date (UTC)", "RA (deg)", "Dec (deg)", "distance (au)", "sigma_s (mas)",
-                                    "major (km)", "minor (km)", "PA major (deg)", "PA motion (deg)",
-                                    "sky speed (km/s)", "sigma cross-track (km)", "sigma along-track (km)",
-                                    "sigma time (s)"))
+cross = [shadow.cross_track_sigma_km() for shadow in shadows] * u.km
+speed = [abs(shadow.velocity_km_s) for shadow in shadows] * u.km / u.s
+along = np.sqrt(at_ca["major_km"] ** 2 + at_ca["minor_km"] ** 2 - cross ** 2)
+motion_pa = [np.degrees(np.arctan2(s.plane.df[0], s.plane.dg[0])) % 360 for s in shadows] * u.deg   # N through E
+occ_sigma = QTable({"date (UTC)": dates, "RA": at_ca["ra_deg"], "Dec": at_ca["dec_deg"],
+                    "distance": at_ca["distance_km"].to(u.au), "sigma_s": at_ca["sigma_s_mas"],
+                    "major": at_ca["major_km"], "minor": at_ca["minor_km"], "PA major": at_ca["pa_deg"],
+                    "PA motion": motion_pa, "sky speed": speed, "sigma cross-track": cross,
+                    "sigma along-track": along, "sigma time": (along / speed).to(u.s)})
 for name in occ_sigma.colnames[1:]:
-    occ_sigma[name].format = ".4f" if name in ("RA (deg)", "Dec (deg)") else ".1f"
+    occ_sigma[name].info.format = ".4f" if name in ("RA", "Dec") else ".1f"
 occ_sigma.write(OUT / "kallichore_occultation_sigma.ecsv", overwrite=True)
 occ_sigma
 
@@ -176,14 +174,14 @@ plt.show()
 
 # %%
 t0 = time.perf_counter()
-centre_epochs = tdb_seconds(dates)
+centre_epochs = Time(dates, scale="utc")
 mc, offsets = orbitfit.monte_carlo_sky(solution, centre_epochs, n_clones=200, observer="500",
                                        rng=np.random.default_rng(544))
 linear = orbitfit.sky_uncertainty(solution, centre_epochs, observer="500")
 print(f"{len(offsets)} clones in {time.perf_counter() - t0:.1f} s")
 for date, lin_row, mc_row in zip(dates, linear, mc):
-    print(f"{date}: ellipse semi-axes {lin_row['major_km']:.0f} x {lin_row['minor_km']:.0f} km linear, "
-          f"{mc_row['major_km']:.0f} x {mc_row['minor_km']:.0f} km Monte Carlo "
+    print(f"{date}: ellipse semi-axes {lin_row['major_km'].value:.0f} x {lin_row['minor_km']:.0f} linear, "
+          f"{mc_row['major_km'].value:.0f} x {mc_row['minor_km']:.0f} Monte Carlo "
           f"(ratio {mc_row['major_km'] / lin_row['major_km']:.2f}, {mc_row['minor_km'] / lin_row['minor_km']:.2f})")
 
 # %% [markdown]
@@ -262,23 +260,23 @@ t0 = time.perf_counter()
 with_chord = orbitfit.refit(solution, centre.observations())
 print(f"refit in {time.perf_counter() - t0:.2f} s, {len(with_chord.history)} iterations")
 print(with_chord.summary().splitlines()[0])
-changes = solution.compare(with_chord, tdb_seconds(dates))
+changes = solution.compare(with_chord, dates)
 print("state change in units of the old sigma:", np.round(changes.meta["state_change_sigma"], 2))
 for name in changes.colnames[2:]:
-    changes[name].format = ".1f"
+    changes[name].info.format = ".1f"
 display(changes["utc", "d_ra_mas", "d_dec_mas", "sigma_ra_before_mas", "sigma_ra_after_mas",
                 "sigma_dec_before_mas", "sigma_dec_after_mas"])
 # the same shadow geometry (section 4), the refitted solution's covariance
-after_cross = np.array([shadow.cross_track_sigma_km(with_chord) for shadow in shadows])
+after_cross = [shadow.cross_track_sigma_km(with_chord) for shadow in shadows] * u.km
 after_sky = orbitfit.sky_uncertainty(with_chord, [shadow.tdb for shadow in shadows], observer="500")
 after_along = np.sqrt(after_sky["major_km"] ** 2 + after_sky["minor_km"] ** 2 - after_cross ** 2)
-compare = Table({"date (UTC)": dates,
-                 "cross-track σ, 41 positions (km)": occ_sigma["sigma cross-track (km)"],
-                 "cross-track σ, + SYNTHETIC chord (km)": after_cross,
-                 "timing σ, 41 positions (s)": occ_sigma["sigma time (s)"],
-                 "timing σ, + SYNTHETIC chord (s)": after_along / occ_sigma["sky speed (km/s)"]})
+compare = QTable({"date (UTC)": dates,
+                  "cross-track σ, 41 positions": occ_sigma["sigma cross-track"],
+                  "cross-track σ, + SYNTHETIC chord": after_cross,
+                  "timing σ, 41 positions": occ_sigma["sigma time"],
+                  "timing σ, + SYNTHETIC chord": (after_along / occ_sigma["sky speed"]).to(u.s)})
 for name in compare.colnames[1:]:
-    compare[name].format = ".1f"
+    compare[name].info.format = ".1f"
 compare
 
 # %% [markdown]

@@ -42,6 +42,7 @@
 import time
 from pathlib import Path
 
+import astropy.units as u
 import numpy as np
 import matplotlib.pyplot as plt
 from astropy.table import Table
@@ -122,8 +123,9 @@ for name, path in spk.items():
     oc[name] = compute_residuals(gj15, path)
     s = residual_statistics(oc[name][subset], by=None)[0]
     every = residual_statistics(oc[name], by=None)[0]
-    rows.append((f"orbitfit: {name}", s["n"], s["mean_ra_mas"], s["std_ra_mas"], s["mean_dec_mas"],
-                 s["std_dec_mas"], every["std_ra_mas"], every["std_dec_mas"]))
+    rows.append((f"orbitfit: {name}", s["n"], *[s[k].to_value(u.mas) for k in ("mean_ra_mas", "std_ra_mas",
+                 "mean_dec_mas", "std_dec_mas")], every["std_ra_mas"].to_value(u.mas),
+                 every["std_dec_mas"].to_value(u.mas)))
 for name in ("STE", "JPL"):
     rows.append((f"the STE paper's Table 3: {name}", 0, *table3[name], np.nan, np.nan))
 table = Table(rows=rows, names=("ephemeris", "n", "RA* mean", "RA* sd", "Dec mean", "Dec sd",
@@ -175,16 +177,17 @@ t2_ra, t2_dec = residuals_mas(positions["Table 2 elements"].ra_deg, positions["T
                               positions["STE (GJ15)"].ra_deg, positions["STE (GJ15)"].dec_deg)
 print(f"Table 2 elements - STE (GJ15), orbitfit  {np.abs(t2_ra).max():6.0f} {np.abs(t2_dec).max():6.0f}")
 print("STE - JPL (STE paper, quoted)                 98     58")
-print(f"STE's own 1 sigma in 2015-2021: RA* up to {sigma['sigma_ra_mas'].max():.0f} mas, "
-      f"Dec up to {sigma['sigma_dec_mas'].max():.0f} mas")
+print(f"STE's own 1 sigma in 2015-2021: RA* up to {sigma['sigma_ra_mas'].max():.0f}, "
+      f"Dec up to {sigma['sigma_dec_mas'].max():.0f}")
 
 # %%
 years = 2000 + epochs / (365.25 * C.SECONDS_PER_DAY)
-sigma_years = 2000 + np.asarray(sigma["tdb"]) / (365.25 * C.SECONDS_PER_DAY)
+sigma_years = sigma["utc"].decimalyear
 fig, axes = plt.subplots(2, 1, figsize=(7.5, 5), sharex=True, layout="constrained")
 for ax, values, key, label in ((axes[0], d_ra, "sigma_ra_mas", "Δα cos δ (mas)"),
                                (axes[1], d_dec, "sigma_dec_mas", "Δδ (mas)")):
-    ax.fill_between(sigma_years, -sigma[key], sigma[key], color="0.85", label="STE ±1σ")
+    ax.fill_between(sigma_years, -sigma[key].to_value(u.mas), sigma[key].to_value(u.mas), color="0.85",
+                    label="STE ±1σ")
     ax.plot(years, values, color="#0072B2", lw=1.2, label="all data − STE (GJ15)")
     ax.axhline(0, color="0.4", lw=0.6)
     ax.set_ylabel(label)

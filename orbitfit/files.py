@@ -44,11 +44,16 @@ def read_toml(path, error=ValueError, what="file"):
 
 
 def _finite_or_none(value):
-    """JSON-ready value: numpy scalars as Python numbers, NaN and infinities as None (null), recursively."""
+    """JSON-ready value: numpy scalars as Python numbers, NaN and infinities as None (null), Quantities as their
+    number (the unit is in the key: "sigma_s_mas"), Times as ISO strings, recursively."""
     if isinstance(value, dict):
         return {str(k): _finite_or_none(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_finite_or_none(v) for v in value]
+    if hasattr(value, "jd1") and hasattr(value, "isot"):          # an astropy Time: ISO (its own scale)
+        return _finite_or_none(value.isot)
+    if hasattr(value, "unit") and hasattr(value, "to_value"):      # a Quantity: the number in its unit
+        value = value.value
     if hasattr(value, "item") and np.ndim(value) == 0:
         value = value.item()
     elif isinstance(value, np.ndarray):

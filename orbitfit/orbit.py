@@ -20,10 +20,13 @@ from dynamics import Ephemeris, ForceModel, propagate
 from dynamics.ephemeris import default_de_kernel_path
 from dynamics.propagation import DEFAULT_STEP_S, default_ephemeris
 
+from .times import to_tdb_seconds
+
 
 @dataclass(frozen=True)
 class Orbit:
-    """A satellite state at an epoch: NAIF id, TDB seconds past J2000, (6,) km and km/s relative to NAIF 5, ICRF."""
+    """A satellite state at an epoch: NAIF id, epoch (TDB seconds past J2000; an astropy Time or ISO UTC string is
+    converted), (6,) km and km/s relative to NAIF 5, ICRF."""
     body: int
     epoch: float
     state: np.ndarray
@@ -35,7 +38,7 @@ class Orbit:
         state.flags.writeable = False
         object.__setattr__(self, "state", state)
         object.__setattr__(self, "body", int(self.body))
-        object.__setattr__(self, "epoch", float(self.epoch))
+        object.__setattr__(self, "epoch", float(to_tdb_seconds(self.epoch, "epoch")))
 
     def __eq__(self, other):
         return (isinstance(other, Orbit) and (self.body, self.epoch) == (other.body, other.epoch)
@@ -86,7 +89,9 @@ class OrbitModel:
 
     def propagate(self, states, epoch, epochs, stm=False, dense=True, step_s=None):
         """`dynamics.propagate` of massless satellites (states (6,) or (n, 6) at `epoch`) under this model, with the
-        companions integrated alongside; the result holds only the given satellites."""
+        companions integrated alongside; the result holds only the given satellites. `epoch` and `epochs`: TDB
+        seconds past J2000, astropy Time or ISO UTC strings."""
+        epoch, epochs = to_tdb_seconds(epoch, "epoch"), np.atleast_1d(to_tdb_seconds(epochs, "epochs"))
         states = np.atleast_2d(np.asarray(states, dtype=float))
         n, forces = len(states), self.forces
         if self.companions:
@@ -99,7 +104,9 @@ class OrbitModel:
         return replace(run, states=run.states[:, :n], stm=None if run.stm is None else run.stm[:, :n])
 
     def state_at(self, orbit, epoch):
-        """The orbit's state at another epoch (landing on it exactly: no dense-output interpolation)."""
+        """The orbit's state at another epoch (TDB s, Time or ISO UTC; landing on it exactly: no dense-output
+        interpolation)."""
+        epoch = to_tdb_seconds(epoch, "epoch")
         if orbit.epoch == epoch:
             return np.array(orbit.state)
         return self.propagate(orbit.state, orbit.epoch, [epoch], dense=False).states[0, 0]

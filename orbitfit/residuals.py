@@ -13,10 +13,12 @@ from dynamics import constants as C
 from .model import astrometric, residuals_mas, spk_target
 from .observables import evaluate, prepare
 from .orbit import Orbit, OrbitModel
+from .tables import quantity_table
+from .units import to_value
 
 
 def compute_residuals(observations, target, model=None):
-    """Table of O-C (RA*, Dec in mas) per observation.
+    """QTable of O-C (RA*, Dec in mas) per observation, with the instant as `utc` (Time) and `tdb` (s).
 
     target: an `Orbit` (propagated with `model`, default OrbitModel()), a callable tdb -> (n, 6) SSB states, or the
         path(s) of SPK kernel(s) holding the observations' body (chained to the SSB with the model's DE file).
@@ -43,7 +45,7 @@ def compute_residuals(observations, target, model=None):
                                      deflection=deflect, sun_ssb=prepared.sun_ssb[rows] if deflect else None)
                 calc_ra[rows], calc_dec[rows] = result.ra_deg, result.dec_deg
         res_ra, res_dec = residuals_mas(prepared.ra, prepared.dec, calc_ra, calc_dec)
-    return Table({
+    return quantity_table({
         "tdb": prepared.t_obs,
         "year": 2000.0 + prepared.t_obs / (365.25 * C.SECONDS_PER_DAY),
         "dataset": np.asarray(observations["dataset"]).astype(str),
@@ -54,7 +56,8 @@ def compute_residuals(observations, target, model=None):
 
 
 def residual_statistics(table, by="observer"):
-    """Mean and standard deviation of O-C (mas) per group: a column name, "year", or None for all rows."""
+    """QTable of the mean and standard deviation of O-C (mas) per group: a column name, "year", or None for all
+    rows."""
     if by is None:
         keys = np.array(["all"] * len(table))
     elif by == "year":
@@ -64,8 +67,14 @@ def residual_statistics(table, by="observer"):
     rows = []
     for key in sorted(set(keys)):
         sel = keys == key
-        ra, dec = np.asarray(table["res_ra_mas"])[sel], np.asarray(table["res_dec_mas"])[sel]
+        ra, dec = mas(table["res_ra_mas"])[sel], mas(table["res_dec_mas"])[sel]
         rows.append((key, int(sel.sum()), float(np.mean(ra)), float(np.std(ra)), float(np.mean(dec)),
                      float(np.std(dec))))
     names = (by or "set", "n", "mean_ra_mas", "std_ra_mas", "mean_dec_mas", "std_dec_mas")
-    return Table(rows=rows, names=names) if rows else Table(names=names)
+    table = Table(rows=rows, names=names) if rows else Table(names=names)
+    return quantity_table(table, time=False)
+
+
+def mas(column):
+    """A residual column as plain floats in mas (a QTable's Quantity, or a column of numbers already in mas)."""
+    return to_value(column, "mas", "residual column")

@@ -6,6 +6,7 @@ import numpy as np
 
 from .observables import evaluate, prepare
 from .orbit import OrbitModel
+from .units import to_value
 
 
 def simulate_observations(orbit, template, sigma_ra_mas, sigma_dec_mas, rng, model=None, given_sigma=True,
@@ -17,6 +18,8 @@ def simulate_observations(orbit, template, sigma_ra_mas, sigma_dec_mas, rng, mod
     positions are exactly those the fit uses.
     """
     model = model or OrbitModel()
+    sigma_ra_mas, sigma_dec_mas = to_value(sigma_ra_mas, "mas", "sigma_ra_mas"), to_value(sigma_dec_mas, "mas",
+                                                                                         "sigma_dec_mas")
     table = template.copy()
     table["body"] = orbit.body
     computed = evaluate(orbit, model, prepare(table, model.ephemeris), partials=False)

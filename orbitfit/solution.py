@@ -24,6 +24,7 @@ from .estimation.weights import Weights, bias_index, chi2_per_observation
 from .observables import Evaluation
 from .orbit import Orbit, OrbitModel
 from .residuals import residual_statistics
+from .tables import plain_table, quantity_table
 from .times import iso_tdb, iso_utc, tdb_time
 
 ELEMENT_NAMES = ("a_km", "e", "inclination_deg", "node_deg", "periapsis_deg", "true_anomaly_deg")
@@ -69,7 +70,7 @@ class Solution:
                 ("observations", f"{len(self.observations)}", f"{n_rej} rejected"),
                 ("chi2/dof", f"{self.chi2 / max(self.dof, 1):.3f}", f"dof {self.dof}")]
         for label, rejected in (("O-C accepted", False), ("O-C all", True)):
-            s = self.statistics(by=None, include_rejected=rejected)[0]
+            s = plain_table(self.statistics(by=None, include_rejected=rejected))[0]
             rows.append((f"{label} (mas, n={s['n']})", f"RA* {s['mean_ra_mas']:+.1f} +- {s['std_ra_mas']:.1f}",
                          f"Dec {s['mean_dec_mas']:+.1f} +- {s['std_dec_mas']:.1f}"))
         el, sig = self.elements()
@@ -106,7 +107,8 @@ class Solution:
         return np.sqrt(np.diag(self.covariance))
 
     def residuals(self):
-        """Table of O-C per observation: RA*, Dec (mas), sigmas used, normalised chi2, accepted flag, origin.
+        """QTable of O-C per observation: the instant (`utc` Time, `tdb` s), RA*, Dec (mas), sigmas used, normalised
+        chi2, accepted flag, origin (file and line).
 
         With fitted site biases (FitOptions.bias_groups) the O-C is against the orbit plus the row's bias, given in
         bias_ra_mas/bias_dec_mas (O-C of the orbit alone = res + bias; see `statistics(orbit_only=True)`)."""
@@ -124,7 +126,7 @@ class Solution:
             "source": np.asarray(obs["source"]).astype(str), "line": np.asarray(obs["line"], int),
             "bias_ra_mas": bias_ra, "bias_dec_mas": bias_dec,
         }
-        return Table(columns)
+        return quantity_table(columns)
 
     def row_biases(self):
         """Each observation's fitted site bias (RA*, Dec mas; 0 where none was fitted)."""
@@ -150,7 +152,8 @@ class Solution:
         return int(2 * self.accepted.sum() - 6)
 
     def statistics(self, by="observer", include_rejected=False, orbit_only=False):
-        """Mean and standard deviation of O-C (mas) per group ("observer", "dataset", "year", or None = all).
+        """QTable of the mean and standard deviation of O-C (mas) per group ("observer", "dataset", "year", or None =
+        all).
         orbit_only: O-C of the orbit alone, the fitted site biases added back (the same without biases)."""
         table = self.residuals()
         if orbit_only:
@@ -191,6 +194,16 @@ class Solution:
         sigma = np.sqrt(np.diag(jac @ self.covariance @ jac.T))
         return elements, sigma
 
+    def elements_table(self, plane="icrf", centre="jupiter"):
+        """`elements` as a one-row QTable: the epoch (`utc` Time, `tdb` s), each element and its 1-sigma
+        (`sigma_a_km`, ...) with units; centre, plane and GM in meta."""
+        elements, sigma = self.elements(plane=plane, centre=centre)
+        columns = {"tdb": [self.epoch]}
+        for name, value, err in zip(ELEMENT_NAMES, elements.as_array(), sigma):
+            columns[name], columns[f"sigma_{name}"] = [value], [err]
+        return quantity_table(columns, meta={"body": int(self.body), "centre": centre, "plane": plane,
+                                             "elements": "osculating, at the epoch; angles in the plane's frame"})
+
     def summary(self):
         """A short text report: iterations, chi2, residual statistics, elements."""
         lines = []
@@ -200,7 +213,7 @@ class Solution:
                      f"({100.0 * n_rej / max(len(table), 1):.2f}%), chi2/dof = {self.chi2 / max(self.dof, 1):.3f}, "
                      f"{len(self.history)} iterations")
         for label, rejected in (("accepted", False), ("all, incl. rejected", True)):
-            s = self.statistics(by=None, include_rejected=rejected)[0]
+            s = plain_table(self.statistics(by=None, include_rejected=rejected))[0]
             lines.append(f"  O-C {label:20s}: RA* {s['mean_ra_mas']:+7.1f} +- {s['std_ra_mas']:5.1f} mas, "
                          f"Dec {s['mean_dec_mas']:+7.1f} +- {s['std_dec_mas']:5.1f} mas (n={s['n']})")
         lines += self._data_notes()
@@ -208,7 +221,7 @@ class Solution:
             lines.append("  intra-night correlation of the residuals (night de-weighting): " + ", ".join(
                 f"{name} {rho:.2f}" for name, rho in self.meta["night_correlation"].items()))
         if self.biases is not None:
-            s = self.statistics(by=None, orbit_only=True)[0]
+            s = plain_table(self.statistics(by=None, orbit_only=True))[0]
             lines.append(f"  O-C {'orbit alone':20s}: RA* {s['mean_ra_mas']:+7.1f} +- {s['std_ra_mas']:5.1f} mas, "
                          f"Dec {s['mean_dec_mas']:+7.1f} +- {s['std_dec_mas']:5.1f} mas (the site biases added back)")
             lines.append(f"  site biases (prior sigma {self.options.bias_prior_mas:g} mas):")

@@ -77,20 +77,33 @@ def iso_tdb(tdb, precision=3):
     return time.isot
 
 
-# --- occultation inputs ---------------------------------------------------------------------------------------------
 JULIAN_YEAR_S = 365.25 * C.SECONDS_PER_DAY
 
 
-def to_tdb_seconds(time):
-    """TDB seconds past J2000 of one instant or many, whatever form a user gives them in.
+def to_tdb_seconds(time, name="time"):
+    """TDB seconds past J2000 of one instant or many, whatever form a user gives them in: every public parameter
+    that takes an instant reads it with this function.
 
-    A number or array is taken as TDB seconds past J2000 already and returned as it is (unlike `tdb_seconds`,
-    which reads numbers as Julian dates); an astropy Time is converted from its own scale; a string ("2019-06-10
-    12:00", ISO or anything astropy.time.Time parses) is UTC."""
+    An astropy Time is converted from its own scale; a string ("2019-06-10 12:00", ISO or anything
+    astropy.time.Time parses), or a list of them, is UTC (for another scale give a Time, e.g.
+    Time("2019-06-10 12:00", scale="tdb")); a number or array is TDB seconds past J2000 already and returned as it is (unlike
+    `tdb_seconds`, which reads numbers as Julian dates); a Quantity of time is TDB seconds past J2000 in its unit.
+    A Quantity of another kind raises astropy.units.UnitConversionError naming `name`."""
     from astropy.time import Time
-    if isinstance(time, (str, Time)) or np.asarray(time).dtype.kind in "UOS":      # strings, or a list of them
-        return tdb_seconds(time, scale="utc")
-    return np.asarray(time, dtype=float) if np.ndim(time) else float(time)
+    if isinstance(time, (str, Time)) or np.asarray(time if getattr(time, "unit", None) is None else 0).dtype.kind \
+            in "UOS":                                                         # strings, or a list of them
+        if not isinstance(time, Time) and np.asarray(time).dtype.kind == "O":
+            try:
+                time = Time(list(np.ravel(time))) if np.ndim(time) else Time(time)
+            except ValueError as error:
+                raise ValueError(f"{name}: cannot read {time!r} as instants ({error})") from None
+        try:
+            return tdb_seconds(time, scale="utc")
+        except ValueError as error:
+            raise ValueError(f"{name}: cannot read {time!r} as a date (ISO UTC like '2026-03-18 12:00', an astropy "
+                             f"Time, or TDB seconds past J2000): {str(error).splitlines()[0]}") from None
+    from .units import to_value
+    return to_value(time, "s", name)
 
 
 def tdb_to_utc_iso(tdb, precision=3):

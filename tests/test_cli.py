@@ -93,7 +93,8 @@ def test_ephem_writes_spk_and_table(leda_archive, tmp_path, capsys):
     assert report["spk"]["naif_id"] == 513 and report["spk"]["interpolation_error_m"] < 1.0
     from astropy.table import Table
     rows = Table.read(table, format="ascii.ecsv")
-    assert len(rows) == 2 and rows["utc"][0].startswith("2026-03-18T12:35") and rows["sigma_s_mas"][0] > 0
+    assert len(rows) == 2 and rows["utc"][0].isot.startswith("2026-03-18T12:35") and rows["sigma_s_mas"][0] > 0
+    assert rows["utc"].scale == "utc" and rows["sigma_s_mas"].unit == "mas"        # ECSV keeps Time and units
 
 
 def test_sigma_linear_and_monte_carlo_and_plot(leda_archive, tmp_path, capsys):
@@ -132,7 +133,8 @@ def test_predict_finds_a_star_planted_on_the_path(leda_archive, tmp_path, capsys
     t = tdb_seconds("2018-06-01T00:00:00")
     where = sky_uncertainty(Solution.load(leda_archive), [t])[0]
     stars = tmp_path / "stars.csv"
-    Table({"ra": [where["ra_deg"], where["ra_deg"] + 1.0], "dec": [where["dec_deg"], where["dec_deg"]],
+    ra, dec = where["ra_deg"].to_value("deg"), where["dec_deg"].to_value("deg")
+    Table({"ra": [ra, ra + 1.0], "dec": [dec, dec],
            "ref_epoch": [2018.4, 2018.4], "source_id": [1, 2]}).write(stars, format="ascii.csv")
     capsys.readouterr()
     assert main(["predict", str(leda_archive), "--stars", str(stars), "--start", "2018-05-31", "--stop",
@@ -176,8 +178,8 @@ def leda_event_file(archive, path, offset_km=3.0, body=513):
 body = {body}
 radius_km = 10.0
 [star]
-ra_deg = {float(where["ra_deg"])!r}
-dec_deg = {float(where["dec_deg"])!r}
+ra_deg = {float(where["ra_deg"].to_value("deg"))!r}
+dec_deg = {float(where["dec_deg"].to_value("deg"))!r}
 epoch = 2018.4
 sigma_ra_mas = 0.1
 sigma_dec_mas = 0.1
@@ -249,11 +251,11 @@ def test_occultation_add_takes_occultation_positions_too(leda_archive, tmp_path,
     from orbitfit.products.uncertainty import sky_uncertainty
     t = tdb_seconds("2019-06-01T00:00:00")
     where = sky_uncertainty(Solution.load(leda_archive), [t])[0]
-    dec = float(where["dec_deg"]) + 2.0 / 3.6e6
+    dec = float(where["dec_deg"].to_value("deg")) + 2.0 / 3.6e6
     header = ("# version=2017\n# observatory\n! mpcCode 244\n"
               "permID    |mode|stn |obsTime                    |ra             |dec            |rmsRA  |rmsDec |astCat\n")
     psv = tmp_path / "leda_occ.psv"
-    psv.write_text(header + f"Jupiter 13|OCC |244 |{iso_utc(t, 3)}Z   |{float(where['ra_deg']):.9f}  |"
+    psv.write_text(header + f"Jupiter 13|OCC |244 |{iso_utc(t, 3)}Z   |{where['ra_deg'].to_value('deg'):.9f}  |"
                             f"{dec:.9f}  |0.001  |0.001  |Gaia3E\n")
     capsys.readouterr()
     assert main(["occultation", "add", str(leda_archive), str(psv), "--dates", "2019-06-01", "--out",

@@ -123,11 +123,11 @@ def planted_stars(archive, path):
     from astropy.table import Table
     from orbitfit.products.uncertainty import sky_uncertainty
     from orbitfit.solution import Solution
-    from orbitfit.times import tdb_seconds
-    where = sky_uncertainty(Solution.load(archive), [tdb_seconds("2018-06-01T00:00:00")])[0]
-    Table({"ra": [where["ra_deg"], where["ra_deg"] + 1.0], "dec": [where["dec_deg"], where["dec_deg"]],
+    where = sky_uncertainty(Solution.load(archive), "2018-06-01T00:00:00")[0]       # an ISO date is UTC
+    ra, dec = where["ra_deg"].to_value("deg"), where["dec_deg"].to_value("deg")
+    Table({"ra": [ra, ra + 1.0], "dec": [dec, dec],
            "ref_epoch": [2018.4, 2018.4], "source_id": [4321, 2]}).write(path, format="ascii.csv")
-    return path, float(where["ra_deg"]), float(where["dec_deg"])
+    return path, float(ra), float(dec)
 
 
 def test_predict_prints_a_readable_table_and_strict_json(leda, tmp_path, capsys):

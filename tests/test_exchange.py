@@ -117,8 +117,8 @@ def test_ades_residual_fields(solution, tmp_path):
     records = ElementTree.parse(path).getroot().findall("optical")
     got_ra = np.array([float(r.find("resRA").text) for r in records])
     got_dec = np.array([float(r.find("resDec").text) for r in records])
-    assert np.allclose(got_ra, res["res_ra_mas"] / 1000, atol=5e-4, rtol=0)
-    assert np.allclose(got_dec, res["res_dec_mas"] / 1000, atol=5e-4, rtol=0)
+    assert np.allclose(got_ra, res["res_ra_mas"].to_value("arcsec"), atol=5e-4, rtol=0)
+    assert np.allclose(got_dec, res["res_dec_mas"].to_value("arcsec"), atol=5e-4, rtol=0)
     assert [r.find("selAst").text for r in records] == ["A" if a else "D" for a in res["accepted"]]
     back, report = read_ades(str(path))                 # the residual fields do not disturb the reader
     assert report.kept == len(res)
@@ -137,8 +137,8 @@ def test_mpc_residual_listing(solution, tmp_path):
         year, month, day, site, ra, dec, flag, kind, where = body[i].split()
         assert (year, month, day[:2]) == ("1996", "06", "24") or i > 1
         assert site == res["observer"][i] and where == f"{res['source'][i]}:{res['line'][i]}"
-        assert float(ra) == pytest.approx(res["res_ra_mas"][i] / 1000, abs=5e-4)
-        assert float(dec) == pytest.approx(res["res_dec_mas"][i] / 1000, abs=5e-4)
+        assert float(ra) == pytest.approx(res["res_ra_mas"][i].to_value("arcsec"), abs=5e-4)
+        assert float(dec) == pytest.approx(res["res_dec_mas"][i].to_value("arcsec"), abs=5e-4)
         assert flag == ("-" if res["accepted"][i] else "R")
     summary = {line.split()[1]: line.split()[2:] for line in lines[lines.index(
         next(line for line in lines if line.startswith("# per-site"))) + 1:]}
@@ -147,8 +147,8 @@ def test_mpc_residual_listing(solution, tmp_path):
     assert sum(int(v[1]) for v in summary.values()) == int((~res["accepted"]).sum())
     stats = solution.statistics(by="observer")
     for row in stats:
-        assert float(summary[row["observer"]][2]) == pytest.approx(row["mean_ra_mas"] / 1000, abs=5e-4)
-        assert float(summary[row["observer"]][5]) == pytest.approx(row["std_dec_mas"] / 1000, abs=5e-4)
+        assert float(summary[row["observer"]][2]) == pytest.approx(row["mean_ra_mas"].to_value("arcsec"), abs=5e-4)
+        assert float(summary[row["observer"]][5]) == pytest.approx(row["std_dec_mas"].to_value("arcsec"), abs=5e-4)
 
 
 def test_rejected_rows_are_flagged(solution, tmp_path):

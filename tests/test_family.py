@@ -16,6 +16,7 @@ from orbitfit.paths import data_path
 from orbitfit.observations.gj15 import read_gj15
 from orbitfit.simulation import simulate_observations
 from orbitfit.estimation.published import gomes_junior_2016_orbit
+from orbitfit.tables import plain_table
 
 HIMALIA, ELARA = 506, 507
 GM_TRUE = 50 * C.GM_HIMALIA            # exaggerated so that 1995-2014 GJ15-like data measure it to ~1%
@@ -121,7 +122,7 @@ def test_real_gj15_himalia_and_elara_with_himalias_gm(real_family, real_data, tr
     print("\n" + family.summary())
     for body in family.bodies:
         single = fit_orbit(real_data[body], truth[body], FitOptions(**options))
-        ours, theirs = family[body].statistics(None)[0], single.statistics(None)[0]
+        ours, theirs = (plain_table(s.statistics(None))[0] for s in (family[body], single))
         for c in ("ra", "dec"):
             rms = [np.hypot(s[f"mean_{c}_mas"], s[f"std_{c}_mas"]) for s in (ours, theirs)]
             print(f"  {body} {c}: rms {rms[0]:.2f} mas (family) vs {rms[1]:.2f} mas (alone)")

@@ -75,5 +75,5 @@ def test_load_all_with_transits_and_a_fit_that_uses_them():
     transit = np.asarray(residuals["kind"]) == "gaia_transit"
     assert solution.accepted[transit].mean() >= 0.9
     # their own covariance is used as given: the weights are the normal points' sigmas, not a group floor
-    np.testing.assert_allclose(residuals["sigma_ra_mas"][transit], chosen["sigma_ra_mas"][
+    np.testing.assert_allclose(residuals["sigma_ra_mas"][transit].to_value("mas"), chosen["sigma_ra_mas"][
         np.asarray(chosen["kind"]) == "gaia_transit"])

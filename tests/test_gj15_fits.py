@@ -33,6 +33,7 @@ from orbitfit.observations.gj15 import read_gj15
 from orbitfit.residuals import compute_residuals
 from orbitfit.products.uncertainty import sky_uncertainty
 from orbitfit.estimation.published import gomes_junior_2016_orbit, gomes_junior_2016_orbits
+from orbitfit.tables import plain_table
 
 # seed 003 Table 3 (STE): mean and sigma of O-C, RA* and Dec, mas
 STE_TABLE3 = {"Himalia": (-15, 66, -7, 54), "Elara": (3, 92, -12, 57), "Lysithea": (15, 79, -21, 68),
@@ -46,8 +47,8 @@ HIMALIA_PERTURBS = ("Elara", "Lysithea", "Leda")          # seed 003 eq. 1: Hima
 def gaia_along_scan_mas(solution, transits):
     """O-C of the Gaia transit normal points along the scan (the short axis of each 2x2 covariance), mas, and the
     same divided by the combined 1-sigma along the scan (the solution's, linear, and the transit's own)."""
-    r = compute_residuals(transits, solution.orbit, solution.model)
-    sky = sky_uncertainty(solution, np.asarray(transits["tdb"], float), observer="500")
+    r = plain_table(compute_residuals(transits, solution.orbit, solution.model))
+    sky = plain_table(sky_uncertainty(solution, np.asarray(transits["tdb"], float), observer="500"))
     sr, sd, c = (np.asarray(transits[k], float) for k in ("sigma_ra_mas", "sigma_dec_mas", "corr"))
     pr, pd, pc = (np.asarray(sky[k], float) for k in ("sigma_ra_mas", "sigma_dec_mas", "corr"))
     out, normalised = np.empty(len(transits)), np.empty(len(transits))
@@ -79,9 +80,9 @@ def test_eight_gj15_satellites_against_ste(ephemeris):
         for biases in (None, "site"):
             options = FitOptions.gomes_junior_2016(bias_groups=biases)
             solution = fit_orbit(observations, gomes_junior_2016_orbit(name, ephemeris), options, model=model)
-            kept = solution.statistics(None)[0]
-            every = solution.statistics(None, include_rejected=True)[0]
-            alone = solution.statistics(None, orbit_only=True)[0]
+            kept = plain_table(solution.statistics(None))[0]
+            every = plain_table(solution.statistics(None, include_rejected=True))[0]
+            alone = plain_table(solution.statistics(None, orbit_only=True))[0]
             rejected = (~solution.accepted).mean()
             rows.append((name, biases, len(observations), rejected, kept, every, alone))
             elements, sigma = solution.elements(plane="icrf", centre="jupiter")

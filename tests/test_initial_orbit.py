@@ -17,6 +17,7 @@ from orbitfit.orbit import Orbit
 from orbitfit.observations import read
 from orbitfit.paths import data_path
 from orbitfit.simulation import simulate_observations
+from orbitfit.tables import plain_table
 
 YEAR_S = 365.25 * C.SECONDS_PER_DAY
 
@@ -90,7 +91,7 @@ def test_kallichore_from_its_observations_alone(kallichore, ephemeris):
     assert orbit.epoch == pytest.approx(0.5 * (kallichore["tdb"].min() + kallichore["tdb"].max()), abs=43200.0)
     solution = fit_orbit(kallichore, orbit, FitOptions())
     stats = solution.statistics(by=None)
-    residuals = solution.residuals()
+    residuals = plain_table(solution.residuals())
     used = residuals[residuals["accepted"]]
     rms_ra = np.sqrt(np.mean(used["res_ra_mas"] ** 2))
     rms_dec = np.sqrt(np.mean(used["res_dec_mas"] ** 2))

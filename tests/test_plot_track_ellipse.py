@@ -44,8 +44,8 @@ def test_ellipse_reaches_the_cross_track_sigma(leda_event, tmp_path):
     # along the track: the squared extents on two perpendicular directions add up to a^2 + b^2 of the table
     row = orbitfit.sky_uncertainty(solution, [event.tdb], observer="500")[0]
     along = np.array([across[1], -across[0]])
-    assert np.max(ellipse @ along) ** 2 + sigma_km ** 2 == pytest.approx(row["major_km"] ** 2 + row["minor_km"] ** 2,
-                                                                          rel=1e-3)
+    assert np.max(ellipse @ along) ** 2 + sigma_km ** 2 == pytest.approx(
+        (row["major_km"] ** 2 + row["minor_km"] ** 2).to_value("km2"), rel=1e-3)
     bar = np.asarray(line(fig, "cross-track-sigma").get_xydata())
     assert np.linalg.norm(bar[1] - bar[0]) == pytest.approx(2 * sigma_km, rel=1e-12)
     d = bar[1] - bar[0]

@@ -106,7 +106,8 @@ def ellipse_lines(fig, n_epochs, scale):
 
 
 def covariance_of(table, i):
-    s_ra, s_dec, corr = (float(table[c][i]) for c in ("sigma_ra_mas", "sigma_dec_mas", "corr"))
+    s_ra, s_dec = (table[c][i].to_value("mas") for c in ("sigma_ra_mas", "sigma_dec_mas"))
+    corr = float(table["corr"][i])
     return np.array([[s_ra ** 2, corr * s_ra * s_dec], [corr * s_ra * s_dec, s_dec ** 2]])
 
 
@@ -130,9 +131,9 @@ def test_sky_ellipses_follow_the_covariance(leda, tmp_path):
         tip = points[np.argmax(np.hypot(points[:, 0], points[:, 1]))]
         major, minor, pa = ellipse(cov[0, 0], cov[0, 1], cov[1, 1])
         assert np.hypot(*tip) == pytest.approx(k * major, rel=1e-9)
-        assert major == pytest.approx(table["major_mas"][i], rel=1e-12)
+        assert major == pytest.approx(table["major_mas"][i].to_value("mas"), rel=1e-12)
         pa_points = np.degrees(np.arctan2(tip[0], tip[1])) % 180.0          # PA from north through east
-        assert (pa_points - table["pa_deg"][i] + 90.0) % 180.0 - 90.0 == pytest.approx(0.0, abs=1e-6)
+        assert (pa_points - table["pa_deg"][i].to_value("deg") + 90.0) % 180.0 - 90.0 == pytest.approx(0.0, abs=1e-6)
         east, north = np.linalg.eigh(cov)[1][:, 1]
         assert (pa_points - np.degrees(np.arctan2(east, north)) + 90.0) % 180.0 - 90.0 == pytest.approx(0.0,
                                                                                                            abs=1e-6)

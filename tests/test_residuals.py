@@ -1,4 +1,5 @@
 """Residuals against an SPK file equal residuals against the propagated orbit the file was written from."""
+import astropy.units as u
 import numpy as np
 
 from dynamics import propagate
@@ -32,6 +33,6 @@ def test_residuals_from_spk_file_equal_residuals_from_orbit(tmp_path, ephemeris)
     from_spk = compute_residuals(observations, str(path))
     gap = np.hypot(from_orbit["res_ra_mas"] - from_spk["res_ra_mas"], from_orbit["res_dec_mas"] - from_spk["res_dec_mas"])
     print(f"O-C via SPK vs via orbit: max {gap.max():.2e} mas over {len(gap)} observations")
-    assert gap.max() < 0.01
+    assert gap.max() < 0.01 * u.mas
     stats = residual_statistics(from_spk, by="year")
     assert set(stats["year"]) <= {"2007", "2008", "2009", "2010", "2011"} and stats["n"].sum() == len(observations)

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..tables import plain_table
+
 
 class UsageError(ValueError):
     """Bad command-line or configuration input."""
@@ -84,9 +86,11 @@ def write_atomic(path, text):
 def solution_report(solution, elapsed, outputs):
     residuals = solution.residuals()
     el, sig = solution.elements()
-    stats = lambda t: [dict(zip(t.colnames, [v.item() if hasattr(v, "item") else v for v in row])) for row in t]
+    stats = lambda t: [dict(zip(t.colnames, [v.item() if hasattr(v, "item") else v for v in row]))
+                       for row in plain_table(t)]
     return {
         "body": int(solution.body),
+        "epoch_utc": solution.epoch_utc,
         "epoch_tdb_s": solution.epoch,
         "n_observations": len(residuals),
         "n_rejected": int((~solution.accepted).sum()),

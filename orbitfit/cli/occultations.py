@@ -9,6 +9,7 @@ import numpy as np
 
 from ..progress import fit_logger
 from ..files import strict_json
+from ..tables import plain_table
 from .common import (UsageError, checked_number, date_span, dms, hms, load_solution, output_file, output_folder,
                      read_observations, requested_epochs, save_outputs, table_rows, utf8_input)
 
@@ -31,6 +32,7 @@ def command_predict(args):
     if args.map and len(found):
         event = found[0]
         event.plot_map(path=event.path(solution=solution), filename=args.map)
+    table = plain_table(table)                       # numbers in the units their names say, UTC as ISO text
     if args.json:
         print(strict_json({"body": int(solution.body), "n_events": len(table), "events": table_rows(table)}))
     else:
@@ -57,7 +59,7 @@ def print_events(table):
         if isinstance(value, (float, np.floating)) and not np.isfinite(value) or np.ma.is_masked(value):
             return "-".rjust(width)
         if form is None:
-            return str(value)[:width].rjust(width) if name != "utc" else str(value)[:21].ljust(width)
+            return str(value)[:width].rjust(width) if name != "utc" else str(value).replace("T", " ")[:21].ljust(width)
         return (form(value) if callable(form) else form.format(value)).rjust(width)
     print("  ".join(title.rjust(width) if name != "utc" else title.ljust(width) for title, width, name, _ in columns))
     for row in table:

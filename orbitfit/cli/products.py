@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..files import strict_json
+from ..tables import plain_table
 from .common import (UsageError, body_id, checked_number, date_span, dms, hms, load_solution, output_file,
                      requested_epochs, table_rows)
 
@@ -21,7 +22,7 @@ def command_ephem(args):
     naif = body_id(args.naif_id, "--naif-id")
     solution = load_solution(args.solution)
     if not (args.spk or args.table):
-        table = export.ephemeris_table(solution, requested_epochs(args, solution), observer=args.observer)
+        table = plain_table(export.ephemeris_table(solution, requested_epochs(args, solution), observer=args.observer))
         if args.json:
             print(strict_json({"body": int(solution.body), "observer": args.observer, "rows": table_rows(table)}))
         else:
@@ -88,6 +89,7 @@ def command_sigma(args):
                                    progress=not args.json)
     else:
         table = sky_uncertainty(solution, epochs, observer=args.observer)
+    table = plain_table(table)
     table.meta.update({"body": int(solution.body), "observer": args.observer})
     if args.plot:
         from ..products.plots import plot_sigma

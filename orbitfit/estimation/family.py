@@ -37,6 +37,7 @@ from ..observables import Evaluation, observe, prepare
 from ..orbit import Orbit, OrbitModel
 from ..provenance import versions
 from ..solution import Solution
+from ..tables import plain_table
 from .gauss_newton import FitError, gauss_newton
 from .options import FitOptions
 from .weights import FitData, Weights, fit_data, initial_floors
@@ -97,7 +98,7 @@ class FamilySolution:
             note = f" (prior {prior:.4g} +- {sigma:.3g})" if sigma else ""
             lines.append(f"  GM {body} = {self.gm[body]:.4f} +- {self.gm_sigma(body):.4f} km^3/s^2{note}")
         for body, solution in self.solutions.items():
-            s = solution.statistics(by=None)[0]
+            s = plain_table(solution.statistics(by=None))[0]
             lines.append(f"  {body}: {len(solution.accepted)} obs, {int((~solution.accepted).sum())} rejected, "
                          f"O-C RA* {s['mean_ra_mas']:+6.1f} +- {s['std_ra_mas']:5.1f} mas, "
                          f"Dec {s['mean_dec_mas']:+6.1f} +- {s['std_dec_mas']:5.1f} mas")

@@ -18,6 +18,7 @@ import numpy as np
 
 from ..bodies import PLANET_NAMES, body_name
 from ..files import atomic_path
+from ..tables import plain_table
 from ..times import iso_tdb
 from .ades import GEOCENTRIC_OCCULTATION
 from .core import ADES_CATALOG_NAMES, GEOCENTRE, MAS_PER_ARCSEC
@@ -126,7 +127,7 @@ def ades_records(observations, residuals=None, orbit_id: str = "orbitfit") -> li
         raise ValueError(f"residuals: expected one row per observation ({len(observations)}), got {len(residuals)}")
     records = [_record(row) for row in observations]
     if residuals is not None:
-        for rec, res in zip(records, residuals):
+        for rec, res in zip(records, plain_table(residuals)):       # a QTable's mas columns as numbers in mas
             rec.update(_residual_fields(res, orbit_id))
     return records
 
@@ -210,7 +211,7 @@ def write_mpc_residuals(solution, path):
     e.g. "1996 06 26.144861  874  +0.123  -0.045  -  optical  Leda.dat:1". After a "# per-site summary" line, one
     "#" line per site: site, n, n rejected, mean and standard deviation of the accepted O-C in RA* and Dec (arcsec).
     """
-    res, obs = solution.residuals(), solution.observations
+    res, obs = plain_table(solution.residuals()), solution.observations
     accepted = np.asarray(res["accepted"], bool)
     ra, dec = np.asarray(res["res_ra_mas"]) / MAS_PER_ARCSEC, np.asarray(res["res_dec_mas"]) / MAS_PER_ARCSEC
     rms_ra = float(np.sqrt(np.mean(ra[accepted] ** 2))) if accepted.any() else float("nan")

@@ -10,7 +10,9 @@ import numpy as np
 from dynamics import constants as C
 
 from ..display import html_table
-from ..times import tdb_to_utc_iso, utc_hours
+from ..tables import plain_table
+from ..times import tdb_to_utc_iso, to_tdb_seconds, utc_hours
+from ..units import to_value
 from .earth import EARTH_RADIUS_KM
 from .plane import Plane, fundamental_plane
 from .stars import MAS_PER_RAD, Star
@@ -97,8 +99,9 @@ class Occultation:
 
     # geometry near C/A ---------------------------------------------------------------------------------------------
     def plane_at(self, tdb_seconds):
-        """Plane geometry at other instants, with the star's direction frozen at C/A (as SORA and Bessel do)."""
-        t = np.atleast_1d(np.asarray(tdb_seconds, dtype=float))
+        """Plane geometry at other instants (TDB s, Time or ISO UTC), with the star's direction frozen at C/A (as
+        SORA and Bessel do)."""
+        t = np.atleast_1d(to_tdb_seconds(tdb_seconds, "tdb_seconds"))
         return fundamental_plane(self.target, self.star, t, self.ephemeris, rows=np.zeros(t.size, dtype=int),
                                  star_tdb=self.tdb)
 
@@ -112,10 +115,11 @@ class Occultation:
         """1-sigma of the shadow's cross-track position, km: the solution's linear sky covariance at C/A (geocentre)
         plus the star's (RA*, Dec) sigmas in mas, both at the body's distance, projected across the track."""
         from ..products.uncertainty import sky_uncertainty
+        star_sigma_mas = np.broadcast_to(to_value(star_sigma_mas, "mas", "star_sigma_mas"), (2,))
         solution = solution or self.solution
         cov = np.zeros((2, 2))
         if solution is not None:
-            row = sky_uncertainty(solution, [self.tdb], observer="500")[0]
+            row = plain_table(sky_uncertainty(solution, [self.tdb], observer="500"))[0]
             s_ra, s_dec, corr = row["sigma_ra_mas"], row["sigma_dec_mas"], row["corr"]
             cov += np.array([[s_ra ** 2, corr * s_ra * s_dec], [corr * s_ra * s_dec, s_dec ** 2]])
         s_ra, s_dec = star_sigma_mas
@@ -129,8 +133,13 @@ class Occultation:
         """The shadow on the Earth: centre line ("centre"), body limits ("body +/-": +-radius across the track, +
         on the left of the motion) and, with a solution (or sigma_km), the 1- and 3-sigma limits ("k sigma +/-":
         +-(radius + k sigma), SORA's convention), plus any extra `offsets_km`. sigma_km defaults to
-        `cross_track_sigma_km`. Instants: n_points over the span the shadow needs to cross the Earth. Returns a
-        ShadowPath (see there for the visibility flags)."""
+        `cross_track_sigma_km`. Instants: n_points over the span the shadow needs to cross the Earth. Lengths in km,
+        durations in s, altitudes in deg (or Quantities). Returns a ShadowPath (see there for the visibility
+        flags)."""
+        offsets_km, sigma_km = to_value(offsets_km, "km", "offsets_km"), to_value(sigma_km, "km", "sigma_km")
+        half_duration_s = to_value(half_duration_s, "s", "half_duration_s")
+        min_star_altitude_deg = to_value(min_star_altitude_deg, "deg", "min_star_altitude_deg")
+        max_sun_altitude_deg = to_value(max_sun_altitude_deg, "deg", "max_sun_altitude_deg")
         labels, offsets = ["centre"], [0.0]
         if self.radius_km > 0:
             labels += ["body +", "body -"]
@@ -155,6 +164,7 @@ class Occultation:
         """Closest approach of the shadow centre to each site, and the chance of a positive chord. See
         `site_predictions`."""
         from .sites import site_predictions
+        sigma_km = to_value(sigma_km, "km", "sigma_km")
         if sigma_km is None and (solution or self.solution) is not None:
             sigma_km = self.cross_track_sigma_km(solution)
         return site_predictions(self, sites, sigma_km if sigma_km is not None else 0.0)

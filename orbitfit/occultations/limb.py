@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..units import to_value
 from .sites import relative_to_sites, site_predictions, sites_itrs
 
 
@@ -126,7 +127,7 @@ def contact_times(event, sites, radius_km=None, limb=None, iterations=8):
     (MPC codes or (lon, lat, height_km)) for an `event.Occultation`, on a circle of `radius_km` (default the
     event's radius) or on a `Limb`: Newton's method on rho(t) = 1 from the site's closest approach
     (`site_predictions`). For planning, and to simulate chords."""
-    limb = limb or Limb(event.radius_km if radius_km is None else float(radius_km))
+    limb = limb or Limb(event.radius_km if radius_km is None else float(to_value(radius_km, "km", "radius_km")))
     names, itrs = sites_itrs(sites)
     closest = site_predictions(event, sites)
     t_ca, d = np.asarray(closest["tdb"], float), np.asarray(closest["d_km"], float)

@@ -5,6 +5,8 @@ import numpy as np
 
 from dynamics import constants as C
 
+from ..tables import plain_table
+from ..units import to_value
 from .earth import altitude_deg, geodetic_from_itrs
 from .sites import site_predictions, sites_itrs
 
@@ -29,6 +31,8 @@ def plot_map(event, path, sites=None, filename=None, title=None, sigma_km=None, 
     from ..observations.observers import gcrs_matrix_and_pole
     from ..products.plots import RC, new_figure, save_figure
     import matplotlib
+    sigma_km = to_value(sigma_km, "km", "sigma_km")
+    central_longitude = to_value(central_longitude, "deg", "central_longitude")
     if central_longitude is None:
         central_longitude = 15.0 * np.round(event.sub_body_longitude_deg / 15.0)
     centre_lon = (central_longitude + 180.0) % 360.0 - 180.0
@@ -122,7 +126,7 @@ def plot_track_ellipse(event, solution=None, ax=None, colour="#0072B2", label="1
     solution = solution if solution is not None else event.solution
     if solution is None:
         raise ValueError("plot_track_ellipse: the event has no solution; pass solution=...")
-    row = sky_uncertainty(solution, [event.tdb], observer="500")[0]
+    row = plain_table(sky_uncertainty(solution, [event.tdb], observer="500"))[0]
     s_ra, s_dec, corr = float(row["sigma_ra_mas"]), float(row["sigma_dec_mas"]), float(row["corr"])
     km_per_mas = float(event.plane.distance_km[0]) / MAS_PER_RAD
     points = ellipse_points(s_ra ** 2, corr * s_ra * s_dec, s_dec ** 2) * km_per_mas

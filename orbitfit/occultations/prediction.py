@@ -16,6 +16,7 @@ import numpy as np
 
 from dynamics import constants as C
 
+from ..tables import quantity_table
 from ..times import JULIAN_YEAR_S, tdb_to_utc_iso, to_tdb_seconds
 from ..units import to_value
 from .earth import EARTH_RADIUS_KM
@@ -63,14 +64,14 @@ class Predictions:
 
     @property
     def table(self):
+        """QTable, one row per event: `utc` (Time), `tdb` (s) and the columns of `event_columns` with units."""
         from astropy.table import Table
         if len(self) == 0:
             table = Table(names=EVENT_COLUMNS, dtype=[object, str] + [float] * (len(EVENT_COLUMNS) - 2))
         else:
             columns = event_columns(self.plane, self.stars[self.rows], self.body_mag)
             table = Table([columns[name] for name in EVENT_COLUMNS], names=EVENT_COLUMNS)
-        table.meta.update(self.meta)
-        return table
+        return quantity_table(table, meta=self.meta)
 
 
 def search(body, stars, start, stop, radius_km, *, ephemeris=None, step_s=DEFAULT_SEARCH_STEP_S, max_ca_km=None,

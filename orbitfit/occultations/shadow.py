@@ -10,6 +10,8 @@ import numpy as np
 
 from dynamics import constants as C
 
+from ..times import to_tdb_seconds
+from ..units import to_value
 from .earth import altitude_deg, ellipsoid_hit, geodetic_from_itrs
 from .plane import C_KM_S
 
@@ -49,8 +51,11 @@ def shadow_path(event, tdb_seconds, offsets_km, labels=None, sigma_km=None, min_
     converges at the mm level).
     """
     from ..observations.observers import gcrs_matrix_and_pole
-    t = np.atleast_1d(np.asarray(tdb_seconds, dtype=float))
-    offsets = np.atleast_1d(np.asarray(offsets_km, dtype=float))
+    t = np.atleast_1d(to_tdb_seconds(tdb_seconds, "tdb_seconds"))
+    offsets = np.atleast_1d(to_value(offsets_km, "km", "offsets_km"))
+    sigma_km = to_value(sigma_km, "km", "sigma_km")
+    min_star_altitude_deg = to_value(min_star_altitude_deg, "deg", "min_star_altitude_deg")
+    max_sun_altitude_deg = to_value(max_sun_altitude_deg, "deg", "max_sun_altitude_deg")
     plane = event.plane_at(t)
     matrix, _ = gcrs_matrix_and_pole(t)
     to_itrs = np.swapaxes(matrix, -1, -2)                      # (m, 3, 3) GCRS -> ITRS
@@ -81,7 +86,7 @@ def shadow_path(event, tdb_seconds, offsets_km, labels=None, sigma_km=None, min_
 def stations_across(event, offsets_km, n_points=401):
     """(lon, lat, 0.0) on the ground of the lines offset across the shadow path by `offsets_km` (+ = left of the
     motion), at the instant nearest C/A: where to put a fence of stations. NaN where a line misses the Earth."""
-    offsets = [float(o) for o in np.atleast_1d(offsets_km)]
+    offsets = [float(o) for o in np.atleast_1d(to_value(offsets_km, "km", "offsets_km"))]
     path = event.path(offsets_km=offsets, n_points=n_points)
     k = int(np.argmin(np.abs(path.tdb - event.tdb)))
     rows = [path.labels.index(label) for label in path.labels[-len(offsets):]]

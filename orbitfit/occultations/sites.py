@@ -8,7 +8,8 @@ import numpy as np
 
 from dynamics import constants as C
 
-from ..times import tdb_to_utc_iso
+from ..tables import quantity_table
+from ..units import to_value
 from .earth import itrs_from_geodetic
 from .plane import C_KM_S
 
@@ -18,9 +19,9 @@ def chord_probability(d_km, radius_km, sigma_km):
     cross-track error sigma, P = Phi((r - d)/sigma) - Phi((-r - d)/sigma). sigma = 0: 1 inside, 1/2 on the
     limit, 0 outside."""
     from scipy.special import ndtr
-    d = np.asarray(d_km, dtype=float)
-    r = float(radius_km)
-    sigma = np.asarray(sigma_km, dtype=float)
+    d = np.asarray(to_value(d_km, "km", "d_km"), dtype=float)
+    r = float(to_value(radius_km, "km", "radius_km"))
+    sigma = np.asarray(to_value(sigma_km, "km", "sigma_km"), dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         p = ndtr((r - d) / sigma) - ndtr((-r - d) / sigma)
     sharp = np.where(np.abs(d) < r, 1.0, np.where(np.abs(d) == r, 0.5, 0.0))
@@ -66,11 +67,10 @@ def relative_to_sites(event, itrs_km, tdb_seconds):
 def site_predictions(event, sites, sigma_km=0.0, iterations=4):
     """For each site: the instant the shadow centre passes closest, that distance d (signed, positive on the left
     of the track = `Occultation.cross_track_unit`), the star's and Sun's altitude then, and the probability of a
-    positive chord (`chord_probability` with the event's radius and sigma_km). Returns an astropy Table.
+    positive chord (`chord_probability` with the event's radius and sigma_km). Returns a QTable (`utc` Time first).
 
     The site moves with the Earth's rotation: its projection (xi, eta) on the plane and the shadow centre are both
     evaluated at each iterate (Newton on the relative motion, `relative_to_sites`)."""
-    from astropy.table import Table
     names, itrs = sites_itrs(sites)
     n = len(names)
     t = np.full(n, event.tdb)
@@ -86,8 +86,6 @@ def site_predictions(event, sites, sigma_km=0.0, iterations=4):
     xu = x / np.linalg.norm(x, axis=1)[:, None]
     star_alt = np.degrees(np.arcsin(np.einsum("ni,ni->n", xu, plane.star)))     # geocentric zenith: < 0.2 deg off
     sun_alt = np.degrees(np.arcsin(np.einsum("ni,ni->n", xu, sun)))
-    table = Table({"site": names, "tdb": t, "utc": tdb_to_utc_iso(t), "d_km": d,
-                   "star_alt_deg": star_alt, "sun_alt_deg": sun_alt,
-                   "probability": chord_probability(d, event.radius_km, sigma_km)})
-    table.meta.update({"radius_km": event.radius_km, "sigma_km": float(sigma_km)})
-    return table
+    return quantity_table({"site": names, "tdb": t, "d_km": d, "star_alt_deg": star_alt, "sun_alt_deg": sun_alt,
+                           "probability": chord_probability(d, event.radius_km, sigma_km)},
+                          meta={"radius_km": event.radius_km, "sigma_km": float(sigma_km)})

@@ -9,7 +9,7 @@ import numpy as np
 
 from dynamics import constants as C
 
-from ..times import JULIAN_YEAR_S, epoch_tdb_seconds
+from ..times import JULIAN_YEAR_S, epoch_tdb_seconds, to_tdb_seconds
 from ..units import to_value
 
 MAS_PER_RAD = 180.0 / np.pi * 3600.0e3
@@ -139,7 +139,7 @@ class Star:
         r0, pm, inv_b0, rv = ((self._r0, self._pm, self._inv_b0, self._rv_term) if rows is None else
                               (self._r0[rows], self._pm[rows], self._inv_b0[rows], self._rv_term[rows]))
         epoch = self.epoch_tdb if rows is None else self.epoch_tdb[rows]
-        dt = (np.asarray(tdb_seconds, dtype=float) - epoch)[..., None]
+        dt = (np.asarray(to_tdb_seconds(tdb_seconds, "tdb_seconds"), dtype=float) - epoch)[..., None]
         w = r0 * (1.0 + rv[:, None] * dt) + pm * dt
         if observer_ssb is not None:
             w = w - np.asarray(observer_ssb, dtype=float) * inv_b0[:, None]
@@ -155,7 +155,7 @@ class Star:
         """RA, Dec (degrees) seen from the geocentre at TDB epochs (the Earth from the DE ephemeris)."""
         from dynamics.propagation import default_ephemeris
         ephemeris = ephemeris or default_ephemeris()
-        t = np.broadcast_to(np.asarray(tdb_seconds, dtype=float), (len(self),))
+        t = np.broadcast_to(np.asarray(to_tdb_seconds(tdb_seconds, "tdb_seconds"), dtype=float), (len(self),))
         return self.radec(t, ephemeris.position(C.EARTH, t))
 
 

@@ -19,7 +19,9 @@ from dynamics.chebyshev import ChebyshevRecords, record_mids
 from ..files import atomic_path, strict_json
 from ..orbit import OrbitModel
 from ..provenance import constants, versions
-from ..times import iso_tdb, iso_utc
+from ..tables import plain_table
+from ..times import iso_tdb, to_tdb_seconds
+from ..units import to_value
 
 DEFAULT_RECORD_DAYS = 4.0      # measured: 4-d records of degree 12 reproduce the integrator's output to 2 cm
 DEFAULT_DEGREE = 12
@@ -42,8 +44,11 @@ class SPKExport:
 def write_spk(path, orbit, start_tdb, stop_tdb, model=None, naif_id=None, spk_type=2, record_days=DEFAULT_RECORD_DAYS,
               degree=DEFAULT_DEGREE, comment=(), segment_id=None):
     """Write an `Orbit` (relative to 5), carried by `model` (an OrbitModel, default OrbitModel(): its companions
-    are integrated alongside), to an SPK file; returns an SPKExport report."""
+    are integrated alongside), to an SPK file from `start_tdb` to `stop_tdb` (Time, ISO UTC or TDB seconds past
+    J2000); returns an SPKExport report (its span in TDB seconds)."""
     import spiceypy
+    start_tdb, stop_tdb = to_tdb_seconds(start_tdb, "start_tdb"), to_tdb_seconds(stop_tdb, "stop_tdb")
+    record_days = to_value(record_days, "day", "record_days")
     if spk_type not in (2, 3):
         raise ValueError(f"spk_type must be 2 or 3, not {spk_type}")
     if not (np.isfinite(start_tdb) and np.isfinite(stop_tdb) and stop_tdb > start_tdb):
@@ -85,9 +90,10 @@ def write_spk(path, orbit, start_tdb, stop_tdb, model=None, naif_id=None, spk_ty
 
 
 def write_solution_spk(solution, path, naif_id=None, span=None, spk_type=2, record_days=None, degree=None):
-    """Write a Solution as an SPK kernel (centre 5, J2000, TDB) over `span` (TDB s; default
-    solution.default_span()), its provenance in the comment area. Returns an SPKExport."""
-    record_days = record_days or DEFAULT_RECORD_DAYS
+    """Write a Solution as an SPK kernel (centre 5, J2000, TDB) over `span` (two instants: Time, ISO UTC or TDB
+    seconds past J2000; default solution.default_span()), its provenance in the comment area. Returns an
+    SPKExport."""
+    record_days = to_value(record_days, "day", "record_days") or DEFAULT_RECORD_DAYS
     degree = degree or DEFAULT_DEGREE
     start, stop = span if span is not None else solution.default_span()
     return write_spk(path, solution.orbit, start, stop, solution.model, naif_id=naif_id or solution.body,
@@ -97,7 +103,7 @@ def write_solution_spk(solution, path, naif_id=None, span=None, spk_type=2, reco
 
 def provenance_comment(solution, spk_type, record_days, degree):
     """Comment-area lines: what, from which data, how fitted, with which model and constants, when."""
-    stats = solution.statistics(None)[0]
+    stats = plain_table(solution.statistics(None))[0]
     counts = {}
     for name in np.asarray(solution.observations["dataset"]).astype(str):
         counts[name] = counts.get(name, 0) + 1
@@ -122,10 +128,10 @@ def provenance_comment(solution, spk_type, record_days, degree):
 
 
 def ephemeris_table(solution, epochs, observer="500"):
-    """Astrometric RA/Dec with 1-sigma (RA*, Dec, sigma_s, ellipse) and distance for an observer (MPC code)."""
+    """Astrometric RA/Dec with 1-sigma (RA*, Dec, sigma_s, ellipse) and distance for an observer (MPC code) at
+    `epochs` (Time, ISO UTC strings or TDB seconds past J2000): a QTable with units and a `utc` Time column."""
     from .uncertainty import sky_uncertainty
     table = sky_uncertainty(solution, epochs, observer=observer)
-    table.add_column(iso_utc(np.asarray(table["tdb"])), name="utc", index=0)
     table.meta.update({"body": int(solution.body), "observer": str(observer),
                        "columns": "astrometric ICRF RA/Dec (light time, no aberration); sigmas 1-sigma, RA* = "
                                   "sigma(alpha) cos(delta); ellipse PA from north through east"})
@@ -141,7 +147,7 @@ def write_table(table, path):
         raise ValueError(f"{path}: unknown table format (use .ecsv, .csv or .json)")
     with atomic_path(path) as tmp:
         if kind == "json":
-            rows = [{name: row[name] for name in table.colnames} for row in table]
+            rows = [{name: row[name] for name in table.colnames} for row in table]      # Time as ISO, Quantity as value
             with open(tmp, "w", encoding="utf-8") as handle:
                 handle.write(strict_json({"meta": dict(table.meta), "rows": rows}, indent=1))
         else:

@@ -15,6 +15,8 @@ import os
 
 import numpy as np
 
+from ..tables import plain_table
+
 # Okabe & Ito (2008) colour-blind-safe palette, then a few darker tones for more groups.
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442",
            "#882255", "#117733", "#332288", "#999933"]
@@ -150,7 +152,7 @@ def plot_residuals(solution, by="observer", ax=None, path=None, max_groups=10, t
     """
     import matplotlib
     from matplotlib.lines import Line2D
-    table = solution.residuals()
+    table = plain_table(solution.residuals())
     accepted = np.asarray(table["accepted"], bool)
     year = np.asarray(table["year"], float)
     coords = (("res_ra_mas", r"O$-$C  $\Delta\alpha\cos\delta$ (mas)"), ("res_dec_mas", r"O$-$C  $\Delta\delta$ (mas)"))
@@ -208,7 +210,7 @@ def plot_residual_histograms(solution, path=None, bins=None, limit=5.0, title=No
     Values beyond +-`limit` are counted in the last bins and in the annotation.
     """
     import matplotlib
-    table = solution.residuals()
+    table = plain_table(solution.residuals())
     accepted = np.asarray(table["accepted"], bool)
     with matplotlib.rc_context(RC):
         fig = new_figure((7.2, 3.0))
@@ -357,7 +359,7 @@ def plot_sky_ellipses(table_or_solution, epochs=None, path=None, title=None, ax=
         if len(epochs) > max_epochs:
             raise ValueError(f"{len(epochs)} epochs: at most {max_epochs} ellipses stay readable (max_epochs=...)")
         from .uncertainty import sky_uncertainty
-        table = sky_uncertainty(solution, epochs, observer=observer)
+        table = plain_table(sky_uncertainty(solution, epochs, observer=observer))
         rows = np.arange(len(table))
     else:
         table = table_or_solution

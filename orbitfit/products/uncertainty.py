@@ -9,12 +9,19 @@ position angle of the major axis (from north through east), in mas and in km at 
 from __future__ import annotations
 
 import numpy as np
-from astropy.table import Table
 
 from dynamics import constants as C
 from ..observables import PropagatedTarget
 from ..model import MAS_PER_RAD, astrometric
 from ..observations.observers import Observers
+from ..tables import quantity_table
+from ..times import to_tdb_seconds
+from ..units import to_value
+
+
+def _epochs(epochs):
+    """TDB seconds past J2000 (1-d array) of epochs given as Time, ISO UTC strings or TDB seconds."""
+    return np.atleast_1d(np.asarray(to_tdb_seconds(epochs, "epochs"), dtype=float))
 
 
 def _observer_positions(observer, epochs, ephemeris):
@@ -40,11 +47,11 @@ def ellipse(cov_ra_ra, cov_ra_dec, cov_dec_dec):
 
 
 def _sky_table(epochs, ra, dec, distance, cov):
-    """Table of sky uncertainties from (n, 2, 2) covariances in mas^2."""
+    """QTable of sky uncertainties from (n, 2, 2) covariances in mas^2."""
     s_ra, s_dec = np.sqrt(cov[:, 0, 0]), np.sqrt(cov[:, 1, 1])
     major, minor, pa = ellipse(cov[:, 0, 0], cov[:, 0, 1], cov[:, 1, 1])
     km_per_mas = distance / MAS_PER_RAD
-    return Table({
+    return quantity_table({
         "tdb": epochs, "ra_deg": ra, "dec_deg": dec, "distance_km": distance,
         "sigma_ra_mas": s_ra, "sigma_dec_mas": s_dec, "corr": cov[:, 0, 1] / np.maximum(s_ra * s_dec, 1e-300),
         "sigma_s_mas": np.hypot(s_ra, s_dec), "major_mas": major, "minor_mas": minor, "pa_deg": pa,
@@ -53,9 +60,13 @@ def _sky_table(epochs, ra, dec, distance, cov):
 
 
 def sky_uncertainty(solution, epochs, observer="500"):
-    """Linear propagation of the solution's covariance to the sky of `observer` (MPC code) at TDB `epochs`."""
+    """Linear propagation of the solution's covariance to the sky of `observer` (MPC code) at `epochs`.
+
+    epochs: astropy Time(s), ISO date string(s) (UTC), or TDB seconds past J2000. Returns a QTable: `utc` (Time),
+    `tdb` (s), RA/Dec (deg), distance (km), 1-sigma RA* and Dec (mas), their correlation, sigma_s and the ellipse
+    (semi-axes in mas and km, PA in deg from north through east)."""
     ephemeris = solution.model.ephemeris
-    epochs = np.atleast_1d(np.asarray(epochs, dtype=float))
+    epochs = _epochs(epochs)
     observer_ssb = _observer_positions(observer, epochs, ephemeris)
     nominal = _nominal(epochs, observer_ssb, ephemeris)
     run = solution.model.propagate(solution.state, solution.epoch, nominal, stm=True)
@@ -69,8 +80,9 @@ def sky_uncertainty(solution, epochs, observer="500"):
 
 
 def position_covariance(solution, epochs):
-    """(n, 3, 3) covariance (km^2) of the position relative to NAIF 5 at TDB epochs, ICRF axes."""
-    run = solution.model.propagate(solution.state, solution.epoch, epochs, stm=True)
+    """(n, 3, 3) covariance (km^2) of the position relative to NAIF 5 at `epochs` (Time, ISO UTC or TDB s), ICRF
+    axes."""
+    run = solution.model.propagate(solution.state, solution.epoch, _epochs(epochs), stm=True)
     phi = run.stm[:, 0, :3, :]
     return np.einsum("nik,kl,njl->nij", phi, solution.covariance, phi)
 
@@ -117,7 +129,7 @@ def monte_carlo_sky(solution, epochs, n_clones=1000, observer="500", rng=None, c
     ephemeris = solution.model.ephemeris
     rng = rng or np.random.default_rng(0)
     clones = draw_clones(solution, n_clones, rng) if clones is None else clones
-    epochs = np.atleast_1d(np.asarray(epochs, dtype=float))
+    epochs = _epochs(epochs)
     observer_ssb = _observer_positions(observer, epochs, ephemeris)
     nominal = _nominal(epochs, observer_ssb, ephemeris)
     states = np.vstack([solution.state[None, :], clones])
@@ -149,21 +161,20 @@ def compare_linear_and_monte_carlo(linear, monte_carlo, tolerance=0.10):
                             np.abs(monte_carlo["minor_mas"] / linear["minor_mas"] - 1.0))
     beyond = np.nonzero(np.abs(ratio) > tolerance)[0]
     return {"max_relative_sigma_s": float(np.abs(ratio).max()), "max_relative_axis": float(worst_axis.max()),
-            "first_epoch_beyond": float(linear["tdb"][beyond[0]]) if beyond.size else None}
+            "first_epoch_beyond": float(to_value(linear["tdb"][beyond[0]], "s", "tdb")) if beyond.size else None}
 
 
 def compare_solutions(before, after, epochs, observer="500"):
-    """How `after` (e.g. a refit) moves the predicted positions of `before` at `epochs` (TDB s): a table per epoch of
-    after - before in RA* and Dec (mas), and both solutions' 1-sigma (`sky_uncertainty`), plus
+    """How `after` (e.g. a refit) moves the predicted positions of `before` at `epochs` (Time, ISO UTC or TDB s): a
+    QTable per epoch of after - before in RA* and Dec (mas), and both solutions' 1-sigma (`sky_uncertainty`), plus
     `meta["state_change_sigma"]`: the change of the state at before's epoch in units of before's sigma."""
-    from ..times import iso_utc
-    epochs = np.atleast_1d(np.asarray(epochs, float))
+    epochs = _epochs(epochs)
     mine = sky_uncertainty(before, epochs, observer=observer)
     theirs = sky_uncertainty(after, epochs, observer=observer)
     ra, dec = np.asarray(mine["ra_deg"], float), np.asarray(mine["dec_deg"], float)
     d_ra = (np.asarray(theirs["ra_deg"], float) - ra + 180.0) % 360.0 - 180.0
     mas_per_deg = 3.6e6
-    table = Table({"tdb": epochs, "utc": np.atleast_1d(iso_utc(epochs, 0)),
+    table = quantity_table({"tdb": epochs,
                    "d_ra_mas": d_ra * np.cos(np.radians(dec)) * mas_per_deg,
                    "d_dec_mas": (np.asarray(theirs["dec_deg"], float) - dec) * mas_per_deg,
                    "sigma_ra_before_mas": mine["sigma_ra_mas"], "sigma_dec_before_mas": mine["sigma_dec_mas"],
