@@ -70,6 +70,7 @@ t_start = time.perf_counter()
 observations, report = orbitfit.read(data_path("gj15", "Himalia.dat"))
 print(report)
 print("rejected records by reason:", dict(report.reasons()) or "none")
+print(observations.describe())
 observations["body", "tdb", "ra_deg", "dec_deg", "sigma_ra_mas", "sigma_dec_mas", "observer", "catalog"][:5]
 
 # %%
@@ -95,6 +96,14 @@ t0 = time.perf_counter()
 solution = orbitfit.fit(observations, start, options)
 print(f"fitted in {time.perf_counter() - t0:.1f} s\n")
 print(solution.summary())
+
+# %% [markdown]
+# In Jupyter a solution shows itself as a short table (body, epoch in UTC and TDB, χ²/dof, O−C, elements with 1σ;
+# `print(solution)` gives one line), and `orbitfit.` followed by Tab completes the API:
+
+# %%
+print([name for name in dir(orbitfit) if not name.startswith("_")])
+solution
 
 # %%
 # the iteration log: chi2, corrections in units of their sigma, observations used

@@ -47,9 +47,11 @@ def test_fit_with_seed003_weighting_flags_at_most_one_percent(tmp_path, capsys):
     assert stats["std_ra_mas"] <= 79 and stats["std_dec_mas"] <= 47        # seed 003 Table 3, Sinope STE
 
 
-def test_fit_with_toml_config(tmp_path, capsys):
+@pytest.mark.parametrize("body", ["513", '"Leda"', '"leda"', '"513"'])
+def test_fit_with_toml_config(tmp_path, capsys, body):
+    """The config's body by NAIF id or by name, as on the command line."""
     config = tmp_path / "leda.toml"
-    config.write_text(f'files = ["{data_path("gj15", "Leda.dat")}"]\nbody = 513\nout = "{tmp_path}"\n'
+    config.write_text(f'files = ["{data_path("gj15", "Leda.dat")}"]\nbody = {body}\nout = "{tmp_path}"\n'
                       f'[options]\nnight_deweighting = false\n')
     assert main(["fit", "--config", str(config)]) == 0
     assert "body 513: 98 observations" in capsys.readouterr().out

@@ -1,6 +1,7 @@
 """The command line as astronomers read it (issue 14): satellites by name, --format, ephemerides printed to the
 terminal, UTC dates in whole steps, a readable predict table, and strict JSON everywhere."""
 import json
+import logging
 import re
 import shutil
 
@@ -164,3 +165,18 @@ def test_occultation_add_reads_a_gj15_file_with_format(leda, tmp_path, capsys):
                  "--json"]) == 0
     report = strict_loads(capsys.readouterr().out)
     assert report["refit"]["n_added"] == 3 and report["body"] == 513
+
+
+def test_start_auto_fits_kallichore_and_verbose_shows_the_search(tmp_path, capsys, caplog):
+    """`--start auto` (the initial-orbit search) from the command line; with -v its stages are logged at INFO (on
+    stderr for a user; here caught by pytest's log capture), without it they are not."""
+    kallichore = str(data_path("kallichore", "kallichore_nsdb_astrometry.csv"))
+    stages = lambda: [r for r in caplog.records if r.name == "orbitfit.estimation.ranging"
+                      and r.levelno >= logging.INFO and "[initial_orbit]" in r.getMessage()]
+    assert main(["-v", "fit", kallichore, "--start", "auto", "--out", str(tmp_path / "v"), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["body"] == 544 and report["n_observations"] == 41 and report["chi2_per_dof"] < 3.0
+    assert len(stages()) >= 3
+    caplog.clear()
+    assert main(["fit", kallichore, "--start", "auto", "--out", str(tmp_path / "q"), "--json"]) == 0
+    assert stages() == []

@@ -20,7 +20,8 @@ import pytest
 
 from orbitfit.observations import (ObservationFormatError, read_ades, read_gj15, read_mpc80, read_mpc_csv,
                                    read_nsdb, read_sora_occultation)
-from orbitfit.observations.core import Reject, integer, number
+from orbitfit.observations.core import Reject
+from orbitfit.observations.fields import integer, number
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA = os.path.join(ROOT, "data")

@@ -141,3 +141,14 @@ def test_saved_figures_are_readable_by_group_and_others(tmp_path):
         plt.close(fig)
     assert os.stat(path).st_mode & 0o777 == 0o644
     assert os.stat(path).st_mode & 0o044 == 0o044
+
+
+def test_observations_describe_themselves(leda):
+    """One line above astropy's own (truncated) table in Jupyter: count, body, span in UTC, data sets, sites."""
+    observations = leda.observations
+    line = observations.describe()
+    assert line == (f"{len(observations)} observations of 513 Leda, 1996-06-24 .. 2009-05-24 UTC, 1 data set (gj15), "
+                    f"{len(set(observations['observer']))} sites")
+    page = observations._repr_html_()
+    assert page.startswith(f"<p>{line}</p>") and "<table" in page and len(page) < 20000
+    assert type(observations).__name__ == "Observations" and observations[:0].describe() == "0 observations"

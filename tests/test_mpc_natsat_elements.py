@@ -17,7 +17,8 @@ from orbitfit.observables import evaluate, prepare
 from orbitfit.orbit import Orbit, OrbitModel
 from orbitfit.observations import read
 from orbitfit.paths import data_path
-from orbitfit.observations.core import Records, dms_to_deg, hms_to_deg, julian_day_number
+from orbitfit.observations.core import Records
+from orbitfit.observations.fields import dms_to_deg, hms_to_deg, julian_day_number
 from orbitfit.estimation.published import parse_mpc_natsat_line, read_mpc_natsat_elements, unpack_mpc_date
 
 EXAMPLE = data_path("mpc_obscodes", "MPC_NatSats_element_line_example.txt")

@@ -29,6 +29,11 @@ FIGURES = {
                          "kallichore_SYNTHETIC_chord_ellipses.png"],
     "04_compare_ephemerides.py": ["himalia_all_data_minus_ste.png"],
 }
+# rich output each notebook must show (text or HTML of its cells): Jupyter's view of the objects, tab completion
+RICH = {
+    "01_himalia_ste.py": ["<caption>orbitfit Solution: Himalia", "'sky_uncertainty'", "'FitOptions'",
+                          "1234 observations of 506 Himalia, 1995-"],
+}
 # what would make a browser fetch something while reading (as tests/test_docs.py checks the API pages)
 EXTERNAL = re.compile(r"""(?:\bsrc|<link\b[^>]*\bhref)\s*=\s*["']?(?:https?:)?//|url\(\s*["']?(?:https?:)?//|"""
                       r"""@import|mathjax|mermaid\.|cdn\.|googleapis|unpkg|jsdelivr|require\.js""", re.IGNORECASE)
@@ -99,6 +104,10 @@ def test_notebook_runs_top_to_bottom_and_renders(name, tmp_path, kernel_name, do
 
     outputs = [output for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
+    shown = "\n".join(o.get("text", "") + o.get("data", {}).get("text/html", "") + o.get("data", {}).get(
+        "text/plain", "") for o in outputs)
+    for expected in RICH.get(name, []):
+        assert expected in shown, f"{name}: no output shows {expected!r}"
     inline_images = sum("image/png" in o.get("data", {}) for o in outputs)
     assert inline_images >= len(FIGURES[name]), f"{name}: only {inline_images} inline figures"
     folder = tmp_path / "tmp" / "out" / Path(name).stem

@@ -19,7 +19,7 @@ from orbitfit.observations import (COLUMNS, ObservationFormatError, Observations
                                    read_ades, read_gj15, read_mpc80, read_mpc_csv, read_nsdb,
                                    read_sora_occultation)
 from dynamics.constants import AU_KM
-from orbitfit.observations.core import julian_day_number
+from orbitfit.observations.fields import julian_day_number
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA = os.path.join(ROOT, "data")

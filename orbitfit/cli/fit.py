@@ -17,7 +17,7 @@ PRESETS = ("default", "gomes-junior-2016")      # FitOptions() and FitOptions.go
 STARTS = ("gomes-junior-2016", "auto")           # published STE elements, or an automatic initial orbit
 # the keys of a fit configuration (TOML) with their types and what the error says is expected; [options] is checked
 # by FitOptions itself
-CONFIG_KEYS = {"files": (list, "a list of file names"), "body": (int, "an integer NAIF id"),
+CONFIG_KEYS = {"files": (list, "a list of file names"), "body": ((int, str), "a NAIF id (513) or a name (\"Leda\")"),
                "start": (str, "a string: " + " or ".join(STARTS)), "epoch": (str, "an ISO date string (quoted)"),
                "out": (str, "a folder name"), "preset": (str, "a string: " + " or ".join(PRESETS)),
                "seed003_weighting": (bool, "true or false"), "options": (dict, "a table [options]")}
@@ -119,8 +119,7 @@ def command_fit(args):
     files = list(args.files) or list(config.get("files", []))
     if not files:
         raise UsageError("no observation files given (positional FILE arguments or 'files' in the config)")
-    # a config's body stays an integer (tests/test_cli_hostile.py holds a name there to be an error)
-    body = body_id(args.body) if args.body is not None else config.get("body")
+    body = body_id(args.body) if args.body is not None else body_id(config.get("body"), f"{args.config}: body")
     tables = []
     for name in files:
         table, report = read_observations(name, args.format, body)
@@ -163,11 +162,11 @@ def _initial_orbit(spec, body, observations):
                              f"use --start auto (an initial orbit from the observations)")
         return gomes_junior_2016_orbit(body_name(body))
     if spec == "auto":
-        try:
-            from ..estimation.ranging import initial_orbit
-        except ImportError:
-            raise UsageError("automatic initial orbits are not available in this version") from None
-        return initial_orbit(observations)
+        import logging
+        from ..estimation.ranging import InitialOrbitOptions, initial_orbit
+        # `orbitfit -v` (INFO) shows the search's stages; without it they stay at DEBUG (`-vv`)
+        verbose = logging.getLogger("orbitfit").isEnabledFor(logging.INFO)
+        return initial_orbit(observations, options=InitialOrbitOptions(verbose=verbose))
     raise UsageError(f"unknown --start {spec!r}: use {' or '.join(STARTS)}")
 
 

@@ -22,7 +22,7 @@ from dynamics.elements import Elements, elements_to_state, jovicentric_to_baryce
 from dynamics.propagation import default_ephemeris
 
 from ..bodies import naif_id
-from ..observations.core import julian_day_number
+from ..observations.fields import julian_day_number
 from ..orbit import Orbit
 from ..times import convert_jd
 from ..paths import data_path

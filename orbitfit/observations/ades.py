@@ -28,8 +28,9 @@ import erfa
 from dynamics.constants import AU_KM
 
 from ..bodies import PLANET_INDEX, normalize_provisional, provisional_naif, satellite_naif
-from .core import (ADES_CATALOG_NAMES, GEOCENTRE, MAS_PER_ARCSEC, ObservationFormatError, ReadReport, Records,
-                   Reject, calendar_time_to_jd, check_file, julian_day_number, number, optional_number)
+from .core import (ADES_CATALOG_NAMES, GEOCENTRE, MAS_PER_ARCSEC, ObservationFormatError, ReadReport, Records, Reject,
+                   check_file)
+from .fields import calendar_time_to_jd, julian_day_number, number, optional_number
 from .frames import geodetic_to_gcrs_km
 
 DATASET = "ades"

@@ -12,8 +12,8 @@ from __future__ import annotations
 import os
 
 from ..bodies import NAIF_BY_NAME
-from .core import (ObservationFormatError, ReadReport, Records, Reject, check_file, dms_to_deg, hms_to_deg,
-                   jd_string_to_jd, optional_number)
+from .core import ObservationFormatError, ReadReport, Records, Reject, check_file
+from .fields import dms_to_deg, hms_to_deg, jd_string_to_jd, optional_number
 
 DATASET = "gj15"
 CATALOG = "UCAC4"                 # ReadMe: "The UCAC4 catalogue represented the ICRS in the reductions"

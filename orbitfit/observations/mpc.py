@@ -21,9 +21,9 @@ import re
 from dynamics.constants import AU_KM
 
 from ..bodies import PLANET_INDEX, provisional_naif, satellite_naif
-from .core import (MPC_CATALOG_CODES, RECORD_ERRORS, ObservationFormatError, ReadReport, Records, Reject,
-                   Rejection, calendar_day_to_jd, check_file, integer, number, record_error_reason, sexagesimal_dec,
-                   sexagesimal_ra)
+from .core import (MPC_CATALOG_CODES, RECORD_ERRORS, ObservationFormatError, ReadReport, Records, Reject, Rejection,
+                   check_file, record_error_reason)
+from .fields import calendar_day_to_jd, integer, number, sexagesimal_dec, sexagesimal_ra
 from .frames import fk4_to_icrs, geodetic_to_gcrs_km
 
 DATASET = "mpc"

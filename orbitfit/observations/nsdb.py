@@ -30,11 +30,10 @@ import numpy as np
 from dynamics.constants import AU_KM
 
 from ..bodies import UnknownBody, provisional_naif, satellite_naif
-from .core import (GAIA, GEOCENTRE, MAS_PER_ARCSEC, RECORD_ERRORS, UTC_START_JD, ObservationFormatError,
-                   ReadReport, Records, Reject, Rejection, calendar_day_to_jd, calendar_time_to_jd, catalog_from_text,
-                   check_file, clean_minus, dms_to_deg, hms_to_deg, integer, jd_string_to_jd, number, check_radec,
-                   record_error_reason, split_decimal)
-
+from .core import (GAIA, GEOCENTRE, MAS_PER_ARCSEC, RECORD_ERRORS, UTC_START_JD, ObservationFormatError, ReadReport,
+                   Records, Reject, Rejection, catalog_from_text, check_file, check_radec, record_error_reason)
+from .fields import (calendar_day_to_jd, calendar_time_to_jd, clean_minus, dms_to_deg, hms_to_deg, integer,
+                     jd_string_to_jd, number, split_decimal)
 from .frames import fk4_to_icrs
 
 L_B = 1.550519768e-8                # IAU 2006 Resolution B3: d(TCB)/d(TDB) - 1, defining constant

@@ -20,8 +20,8 @@ import re
 
 from ..bodies import NAIF_BY_NAME
 from .core import (GEOCENTRE, RECORD_ERRORS, ObservationFormatError, ReadReport, Records, Reject, Rejection,
-                   calendar_time_to_jd, catalog_from_text, check_file, number, record_error_reason, sexagesimal_dec,
-                   sexagesimal_ra)
+                   catalog_from_text, check_file, record_error_reason)
+from .fields import calendar_time_to_jd, number, sexagesimal_dec, sexagesimal_ra
 
 DATASET = "sora"
 HEADER = "Stellar occultation of star "
