@@ -131,3 +131,14 @@ def test_occultation_geometry_takes_quantities(himalia_gj15):
                        75 * u.km).table
     assert table["ca_km"].unit == u.km and table["vel_km_s"].unit == u.km / u.s and table["mag"].unit == u.mag
     assert abs((table["utc"][0].tdb - tdb_time(when)).to_value(u.s)) < 1.0
+
+
+def test_fit_options_take_a_time_epoch_and_a_quantity_prior():
+    from orbitfit.estimation.options import FitOptions
+    tdb = FitOptions(epoch=Time("2010-01-01", scale="tdb")).epoch
+    assert tdb == pytest.approx(tdb_seconds("2010-01-01T00:00:00") - 66.184, abs=1e-3)   # TDB - UTC in 2010: 66.184 s
+    assert FitOptions(epoch="2010-01-01").epoch == pytest.approx(tdb_seconds("2010-01-01T00:00:00"), abs=1e-6)
+    assert FitOptions(epoch=tdb).epoch == tdb and FitOptions().epoch is None
+    assert FitOptions(bias_prior_mas=0.02 * u.arcsec).bias_prior_mas == pytest.approx(20.0, rel=1e-12)
+    with pytest.raises(u.UnitConversionError, match="bias_prior_mas"):
+        FitOptions(bias_prior_mas=3 * u.km)

@@ -39,6 +39,9 @@ import typing
 import warnings
 from dataclasses import dataclass, field, fields, replace
 
+from ..times import to_tdb_seconds
+from ..units import to_value
+
 # a-priori sigma of a site bias: the scale of pre-Gaia catalogue zonal errors (UCAC4 - Gaia differences are tens of
 # mas on degree scales; the GJ15 per-site means of the published STE residuals reach 20-50 mas)
 BIAS_PRIOR_MAS = 30.0
@@ -58,7 +61,8 @@ def _option(default, help, choices=None):
 class FitOptions:
     """The estimator's options (the module docstring says what each weighting does). Frozen: a fit never changes
     the options it was given; `dataclasses.replace(options, chi2_reject=...)` makes a changed copy."""
-    epoch: float | None = _option(None, "TDB s past J2000 of the fitted state (default: the initial orbit's)")
+    epoch: float | None = _option(None, "TDB s past J2000 (or a Time, ISO UTC) of the fitted state (default: the "
+                                        "initial orbit's)")
     max_iterations: int = _option(25, "Gauss-Newton iterations at most")
     convergence: float = _option(1e-3, "stop when every correction is below this fraction of its sigma")
     reject_outliers: bool = _option(True, "flag observations whose chi2 exceeds chi2_reject (they stay in the "
@@ -84,6 +88,11 @@ class FitOptions:
                                            "default they are dropped before the fit and listed in Solution.meta")
 
     def __post_init__(self):
+        # astropy types in: the epoch as a Time, an ISO string (UTC) or a Quantity of time; the prior as a Quantity
+        if self.epoch is not None and not isinstance(self.epoch, (int, float)):
+            object.__setattr__(self, "epoch", float(to_tdb_seconds(self.epoch, "epoch")))
+        if getattr(self.bias_prior_mas, "unit", None) is not None:
+            object.__setattr__(self, "bias_prior_mas", float(to_value(self.bias_prior_mas, "mas", "bias_prior_mas")))
         hints = typing.get_type_hints(FitOptions)
         for spec in fields(self):
             value = getattr(self, spec.name)
