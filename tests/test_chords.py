@@ -227,7 +227,7 @@ def test_elliptical_limb_three_chords_and_a_single_chord_with_its_side(synthetic
         506, s["star"], chosen, RADIUS_KM, oblateness=oblateness, pole_position_angle_deg=30.0)
     ellipse = make(chord_list, 0.2).reduce(s["nominal"], prediction=s["prediction"])
     np.testing.assert_allclose(ellipse.offset_km, true_offset(s, ellipse.tdb), atol=1e-3)
-    assert ellipse.chi2 < 1e-6
+    assert ellipse.chi2 < 1e-5        # exact chords: chi2 1e-5 at 0.05 s is 2e-4 s, 2 m at 10 km/s (rounding)
     circle = make(chord_list, 0.0).reduce(s["nominal"], prediction=s["prediction"])
     assert circle.chi2 > 100                                           # the wrong shape does not fit
     # one chord, the side known (station 0 is right of the centre line): the exact centre, ellipse included

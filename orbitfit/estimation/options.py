@@ -11,11 +11,13 @@ Weights (`orbitfit.estimation.weights`):
     a group whose given sigmas already over-explain its scatter keeps floor 0). Groups with no given sigma get
     their whole sigma this way. The estimate is refreshed after each convergence.
   * de-weighting of nights with many observations from one site, because errors within a night are correlated:
-    sigma x sqrt(N/4) for N > 4 in one night (Veres et al. 2017, Icarus 296, 139, eq. 4), or, with
-    night_deweighting="estimated", sigma x sqrt(1 + (N - 1) rho) with rho the intra-night correlation of each
-    group's residuals (one-way analysis of variance over its nights, refreshed with the floors): N positions of one
-    night then carry the information of their mean, N / (sigma_within^2 + N sigma_night^2), no more. On GJ15 the
-    nightly offsets dominate (Himalia: 62 mas between nights, 25 mas within; rho = 0.85).
+    by default (night_deweighting="estimated") sigma x sqrt(1 + (N - 1) rho) with rho the intra-night correlation
+    of each group's residuals (one-way analysis of variance over its nights, refreshed with the floors): N positions
+    of one night then carry the information of their mean, N / (sigma_within^2 + N sigma_night^2), no more. On GJ15
+    the nightly offsets dominate (Himalia: 62 mas between nights, 25 mas within; rho = 0.85). The fixed rule of
+    Veres et al. (2017, Icarus 296, 139, eq. 4), sigma x sqrt(N/4) for N > 4 in one night, is
+    night_deweighting="veres2017" (True; the default until issue 15): judged on held-out Gaia DR3 transits
+    (orbitfit.validation, benchmarks/validation.py) the estimated correlation gives the more honest sigma.
   * occultation positions and Gaia transit normal points (orbitfit.observations.gaia) carry their own 2x2
     covariance (sigma_ra, sigma_dec, corr) and no floor.
 Site biases (optional, `bias_groups`): a constant RA*/Dec offset per group of ground-based positions ("site" or
@@ -74,7 +76,7 @@ class FitOptions:
                                  {"site": "site", "dataset": "dataset", "all": "all"})
     use_given_sigma: bool = _option(True, "use the sources' sigmas (False: uniform weights within a group)")
     night_deweighting: bool | str = _option(
-        True, "nights with many positions of one site: 'veres2017' sigma*sqrt(N/4) (Veres et al. 2017), "
+        "estimated", "nights with many positions of one site: 'veres2017' sigma*sqrt(N/4) (Veres et al. 2017), "
               "'estimated' from the residuals' intra-night correlation, or 'none'", NIGHT_DEWEIGHTING)
     min_observations: int = _option(4, "fewer observations than this is an error (six unknowns)")
     max_weight_rounds: int = _option(8, "re-estimations of floors and flags; after that the weights are frozen")
@@ -91,6 +93,8 @@ class FitOptions:
         # astropy types in: the epoch as a Time, an ISO string (UTC) or a Quantity of time; the prior as a Quantity
         if self.epoch is not None and not isinstance(self.epoch, (int, float)):
             object.__setattr__(self, "epoch", float(to_tdb_seconds(self.epoch, "epoch")))
+        if isinstance(self.night_deweighting, str) and self.night_deweighting in ("veres2017", "none"):
+            object.__setattr__(self, "night_deweighting", NIGHT_DEWEIGHTING[self.night_deweighting])   # the words too
         if getattr(self.bias_prior_mas, "unit", None) is not None:
             object.__setattr__(self, "bias_prior_mas", float(to_value(self.bias_prior_mas, "mas", "bias_prior_mas")))
         hints = typing.get_type_hints(FitOptions)

@@ -396,15 +396,16 @@ def preference_rank(table, tiers):
 
 # --- the entry point ------------------------------------------------------------------------------------------------
 def load_all(body, data_dir=None, *, time_tol_s=TIME_TOL_S, ephemeris=None, drop_remeasurements=False,
-             gaia_transits=False):
+             gaia_transits=True):
     """Every embedded observation of one satellite (NAIF id or name), deduplicated. Returns (Observations, report).
 
     Rows keep their reader's values; `dataset` names the data set (module docstring). The table is sorted by time.
     drop_remeasurements=True also drops the worse-ranked row of each conflict (two reductions of one exposure:
     WISE jo0049 vs its re-reduction jo0075, up to 0.9" apart); by default both are kept and listed in
     `report.conflicts`. `ephemeris` (dynamics.Ephemeris, default de440) is used only for geocentric/topocentric
-    pairs. gaia_transits=True replaces Gaia DR3's per-CCD positions by one normal point per transit with its AL/AC
-    covariance (`orbitfit.observations.gaia`; counts in `report.notes`).
+    pairs. Gaia DR3's per-CCD positions become one normal point per transit with its AL/AC covariance
+    (`orbitfit.observations.gaia`; counts in `report.notes`): a transit is one measurement, precise along the scan
+    only; gaia_transits=False keeps the per-CCD rows as read.
     """
     from ..paths import DATA_DIR
     body = naif_id(body)
