@@ -218,8 +218,15 @@ class Solution:
                          f"Dec {s['mean_dec_mas']:+7.1f} +- {s['std_dec_mas']:5.1f} mas (n={s['n']})")
         lines += self._data_notes()
         if "night_correlation" in self.meta:
-            lines.append("  intra-night correlation of the residuals (night de-weighting): " + ", ".join(
-                f"{name} {rho:.2f}" for name, rho in self.meta["night_correlation"].items()))
+            rho = self.meta["night_correlation"]
+            if len(rho) <= 8:
+                lines.append("  intra-night correlation of the residuals (night de-weighting): " + ", ".join(
+                    f"{name} {value:.2f}" for name, value in rho.items()))
+            else:                   # every data set's sites: a line per group would drown the report
+                values = np.array(list(rho.values()))
+                lines.append(f"  intra-night correlation of the residuals (night de-weighting), {len(rho)} weight "
+                             f"groups: median {np.median(values):.2f}, {values.min():.2f} .. {values.max():.2f} "
+                             "(each in solution.meta['night_correlation'])")
         if self.biases is not None:
             s = plain_table(self.statistics(by=None, orbit_only=True))[0]
             lines.append(f"  O-C {'orbit alone':20s}: RA* {s['mean_ra_mas']:+7.1f} +- {s['std_ra_mas']:5.1f} mas, "

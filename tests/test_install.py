@@ -26,7 +26,7 @@ BUILD_INPUTS = ("pyproject.toml", "README.md", "LICENSE", "MANIFEST.in", "orbitf
 IGNORED = shutil.ignore_patterns("__pycache__", "*.py[cod]", "*.nbi", "*.nbc", "*.egg-info", "build", "dist")
 TOUR_OUTPUTS = ("himalia_oc.png", "himalia_sigma.png", "himalia_ellipses.png", "himalia_ste.bsp", "himalia.h5",
                 "himalia_path.png")
-DEMO_OUTPUTS = ("himalia_gj15.h5", "himalia_gj15_residuals.ecsv", "himalia_gj15.json")
+DEMO_OUTPUTS = ("himalia.h5", "himalia_residuals.ecsv", "himalia.json")
 
 # Installed into the venv as a .pth-started module: logs every path Python opens (reads of data files, imports of
 # modules) to $ORBITFIT_TEST_OPEN_LOG at exit. HDF5 output (h5py, C library) is not seen; it is only written.
@@ -145,8 +145,8 @@ def test_version_and_demo_from_the_installed_wheel(installed):
     run([venv / "bin" / "orbitfit", "demo", "--json"], cwd=work, env={**env, "ORBITFIT_TEST_OPEN_LOG": str(log)})
     for name in DEMO_OUTPUTS:
         assert (work / "orbitfit-demo" / name).stat().st_size > 1000, name
-    report = json.loads((work / "orbitfit-demo" / "himalia_gj15.json").read_text(encoding="utf-8"))
-    assert report["read"]["kept"] == 1234                      # Himalia's GJ15 positions (README)
+    report = json.loads((work / "orbitfit-demo" / "himalia.json").read_text(encoding="utf-8"))
+    assert report["read"]["kept"] == 5138                      # every embedded position of Himalia (README)
     opened = json.loads(log.read_text(encoding="utf-8"))
     assert_outside_clone(opened, venv, site_packages)
     assert str(site_packages / "orbitfit" / "data" / "gj15" / "Himalia.dat") in opened

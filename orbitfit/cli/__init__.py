@@ -1,6 +1,6 @@
 """The orbitfit command line.
 
-    orbitfit demo                      fit Himalia to the embedded GJ15 positions, print residuals and elements
+    orbitfit demo                      fit Himalia to every embedded data set, print residuals, elements and a held-out check
     orbitfit fit FILE... [options]     fit one satellite to observation files (or a TOML config), --json for scripts
     orbitfit ephem SOLUTION.h5 ...     SPK kernel and RA/Dec/sigma tables from a saved solution
     orbitfit sigma SOLUTION.h5 ...     1-sigma and error ellipses on the sky at dates (linear or Monte Carlo)
@@ -32,7 +32,8 @@ def build_parser():
                         "of the library, -vv debugging detail)")
     parser.add_argument("-q", "--quiet", action="store_true", help="errors only on stderr (no warnings)")
     sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="fit Himalia to the embedded GJ15 data (the main job, offline)")
+    demo = sub.add_parser("demo", help="fit Himalia to every embedded data set and check its sigma on held-out Gaia "
+                                       "transits (the main job, offline)")
     demo.add_argument("--out", default="orbitfit-demo", help="output directory (default: ./orbitfit-demo)")
     demo.add_argument("--json", action="store_true", help="print machine-readable JSON")
     demo.set_defaults(func=command_demo)

@@ -113,10 +113,15 @@ def solution_report(solution, elapsed, outputs):
     }
 
 
+PRINTED_GROUPS = 15         # a terminal report lists the largest groups; the JSON report has every one
+
+
 def print_report(report, solution):
     print(solution.summary())
-    print("per site (accepted):")
-    for row in report["per_observer"]:
+    rows = sorted(report["per_observer"], key=lambda row: -row["n"])
+    print("per site (accepted)" + (f", the {PRINTED_GROUPS} largest of {len(rows)}" if len(rows) > PRINTED_GROUPS
+                                   else "") + ":")
+    for row in rows[:PRINTED_GROUPS]:
         print(f"  {row['observer']:>6s} n={row['n']:5d}  RA* {row['mean_ra_mas']:+7.1f} +- {row['std_ra_mas']:5.1f}  "
               f"Dec {row['mean_dec_mas']:+7.1f} +- {row['std_dec_mas']:5.1f} mas")
     for name, path in report["outputs"].items():
