@@ -14,6 +14,9 @@ tests, both on embedded data only:
   within `OPPOSITION_GAP_DAYS` of each other) is held out in turn and predicted by a fit of the rest; the residuals
   are normalised by the observation's sigma (as the fit weighted it) and the orbit's sigma combined.
 
+* **Data-set influence** (`dataset_influence`): the Gaia cut test repeated without each data set in turn; a data set
+  whose addition makes the held-out prediction worse by more than the test's noise is weighted or modelled wrongly.
+
 `summary` reduces either to the figures the project quotes: n, rms, mean (bias), rms of the normalised residuals,
 and the fractions within 1 and 2 sigma (0.68 and 0.95 for honest Gaussian errors).
 """
@@ -25,6 +28,7 @@ import numpy as np
 
 from dynamics import constants as C
 
+from .estimation.gauss_newton import FitError
 from .estimation.least_squares import fit_orbit
 from .estimation.options import FitOptions
 from .observations.datasets import load_all
@@ -162,3 +166,49 @@ def leave_one_opposition_out(body, options=None, *, observations=None, start=Non
     normalised = np.concatenate([np.asarray(table["z_ra"]), np.asarray(table["z_dec"])])
     return HarnessResult(str(body), "opposition", table, summary(residual, normalised), full,
                          {"n_oppositions": int(np.unique(table["opposition"]).size) if len(table) else 0})
+
+
+def dataset_influence(body, options=None, cut=DEFAULT_CUT, *, mode="cut", observations=None, start=None, model=None,
+                      min_rows=20, n_boot=2000, rng=None):
+    """What each data set does to the prediction of the held-out Gaia transits (`gaia_cut`): for every data set
+    with at least `min_rows` fitted rows (the Gaia transits excepted: they are the reference), the fit without it.
+    Returns (HarnessResult of the fit with everything, QTable per data set: rows fitted, AL rms without it, the
+    change of AL rms when it is added (`d_rms_mas` = with - without: > 0 means it makes the prediction worse) and
+    the noise of that change, `noise_mas`: the standard deviation of the paired difference over bootstrap
+    resamplings of the held-out transits)."""
+    if observations is None:
+        observations = load_all(body)[0]
+    options = options or FitOptions()
+    rng = rng or np.random.default_rng(15)
+    base = gaia_cut(body, options, cut, mode=mode, observations=observations, start=start, model=model)
+    start = base.solution.orbit
+    with_all = base.table["al_mas"].value
+    n = with_all.size
+    draws = rng.integers(0, n, size=(n_boot, n)) if n else np.zeros((0, 0), dtype=int)
+    t_cut = base.notes["cut_tdb"]
+    tdb = np.asarray(observations["tdb"], float)
+    datasets = np.asarray(observations["dataset"]).astype(str)
+    transit = np.asarray(observations["kind"]).astype(str) == GAIA_TRANSIT
+    fitted = (tdb < t_cut) if mode == "cut" else ~(transit & (tdb >= t_cut))
+    rows = []
+    for name in sorted(set(datasets[fitted & ~transit])):
+        count = int((fitted & ~transit & (datasets == name)).sum())
+        if count < min_rows:
+            continue
+        keep = ~((datasets == name) & ~transit)
+        try:
+            without = gaia_cut(body, options, cut, mode=mode, observations=observations[keep], start=start,
+                               model=model).table["al_mas"].value
+        except FitError as error:
+            rows.append((name, count, np.nan, np.nan, np.nan, str(error).splitlines()[0][:60]))
+            continue
+        rms = lambda al: np.sqrt(np.mean(al[draws] ** 2, axis=1))
+        rows.append((name, count, float(np.sqrt(np.mean(without ** 2))),
+                     float(np.sqrt(np.mean(with_all ** 2)) - np.sqrt(np.mean(without ** 2))),
+                     float(np.std(rms(with_all) - rms(without))), ""))
+    columns = list(zip(*rows)) if rows else [[]] * 6
+    table = quantity_table({"dataset": list(columns[0]), "n_fitted": list(columns[1]),
+                            "rms_without_mas": list(columns[2]), "d_rms_mas": list(columns[3]),
+                            "noise_mas": list(columns[4]), "note": list(columns[5])}, time=False)
+    table.sort("d_rms_mas", reverse=True)
+    return base, table

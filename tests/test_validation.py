@@ -69,3 +69,20 @@ def test_oppositions_and_summary():
     s = summary([3.0, -4.0], [1.5, -0.5])
     assert s == {"n": 2, "rms_mas": pytest.approx(np.sqrt(12.5)), "mean_mas": -0.5,
                  "rms_normalised": pytest.approx(np.sqrt(1.25)), "within_1sigma": 0.5, "within_2sigma": 1.0}
+
+
+def test_dataset_influence_is_the_harness_without_each_data_set(leda, leda_cut):
+    """Leda's data sets of >= 60 fitted rows before the cut, each left out in turn: the change is the harness's own
+    AL rms with everything minus without it, and its noise a paired bootstrap over the held-out transits."""
+    from orbitfit.validation import dataset_influence
+    options = FitOptions(night_deweighting="estimated")
+    base, table = dataset_influence("Leda", options, observations=leda, min_rows=60, n_boot=400)
+    assert base.summary["rms_mas"] == pytest.approx(leda_cut.summary["rms_mas"], rel=1e-6)
+    assert len(table) >= 1 and "gj15" in list(table["dataset"])
+    for row in table:
+        keep = ~((np.asarray(leda["dataset"]).astype(str) == row["dataset"])
+                 & (np.asarray(leda["kind"]).astype(str) != GAIA_TRANSIT))
+        alone = gaia_cut("Leda", options, observations=leda[keep], start=base.solution.orbit).summary
+        assert row["rms_without_mas"].value == pytest.approx(alone["rms_mas"], rel=1e-6)
+        assert row["d_rms_mas"].value == pytest.approx(base.summary["rms_mas"] - alone["rms_mas"], rel=1e-6)
+        assert 0 < row["noise_mas"].value < 10
