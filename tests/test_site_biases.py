@@ -122,3 +122,22 @@ def test_cli_fit_with_site_biases(tmp_path, capsys):
     assert [row["group"] for row in report["site_biases"]] == ["gj15:511", "gj15:809", "gj15:874"]
     assert abs(report["statistics_accepted"]["mean_ra_mas"]) < 5
     assert report["statistics_orbit_only"]["n"] == report["statistics_accepted"]["n"]
+
+
+def test_season_biases_are_per_site_and_apparition():
+    """bias_groups="season": one bias per data set, site and apparition of Jupiter (conjunction to conjunction)."""
+    from orbitfit.estimation.weights import apparition_year, bias_index
+    from orbitfit.observations.datasets import load_all
+    from orbitfit.times import tdb_seconds
+    # Jupiter's oppositions 2015-02-06, 2016-03-08, 2017-04-07; conjunctions 2015-08-26, 2016-09-26
+    days = ["2015-02-06", "2015-08-10", "2015-09-15", "2016-03-08", "2016-09-10", "2016-10-20", "2017-04-07"]
+    assert apparition_year(tdb_seconds([d + "T00:00:00" for d in days])).tolist() == [2015, 2015, 2016, 2016, 2016,
+                                                                                     2017, 2017]
+    leda = load_all("Leda")[0]
+    index, names = bias_index(leda, "season")
+    optical = np.asarray(leda["kind"]).astype(str) == "optical"
+    assert np.all(index[~optical] == -1) and np.all(index[optical] >= 0)
+    gj15_874 = sorted(n for n in names if n.startswith("gj15:874:"))
+    assert gj15_874 and all(int(n.rsplit(":", 1)[1]) in range(1996, 2015) for n in gj15_874)
+    site_names = bias_index(leda, "site")[1]
+    assert len(names) > len(site_names)             # seasons split the sites

@@ -82,8 +82,9 @@ class FitOptions:
     max_weight_rounds: int = _option(8, "re-estimations of floors and flags; after that the weights are frozen")
     max_rejected_fraction: float = _option(1.0, "at most this fraction flagged, the largest chi2 first (1: no cap)")
     bias_groups: str | None = _option(None, "also fit a constant RA*/Dec offset of the ground-based positions per "
-                                            "'site' or 'dataset' (star-catalogue zonal errors), or 'none'",
-                                      {"site": "site", "dataset": "dataset", "none": None})
+                                            "'site' or 'dataset' (star-catalogue zonal errors), per 'season' (site "
+                                            "and apparition of Jupiter: the sky region of a season), or 'none'",
+                                      {"site": "site", "dataset": "dataset", "season": "season", "none": None})
     bias_prior_mas: float = _option(BIAS_PRIOR_MAS, "a-priori sigma of each site bias, mas")
     keep_duplicates: bool = _option(False, "keep observations that copy another of the fit (the same file twice, "
                                            "a repeated row: orbitfit.observations.datasets.find_duplicates); by "

@@ -26,6 +26,18 @@ A_PRIORI_SIGMA_MAS = 500.0        # first-pass sigma of groups that give none, b
 MIN_SIGMA_MAS = 1e-3
 # kinds that may carry a site bias (FitOptions.bias_groups): positions reduced against a star catalogue
 BIASED_KINDS = ("optical",)
+# Jupiter's apparitions, for season biases and the harness: a mean opposition (2000-11-28 00:00 TDB, JD 2451876.5)
+# and the mean synodic period (398.88 d). An apparition runs from conjunction to conjunction, so its boundaries fall
+# where Jupiter is near the Sun and nobody observes it (true oppositions stray from the mean ones by < 3 weeks).
+JUPITER_OPPOSITION_TDB_S = (2451876.5 - C.J2000_JD) * C.SECONDS_PER_DAY
+JUPITER_SYNODIC_S = 398.88 * C.SECONDS_PER_DAY
+
+
+def apparition_year(tdb):
+    """The calendar year of the (mean) opposition of each epoch's apparition of Jupiter (TDB s past J2000)."""
+    k = np.floor((np.asarray(tdb, dtype=float) - JUPITER_OPPOSITION_TDB_S) / JUPITER_SYNODIC_S + 0.5)
+    opposition = JUPITER_OPPOSITION_TDB_S + k * JUPITER_SYNODIC_S
+    return np.floor(2000.0 + opposition / (365.25 * C.SECONDS_PER_DAY)).astype(int)
 
 
 @dataclass(frozen=True)
@@ -107,14 +119,18 @@ def group_keys(table, weight_groups="site"):
     raise ValueError(f"weight_groups must be 'site', 'dataset' or 'all', not {weight_groups!r}")
 
 def bias_index(table, bias_groups):
-    """(index of each row's bias, -1 for none; the bias names) for FitOptions.bias_groups ("site", "dataset" or
-    None); only BIASED_KINDS rows get one."""
+    """(index of each row's bias, -1 for none; the bias names) for FitOptions.bias_groups ("site", "dataset",
+    "season": per data set, site and apparition of Jupiter, or None); only BIASED_KINDS rows get one."""
     n = len(table)
     if bias_groups is None:
         return np.full(n, -1), []
-    if bias_groups not in ("site", "dataset"):
-        raise ValueError(f"bias_groups must be 'site', 'dataset' or None, not {bias_groups!r}")
-    keys = np.array(group_keys(table, bias_groups))
+    if bias_groups not in ("site", "dataset", "season"):
+        raise ValueError(f"bias_groups must be 'site', 'dataset', 'season' or None, not {bias_groups!r}")
+    if bias_groups == "season":
+        years = apparition_year(table["tdb"]) if n else np.zeros(0, dtype=int)
+        keys = np.array([f"{key}:{year}" for key, year in zip(group_keys(table, "site"), years)])
+    else:
+        keys = np.array(group_keys(table, bias_groups))
     biased = np.isin(np.asarray(table["kind"]).astype(str), BIASED_KINDS)
     names = sorted(set(keys[biased]))
     index = np.full(n, -1)
