@@ -1,7 +1,7 @@
 """The validation harness ("predict what you did not fit", `orbitfit.validation`) for the 8 main irregular moons:
 each weighting is judged on the Gaia DR3 transits after 2016-06-01, which its fit never saw.
 
-    python benchmarks/validation.py                 # Gaia cut and all-data tests, every option set (~5 min)
+    python benchmarks/validation.py                 # Gaia cut and all-data tests, every option set (~10 min)
     python benchmarks/validation.py --oppositions   # also leave-one-opposition-out on the ground data (slow)
 
 Columns: held-out transits (n), AL rms and mean (mas), rms of AL / combined sigma (z; 1 for an honest covariance),
@@ -26,6 +26,7 @@ OPTION_SETS = {
     "defaults": lambda: FitOptions(),
     "estimated nights": lambda: FitOptions(night_deweighting="estimated"),
     "estimated + biases": lambda: FitOptions(night_deweighting="estimated", bias_groups="dataset"),
+    "estimated + seasons": lambda: FitOptions(night_deweighting="estimated", bias_groups="season"),
 }
 
 
