@@ -114,7 +114,8 @@ Table(rows=[(h["iteration"], h["chi2"], h["n_used"], h["step_in_sigma"], h["seco
 # ## 3. Residuals per site and per year, against the STE paper's Table 3
 #
 # `solution.statistics(by=...)` gives the mean and standard deviation of O−C of the accepted positions per group
-# (`include_rejected=True` for all), as an astropy `QTable` whose columns carry their units (mas). The STE paper's STE gave **RA\* −15 ± 66 mas, Dec −7 ± 54 mas** for Himalia
+# (`include_rejected=True` for all), as an astropy `QTable` whose columns carry their units (mas). The STE paper's
+# STE gave **RA\* −15 ± 66 mas, Dec −7 ± 54 mas** for Himalia
 # (Table 3, read below from the embedded copy of the paper's tables).
 
 # %%

@@ -86,8 +86,9 @@ def to_tdb_seconds(time, name="time"):
 
     An astropy Time is converted from its own scale; a string ("2019-06-10 12:00", ISO or anything
     astropy.time.Time parses), or a list of them, is UTC (for another scale give a Time, e.g.
-    Time("2019-06-10 12:00", scale="tdb")); a number or array is TDB seconds past J2000 already and returned as it is (unlike
-    `tdb_seconds`, which reads numbers as Julian dates); a Quantity of time is TDB seconds past J2000 in its unit.
+    Time("2019-06-10 12:00", scale="tdb")); a number or array is TDB seconds past J2000 already and returned as it
+    is (unlike `tdb_seconds`, which reads numbers as Julian dates); a Quantity of time is TDB seconds past J2000 in
+    its unit.
     A Quantity of another kind raises astropy.units.UnitConversionError naming `name`."""
     from astropy.time import Time
     if isinstance(time, (str, Time)) or np.asarray(time if getattr(time, "unit", None) is None else 0).dtype.kind \

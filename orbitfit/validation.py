@@ -10,8 +10,8 @@ tests, both on embedded data only:
   own covariance, where Gaia is precise, and that residual divided by the combined 1-sigma along the scan, the
   transit's own and the orbit's (its covariance carried linearly to the transit's epoch). A covariance that predicts
   well gives normalised residuals of rms ~1.
-* **Leave one opposition out** (`leave_one_opposition_out`): each apparition of the ground data (observations
-  within `OPPOSITION_GAP_DAYS` of each other) is held out in turn and predicted by a fit of the rest; the residuals
+* **Leave one opposition out** (`leave_one_opposition_out`): each apparition of Jupiter in the ground data
+  (`orbitfit.estimation.weights.apparition_year`, conjunction to conjunction) is held out in turn and predicted by a fit of the rest; the residuals
   are normalised by the observation's sigma (as the fit weighted it) and the orbit's sigma combined.
 
 * **Data-set influence** (`dataset_influence`): the Gaia cut test repeated without each data set in turn; a data set
@@ -26,11 +26,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from dynamics import constants as C
-
 from .estimation.gauss_newton import FitError
 from .estimation.least_squares import fit_orbit
 from .estimation.options import FitOptions
+from .estimation.weights import apparition_year
 from .observations.datasets import load_all
 from .orbit import OrbitModel
 from .products.uncertainty import sky_uncertainty
@@ -40,14 +39,15 @@ from .times import to_tdb_seconds
 
 GAIA_TRANSIT = "gaia_transit"
 DEFAULT_CUT = "2016-06-01"          # ~1 year of DR3 transits after it (DR3 ends 2017-05-28)
-OPPOSITION_GAP_DAYS = 120.0         # Jupiter's apparitions are ~10 months long, 13 months apart
 
 
 def along_scan(solution, held_out):
     """QTable of the held-out Gaia transit normal points (kind "gaia_transit") predicted by `solution`: AL residual
     (O-C along the short axis of the transit's covariance), the transit's own AL sigma, the orbit's AL sigma (linear
     propagation of the covariance to the epoch, geocentric sky: within ~1e-4 of Gaia's view at 4-6 au), and the
-    normalised residual AL / sqrt(own^2 + orbit^2)."""
+    normalised residual AL / sqrt(own^2 + orbit^2). The along-scan direction is taken with a northward (else
+    eastward) component, so that one sky offset gives AL residuals of one sign where the scans are alike; without
+    the scan angle (not in the NSDB copy of DR3) the sign is a convention."""
     rows = np.asarray(held_out["kind"]).astype(str) == GAIA_TRANSIT
     transits = held_out[rows]
     n = len(transits)
@@ -60,12 +60,21 @@ def along_scan(solution, held_out):
     for i in range(n):
         measured = _covariance(transits["sigma_ra_mas"][i], transits["sigma_dec_mas"][i], transits["corr"][i])
         orbit = _covariance(sky["sigma_ra_mas"][i], sky["sigma_dec_mas"][i], sky["corr"][i])
-        along = np.linalg.eigh(measured)[1][:, 0]              # the short axis: along the scan
+        along = along_scan_direction(measured)
         out["al_mas"][i] = along @ [residuals["res_ra_mas"][i], residuals["res_dec_mas"][i]]
         out["sigma_al_mas"][i] = np.sqrt(along @ measured @ along)
         out["sigma_orbit_al_mas"][i] = np.sqrt(along @ orbit @ along)
     out["normalised"] = out["al_mas"] / np.hypot(out["sigma_al_mas"], out["sigma_orbit_al_mas"])
     return quantity_table({**out, "dataset": np.asarray(transits["dataset"]).astype(str)})
+
+
+def along_scan_direction(covariance):
+    """Unit (RA*, Dec) vector of the short axis of a 2x2 covariance (a Gaia transit's: along the scan), pointing
+    north, or east when it lies along the equator's direction."""
+    along = np.linalg.eigh(covariance)[1][:, 0]
+    if along[1] < -1e-12 or (abs(along[1]) <= 1e-12 and along[0] < 0):
+        along = -along
+    return along
 
 
 def _covariance(s_ra, s_dec, corr):
@@ -118,16 +127,6 @@ def gaia_cut(body, options=None, cut=DEFAULT_CUT, *, mode="cut", observations=No
                          solution, {"cut_tdb": float(t_cut), "n_fitted": int(fitted.sum())})
 
 
-def oppositions(tdb, gap_days=OPPOSITION_GAP_DAYS):
-    """Apparition index of each epoch (TDB s): a new one starts after a gap longer than `gap_days`."""
-    tdb = np.asarray(tdb, float)
-    order = np.argsort(tdb, kind="stable")
-    jumps = np.diff(tdb[order]) > gap_days * C.SECONDS_PER_DAY
-    index = np.empty(tdb.size, dtype=int)
-    index[order] = np.concatenate([[0], np.cumsum(jumps)])
-    return index
-
-
 def leave_one_opposition_out(body, options=None, *, observations=None, start=None, model=None, min_rows=10,
                              kinds=("optical",)):
     """For each apparition with at least `min_rows` rows of `kinds` (ground astrometry by default), fit every other
@@ -144,7 +143,7 @@ def leave_one_opposition_out(body, options=None, *, observations=None, start=Non
     full = fit_orbit(observations, start, options, model=model)
     observations = full.observations            # as the fit kept them (exact copies dropped), row for row
     sigma_ra, sigma_dec = full.weights.sigma_ra, full.weights.sigma_dec
-    index = oppositions(observations["tdb"])
+    index = apparition_year(observations["tdb"])
     # the outliers the full fit flagged are not predictions to judge (a 5" blunder says nothing of the sigma)
     eligible = np.isin(np.asarray(observations["kind"]).astype(str), kinds) & full.accepted
     rows = {"tdb": [], "opposition": [], "res_ra_mas": [], "res_dec_mas": [], "z_ra": [], "z_dec": []}

@@ -1,6 +1,6 @@
 """The orbitfit command line.
 
-    orbitfit demo                      fit Himalia to every embedded data set, print residuals, elements and a held-out check
+    orbitfit demo                      fit Himalia to every embedded data set; residuals, elements, a held-out check
     orbitfit fit FILE... [options]     fit one satellite to observation files (or a TOML config), --json for scripts
     orbitfit ephem SOLUTION.h5 ...     SPK kernel and RA/Dec/sigma tables from a saved solution
     orbitfit sigma SOLUTION.h5 ...     1-sigma and error ellipses on the sky at dates (linear or Monte Carlo)
