@@ -30,10 +30,9 @@ from orbitfit.estimation.options import FitOptions
 from orbitfit.orbit import OrbitModel
 from orbitfit.paths import data_path
 from orbitfit.observations.gj15 import read_gj15
-from orbitfit.residuals import compute_residuals
-from orbitfit.products.uncertainty import sky_uncertainty
 from orbitfit.estimation.published import gomes_junior_2016_orbit, gomes_junior_2016_orbits
 from orbitfit.tables import plain_table
+from orbitfit.validation import along_scan
 
 # seed 003 Table 3 (STE): mean and sigma of O-C, RA* and Dec, mas
 STE_TABLE3 = {"Himalia": (-15, 66, -7, 54), "Elara": (3, 92, -12, 57), "Lysithea": (15, 79, -21, 68),
@@ -47,18 +46,8 @@ HIMALIA_PERTURBS = ("Elara", "Lysithea", "Leda")          # seed 003 eq. 1: Hima
 def gaia_along_scan_mas(solution, transits):
     """O-C of the Gaia transit normal points along the scan (the short axis of each 2x2 covariance), mas, and the
     same divided by the combined 1-sigma along the scan (the solution's, linear, and the transit's own)."""
-    r = plain_table(compute_residuals(transits, solution.orbit, solution.model))
-    sky = plain_table(sky_uncertainty(solution, np.asarray(transits["tdb"], float), observer="500"))
-    sr, sd, c = (np.asarray(transits[k], float) for k in ("sigma_ra_mas", "sigma_dec_mas", "corr"))
-    pr, pd, pc = (np.asarray(sky[k], float) for k in ("sigma_ra_mas", "sigma_dec_mas", "corr"))
-    out, normalised = np.empty(len(transits)), np.empty(len(transits))
-    for i in range(len(transits)):
-        measured = np.array([[sr[i] ** 2, c[i] * sr[i] * sd[i]], [c[i] * sr[i] * sd[i], sd[i] ** 2]])
-        predicted = np.array([[pr[i] ** 2, pc[i] * pr[i] * pd[i]], [pc[i] * pr[i] * pd[i], pd[i] ** 2]])
-        along = np.linalg.eigh(measured)[1][:, 0]
-        out[i] = along @ [r["res_ra_mas"][i], r["res_dec_mas"][i]]
-        normalised[i] = out[i] / np.sqrt(along @ (measured + predicted) @ along)
-    return out, normalised
+    table = along_scan(solution, transits)
+    return table["al_mas"].to_value("mas"), np.asarray(table["normalised"])
 
 
 @pytest.mark.slow
