@@ -180,3 +180,17 @@ def test_start_auto_fits_kallichore_and_verbose_shows_the_search(tmp_path, capsy
     caplog.clear()
     assert main(["fit", kallichore, "--start", "auto", "--out", str(tmp_path / "q"), "--json"]) == 0
     assert stages() == []
+
+
+def test_fit_makes_gaia_transit_normal_points_unless_told_not_to(tmp_path, capsys):
+    """Gaia DR3's CCD rows (NSDB unit jo0069) become one normal point per transit, as in load_all: Leda's 173 CCD
+    positions are 20 transits; --gaia-ccd keeps the 173 rows."""
+    files = [str(data_path("nsdb_jupiter_outer", "jo0069.txt")), str(data_path("gj15", "Leda.dat"))]
+    assert main(["fit", *files, "--body", "Leda", "--out", str(tmp_path / "a"), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    gaia = report["gaia_transits"]
+    assert (gaia["transits"], gaia["records"], gaia["kept_as_is"]) == (20, 173, 0)
+    assert report["n_observations"] == 98 + 20
+    assert main(["fit", *files, "--body", "Leda", "--gaia-ccd", "--out", str(tmp_path / "b"), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert "gaia_transits" not in report and report["n_observations"] == 98 + 173

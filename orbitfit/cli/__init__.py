@@ -49,6 +49,8 @@ def build_parser():
                      "Gomes-Junior et al. 2016 Table 2) or 'auto' (an initial orbit from the observations)")
     fit.add_argument("--epoch", help="epoch of the fitted state, TDB ISO date (default: the start's epoch)")
     fit.add_argument("--out", help="output directory (default: ./orbitfit-fit)")
+    fit.add_argument("--gaia-ccd", action="store_true", help="keep Gaia DR3 positions one row per CCD (default: one "
+                     "normal point per transit with its along/across-scan covariance, as load_all)")
     fit.add_argument("--preset", choices=PRESETS, help="starting values of the fit options: 'default' "
                      "(FitOptions()) or 'gomes-junior-2016' (the published STE's weighting: positions alike, no night "
                      "de-weighting, at most 1%% flagged); the options below change them")

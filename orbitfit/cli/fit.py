@@ -144,6 +144,15 @@ def command_fit(args):
     observations = observations[np.asarray(observations["body"]) == int(body)]
     if len(observations) == 0:
         raise UsageError(f"no observations of body {body} in the files (bodies present: {bodies})")
+    gaia = None
+    if not args.gaia_ccd and (np.asarray(observations["kind"]).astype(str) == "gaia").any():
+        # a Gaia transit is one measurement, precise along the scan only (orbitfit.observations.gaia)
+        from ..observations.gaia import to_normal_points
+        table, gaia = to_normal_points(observations)
+        observations = Observations(table, copy=False)
+        if not args.json:
+            print(f"Gaia: {gaia['records']} CCD positions -> {gaia['transits']} transit normal points "
+                  f"({gaia['kept_as_is']} kept as they are; --gaia-ccd keeps the CCD rows)")
     options = _fit_options(args, config)                      # bad options fail before the start orbit is made
     out = output_folder(args.out or config.get("out", "orbitfit-fit"))      # and a bad folder before the fit
     start_spec = args.start or config.get("start", STARTS[0])
@@ -155,6 +164,8 @@ def command_fit(args):
     elapsed = time.perf_counter() - begin
     outputs = save_outputs(solution, out, f"fit_{body}")
     result = solution_report(solution, elapsed, outputs)
+    if gaia is not None:
+        result["gaia_transits"] = gaia
     if args.json:
         print(strict_json(result))
     else:
