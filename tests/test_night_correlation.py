@@ -18,17 +18,23 @@ MAS_PER_DEG = 3.6e6
 NIGHT_SIGMA, WITHIN_SIGMA = 50.0, 25.0             # mas, per coordinate: rho = 50^2 / (50^2 + 25^2) = 0.8
 
 
-def with_night_offsets(table, rng, sigma=NIGHT_SIGMA):
-    """The table with one random (RA*, Dec) offset per site and night added to every position of that night."""
+def with_group_offsets(table, labels, rng, sigma):
+    """The table with one random (RA*, Dec) offset (mas, per coordinate) per site and label (a night, a season)
+    added to every position of that group."""
     out = table.copy()
-    day = np.floor(np.asarray(out["tdb"], float) / 86400.0 + 0.5).astype(int)
-    keys = np.char.add(np.asarray(out["observer"]).astype(str), day.astype(str))
-    _, night = np.unique(keys, return_inverse=True)
-    offsets = rng.normal(0.0, sigma, (night.max() + 1, 2))
+    keys = np.char.add(np.asarray(out["observer"]).astype(str), np.asarray(labels).astype(str))
+    _, group = np.unique(keys, return_inverse=True)
+    offsets = rng.normal(0.0, sigma, (group.max() + 1, 2))
     dec = np.asarray(out["dec_deg"], float)
-    out["ra_deg"] = out["ra_deg"] + offsets[night, 0] / (MAS_PER_DEG * np.cos(np.radians(dec)))
-    out["dec_deg"] = dec + offsets[night, 1] / MAS_PER_DEG
+    out["ra_deg"] = out["ra_deg"] + offsets[group, 0] / (MAS_PER_DEG * np.cos(np.radians(dec)))
+    out["dec_deg"] = dec + offsets[group, 1] / MAS_PER_DEG
     return out
+
+
+def with_night_offsets(table, rng, sigma=NIGHT_SIGMA):
+    """One random offset per site and night."""
+    day = np.floor(np.asarray(table["tdb"], float) / 86400.0 + 0.5).astype(int)
+    return with_group_offsets(table, day, rng, sigma)
 
 
 def test_intra_night_correlation_is_measured(template, truth, ephemeris):
@@ -95,16 +101,9 @@ SEASON_NIGHT_SIGMA = 20.0   # the nights' own offsets in that test: smaller, so 
 
 
 def with_season_offsets(table, rng, sigma=SEASON_SIGMA):
-    """The table with one random (RA*, Dec) offset per site and apparition of Jupiter added to every position."""
+    """One random offset per site and apparition of Jupiter."""
     from orbitfit.estimation.weights import apparition_year
-    out = table.copy()
-    keys = np.char.add(np.asarray(out["observer"]).astype(str), apparition_year(out["tdb"]).astype(str))
-    _, season = np.unique(keys, return_inverse=True)
-    offsets = rng.normal(0.0, sigma, (season.max() + 1, 2))
-    dec = np.asarray(out["dec_deg"], float)
-    out["ra_deg"] = out["ra_deg"] + offsets[season, 0] / (MAS_PER_DEG * np.cos(np.radians(dec)))
-    out["dec_deg"] = dec + offsets[season, 1] / MAS_PER_DEG
-    return out
+    return with_group_offsets(table, apparition_year(table["tdb"]), rng, sigma)
 
 
 @pytest.mark.slow
