@@ -211,7 +211,7 @@ def write_mpc_residuals(solution, path):
     e.g. "1996 06 26.144861  874  +0.123  -0.045  -  optical  Leda.dat:1". After a "# per-site summary" line, one
     "#" line per site: site, n, n rejected, mean and standard deviation of the accepted O-C in RA* and Dec (arcsec).
     """
-    res, obs = plain_table(solution.residuals()), solution.observations
+    res, obs = plain_table(solution.residuals(time=False)), solution.observations
     accepted = np.asarray(res["accepted"], bool)
     ra, dec = np.asarray(res["res_ra_mas"]) / MAS_PER_ARCSEC, np.asarray(res["res_dec_mas"]) / MAS_PER_ARCSEC
     rms_ra = float(np.sqrt(np.mean(ra[accepted] ** 2))) if accepted.any() else float("nan")

@@ -152,7 +152,7 @@ def plot_residuals(solution, by="observer", ax=None, path=None, max_groups=10, t
     """
     import matplotlib
     from matplotlib.lines import Line2D
-    table = plain_table(solution.residuals())
+    table = plain_table(solution.residuals(time=False))
     accepted = np.asarray(table["accepted"], bool)
     year = np.asarray(table["year"], float)
     coords = (("res_ra_mas", r"O$-$C  $\Delta\alpha\cos\delta$ (mas)"), ("res_dec_mas", r"O$-$C  $\Delta\delta$ (mas)"))
@@ -210,7 +210,7 @@ def plot_residual_histograms(solution, path=None, bins=None, limit=5.0, title=No
     Values beyond +-`limit` are counted in the last bins and in the annotation.
     """
     import matplotlib
-    table = plain_table(solution.residuals())
+    table = plain_table(solution.residuals(time=False))
     accepted = np.asarray(table["accepted"], bool)
     with matplotlib.rc_context(RC):
         fig = new_figure((7.2, 3.0))
