@@ -127,6 +127,37 @@ def gaia_cut(body, options=None, cut=DEFAULT_CUT, *, mode="cut", observations=No
                          solution, {"cut_tdb": float(t_cut), "n_fitted": int(fitted.sum())})
 
 
+def gaia_folds(body, options=None, *, observations=None, start=None, model=None, min_transits=2):
+    """Leave one apparition of Gaia transits out: for each apparition of Jupiter (`apparition_year`) with at least
+    `min_transits` DR3 transit normal points, fit every other row (the ground data of all years and the other
+    apparitions' transits) and predict the held-out transits along the scan (`along_scan`). It judges the fit a user
+    makes, with everything, where the "all" test of `gaia_cut` has one held-out interval of ~1 year (for several moons
+    one or two epochs of Gaia's scanning law): the three DR3 apparitions (2014/15, 2015/16, 2016/17) triple the
+    held-out epochs. Returns a HarnessResult whose table has the apparition of each transit (`apparition`)."""
+    from .estimation.published import gomes_junior_2016_orbit
+    if observations is None:
+        observations = load_all(body, gaia_transits=True)[0]
+    options = options or FitOptions()
+    model = model or OrbitModel()
+    start = start or gomes_junior_2016_orbit(body)
+    transit = np.asarray(observations["kind"]).astype(str) == GAIA_TRANSIT
+    years = apparition_year(observations["tdb"])
+    tables, solutions = [], {}
+    for year in np.unique(years[transit]):
+        held = transit & (years == year)
+        if held.sum() < min_transits:
+            continue
+        solution = fit_orbit(observations[~held], start, options, model=model)
+        table = along_scan(solution, observations[held])
+        table["apparition"] = np.full(len(table), int(year))
+        tables.append(table)
+        solutions[int(year)] = solution
+    from astropy.table import vstack
+    table = vstack(tables) if tables else along_scan(None, observations[:0])
+    return HarnessResult(str(body), "gaia folds", table, summary(table["al_mas"].value, table["normalised"]),
+                         None, {"solutions": solutions})
+
+
 def leave_one_opposition_out(body, options=None, *, observations=None, start=None, model=None, min_rows=10,
                              kinds=("optical",)):
     """For each apparition with at least `min_rows` rows of `kinds` (ground astrometry by default), fit every other

@@ -8,7 +8,7 @@ from orbitfit.observations.datasets import load_all
 from orbitfit.residuals import compute_residuals
 from orbitfit.tables import plain_table
 from orbitfit.times import tdb_seconds
-from orbitfit.validation import GAIA_TRANSIT, along_scan, along_scan_direction, gaia_cut, summary
+from orbitfit.validation import GAIA_TRANSIT, along_scan, along_scan_direction, gaia_cut, gaia_folds, summary
 
 MAS_PER_DEG = 3.6e6
 
@@ -20,7 +20,7 @@ def leda():
 
 @pytest.fixture(scope="module")
 def leda_cut(leda):
-    return gaia_cut("Leda", FitOptions(night_deweighting="estimated"), observations=leda)
+    return gaia_cut("Leda", FitOptions(bias_groups=None), observations=leda)
 
 
 def test_along_scan_sees_a_known_shift_along_the_scan_and_none_across(leda, leda_cut):
@@ -51,15 +51,17 @@ def test_along_scan_sees_a_known_shift_along_the_scan_and_none_across(leda, leda
 
 
 def test_leda_predicts_its_held_out_transits(leda, leda_cut):
-    """Fitted to everything before 2016-06-01 with the estimated night correlation, Leda's 14 DR3 transits of
-    2016-06 .. 2017-02 are predicted to 7.9 mas rms along the scan (measured), with an honest sigma (z rms 0.63)."""
+    """Fitted to everything before 2016-06-01 with the estimated night correlation and no biases, Leda's 14 DR3
+    transits of 2016-06 .. 2017-02 are predicted to 7.9 mas rms along the scan (measured), with an honest sigma (z rms
+    0.63). (With the default apparition biases Leda is one of the three moons that predict worse: 18.8 mas, z 1.49;
+    benchmarks/validation.py.)"""
     s = leda_cut.summary
     t_cut = tdb_seconds("2016-06-01T00:00:00")
     assert leda_cut.solution.observations["tdb"].max() < t_cut
     assert s["n"] == 14 and s["rms_mas"] < 10.0 and 0.4 < s["rms_normalised"] < 1.3
     assert np.all(leda_cut.table["tdb"].value >= t_cut)
     # the same data, the previous default weighting (Veres et al. 2017 night factor): worse (12.6 mas measured)
-    worse = gaia_cut("Leda", FitOptions(night_deweighting=True), observations=leda).summary
+    worse = gaia_cut("Leda", FitOptions(night_deweighting=True, bias_groups=None), observations=leda).summary
     assert worse["rms_mas"] > s["rms_mas"] + 2.0
 
 
@@ -73,7 +75,7 @@ def test_dataset_influence_is_the_harness_without_each_data_set(leda, leda_cut):
     """Leda's data sets of >= 60 fitted rows before the cut, each left out in turn: the change is the harness's own
     AL rms with everything minus without it, and its noise a paired bootstrap over the held-out transits."""
     from orbitfit.validation import dataset_influence
-    options = FitOptions(night_deweighting="estimated")
+    options = FitOptions(bias_groups=None)                 # as leda_cut
     base, table = dataset_influence("Leda", options, observations=leda, min_rows=60, n_boot=400)
     assert base.summary["rms_mas"] == pytest.approx(leda_cut.summary["rms_mas"], rel=1e-6)
     assert len(table) >= 1 and "gj15" in list(table["dataset"])
@@ -84,3 +86,27 @@ def test_dataset_influence_is_the_harness_without_each_data_set(leda, leda_cut):
         assert row["rms_without_mas"].value == pytest.approx(alone["rms_mas"], rel=1e-6)
         assert row["d_rms_mas"].value == pytest.approx(base.summary["rms_mas"] - alone["rms_mas"], rel=1e-6)
         assert 0 < row["noise_mas"].value < 10
+
+
+@pytest.mark.slow
+def test_gaia_folds_hold_out_each_apparition_of_transits_in_turn(leda):
+    """Leda's 20 DR3 transits fall in the apparitions of 2015 (2), 2016 (4) and 2017 (14): each is held out in turn
+    and predicted by a fit of every other row; the last fold is exactly a fit without those transits (closed
+    identity), and every transit is predicted once."""
+    options = FitOptions(bias_groups=None)
+    result = gaia_folds("Leda", options, observations=leda)
+    table = result.table
+    assert sorted(result.notes["solutions"]) == [2015, 2016, 2017]
+    assert len(table) == 20 and [int((table["apparition"] == y).sum()) for y in (2015, 2016, 2017)] == [2, 4, 14]
+    transit = np.asarray(leda["kind"]).astype(str) == GAIA_TRANSIT
+    for year, solution in result.notes["solutions"].items():
+        fitted = np.asarray(solution.observations["kind"]).astype(str) == GAIA_TRANSIT
+        assert fitted.sum() == transit.sum() - int((table["apparition"] == year).sum())
+    from orbitfit.estimation.weights import apparition_year
+    from orbitfit.estimation.least_squares import fit_orbit
+    held = transit & (apparition_year(leda["tdb"]) == 2017)
+    alone = fit_orbit(leda[~held], result.notes["solutions"][2017].orbit, options)
+    again = along_scan(alone, leda[held])
+    np.testing.assert_allclose(again["al_mas"].value, table["al_mas"].value[table["apparition"] == 2017], atol=0.05)
+    # measured: 15.1 mas rms, z 1.17 (no biases); the 2015 pair, fitted from the later transits, is off by 39 mas
+    assert result.summary["n"] == 20 and 10 < result.summary["rms_mas"] < 20
