@@ -151,7 +151,17 @@ class Solution:
 
     @property
     def dof(self):
-        return int(2 * self.accepted.sum() - 6)
+        """Degrees of freedom of chi2: two per accepted observation, less the six of the state and what the fitted
+        biases take: each bias coordinate counts 1 - sigma_posterior^2 / sigma_prior^2 (1 if the data fix it, 0
+        if only its prior does), rounded. Without it chi2/dof of an honest fit with biases falls below 1 (GJ15
+        Leda, 98 positions in 13 apparitions: 0.86)."""
+        used = 0.0
+        if self.biases is not None and len(self.biases):
+            prior2 = self.options.bias_prior_mas ** 2
+            for column in ("sigma_ra_mas", "sigma_dec_mas"):
+                sigma = np.asarray(self.biases[column], float)
+                used += float(np.sum(np.clip(1.0 - sigma ** 2 / prior2, 0.0, 1.0)))
+        return int(round(2 * self.accepted.sum() - 6 - used))
 
     def statistics(self, by="observer", include_rejected=False, orbit_only=False):
         """QTable of the mean and standard deviation of O-C (mas) per group ("observer", "dataset", "year", or None =

@@ -18,7 +18,9 @@ def test_dask_run_of_the_eight_gj15_fits_equals_the_serial_run():
             continue
         assert a.ok and b.ok
         assert np.array_equal(a.solution.state, b.solution.state)
-        assert np.array_equal(a.solution.covariance, b.solution.covariance)
+        # the covariance to 1e-12 relative: with the apparition biases (90-odd columns) the products that form it are
+        # large enough for a multithreaded BLAS to sum in another order in another process (the states are equal)
+        np.testing.assert_allclose(a.solution.covariance, b.solution.covariance, rtol=1e-12, atol=0)
         assert np.array_equal(a.solution.accepted, b.solution.accepted)
 
 

@@ -18,9 +18,10 @@ def test_demo_runs_in_a_subprocess_and_writes_its_files(tmp_path):
     report = json.loads((tmp_path / "demo" / "himalia.json").read_text())
     assert report["n_observations"] == 5138 and report["n_rejected"] < 0.05 * 5138
     assert abs(report["elements"]["a_km"]["value"] - 11372100) < 500          # Table 2, within its 1 sigma
-    # the held-out check (measured: 11 transits, 4.2 mas AL rms, 0.56 of the predicted sigma)
+    # the held-out check (measured: 11 transits, 6.2 mas AL rms, 0.78 of the predicted sigma; without the apparition
+    # biases 4.2 mas and 0.56)
     check = report["held_out_check"]
-    assert check["n"] == 11 and check["rms_mas"] < 6.0 and 0.4 < check["rms_normalised"] < 1.3
+    assert check["n"] == 11 and check["rms_mas"] < 7.0 and 0.6 < check["rms_normalised"] < 1.3
     for name in ("himalia.h5", "himalia_residuals.ecsv"):
         assert (tmp_path / "demo" / name).stat().st_size > 1000
 
@@ -37,7 +38,11 @@ def test_demo_reports_an_output_folder_it_cannot_make(tmp_path, capsys):
 def test_fit_json_output(tmp_path, capsys):
     assert main(["fit", str(data_path("gj15", "Leda.dat")), "--out", str(tmp_path), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert report["body"] == 513 and report["n_observations"] == 98 and report["chi2_per_dof"] == pytest.approx(1, abs=0.1)
+    # chi2 is taken without the night factor, and the floors make each group's mean r^2 / sigma^2 = 1 - h f^2 (the
+    # leverage the night factor f multiplies), so with the estimated night correlation chi2/dof sits below 1:
+    # measured 0.87 (0.92 without the apparition biases, 0.99 without the night correlation)
+    assert report["body"] == 513 and report["n_observations"] == 98
+    assert report["chi2_per_dof"] == pytest.approx(0.9, abs=0.1)
 
 
 def test_fit_with_seed003_weighting_flags_at_most_one_percent(tmp_path, capsys):

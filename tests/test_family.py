@@ -54,7 +54,7 @@ def test_closed_loop_recovers_states_and_an_exaggerated_himalia_gm(truth, real_d
     real GM, 50x below the truth."""
     rng = np.random.default_rng(11)
     data = simulate(truth, real_data, rng, ephemeris, given_sigma=False)
-    family = fit_family(data, perturbed(truth, rng), FitOptions(night_deweighting=False),
+    family = fit_family(data, perturbed(truth, rng), FitOptions(night_deweighting=False, bias_groups=None),
                         fit_gm=(HIMALIA,))
     assert isinstance(family, FamilySolution) and family.parameters.size == 13
     gm, sigma = family.gm[HIMALIA], family.gm_sigma(HIMALIA)
@@ -79,7 +79,7 @@ def test_gm_sigma_matches_the_chi2_profile(truth, real_data, ephemeris):
     data = simulate(truth, real_data, rng, ephemeris, given_sigma=True)
     # "no rejection" as a threshold nothing reaches: with both estimate_floors and reject_outliers off the shared
     # loop never counts a settled pass and cannot declare convergence (gauss_newton, as fit_orbit)
-    options = dict(night_deweighting=False, estimate_floors=False, chi2_reject=1e12,
+    options = dict(night_deweighting=False, bias_groups=None, estimate_floors=False, chi2_reject=1e12,
                    chi2_readmit=1e12)
     best = fit_family(data, truth, FitOptions(**options), fit_gm=(HIMALIA,), gm={HIMALIA: GM_TRUE})
     gm, sigma = best.gm[HIMALIA], best.gm_sigma(HIMALIA)
@@ -99,7 +99,7 @@ def test_gm_sigma_matches_the_scatter_of_noise_draws(truth, real_data, ephemeris
     z = []
     for draw in range(10):
         data = simulate(truth, real_data, rng, ephemeris, given_sigma=False)
-        family = fit_family(data, perturbed(truth, rng), FitOptions(night_deweighting=False),
+        family = fit_family(data, perturbed(truth, rng), FitOptions(night_deweighting=False, bias_groups=None),
                             fit_gm=(HIMALIA,))
         z.append((family.gm[HIMALIA] - GM_TRUE) / family.gm_sigma(HIMALIA))
     z = np.array(z)
@@ -110,14 +110,14 @@ def test_gm_sigma_matches_the_scatter_of_noise_draws(truth, real_data, ephemeris
 @pytest.fixture(scope="module")
 def real_family(real_data, truth, ephemeris):
     """GJ15 Himalia + Elara with Himalia's GM free, weighted as tests/test_gj15_fits.py does."""
-    return fit_family(real_data, truth, FitOptions(night_deweighting=False), fit_gm=(HIMALIA,))
+    return fit_family(real_data, truth, FitOptions(night_deweighting=False, bias_groups=None), fit_gm=(HIMALIA,))
 
 
 def test_real_gj15_himalia_and_elara_with_himalias_gm(real_family, real_data, truth, ephemeris):
     """GJ15 Himalia + Elara (1995-2014) with Himalia's GM free. Prints the GM; each body's residuals are no worse
     than its single-body fit's (rms per coordinate within 1 mas), and each per-body Solution reproduces the
     family's residuals on its own (Elara with Himalia as a companion at the fitted state and GM)."""
-    options = dict(night_deweighting=False)
+    options = dict(night_deweighting=False, bias_groups=None)
     family = real_family
     print("\n" + family.summary())
     for body in family.bodies:
@@ -142,7 +142,7 @@ def test_a_gm_prior_combines_like_an_independent_measurement(real_family, real_d
     """gm_prior_sigma adds a pseudo-observation: the posterior is the inverse-variance mean of the free fit and
     the prior (Emelyanov 2005: 0.28 +- 0.04), up to outlier flags that the new solution re-judges."""
     prior_sigma = 0.04
-    family = fit_family(real_data, truth, FitOptions(night_deweighting=False),
+    family = fit_family(real_data, truth, FitOptions(night_deweighting=False, bias_groups=None),
                         fit_gm=(HIMALIA,), gm_prior_sigma=prior_sigma)
     free, free_sigma = real_family.gm[HIMALIA], real_family.gm_sigma(HIMALIA)
     weight = 1 / free_sigma ** 2 + 1 / prior_sigma ** 2
@@ -158,11 +158,15 @@ def test_inputs_are_checked(truth, real_data, ephemeris):
     both = Observations.concatenate([real_data[HIMALIA], real_data[ELARA]])
     split = split_by_body(both)
     assert sorted(split) == [HIMALIA, ELARA] and len(split[ELARA]) == len(real_data[ELARA])
-    options = FitOptions()
+    options = FitOptions(bias_groups=None)
     with pytest.raises(ValueError, match="fit_gm"):
         fit_family(both, truth, options, fit_gm=(508,))
     with pytest.raises(ValueError, match="companions"):
-        fit_family(both, truth, FitOptions(), model=OrbitModel(companions=((truth[HIMALIA], 0.28),)))
+        fit_family(both, truth, options, model=OrbitModel(companions=((truth[HIMALIA], 0.28),)))
+    # the default options' apparition biases are not fitted in a family fit, and it says so (not an error)
+    with pytest.warns(UserWarning, match="bias_groups='apparition' is ignored"), \
+            pytest.raises(ValueError, match="fit_gm"):
+        fit_family(both, truth, FitOptions(), fit_gm=(508,))
     with pytest.raises(FitError, match="too few observations of body 507: 2"):
         fit_family({HIMALIA: real_data[HIMALIA], ELARA: real_data[ELARA][:2]}, truth, options)
 

@@ -118,7 +118,7 @@ def test_night_and_season_offsets_covariance_is_honest_with_season_biases(templa
     z = {"season": [], "nights only": []}
     seasons = FitOptions(weight_groups="all", reject_outliers=False, bias_groups="season",
                          bias_prior_mas=SEASON_SIGMA)
-    nights = FitOptions(weight_groups="all", reject_outliers=False)
+    nights = FitOptions(weight_groups="all", reject_outliers=False, bias_groups=None)
     for draw in range(30):
         data = with_season_offsets(with_night_offsets(simulate_observations(
             truth, template, WITHIN_SIGMA, WITHIN_SIGMA, rng, given_sigma=False), rng, SEASON_NIGHT_SIGMA), rng)

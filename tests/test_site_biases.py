@@ -59,7 +59,7 @@ def test_injected_site_biases_are_recovered_and_leave_the_orbit_unbiased(templat
         assert alone["mean_ra_mas"][k].to_value(u.mas) == pytest.approx(offsets[site][0], abs=15), site
         assert alone["mean_dec_mas"][k].to_value(u.mas) == pytest.approx(offsets[site][1], abs=15), site
     # the same data without bias parameters: the offsets leak into the orbit
-    plain = fit_orbit(data, truth, FitOptions(night_deweighting=False))
+    plain = fit_orbit(data, truth, FitOptions(night_deweighting=False, bias_groups=None))
     assert np.max(np.abs(plain.state - truth.state) / plain.sigma) > 3
 
 
@@ -141,3 +141,22 @@ def test_season_biases_are_per_site_and_apparition():
     assert gj15_874 and all(int(n.rsplit(":", 1)[1]) in range(1996, 2015) for n in gj15_874)
     site_names = bias_index(leda, "site")[1]
     assert len(names) > len(site_names)             # seasons split the sites
+
+
+def test_apparition_biases_are_shared_by_every_ground_data_set():
+    """bias_groups="apparition": one bias per apparition of Jupiter for all ground-based positions of that
+    apparition, whatever the data set or site (the stars around Jupiter that year, and their catalogue's zonal
+    errors, are the same for every observer); Gaia transits and occultations get none."""
+    from orbitfit.estimation.weights import apparition_year, bias_index
+    from orbitfit.observations.datasets import load_all
+    leda = load_all("Leda")[0]
+    index, names = bias_index(leda, "apparition")
+    optical = np.asarray(leda["kind"]).astype(str) == "optical"
+    assert np.all(index[~optical] == -1) and np.all(index[optical] >= 0)
+    years = apparition_year(leda["tdb"])
+    assert names == [f"apparition:{y}" for y in sorted(set(years[optical]))]
+    for k, name in enumerate(names):                   # every data set of that apparition shares the one bias
+        assert set(years[index == k]) == {int(name.split(":")[1])}
+    datasets = np.asarray(leda["dataset"]).astype(str)
+    k2009 = names.index("apparition:2009")
+    assert {"gj15", "nsdb:jo0047"} <= set(datasets[index == k2009])

@@ -25,6 +25,7 @@ Loop, damping, floors, outlier rejection/readmission and FitError diagnostics ar
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -154,8 +155,11 @@ def fit_family(observations, initial_orbits: dict, options: FitOptions | None = 
     if model.forces.satellite_gm:
         raise ValueError("fit_family sets the satellite GMs itself: leave model.forces.satellite_gm empty")
     if options.bias_groups is not None:
-        raise ValueError("fit_family does not fit site biases yet: fit the members one by one with bias_groups, or "
-                         "leave options.bias_groups None")
+        # not an error: the default options have apparition biases, and a family fit without them is still the
+        # joint orbit; but the user hears of it, and the solutions' meta say so (biases in family fits: issue 17)
+        warnings.warn(f"fit_family does not fit biases yet: bias_groups={options.bias_groups!r} is ignored (the "
+                      f"members' ground positions are fitted without biases; fit them one by one to have them)",
+                      stacklevel=2)
     bodies = tuple(int(b) for b in initial_orbits)
     if len(set(bodies)) != len(bodies) or not bodies:
         raise ValueError(f"initial_orbits must name distinct bodies, got {list(initial_orbits)}")
@@ -218,7 +222,7 @@ def fit_family(observations, initial_orbits: dict, options: FitOptions | None = 
     x, covariance = fit.parameters, fit.covariance
     final_gm = gms_of(x)
     fitted_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    family_meta = {"bodies": list(bodies), "fit_gm": list(fit_gm),
+    family_meta = {"bodies": list(bodies), "fit_gm": list(fit_gm), "bias_groups_ignored": options.bias_groups,
                    "gm": {str(b): final_gm[b] for b in bodies},
                    "gm_sigma": {str(b): float(np.sqrt(covariance[6 * n_body + j, 6 * n_body + j]))
                                 for j, b in enumerate(fit_gm)},

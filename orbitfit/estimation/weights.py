@@ -119,14 +119,18 @@ def group_keys(table, weight_groups="site"):
     raise ValueError(f"weight_groups must be 'site', 'dataset' or 'all', not {weight_groups!r}")
 
 def bias_index(table, bias_groups):
-    """(index of each row's bias, -1 for none; the bias names) for FitOptions.bias_groups ("site", "dataset",
-    "season": per data set, site and apparition of Jupiter, or None); only BIASED_KINDS rows get one."""
+    """(index of each row's bias, -1 for none; the bias names) for FitOptions.bias_groups: "apparition" (one per
+    apparition of Jupiter, shared by every data set and site: "apparition:2016"), "site", "dataset", "season" (per
+    data set, site and apparition) or None; only BIASED_KINDS rows get one."""
     n = len(table)
     if bias_groups is None:
         return np.full(n, -1), []
-    if bias_groups not in ("site", "dataset", "season"):
-        raise ValueError(f"bias_groups must be 'site', 'dataset', 'season' or None, not {bias_groups!r}")
-    if bias_groups == "season":
+    if bias_groups not in ("site", "dataset", "season", "apparition"):
+        raise ValueError(f"bias_groups must be 'site', 'dataset', 'season', 'apparition' or None, not {bias_groups!r}")
+    if bias_groups == "apparition":
+        years = apparition_year(table["tdb"]) if n else np.zeros(0, dtype=int)
+        keys = np.array([f"apparition:{year}" for year in years])
+    elif bias_groups == "season":
         years = apparition_year(table["tdb"]) if n else np.zeros(0, dtype=int)
         keys = np.array([f"{key}:{year}" for key, year in zip(group_keys(table, "site"), years)])
     else:
