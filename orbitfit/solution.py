@@ -153,8 +153,7 @@ class Solution:
     def dof(self):
         """Degrees of freedom of chi2: two per accepted observation, less the six of the state and what the fitted
         biases take: each bias coordinate counts 1 - sigma_posterior^2 / sigma_prior^2 (1 if the data fix it, 0
-        if only its prior does), rounded. Without it chi2/dof of an honest fit with biases falls below 1 (GJ15
-        Leda, 98 positions in 13 apparitions: 0.86)."""
+        if only its prior does), rounded."""
         used = 0.0
         if self.biases is not None and len(self.biases):
             prior2 = self.options.bias_prior_mas ** 2

@@ -10,6 +10,8 @@ tests, both on embedded data only:
   own covariance, where Gaia is precise, and that residual divided by the combined 1-sigma along the scan, the
   transit's own and the orbit's (its covariance carried linearly to the transit's epoch). A covariance that predicts
   well gives normalised residuals of rms ~1.
+* **Gaia folds** (`gaia_folds`): each apparition's transits held out in turn and predicted by a fit of everything
+  else: the user's fit, judged on three apparitions of transits rather than one interval.
 * **Leave one opposition out** (`leave_one_opposition_out`): each apparition of Jupiter in the ground data
   (`orbitfit.estimation.weights.apparition_year`, conjunction to conjunction) is held out in turn and predicted by a fit of the rest; the residuals
   are normalised by the observation's sigma (as the fit weighted it) and the orbit's sigma combined.
@@ -25,6 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from astropy.table import vstack
 
 from .estimation.gauss_newton import FitError
 from .estimation.least_squares import fit_orbit
@@ -152,7 +155,6 @@ def gaia_folds(body, options=None, *, observations=None, start=None, model=None,
         table["apparition"] = np.full(len(table), int(year))
         tables.append(table)
         solutions[int(year)] = solution
-    from astropy.table import vstack
     table = vstack(tables) if tables else along_scan(None, observations[:0])
     return HarnessResult(str(body), "gaia folds", table, summary(table["al_mas"].value, table["normalised"]),
                          None, {"solutions": solutions})

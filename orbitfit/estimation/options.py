@@ -29,8 +29,9 @@ default (bias_groups="apparition", since issue 15) every ground-based position o
 one bias, whatever its data set or site. Without them a season of hundreds of positions counts as hundreds of
 independent ones: the ground data outweighed Gaia's transits and pulled the orbit 30-50 mas (7 sigma) off the very
 transits it fitted (Sinope; `orbitfit.validation`). Fitted to the 8 moons' data, the apparition biases scatter by
-25-55 mas (their variance component, BIAS_PRIOR_MAS' comment), about the 30 mas prior. Judged on the held-out Gaia DR3 transits (benchmarks/validation.py, 8 moons; rms over the moons of the
-AL rms, and of the normalised residual), they change the one-apparition-of-transits-out test from 17.9 mas (z 2.05)
+25-55 mas (their variance component, BIAS_PRIOR_MAS' comment), about the 30 mas prior. Judged on the held-out Gaia
+DR3 transits (benchmarks/validation.py, 8 moons; rms over the moons of the AL rms, and of the normalised residual),
+they change the one-apparition-of-transits-out test from 17.9 mas (z 2.05)
 to 15.7 mas (z 1.54), the forward prediction (cut 2016-06) from 12.5 (z 1.21) to 12.3 (z 1.25), and the all-data
 prediction from 18.0 (z 2.01) to 14.4 (z 1.49); the worst moon from 36.9 mas (z 3.9) to 20.8 mas (z 1.9). Not
 every moon improves: Lysithea, Leda and Carme predict the 2017 transits 5-10 mas worse, trusting their ground data
@@ -135,9 +136,9 @@ class FitOptions:
     @classmethod
     def gomes_junior_2016(cls, **changes):
         """The STE weighting of Gomes-Junior et al. (2016): the positions of a fit weighted alike (one floor from their
-        scatter; the sources' sigmas are not used), no night de-weighting, no biases, and at most 1% flagged as outliers (the
-        chi2 test, largest chi2 first). On the GJ15 data it gives residual sigmas at or below the published STE's
-        for all eight satellites (tests/test_gj15_fits.py)."""
+        scatter; the sources' sigmas are not used), no night de-weighting, no biases, and at most 1% flagged as
+        outliers (the chi2 test, largest chi2 first). On the GJ15 data it gives residual sigmas at or below the
+        published STE's for all eight satellites (tests/test_gj15_fits.py)."""
         return cls(**{**GOMES_JUNIOR_2016_WEIGHTING, **changes})
 
     @classmethod
