@@ -156,7 +156,8 @@ class Solution:
         if only its prior does), rounded."""
         used = 0.0
         if self.biases is not None and len(self.biases):
-            prior2 = self.options.bias_prior_mas ** 2
+            prior2 = (np.asarray(self.biases["prior_sigma_mas"], float) if "prior_sigma_mas" in self.biases.colnames
+                      else self.options.bias_prior_mas) ** 2
             for column in ("sigma_ra_mas", "sigma_dec_mas"):
                 sigma = np.asarray(self.biases[column], float)
                 used += float(np.sum(np.clip(1.0 - sigma ** 2 / prior2, 0.0, 1.0)))

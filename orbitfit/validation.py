@@ -108,11 +108,12 @@ class HarnessResult:
 
 
 def gaia_cut(body, options=None, cut=DEFAULT_CUT, *, mode="cut", observations=None, start=None, model=None,
-             gaia_transits=True):
+             gaia_transits=True, bias_priors=None):
     """Fit `body` (name or NAIF id) without its Gaia DR3 transits after `cut` (Time, ISO UTC or TDB s) and predict
     them (`along_scan`). mode "cut": only the data before the cut are fitted; "all": every other row too (later
     ground data included). observations: the table to use (default `load_all(body, gaia_transits=True)`); start:
-    the starting orbit (default the published STE's, `gomes_junior_2016_orbit`). Returns a HarnessResult."""
+    the starting orbit (default the published STE's, `gomes_junior_2016_orbit`); bias_priors: as `fit_orbit`'s.
+    Returns a HarnessResult."""
     from .estimation.published import gomes_junior_2016_orbit
     if mode not in ("cut", "all"):
         raise ValueError(f"mode must be 'cut' or 'all', not {mode!r}")
@@ -124,19 +125,23 @@ def gaia_cut(body, options=None, cut=DEFAULT_CUT, *, mode="cut", observations=No
     held = transit & (tdb >= t_cut)
     fitted = (tdb < t_cut) if mode == "cut" else ~held
     start = start or gomes_junior_2016_orbit(body)
-    solution = fit_orbit(observations[fitted], start, options or FitOptions(), model=model or OrbitModel())
+    solution = fit_orbit(observations[fitted], start, options or FitOptions(), model=model or OrbitModel(),
+                         bias_priors=bias_priors)
     table = along_scan(solution, observations[held])
     return HarnessResult(str(body), f"gaia {mode}", table, summary(table["al_mas"].value, table["normalised"]),
                          solution, {"cut_tdb": float(t_cut), "n_fitted": int(fitted.sum())})
 
 
-def gaia_folds(body, options=None, *, observations=None, start=None, model=None, min_transits=2):
+def gaia_folds(body, options=None, *, observations=None, start=None, model=None, min_transits=2,
+               bias_priors=None):
     """Leave one apparition of Gaia transits out: for each apparition of Jupiter (`apparition_year`) with at least
     `min_transits` DR3 transit normal points, fit every other row (the ground data of all years and the other
     apparitions' transits) and predict the held-out transits along the scan (`along_scan`). It judges the fit a user
     makes, with everything, where the "all" test of `gaia_cut` has one held-out interval of ~1 year (for several moons
     one or two epochs of Gaia's scanning law): the three DR3 apparitions (2014/15, 2015/16, 2016/17) triple the
-    held-out epochs. Returns a HarnessResult whose table has the apparition of each transit (`apparition`)."""
+    held-out epochs. bias_priors: {apparition year held out: bias_priors of that fold's fit} (`fit_orbit`). Returns a
+    HarnessResult whose table has the apparition of each transit (`apparition`) and notes["solutions"] each fold's
+    Solution by year."""
     from .estimation.published import gomes_junior_2016_orbit
     if observations is None:
         observations = load_all(body, gaia_transits=True)[0]
@@ -150,7 +155,8 @@ def gaia_folds(body, options=None, *, observations=None, start=None, model=None,
         held = transit & (years == year)
         if held.sum() < min_transits:
             continue
-        solution = fit_orbit(observations[~held], start, options, model=model)
+        priors = bias_priors.get(int(year)) if bias_priors else None
+        solution = fit_orbit(observations[~held], start, options, model=model, bias_priors=priors)
         table = along_scan(solution, observations[held])
         table["apparition"] = np.full(len(table), int(year))
         tables.append(table)
@@ -158,6 +164,41 @@ def gaia_folds(body, options=None, *, observations=None, start=None, model=None,
     table = vstack(tables) if tables else along_scan(None, observations[:0])
     return HarnessResult(str(body), "gaia folds", table, summary(table["al_mas"].value, table["normalised"]),
                          None, {"solutions": solutions})
+
+
+def shared_bias_harness(bodies, options=None, test="folds", *, observations=None, starts=None, model=None):
+    """The Gaia harness for fits whose apparition biases take the other moons' as prior
+    (`orbitfit.estimation.shared_biases.apparition_priors`), with every moon's fit under the same held-out rule, so
+    that no moon learns the held-out epochs from another's transits: first each body alone (`gaia_cut` with
+    mode=test, or `gaia_folds` with test="folds", min_transits=1), then each body again with the priors from the
+    others' fits of the same rule (in a fold, a moon without transits in that apparition contributes its all-data
+    fit, which is that rule). observations, starts: {body: table}, {body: Orbit} (default load_all and the published
+    orbits). Returns ({body: HarnessResult alone}, {body: HarnessResult with shared priors})."""
+    from .estimation.published import gomes_junior_2016_orbit
+    from .estimation.shared_biases import apparition_priors
+    options = options or FitOptions()
+    model = model or OrbitModel()
+    observations = observations or {b: load_all(b, gaia_transits=True)[0] for b in bodies}
+    starts = starts or {b: gomes_junior_2016_orbit(b) for b in bodies}
+
+    def run(body, priors):
+        if test == "folds":
+            return gaia_folds(body, options, observations=observations[body], start=starts[body], model=model,
+                              min_transits=1, bias_priors=priors)
+        return gaia_cut(body, options, mode=test, observations=observations[body], start=starts[body], model=model,
+                        bias_priors=priors)
+
+    alone = {b: run(b, None) for b in bodies}
+    if test == "folds":
+        whole = {b: fit_orbit(observations[b], starts[b], options, model=model) for b in bodies}
+        years = sorted({y for r in alone.values() for y in r.notes["solutions"]})
+        fold_solutions = {y: [alone[b].notes["solutions"].get(y, whole[b]) for b in bodies] for y in years}
+        shared = {b: run(b, {y: apparition_priors(fold_solutions[y], alone[b].notes["solutions"][y].body)
+                             for y in alone[b].notes["solutions"]}) for b in bodies}
+    else:
+        solutions = [alone[b].solution for b in bodies]
+        shared = {b: run(b, apparition_priors(solutions, alone[b].solution.body)) for b in bodies}
+    return alone, shared
 
 
 def leave_one_opposition_out(body, options=None, *, observations=None, start=None, model=None, min_rows=10,

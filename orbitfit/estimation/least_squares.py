@@ -43,14 +43,17 @@ HILL_RADIUS_KM = 5.3e7
 
 
 def fit_orbit(observations, initial: Orbit, options: FitOptions | None = None, *, model: OrbitModel | None = None,
-              log=None, warm_start=None):
+              log=None, warm_start=None, bias_priors=None):
     """Fit one satellite's state at `options.epoch` (default: the initial orbit's) to its observations under the
     dynamical `model` (default: OrbitModel(), the full force model with de440). Returns a `Solution`.
 
     log: called with each iteration's record (progress bars). warm_start: a previous Solution whose observations
     are the first rows of `observations` (`refit`): its weight floors (per group name), outlier flags and site biases
     are the starting values, and the fit starts as already near the solution, so floors and flags are settled from
-    the first iteration. Neither `options`, `model` nor `observations` is changed.
+    the first iteration. bias_priors: {bias group name: (mean_ra_mas, mean_dec_mas, sigma_mas)}, the prior of those
+    biases (default zero mean and options.bias_prior_mas), e.g. the apparition biases the other moons measured
+    (`orbitfit.estimation.shared_biases`); kept in Solution.biases and by a refit. Neither `options`, `model` nor
+    `observations` is changed.
     """
     options = options or FitOptions()
     model = model or OrbitModel()
@@ -71,8 +74,10 @@ def fit_orbit(observations, initial: Orbit, options: FitOptions | None = None, *
     if warm_start is not None:
         floor_ra, floor_dec, accepted = _warm_weights(warm_start, data, floor_ra, floor_dec, accepted)
         biases = _warm_biases(warm_start, data.bias_names)
+    if warm_start is not None and bias_priors is None:
+        bias_priors = _priors_of(warm_start)
     evaluate_at = with_biases(lambda x: evaluate(Orbit(body, epoch, x), model, prepared), data,
-                              options.bias_prior_mas)
+                              options.bias_prior_mas, bias_priors)
     names = list(STATE_NAMES) + [f"bias_{c}[{g}]" for g in data.bias_names for c in ("ra", "dec")]
     fit = gauss_newton(np.concatenate([state, biases]), evaluate_at, data, options, floor_ra, floor_dec, log,
                        accepted=accepted, near=warm_start is not None, names=names)
@@ -95,7 +100,7 @@ def fit_orbit(observations, initial: Orbit, options: FitOptions | None = None, *
     return Solution(orbit=Orbit(body, epoch, fit.parameters[:6]), covariance=fit.covariance[:6, :6],
                     observations=observations, evaluation=evaluation, weights=fit.weights,
                     accepted=fit.accepted, options=options, model=model, history=fit.history, meta=meta,
-                    biases=bias_table(data, fit))
+                    biases=bias_table(data, fit, options.bias_prior_mas, bias_priors))
 
 
 def _located(table, rows):
@@ -197,13 +202,29 @@ def refit(solution, new_observations, log=None, **option_changes):
     return fit_orbit(combined, solution.orbit, options, model=solution.model, log=log, warm_start=solution)
 
 
-def with_biases(evaluate_at, data, prior_mas):
+def bias_prior_arrays(names, prior_mas, bias_priors=None):
+    """(mean, sigma) of the prior of each bias coordinate [ra(0), dec(0), ra(1), ...], mas: zero and `prior_mas`,
+    or for a group named in `bias_priors` its {name: (mean_ra_mas, mean_dec_mas, sigma_mas)}."""
+    mean, sigma = np.zeros(2 * len(names)), np.full(2 * len(names), float(prior_mas))
+    for k, name in enumerate(names):
+        if bias_priors and name in bias_priors:
+            m_ra, m_dec, s = (float(v) for v in bias_priors[name])
+            if not (np.isfinite(m_ra) and np.isfinite(m_dec) and np.isfinite(s) and s > 0):
+                raise ValueError(f"bias_priors[{str(name)!r}] = {bias_priors[name]!r}: expected (mean_ra_mas, "
+                                 f"mean_dec_mas, sigma_mas) with a finite sigma > 0")
+            mean[2 * k:2 * k + 2], sigma[2 * k:2 * k + 2] = (m_ra, m_dec), s
+    return mean, sigma
+
+
+def with_biases(evaluate_at, data, prior_mas, bias_priors=None):
     """evaluate_at for the parameters [orbit..., b_ra(0), b_dec(0), b_ra(1), ...] with one RA*/Dec bias pair per
     data.bias_names: each row's computed position is the orbit's plus its bias (design column 1), and each bias
-    has a zero-mean prior of prior_mas (a pseudo-observation in Evaluation.extra). Without bias names: unchanged."""
+    has a prior (a pseudo-observation in Evaluation.extra): zero mean and sigma prior_mas, or what `bias_priors`
+    gives for its group (`bias_prior_arrays`). Without bias names: unchanged."""
     k = len(data.bias_names)
     if k == 0:
         return evaluate_at
+    prior_mean, prior_sigma = bias_prior_arrays(data.bias_names, prior_mas, bias_priors)
     rows = np.nonzero(data.bias_group >= 0)[0]
     column = 2 * data.bias_group[rows]
 
@@ -222,8 +243,8 @@ def with_biases(evaluate_at, data, prior_mas):
             design[rows, 1, n_orbit + column + 1] = 1.0
             evaluation.design = design
         A = np.zeros((2 * k, x.size))
-        A[:, n_orbit:] = np.eye(2 * k) / prior_mas
-        residual = -b / prior_mas                                   # whitened (0 - b) / sigma_prior
+        A[:, n_orbit:] = np.diag(1.0 / prior_sigma)
+        residual = (prior_mean - b) / prior_sigma                   # whitened (mean - b) / sigma_prior
         if evaluation.extra is not None:
             A_old, b_old = evaluation.extra
             A = np.vstack([np.hstack([A_old, np.zeros((A_old.shape[0], 2 * k))]), A])
@@ -232,16 +253,19 @@ def with_biases(evaluate_at, data, prior_mas):
         return evaluation
     return evaluate_with_biases
 
-def bias_table(data, fit):
-    """The fitted biases (mas) with their 1-sigma and the number of accepted rows each applies to, or None."""
+def bias_table(data, fit, prior_mas, bias_priors=None):
+    """The fitted biases (mas) with their 1-sigma, the number of accepted rows each applies to and their prior
+    (mean and sigma), or None."""
     k = len(data.bias_names)
     if k == 0:
         return None
     b = fit.parameters[-2 * k:].reshape(k, 2)
     sigma = np.sqrt(np.diag(fit.covariance)[-2 * k:]).reshape(k, 2)
     used = np.bincount(data.bias_group[fit.accepted & (data.bias_group >= 0)], minlength=k)
+    mean, prior_sigma = (v.reshape(k, 2) for v in bias_prior_arrays(data.bias_names, prior_mas, bias_priors))
     return Table({"group": list(data.bias_names), "n": used, "bias_ra_mas": b[:, 0], "sigma_ra_mas": sigma[:, 0],
-                  "bias_dec_mas": b[:, 1], "sigma_dec_mas": sigma[:, 1]})
+                  "bias_dec_mas": b[:, 1], "sigma_dec_mas": sigma[:, 1], "prior_ra_mas": mean[:, 0],
+                  "prior_dec_mas": mean[:, 1], "prior_sigma_mas": prior_sigma[:, 0]})
 
 def _warm_weights(previous, data, floor_ra, floor_dec, accepted):
     """Floors (matched by group name) and flags (first rows) of a previous solution, for a refit."""
@@ -255,6 +279,19 @@ def _warm_weights(previous, data, floor_ra, floor_dec, accepted):
     if n_old <= data.t_obs.size and np.array_equal(old_t, data.t_obs[:n_old]):
         accepted[:n_old] = previous.accepted
     return floor_ra, floor_dec, accepted
+
+def _priors_of(solution):
+    """{group: (mean_ra, mean_dec, sigma)} of a solution's biases whose prior is not the default zero mean (a refit
+    keeps them), or None."""
+    table = getattr(solution, "biases", None)
+    if table is None or "prior_sigma_mas" not in table.colnames:
+        return None
+    default = solution.options.bias_prior_mas
+    out = {str(row["group"]): (float(row["prior_ra_mas"]), float(row["prior_dec_mas"]), float(row["prior_sigma_mas"]))
+           for row in table if row["prior_ra_mas"] != 0 or row["prior_dec_mas"] != 0
+           or row["prior_sigma_mas"] != default}
+    return out or None
+
 
 def _warm_biases(previous, names):
     """A previous solution's biases for the same group names (0 for new groups), as starting values."""

@@ -1,0 +1,79 @@
+"""Apparition biases with a prior from the other moons (orbitfit.estimation.shared_biases, fit_orbit(bias_priors=))."""
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from astropy.table import Table
+
+from orbitfit.estimation.least_squares import fit_orbit, refit
+from orbitfit.estimation.options import FitOptions
+from orbitfit.estimation.published import gomes_junior_2016_orbit
+from orbitfit.estimation.shared_biases import MOON_SIGMA_MAS, apparition_priors, data_only
+from orbitfit.observations.gj15 import read_gj15
+from orbitfit.paths import data_path
+
+
+def test_data_only_undoes_a_gaussian_prior():
+    """A measurement d = 40 mas of variance D = 20^2 under the prior N(0, 30^2) gives the posterior b = d P / (P + D),
+    V = P D / (P + D); data_only returns d and D. A posterior no narrower than the prior carries nothing (D = inf)."""
+    P, d, D = 30.0 ** 2, 40.0, 20.0 ** 2
+    b, V = d * P / (P + D), P * D / (P + D)
+    value, variance = data_only([b, 5.0], [np.sqrt(V), 30.0], 30.0)
+    assert value[0] == pytest.approx(d, rel=1e-12) and variance[0] == pytest.approx(D, rel=1e-12)
+    assert np.isinf(variance[1])
+
+
+def _moon(body, rows, prior=30.0, groups="apparition"):
+    table = Table(rows=rows, names=("group", "n", "bias_ra_mas", "sigma_ra_mas", "bias_dec_mas", "sigma_dec_mas"))
+    table["prior_sigma_mas"] = prior
+    return SimpleNamespace(body=body, biases=table,
+                           options=SimpleNamespace(bias_groups=groups, bias_prior_mas=prior))
+
+
+def test_apparition_priors_combine_the_other_moons_data_only_estimates():
+    P = 30.0 ** 2
+    post = lambda d, D: (d * P / (P + D), np.sqrt(P * D / (P + D)))       # posterior of a measurement d +- sqrt(D)
+    a_ra, a_s = post(60.0, 10.0 ** 2)
+    b_ra, b_s = post(30.0, 20.0 ** 2)
+    moons = [_moon(506, [("apparition:2017", 100, a_ra, a_s, a_ra, a_s)]),
+             _moon(507, [("apparition:2017", 50, b_ra, b_s, b_ra, b_s), ("apparition:2018", 0, 0.0, 30.0, 0, 30.0)]),
+             _moon(513, [("apparition:2017", 9, 500.0, 1.0, 500.0, 1.0)]),          # the body itself: skipped
+             _moon(508, [("apparition:2017", 9, 500.0, 1.0, 500.0, 1.0)], groups="site")]   # not apparitions
+    priors = apparition_priors(moons, 513)
+    assert list(priors) == ["apparition:2017"]          # 2018: no positions, so no measurement
+    w = np.array([1 / 10.0 ** 2, 1 / 20.0 ** 2])
+    mean = (60.0 * w[0] + 30.0 * w[1]) / w.sum()           # 54 mas
+    assert priors["apparition:2017"] == pytest.approx((mean, mean, np.sqrt(MOON_SIGMA_MAS ** 2 + 1 / w.sum())))
+
+
+def test_a_bias_prior_is_used_kept_and_checked():
+    leda, _ = read_gj15(data_path("gj15", "Leda.dat"))
+    start = gomes_junior_2016_orbit("Leda")
+    plain = fit_orbit(leda, start, FitOptions())
+    pulled = fit_orbit(leda, start, FitOptions(), bias_priors={"apparition:2009": (50.0, -50.0, 5.0)})
+    row = pulled.biases[list(pulled.biases["group"]).index("apparition:2009")]
+    assert (row["prior_ra_mas"], row["prior_dec_mas"], row["prior_sigma_mas"]) == (50.0, -50.0, 5.0)
+    # 42 positions of 2009 against a 5 mas prior: the bias follows the prior (measured +49.5 / -49.6 mas)
+    assert abs(row["bias_ra_mas"] - 50.0) < 2 * 5.0 and abs(row["bias_dec_mas"] + 50.0) < 2 * 5.0
+    assert np.max(np.abs(pulled.state - plain.state) / plain.sigma) > 0.5      # and the orbit moves with it
+    again = refit(pulled, leda[:3])                                             # a refit keeps the priors
+    assert again.biases["prior_sigma_mas"][list(again.biases["group"]).index("apparition:2009")] == 5.0
+    with pytest.raises(ValueError, match=r"bias_priors\['apparition:2009'\].*sigma > 0"):
+        fit_orbit(leda, start, FitOptions(), bias_priors={"apparition:2009": (0.0, 0.0, 0.0)})
+
+
+@pytest.mark.slow
+def test_shared_bias_harness_takes_each_moons_priors_from_the_others_under_the_same_rule():
+    """Leda and Lysithea, forward prediction (cut 2016-06): the second fit of Leda has exactly the apparition priors
+    of Lysithea's first fit (made before the cut too), and each prediction is of the same held-out transits."""
+    from orbitfit.validation import shared_bias_harness
+    alone, shared = shared_bias_harness(["Leda", "Lysithea"], test="cut")
+    expected = apparition_priors([alone["Lysithea"].solution], 513)
+    biases = shared["Leda"].solution.biases
+    used = {str(g): (r, d, s) for g, r, d, s in zip(biases["group"], biases["prior_ra_mas"], biases["prior_dec_mas"],
+                                                     biases["prior_sigma_mas"]) if g in expected}
+    assert set(used) == set(expected) & set(biases["group"]) and len(used) > 5
+    assert used == pytest.approx({name: expected[name] for name in used})
+    for body in ("Leda", "Lysithea"):
+        assert shared[body].summary["n"] == alone[body].summary["n"] > 5
+        assert shared[body].solution.observations["tdb"].max() < shared[body].notes["cut_tdb"]
