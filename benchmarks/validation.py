@@ -3,6 +3,8 @@ each weighting is judged on the Gaia DR3 transits after 2016-06-01, which its fi
 
     python benchmarks/validation.py                 # every test, every option set (~40 min on 2 cores)
     python benchmarks/validation.py --options defaults "no biases" --moons Leda
+    python benchmarks/validation.py --shared        # default fits alone vs with the other moons' apparition biases
+                                                    # as prior (shared_bias_harness; cut, all, folds; ~16 min)
     python benchmarks/validation.py --oppositions   # also leave-one-opposition-out on the ground data (slow)
 
 Columns: held-out transits (n), AL rms and mean (mas), rms of AL / combined sigma (z; 1 for an honest covariance),
@@ -22,7 +24,7 @@ from orbitfit.estimation.published import gomes_junior_2016_orbit, gomes_junior_
 from orbitfit.observations.datasets import load_all
 from orbitfit.observations.gj15 import read_gj15
 from orbitfit.paths import data_path
-from orbitfit.validation import gaia_cut, gaia_folds, leave_one_opposition_out
+from orbitfit.validation import gaia_cut, gaia_folds, leave_one_opposition_out, shared_bias_harness
 
 OPTION_SETS = {
     "defaults": lambda: FitOptions(),                                   # apparition biases, estimated nights
@@ -37,7 +39,11 @@ def main():
     parser.add_argument("--oppositions", action="store_true", help="also leave one opposition out (slow)")
     parser.add_argument("--moons", nargs="*", default=list(gomes_junior_2016_orbits()))
     parser.add_argument("--options", nargs="*", default=list(OPTION_SETS), help="option sets to run")
+    parser.add_argument("--shared", action="store_true", help="the default fits alone and with shared apparition "
+                                                              "biases (every moon under each test's rule)")
     args = parser.parse_args()
+    if args.shared:
+        return shared(args.moons)
     print(f"{'moon':9s} {'options':18s} {'test':8s} {'n':>3s} {'AL rms':>7s} {'mean':>7s} {'z rms':>6s} {'1sig':>5s} "
           f"{'s':>4s}")
     totals = {}
@@ -75,6 +81,23 @@ def main():
         print(f"  {label:18s} gaia {mode:5s}: AL rms {rms.min():5.1f} - {rms.max():5.1f} mas (worst "
               f"{args.moons[int(np.argmax(rms))]}), rms {np.sqrt(np.mean(rms ** 2)):5.1f}; z rms {z.min():.2f} - "
               f"{z.max():.2f}, rms {np.sqrt(np.mean(z ** 2)):.2f}")
+
+
+def shared(moons):
+    """Each test with every moon under its held-out rule: alone, then with the others' apparition priors."""
+    print(f"{'moon':9s} {'test':6s} {'alone: AL rms':>14s} {'z':>5s} {'shared: AL rms':>15s} {'z':>5s}")
+    for test in ("cut", "all", "folds"):
+        t0 = time.perf_counter()
+        alone, with_priors = shared_bias_harness(moons, test=test)
+        rows = []
+        for name in moons:
+            a, s = alone[name].summary, with_priors[name].summary
+            rows.append((a["rms_mas"], a["rms_normalised"], s["rms_mas"], s["rms_normalised"]))
+            print(f"{name:9s} {test:6s} {a['rms_mas']:14.1f} {a['rms_normalised']:5.2f} {s['rms_mas']:15.1f} "
+                  f"{s['rms_normalised']:5.2f}")
+        r = np.sqrt(np.mean(np.array(rows) ** 2, axis=0))
+        print(f"{'rms':9s} {test:6s} {r[0]:14.1f} {r[1]:5.2f} {r[2]:15.1f} {r[3]:5.2f}   "
+              f"({time.perf_counter() - t0:.0f} s)")
 
 
 if __name__ == "__main__":

@@ -77,3 +77,19 @@ def test_shared_bias_harness_takes_each_moons_priors_from_the_others_under_the_s
     for body in ("Leda", "Lysithea"):
         assert shared[body].summary["n"] == alone[body].summary["n"] > 5
         assert shared[body].solution.observations["tdb"].max() < shared[body].notes["cut_tdb"]
+
+
+def test_fit_with_shared_biases_refits_each_moon_with_the_others_priors():
+    """GJ15 Leda and Lysithea: the second fit of each has the apparition priors of the other's first fit."""
+    from orbitfit.estimation.shared_biases import fit_with_shared_biases
+    observations = {name: read_gj15(data_path("gj15", f"{name}.dat"))[0] for name in ("Leda", "Lysithea")}
+    starts = {name: gomes_junior_2016_orbit(name) for name in observations}
+    solutions = fit_with_shared_biases(observations, starts)
+    lysithea_alone = fit_orbit(observations["Lysithea"], starts["Lysithea"], FitOptions())
+    expected = apparition_priors([lysithea_alone], 513)
+    leda = solutions["Leda"].biases
+    shared = [str(g) for g in leda["group"] if str(g) in expected]
+    assert shared and all(leda["prior_ra_mas"][list(leda["group"]).index(g)] == pytest.approx(expected[g][0], abs=1e-6)
+                          for g in shared)
+    with pytest.raises(ValueError, match="must be 'apparition', not None"):
+        fit_with_shared_biases(observations, starts, FitOptions(bias_groups=None))
