@@ -39,6 +39,8 @@ def main():
     parser.add_argument("--oppositions", action="store_true", help="also leave one opposition out (slow)")
     parser.add_argument("--moons", nargs="*", default=list(gomes_junior_2016_orbits()))
     parser.add_argument("--options", nargs="*", default=list(OPTION_SETS), help="option sets to run")
+    parser.add_argument("--cut", default="2016-06-01", help="the cut date (ISO UTC); an earlier one tests sigma years "
+                                                            "ahead, e.g. --cut 2012-01-01 --options defaults")
     parser.add_argument("--shared", action="store_true", help="the default fits alone and with shared apparition "
                                                               "biases (every moon under each test's rule)")
     args = parser.parse_args()
@@ -60,7 +62,8 @@ def main():
                     if mode == "folds":
                         s = gaia_folds(name, options(), observations=observations, start=start).summary
                     else:
-                        s = gaia_cut(name, options(), mode=mode, observations=observations, start=start).summary
+                        s = gaia_cut(name, options(), args.cut, mode=mode, observations=observations,
+                                     start=start).summary
                 except FitError as exc:
                     print(f"{name:9s} {label:18s} {'gaia ' + mode:10s} no convergence: {str(exc).splitlines()[0]}")
                     continue
