@@ -107,6 +107,15 @@ class HarnessResult:
     notes: dict = field(default_factory=dict)
 
 
+def _defaults(body, observations, options, model, start):
+    """The harness's inputs where not given: load_all(body) with transit normal points, FitOptions(), OrbitModel()
+    and the published STE orbit as the start."""
+    from .estimation.published import gomes_junior_2016_orbit
+    if observations is None:
+        observations = load_all(body, gaia_transits=True)[0]
+    return observations, options or FitOptions(), model or OrbitModel(), start or gomes_junior_2016_orbit(body)
+
+
 def gaia_cut(body, options=None, cut=DEFAULT_CUT, *, mode="cut", observations=None, start=None, model=None,
              gaia_transits=True, bias_priors=None):
     """Fit `body` (name or NAIF id) without its Gaia DR3 transits after `cut` (Time, ISO UTC or TDB s) and predict
@@ -142,12 +151,7 @@ def gaia_folds(body, options=None, *, observations=None, start=None, model=None,
     held-out epochs. bias_priors: {apparition year held out: bias_priors of that fold's fit} (`fit_orbit`). Returns a
     HarnessResult whose table has the apparition of each transit (`apparition`) and notes["solutions"] each fold's
     Solution by year."""
-    from .estimation.published import gomes_junior_2016_orbit
-    if observations is None:
-        observations = load_all(body, gaia_transits=True)[0]
-    options = options or FitOptions()
-    model = model or OrbitModel()
-    start = start or gomes_junior_2016_orbit(body)
+    observations, options, model, start = _defaults(body, observations, options, model, start)
     transit = np.asarray(observations["kind"]).astype(str) == GAIA_TRANSIT
     years = apparition_year(observations["tdb"])
     tables, solutions = [], {}
@@ -208,12 +212,7 @@ def leave_one_opposition_out(body, options=None, *, observations=None, start=Non
     full fit weighted it, and the orbit's, linear). Only rows the full fit accepted are judged. Returns a
     HarnessResult whose table has one row per held-out observation (its apparition in `opposition`), its summary
     over both coordinates."""
-    from .estimation.published import gomes_junior_2016_orbit
-    if observations is None:
-        observations = load_all(body, gaia_transits=True)[0]
-    options = options or FitOptions()
-    model = model or OrbitModel()
-    start = start or gomes_junior_2016_orbit(body)
+    observations, options, model, start = _defaults(body, observations, options, model, start)
     full = fit_orbit(observations, start, options, model=model)
     observations = full.observations            # as the fit kept them (exact copies dropped), row for row
     sigma_ra, sigma_dec = full.weights.sigma_ra, full.weights.sigma_dec
