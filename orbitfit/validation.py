@@ -32,6 +32,7 @@ from astropy.table import vstack
 from .estimation.gauss_newton import FitError
 from .estimation.least_squares import fit_orbit
 from .estimation.options import FitOptions
+from .estimation.shared_biases import apparition_priors
 from .estimation.weights import apparition_year
 from .observations.datasets import load_all
 from .orbit import OrbitModel
@@ -179,7 +180,6 @@ def shared_bias_harness(bodies, options=None, test="folds", *, observations=None
     fit, which is that rule). observations, starts: {body: table}, {body: Orbit} (default load_all and the published
     orbits). Returns ({body: HarnessResult alone}, {body: HarnessResult with shared priors})."""
     from .estimation.published import gomes_junior_2016_orbit
-    from .estimation.shared_biases import apparition_priors
     options = options or FitOptions()
     model = model or OrbitModel()
     observations = observations or {b: load_all(b, gaia_transits=True)[0] for b in bodies}

@@ -19,6 +19,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .least_squares import fit_orbit
+from .options import FitOptions
+
 MOON_SIGMA_MAS = 26.0       # one moon's apparition bias about the other moons' (module docstring)
 MIN_SHRINK = 0.02           # a posterior within 2% of its prior variance carries no information of its own
 
@@ -71,8 +74,6 @@ def fit_with_shared_biases(observations, starts, options=None, *, model=None):
     AL rms, 2026-12-02): one apparition of transits out 15.7 -> 12.9 mas (z rms 1.54 -> 1.33), all data 14.4 ->
     12.4, forward prediction (cut 2016-06) 12.3 -> 12.0; Elara with all data 19.2 -> 6.6, Sinope's folds 20.8 ->
     11.8; Lysithea is unchanged (17.7)."""
-    from .least_squares import fit_orbit
-    from .options import FitOptions
     options = options or FitOptions()
     if options.bias_groups != "apparition":
         raise ValueError(f"fit_with_shared_biases shares apparition biases: options.bias_groups must be "
