@@ -29,6 +29,7 @@ from .times import iso_tdb, iso_utc, tdb_time
 
 ELEMENT_NAMES = ("a_km", "e", "inclination_deg", "node_deg", "periapsis_deg", "true_anomaly_deg")
 SAMPLE_DAYS = 10.0
+MAX_BIAS_LINES = 12          # the summary lists at most this many biases (Himalia's default fit has 45 apparitions)
 
 
 @dataclass
@@ -242,9 +243,19 @@ class Solution:
         if self.biases is not None:
             s = plain_table(self.statistics(by=None, orbit_only=True))[0]
             lines.append(f"  O-C {'orbit alone':20s}: RA* {s['mean_ra_mas']:+7.1f} +- {s['std_ra_mas']:5.1f} mas, "
-                         f"Dec {s['mean_dec_mas']:+7.1f} +- {s['std_dec_mas']:5.1f} mas (the site biases added back)")
-            lines.append(f"  site biases (prior sigma {self.options.bias_prior_mas:g} mas):")
-            for row in self.biases:
+                         f"Dec {s['mean_dec_mas']:+7.1f} +- {s['std_dec_mas']:5.1f} mas (the biases added back)")
+            rows = list(self.biases)
+            shown = rows
+            if len(rows) > MAX_BIAS_LINES:    # dozens of apparitions: the best-measured ones, in their order
+                strength = [np.hypot(r["bias_ra_mas"] / r["sigma_ra_mas"], r["bias_dec_mas"] / r["sigma_dec_mas"])
+                            for r in rows]
+                keep = sorted(np.argsort(strength)[::-1][:MAX_BIAS_LINES])
+                shown = [rows[k] for k in keep]
+            kind = "site" if self.options.bias_groups in ("site", None) else self.options.bias_groups
+            lines.append(f"  {kind} biases (prior sigma {self.options.bias_prior_mas:g} mas)" +
+                         (f", the {len(shown)} most significant of {len(rows)} (all in solution.biases):"
+                          if len(shown) < len(rows) else ":"))
+            for row in shown:
                 lines.append(f"    {row['group']:24s} n={row['n']:5d} RA* {row['bias_ra_mas']:+7.1f} +- "
                              f"{row['sigma_ra_mas']:4.1f}  Dec {row['bias_dec_mas']:+7.1f} +- {row['sigma_dec_mas']:4.1f}")
         el, sig = self.elements()
