@@ -52,8 +52,8 @@ def fit_orbit(observations, initial: Orbit, options: FitOptions | None = None, *
     are the starting values, and the fit starts as already near the solution, so floors and flags are settled from
     the first iteration. bias_priors: {bias group name: (mean_ra_mas, mean_dec_mas, sigma_mas)}, the prior of those
     biases (default zero mean and options.bias_prior_mas), e.g. the apparition biases the other moons measured
-    (`orbitfit.estimation.shared_biases`); kept in Solution.biases and by a refit. Neither `options`, `model` nor
-    `observations` is changed.
+    (`orbitfit.estimation.shared_biases`); groups the fit does not have (no positions in that apparition) are not
+    used; kept in Solution.biases and by a refit. Neither `options`, `model` nor `observations` is changed.
     """
     options = options or FitOptions()
     model = model or OrbitModel()
