@@ -101,7 +101,7 @@ def summary(residual_mas, normalised):
 class HarnessResult:
     """One harness run: what was fitted (`solution`), the held-out predictions (`table`) and their `summary`."""
     body: str
-    test: str                       # "gaia cut" or "gaia all" or "opposition"
+    test: str                       # "gaia cut", "gaia all", "gaia folds" or "opposition"
     table: object
     summary: dict
     solution: object = None
@@ -194,9 +194,11 @@ def shared_bias_harness(bodies, options=None, test="folds", *, observations=None
 
     alone = {b: run(b, None) for b in bodies}
     if test == "folds":
-        whole = {b: fit_orbit(observations[b], starts[b], options, model=model) for b in bodies}
         years = sorted({y for r in alone.values() for y in r.notes["solutions"]})
-        fold_solutions = {y: [alone[b].notes["solutions"].get(y, whole[b]) for b in bodies] for y in years}
+        lacking = {b for b in bodies if any(y not in alone[b].notes["solutions"] for y in years)}
+        whole = {b: fit_orbit(observations[b], starts[b], options, model=model) for b in lacking}
+        fold_solutions = {y: [alone[b].notes["solutions"][y] if y in alone[b].notes["solutions"]
+                              else whole[b] for b in bodies] for y in years}
         shared = {b: run(b, {y: apparition_priors(fold_solutions[y], alone[b].notes["solutions"][y].body)
                              for y in alone[b].notes["solutions"]}) for b in bodies}
     else:

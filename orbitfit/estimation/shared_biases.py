@@ -10,9 +10,10 @@ moon with few positions in an apparition (Leda, Lysithea) cannot measure its own
 `apparition_priors(solutions, body)` turns the other moons' fitted apparition biases into the prior of `body`'s:
 for each apparition, the others' data-only estimates (their posterior de-shrunk from the prior: d = b (P + D) / P
 with D = 1 / (1/V - 1/P), V the posterior and P the prior variance) combined with weights 1/D, and around that mean
-a moon's own deviation of MOON_SIGMA_MAS. That sigma is a method-of-moments estimate from the same fits: the
-deviation of each moon's well-measured bias (D < 40^2 mas^2) from the others' mean has mean square 1320 mas^2, of
-which 641 is the estimates' own variance, leaving 26^2 (257 coordinates). Give the result to
+a moon's own deviation of MOON_SIGMA_MAS. That sigma is a method-of-moments estimate from the same fits
+(`moon_sigma`: the mean square deviation of each moon's well-measured biases from the others' mean, less the
+estimates' own variance): 26.6 mas from 257 coordinates of the 8 moons fitted alone to every embedded data set
+(2026-12-02, benchmarks/validation.py --shared prints it; tests/test_shared_biases.py recovers a known value). Give the result to
 `fit_orbit(..., bias_priors=...)`, or fit the moons together with `fit_with_shared_biases`.
 """
 from __future__ import annotations
@@ -22,17 +23,20 @@ import numpy as np
 from .least_squares import fit_orbit
 from .options import FitOptions
 
-MOON_SIGMA_MAS = 26.0       # one moon's apparition bias about the other moons' (module docstring)
+MOON_SIGMA_MAS = 26.0       # one moon's apparition bias about the other moons' (module docstring: 26.6 measured)
 MIN_SHRINK = 0.02           # a posterior within 2% of its prior variance carries no information of its own
 
 
-def data_only(bias_mas, sigma_mas, prior_sigma_mas):
-    """(estimate, variance) of a bias from its data alone, undoing a zero-mean Gaussian prior: posterior b with
-    variance V under prior P = d P / (P + D) with V = P D / (P + D). Variance inf when V >= (1 - MIN_SHRINK) P."""
+def data_only(bias_mas, sigma_mas, prior_sigma_mas, prior_mean_mas=0.0):
+    """(estimate, variance) of a bias from its data alone, undoing its Gaussian prior N(m, P): a measurement d of
+    variance D gives the posterior b = (d/D + m/P) / (1/D + 1/P) with V = P D / (P + D), so D = 1 / (1/V - 1/P) and
+    d = b (P + D) / P - m D / P. Variance inf when V >= (1 - MIN_SHRINK) P (the prior alone)."""
     V, P = np.asarray(sigma_mas, float) ** 2, np.asarray(prior_sigma_mas, float) ** 2
+    m = np.asarray(prior_mean_mas, float)
     informative = V < (1.0 - MIN_SHRINK) * P
     D = np.where(informative, 1.0 / np.where(informative, 1.0 / V - 1.0 / P, 1.0), np.inf)
-    d = np.where(informative, np.asarray(bias_mas, float) * (P + np.where(informative, D, 0.0)) / P, 0.0)
+    D_used = np.where(informative, D, 0.0)
+    d = np.where(informative, (np.asarray(bias_mas, float) * (P + D_used) - m * D_used) / P, 0.0)
     return d, D
 
 
@@ -41,26 +45,63 @@ def apparition_priors(solutions, body, moon_sigma_mas=MOON_SIGMA_MAS):
     other solutions (an iterable of Solutions fitted with bias_groups="apparition"; `body`'s own is skipped): the
     weighted mean of their data-only estimates (`data_only`) and sigma = sqrt(moon_sigma^2 + variance of that mean).
     Apparitions that no other moon measured are left out (they keep the default prior)."""
+    out = {}
+    for name, (mean, variance) in _others_mean(solutions, body).items():
+        out[name] = (float(mean[0]), float(mean[1]), float(np.sqrt(moon_sigma_mas ** 2 + variance.max())))
+    return out
+
+
+def _measured(solution):
+    """{group: (data-only estimates (ra, dec), their variances)} of a solution's apparition biases measured by its
+    own positions (n > 0 and both variances finite)."""
+    table = solution.biases
+    if table is None or solution.options.bias_groups != "apparition":
+        return {}
+    column = lambda name, default: (np.asarray(table[name], float) if name in table.colnames
+                                    else np.full(len(table), default))
+    prior_sigma = column("prior_sigma_mas", solution.options.bias_prior_mas)
+    estimates = [data_only(table[f"bias_{c}_mas"], table[f"sigma_{c}_mas"], prior_sigma, column(f"prior_{c}_mas", 0.0))
+                 for c in ("ra", "dec")]
+    out = {}
+    for k, (name, n) in enumerate(zip(np.asarray(table["group"]).astype(str), table["n"])):
+        d, D = np.array([estimates[0][0][k], estimates[1][0][k]]), np.array([estimates[0][1][k], estimates[1][1][k]])
+        if n > 0 and np.all(np.isfinite(D)):
+            out[name] = (d, D)
+    return out
+
+
+def _others_mean(solutions, body):
+    """{group: (weighted mean (ra, dec) of the other solutions' data-only estimates, its variances)}."""
     sums = {}
     for solution in solutions:
-        table = solution.biases
-        if int(solution.body) == int(body) or table is None or solution.options.bias_groups != "apparition":
+        if int(solution.body) == int(body):
             continue
-        prior = (np.asarray(table["prior_sigma_mas"], float) if "prior_sigma_mas" in table.colnames
-                 else np.full(len(table), solution.options.bias_prior_mas))
-        for c, coordinate in enumerate(("ra", "dec")):
-            d, D = data_only(table[f"bias_{coordinate}_mas"], table[f"sigma_{coordinate}_mas"], prior)
-            for name, n, value, variance in zip(np.asarray(table["group"]).astype(str), table["n"], d, D):
-                if n > 0 and np.isfinite(variance):
-                    acc = sums.setdefault(name, np.zeros((2, 2)))
-                    acc[c] += (value / variance, 1.0 / variance)
-    out = {}
-    for name, acc in sorted(sums.items()):
-        if np.all(acc[:, 1] > 0):
-            mean = acc[:, 0] / acc[:, 1]
-            out[name] = (float(mean[0]), float(mean[1]),
-                         float(np.sqrt(moon_sigma_mas ** 2 + 1.0 / acc[:, 1].min())))
-    return out
+        for name, (d, D) in _measured(solution).items():
+            acc = sums.setdefault(name, np.zeros((2, 2)))
+            acc[:, 0] += d / D
+            acc[:, 1] += 1.0 / D
+    return {name: (acc[:, 0] / acc[:, 1], 1.0 / acc[:, 1]) for name, acc in sorted(sums.items())}
+
+
+def moon_sigma(solutions, max_variance_mas2=40.0 ** 2):
+    """The method-of-moments estimate of MOON_SIGMA_MAS from moons fitted alone (apparition biases, zero-mean
+    priors): over every moon's well-measured biases (data-only variance D < max_variance), the mean of
+    (d - others' mean)^2 less the mean of (D + variance of that mean), its square root (0 if negative).
+    Returns (sigma_mas, number of coordinates used)."""
+    solutions = list(solutions)
+    squares, variances = [], []
+    for solution in solutions:
+        others = _others_mean(solutions, solution.body)
+        for name, (d, D) in _measured(solution).items():
+            if name not in others:
+                continue
+            mean, variance = others[name]
+            use = D < max_variance_mas2
+            squares += list((d - mean)[use] ** 2)
+            variances += list((D + variance)[use])
+    if not squares:
+        return float("nan"), 0
+    return float(np.sqrt(max(np.mean(squares) - np.mean(variances), 0.0))), len(squares)
 
 
 def fit_with_shared_biases(observations, starts, options=None, *, model=None):
