@@ -43,7 +43,11 @@ def command_demo(args):
     check = gaia_cut("Himalia", options, DEFAULT_CUT, observations=observations, start=solution.orbit).summary
     outputs = save_outputs(solution, args.out, "himalia")
     result = solution_report(solution, elapsed, outputs)
-    result["read"] = {"data_sets": len(report.sources), "kept": len(observations)}
+    # what was read and what became of it: rows = deduplicated + duplicates dropped; then Gaia's CCD rows become
+    # transit normal points (kept: the rows fitted); the notes name the units rejected whole and why
+    result["read"] = {"data_sets": len(report.sources), "rows": report.rows, "duplicates_dropped":
+                      len(report.duplicates), "deduplicated": report.kept, "kept": len(observations),
+                      "notes": list(report.notes)}
     result["held_out_check"] = {"test": f"Gaia DR3 transits after {DEFAULT_CUT} predicted by a fit of the data "
                                         f"before", **check}
     write_atomic(Path(args.out) / "himalia.json", strict_json(result) + "\n")
@@ -52,6 +56,8 @@ def command_demo(args):
     else:
         print(f"orbitfit demo: Himalia from {len(observations)} positions of {len(report.sources)} embedded data "
               f"sets (1965-2022, Gaia DR3 as transit normal points), default weighting, in {elapsed:.1f} s")
+        print(f"read {report.rows} rows: {len(report.duplicates)} duplicates dropped, {report.kept} left; "
+              f"{len(observations)} fitted" + "".join(f"\n  {note}" for note in report.notes))
         print_report(result, solution)
         print(f"what the 1-sigma means, checked on data no fit saw: the {check['n']} Gaia DR3 transits after "
               f"{DEFAULT_CUT}, predicted by a fit of the data before, are off by {check['rms_mas']:.1f} mas rms "
