@@ -20,19 +20,29 @@ every contact lies on the limb around delta: |p - delta| = R for a circle, or an
 oblateness, pole position angle). Timing errors move p along the station's relative motion w, by |w| sigma_t.
 
 * One positive chord: delta is fixed along the chord (its midpoint, sigma = |w| sqrt(sigma_1^2 + sigma_2^2) / 2),
-  and across it only to the two mirror solutions +-d, d = sqrt(R^2 - L^2/4). Without more information (`side`) the
-  constraint is centred on the chord with sigma_across = R: the chord only says |offset| <= R, and a Gaussian of
-  sigma R holds both mirror solutions within 1 sigma. With `side=+1` (the station was left of the true centre line,
-  looking along the shadow's motion: d_km > 0 in `Occultation.sites`) or `side=-1` (right), e.g. when a negative
-  chord decides it, the centre is put at d from the chord with sigma from the timing, radius and shape sigmas. The
-  covariance is long across the chord and short along it - a 1-D likelihood in practice.
+  and across it only to the two mirror solutions +-d, d = sqrt(R^2 - L^2/4) - a two-peaked constraint, each peak
+  with sigma from the timing, radius and shape sigmas. The negative chords and the prior orbit decide between them
+  (`negative.side_probabilities`: the prior's cross-track sigma, when the body is a Solution or `prior_sigma_km` is
+  given, times Phi(clearance / sigma) of every negative span); `CentreFit.side_probabilities` reports
+  P(+1), P(-1). When one side has P >= `SIDE_DECIDED` (3 sigma), or `side` is given (+1: the station was left of
+  the true centre line looking along the shadow's motion, d_km > 0 in `Occultation.sites`; -1: right), the centre
+  is that peak; otherwise the observation is the two peaks' mean with their moment-matched covariance (across the
+  chord sigma ~ d, not R) and the method says "undecided".
 * Two or more positive chords: delta (and R, with `fit_radius` and >= 3 chords) by weighted least squares on the
   radial residuals (|p_k - delta| - R for a circle), sigma_k^2 = (sigma_t |w . n_k|)^2 + shape_sigma^2 (n_k the
   limb's normal at the contact), from several starts across the track (two chords have a mirror solution);
   covariance (J^T W J)^-1. For an ellipse a single chord's L and d follow the affine-circle relations of
   `Limb.chords_along` (sigma_across = the half-width across the chord).
-* Negative chords are not in the likelihood: the reduction reports each one's clearance outside the fitted limb
-  and flags those that pass inside it.
+* Negative chords are in the likelihood (`negative`): a watched span the limb crosses costs (clearance / sigma)^2 in
+  the choice among the local minima (two chords' mirror solution) and Phi(clearance / sigma) in a single chord's
+  side; the reduction also reports each one's clearance outside the fitted limb and flags those inside it. A
+  negative chord without start/end watched the whole passage (the prediction's C/A +- the time the shadow takes
+  to cross the Earth).
+* The body's shape: `radius_km` (+ oblateness, pole angle) as given, or a `shapes.Shape` (`shape=`), or - when
+  neither is given - the body's embedded shape (`shapes.embedded_shape`: the Galilean moons' ellipsoids with IAU
+  rotation), projected on the plane at the reference instant. The size's sigma enters the centre's covariance
+  (the centre refitted with the radius +- sigma: with two chords on one side of the centre a km of radius moves it
+  by several km), the topography's sigma enters every contact.
 
 The centre becomes the body's geocentric astrometric position at the reference instant (the mean of the positive
 chords' mid-times): the predicted fundamental-plane position plus delta, with the covariance (km -> mas at the body's
@@ -51,12 +61,16 @@ from dynamics import constants as C
 from ..times import tdb_to_utc_iso, to_tdb_seconds
 from ..units import to_value
 from .limb import ChordError, Limb, contact_times, fit_limb  # noqa: F401 (chords.contact_times, as before the split)
+from .earth import EARTH_RADIUS_KM
+from .negative import NegativeSpans, side_probabilities
 from .prediction import predict
+from .shapes import Shape, embedded_shape
 from .sites import relative_to_sites, sites_itrs
 from .stars import MAS_PER_RAD, Star
 
 DEFAULT_TIMING_SIGMA_S = 0.1        # a video camera with GPS-stamped frames at 10 Hz; give the real value
 SINGLE_CHORD_SIDES = (None, -1, 1)
+SIDE_DECIDED = 0.9973               # a single chord's side is decided at 3 sigma (two-sided Gaussian 99.73%)
 
 
 @dataclass
@@ -65,7 +79,7 @@ class Chord:
 
     site: MPC code, or (east longitude deg, geodetic latitude deg, height km) on WGS84.
     start, end: positive chord - the disappearance and reappearance instants (UTC string, astropy Time or TDB s);
-        negative chord - the span watched without an event.
+        negative chord - the span watched without an event (None, None: the whole passage).
     sigma_s: 1-sigma of each instant (one value or (sigma_start, sigma_end)), seconds (or astropy Quantities).
     """
     site: object
@@ -103,6 +117,9 @@ class CentreFit:
     limb_points_km: np.ndarray      # (n, 2) contact points relative to the predicted centre
     limb_residuals_km: np.ndarray   # (n,) radial distance of each contact outside the limb (|p - delta| - R)
     negative: list = field(default_factory=list)    # per negative chord: (label, clearance km, consistent)
+    side_probabilities: dict | None = None          # single chord: {+1: P, -1: P} of the mirror centres
+    mirror_offsets_km: dict | None = None           # single chord: {+1: (2,), -1: (2,)} the two peaks
+    shape: str = ""                                 # where the limb came from
 
     @property
     def sigmas_along_across_km(self):
@@ -111,11 +128,12 @@ class CentreFit:
         n = np.array([-u[1], u[0]])
         return float(np.sqrt(u @ self.covariance_km @ u)), float(np.sqrt(n @ self.covariance_km @ n))
 
-    def radec(self):
-        """Geocentric astrometric RA, Dec (deg) of the measured centre at the reference instant, with the 2x2
-        covariance in mas^2 (RA*, Dec) including the star's own position covariance."""
+    def radec(self, tdb=None):
+        """Geocentric astrometric RA, Dec (deg) of the measured centre at the reference instant (or at `tdb`: TDB s,
+        Time or ISO UTC, within the event's minutes - the offset from the prediction is constant over them), with
+        the 2x2 covariance in mas^2 (RA*, Dec) including the star's own position covariance."""
         from ..model import radec_from_unit
-        plane = self.prediction.plane_at([self.tdb])
+        plane = self.prediction.plane_at([self.tdb if tdb is None else to_tdb_seconds(tdb)])
         f = plane.f[0] + self.offset_km[0]
         g = plane.g[0] + self.offset_km[1]
         along_star = float(plane.rho[0] @ plane.star[0])
@@ -146,11 +164,15 @@ class CentreFit:
                  f"  centre - prediction: east {self.offset_km[0]:+.3f} km, north {self.offset_km[1]:+.3f} km "
                  f"(sigma along the chord {along:.3f} km, across {across:.3f} km)",
                  f"  radius {self.radius_km:.3f} km" + ("" if self.radius_sigma_km is None else
-                                                        f" +- {self.radius_sigma_km:.3f} km (fitted)"),
+                                                        f" +- {self.radius_sigma_km:.3f} km (fitted)") +
+                 (f" ({self.shape})" if self.shape else ""),
                  f"  chi2 {self.chi2:.2f} for {self.dof} degrees of freedom",
                  f"  astrometric (geocentre) RA {ra:.9f} deg, Dec {dec:+.9f} deg, sigma RA* "
                  f"{math.sqrt(cov[0, 0]):.2f} mas, Dec {math.sqrt(cov[1, 1]):.2f} mas, "
                  f"corr {cov[0, 1] / math.sqrt(cov[0, 0] * cov[1, 1]):+.3f}"]
+        if self.side_probabilities:
+            lines.append("  single chord's side: " + ", ".join(f"P({side:+d}) = {p:.4f}" for side, p in
+                                                             sorted(self.side_probabilities.items(), reverse=True)))
         for label, clearance, consistent in self.negative:
             lines.append(f"  negative chord {label}: passes {abs(clearance):.2f} km "
                          f"{'outside the limb (consistent)' if consistent else 'INSIDE the limb: inconsistent'}")
@@ -163,15 +185,16 @@ class ObservedOccultation:
 
     star: stars.Star of one star (Gaia DR3 position, proper motion, parallax, epoch).
     star_sigma_mas: (sigma RA*, sigma Dec) of the star at the event, mas, and star_corr their correlation.
-    radius_km: the body's equatorial (or equivalent) radius; radius_sigma_km its uncertainty (used for a single chord
-    with a side); oblateness and pole_position_angle_deg make the limb an ellipse (`Limb`; default a circle);
-    shape_sigma_km: the limb's departure from that ellipse (topography), added to every contact.
+    radius_km: the body's equatorial (or equivalent) radius; radius_sigma_km its uncertainty; oblateness and
+    pole_position_angle_deg make the limb an ellipse (`Limb`; default a circle); shape_sigma_km: the limb's departure
+    from that ellipse (topography), added to every contact. Or `shape`: a `shapes.Shape` (ellipsoid + rotation)
+    projected at the event; neither: the body's embedded shape (`shapes.embedded_shape`; the Galilean moons).
     Radii, sigmas and the pole angle may be astropy Quantities: they are converted to km, mas and degrees.
     """
     body: int
     star: Star
     chords: list
-    radius_km: float
+    radius_km: float | None = None
     radius_sigma_km: float = 0.0
     shape_sigma_km: float = 0.0
     star_sigma_mas: tuple = (0.0, 0.0)
@@ -180,6 +203,7 @@ class ObservedOccultation:
     oblateness: float = 0.0
     pole_position_angle_deg: float = 0.0
     star_catalog: str = "Gaia DR3"
+    shape: Shape | None = None
 
     def __post_init__(self):
         for name, unit in (("radius_km", "km"), ("radius_sigma_km", "km"), ("shape_sigma_km", "km"),
@@ -190,7 +214,34 @@ class ObservedOccultation:
 
     @property
     def limb(self):
+        """The limb given by radius_km (+ oblateness, pole angle); None when the shape comes from a Shape."""
+        if self.radius_km is None:
+            return None
+        if not self.radius_km > 0:
+            raise ChordError(f"{self.name}: the body's radius must be positive km, not {self.radius_km!r}")
         return Limb(self.radius_km, self.oblateness, self.pole_position_angle_deg)
+
+    def body_shape(self):
+        """The Shape used when no radius is given: `shape`, else the body's embedded one; None with a radius."""
+        if self.radius_km is not None:
+            return None
+        shape = self.shape or embedded_shape(self.body)
+        if shape is None:
+            raise ChordError(f"{self.name}: no radius given and orbitfit has no embedded shape of body {self.body}; "
+                             f"give radius_km (and radius_sigma_km)")
+        return shape
+
+    def limb_at(self, prediction, tdb):
+        """(Limb, radius sigma km, topography sigma km, description) at the instant `tdb` of a prediction."""
+        shape = self.body_shape()
+        if shape is None:
+            return self.limb, self.radius_sigma_km, self.shape_sigma_km, ""
+        limb = shape.limb(prediction.plane_at([tdb]))
+        radius_sigma = self.radius_sigma_km or shape.radius_sigma_km * limb.equatorial_radius_km / shape.mean_radius_km
+        a, b, c = shape.radii_km
+        label = (f"{shape.name or 'shape'} {a:g} x {b:g} x {c:g} km, limb {limb.equatorial_radius_km:.1f} km, "
+                 f"oblateness {limb.oblateness:.5f}, pole P/A {limb.pole_position_angle_deg:.2f} deg")
+        return limb, radius_sigma, self.shape_sigma_km or shape.topography_sigma_km, label
 
     def star_covariance_mas(self):
         s_ra, s_dec = self.star_sigma_mas
@@ -206,36 +257,60 @@ class ObservedOccultation:
             raise ChordError(f"{self.name}: chord {chord.label()} ends ({chord.end}) before it starts ({chord.start})")
         return start, end
 
-    def reduce(self, body, *, side=None, fit_radius=False, ephemeris=None, prediction=None):
+    def reduce(self, body, *, side=None, fit_radius=False, ephemeris=None, prediction=None, prior_sigma_km=None):
         """Fit the centre to the chords against the prediction of `body` (a Solution or a target callable).
-        Returns a CentreFit. `side` (+1/-1) picks a single chord's mirror solution (see the module docstring).
+        Returns a CentreFit. `side` (+1/-1) imposes a single chord's mirror solution (see the module docstring);
+        `prior_sigma_km`: the prediction's cross-track 1-sigma that weighs a single chord's sides (default: from the
+        Solution's covariance and the star's sigma; none for a callable body).
         `prediction`: an event.Occultation of this star by the body near the event, if already computed."""
         positive = self.positive()
         if not positive:
             raise ChordError(f"{self.name}: no positive chord; negative chords alone do not give a centre")
         if side not in SINGLE_CHORD_SIDES:
             raise ChordError(f"side must be None, +1 or -1, not {side!r}")
-        if not self.radius_km > 0:
-            raise ChordError(f"{self.name}: the body's radius must be positive km, not {self.radius_km!r}")
-        self.limb                                                                     # checks the shape
+        shape = self.body_shape()                                                   # checks the shape or radius
         times = np.array([self._times(c) for c in positive])                       # (n, 2) TDB s
         t_ref = float(times.mean())
         if prediction is None:
-            prediction = predict(body, self.star, t_ref, radius_km=self.radius_km, ephemeris=ephemeris)
+            radius = self.radius_km if shape is None else shape.mean_radius_km
+            prediction = predict(body, self.star, t_ref, radius_km=radius, ephemeris=ephemeris)
+        limb, radius_sigma, shape_sigma, label = self.limb_at(prediction, t_ref)
         sites = [c.site for c in positive]
         _, itrs = sites_itrs(sites)
         itrs = np.repeat(itrs, 2, axis=0)
         rel, velocity, _, _ = relative_to_sites(prediction, itrs, times.ravel())
         points = -rel                                                               # station relative to centre
         sigma_t = np.concatenate([c.sigmas() for c in positive])
+        negatives = self._negative_spans(prediction)
+        # a negative span's clearance is uncertain by the topography (and at least 1 m: a sharp edge)
+        sigma_negative = max(shape_sigma, 1e-3)
         if len(positive) == 1:
-            fit = self._single_chord(prediction, t_ref, points, velocity, sigma_t, side)
+            if prior_sigma_km is None and prediction.solution is not None:
+                prior_sigma_km = prediction.cross_track_sigma_km(prediction.solution, self.star_sigma_mas,
+                                                                 self.star_corr)
+            fit = self._single_chord(prediction, t_ref, points, velocity, sigma_t, side, limb, radius_sigma,
+                                     shape_sigma, negatives, prior_sigma_km)
         else:
-            fit = self._several_chords(prediction, t_ref, points, velocity, sigma_t, fit_radius)
-        fit.negative = self._negative_checks(prediction, fit)
+            fit = self._several_chords(prediction, t_ref, points, velocity, sigma_t, fit_radius, limb,
+                                       radius_sigma, shape_sigma, negatives, sigma_negative)
+        fit.shape = label
+        if negatives is not None:
+            clearances = negatives.clearances_km(fit.offset_km, limb.scaled(fit.radius_km))
+            fit.negative = [(name, float(c), bool(c > 0)) for name, c in zip(negatives.labels, clearances)]
         return fit
 
-    def _single_chord(self, prediction, t_ref, points, velocity, sigma_t, side):
+    def _negative_spans(self, prediction):
+        negative = [c for c in self.chords if not c.positive]
+        if not negative:
+            return None
+        # no watched span given: the whole passage of the shadow across the Earth
+        half = (EARTH_RADIUS_KM + 2 * prediction.radius_km) / max(abs(prediction.velocity_km_s), 1e-3)
+        spans = [self._times(c) if c.start is not None else (prediction.tdb - half, prediction.tdb + half)
+                 for c in negative]
+        return NegativeSpans(negative, spans, prediction)
+
+    def _single_chord(self, prediction, t_ref, points, velocity, sigma_t, side, limb, radius_sigma, shape_sigma,
+                      negatives, prior_sigma_km):
         p1, p2 = points
         length = float(np.hypot(*(p2 - p1)))
         if length == 0:
@@ -246,64 +321,71 @@ class ObservedOccultation:
         normal = np.array([-along[1], along[0]])             # left of the shadow's motion (d_km > 0 in predictions)
         sigma_along = w * math.hypot(*sigma_t) / 2.0
         midpoint = 0.5 * (p1 + p2)
-        limb = self.limb
         central, half_width, slope = limb.chords_along(along)
         if length > central * (1 + 1e-9) and side is not None:
             raise ChordError(f"{self.name}: the chord is {length:.3f} km long, longer than the body "
                              f"({central:.3f} km along it); give a larger radius")
         # the chord's offset from the centre: L = L0 sqrt(1 - d^2/h^2); its midpoint sits at d n + k d u
         d = half_width * math.sqrt(max(1.0 - (length / central) ** 2, 0.0))
-        if side is None:
-            # both mirror solutions -d (left) and +d: their mean, and across only |offset| <= h
-            centre = midpoint
-            sigma_along = math.hypot(sigma_along, abs(slope) * d)
-            sigma_across, method = half_width, "single chord"
+        sigma_length = w * math.hypot(*sigma_t)
+        # dd/dL = -h^2 L / (L0^2 d), dd/da = h^2 / (a d); capped at h where d -> 0 (a central chord)
+        small = max(d, 1e-9)
+        sigma_d = math.hypot(half_width ** 2 * length * sigma_length / (central ** 2 * small),
+                             half_width ** 2 * radius_sigma / (limb.equatorial_radius_km * small))
+        sigma_across = min(math.hypot(sigma_d, shape_sigma), half_width)
+        # side +1: the station was left of the true centre line, so the chord is at +d from the centre
+        centres = {s: midpoint - s * d * normal - slope * s * d * along for s in (1, -1)}
+        peak_cov = sigma_along ** 2 * np.outer(along, along) + sigma_across ** 2 * np.outer(normal, normal)
+        probabilities = side_probabilities(centres, limb, negatives, math.hypot(sigma_across, shape_sigma, 1e-3),
+                                           normal, prior_sigma_km)
+        chosen = side if side is not None else max(probabilities, key=probabilities.get)
+        if side is not None or probabilities[chosen] >= SIDE_DECIDED:
+            centre, cov = centres[chosen], peak_cov
+            how = "given" if side is not None else f"P = {probabilities[chosen]:.4f}"
+            method = f"single chord, side {chosen:+d} ({how})"
         else:
-            sigma_length = w * math.hypot(*sigma_t)
-            # dd/dL = -h^2 L / (L0^2 d), dd/da = h^2 / (a d); capped at h where d -> 0 (a central chord)
-            small = max(d, 1e-9)
-            sigma_d = math.hypot(half_width ** 2 * length * sigma_length / (central ** 2 * small),
-                                 half_width ** 2 * self.radius_sigma_km / (self.radius_km * small))
-            sigma_across = min(math.hypot(sigma_d, self.shape_sigma_km), half_width)
-            # side +1: the station was left of the true centre line, so the chord is at +d from the centre
-            offset = side * d
-            centre = midpoint - offset * normal - slope * offset * along
-            method = f"single chord, side {side:+d}"
-        cov = (sigma_along ** 2 * np.outer(along, along) + sigma_across ** 2 * np.outer(normal, normal))
+            # undecided: the two peaks' mean and moment-matched covariance (the row the fit can take)
+            centre = sum(probabilities[s] * centres[s] for s in centres)
+            cov = sum(probabilities[s] * (peak_cov + np.outer(centres[s] - centre, centres[s] - centre))
+                      for s in centres)
+            method = "single chord, side undecided"
         residuals = limb.radial_residual(points - centre)
-        return CentreFit(self, prediction, t_ref, centre, cov, self.radius_km, None, 0.0, 0, method, along, points,
-                         residuals)
+        return CentreFit(self, prediction, t_ref, centre, cov, limb.equatorial_radius_km, None, 0.0, 0, method,
+                         along, points, residuals, side_probabilities=probabilities, mirror_offsets_km=centres)
 
-    def _several_chords(self, prediction, t_ref, points, velocity, sigma_t, fit_radius):
+    def _several_chords(self, prediction, t_ref, points, velocity, sigma_t, fit_radius, limb, radius_sigma,
+                        shape_sigma, negatives, sigma_negative):
         n_positive = len(points) // 2
         if fit_radius and n_positive < 3:
             raise ChordError(f"{self.name}: fitting the radius needs at least 3 positive chords, not {n_positive}")
-        r0 = self.radius_km
+        r0 = limb.equatorial_radius_km
         first = points[1] - points[0]
         along = first / np.hypot(*first)
         normal = np.array([-along[1], along[0]])
         mid = points.mean(axis=0)
+
+        def fit_from(start, trial_limb):
+            return fit_limb(points, velocity, sigma_t, shape_sigma, start, trial_limb, fit_radius)
+
+        def score(result):          # chi2 of the contacts + what crossing a watched negative span costs
+            return result[3] + (0.0 if negatives is None else
+                                negatives.penalty(result[0], limb.scaled(result[1]), sigma_negative))
         best = None
         for shift in np.linspace(-1.5, 1.5, 13) * r0:                   # starts across the track: mirror solutions
-            result = fit_limb(points, velocity, sigma_t, self.shape_sigma_km, mid + shift * normal, self.limb,
-                               fit_radius)
-            if result is not None and (best is None or result[3] < best[3] - 1e-9):
+            result = fit_from(mid + shift * normal, limb)
+            if result is not None and (best is None or score(result) < score(best) - 1e-9):
                 best = result
         if best is None:
             raise ChordError(f"{self.name}: the chords do not determine the centre (singular normal matrix)")
         centre, radius, cov_full, chi2, residuals = best
+        cov = cov_full[:2, :2]
+        if radius_sigma > 0 and not fit_radius:
+            # the size's sigma: the centre refitted with the radius +- sigma, from the best centre
+            moved = [fit_from(centre, limb.scaled(r0 + sign * radius_sigma)) for sign in (1, -1)]
+            if all(m is not None for m in moved):
+                derivative = (moved[0][0] - moved[1][0]) / 2.0          # km of centre per sigma of radius
+                cov = cov + np.outer(derivative, derivative)
         dof = len(points) - (3 if fit_radius else 2)
-        radius_sigma = float(math.sqrt(cov_full[2, 2])) if fit_radius else None
-        return CentreFit(self, prediction, t_ref, centre, cov_full[:2, :2], radius, radius_sigma, chi2, dof,
+        radius_fit_sigma = float(math.sqrt(cov_full[2, 2])) if fit_radius else None
+        return CentreFit(self, prediction, t_ref, centre, cov, radius, radius_fit_sigma, chi2, dof,
                          "chords" + (" with the radius fitted" if fit_radius else ""), along, points, residuals)
-
-    def _negative_checks(self, prediction, fit):
-        out = []
-        for chord in (c for c in self.chords if not c.positive):
-            start, end = self._times(chord)
-            t = np.linspace(start, end, 201)
-            _, itrs = sites_itrs([chord.site])
-            rel, _, _, _ = relative_to_sites(prediction, np.repeat(itrs, t.size, axis=0), t)
-            clearance = float(self.limb.scaled(fit.radius_km).radial_residual(-rel - fit.offset_km).min())
-            out.append((chord.label(), clearance, clearance > 0))
-        return out
