@@ -169,11 +169,12 @@ class Occultation:
             sigma_km = self.cross_track_sigma_km(solution)
         return site_predictions(self, sites, sigma_km if sigma_km is not None else 0.0)
 
-    def plot_map(self, path=None, sites=None, filename=None, title=None):
-        """Equirectangular map (matplotlib Figure, Agg) of the path with day/night shading; see `maps.plot_map`."""
+    def plot_map(self, path=None, sites=None, filename=None, title=None, **options):
+        """A regional map (matplotlib Figure, Agg) of the path with coastlines, day/night shading, 60-s dots and the
+        1σ/3σ limits; options (extent_deg, resolution, sigma_km, central_longitude): see `maps.plot_map`."""
         from .maps import plot_map
         return plot_map(self, path if path is not None else self.path(), sites=sites, filename=filename,
-                        title=title)
+                        title=title, **options)
 
 
 EVENT_COLUMNS = ("source_id", "utc", "tdb", "ra_deg", "dec_deg", "ca_arcsec", "ca_km", "pa_deg", "vel_km_s",

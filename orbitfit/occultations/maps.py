@@ -186,8 +186,11 @@ def plot_map(event, path, sites=None, filename=None, title=None, sigma_km=None, 
     shift = lambda lon: (np.asarray(lon, dtype=float) - centre_lon + 180.0) % 360.0 - 180.0
     span = max(east - west, north - south)
     resolution = resolution or ("c" if span > 90 else "l" if span > 20 else "i")
+    aspect = 1.0 / max(np.cos(np.radians(np.clip(0.5 * (south + north), -75, 75))), 0.25)
+    # the figure's height follows the map's shape: 6.6 in of map width beside a 1.9 in legend, title and labels
+    height_in = float(np.clip(6.6 * (north - south) * aspect / (east - west) + 1.4, 3.5, 9.0))
     with matplotlib.rc_context(RC):
-        fig = new_figure((8.0, 6.0))
+        fig = new_figure((8.5, height_in))
         ax = fig.add_subplot(1, 1, 1)
         x_grid, lat_grid = np.meshgrid(np.linspace(west, east, 241), np.linspace(south, north, 161))
         matrix, _ = gcrs_matrix_and_pole([event.tdb])
@@ -229,7 +232,7 @@ def plot_map(event, path, sites=None, filename=None, title=None, sigma_km=None, 
                             fontsize=7, zorder=6, clip_on=True)
         ax.set_xlim(west, east)
         ax.set_ylim(south, north)
-        ax.set_aspect(1.0 / max(np.cos(np.radians(np.clip(0.5 * (south + north), -75, 75))), 0.25))
+        ax.set_aspect(aspect)
         # ticks at round longitudes (x is longitude - centre_lon)
         step = next(s for s in (1, 2, 5, 10, 15, 20, 30, 60) if (east - west) / s <= 9)
         first = np.ceil((west + centre_lon) / step) * step
@@ -240,7 +243,7 @@ def plot_map(event, path, sites=None, filename=None, title=None, sigma_km=None, 
         ax.grid(color="0.4", lw=0.3, alpha=0.5)
         ax.set_xlabel("east longitude")
         ax.set_ylabel("geodetic latitude")
-        ax.set_title(title or map_title(event, path), fontsize=9)
+        ax.set_title(title or map_title(event, path), fontsize=8.5, loc="left")
         handles, labels = ax.get_legend_handles_labels()
         from matplotlib.patches import Patch
         handles += [Patch(facecolor=c, edgecolor="0.5", lw=0.3) for c in DAY_NIGHT_COLOURS[::-1]]
