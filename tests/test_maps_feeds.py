@@ -130,7 +130,7 @@ def test_map_draws_coastlines_offline_zoomed_to_the_path(event, path, leda, no_n
     for entry in ("centre", "body limits", "1σ limits", "3σ limits", "centre every 60 s", "C/A", "night"):
         assert entry in labels
     assert any(t.get_text().startswith("874 ") and t.get_text().endswith("%") for t in ax.texts)
-    title = ax.get_title()
+    title = ax.get_title(loc="left")
     assert title.startswith("Leda  2018-05-09 ") and "star 4242" in title
     for text in (f"Diam {2 * RADIUS_KM:.0f} km", f"Tmax {2 * RADIUS_KM / abs(event.velocity_km_s):.1f} s",
                  f"C/A {event.ca_arcsec:.3f}\"", f"P/A {event.pa_deg:.1f}°", f"v {event.velocity_km_s:+.2f} km/s",
