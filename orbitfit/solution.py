@@ -267,8 +267,8 @@ class Solution:
         return "\n".join(lines)
 
     def _data_notes(self):
-        """Summary lines on what the fit did to its data beyond the outlier test: copies dropped (or kept), the
-        outlier cap binding, occultations weighted without a covariance of their own (see fit_orbit)."""
+        """Summary lines on what the fit did to its data beyond the outlier test: copies dropped (or kept), gross
+        outliers screened against the start orbit, the outlier cap binding, occultations weighted without a covariance of their own (see fit_orbit)."""
         lines = []
         duplicates = self.meta.get("duplicates")
         if duplicates:
@@ -277,6 +277,14 @@ class Solution:
                 "KEPT (keep_duplicates): each measurement counted twice"
             lines.append(f"  {len(rows)} observations copy another of the fit, {what}: " + ", ".join(rows[:3])
                          + (", ..." if len(rows) > 3 else ""))
+        screened = self.meta.get("screened")
+        if screened:
+            rows = screened["rows"]
+            kept_out = sum(row["still_flagged"] for row in rows)
+            lines.append(f"  {len(rows)} gross outliers screened before the fit (> {screened['threshold_arcsec']:g}\" "
+                         f"off their neighbours against the start orbit; {kept_out} still flagged): " +
+                         ", ".join(f"{row['where']} {row['offset_arcsec']:.0f}\"" for row in rows[:3]) +
+                         (", ..." if len(rows) > 3 else ""))
         cap = self.meta.get("rejection_cap")
         if cap:
             lines.append(f"  WARNING: the outlier cap (max_rejected_fraction {cap['max_rejected_fraction']:g}) binds: "

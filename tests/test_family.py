@@ -54,9 +54,16 @@ def test_closed_loop_recovers_states_and_an_exaggerated_himalia_gm(truth, real_d
     real GM, 50x below the truth."""
     rng = np.random.default_rng(11)
     data = simulate(truth, real_data, rng, ephemeris, given_sigma=False)
+    gross = [100, 101]                                    # two of Elara's positions 0.2 deg off (screened per body)
+    data[ELARA]["dec_deg"][gross] += 0.2
     family = fit_family(data, perturbed(truth, rng), FitOptions(night_deweighting=False, bias_groups=None),
                         fit_gm=(HIMALIA,))
     assert isinstance(family, FamilySolution) and family.parameters.size == 13
+    screened = family.solutions[ELARA].meta["screened"]["rows"]
+    assert [row["where"] for row in screened] == [f"{data[ELARA]['source'][r]}:{data[ELARA]['line'][r]}"
+                                                  for r in gross]
+    assert all(row["still_flagged"] and row["offset_arcsec"] == pytest.approx(720, abs=3) for row in screened)
+    assert "screened" not in family.solutions[HIMALIA].meta
     gm, sigma = family.gm[HIMALIA], family.gm_sigma(HIMALIA)
     print(f"\nclosed loop: GM(Himalia) = {gm:.3f} +- {sigma:.3f} (truth {GM_TRUE:.3f}, {(gm - GM_TRUE) / sigma:+.2f} "
           f"sigma); chi2/dof = {family.chi2 / family.dof:.3f}")

@@ -41,6 +41,7 @@ from ..solution import Solution
 from ..tables import plain_table
 from .gauss_newton import FitError, gauss_newton
 from .options import FitOptions
+from .screening import screen_start, screening_record
 from .weights import FitData, Weights, fit_data, initial_floors
 
 HIMALIA = 506
@@ -216,8 +217,13 @@ def fit_family(observations, initial_orbits: dict, options: FitOptions | None = 
             joined.extra = (A, b)
         return joined
 
+    # gross errors against each member's start orbit (alone: the members' pulls move positions by mas, not arcsec)
+    screenings = {b: screen_start(Orbit(b, epoch, states0[i]), model, prepared[b], options)
+                  for i, b in enumerate(bodies)}
+    accepted = np.concatenate([~s.flagged if s is not None else np.ones(len(by_body[b]), dtype=bool)
+                               for b, s in screenings.items()])
     x0 = np.concatenate([states0.ravel(), [gm_values[b] for b in fit_gm]])
-    fit = gauss_newton(x0, evaluate_at, combined, options, floor_ra, floor_dec, log)
+    fit = gauss_newton(x0, evaluate_at, combined, options, floor_ra, floor_dec, log, accepted=accepted)
 
     x, covariance = fit.parameters, fit.covariance
     final_gm = gms_of(x)
@@ -241,6 +247,8 @@ def fit_family(observations, initial_orbits: dict, options: FitOptions | None = 
         companions = tuple((Orbit(other, epoch, x[6 * k:6 * k + 6]), final_gm[other])
                            for k, other in enumerate(bodies) if other != body and final_gm[other] != 0.0)
         meta = {"fitted_at": fitted_at, "versions": versions(), "family": family_meta}
+        if screenings[body] is not None and screenings[body].flagged.any():
+            meta["screened"] = screening_record(screenings[body], by_body[body], fit.accepted[r])
         if options.night_deweighting == "estimated":
             meta["night_correlation"] = {name: float(rho) for name, rho in
                                          zip(data[body].group_names, fit.night_rho[g])}

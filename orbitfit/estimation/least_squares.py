@@ -12,7 +12,8 @@ not a satellite orbit of Jupiter, rows that cannot be weighted (`weights.unweigh
 Copies of one measurement among the observations (the same file twice, a repeated row; the rules of
 `orbitfit.observations.datasets.find_duplicates`) would be counted as new data and shrink every sigma by sqrt(2):
 unless `FitOptions.keep_duplicates`, they are dropped before the fit and listed in Solution.meta["duplicates"].
-When the outlier cap (`max_rejected_fraction`) leaves observations above chi2_reject in the fit, a warning says how
+Gross errors against the start orbit (`FitOptions.screen_arcsec`, `orbitfit.estimation.screening`) start the fit
+flagged, listed by file:line in Solution.meta["screened"]. When the outlier cap (`max_rejected_fraction`) leaves observations above chi2_reject in the fit, a warning says how
 many and Solution.meta["rejection_cap"] records it.
 """
 from __future__ import annotations
@@ -34,6 +35,7 @@ from ..provenance import versions
 from ..solution import Solution
 from .gauss_newton import STATE_NAMES, FitError, gauss_newton
 from .options import FitOptions
+from .screening import screen_start, screening_record
 from .weights import fit_data, group_keys, initial_floors, own_covariance, unweightable_rows
 
 MIN_NIGHTS = 3            # six state components need positions on three nights at least (Gauss: three directions)
@@ -76,6 +78,9 @@ def fit_orbit(observations, initial: Orbit, options: FitOptions | None = None, *
         biases = _warm_biases(warm_start, data.bias_names)
     if warm_start is not None and bias_priors is None:
         bias_priors = _priors_of(warm_start)
+    screening = screen_start(Orbit(body, epoch, state), model, prepared, options)
+    if screening is not None:
+        accepted &= ~screening.flagged
     evaluate_at = with_biases(lambda x: evaluate(Orbit(body, epoch, x), model, prepared), data,
                               options.bias_prior_mas, bias_priors)
     names = list(STATE_NAMES) + [f"bias_{c}[{g}]" for g in data.bias_names for c in ("ra", "dec")]
@@ -84,6 +89,8 @@ def fit_orbit(observations, initial: Orbit, options: FitOptions | None = None, *
     meta = {"fitted_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "versions": versions()}
     if duplicates:
         meta["duplicates"] = {"dropped": not options.keep_duplicates, "rows": duplicates}
+    if screening is not None and screening.flagged.any():
+        meta["screened"] = screening_record(screening, observations, fit.accepted)
     defaulted = prepared.full_covariance & ~own_covariance(prepared)
     if defaulted.any():
         meta["no_own_covariance"] = _located(observations, np.nonzero(defaulted)[0])

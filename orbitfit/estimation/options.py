@@ -41,7 +41,9 @@ parameters), None. Occultation and Gaia rows are never biased (they anchor the f
 Outliers: an observation with chi2_i = r^T S^-1 r > `chi2_reject` (2 dof) is flagged and leaves the solution; a
 flagged one comes back when chi2_i < `chi2_readmit`. Defaults 11.83 (the 2-D equivalent of 3 sigma, 0.27% of
 Gaussian data) and 9.21 (99%). `max_rejected_fraction` caps the flagged share (largest chi2 first). Flagged
-observations stay in the residual table.
+observations stay in the residual table. Before the first step, gross errors (thousands of arcseconds in some
+compilations) are flagged against the start orbit (`screen_arcsec`, `orbitfit.estimation.screening`) so that least
+squares can start; the chi2 test readmits any the converged orbit fits.
 
 `FitOptions.gomes_junior_2016()` is the STE weighting of Gomes-Junior et al. (2016, MNRAS 462, 1351): one floor for
 all positions, the sources' sigmas unused, no night de-weighting, no biases, at most 1% flagged.
@@ -96,6 +98,9 @@ class FitOptions:
     min_observations: int = _option(4, "fewer observations than this is an error (six unknowns)")
     max_weight_rounds: int = _option(8, "re-estimations of floors and flags; after that the weights are frozen")
     max_rejected_fraction: float = _option(1.0, "at most this fraction flagged, the largest chi2 first (1: no cap)")
+    screen_arcsec: float | None = _option(30.0, "before the first step, flag positions this many arcsec (plus a drift "
+                                                "allowance) off their neighbours' residuals against the start orbit "
+                                                "(orbitfit.estimation.screening; None: no screening)")
     bias_groups: str | None = _option("apparition", "fit a constant RA*/Dec offset of the ground-based positions "
                                                     "per 'apparition' of Jupiter (shared by every data set: "
                                                     "star-catalogue zonal errors of that sky region), per 'site' or "
@@ -125,6 +130,8 @@ class FitOptions:
                 allowed = ", ".join(repr(v) for v in choices.values())
                 raise ValueError(f"{spec.name} must be one of {allowed}, not {value!r}")
         positive = ("max_iterations", "convergence", "chi2_reject", "chi2_readmit", "bias_prior_mas")
+        if self.screen_arcsec is not None and not self.screen_arcsec > 0:
+            raise ValueError(f"screen_arcsec must be > 0 or None, not {self.screen_arcsec!r}")
         for name in positive:
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be > 0, not {getattr(self, name)!r}")
