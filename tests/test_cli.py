@@ -209,10 +209,12 @@ def test_occultation_add_reduces_the_chord_and_refits(leda_archive, tmp_path, ca
                  "--dates", "2018-06-01,2019-06-01", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     centre = report["centre"]
-    assert centre["method"] == "single chord" and centre["sigma_across_km"] == pytest.approx(10.0, rel=1e-12)
+    # two mirror centres 3 km either side of the chord, 6 km apart: the orbit's prior (tens of km) cannot choose,
+    # so the row is their mean with sigma ~ d = 3 km across (a two-peaked constraint, not a Gaussian of sigma R)
+    assert centre["method"] == "single chord, side undecided" and 2.9 < centre["sigma_across_km"] < 3.1
     assert centre["sigma_along_km"] < 0.3                    # ~15 km/s x 0.02 s x sqrt(2) / 2
-    # the chord was made from this very prediction: the centre sits on it (3 km across), nothing along it
-    assert abs((centre["offset_east_km"] ** 2 + centre["offset_north_km"] ** 2) ** 0.5 - 3.0) < 0.01
+    # the chord was made from this very prediction: the centre sits near it (3 km across), nothing along it
+    assert abs((centre["offset_east_km"] ** 2 + centre["offset_north_km"] ** 2) ** 0.5 - 3.0) < 0.2
     assert report["refit"]["added_accepted"] and report["refit"]["iterations"] <= 3
     first, later = report["predictions"]
     assert first["sigma_ra_after_mas"] < first["sigma_ra_before_mas"]
@@ -225,7 +227,7 @@ def test_occultation_add_reduces_the_chord_and_refits(leda_archive, tmp_path, ca
 
 
 @pytest.mark.parametrize("edit, message", [
-    (lambda s: s.replace("radius_km = 10.0\n", ""), "top level: missing 'radius_km'"),
+    (lambda s: s.replace("radius_km = 10.0\n", ""), "no embedded shape of body 513; give radius_km"),
     (lambda s: s.replace("[star]\n", "[star]\ncolour = 1\n"), "[star]: unknown keys ['colour']"),
     (lambda s: s.replace("site = [", "site = [\"x\", "), "chords[0].site: expected an MPC code or [lon_deg"),
     (lambda s: s.replace('start = "2018', 'start = "2O18'), "chords[0].start: cannot read the UTC time"),

@@ -193,3 +193,20 @@ def test_a_body_without_radius_or_shape_is_refused(tmp_path):
     path.write_text(bad, encoding="utf-8")
     with pytest.raises(ChordError, match=r"himalia.toml: chords\[0\].site longitude: cannot read the angle"):
         read_event(path)
+
+
+def test_cli_reduces_an_event_file_against_the_built_in_ephemeris(capsys):
+    import json
+    from orbitfit.cli import main
+    path = str(EVENTS / "ganymede_2020-12-21.toml")
+    assert main(["occultation", "reduce", path, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["body"] == 503 and report["method"] == "chords" and report["dof"] == 18
+    published = report["published"]
+    assert abs(published["d_ra_mas"]) <= 2.0 and abs(published["d_dec_mas"]) <= 1.5 * 1.7
+    assert main(["occultation", "reduce", path]) == 0
+    text = capsys.readouterr().out
+    assert "Ganymede 2634.6 x 2633 x 2631.4 km" in text and "Table 4, row b" in text
+    himalia = EVENTS / "europa_2019-06-04.toml"
+    assert main(["occultation", "reduce", str(himalia).replace("europa", "nothing")]) == 2
+    assert "occultation file not found" in capsys.readouterr().err

@@ -6,6 +6,7 @@
     orbitfit sigma SOLUTION.h5 ...     1-sigma and error ellipses on the sky at dates (linear or Monte Carlo)
     orbitfit predict SOLUTION.h5 ...   stellar occultation candidates from a star list, shadow-path map
     orbitfit occultation add SOLUTION.h5 EVENT.toml   add chords (or occultation positions), refit, report changes
+    orbitfit occultation reduce EVENT.toml             chords -> the centre's astrometric position (vs a published one)
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ import threading
 from ..observations.formats import READERS
 from .common import UsageError
 from .fit import PRESETS, add_fit_options, command_demo, command_fit
-from .occultations import chords_example, command_occultation_add, command_predict
+from .occultations import chords_example, command_occultation_add, command_occultation_reduce, command_predict
 from .products import command_ephem, command_sigma
 
 
@@ -120,14 +121,25 @@ def build_parser():
                              chords_example(), formatter_class=argparse.RawDescriptionHelpFormatter)
     add.add_argument("solution", help="solution archive (.h5)")
     add.add_argument("occultation", help="event file (.toml with star and chords) or observation file")
-    add.add_argument("--side", type=int, choices=(-1, 1), help="single chord: +1 if the station was left of the true "
-                     "centre line looking along the shadow's motion (d_km > 0 in predictions), -1 if right; "
-                     "default: unknown, across-chord sigma = the radius")
+    side_help = ("single chord: +1 if the station was left of the true centre line looking along the shadow's "
+                 "motion (d_km > 0 in predictions), -1 if right; default: decided by the negative chords and the "
+                 "prior orbit, both sides' probabilities reported")
+    add.add_argument("--side", type=int, choices=(-1, 1), help=side_help)
     add.add_argument("--format", choices=list(READERS), help="format of an observation file instead of recognising "
                      "it (a gj15 file is taken as the solution's moon)")
     add.add_argument("--out", default="orbitfit-occultation", help="output directory")
     dates(add)
     add.set_defaults(func=command_occultation_add)
+    reduce = occ_sub.add_parser("reduce", help="chords (TOML event file) -> the body's centre and astrometric "
+                                "position, compared with the file's [published] one", description="Event file "
+                                "format:\n\n" + chords_example(), formatter_class=argparse.RawDescriptionHelpFormatter)
+    reduce.add_argument("occultation", help="event file (.toml with star and chords), e.g. one of orbitfit's "
+                        "data/occultation_events/")
+    reduce.add_argument("--solution", help="solution archive (.h5) of the body; default for the Galilean moons: "
+                        "the built-in ephemeris")
+    reduce.add_argument("--side", type=int, choices=(-1, 1), help=side_help)
+    reduce.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    reduce.set_defaults(func=command_occultation_reduce)
     return parser
 
 

@@ -191,6 +191,58 @@ def command_occultation_add(args):
     return 0
 
 
+def command_occultation_reduce(args):
+    """Reduce an event file's chords to the body's centre and its astrometric position, against a saved solution
+    (--solution) or, for the Galilean moons, the default ephemeris; compare with the file's [published] position."""
+    import math
+    from ..occultations.event_files import read_event
+    from ..occultations.target import EphemerisTarget
+    from ..times import tdb_to_utc_iso
+    source = Path(args.occultation)
+    if not source.exists():
+        raise UsageError(f"occultation file not found: {source}")
+    with utf8_input(source):
+        event, options = read_event(source)
+    if args.solution:
+        body = load_solution(args.solution)
+        if event.body != body.body:
+            raise UsageError(f"{source}: the event is of body {event.body}, the solution of body {body.body}")
+    elif event.body in GALILEAN_MOONS:
+        body = EphemerisTarget(event.body)
+    else:
+        raise UsageError(f"{source}: body {event.body} has no built-in ephemeris; give --solution SOLUTION.h5")
+    side = args.side if args.side is not None else options["side"]
+    centre = event.reduce(body, side=side, fit_radius=options["fit_radius"])
+    ra, dec, cov = centre.radec()
+    report = {"name": event.name, "body": int(event.body), "method": centre.method, "utc": tdb_to_utc_iso(centre.tdb),
+              "ra_deg": ra, "dec_deg": dec, "sigma_ra_mas": math.sqrt(cov[0, 0]),
+              "sigma_dec_mas": math.sqrt(cov[1, 1]), "corr": cov[0, 1] / math.sqrt(cov[0, 0] * cov[1, 1]),
+              "offset_east_km": float(centre.offset_km[0]), "offset_north_km": float(centre.offset_km[1]),
+              "chi2": centre.chi2, "dof": centre.dof, "shape": centre.shape,
+              "side_probabilities": None if centre.side_probabilities is None else
+              {f"{k:+d}": v for k, v in centre.side_probabilities.items()},
+              "negative_chords": [{"name": n, "clearance_km": d, "consistent": ok} for n, d, ok in centre.negative]}
+    published = options["published"]
+    if published is not None:
+        ra_p, dec_p, cov_p = centre.radec(published["tdb"])
+        report["published"] = dict(published, d_ra_mas=(ra_p - published["ra_deg"]) * 3.6e6 *
+                                   math.cos(math.radians(dec_p)), d_dec_mas=(dec_p - published["dec_deg"]) * 3.6e6,
+                                   sigma_ra_mas_here=math.sqrt(cov_p[0, 0]), sigma_dec_mas_here=math.sqrt(cov_p[1, 1]))
+    if args.json:
+        print(strict_json(report))
+        return 0
+    print(centre.summary())
+    if published is not None:
+        p = report["published"]
+        print(f"  minus the published position ({p['source']}), at its instant: RA* {p['d_ra_mas']:+.2f} mas, "
+              f"Dec {p['d_dec_mas']:+.2f} mas (published sigma {p['sigma_ra_mas']:.1f}, {p['sigma_dec_mas']:.1f} "
+              f"mas; ours {p['sigma_ra_mas_here']:.2f}, {p['sigma_dec_mas_here']:.2f} mas)")
+    return 0
+
+
+GALILEAN_MOONS = (501, 502, 503, 504)
+
+
 def chords_example():
     from ..occultations.event_files import EVENT_EXAMPLE
     return EVENT_EXAMPLE

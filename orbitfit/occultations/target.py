@@ -1,5 +1,6 @@
 """The occulting body as a `target_state_ssb` callable: a fitted Solution turned into Chebyshev records
-(`SolutionTarget`), or any callable used as it is (`as_target`)."""
+(`SolutionTarget`), a body of the ephemeris itself (`EphemerisTarget`: the Galilean moons), or any callable used as
+it is (`as_target`)."""
 from __future__ import annotations
 
 import numpy as np
@@ -40,6 +41,21 @@ class SolutionTarget:
             raise ValueError(f"epoch outside this SolutionTarget's span {tdb_to_utc_iso(lo, 0)} .. "
                              f"{tdb_to_utc_iso(hi, 0)} UTC")
         return self.records.evaluate(t) + self.ephemeris.state(C.JUPITER_BARY, t)
+
+
+class EphemerisTarget:
+    """`target_state_ssb` callable of a body the ephemeris holds (NAIF id; the default ephemeris has the Galilean
+    moons 501-504: de440 + its Galilean theory), e.g. to reduce an occultation by Europa without a fitted orbit."""
+
+    def __init__(self, body, ephemeris=None):
+        self.body = int(body)
+        self.ephemeris = ephemeris or _default_ephemeris()
+
+    def __repr__(self):
+        return f"EphemerisTarget(body {self.body}, {self.ephemeris!r})"
+
+    def __call__(self, tdb_seconds):
+        return self.ephemeris.state(self.body, np.atleast_1d(np.asarray(tdb_seconds, dtype=float)))
 
 
 def as_target(body, start, stop, ephemeris=None):
