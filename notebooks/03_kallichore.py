@@ -325,8 +325,8 @@ plt.show()
 
 # %% [markdown]
 # On the night of the chord the position is pinned along the chord to a fraction of a km (across it, to about the
-# chord's distance from the centre); three months later the ellipse is still much smaller than from the 41 positions alone: a single chord is worth
-# years of astrometry. Real chords enter the same way — from the shell too: `orbitfit occultation add
+# chord's distance from the centre); three months later the ellipse is still much smaller than from the 41
+# positions alone: a single chord is worth years of astrometry. Real chords enter the same way — from the shell too: `orbitfit occultation add
 # kallichore.h5 event.toml --dates 2026-03-18` (see `orbitfit occultation add --help` for the event file).
 #
 # ## 6. Keep the solution
