@@ -230,10 +230,11 @@ display(fig)
 #
 # `chords.ObservedOccultation.reduce(solution)` turns the chord into a measurement of the body's centre in the
 # fundamental plane against the solution's prediction: **along** the chord it is fixed by the mid-time (σ ≈ v σ_t /
-# √2), **across** it only to two mirror positions, one each side of the chord (a single chord cannot tell on which side
-# of the centre it passed; no negative chord and an orbit σ far larger than the body cannot either, so `reduce`
-# reports both sides' probabilities and gives their mean, σ across ≈ the chord's distance from the centre), so
-# its covariance is a thin ellipse. `CentreFit.observations()` writes it as one geocentric astrometric position with
+# √2), **across** it only to two mirror positions, one each side of the chord (a single chord cannot tell on which
+# side of the centre it passed; no negative chord and an orbit σ far larger than the body cannot either, so
+# `reduce` reports both sides' probabilities and gives their mean, σ across ≈ the chord's distance from the
+# centre), so its covariance is a thin ellipse. `CentreFit.observations()` writes it as one geocentric astrometric
+# position with
 # that 2×2 covariance (kind `"occultation"`), and `Solution.refit` adds it to the solution and refits from it.
 
 # %%
@@ -326,8 +327,9 @@ plt.show()
 # %% [markdown]
 # On the night of the chord the position is pinned along the chord to a fraction of a km (across it, to about the
 # chord's distance from the centre); three months later the ellipse is still much smaller than from the 41
-# positions alone: a single chord is worth years of astrometry. Real chords enter the same way — from the shell too: `orbitfit occultation add
-# kallichore.h5 event.toml --dates 2026-03-18` (see `orbitfit occultation add --help` for the event file).
+# positions alone: a single chord is worth years of astrometry. Real chords enter the same way — from the shell
+# too: `orbitfit occultation add kallichore.h5 event.toml --dates 2026-03-18` (see `orbitfit occultation add
+# --help` for the event file).
 #
 # ## 6. Keep the solution
 

@@ -73,7 +73,8 @@ def _published(path, table):
     from ..observations.fields import Reject, sexagesimal_dec, sexagesimal_ra
     unknown = set(table) - PUBLISHED_KEYS
     if unknown:
-        raise ChordError(f"{path}: [published]: unknown keys {sorted(unknown)}; allowed: {', '.join(sorted(PUBLISHED_KEYS))}")
+        raise ChordError(f"{path}: [published]: unknown keys {sorted(unknown)}; "
+                         f"allowed: {', '.join(sorted(PUBLISHED_KEYS))}")
     try:
         ra = sexagesimal_ra(table["ra_hms"]) if "ra_hms" in table else float(table["ra_deg"])
         dec = sexagesimal_dec(table["dec_dms"]) if "dec_dms" in table else float(table["dec_deg"])
