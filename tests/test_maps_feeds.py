@@ -127,7 +127,7 @@ def test_map_draws_coastlines_offline_zoomed_to_the_path(event, path, leda, no_n
 
     # the 1σ/3σ limits at radius + k sigma, sites, legend, title of seed 003's Fig. 4
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
-    for entry in ("centre", "body limits", "1σ limits", "3σ limits", "centre every 60 s", "C/A", "night"):
+    for entry in ("centre", "body limits", "1σ limits", "3σ limits", "centre every 60 s", "shadow motion", "C/A", "night"):
         assert entry in labels
     assert any(t.get_text().startswith("874 ") and t.get_text().endswith("%") for t in ax.texts)
     title = ax.get_title(loc="left")
