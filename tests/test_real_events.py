@@ -180,18 +180,24 @@ def test_projected_limb_against_brute_force_silhouette(reduced):
     assert 0.002 < limb.oblateness < 0.003 and 1819.2 < limb.equatorial_radius_km < 1829.7
 
 
-def test_a_body_without_radius_or_shape_is_refused(tmp_path):
-    text = (EVENTS / "europa_2019-06-04.toml").read_text(encoding="utf-8").replace("body = 502", "body = 506")
-    path = tmp_path / "himalia.toml"
+def test_a_body_without_radius_uses_its_embedded_shape_or_is_refused(tmp_path):
+    text = (EVENTS / "europa_2019-06-04.toml").read_text(encoding="utf-8").replace("body = 502", "body = 507")
+    path = tmp_path / "elara.toml"
     path.write_text(text, encoding="utf-8")
-    with pytest.raises(ChordError, match=r"himalia.toml: .*no embedded shape of body 506; give radius_km"):
+    with pytest.raises(ChordError, match=r"elara.toml: .*no embedded shape of body 507; give radius_km"):
         read_event(path)
-    path.write_text(text.replace("body = 506", "body = 506\nradius_km = 75.0"), encoding="utf-8")
+    path.write_text(text.replace("body = 507", "body = 507\nradius_km = 43.0"), encoding="utf-8")
     event, _ = read_event(path)
-    assert event.limb.equatorial_radius_km == 75.0
+    assert event.limb.equatorial_radius_km == 43.0
+    # Himalia: the sphere of its Cassini outline, (150 x 120) +- 20 km (Gomes-Junior et al. 2016, Table 1)
+    path.write_text(text.replace("body = 507", "body = 506"), encoding="utf-8")
+    event, _ = read_event(path)
+    himalia = event.body_shape()
+    assert himalia.radii_km == (67.1, 67.1, 67.1) and himalia.radius_sigma_km == 10.0
+    assert himalia.topography_sigma_km == 7.5 and himalia.rotation is None
     bad = text.replace('"70 40 42.5 W"', '"70 40 72.5 W"')
     path.write_text(bad, encoding="utf-8")
-    with pytest.raises(ChordError, match=r"himalia.toml: chords\[0\].site longitude: cannot read the angle"):
+    with pytest.raises(ChordError, match=r"elara.toml: chords\[0\].site longitude: cannot read the angle"):
         read_event(path)
 
 

@@ -1,6 +1,8 @@
 """Bodies as triaxial ellipsoids (or spheres) with IAU rotation elements (`Shape`, `Rotation`), their limb on the
-fundamental plane at an event (`Shape.limb`, seen from the sub-observer point) and the embedded shapes of the
-Galilean moons (`embedded_shape`, from data/occultation_events/shapes.toml, which cites every number).
+fundamental plane at an event (`Shape.limb`, seen from the sub-observer point) and the embedded shapes
+(`embedded_shape`, from data/occultation_events/shapes.toml, which cites every number): the Galilean moons Io,
+Europa, Ganymede as ellipsoids, Himalia as a sphere with its size's sigma (the other irregulars have no published
+size sigma in orbitfit's sources: give their radius).
 
     from orbitfit.occultations.shapes import embedded_shape
     europa = embedded_shape(502)                       # Nimmo et al. 2007 axes, IAU (Archinal et al. 2018) rotation
@@ -142,9 +144,9 @@ def _embedded_table():
     shapes = {}
     for key, entry in data.get("bodies", {}).items():
         try:
-            rotation = Rotation(tuple(entry["ra"]), tuple(entry["dec"]), tuple(entry["pm"]),
-                                dict(entry.get("ra_sin", {})), dict(entry.get("dec_cos", {})),
-                                dict(entry.get("pm_sin", {})), angles)
+            rotation = None if "pm" not in entry else Rotation(
+                tuple(entry["ra"]), tuple(entry["dec"]), tuple(entry["pm"]), dict(entry.get("ra_sin", {})),
+                dict(entry.get("dec_cos", {})), dict(entry.get("pm_sin", {})), angles)
             shapes[int(key)] = Shape(tuple(entry["radii_km"]), float(entry.get("radius_sigma_km", 0.0)),
                                      float(entry.get("topography_sigma_km", 0.0)), rotation,
                                      str(entry.get("name", key)), str(entry.get("shape_source", "")))
