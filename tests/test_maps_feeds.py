@@ -147,6 +147,14 @@ def test_coastline_data_are_read_offline(no_network):
     assert len(coast.coastlines("c", lat_range_deg=(40.0, 50.0))) < len(shores)
     with pytest.raises(ValueError, match="resolution"):
         coast.coastlines("x")
+    # the polygons' closing edges (Chukotka cut at 180 deg, Antarctica at 0 and 180 deg and along the pole) are not
+    # drawn: 6 meridian edges and 2 along -90 deg in the crude shores
+    drawn = [coast.without_seams(s) for s in coast.coastlines("c")]
+    assert sum(int(np.isnan(d[:, 0]).sum()) for d in drawn) == 8
+    for d in drawn:
+        lon, lat = d[:, 0], d[:, 1]
+        along_meridian = (lon[:-1] == lon[1:]) & (np.abs(np.diff(lat)) > 0.5)
+        assert not np.any(along_meridian & np.isin(np.abs(lon[:-1]), (0.0, 180.0)))
 
 
 def test_missing_coastline_package_is_named(monkeypatch):

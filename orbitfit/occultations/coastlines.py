@@ -78,6 +78,17 @@ def coastlines(resolution="l", lat_range_deg=None, lakes=True):
     return _lines("gshhs", resolution, levels, lat_range_deg)
 
 
+def without_seams(line):
+    """A copy of a shore polygon (n, 2) with NaN breaking its artificial edges, for drawing: GSHHG closes the
+    polygons cut at the antimeridian (Eurasia at Chukotka) and Antarctica (also cut at 0 deg) with edges along those
+    meridians and along the South Pole's latitude, which are not coast."""
+    lon, lat = line[:, 0], line[:, 1]
+    seam = (lon[:-1] == lon[1:]) & np.isin(np.abs(lon[:-1]), (0.0, 180.0)) & (np.abs(np.diff(lat)) > 0.5)
+    seam |= (lat[:-1] <= -89.99) & (lat[1:] <= -89.99)
+    cuts = np.nonzero(seam)[0] + 1
+    return np.insert(line, cuts, np.nan, axis=0)
+
+
 def borders(resolution="l", lat_range_deg=None):
     """National borders (WDBII, as shipped with GSHHG) as a list of (n, 2) (lon, lat) arrays in degrees."""
     return _lines("countries", resolution, None, lat_range_deg)

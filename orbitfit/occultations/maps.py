@@ -91,11 +91,12 @@ def map_title(event, path=None):
 def _draw_geography(ax, extent, resolution, shift):
     """Coastlines (gid "coastlines") and borders (gid "borders") inside the extent, as LineCollections."""
     from matplotlib.collections import LineCollection
-    from .coastlines import borders, coastlines
+    from .coastlines import borders, coastlines, without_seams
     west, east, south, north = extent
     lat_range = (south - 1.0, north + 1.0)
     drawn = {}
-    for gid, lines, colour, width in (("coastlines", coastlines(resolution, lat_range), COAST_COLOUR, 0.6),
+    shores = [without_seams(line) for line in coastlines(resolution, lat_range)]
+    for gid, lines, colour, width in (("coastlines", shores, COAST_COLOUR, 0.6),
                                       ("borders", borders(resolution, lat_range), BORDER_COLOUR, 0.4)):
         segments = []
         for line in lines:
