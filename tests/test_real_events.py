@@ -207,7 +207,8 @@ def test_cli_reduces_an_event_file_against_the_built_in_ephemeris(capsys):
     path = str(EVENTS / "ganymede_2020-12-21.toml")
     assert main(["occultation", "reduce", path, "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert report["body"] == 503 and report["method"] == "chords" and report["dof"] == 18
+    # 10 chords and Tucson's emersion (its recording began after the immersion): 21 contacts, 2 parameters
+    assert report["body"] == 503 and report["method"] == "chords" and report["dof"] == 19
     published = report["published"]
     assert abs(published["d_ra_mas"]) <= 2.0 and abs(published["d_dec_mas"]) <= 1.5 * 1.7
     assert main(["occultation", "reduce", path]) == 0
@@ -216,3 +217,12 @@ def test_cli_reduces_an_event_file_against_the_built_in_ephemeris(capsys):
     himalia = EVENTS / "europa_2019-06-04.toml"
     assert main(["occultation", "reduce", str(himalia).replace("europa", "nothing")]) == 2
     assert "occultation file not found" in capsys.readouterr().err
+
+
+def test_one_contact_alone_is_refused(reduced):
+    event, _, _ = reduced["ganymede_2020-12-21"]
+    tucson, = [c for c in event.chords if c.start is None]
+    alone = type(event)(event.body, event.star, [tucson], name="Tucson only")
+    ephemeris = default_ephemeris()
+    with pytest.raises(ChordError, match="Tucson only: one contact alone does not give a centre"):
+        alone.reduce(target_of(503, ephemeris), ephemeris=ephemeris)

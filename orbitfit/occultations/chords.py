@@ -78,7 +78,8 @@ class Chord:
     """One station's observation of an occultation.
 
     site: MPC code, or (east longitude deg, geodetic latitude deg, height km) on WGS84.
-    start, end: positive chord - the disappearance and reappearance instants (UTC string, astropy Time or TDB s);
+    start, end: positive chord - the disappearance and reappearance instants (UTC string, astropy Time or TDB s;
+        one may be None when the recording missed it: the other contact still counts with several chords);
         negative chord - the span watched without an event (None, None: the whole passage).
     sigma_s: 1-sigma of each instant (one value or (sigma_start, sigma_end)), seconds (or astropy Quantities).
     """
@@ -252,7 +253,14 @@ class ObservedOccultation:
         return [c for c in self.chords if c.positive]
 
     def _times(self, chord):
-        start, end = to_tdb_seconds(chord.start), to_tdb_seconds(chord.end)
+        """(start, end) TDB s; a positive chord may lack one contact (None): a recording that began after the
+        disappearance or ended before the reappearance still times the other one."""
+        start = None if chord.start is None else to_tdb_seconds(chord.start)
+        end = None if chord.end is None else to_tdb_seconds(chord.end)
+        if start is None or end is None:
+            if not chord.positive or (start is None and end is None):
+                raise ChordError(f"{self.name}: chord {chord.label()} has no contact instant")
+            return start, end
         if not end > start:
             raise ChordError(f"{self.name}: chord {chord.label()} ends ({chord.end}) before it starts ({chord.start})")
         return start, end
@@ -269,18 +277,22 @@ class ObservedOccultation:
         if side not in SINGLE_CHORD_SIDES:
             raise ChordError(f"side must be None, +1 or -1, not {side!r}")
         shape = self.body_shape()                                                   # checks the shape or radius
-        times = np.array([self._times(c) for c in positive])                       # (n, 2) TDB s
+        times, sites, sigma_t = [], [], []                                       # one row per contact
+        for chord in positive:
+            for instant, sigma in zip(self._times(chord), chord.sigmas()):
+                if instant is not None:
+                    times.append(instant), sites.append(chord.site), sigma_t.append(sigma)
+        times, sigma_t = np.array(times), np.array(sigma_t)
+        if len(positive) == 1 and times.size != 2:
+            raise ChordError(f"{self.name}: one contact alone does not give a centre")
         t_ref = float(times.mean())
         if prediction is None:
             radius = self.radius_km if shape is None else shape.mean_radius_km
             prediction = predict(body, self.star, t_ref, radius_km=radius, ephemeris=ephemeris)
         limb, radius_sigma, shape_sigma, label = self.limb_at(prediction, t_ref)
-        sites = [c.site for c in positive]
         _, itrs = sites_itrs(sites)
-        itrs = np.repeat(itrs, 2, axis=0)
-        rel, velocity, _, _ = relative_to_sites(prediction, itrs, times.ravel())
+        rel, velocity, _, _ = relative_to_sites(prediction, itrs, times)
         points = -rel                                                               # station relative to centre
-        sigma_t = np.concatenate([c.sigmas() for c in positive])
         negatives = self._negative_spans(prediction)
         # a negative span's clearance is uncertain by the topography (and at least 1 m: a sharp edge)
         sigma_negative = max(shape_sigma, 1e-3)
@@ -359,8 +371,8 @@ class ObservedOccultation:
         if fit_radius and n_positive < 3:
             raise ChordError(f"{self.name}: fitting the radius needs at least 3 positive chords, not {n_positive}")
         r0 = limb.equatorial_radius_km
-        first = points[1] - points[0]
-        along = first / np.hypot(*first)
+        motion = velocity.mean(axis=0)                       # the chords run along the shadow's motion
+        along = motion / np.hypot(*motion)
         normal = np.array([-along[1], along[0]])
         mid = points.mean(axis=0)
 

@@ -33,8 +33,8 @@ sigma_dec_mas = 0.2
 [[chords]]
 name = "Station A"
 site = [149.0661, -31.2733, 1.165]   # east longitude deg, latitude deg, height km (WGS84), or an MPC code
-start = "2025-12-15T13:20:01.20"     # UTC: disappearance (negative chord: start of the watch)
-end = "2025-12-15T13:20:01.50"       # UTC: reappearance (negative chord: end of the watch)
+start = "2025-12-15T13:20:01.20"     # UTC: disappearance (negative chord: start of the watch); a positive
+end = "2025-12-15T13:20:01.50"       # chord may lack one.  UTC: reappearance (negative: end of the watch)
 sigma_s = 0.05                       # or [sigma_start, sigma_end]
 positive = true
 [[chords]]                           # a negative chord: the span watched without an event (none: the whole passage)
@@ -145,9 +145,13 @@ def read_event(path):
         positive = entry.get("positive", True)
         if not isinstance(positive, bool):
             raise ChordError(f"{path}: {where}.positive: expected true or false, got {positive!r}")
-        for key in ("site",) + (("start", "end") if positive or "start" in entry or "end" in entry else ()):
-            if key not in entry:
-                raise ChordError(f"{path}: {where}: missing '{key}'")
+        if "site" not in entry:
+            raise ChordError(f"{path}: {where}: missing 'site'")
+        if positive and "start" not in entry and "end" not in entry:
+            raise ChordError(f"{path}: {where}: missing 'start' and 'end' (a positive chord needs at least one)")
+        if not positive and ("start" in entry) != ("end" in entry):
+            raise ChordError(f"{path}: {where}: a negative chord needs both 'start' and 'end' (its watched span), "
+                             f"or neither (the whole passage)")
         site = entry["site"]
         if isinstance(site, list) and len(site) in (2, 3):
             try:
@@ -163,7 +167,7 @@ def read_event(path):
             raise ChordError(f"{path}: {where}.site: longitude/latitude out of range: {site!r}")
         times = []
         for key in ("start", "end"):
-            if key not in entry:                     # a negative chord that watched the whole passage
+            if key not in entry:              # a contact the recording missed, or a negative's whole passage
                 times.append(None)
                 continue
             value = entry[key]
