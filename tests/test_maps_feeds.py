@@ -240,6 +240,10 @@ def test_ow_and_praia_error_fields_are_the_orbit_sigma_at_each_event(leda, two_e
     assert np.allclose(np.column_stack([table["sigma_ra_mas"], table["sigma_dec_mas"]]), expected, rtol=1e-9)
     fields = np.rint(expected).astype(int)
     assert len({tuple(f) for f in fields}) == 2              # two events, two different sigmas
+    # the paths' sigma of many events at once (orbitfit predict) is each event's own
+    from orbitfit.occultations.event import cross_track_sigmas_km
+    assert cross_track_sigmas_km(two_events, leda) == pytest.approx([e.cross_track_sigma_km(leda)
+                                                                    for e in two_events], rel=1e-9)
 
     feeds.write_ow_feed(tmp_path / "ow.txt", two_events, "Leda", designation="J13")
     lines = (tmp_path / "ow.txt").read_text(encoding="ascii").splitlines()

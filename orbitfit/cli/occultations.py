@@ -48,10 +48,13 @@ def _write_feeds(args, found, solution):
     [(what, file)] of those written. The uncertainty fields are the solution's 1σ at each event."""
     from ..bodies import body_name
     from ..occultations import feeds
+    from ..occultations.event import cross_track_sigmas_km
     written = []
     paths = None
     if len(found) and (args.map or args.kml or args.geojson):
-        paths = [event.path(solution=solution) for event in found]
+        events = list(found)
+        sigmas = cross_track_sigmas_km(events, solution)           # one propagation for all the events
+        paths = [event.path(sigma_km=sigma) for event, sigma in zip(events, sigmas)]
     if args.map and len(found):
         try:
             found[0].plot_map(path=paths[0], filename=args.map)

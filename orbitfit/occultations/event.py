@@ -177,6 +177,23 @@ class Occultation:
                         title=title, **options)
 
 
+def cross_track_sigmas_km(events, solution):
+    """`Occultation.cross_track_sigma_km(solution)` of many events with one propagation of the solution's
+    covariance (the orbit's part only; no star errors): what a search's maps and feeds need."""
+    from ..products.uncertainty import sky_uncertainty
+    events = list(events)
+    if not events:
+        return np.zeros(0)
+    table = plain_table(sky_uncertainty(solution, [event.tdb for event in events], observer="500"))
+    out = []
+    for event, row in zip(events, table):
+        s_ra, s_dec, corr = row["sigma_ra_mas"], row["sigma_dec_mas"], row["corr"]
+        cov = np.array([[s_ra ** 2, corr * s_ra * s_dec], [corr * s_ra * s_dec, s_dec ** 2]])
+        n = event.cross_track_unit()
+        out.append(float(np.sqrt(n @ cov @ n) * event.plane.distance_km[0] / MAS_PER_RAD))
+    return np.array(out)
+
+
 EVENT_COLUMNS = ("source_id", "utc", "tdb", "ra_deg", "dec_deg", "ca_arcsec", "ca_km", "pa_deg", "vel_km_s",
                  "dist_au", "mag", "mag_norm", "mag_drop", "long_deg", "lst_h", "pmra_mas_yr", "pmdec_mas_yr")
 
