@@ -276,18 +276,19 @@ def _max_ca_arcsec(table, max_ca_arcsec):
 
 
 def ow_feed_text(events, name, designation=None, radius_km=None, ephemeris="orbitfit", solution=None,
-                 max_ca_arcsec=None):
+                 max_ca_arcsec=None, catalogue="GAIA-DR3"):
     """An OccultWatcher feed table (the layout of SORA's `to_ow`, the Lucky Star feeder's update file): a header
     with the body's name, radius and designation, then a line per event: UTC, the star's and the body's geocentric
     RA/Dec, C/A, P/A, velocity, distance, G* (K* = 50.0: not known), sub-body longitude, local solar time and
-    e_ra, e_dec: the orbit's 1σ at the event in mas (`feed_table`)."""
+    e_ra, e_dec: the orbit's 1σ at the event in mas (`feed_table`). `catalogue`: the stars' catalogue, named in
+    the first line."""
     from ..tables import plain_table
     events = _events(events)
     table = plain_table(feed_table(events, solution))
     radius_km = radius_km if radius_km is not None else (events[0].radius_km if events else 0.0)
     designation = designation or name
     rule = " " + "-" * 148
-    lines = [f" Planete: {name}: Star GAIA-DR3, {ephemeris}",
+    lines = [f" Planete: {name}: Star {catalogue}, {ephemeris}",
              " Notes:",
              " C/A: geocentric closest approach, in arcsec",
              " P/A: body's position angle wrt to star at C/A, in deg",
@@ -327,12 +328,13 @@ def write_ow_feed(filename, events, name, **options):
     return _write_text(filename, ow_feed_text(events, name, **options))
 
 
-def praia_text(events, ephemeris="orbitfit", solution=None, max_ca_arcsec=None):
+def praia_text(events, ephemeris="orbitfit", solution=None, max_ca_arcsec=None, catalogue_code="g3"):
     """A PRAIA occultation table (the layout SORA's `PredictionTable.from_praia` reads): 41 header lines, then a
     line per event: UTC, the star's and the body's geocentric RA/Dec, C/A, P/A, velocity, distance, G* (J*, H*, K*
     = 50.0), sub-body longitude, local solar time, ephemeris offsets (0), pm flag, catalogue (g3: Gaia DR3),
     multiplicity flag, E_ra, E_de: the orbit's 1σ at the event (mas; 9999 without a solution) and the star's
-    proper motion (mas/yr). `ephemeris`: the name on the "Reference ephemeris" line (no spaces)."""
+    proper motion (mas/yr). `ephemeris`: the name on the "Reference ephemeris" line (no spaces);
+    `catalogue_code`: the ct column (g3 Gaia DR3, g2 Gaia DR2, uc UCAC)."""
     from ..tables import plain_table
     events = _events(events)
     table = plain_table(feed_table(events, solution))
@@ -392,7 +394,7 @@ def praia_text(events, ephemeris="orbitfit", solution=None, max_ca_arcsec=None):
         lines.append(f" {day} {month} {year} {clock}  {star}   {body}   {row['ca_arcsec']:5.3f}  "
                      f"{row['pa_deg']:6.2f} {row['vel_km_s']:-6.2f} {row['dist_au']:5.2f} {g_star:4.1f} "
                      f"{NO_MAGNITUDE:-4.1f} {NO_MAGNITUDE:-4.1f} {NO_MAGNITUDE:-4.1f}   {row['long_deg']:3.0f}. "
-                     f"{_hhmm(row['lst_h'])}       0.0      0.0 ok g3 0 {_error_field(row['sigma_ra_mas']):4d} "
+                     f"{_hhmm(row['lst_h'])}       0.0      0.0 ok {catalogue_code} 0 {_error_field(row['sigma_ra_mas']):4d} "
                      f"{_error_field(row['sigma_dec_mas']):4d} {pm[0]:4d} {pm[1]:4d}")
     return "\n".join(lines) + "\n"
 
