@@ -226,3 +226,11 @@ def test_one_contact_alone_is_refused(reduced):
     ephemeris = default_ephemeris()
     with pytest.raises(ChordError, match="Tucson only: one contact alone does not give a centre"):
         alone.reduce(target_of(503, ephemeris), ephemeris=ephemeris)
+
+
+def test_log_normal_cdf_in_the_far_tail():
+    """The side probabilities multiply Phi(clearance / sigma) of limbs crossing tracks by hundreds of sigma."""
+    from scipy.stats import norm
+    from orbitfit.occultations.negative import log_normal_cdf
+    for x in (-200.0, -50.0, -30.01, -29.99, -5.0, 0.0, 3.0):
+        assert log_normal_cdf(x) == pytest.approx(norm.logcdf(x), rel=1e-9, abs=1e-12)

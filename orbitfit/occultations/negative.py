@@ -21,8 +21,12 @@ from .sites import relative_to_sites, sites_itrs
 SPAN_STEP_KM = 2.0          # the watched track is sampled every <= 2 km: a limb grazing it is found to ~0.3 m
 
 
-def normal_cdf(x):
-    return 0.5 * math.erfc(-x / math.sqrt(2.0))
+def log_normal_cdf(x):
+    """log Phi(x), also far in the lower tail (a limb crossing a watched track by 100 sigma: log Phi = -5000), where
+    Phi itself underflows: the asymptotic series -x^2/2 - log(-x sqrt(2 pi)) - log(1 - 1/x^2 + 3/x^4)."""
+    if x > -30.0:
+        return math.log(0.5 * math.erfc(-x / math.sqrt(2.0)))
+    return -0.5 * x * x - math.log(-x * math.sqrt(2.0 * math.pi)) + math.log1p(-1.0 / x ** 2 + 3.0 / x ** 4)
 
 
 class NegativeSpans:
@@ -55,8 +59,7 @@ class NegativeSpans:
 
     def log_likelihood(self, offset_km, limb, sigma_km):
         """Sum of log Phi(c / sigma) over the spans."""
-        return float(sum(math.log(max(normal_cdf(c / sigma_km), 1e-300))
-                         for c in self.clearances_km(offset_km, limb)))
+        return float(sum(log_normal_cdf(c / sigma_km) for c in self.clearances_km(offset_km, limb)))
 
 
 def side_probabilities(centres, limb, negatives, sigma_km, normal, prior_sigma_km=None):
