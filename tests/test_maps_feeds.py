@@ -308,6 +308,9 @@ def test_predict_writes_map_and_feeds(leda, event, tmp_path, capsys):
     printed = capsys.readouterr().out
     for flag, filename in out.items():
         assert f"written {flag}: {filename}" in printed and filename.stat().st_size > 1000
+    assert main(["predict", str(archive), "--stars", str(tmp_path / "stars.csv"), "--start", "2018-05-08",
+                 "--stop", "2018-05-10", "--ow", str(out["ow"]), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["outputs"] == {"ow": str(out["ow"])}
     found = occ.search(leda, occ.Star(ra, dec, epoch=2018.35), "2018-05-08", "2018-05-10", RADIUS_KM)
     sigma = np.rint(expected_error_fields(leda, [found[0]])[0]).astype(int)
     row = [line.split() for line in out["ow"].read_text().splitlines() if line[:2].isdigit()]

@@ -32,7 +32,9 @@ def command_predict(args):
     written = _write_feeds(args, found, solution)
     table = plain_table(table)                       # numbers in the units their names say, UTC as ISO text
     if args.json:
-        print(strict_json({"body": int(solution.body), "n_events": len(table), "events": table_rows(table)}))
+        outputs = {label: str(path) for label, path in [("events", args.out)] + written if path}
+        print(strict_json({"body": int(solution.body), "n_events": len(table), "events": table_rows(table),
+                           "outputs": outputs}))
     else:
         print(f"{len(table)} occultation candidate(s) by body {solution.body}, {args.start} .. {args.stop} UTC")
         if len(table):
