@@ -121,6 +121,7 @@ class CentreFit:
     side_probabilities: dict | None = None          # single chord: {+1: P, -1: P} of the mirror centres
     mirror_offsets_km: dict | None = None           # single chord: {+1: (2,), -1: (2,)} the two peaks
     shape: str = ""                                 # where the limb came from
+    contact_labels: list = field(default_factory=list)      # the chord of each contact (limb_points_km's rows)
 
     @property
     def sigmas_along_across_km(self):
@@ -157,6 +158,54 @@ class CentreFit:
                     corr=float(np.clip(cov[0, 1] / (sigma_ra * sigma_dec), -1.0, 1.0)), kind="occultation",
                     catalog=self.event.star_catalog)
         return records.to_table()
+
+    def plot(self, filename=None, title=None):
+        """The chords on the fundamental plane (east left, north up, as on the sky) relative to the fitted centre,
+        with the limb, the negative stations' tracks near it and, for a single chord, both mirror centres. A
+        matplotlib Figure (Agg); `filename` (.png/.pdf/.svg) saves it atomically."""
+        from ..products.plots import new_figure, save_figure
+        fig = new_figure((5.2, 5.0))
+        ax = fig.add_subplot()
+        limb = self.event.limb_at(self.prediction, self.tdb)[0].scaled(self.radius_km)
+        angle = np.linspace(0.0, 2.0 * np.pi, 721)
+        theta = math.radians(limb.pole_position_angle_deg)
+        pole = np.array([math.sin(theta), math.cos(theta)])
+        equator = np.array([pole[1], -pole[0]])
+        outline = (np.outer(limb.equatorial_radius_km * np.cos(angle), equator) +
+                   np.outer(limb.polar_radius_km * np.sin(angle), pole))
+        ax.plot(outline[:, 0], outline[:, 1], color="0.2", lw=0.9, label="fitted limb")
+        points = self.limb_points_km - self.offset_km
+        labels = np.array(self.contact_labels or [str(k // 2) for k in range(len(points))])
+        for label in dict.fromkeys(labels):
+            chord = points[labels == label]
+            if len(chord) == 2:
+                ax.plot(chord[:, 0], chord[:, 1], color="C0", lw=1.2)
+        ax.plot(points[:, 0], points[:, 1], "o", color="C0", ms=2.5, label="contacts")
+        negatives = self.event._negative_spans(self.prediction)
+        for k, track in enumerate([] if negatives is None else negatives.tracks):
+            near = track - self.offset_km
+            near = near[np.hypot(*near.T) < 1.6 * self.radius_km]
+            if len(near):
+                ax.plot(near[:, 0], near[:, 1], color="C1", lw=1.0, ls="--",
+                        label="negative" if k == 0 else None)
+        if self.mirror_offsets_km:
+            for side, centre in self.mirror_offsets_km.items():
+                q = centre - self.offset_km
+                p = self.side_probabilities[side]
+                colour = "C3" if p < 0.5 else "C2"
+                ax.plot(*q, "x", color=colour, label=f"centre, side {side:+d} (P = {p:.3g})")
+                if p < 0.5:                                       # the mirror limb the data exclude
+                    ax.plot(outline[:, 0] + q[0], outline[:, 1] + q[1], color=colour, lw=0.7, ls=":")
+        ax.plot(0, 0, "+", color="k")
+        ax.set_aspect("equal")
+        ax.invert_xaxis()
+        ax.set_xlabel("f (km, east)")
+        ax.set_ylabel("g (km, north)")
+        ax.set_title(title or f"{self.event.name}: {self.method}")
+        ax.legend(loc="best", fontsize=7)
+        if filename:
+            save_figure(fig, filename)
+        return fig
 
     def summary(self):
         along, across = self.sigmas_along_across_km
@@ -277,11 +326,12 @@ class ObservedOccultation:
         if side not in SINGLE_CHORD_SIDES:
             raise ChordError(f"side must be None, +1 or -1, not {side!r}")
         shape = self.body_shape()                                                   # checks the shape or radius
-        times, sites, sigma_t = [], [], []                                       # one row per contact
+        times, sites, sigma_t, labels = [], [], [], []                           # one row per contact
         for chord in positive:
             for instant, sigma in zip(self._times(chord), chord.sigmas()):
                 if instant is not None:
                     times.append(instant), sites.append(chord.site), sigma_t.append(sigma)
+                    labels.append(chord.label())
         times, sigma_t = np.array(times), np.array(sigma_t)
         if len(positive) == 1 and times.size != 2:
             raise ChordError(f"{self.name}: one contact alone does not give a centre")
@@ -305,7 +355,7 @@ class ObservedOccultation:
         else:
             fit = self._several_chords(prediction, t_ref, points, velocity, sigma_t, fit_radius, limb,
                                        radius_sigma, shape_sigma, negatives, sigma_negative)
-        fit.shape = label
+        fit.shape, fit.contact_labels = label, labels
         if negatives is not None:
             clearances = negatives.clearances_km(fit.offset_km, limb.scaled(fit.radius_km))
             fit.negative = [(name, float(c), bool(c > 0)) for name, c in zip(negatives.labels, clearances)]
