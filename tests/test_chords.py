@@ -178,7 +178,7 @@ def test_refit_moves_the_orbit_to_the_chords(synthetic, n_chords):
     assert max(np.abs(changes.meta["state_change_sigma"])) > 1.0        # the truth is 5 sigma away
 
 
-def test_negative_chords_are_checked_not_fitted(synthetic):
+def test_negative_chords_are_checked_against_the_fitted_limb(synthetic):
     s = synthetic
     t = s["contacts"]
     outside = occ.Chord((s["sites"][0][0] - 3.0, s["sites"][0][1] + 3.0, 0.0), float(t[0, 0] - 30),
@@ -247,3 +247,24 @@ def test_elliptical_limb_three_chords_and_a_single_chord_with_its_side(synthetic
     # one chord, the side known (station 0 is right of the centre line): the exact centre, ellipse included
     single = make(chord_list[:1], 0.2).reduce(s["nominal"], prediction=s["prediction"], side=-1)
     np.testing.assert_allclose(single.offset_km, true_offset(s, single.tdb), atol=1e-3)
+
+
+def test_a_negative_chord_picks_between_mirror_solutions(synthetic):
+    """Two observers at one site (as the two Fountain Hills stations of Ganymede 2020-12-21) time the same chord, 40 km
+    right of the true centre line: the centres 40 km either side of it fit the contacts equally well. A negative
+    station 100 km right of the true centre line (20 km inside the mirror limb) excludes the mirror; one 20 km left
+    of it (inside the true limb) would exclude the truth instead: the negative chord decides, not the fit's start."""
+    s = synthetic
+    t = s["contacts"][0]
+    twins = [occ.Chord(s["sites"][0], float(t[0]), float(t[1]), sigma_s=0.05, name=name) for name in ("A", "B")]
+    truth = None
+    found = {}
+    for offset in (-100.0, 20.0):
+        site = occ.stations_across(s["true_event"], [offset], n_points=601)[0]
+        negative = occ.Chord(site, float(t[0] - 60), float(t[1] + 60), positive=False, name=f"{offset:+.0f} km")
+        event = occ.ObservedOccultation(506, s["star"], twins + [negative], radius_km=RADIUS_KM)
+        fit = event.reduce(s["nominal"], prediction=s["prediction"])
+        truth = true_offset(s, fit.tdb)
+        found[offset] = (np.hypot(*(fit.offset_km - truth)), fit.negative[0][2])
+    assert found[-100.0][0] < 1e-3 and found[-100.0][1]              # the truth, the negative outside its limb
+    assert found[20.0][0] == pytest.approx(80.0, abs=1.0) and found[20.0][1]   # the mirror: 2 x 40 km away
