@@ -212,6 +212,8 @@ def test_occultation_add_reduces_the_chord_and_refits(leda_archive, tmp_path, ca
     # two mirror centres 3 km either side of the chord, 6 km apart: the orbit's prior (tens of km) cannot choose,
     # so the row is their mean with sigma ~ d = 3 km across (a two-peaked constraint, not a Gaussian of sigma R)
     assert centre["method"] == "single chord, side undecided" and 2.9 < centre["sigma_across_km"] < 3.1
+    assert 0.0027 < centre["side_probabilities"]["+1"] < 0.9973 and sum(centre["side_probabilities"].values()) == \
+        pytest.approx(1.0)
     assert centre["sigma_along_km"] < 0.3                    # ~15 km/s x 0.02 s x sqrt(2) / 2
     # the chord was made from this very prediction: the centre sits near it (3 km across), nothing along it
     assert abs((centre["offset_east_km"] ** 2 + centre["offset_north_km"] ** 2) ** 0.5 - 3.0) < 0.2

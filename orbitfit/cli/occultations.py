@@ -153,6 +153,8 @@ def command_occultation_add(args):
                             "offset_north_km": float(centre.offset_km[1]), "sigma_along_km": along,
                             "sigma_across_km": across, "radius_km": centre.radius_km,
                             "radius_sigma_km": centre.radius_sigma_km, "chi2": centre.chi2, "dof": centre.dof,
+                            "shape": centre.shape, "side_probabilities": None if centre.side_probabilities is None
+                            else {f"{k:+d}": v for k, v in centre.side_probabilities.items()},
                             "negative_chords": [{"name": n, "clearance_km": d, "consistent": ok}
                                                 for n, d, ok in centre.negative]}
         if not args.json:

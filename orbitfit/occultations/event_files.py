@@ -19,7 +19,7 @@ EVENT_EXAMPLE = '''name = "Kallichore 2025-12-15"
 body = 544                     # NAIF id, or a name ("Kallichore")
 radius_km = 1.0               # equatorial radius; optional: oblateness, pole_position_angle_deg (N->E),
                                # radius_sigma_km, shape_sigma_km, side (+1/-1), fit_radius (>= 3 chords);
-                               # no radius_km: the body's embedded shape (Io, Europa, Ganymede)
+                               # no radius_km: the body's embedded shape (Io, Europa, Ganymede, Himalia)
 source = "where the numbers come from"   # optional, as notes
 [star]                         # Gaia DR3: position at the epoch, proper motion, parallax; sigmas at the event
 ra_deg = 23.456789012
