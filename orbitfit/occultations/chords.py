@@ -30,7 +30,8 @@ oblateness, pole position angle). Timing errors move p along the station's relat
   chord sigma ~ d, not R) and the method says "undecided".
 * Two or more positive chords: delta (and R, with `fit_radius` and >= 3 chords) by weighted least squares on the
   radial residuals (|p_k - delta| - R for a circle), sigma_k^2 = (sigma_t |w . n_k|)^2 + shape_sigma^2 (n_k the
-  limb's normal at the contact), from several starts across the track (two chords have a mirror solution);
+  limb's normal at the contact), from several starts across the track (chords on one line - two observers at one
+  site - have a mirror solution; a positive chord may lack one contact, the other still counts);
   covariance (J^T W J)^-1. For an ellipse a single chord's L and d follow the affine-circle relations of
   `Limb.chords_along` (sigma_across = the half-width across the chord).
 * Negative chords are in the likelihood (`negative`): a watched span the limb crosses costs (clearance / sigma)^2 in
@@ -41,11 +42,13 @@ oblateness, pole position angle). Timing errors move p along the station's relat
 * The body's shape: `radius_km` (+ oblateness, pole angle) as given, or a `shapes.Shape` (`shape=`), or - when
   neither is given - the body's embedded shape (`shapes.embedded_shape`: the Galilean moons' ellipsoids with IAU
   rotation), projected on the plane at the reference instant. The size's sigma enters the centre's covariance
-  (the centre refitted with the radius +- sigma: with two chords on one side of the centre a km of radius moves it
-  by several km), the topography's sigma enters every contact.
+  (the centre refitted with the radius +- sigma; measured per km of radius: Io 2021-04-02, two chords grazing one
+  limb, 1.04 km; Ganymede 2016-04-13, two chords, 2.1 km; Europa 2017-03-31, three chords on one side, 1.3 km),
+  the topography's sigma enters every contact (Io's two chords, RA* / Dec: 0.26 / 0.16 mas with the shape taken as
+  exact, the star's 0.24 / 0.16 included; 2.45 / 0.91 mas with Io's 5-km topography sigma).
 
 The centre becomes the body's geocentric astrometric position at the reference instant (the mean of the positive
-chords' mid-times): the predicted fundamental-plane position plus delta, with the covariance (km -> mas at the body's
+chords' contact instants; `CentreFit.radec(tdb)` gives it at another instant of the event): the predicted fundamental-plane position plus delta, with the covariance (km -> mas at the body's
 distance) plus the star's own position covariance. Since (f, g) are the body's offsets from the star's direction,
 the observation is "star + measured offset" and depends on the prediction only to second order.
 """
