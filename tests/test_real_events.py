@@ -234,3 +234,14 @@ def test_log_normal_cdf_in_the_far_tail():
     from orbitfit.occultations.negative import log_normal_cdf
     for x in (-200.0, -50.0, -30.01, -29.99, -5.0, 0.0, 3.0):
         assert log_normal_cdf(x) == pytest.approx(norm.logcdf(x), rel=1e-9, abs=1e-12)
+
+
+def test_the_event_file_example_is_read(tmp_path):
+    """The layout `orbitfit occultation add/reduce --help` shows is a valid event file (a negative chord included)."""
+    from orbitfit.occultations.event_files import EVENT_EXAMPLE
+    path = tmp_path / "example.toml"
+    path.write_text(EVENT_EXAMPLE, encoding="utf-8")
+    event, options = read_event(path)
+    assert [c.positive for c in event.chords] == [True, False] and options["published"] is None
+    assert event.chords[1].site == pytest.approx((149 + 3 / 60 + 58 / 3600, -(31 + 16 / 60 + 24 / 3600), 1.1))
+    assert event.star.ra_deg[0] == pytest.approx(23.456789012)

@@ -22,7 +22,7 @@ radius_km = 1.0               # equatorial radius; optional: oblateness, pole_po
                                # no radius_km: the body's embedded shape (Io, Europa, Ganymede, Himalia)
 source = "where the numbers come from"   # optional, as notes
 [star]                         # Gaia DR3: position at the epoch, proper motion, parallax; sigmas at the event
-ra_deg = 23.456789012
+ra_deg = 23.456789012          # or ra_hms = "01 33 49.62930" and dec_dms = "+08 45 55.5556"
 dec_deg = 8.765432101
 pmra_mas_yr = 1.2
 pmdec_mas_yr = -3.4
