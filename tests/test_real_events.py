@@ -146,6 +146,11 @@ def test_sub_observer_points_match_table_3(reduced):
         assert ours[0] == pytest.approx(longitude, abs=0.002), stem
         assert ours[1] == pytest.approx(latitude, abs=0.015), stem
     assert ephemeris is default_ephemeris()
+    # Morgado et al. 2019, Sect. 3: Europa's pole at P/A 24.2534 deg on 2017-03-31 (Archinal et al. 2018); the
+    # projected ellipsoid's minor axis lies there (a triaxial body's minor axis is near, not on, the pole's P/A)
+    _, fit, published = reduced["europa_2017-03-31"]
+    limb = embedded_shape(502).limb(fit.prediction.plane_at([published["tdb"]]))
+    assert limb.pole_position_angle_deg == pytest.approx(24.2534, abs=0.02)
 
 
 def test_projected_limb_against_brute_force_silhouette(reduced):
