@@ -219,9 +219,18 @@ def test_cli_reduces_an_event_file_against_the_built_in_ephemeris(capsys):
     assert main(["occultation", "reduce", path]) == 0
     text = capsys.readouterr().out
     assert "Ganymede 2634.6 x 2633 x 2631.4 km" in text and "Table 4, row b" in text
-    himalia = EVENTS / "europa_2019-06-04.toml"
-    assert main(["occultation", "reduce", str(himalia).replace("europa", "nothing")]) == 2
+    missing = str(EVENTS / "europa_2019-06-04.toml").replace("europa", "nothing")
+    assert main(["occultation", "reduce", missing]) == 2
     assert "occultation file not found" in capsys.readouterr().err
+
+
+def test_cli_needs_a_solution_for_a_body_without_built_in_ephemeris(tmp_path, capsys):
+    from orbitfit.cli import main
+    text = (EVENTS / "europa_2019-06-04.toml").read_text(encoding="utf-8").replace("body = 502", "body = 506")
+    path = tmp_path / "himalia.toml"
+    path.write_text(text, encoding="utf-8")
+    assert main(["occultation", "reduce", str(path)]) == 2
+    assert "himalia.toml: body 506 has no built-in ephemeris; give --solution" in capsys.readouterr().err
 
 
 def test_one_contact_alone_is_refused(reduced):
