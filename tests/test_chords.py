@@ -122,6 +122,13 @@ def test_single_chord_covariance_is_long_across_and_short_along(synthetic):
     assert 0.5 < fit.side_probabilities[1] < chords.SIDE_DECIDED and "undecided" in fit.method
     d = 40.0
     assert across == pytest.approx(2 * d * np.sqrt(np.prod(list(fit.side_probabilities.values()))), rel=0.02)
+    # a tight prior (10 km across the track) decides: the mirror centre nearer the prediction across the track
+    tight = observed(s, 1).reduce(s["nominal"], prediction=s["prediction"], prior_sigma_km=10.0)
+    n = np.array([-fit.along_unit[1], fit.along_unit[0]])
+    nearer = min((1, -1), key=lambda side: abs(fit.mirror_offsets_km[side] @ n))
+    assert tight.method.startswith(f"single chord, side {nearer:+d} (P = ")
+    assert tight.side_probabilities[nearer] > chords.SIDE_DECIDED
+    np.testing.assert_allclose(tight.offset_km, fit.mirror_offsets_km[nearer])
     # without a prior (prior_sigma_km=0) the sides are even: centred on the chord, across sigma ~ d (was R)
     even = observed(s, 1).reduce(s["nominal"], prediction=s["prediction"], prior_sigma_km=0)
     assert even.side_probabilities[1] == pytest.approx(0.5)
