@@ -2,9 +2,18 @@
 
 ERFA warns ("dubious year") for UTC beyond its leap-second table, i.e. for every prediction; the warning says
 nothing useful here (no leap second can be known in advance), so these functions silence it.
+
+Before 1960 there is no UTC: published times are Universal Time (UT1, or GMT, its name before 1928), and
+TT = UT1 + Delta T, Delta T measured from lunar occultations and eclipses (`delta_t_seconds`: the spline of Morrison
+et al. 2021, embedded in data/delta_t/). `convert_jd(..., "ut")` applies it. How well it is known: the 2016 and
+2020 versions of the spline, and the Espenak & Meeus (2006) polynomials orbitfit used before, differ by <= 1.4 s
+after 1894 (measured 2026-12-02); Jupiter moves <= 0.25 deg/day on the sky (10 mas/s), so a 1.4 s error moves an
+old position by <= 15 mas, against the 300-1000 mas scatter of plates of that time. It is left to the plates'
+estimated floors (orbitfit.estimation.weights), which take up any such error of their group.
 """
 from __future__ import annotations
 
+import functools
 import warnings
 
 import numpy as np
@@ -53,15 +62,43 @@ def iso_utc(tdb, precision=3, fmt="isot"):
 @astropy_offline()
 def convert_jd(jd1, jd2, scale):
     """(UTC jd1, UTC jd2, TDB seconds past J2000) of two-part Julian dates given in `scale` ("utc", "tt", "tcb",
-    "tdb", "tai"); J2000 is subtracted from the large part first, keeping ~0.1 us resolution in the seconds."""
+    "tdb", "tai", or "ut": Universal Time before UTC, returned as it is in place of UTC, with TT = UT +
+    `delta_t_seconds`); J2000 is subtracted from the large part first, keeping ~0.1 us resolution in the seconds."""
     from astropy.time import Time
     with warnings.catch_warnings():
         # ERFA warns "dubious year" for UTC beyond its leap-second table, i.e. for every prediction: no leap second
         # can be known in advance, so the warning says nothing useful here
         warnings.simplefilter("ignore")
+        if scale == "ut":
+            jd1, jd2 = np.asarray(jd1, float), np.asarray(jd2, float)
+            delta_t = delta_t_seconds(((jd1 - C.J2000_JD) + jd2) * C.SECONDS_PER_DAY)
+            tdb = Time(jd1, jd2 + delta_t / C.SECONDS_PER_DAY, format="jd", scale="tt").tdb
+            return jd1, jd2, ((tdb.jd1 - C.J2000_JD) + tdb.jd2) * C.SECONDS_PER_DAY
         t = Time(jd1, jd2, format="jd", scale=scale)
         utc, tdb = t.utc, t.tdb
     return utc.jd1, utc.jd2, ((tdb.jd1 - C.J2000_JD) + tdb.jd2) * C.SECONDS_PER_DAY
+
+
+@functools.lru_cache(maxsize=1)
+def _delta_t_segments():
+    from .paths import data_path
+    table = np.loadtxt(data_path("delta_t", "morrison2021_table_s15.txt"), comments="#", ndmin=2)
+    return table[:, 0], table[:, 1], table[:, 2:]
+
+
+def delta_t_seconds(seconds):
+    """Delta T = TT - UT1 (s) at seconds past J2000 (TT, or UT: Delta T changes by < 2 ms a day) from 1800 to
+    1971, the cubic spline of Morrison, Stephenson, Hohenkerk & Zawilski (2021, Proc. R. Soc. A 477: 20200776,
+    Table S15). Outside it a ValueError: later epochs have UTC and the IERS tables, earlier ones no data here."""
+    lower, upper, coefficients = _delta_t_segments()
+    year = 2000.0 + np.asarray(seconds, dtype=float) / (C.SECONDS_PER_DAY * 365.25)
+    if np.any(~((year >= lower[0]) & (year <= upper[-1]))):
+        raise ValueError(f"Delta T is tabulated for {lower[0]:.0f}-{upper[-1]:.0f}, not for year(s) "
+                         f"{np.atleast_1d(year)[~((np.atleast_1d(year) >= lower[0]) & (np.atleast_1d(year) <= upper[-1]))][:3]}")
+    i = np.clip(np.searchsorted(lower, year, side="right") - 1, 0, lower.size - 1)
+    t = (year - lower[i]) / (upper[i] - lower[i])
+    a3, a2, a1, a0 = coefficients[i].T
+    return ((a3 * t + a2) * t + a1) * t + a0
 
 
 def utc_jd(tdb):

@@ -24,8 +24,8 @@ def test_himalia_counts(himalia):
     by = {s.dataset: s for s in report.sources}
     for s in report.sources:
         assert s.rows == s.kept + s.duplicates
-    assert len(obs) == report.kept == 5310
-    assert report.rows == 7965 and len(report.duplicates) == 2655
+    assert len(obs) == report.kept == 5731                # 5310 before the pre-1960 rows were read (+415 jo0010, +6 jo0011)
+    assert report.rows == 8386 and len(report.duplicates) == 2655
     # GJ15: one verbatim repetition (Himalia.dat line 309 = line 308); NSDB jo0056 is GJ15 again
     assert (by["gj15"].rows, by["gj15"].kept) == (1234, 1233)
     assert (by["nsdb:jo0056"].rows, by["nsdb:jo0056"].kept) == (1234, 0)
@@ -37,8 +37,9 @@ def test_himalia_counts(himalia):
     geo_topo = [p for p in report.duplicates if p.geo_topo]
     assert len(geo_topo) == 49
     assert max(math.hypot(p.d_ra_mas, p.d_dec_mas) for p in geo_topo) < 40    # after the parallax correction
-    # readers' rejections stay: pre-1960 UT records of jo0010, whole units with unsupported frames
-    assert by["nsdb:jo0010"].rejected == 997
+    # jo0010's 518 Himalia rows are all read (1894-1993: before 1960 in UT, tests/test_historical.py); whole units
+    # with unsupported frames stay rejected
+    assert by["nsdb:jo0010"].rejected == 0 and by["nsdb:jo0010"].rows == 518
     assert any(note.startswith("jo0031: rejected whole") for note in report.notes)
     assert np.all(np.diff(np.asarray(obs["tdb"])) >= 0)
 

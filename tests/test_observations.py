@@ -164,7 +164,7 @@ def test_nsdb_counts_table_all_units():
     assert by_unit["jo0069.txt"].kept == 1712            # Gaia DR3 SSO
     assert by_unit["jo0012.txt"].kept == 13              # B1950 (FK4), converted
     assert {r.reason for r in by_unit["jo0031.txt"].rejected} == {
-        "unit jo0031: equinox 'Date' not supported (only J2000 and B1950/FK4)"}
+        "unit jo0031: equinox 'Date' not supported (only J2000 and FK4 mean equinoxes before 1984)"}
 
 
 def test_nsdb_jo0056_is_gj15():
@@ -236,8 +236,8 @@ def test_nsdb_b1950_fk4_conversion_cross_checked_with_erfa():
 
 
 def test_nsdb_rejections_are_explained():
-    _, old = read_nsdb(os.path.join(OUTER, "jo0010.txt"))      # 1894-1993
-    assert "UTC before 1960" in old.rejected[0].reason and old.kept == 436
+    _, of_date = read_nsdb(os.path.join(OUTER, "jo0031.txt"))      # before 1960 only the frame can be a reason
+    assert of_date.kept == 0 and "equinox 'Date' not supported" in of_date.rejected[0].reason
     _, relative = read_nsdb(os.path.join(OUTER, "jo0061.txt"))
     assert relative.kept == 0 and "reference frame 'apparent'" in relative.rejected[0].reason
     _, provisional = read_nsdb(os.path.join(OUTER, "jo1042.txt"))

@@ -6,6 +6,7 @@ import orbitfit  # noqa: F401  (offline astropy configuration)
 from dynamics import constants as C
 from dynamics.ephemeris import Ephemeris, de421_kernel_path
 from orbitfit.observations import observers as O
+from orbitfit.times import delta_t_seconds
 from skyfield_reference import skyfield_site, skyfield_times
 
 YEAR_S = 365.25 * C.SECONDS_PER_DAY
@@ -93,20 +94,18 @@ def test_explicit_positions(observers):
 
 
 def test_delta_t_before_1962_vs_skyfield():
-    """Espenak & Meeus Delta T vs skyfield's (Morrison, Stephenson & Hohenkerk 2020 spline): within 2.5 s.
-
-    Measured: <= 1.2 s after 1899, up to 2.3 s in the 1860s-1890s (the spline's decade-scale wiggles that the
-    polynomials smooth); 2.5 s of Earth rotation moves a site by 1.2 km, 0.4 mas at Jupiter.
-    """
+    """orbitfit.times.delta_t_seconds (our evaluation of Morrison et al. 2021's spline) vs skyfield's built-in Delta T,
+    an independent implementation of the same table: equal to 1e-9 s over 1800-1962 (measured 3e-13 s)."""
     from skyfield_reference import skyfield_timescale
-    t = skyfield_timescale().tt_jd(np.linspace(2400000.5, 2437665.0, 200))       # 1858 .. 1962
-    ours = O.delta_t_seconds((t.tt - C.J2000_JD) * C.SECONDS_PER_DAY)
-    assert np.max(np.abs(ours - t.delta_t)) < 2.5
+    t = skyfield_timescale().tt_jd(np.linspace(2378496.5, 2437665.0, 400))       # 1800 .. 1962
+    ours = delta_t_seconds((t.tt - C.J2000_JD) * C.SECONDS_PER_DAY)
+    assert np.max(np.abs(ours - t.delta_t)) < 1e-9
 
 
 def test_old_plate_epochs_match_skyfield(observers):
-    """1900-1960: no IERS data; the site still agrees with skyfield to < 1 km (the two Delta T models differ by
-    up to 1.4 s = 0.65 km of Earth rotation, 0.2 mas at Jupiter). astropy alone would be off by up to 35 s."""
+    """1900-1960: no IERS data; the site agrees with skyfield to < 1 km (both use Morrison et al. 2021's Delta T; the
+    rest is the mean pole and the precession-nutation models). astropy alone would be off by up to 35 s of
+    Earth rotation (16 km)."""
     import warnings
     epochs = np.linspace(-99.0, -40.0, 9)       # DE421 starts 1899-07 * YEAR_S + 0.29 * C.SECONDS_PER_DAY
     with warnings.catch_warnings():

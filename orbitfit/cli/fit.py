@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ..progress import fit_logger
+from ..times import JULIAN_YEAR_S
 from ..files import strict_json
 from .common import (UsageError, body_id, output_folder, parse_date, print_report, read_observations, save_outputs,
                      solution_report, utf8_input, write_atomic)
@@ -24,7 +25,7 @@ CONFIG_KEYS = {"files": (list, "a list of file names"), "body": ((int, str), "a 
 
 
 def command_demo(args):
-    """Fit Himalia to every embedded data set (1965-2022, Gaia DR3 transits as normal points) with the default
+    """Fit Himalia to every embedded data set (1894-2022, Gaia DR3 transits as normal points) with the default
     weighting, then check what its sigma means: the Gaia DR3 transits after 2016-06-01 predicted by a fit of the
     data before (`orbitfit.validation.gaia_cut`)."""
     from ..estimation.least_squares import fit_orbit
@@ -54,8 +55,10 @@ def command_demo(args):
     if args.json:
         print(strict_json(result))
     else:
+        years = 2000.0 + np.asarray(observations["tdb"], float)[[0, -1]] / JULIAN_YEAR_S
         print(f"orbitfit demo: Himalia from {len(observations)} positions of {len(report.sources)} embedded data "
-              f"sets (1965-2022, Gaia DR3 as transit normal points), default weighting, in {elapsed:.1f} s")
+              f"sets ({years[0]:.0f}-{years[1]:.0f}, Gaia DR3 as transit normal points), default weighting, in "
+              f"{elapsed:.1f} s")
         print(f"read {report.rows} rows: {len(report.duplicates)} duplicates dropped, {report.kept} left; "
               f"{len(observations)} fitted" + "".join(f"\n  {note}" for note in report.notes))
         print_report(result, solution)

@@ -28,7 +28,8 @@ from .observers import needs_explicit_position
 from dynamics.constants import J2000_JD, SECONDS_PER_DAY
 MAS_PER_ARCSEC = 1000.0
 # UTC is defined from 1960-01-01 (ERFA eraDat refuses earlier years as "dubious"); before that, published times are
-# UT (~UT1) and converting them needs a Delta-T model, which orbitfit does not have. JD of 1960-01-01 0h UTC:
+# UT (~UT1): a time labelled UTC before this is read as UT and converted with Delta T (orbitfit.times: scale "ut";
+# the utc_jd columns then hold that UT). JD of 1960-01-01 0h UTC:
 UTC_START_JD = 2436934.5
 # Years a reader accepts at all: a sanity bound against corrupted dates (earliest Jovian irregular astrometry: 1894).
 YEAR_MIN, YEAR_MAX = 1800, 2100
@@ -180,8 +181,8 @@ class ReadReport:
 COLUMNS = [
     ("body", np.int32, "NAIF id of the observed moon (506 Himalia, 544 Kallichore, ...)"),
     ("name", str, "name of the moon"),
-    ("utc_jd1", np.float64, "UTC of the observation, two-part JD (part 1), astropy convention"),
-    ("utc_jd2", np.float64, "UTC of the observation, two-part JD (part 2)"),
+    ("utc_jd1", np.float64, "UTC of the observation (UT before 1960), two-part JD (part 1), astropy convention"),
+    ("utc_jd2", np.float64, "UTC of the observation (UT before 1960), two-part JD (part 2)"),
     ("tdb", np.float64, "TDB of the observation, s past J2000 TDB (JD 2451545.0 TDB)"),
     ("ra_deg", np.float64, "right ascension, ICRF, deg"),
     ("dec_deg", np.float64, "declination, ICRF, deg"),
@@ -302,7 +303,7 @@ class Records:
     def add(self, *, line, body, jd1, jd2, scale, ra_deg, dec_deg, observer, sigma_ra_mas=math.nan,
             sigma_dec_mas=math.nan, corr=0.0, xyz_km=(math.nan, math.nan, math.nan), obs_frame="", kind="optical",
             catalog="", name=None):
-        check_time(jd1, jd2, scale)
+        scale = check_time(jd1, jd2, scale)
         ra_deg, dec_deg = check_radec(ra_deg, dec_deg)
         for sigma in (sigma_ra_mas, sigma_dec_mas):
             if not (math.isnan(sigma) or 0.0 < sigma < 1e7):
@@ -347,15 +348,19 @@ def convert_times(jd1, jd2, scales):
 
 # --- validation ---------------------------------------------------------------------------------------------------
 def check_time(jd1, jd2, scale):
-    if scale not in ("utc", "tt", "tcb", "tdb", "tai"):
+    """The scale the time is converted from: "ut" for UTC (or UT) before 1960, else `scale`; Reject if unusable."""
+    if scale not in ("utc", "ut", "tt", "tcb", "tdb", "tai"):
         raise Reject(f"unsupported time scale {scale!r}")
     jd = jd1 + jd2
     if not math.isfinite(jd):
         raise Reject("time is not a finite number")
     if not 2378496.5 <= jd < 2488069.5:          # 1800-01-01 .. 2100-01-01
         raise Reject(f"date JD {jd:.5f} outside {YEAR_MIN}-{YEAR_MAX}")
-    if scale == "utc" and jd < UTC_START_JD:
-        raise Reject("UTC before 1960 (the published time is UT; a Delta-T model is not implemented)")
+    if scale in ("utc", "ut") and jd < UTC_START_JD:
+        return "ut"
+    if scale == "ut":
+        raise Reject("UT after 1960: give the time in UTC")
+    return scale
 
 
 def check_radec(ra_deg, dec_deg):

@@ -7,9 +7,11 @@ for the whole unit what it can and cannot read (`plan_unit`), then reads the lin
 
 * absolute astrometric J2000/ICRF positions, topocentric, geocentric or Gaia-centric: kept;
 * B1950/FK4 positions: converted to ICRS (astropy FK4 -> ICRS at the observation epoch); "1950.0" is read as
-  B1950.0 and said so in the report notes; other equinoxes (of date, 1951.0, 1952.0) are rejected;
+  B1950.0 and said so in the report notes; the mean equinox of another year before 1984 ("1951.0", "1952.0": the
+  Yale zone catalogues of jo0011 are in the FK3/FK4 system) as FK4 at that Besselian equinox, said so too; the
+  equinox "of date" is rejected;
 * relative positions, astrographic positions, unknown centres or time scales: the whole unit is rejected;
-* UTC before 1960 (really UT): rejected (no Delta-T model).
+* UTC before 1960 (really UT): read as UT, TT = UT + Delta T (orbitfit.times.delta_t_seconds).
 
 Satellite codes differ between units (IAU numbers, unit-local indices "311 = S/2003 J 11", yyyynn codes, NAIF
 ids); `SatelliteResolver` reads the unit's own "Contents" list to map them.
@@ -30,7 +32,7 @@ import numpy as np
 from dynamics.constants import AU_KM
 
 from ..bodies import UnknownBody, provisional_naif, satellite_naif
-from .core import (GAIA, GEOCENTRE, MAS_PER_ARCSEC, RECORD_ERRORS, UTC_START_JD, ObservationFormatError, ReadReport,
+from .core import (GAIA, GEOCENTRE, MAS_PER_ARCSEC, RECORD_ERRORS, ObservationFormatError, ReadReport,
                    Records, Reject, Rejection, catalog_from_text, check_file, check_radec, record_error_reason)
 from .fields import (calendar_day_to_jd, calendar_time_to_jd, clean_minus, dms_to_deg, hms_to_deg, integer,
                      jd_string_to_jd, number, split_decimal)
@@ -299,9 +301,14 @@ def _equinox(text: str, notes: list, unit: str) -> str:
     if re.match(r"^1950(\.0)?$", t):
         notes.append(f"{unit}: equinox '{text.strip()}' read as B1950.0 (FK4), converted to ICRS")
         return "B1950"
+    year = re.match(r"^b?(1[89][0-9]{2}(\.[0-9]+)?)$", t)
+    if year and float(year.group(1)) < 1984.0:            # FK4 was the reference system of reductions until 1984
+        notes.append(f"{unit}: equinox '{text.strip()}' read as the FK4 mean equinox B{float(year.group(1)):.1f}, "
+                     f"converted to ICRS")
+        return f"B{float(year.group(1)):.1f}"
     if "b1950" in t and "j2000" in t:
         return "both"
-    raise UnitRejected(f"equinox '{text.strip()}' not supported (only J2000 and B1950/FK4)")
+    raise UnitRejected(f"equinox '{text.strip()}' not supported (only J2000 and FK4 mean equinoxes before 1984)")
 
 
 def _centre(text: str) -> str:
@@ -482,13 +489,13 @@ def _parse_line(tokens, plan: UnitPlan) -> dict:
     return rec
 
 
-def _convert_b1950(parsed):
-    """FK4 B1950 -> ICRS for all parsed records of a unit at once."""
+def _convert_fk4(parsed, equinox="B1950.0"):
+    """FK4 (mean equinox `equinox`, Besselian) -> ICRS for all parsed records of a unit at once."""
     if not parsed:
         return
     recs = [rec for _, rec in parsed]
     ra, dec = fk4_to_icrs([r["ra_deg"] for r in recs], [r["dec_deg"] for r in recs],
-                          [r["jd1"] for r in recs], [r["jd2"] for r in recs])
+                          [r["jd1"] for r in recs], [r["jd2"] for r in recs], equinox=equinox)
     for rec, a, d in zip(recs, np.atleast_1d(ra), np.atleast_1d(dec)):
         rec["ra_deg"], rec["dec_deg"] = float(a), float(d)
 
@@ -530,11 +537,10 @@ def read_nsdb(path, description: str | None = None):
                 parsed.append((lineno, _parse_line(text.split(), plan)))
             except RECORD_ERRORS as exc:
                 report.rejected.append(Rejection(name, lineno, record_error_reason(exc)))
-        if plan.equinox == "B1950":
+        if plan.equinox.startswith("B"):
             if plan.scale != "utc":
-                raise UnitRejected("B1950 positions with a time scale other than UTC")
-            # records outside the UTC era are rejected by Records.add; the conversion needs a valid epoch
-            _convert_b1950([p for p in parsed if p[1]["jd1"] + p[1]["jd2"] >= UTC_START_JD])
+                raise UnitRejected(f"FK4 {plan.equinox} positions with a time scale other than UTC")
+            _convert_fk4(parsed, plan.equinox if "." in plan.equinox else plan.equinox + ".0")
         for lineno, rec in parsed:
             try:
                 records.add(line=lineno, scale=plan.scale, kind=plan.kind, **rec)

@@ -22,6 +22,7 @@ import numpy as np
 from dynamics import constants as C
 
 from ..offline import astropy_offline
+from ..times import delta_t_seconds
 
 # MPC parallax constants are in units of the Earth's equatorial radius; MPC uses the IERS/WGS84 value
 # (IERS Conventions 2010, Table 1.2: a_E = 6378136.6 m; WGS84 6378137 m -- the 0.4 m gap is below the 6-decimal
@@ -126,32 +127,9 @@ def _tt_minus_tdb_seconds(tdb_seconds):
 
 # astropy's IERS tables (and UTC itself) start in 1962; before that astropy would freeze UT1-UTC and TAI-UTC at the
 # table edge (Delta T ~ 33 s instead of -3 s in 1900: a 5 mas topocentric error at Jupiter), so older epochs get
-# UT1 = TT - Delta T from a Delta T model and the mean pole.
+# UT1 = TT - Delta T from orbitfit.times.delta_t_seconds (Morrison et al. 2021) and the mean pole.
 IERS_START_TT_SECONDS = (2437665.5 - C.J2000_JD) * C.SECONDS_PER_DAY          # 1962-01-01 (MJD 37665)
 MEAN_POLE_RAD = np.radians(np.array([0.035, 0.29]) / 3600.0)    # astropy's 1962-2014 IERS-B mean (x_p, y_p)
-
-
-def delta_t_seconds(tt_seconds):
-    """TT - UT1 (s) before 1962 from Espenak & Meeus (2006) polynomials (NASA Five Millennium Canon of Solar
-    Eclipses, NASA/TP-2006-214141, Sect. 2.6); ~1 s from the historical record, i.e. < 0.2 mas of topocentric
-    parallax at Jupiter. Before 1800 (no data of this project): Morrison & Stephenson (2004) parabola
-    -20 + 32 u^2, u = (y - 1820)/100, ~15 s off in the 18th century.
-    """
-    y = 2000.0 + np.asarray(tt_seconds, dtype=float) / (C.SECONDS_PER_DAY * 365.25)
-    pieces = [
-        (1800, 1860, 1800, [13.72, -0.332447, 0.0068612, 0.0041116, -0.00037436, 1.21272e-5, -1.699e-7, 8.75e-10]),
-        (1860, 1900, 1860, [7.62, 0.5737, -0.251754, 0.01680668, -0.0004473624, 1.0 / 233174]),
-        (1900, 1920, 1900, [-2.79, 1.494119, -0.0598939, 0.0061966, -0.000197]),
-        (1920, 1941, 1920, [21.20, 0.84493, -0.076100, 0.0020936]),
-        (1941, 1961, 1950, [29.07, 0.407, -1.0 / 233, 1.0 / 2547]),
-        (1961, 1986, 1975, [45.45, 1.067, -1.0 / 260, -1.0 / 718]),
-    ]
-    u = (y - 1820.0) / 100.0
-    out = -20.0 + 32.0 * u * u
-    for lo, hi, origin, coefficients in pieces:
-        inside = (y >= lo) & (y < hi)
-        out = np.where(inside, np.polynomial.polynomial.polyval(y - origin, coefficients), out)
-    return out
 
 
 @astropy_offline()
@@ -174,9 +152,11 @@ def gcrs_matrix_and_pole(tdb_seconds):
     tdb = np.atleast_1d(np.asarray(tdb_seconds, dtype=float))
     tt_seconds = tdb + _tt_minus_tdb_seconds(tdb)
     tt1, tt2 = np.full(tdb.shape, C.J2000_JD), tt_seconds / C.SECONDS_PER_DAY
-    ut1_2 = (tt_seconds - delta_t_seconds(tt_seconds)) / C.SECONDS_PER_DAY
+    ut1_2 = tt_seconds / C.SECONDS_PER_DAY
     xp, yp = np.full(tdb.shape, MEAN_POLE_RAD[0]), np.full(tdb.shape, MEAN_POLE_RAD[1])
     modern = tt_seconds >= IERS_START_TT_SECONDS
+    if not modern.all():
+        ut1_2[~modern] -= delta_t_seconds(tt_seconds[~modern]) / C.SECONDS_PER_DAY
     if modern.any():
         # Beyond the bundled IERS table (predictions) astropy and ERFA warn and use edge/mean values; a 1 s UT1
         # error moves a site by ~0.5 km, < 0.2 mas at Jupiter (module docstring), so the warnings are noise here.
