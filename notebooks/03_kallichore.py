@@ -13,14 +13,25 @@
 # ---
 
 # %% [markdown]
-# # Kallichore: an orbit from 41 positions, and its uncertainty for two occultation dates
+# # Kallichore: an orbit from 41 positions, a single occultation chord, and the next event
 #
-# Kallichore (Jupiter XLIV, NAIF 544; a JUICE target) is a 2-km retrograde irregular with only 41 published positions
-# (2003–2021, five sites). No prior orbit is needed: `orbitfit.initial_orbit` finds a starting orbit by systematic
-# ranging on the best-observed apparition and links the others, and `orbitfit.fit` refines it with the full force
-# model. We then look at the residuals, the elements on the **ecliptic**, how well the orbit predicts the position
-# across the shadow path (cross-track) on 2025-12-15 and 2026-03-18, and — with a **synthetic** star and chord —
-# what a single positive occultation chord would be worth.
+# Kallichore (Jupiter XLIV, NAIF 544) is a small retrograde irregular and a possible JUICE flyby target (October
+# 2031). Two occultations frame this notebook:
+#
+# * **2025-12-15.** A predicted path over Türkiye, Europe and the US (T. Denk's outer-Jovian-moons pages, Dec 2025;
+#   the prediction used HST WFC3 astrometry of 30 Nov and 5 Dec 2025, program GO/DD 18215). One station recorded a
+#   positive chord (the IAA-CSIC occultation team, J. L. Rizos et al.). The station, the times and the star are not
+#   public.
+# * **2026-03-18.** The call for observers by the same team: a G = 13.5 star, an event of about 1.1 s at most,
+#   a path over south-eastern Australia (reaching close to Sydney) at about 12:35 UT, predicted from the orbit
+#   after the 2025 chord, the HST and recent GTC images. The call gives neither the star's identity nor the path's
+#   coordinates.
+#
+# orbitfit has none of that data: only the **41 published positions** (2003–2021). So we fit those, and stand in
+# for both events with **SYNTHETIC** stars and chords placed at the public dates, times and places. Every invented
+# number is marked SYNTHETIC, here and in the figure titles. With the 41 positions alone the predictions are far
+# less precise than the campaign's; the point is the method and the orders of magnitude: what one chord does to the
+# path, and what a second chord or a negative station adds.
 #
 # **Conventions** (as everywhere in orbitfit):
 #
@@ -33,24 +44,28 @@
 #   time, no aberration (the reference stars carry it).
 # * **Orbital elements** always say their centre and plane: here *jovicentric* (599, with Jupiter's own GM, the
 #   convention of the STE paper's Table 2) and the ICRF equator, the J2000 ecliptic or Jupiter's equator.
+# * **Occultations**: Bessel's fundamental plane, (f, g) east and north in km at the body's distance; "left" of
+#   the track is 90° counter-clockwise from the shadow's motion (`Occultation.cross_track_unit`).
 
 # %%
 # %matplotlib inline
+import dataclasses
 import time
 from pathlib import Path
 
-import astropy.units as u
 import numpy as np
 import matplotlib.pyplot as plt
-from astropy.table import QTable, Table
+from astropy.table import Table
 from astropy.time import Time
 from IPython.display import display
 
 import orbitfit
+import orbitfit.occultations as occ
 from dynamics import constants as C
 from orbitfit.paths import data_path
 from orbitfit.observations.observers import site_name
-from orbitfit.occultations.maps import plot_track_ellipse
+from orbitfit.occultations import Chord, ObservedOccultation
+from orbitfit.occultations.maps import map_title, plot_track_ellipse
 from orbitfit.products.plots import plot_residuals, save_figure
 from orbitfit.times import iso_utc, tdb_seconds
 
@@ -120,218 +135,319 @@ Table(rows=rows, names=("plane", "a (km)", "e", "i (deg)", "node (deg)", "peri (
 
 
 # %% [markdown]
-# ## 4. σ across the shadow path on 2025-12-15 and 2026-03-18
+# ## 4. The two events as SYNTHETIC stand-ins
 #
-# For a stellar occultation what matters is the error **perpendicular to the apparent motion** of the body on the sky
-# (cross-track: whether the shadow hits the observers at all) and **along** it (the time of the event). The shadow
-# path of a date follows the body's apparent motion whatever the star, so we place a **SYNTHETIC** star (no real
-# star) exactly at Kallichore's predicted geocentric position on each date and let `occultation.predict` find the
-# closest approach. The event gives the shadow's direction and speed in the fundamental plane and
-# `cross_track_sigma_km`: the solution's sky covariance at C/A projected across the track, in km at Kallichore's
-# distance. `sky_uncertainty` gives the 1σ ellipse (semi-axes `major_km`, `minor_km`, position angle `pa_deg` of the
-# major axis from north through east). The along-track σ needs no second projection: the squared σ along any two
-# perpendicular directions add up to a² + b², so σ_along = √(a² + b² − σ_cross²), and the timing σ is σ_along / v.
-# Geocentric here (`observer="500"`).
+# **Size.** No measured size is public, only estimates from the brightness (H = 16.15): "~3 km" on Denk's page,
+# 3.9 km for a 4 % albedo (D = 1329 km / √p · 10^(−H/5)). The call's 1.1 s is a central chord's duration. The
+# shadow's speed relative to a station in south-eastern Australia at 12:35 UT (from this orbit; it hardly depends
+# on the orbit's errors) turns it into a diameter, 4.9 km (a 2.5 % albedo); we use that radius, so the SYNTHETIC
+# events last what the call says. The call does not say which size it assumed.
+#
+# **Stars.** `occ.synthetic_star(solution, when)` puts a star on the body's *geocentric* line of sight: the shadow
+# centre then crosses the Earth's centre, i.e. the sub-body point, which is at latitude +22° here. To put the
+# centre line over a chosen place at a chosen instant, `star_over` below moves that star by the place's offset in
+# the fundamental plane (`occ.relative_to_sites`), twice (it converges to mm).
+#
+# * **2025-12-15, SYNTHETIC**: the 41-position orbit's centre line over 10° E, 46° N at 02:30:00 UT (time and place
+#   invented; the path then crosses Türkiye, Europe and the US, as the public one did), the star's G = 13.5
+#   (invented), and later the truth, the station and its chord.
+# * **2026-03-18, SYNTHETIC**: a G = 13.5 star (public) whose centre line, predicted by the orbit *after* the
+#   synthetic chord (as the real path was), crosses 149.6° E, 33.4° S (near Bathurst, NSW, 160 km west of Sydney;
+#   the point is invented) at 12:35:00 UT (public).
 
 # %%
-import orbitfit.occultations as occ
+DEC_UTC, DEC_PLACE = "2025-12-15 02:30", (10.0, 46.0, 0.0)          # SYNTHETIC (public: Türkiye, Europe, US)
+MAR_UTC, MAR_PLACE = "2026-03-18 12:35", (149.6, -33.4, 0.0)        # public: 12:35 UT, SE Australia; point SYNTHETIC
+MAR_G, MAR_DURATION_S = 13.5, 1.1                                    # public
 
-dates = ["2025-12-15 00:00", "2026-03-18 00:00"]
-shadows = []                        # one SYNTHETIC star per date, at the predicted position: that date's shadow path
-predicted = orbitfit.sky_uncertainty(solution, dates, observer="500")          # ISO dates are UTC
-for k, (date, here) in enumerate(zip(dates, predicted), start=1):
-    star = occ.Star(here["ra_deg"], here["dec_deg"], epoch=Time(date, scale="utc"), mag=14.0,
-                    source_id=[f"SYNTHETIC-{k}"])
-    shadows.append(occ.predict(solution, star, here["tdb"], radius_km=1.0))
 
-at_ca = orbitfit.sky_uncertainty(solution, [shadow.tdb for shadow in shadows], observer="500")
-cross = [shadow.cross_track_sigma_km() for shadow in shadows] * u.km
-speed = [abs(shadow.velocity_km_s) for shadow in shadows] * u.km / u.s
-along = np.sqrt(at_ca["major_km"] ** 2 + at_ca["minor_km"] ** 2 - cross ** 2)
-motion_pa = [np.degrees(np.arctan2(s.plane.df[0], s.plane.dg[0])) % 360 for s in shadows] * u.deg   # N through E
-occ_sigma = QTable({"date (UTC)": dates, "RA": at_ca["ra_deg"], "Dec": at_ca["dec_deg"],
-                    "distance": at_ca["distance_km"].to(u.au), "sigma_s": at_ca["sigma_s_mas"],
-                    "major": at_ca["major_km"], "minor": at_ca["minor_km"], "PA major": at_ca["pa_deg"],
-                    "PA motion": motion_pa, "sky speed": speed, "sigma cross-track": cross,
-                    "sigma along-track": along, "sigma time": (along / speed).to(u.s)})
-for name in occ_sigma.colnames[1:]:
-    occ_sigma[name].info.format = ".4f" if name in ("RA", "Dec") else ".1f"
-occ_sigma.write(OUT / "kallichore_occultation_sigma.ecsv", overwrite=True)
-occ_sigma
+def star_over(solution, when, place, mag, source_id):
+    """A SYNTHETIC star (no motion) whose predicted shadow centre passes over `place` (lon, lat, height km) at
+    `when` (UTC): the geocentric synthetic star moved by the place's offset from the centre in the fundamental
+    plane."""
+    t = tdb_seconds(when)
+    star = occ.synthetic_star(solution, when, source_id=source_id)
+    _, itrs = occ.sites_itrs([place])
+    for _ in range(2):
+        event = occ.predict(solution, star, t)
+        rel = occ.relative_to_sites(event, itrs, [t])[0][0]      # shadow centre - place (east, north), km
+        rad = rel / event.plane.distance_km[0]
+        star = occ.Star(star.ra_deg + np.degrees(rad[0]) / np.cos(np.radians(star.dec_deg)),
+                        star.dec_deg + np.degrees(rad[1]), epoch=Time(when, scale="utc"), mag=mag,
+                        source_id=[source_id])
+    return star
 
-# %%
-fig, axes = plt.subplots(1, 2, figsize=(8.5, 4.4), layout="constrained")
-for ax, date, shadow in zip(axes, dates, shadows):
-    plot_track_ellipse(shadow, ax=ax, title=f"Kallichore, {date} UTC, geocentre")
-save_figure(fig, OUT / "kallichore_error_ellipses.png")
-plt.show()
+
+# the shadow's speed relative to the Australian place at 12:35 UT -> the radius that gives a 1.1-s central chord
+march_geocentric = occ.predict(solution, occ.synthetic_star(solution, MAR_UTC), MAR_UTC)
+_, itrs = occ.sites_itrs([MAR_PLACE])
+v_station = float(np.hypot(*occ.relative_to_sites(march_geocentric, itrs, [march_geocentric.tdb])[1][0]))
+RADIUS_KM = round(MAR_DURATION_S * v_station / 2, 2)
+print(f"shadow speed: {abs(march_geocentric.velocity_km_s):.2f} km/s geocentric, {v_station:.2f} km/s relative to "
+      f"{MAR_PLACE[:2]} at 12:35 UT")
+print(f"radius used: {RADIUS_KM} km (diameter {2 * RADIUS_KM:.1f} km) = a {MAR_DURATION_S} s central chord; "
+      f"with 1.5 km (Denk's ~3 km) it would last {3.0 / v_station:.2f} s")
+
+star_dec = star_over(solution, DEC_UTC, DEC_PLACE, mag=13.5, source_id="SYNTHETIC-2025-12-15")
+dec_before = occ.predict(solution, star_dec, DEC_UTC, radius_km=RADIUS_KM)
+print(f"\nSYNTHETIC star for 2025-12-15: RA {star_dec.ra_deg[0]:.6f} deg, Dec {star_dec.dec_deg[0]:+.6f} deg")
+print(dec_before)
 
 # %% [markdown]
-# A 2-km body with a cross-track σ of hundreds of km: a single station has a tiny chance, and one positive chord
-# will shrink the ellipse more than years of new astrometry (section 5). The linear σ can be checked with
-# `orbitfit.monte_carlo_sky` (clones drawn from the covariance and integrated together; with N clones a σ has a
-# sampling error of about 1/√(2N), 5% for 200):
+# ## 5. Before the chord: the 2025-12-15 path, and the σ on both dates
+#
+# What decides whether a station sees the shadow is the orbit's error **across** the track (perpendicular to the
+# shadow's motion); the error **along** it shifts the time. `cross_track_sigma_km` projects the solution's sky
+# covariance at C/A across the track (km at the body's distance); the along-track σ follows from the 1σ ellipse's
+# semi-axes, σ_along = √(a² + b² − σ_cross²), and the timing σ is σ_along / v.
+
+# %%
+def track_sigmas(event, solution):
+    """(cross-track sigma km, along-track sigma km, timing sigma s) of an event's shadow for a solution."""
+    sky = orbitfit.sky_uncertainty(solution, [event.tdb], observer="500")[0]
+    cross = event.cross_track_sigma_km(solution)
+    along = float(np.sqrt(sky["major_km"].value ** 2 + sky["minor_km"].value ** 2 - cross ** 2))
+    return cross, along, along / abs(event.velocity_km_s)
+
+
+cross, along, timing = track_sigmas(dec_before, solution)
+print(f"41 positions, 2025-12-15: sigma cross-track {cross:.0f} km, along-track {along:.0f} km, "
+      f"timing {timing:.0f} s; the shadow is {2 * RADIUS_KM:.1f} km wide")
+fig, axes = plt.subplots(1, 2, figsize=(8.5, 4.4), layout="constrained")
+for ax, (date, event) in zip(axes, (("2025-12-15", dec_before), ("2026-03-18", march_geocentric))):
+    plot_track_ellipse(event, ax=ax, title=f"{date}: 41 positions (SYNTHETIC star)")
+save_figure(fig, OUT / "kallichore_error_ellipses.png")
+plt.show()
+path = dec_before.path()
+fig = dec_before.plot_map(path, filename=OUT / "kallichore_SYNTHETIC_2025-12-15_before.png",
+                          title="SYNTHETIC star, 41-position orbit (stand-in for 2025-12-15)\n" +
+                                map_title(dec_before, path))
+display(fig)
+plt.close(fig)
+
+# %% [markdown]
+# The ellipses are long roughly along the motion: the along-track error (the time) is two to three times the cross-track
+# one. A 5-km shadow with a cross-track σ of 500 km: a station on the predicted centre line has a chance of
+# about 0.4 %; the real campaign
+# had the HST positions, which orbitfit does not. The linear σ can be checked with `orbitfit.monte_carlo_sky`
+# (clones drawn from the covariance and integrated; with N clones a σ has a sampling error of about 1/√(2N), 5%
+# for 200), here at both dates:
 
 # %%
 t0 = time.perf_counter()
-centre_epochs = Time(dates, scale="utc")
-mc, offsets = orbitfit.monte_carlo_sky(solution, centre_epochs, n_clones=200, observer="500",
-                                       rng=np.random.default_rng(544))
-linear = orbitfit.sky_uncertainty(solution, centre_epochs, observer="500")
+both = Time([DEC_UTC, MAR_UTC], scale="utc")
+mc, offsets = orbitfit.monte_carlo_sky(solution, both, n_clones=200, observer="500", rng=np.random.default_rng(544))
+linear = orbitfit.sky_uncertainty(solution, both, observer="500")
 print(f"{len(offsets)} clones in {time.perf_counter() - t0:.1f} s")
-for date, lin_row, mc_row in zip(dates, linear, mc):
-    print(f"{date}: ellipse semi-axes {lin_row['major_km'].value:.0f} x {lin_row['minor_km']:.0f} linear, "
+for date, lin_row, mc_row in zip(both.iso, linear, mc):
+    print(f"{date[:16]}: ellipse semi-axes {lin_row['major_km'].value:.0f} x {lin_row['minor_km']:.0f} linear, "
           f"{mc_row['major_km'].value:.0f} x {mc_row['minor_km']:.0f} Monte Carlo "
           f"(ratio {mc_row['major_km'] / lin_row['major_km']:.2f}, {mc_row['minor_km'] / lin_row['minor_km']:.2f})")
 
 # %% [markdown]
-# ## 5. A SYNTHETIC single chord on 2025-12-15 (`orbitfit.occultations`)
+# ## 6. The SYNTHETIC chord of 2025-12-15, reduced
 #
-# > **Synthetic example — no real star, no real observation.** The star of section 4 (SYNTHETIC-1), exactly at
-# > Kallichore's predicted geocentric position at 2025-12-15 00:00 UTC, so that the predicted shadow crosses the
-# > Earth, and one station on the predicted centre line that records a positive chord. The point is what a single
-# > chord is worth.
+# To have something to recover we invent a **SYNTHETIC truth**: an orbit drawn from the 41-position covariance
+# (one draw, seed 1) — where Kallichore "really" is in this example, 390 km across the track from the prediction. A
+# station on the true path, 1.5 km left of its centre line, at the true C/A (in England), records the chord; its
+# contacts are timed from the truth (`occ.contact_times`) and given a 0.05 s σ; the star's position σ is 0.2 mas
+# (Gaia-like). All SYNTHETIC.
 #
-# `occultation.predict(solution, star, near, radius_km)` finds the closest approach in the fundamental plane (Bessel
-# geometry, as SORA); the event gives the cross-track σ from the solution's covariance
-# (`cross_track_sigma_km`, as in section 4), the shadow path on the Earth with
-# its 1σ and 3σ limits (`path`), the chance of a positive chord at any site (`sites`) and a map (`plot_map`).
-# Kallichore's radius: ~1 km (diameter ~2 km).
+# `ObservedOccultation.reduce(solution)` turns the chord into the body's centre in the fundamental plane. Along the
+# chord the centre is fixed by the mid-time (σ ≈ v σ_t / √2). Across it, a single chord allows two mirror centres,
+# one on each side, at ±d = ±√(R² − L²/4) from it. `reduce` weighs the two sides by the prior orbit's cross-track σ
+# (the solution's, or `prior_sigma_km=`) and by negative chords, if any, and reports P(side). When neither side
+# reaches 99.73 %, the measurement is the two peaks' mean with σ across ≈ d; that is what the fit takes.
 
 # %%
-t_event = tdb_seconds(dates[0])
-event = shadows[0]                                   # the SYNTHETIC-1 star of section 4
-star = event.star
-print(event)
-sigma_cross = event.cross_track_sigma_km()
-print(f"cross-track 1-sigma: {sigma_cross:.1f} km (occultation.cross_track_sigma_km)")
-print(f"a positive chord through the centre lasts {2 * event.radius_km / abs(event.velocity_km_s):.2f} s")
-
-# %%
-path = event.path()
-centre = path.labels.index("centre")
-k = int(np.argmin(np.abs(path.tdb - event.tdb)))
-station = (round(float(path.lon_deg[centre, k]), 4), round(float(path.lat_deg[centre, k]), 4), 0.0)
-print(f"synthetic station on the centre line at C/A: lon {station[0]:.4f} deg E, lat {station[1]:.4f} deg")
-chances = event.sites(["874", "809", "511", station])
-for column, fmt in (("d_km", ".0f"), ("star_alt_deg", ".0f"), ("sun_alt_deg", ".0f"), ("probability", ".2e")):
-    chances[column].format = fmt
-display(chances["site", "utc", "d_km", "star_alt_deg", "sun_alt_deg", "probability"])
-fig = event.plot_map(path, sites=["874", "809", "511", station], filename=OUT / "kallichore_SYNTHETIC_2025-12-15.png",
-                     title=f"SYNTHETIC star: Kallichore {event.utc[:19]} UTC, 1σ cross-track {sigma_cross:.0f} km")
-display(fig)
-
-# %% [markdown]
-# Now the chord itself. To have something to recover, we invent a **SYNTHETIC truth**: an orbit drawn from the
-# covariance of the 41-position solution — where Kallichore "really" is in this example, a few hundred km off the
-# prediction. A fence of stations across the predicted path would have one of them inside the true 2-km shadow: we
-# put the synthetic station 0.4 km from the true centre line and time its chord from the truth
-# (`chords.contact_times`), with a 0.05 s timing σ and a Gaia star with a 0.2 mas position σ.
-#
-# `chords.ObservedOccultation.reduce(solution)` turns the chord into a measurement of the body's centre in the
-# fundamental plane against the solution's prediction: **along** the chord it is fixed by the mid-time (σ ≈ v σ_t /
-# √2), **across** it only to two mirror positions, one each side of the chord (a single chord cannot tell on which
-# side of the centre it passed; no negative chord and an orbit σ far larger than the body cannot either, so
-# `reduce` reports both sides' probabilities and gives their mean, σ across ≈ the chord's distance from the
-# centre), so its covariance is a thin ellipse. `CentreFit.observations()` writes it as one geocentric astrometric
-# position with
-# that 2×2 covariance (kind `"occultation"`), and `Solution.refit` adds it to the solution and refits from it.
-
-# %%
-import dataclasses
-from orbitfit.occultations import chords
-
-rng = np.random.default_rng(2025)
+rng = np.random.default_rng(1)
 truth = dataclasses.replace(solution, orbit=orbitfit.Orbit(
     solution.body, solution.epoch, rng.multivariate_normal(solution.state, solution.covariance)))   # SYNTHETIC
-true_event = occ.predict(truth, star, t_event, radius_km=1.0)
-lon, lat, _ = occ.stations_across(true_event, [0.4])[0]          # 0.4 km left of the true centre line
-station = (round(lon, 5), round(lat, 5), 0.0)
-contacts = chords.contact_times(true_event, [station])[0]
-print(f"SYNTHETIC station at lon {station[0]:.4f}, lat {station[1]:.4f}: chord "
-      f"{iso_utc(contacts[0])} .. {iso_utc(contacts[1])} UTC ({contacts[1] - contacts[0]:.2f} s)")
+dec_truth = occ.predict(truth, star_dec, DEC_UTC, radius_km=RADIUS_KM)
+STAR_SIGMA_MAS, TIMING_S = (0.2, 0.2), 0.05                                                           # SYNTHETIC
 
-observed = chords.ObservedOccultation(
-    body=544, star=star, radius_km=1.0, star_sigma_mas=(0.2, 0.2), name="SYNTHETIC 2025-12-15",
-    chords=[chords.Chord(station, round(contacts[0], 2), round(contacts[1], 2), sigma_s=0.05,
-                         name="SYNTHETIC station")])
-centre = observed.reduce(solution)
-print(centre.summary())
+
+def station(offset_km):
+    """A SYNTHETIC station on the true path, offset_km left of its centre line, at the true C/A."""
+    lon, lat, _ = occ.stations_across(dec_truth, [offset_km])[0]
+    return round(lon, 5), round(lat, 5), 0.0
+
+
+def chord(offset_km, name):
+    """The chord a station offset_km left of the true centre line records (timed from the truth), or a negative."""
+    site = station(offset_km)
+    start, end = occ.contact_times(dec_truth, [site])[0]
+    if np.isnan(start):
+        return Chord(site, None, None, positive=False, name=name)
+    return Chord(site, round(start, 2), round(end, 2), sigma_s=TIMING_S, name=name)
+
+
+def observed(*chords):
+    return ObservedOccultation(body=544, star=star_dec, radius_km=RADIUS_KM, star_sigma_mas=STAR_SIGMA_MAS,
+                               name="SYNTHETIC 2025-12-15", chords=list(chords))
+
+
+chord_a = chord(1.5, "SYNTHETIC A")
+print(f"SYNTHETIC station A at lon {chord_a.site[0]:.4f}, lat {chord_a.site[1]:.4f}: chord "
+      f"{iso_utc(chord_a.start)} .. {iso_utc(chord_a.end)} UTC ({chord_a.end - chord_a.start:.2f} s)")
+single = observed(chord_a).reduce(solution)
+print(single.summary())
+fig = single.plot(filename=OUT / "kallichore_SYNTHETIC_2025-12-15_chord.png",
+                  title="SYNTHETIC chord, 2025-12-15: the two mirror centres")
+display(fig)
+plt.close(fig)
+
+# %% [markdown]
+# P(side) = 0.50 / 0.50: the two mirror centres are 3 km apart, the prior orbit's σ across is 500 km, so the orbit
+# cannot choose. A prior σ of a few km would choose — the centre nearer the prediction. Here that is side −1, the
+# wrong one, since this prediction is in fact 390 km off across the track: `prior_sigma_km` must be honest.
+
+# %%
+for prior in (cross, 10.0, 3.0):
+    p = observed(chord_a).reduce(solution, prior_sigma_km=prior, prediction=single.prediction).side_probabilities
+    print(f"prior cross-track sigma {prior:6.1f} km: P(+1) = {p[1]:.3f}, P(-1) = {p[-1]:.3f}")
+
+# %% [markdown]
+# ## 7. The refit, and 2026-03-18 before and after
+#
+# `CentreFit.observations()` writes the centre as one geocentric astrometric position with its 2×2 covariance
+# (kind `"occultation"`); `orbitfit.refit` adds it to the 41 positions and refits from the old solution.
+#
+# The SYNTHETIC star for 2026-03-18 is placed with the **refitted** orbit: its centre line crosses 149.6° E,
+# 33.4° S at 12:35:00 UT, as the real path was predicted after the real chord. The 41-position orbit's path for the
+# same star is shown for comparison.
 
 # %%
 t0 = time.perf_counter()
-with_chord = orbitfit.refit(solution, centre.observations())
+with_chord = orbitfit.refit(solution, single.observations())
 print(f"refit in {time.perf_counter() - t0:.2f} s, {len(with_chord.history)} iterations")
 print(with_chord.summary().splitlines()[0])
-changes = solution.compare(with_chord, dates)
-print("state change in units of the old sigma:", np.round(changes.meta["state_change_sigma"], 2))
-for name in changes.colnames[2:]:
-    changes[name].info.format = ".1f"
-display(changes["utc", "d_ra_mas", "d_dec_mas", "sigma_ra_before_mas", "sigma_ra_after_mas",
-                "sigma_dec_before_mas", "sigma_dec_after_mas"])
-# the same shadow geometry (section 4), the refitted solution's covariance
-after_cross = [shadow.cross_track_sigma_km(with_chord) for shadow in shadows] * u.km
-after_sky = orbitfit.sky_uncertainty(with_chord, [shadow.tdb for shadow in shadows], observer="500")
-after_along = np.sqrt(after_sky["major_km"] ** 2 + after_sky["minor_km"] ** 2 - after_cross ** 2)
-compare = QTable({"date (UTC)": dates,
-                  "cross-track σ, 41 positions": occ_sigma["sigma cross-track"],
-                  "cross-track σ, + SYNTHETIC chord": after_cross,
-                  "timing σ, 41 positions": occ_sigma["sigma time"],
-                  "timing σ, + SYNTHETIC chord": (after_along / occ_sigma["sky speed"]).to(u.s)})
-for name in compare.colnames[1:]:
-    compare[name].info.format = ".1f"
-compare
+print("state change in units of the old sigma:", np.round(solution.compare(with_chord, [DEC_UTC]).meta[
+    "state_change_sigma"], 2))
+
+star_mar = star_over(with_chord, MAR_UTC, MAR_PLACE, mag=MAR_G, source_id="SYNTHETIC-2026-03-18")
+mar = {"41 positions": occ.predict(solution, star_mar, MAR_UTC, radius_km=RADIUS_KM),
+       "+ SYNTHETIC chord": occ.predict(with_chord, star_mar, MAR_UTC, radius_km=RADIUS_KM)}
+mar_truth = occ.predict(truth, star_mar, MAR_UTC, radius_km=RADIUS_KM)
+print(f"\nSYNTHETIC star for 2026-03-18: RA {star_mar.ra_deg[0]:.6f} deg, Dec {star_mar.dec_deg[0]:+.6f} deg, "
+      f"G {MAR_G}")
+print(mar["+ SYNTHETIC chord"])
+
+
+def across_offset(event, other):
+    """Signed cross-track distance (km) of `other`'s shadow centre from `event`'s centre line, at other's C/A."""
+    here = event.plane_at([other.tdb])
+    delta = np.array([other.plane.f[0] - here.f[0], other.plane.g[0] - here.g[0]])
+    return float(delta @ event.cross_track_unit())
+
+
+rows = []
+for label, event in (("2025-12-15, 41 positions", dec_before), ("2025-12-15, + SYNTHETIC chord", None),
+                     *((f"2026-03-18, {k}", e) for k, e in mar.items())):
+    if event is None:
+        event, fitted = occ.predict(with_chord, star_dec, DEC_UTC, radius_km=RADIUS_KM), with_chord
+    else:
+        fitted = solution if "41" in label else with_chord
+    true = dec_truth if label.startswith("2025") else mar_truth
+    sigma_cross, sigma_along, sigma_time = track_sigmas(event, fitted)
+    offset = across_offset(event, true)
+    rows.append((label, event.utc[:19], sigma_cross, sigma_along, sigma_time, offset, abs(offset) / sigma_cross))
+sigmas = Table(rows=rows, names=("event, orbit", "C/A (UTC)", "σ cross (km)", "σ along (km)", "σ time (s)",
+                                 "truth − prediction across (km)", "|truth − prediction| / σ cross"))
+for name in sigmas.colnames[2:]:
+    sigmas[name].info.format = ".2f" if name.startswith("|") else ".1f"
+sigmas
 
 # %% [markdown]
-# ## 5b. The 2026-03-18 path before and after the SYNTHETIC chord
-#
-# The synthetic star of section 4 at the 41-position solution's predicted position on 2026-03-18 (SYNTHETIC-2). Three predictions of its
-# shadow: from the 41 positions, from the 41 positions + the chord, and from the synthetic truth. The refit moves the
-# centre line towards the truth and narrows the 1σ/3σ limits.
+# On 2025-12-15 itself the chord pins the centre to a km or two (across: the mirror ambiguity, σ ≈ d). Three
+# months later, on 2026-03-18, the cross-track σ is about halved but stays hundreds of km: one position on one
+# night fixes two of the orbit's six numbers. The campaign's tighter prediction also had the HST and GTC positions.
+# The maps (same star; the regional zoom follows each path; the titles' Tmax is the diameter over the geocentric
+# speed, 1.0 s, while at a station the Earth's rotation slows the shadow to 4.46 km/s: 1.10 s):
 
 # %%
-t_march = tdb_seconds(dates[1])
-star_march = shadows[1].star
-events = {"41 positions": shadows[1],
-          "+ SYNTHETIC chord": occ.predict(with_chord, star_march, t_march, radius_km=1.0),
-          "SYNTHETIC truth": occ.predict(truth, star_march, t_march, radius_km=1.0)}
-truth_event = events["SYNTHETIC truth"]
-rows = []
-for label, ev in events.items():
-    sigma = ev.cross_track_sigma_km() if label != "SYNTHETIC truth" else float("nan")
-    # signed cross-track distance of the truth's shadow centre from this prediction's centre line, km
-    offset = (np.array([truth_event.plane.f[0], truth_event.plane.g[0]]) -
-              np.array([ev.plane_at([truth_event.tdb]).f[0], ev.plane_at([truth_event.tdb]).g[0]])) @ ev.cross_track_unit()
-    rows.append((label, ev.utc[:22], round(ev.ca_km, 1), round(sigma, 1), round(offset, 1),
-                 round(abs(offset) / sigma, 2) if np.isfinite(sigma) else float("nan")))
-display(Table(rows=rows, names=("prediction", "C/A (UTC)", "C/A (km)", "cross-track σ (km)",
-                                "truth − prediction across (km)", "|truth − prediction| / σ")))
 for label, stem in (("41 positions", "before"), ("+ SYNTHETIC chord", "after")):
-    ev = events[label]
-    fig = ev.plot_map(ev.path(), filename=OUT / f"kallichore_SYNTHETIC_2026-03-18_{stem}_chord.png",
-                      title=f"SYNTHETIC star, Kallichore {ev.utc[:19]} UTC, {label}: "
-                            f"1σ cross-track {ev.cross_track_sigma_km():.0f} km")
+    event = mar[label]
+    path = event.path()
+    fig = event.plot_map(path, sites=["413", "414", MAR_PLACE],
+                         filename=OUT / f"kallichore_SYNTHETIC_2026-03-18_{stem}_chord.png",
+                         title=f"SYNTHETIC star G {MAR_G} (stand-in for 2026-03-18), orbit: {label}\n" +
+                               map_title(event, path))
     display(fig)
     plt.close(fig)
+chances = mar["+ SYNTHETIC chord"].sites(["413", "414", "E28", MAR_PLACE])
+durations = occ.contact_times(mar["+ SYNTHETIC chord"], [MAR_PLACE])[0]
+for column, fmt in (("d_km", ".0f"), ("star_alt_deg", ".0f"), ("sun_alt_deg", ".0f"), ("probability", ".3f")):
+    chances[column].info.format = fmt
+display(chances["site", "utc", "d_km", "star_alt_deg", "sun_alt_deg", "probability"])     # 1σ 257 km: < 1 %
+print(f"a station on the predicted centre line at {MAR_PLACE[:2]}: {durations[1] - durations[0]:.2f} s "
+      f"({iso_utc(durations[0])[11:22]} .. {iso_utc(durations[1])[11:22]} UTC)")
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(8.5, 4.4), layout="constrained")
-for ax, date, shadow in zip(axes, dates, shadows):
-    plot_track_ellipse(shadow, ax=ax, label="1σ, 41 positions", motion=False)
-    plot_track_ellipse(shadow, solution=with_chord, ax=ax, colour="#009E73", label="1σ, + SYNTHETIC chord",
-                       motion=False, title=f"Kallichore, {date} UTC")
-fig.suptitle("What one (SYNTHETIC) chord on 2025-12-15 is worth", fontsize=10)
+for ax, (date, event) in zip(axes, (("2025-12-15", dec_before), ("2026-03-18", mar["41 positions"]))):
+    plot_track_ellipse(event, ax=ax, label="1σ, 41 positions", motion=False)
+    plot_track_ellipse(event, solution=with_chord, ax=ax, colour="#009E73", label="1σ, + SYNTHETIC chord",
+                       motion=False, title=f"Kallichore, {date} (SYNTHETIC star)")
+fig.suptitle("What one SYNTHETIC chord on 2025-12-15 is worth", fontsize=10)
 save_figure(fig, OUT / "kallichore_SYNTHETIC_chord_ellipses.png")
 plt.show()
 
 # %% [markdown]
-# On the night of the chord the position is pinned along the chord to a fraction of a km (across it, to about the
-# chord's distance from the centre); three months later the ellipse is still much smaller than from the 41
-# positions alone: a single chord is worth years of astrometry. Real chords enter the same way — from the shell
-# too: `orbitfit occultation add kallichore.h5 event.toml --dates 2026-03-18` (see `orbitfit occultation add
-# --help` for the event file).
+# ## 8. What a second chord or a negative station adds
 #
-# ## 6. Keep the solution
+# The same SYNTHETIC event with one more station (all timed from the truth; positions across the true centre line,
+# + = left):
+#
+# * **negative, +3.5 km**: outside the true shadow (R ≈ 2.5 km), inside the mirror one (centred 3 km left of the
+#   true centre): its "no event" rules that side out;
+# * **negative, −3.5 km**: outside both mirror shadows: it says nothing about the side;
+# * **second positive chord, −1.0 km**: two chords fix the centre (`reduce` fits a circle of the known radius).
+#
+# For each: P(side), the centre's σ across the chord on 2025-12-15, and — after the refit — the cross-track σ of the
+# 2026-03-18 path.
+
+# %%
+cases = {"one chord (A, +1.5 km)": [chord_a],
+         "A + negative at +3.5 km": [chord_a, chord(3.5, "SYNTHETIC negative +3.5")],
+         "A + negative at -3.5 km": [chord_a, chord(-3.5, "SYNTHETIC negative -3.5")],
+         "A + second chord at -1.0 km": [chord_a, chord(-1.0, "SYNTHETIC B")]}
+rows, fits = [], {}
+t0 = time.perf_counter()
+for label, chords in cases.items():
+    centre = observed(*chords).reduce(solution, prediction=single.prediction)
+    refitted = orbitfit.refit(solution, centre.observations()) if len(chords) > 1 else with_chord
+    p = centre.side_probabilities or {}
+    true, predicted = dec_truth.plane_at([centre.tdb]), single.prediction.plane_at([centre.tdb])
+    true_offset = np.array([true.f[0] - predicted.f[0], true.g[0] - predicted.g[0]])     # truth - prediction, km
+    rows.append((label, centre.method, p.get(1, np.nan), p.get(-1, np.nan), centre.sigmas_along_across_km[1],
+                 float(np.hypot(*(centre.offset_km - true_offset))),
+                 mar["41 positions"].cross_track_sigma_km(refitted)))
+    fits[label] = centre
+print(f"{len(cases)} reductions and refits in {time.perf_counter() - t0:.1f} s")
+adds = Table(rows=rows, names=("2025-12-15 chords (SYNTHETIC)", "reduction", "P(+1)", "P(-1)",
+                               "σ across chord (km)", "|centre − truth| (km)", "2026-03-18 σ cross (km)"))
+for name in adds.colnames[2:]:
+    adds[name].info.format = ".4f" if name.startswith("P") else ".2f" if "chord" in name or "truth" in name else ".1f"
+adds
+
+# %%
+fig = fits["A + negative at +3.5 km"].plot(filename=OUT / "kallichore_SYNTHETIC_2025-12-15_negative.png",
+                                           title="SYNTHETIC chord + negative station: the side decided")
+display(fig)
+plt.close(fig)
+
+# %% [markdown]
+# One station per side is what a single chord lacks. A negative station inside the mirror shadow decides the side
+# (P = 0.9999) as a second chord does; each brings the 2025-12-15 centre's σ across from 1.6 km (the mirror
+# ambiguity) to 0.4–0.5 km and its error from 1.5 km to 30 m. A negative station on the far side, outside both
+# mirror shadows, adds nothing. None of this moves the 2026-03-18 σ (257 km in every case): it is set by the
+# orbit's other directions, not by the chord's km. A second station on the night of an event buys the body's
+# position and (with three or more chords) its size and shape; a better path three months later needs more epochs
+# — astrometry or another occultation. Real chords enter the same way, from the shell too: `orbitfit occultation
+# add kallichore.h5 event.toml --dates 2026-03-18` (see `orbitfit occultation add --help` for the event file).
+#
+# ## 9. Keep the solution
 
 # %%
 solution.save(OUT / "kallichore.h5")

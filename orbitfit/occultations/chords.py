@@ -186,7 +186,15 @@ class CentreFit:
         ax.plot(points[:, 0], points[:, 1], "o", color="C0", ms=2.5, label="contacts")
         negatives = self.event._negative_spans(self.prediction)
         for k, track in enumerate([] if negatives is None else negatives.tracks):
+            # the track is sampled every <= 2 km (`negative.SPAN_STEP_KM`), coarse beside a small body: its part
+            # near the limb, one sample beyond each end, interpolated (straight at that scale)
             near = track - self.offset_km
+            distance = np.hypot(*near.T)
+            inside = np.nonzero(distance < 1.6 * self.radius_km)[0]
+            lo, hi = (inside[0], inside[-1]) if inside.size else (int(np.argmin(distance)),) * 2
+            segment = near[max(lo - 1, 0):hi + 2]
+            fine = np.linspace(0.0, len(segment) - 1.0, min(max(200, 4 * len(segment)), 20000))
+            near = np.stack([np.interp(fine, np.arange(len(segment)), segment[:, i]) for i in (0, 1)], axis=1)
             near = near[np.hypot(*near.T) < 1.6 * self.radius_km]
             if len(near):
                 ax.plot(near[:, 0], near[:, 1], color="C1", lw=1.0, ls="--",
