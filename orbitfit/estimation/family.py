@@ -17,7 +17,9 @@ mutual attraction's cross terms, so d(Elara's position)/d(Himalia's state) and d
 Weighting: fit_orbit's rules applied to each body's own data. Every body keeps its own weight groups (named
 "body:dataset:site"), so floors, night de-weighting and the chi2 outlier thresholds are exactly those a
 single-body fit would use; they are re-estimated (gauss_newton.settle_weights) around the joint solution.
-An optional prior on a fitted GM (gm_prior_sigma) enters as a pseudo-observation.
+Biases (`FitOptions.bias_groups`, by default one per apparition) are each member's own, as in its single fit
+(named "body:group" in the joint problem, marginalised out of the FamilySolution's covariance, listed in each
+member's Solution.biases). An optional prior on a fitted GM (gm_prior_sigma) enters as a pseudo-observation.
 
 Loop, damping, floors, outlier rejection/readmission and FitError diagnostics are fit_orbit's own
 (orbitfit.estimation.gauss_newton).
@@ -40,6 +42,7 @@ from ..provenance import versions
 from ..solution import Solution
 from ..tables import plain_table
 from .gauss_newton import FitError, gauss_newton
+from .least_squares import bias_table, with_biases
 from .options import FitOptions
 from .screening import screen_start, screening_record
 from .weights import FitData, Weights, fit_data, initial_floors
@@ -90,7 +93,8 @@ class FamilySolution:
 
     @property
     def dof(self):
-        return int(sum(2 * s.accepted.sum() for s in self.solutions.values()) - self.parameters.size)
+        """Each member's (two per accepted observation, less its state and what its biases take), less the GMs."""
+        return int(sum(s.dof for s in self.solutions.values()) - len(self.fit_gm))
 
     def summary(self):
         lines = [f"family fit of {', '.join(str(b) for b in self.bodies)} at TDB {self.epoch:.1f} s: "
@@ -155,12 +159,6 @@ def fit_family(observations, initial_orbits: dict, options: FitOptions | None = 
                          "instead of the model's companions")
     if model.forces.satellite_gm:
         raise ValueError("fit_family sets the satellite GMs itself: leave model.forces.satellite_gm empty")
-    if options.bias_groups is not None:
-        # not an error: the default options have apparition biases, and a family fit without them is still the
-        # joint orbit; but the user hears of it, and the solutions' meta say so (biases in family fits: issue 17)
-        warnings.warn(f"fit_family does not fit biases yet: bias_groups={options.bias_groups!r} is ignored (the "
-                      f"members' ground positions are fitted without biases; fit them one by one to have them)",
-                      stacklevel=2)
     bodies = tuple(int(b) for b in initial_orbits)
     if len(set(bodies)) != len(bodies) or not bodies:
         raise ValueError(f"initial_orbits must name distinct bodies, got {list(initial_orbits)}")
@@ -222,13 +220,18 @@ def fit_family(observations, initial_orbits: dict, options: FitOptions | None = 
                   for i, b in enumerate(bodies)}
     accepted = np.concatenate([~s.flagged if s is not None else np.ones(len(by_body[b]), dtype=bool)
                                for b, s in screenings.items()])
-    x0 = np.concatenate([states0.ravel(), [gm_values[b] for b in fit_gm]])
-    fit = gauss_newton(x0, evaluate_at, combined, options, floor_ra, floor_dec, log, accepted=accepted)
+    # each member's biases (options.bias_groups, as its single fit would have), appended after the GMs and
+    # marginalised: the FamilySolution keeps states and GMs, each member's Solution.biases its own
+    n_core = 6 * n_body + len(fit_gm)
+    x0 = np.concatenate([states0.ravel(), [gm_values[b] for b in fit_gm], np.zeros(2 * len(combined.bias_names))])
+    fit = gauss_newton(x0, with_biases(evaluate_at, combined, options.bias_prior_mas), combined, options, floor_ra,
+                       floor_dec, log, accepted=accepted)
+    biases = bias_table(combined, fit, options.bias_prior_mas)
 
-    x, covariance = fit.parameters, fit.covariance
+    x, covariance = fit.parameters[:n_core], fit.covariance[:n_core, :n_core]
     final_gm = gms_of(x)
     fitted_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    family_meta = {"bodies": list(bodies), "fit_gm": list(fit_gm), "bias_groups_ignored": options.bias_groups,
+    family_meta = {"bodies": list(bodies), "fit_gm": list(fit_gm), "bias_groups": options.bias_groups,
                    "gm": {str(b): final_gm[b] for b in bodies},
                    "gm_sigma": {str(b): float(np.sqrt(covariance[6 * n_body + j, 6 * n_body + j]))
                                 for j, b in enumerate(fit_gm)},
@@ -255,30 +258,45 @@ def fit_family(observations, initial_orbits: dict, options: FitOptions | None = 
         solutions[body] = Solution(orbit=Orbit(body, epoch, x[own]), covariance=covariance[own, own].copy(),
                                    observations=by_body[body], evaluation=evaluation, weights=weights,
                                    accepted=fit.accepted[r].copy(), options=options,
-                                   model=model.with_companions(companions), history=fit.history, meta=meta)
+                                   model=model.with_companions(companions), history=fit.history, meta=meta,
+                                   biases=_member_biases(biases, body))
     return FamilySolution(bodies, epoch, x, covariance, fit_gm, final_gm,
                           {b: (gm_values[b], prior_sigma[b]) for b in fit_gm}, solutions, fit.history, options,
                           model, {"fitted_at": fitted_at})
 
 
 def _combine(data, bodies):
-    """One FitData for the joint loop: bodies one after the other, weight groups renamed body:group.
+    """One FitData for the joint loop: bodies one after the other, weight and bias groups renamed body:group.
 
     Returns it, each body's row slice and each body's slice of the group (floor) arrays.
     """
     parts = [data[b] for b in bodies]
-    rows, group_slices, groups, names = {}, {}, [], []
+    rows, group_slices, groups, names, bias_groups, bias_names = {}, {}, [], [], [], []
     start = first_group = 0
     for body, part in zip(bodies, parts):
         n, g = part.t_obs.size, len(part.group_names)
         rows[body], group_slices[body] = slice(start, start + n), slice(first_group, first_group + g)
         groups.append(part.group + first_group)
         names += [f"{body}:{name}" for name in part.group_names]
+        bias_groups.append(np.where(part.bias_group >= 0, part.bias_group + len(bias_names), -1))
+        bias_names += [f"{body}:{name}" for name in part.bias_names]
         start, first_group = start + n, first_group + g
     joined = {name: np.concatenate([getattr(p, name) for p in parts]) for name in
               ("t_obs", "sigma_ra", "sigma_dec", "corr", "full_covariance", "night_count")}
     first_night = np.cumsum([0] + [p.night.max() + 1 if p.night.size else 0 for p in parts])
     joined["night"] = np.concatenate([p.night + first for p, first in zip(parts, first_night)])
-    combined = FitData(group=np.concatenate(groups), group_names=names, bias_group=np.full(start, -1),
-                       bias_names=[], **joined)
+    combined = FitData(group=np.concatenate(groups), group_names=names, bias_group=np.concatenate(bias_groups),
+                       bias_names=bias_names, **joined)
     return combined, rows, group_slices
+
+
+def _member_biases(biases, body):
+    """The rows of the family's bias table (names "body:group") that are `body`'s, named as its single fit names
+    them; None without biases."""
+    if biases is None:
+        return None
+    prefix = f"{body}:"
+    mine = np.array([str(name).startswith(prefix) for name in biases["group"]], dtype=bool)
+    table = biases[mine]
+    table["group"] = [str(name)[len(prefix):] for name in table["group"]]
+    return table
