@@ -1,3 +1,5 @@
+import socket
+
 import numpy as np
 import pytest
 
@@ -80,3 +82,12 @@ def leda_gj15():
     from orbitfit.paths import data_path
     observations, _ = read_gj15(data_path("gj15", "Leda.dat"))
     return observations
+
+
+@pytest.fixture
+def no_network(monkeypatch):
+    """Any attempt to open a network connection fails the test."""
+    def refuse(*args, **kwargs):
+        raise AssertionError("network access attempted")
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)

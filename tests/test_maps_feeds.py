@@ -12,7 +12,6 @@ opposition: the shadow crosses South America around local midnight.
   two events; SORA's own reader parses the PRAIA table.
 """
 import json
-import socket
 import sys
 import time
 import warnings
@@ -64,13 +63,6 @@ def path(event, leda):
     return event.path(solution=leda)
 
 
-@pytest.fixture
-def no_network(monkeypatch):
-    """Any attempt to open a network connection fails the test."""
-    def refuse(*args, **kwargs):
-        raise AssertionError("network access attempted")
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
 
 
 def on_earth(path, i):

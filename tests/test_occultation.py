@@ -8,7 +8,6 @@ real references:
 * Synthetic geometry: a star on the path, the ground track seen from the ground, chord probabilities, the search
   against per-star minimisation and against a body that passes a star twice.
 """
-import socket
 import warnings
 
 import numpy as np
@@ -47,13 +46,6 @@ def himalia_2019(himalia):
     return occ.SolutionTarget(himalia, t0, t0 + 90 * 86400.0)
 
 
-@pytest.fixture
-def no_network(monkeypatch):
-    """Any attempt to open a network connection fails the test."""
-    def refuse(*args, **kwargs):
-        raise AssertionError("network access attempted")
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
 
 
 def body_direction(target, tdb, ephemeris, observer_offset=None):

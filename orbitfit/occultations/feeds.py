@@ -25,6 +25,7 @@ import xml.etree.ElementTree as ET
 import numpy as np
 
 from ..times import tdb_to_utc_iso
+from .shadow import line_kind
 
 KML_NAMESPACE = "http://www.opengis.net/kml/2.2"
 # KML colours are aabbggrr; the map's colours (maps.LINE_STYLES)
@@ -38,14 +39,6 @@ def _events(events):
     if hasattr(events, "plane_at"):
         return [events]
     return list(events)
-
-
-def _kind(label):
-    if label == "centre":
-        return "centre"
-    if label.startswith("body"):
-        return "body"
-    return " ".join(label.split()[:2]) if "sigma" in label else "other"
 
 
 def _paths(events, paths):
@@ -84,7 +77,7 @@ def line_segments(lon_deg, lat_deg):
 
 def _path_lines(event, path):
     """(label, kind, offset_km, segments) of every line of the path."""
-    return [(label, _kind(label), float(path.offsets_km[i]), line_segments(path.lon_deg[i], path.lat_deg[i]))
+    return [(label, line_kind(label), float(path.offsets_km[i]), line_segments(path.lon_deg[i], path.lat_deg[i]))
             for i, label in enumerate(path.labels)]
 
 

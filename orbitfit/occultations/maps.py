@@ -9,6 +9,7 @@ from dynamics import constants as C
 from ..tables import plain_table
 from ..units import to_value
 from .earth import altitude_deg, geodetic_from_itrs
+from .shadow import line_kind
 from .sites import site_predictions, sites_itrs
 
 
@@ -26,15 +27,6 @@ def wrap_breaks(lon, lat):
     lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
     jumps = np.nonzero(np.abs(np.diff(lon)) > 180.0)[0] + 1
     return np.insert(lon, jumps, np.nan), np.insert(lat, jumps, np.nan)
-
-
-def _line_key(label):
-    """The style of a ShadowPath line: "centre", "body", "1 sigma", "3 sigma" or "other"."""
-    if label == "centre":
-        return "centre"
-    if label.startswith("body"):
-        return "body"
-    return " ".join(label.split()[:2]) if "sigma" in label else "other"
 
 
 def map_extent(event, path):
@@ -209,7 +201,7 @@ def plot_map(event, path, sites=None, filename=None, title=None, sigma_km=None, 
         shading.set_gid("day-night")
         _draw_geography(ax, view, resolution, shift)
         for i, label in enumerate(path.labels):
-            key = _line_key(label)
+            key = line_kind(label)
             colour, style, width = LINE_STYLES.get(key, ("0.2", "-.", 0.8))
             x, y = wrap_breaks(shift(path.lon_deg[i]), path.lat_deg[i])
             ax.plot(x, y, color=colour, ls=style, lw=0.5 * width, alpha=0.5, zorder=2)

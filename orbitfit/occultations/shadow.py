@@ -40,6 +40,16 @@ class ShadowPath:
         return self.lon_deg[i], self.lat_deg[i]
 
 
+def line_kind(label):
+    """The kind of a ShadowPath line from its label: "centre", "body", "1 sigma", "3 sigma" or "other" (the map's
+    line styles and the feeds' line names)."""
+    if label == "centre":
+        return "centre"
+    if label.startswith("body"):
+        return "body"
+    return " ".join(label.split()[:2]) if "sigma" in label else "other"
+
+
 def shadow_path(event, tdb_seconds, offsets_km, labels=None, sigma_km=None, min_star_altitude_deg=0.0,
                 max_sun_altitude_deg=-12.0):
     """Ground tracks (ShadowPath) of the shadow axis shifted across the track by each offset, at TDB instants.
