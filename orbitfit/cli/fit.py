@@ -57,7 +57,7 @@ def command_demo(args):
     else:
         years = 2000.0 + np.asarray(observations["tdb"], float)[[0, -1]] / JULIAN_YEAR_S
         print(f"orbitfit demo: Himalia from {len(observations)} positions of {len(report.sources)} embedded data "
-              f"sets ({years[0]:.0f}-{years[1]:.0f}, Gaia DR3 as transit normal points), default weighting, in "
+              f"sets ({int(years[0])}-{int(years[1])}, Gaia DR3 as transit normal points), default weighting, in "
               f"{elapsed:.1f} s")
         print(f"read {report.rows} rows: {len(report.duplicates)} duplicates dropped, {report.kept} left; "
               f"{len(observations)} fitted" + "".join(f"\n  {note}" for note in report.notes))
