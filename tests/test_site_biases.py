@@ -160,3 +160,15 @@ def test_apparition_biases_are_shared_by_every_ground_data_set():
     datasets = np.asarray(leda["dataset"]).astype(str)
     k2009 = names.index("apparition:2009")
     assert {"gj15", "nsdb:jo0047"} <= set(datasets[index == k2009])
+
+
+def test_apparitions_before_1960_have_the_plate_era_prior():
+    """An apparition (or season) before 1960 gets BIAS_PRIOR_BEFORE_1960_MAS by default, later ones bias_prior_mas;
+    given priors win; a refit does not turn the era's default into a 'given' prior; shared priors skip old ones."""
+    from orbitfit.estimation.least_squares import bias_prior_arrays, default_bias_prior_mas
+    from orbitfit.estimation.options import BIAS_PRIOR_BEFORE_1960_MAS
+    names = ["apparition:1905", "apparition:1959", "apparition:1960", "gj15:874:1949", "gj15:874"]
+    mean, sigma = bias_prior_arrays(names, 30.0, {"apparition:1959": (5.0, -5.0, 200.0)})
+    assert list(sigma[::2]) == [BIAS_PRIOR_BEFORE_1960_MAS, 200.0, 30.0, BIAS_PRIOR_BEFORE_1960_MAS, 30.0]
+    assert list(mean[2:4]) == [5.0, -5.0] and not mean[[0, 1, 4, 5]].any()
+    assert default_bias_prior_mas("apparition:1905", 2000.0) == 2000.0          # never smaller than asked for

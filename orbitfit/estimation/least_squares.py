@@ -34,7 +34,7 @@ from ..orbit import Orbit, OrbitModel
 from ..provenance import versions
 from ..solution import Solution
 from .gauss_newton import STATE_NAMES, FitError, gauss_newton
-from .options import FitOptions
+from .options import BIAS_PRIOR_BEFORE_1960_MAS, FitOptions
 from .screening import screen_start, screening_record
 from .weights import fit_data, group_keys, initial_floors, own_covariance, unweightable_rows
 
@@ -210,9 +210,11 @@ def refit(solution, new_observations, log=None, **option_changes):
 
 
 def bias_prior_arrays(names, prior_mas, bias_priors=None):
-    """(mean, sigma) of the prior of each bias coordinate [ra(0), dec(0), ra(1), ...], mas: zero and `prior_mas`,
-    or for a group named in `bias_priors` its {name: (mean_ra_mas, mean_dec_mas, sigma_mas)}."""
-    mean, sigma = np.zeros(2 * len(names)), np.full(2 * len(names), float(prior_mas))
+    """(mean, sigma) of the prior of each bias coordinate [ra(0), dec(0), ra(1), ...], mas: zero and `prior_mas`
+    (for an apparition or season before 1960 at least BIAS_PRIOR_BEFORE_1960_MAS), or for a group named in
+    `bias_priors` its {name: (mean_ra_mas, mean_dec_mas, sigma_mas)}."""
+    mean = np.zeros(2 * len(names))
+    sigma = np.repeat([default_bias_prior_mas(name, prior_mas) for name in names], 2).astype(float)
     for k, name in enumerate(names):
         if bias_priors and name in bias_priors:
             m_ra, m_dec, s = (float(v) for v in bias_priors[name])
@@ -221,6 +223,15 @@ def bias_prior_arrays(names, prior_mas, bias_priors=None):
                                  f"mean_dec_mas, sigma_mas) with a finite sigma > 0")
             mean[2 * k:2 * k + 2], sigma[2 * k:2 * k + 2] = (m_ra, m_dec), s
     return mean, sigma
+
+
+def default_bias_prior_mas(name, prior_mas):
+    """The default prior sigma of the bias group `name`: `prior_mas`, or for a group of one apparition before 1960
+    ("apparition:1905", a season "...:1905") at least BIAS_PRIOR_BEFORE_1960_MAS (options module)."""
+    year = str(name).rsplit(":", 1)[-1]
+    if year.isdigit() and len(year) == 4 and int(year) < 1960:
+        return max(float(prior_mas), BIAS_PRIOR_BEFORE_1960_MAS)
+    return float(prior_mas)
 
 
 def with_biases(evaluate_at, data, prior_mas, bias_priors=None):
@@ -293,10 +304,10 @@ def _priors_of(solution):
     table = getattr(solution, "biases", None)
     if table is None or "prior_sigma_mas" not in table.colnames:
         return None
-    default = solution.options.bias_prior_mas
+    prior = solution.options.bias_prior_mas
     out = {str(row["group"]): (float(row["prior_ra_mas"]), float(row["prior_dec_mas"]), float(row["prior_sigma_mas"]))
            for row in table if row["prior_ra_mas"] != 0 or row["prior_dec_mas"] != 0
-           or row["prior_sigma_mas"] != default}
+           or row["prior_sigma_mas"] != default_bias_prior_mas(row["group"], prior)}
     return out or None
 
 

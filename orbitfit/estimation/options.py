@@ -64,6 +64,12 @@ from ..units import to_value
 # own variance component (EM, six iterations from 40 mas, all embedded data, 2026-12-02): Himalia 25 (falling),
 # Leda 39, Carme 55 mas (rising); the harness changes little between 30 and 40 mas (benchmarks/validation.py)
 BIAS_PRIOR_MAS = 30.0
+# ... but not for the plates before 1960 (positions timed in UT, reduced against the catalogues of their time, FK4
+# system at best): their apparition biases scatter by 1.2-1.5" (EM from 1000 mas, 2026-12-02: Pasiphae 1.16", 20
+# apparitions; Himalia 1.2" rising to 1.45", 27 apparitions; Himalia's jo0010 residuals sit +2" in RA* over
+# 1905-1915 against our orbit and the compilers' alike). Held to 30 mas they pulled Carme's orbit: its 2017 Gaia
+# transits predicted 18.6 mas off instead of 10.5 (benchmarks/validation.py)
+BIAS_PRIOR_BEFORE_1960_MAS = 1200.0
 # Gomes-Junior et al. (2016)'s STE weighting as FitOptions fields (FitOptions.gomes_junior_2016(); a plain dict for
 # dask jobs and configurations)
 GOMES_JUNIOR_2016_WEIGHTING = {"weight_groups": "all", "use_given_sigma": False, "night_deweighting": False,
@@ -108,7 +114,8 @@ class FitOptions:
                                                     "'none'",
                                       {"apparition": "apparition", "site": "site", "dataset": "dataset",
                                        "season": "season", "none": None})
-    bias_prior_mas: float = _option(BIAS_PRIOR_MAS, "a-priori sigma of each bias, mas")
+    bias_prior_mas: float = _option(BIAS_PRIOR_MAS, "a-priori sigma of each bias, mas (apparitions before 1960: at "
+                                                    "least BIAS_PRIOR_BEFORE_1960_MAS, 1200)")
     keep_duplicates: bool = _option(False, "keep observations that copy another of the fit (the same file twice, "
                                            "a repeated row: orbitfit.observations.datasets.find_duplicates); by "
                                            "default they are dropped before the fit and listed in Solution.meta")

@@ -15,9 +15,9 @@ nearest positions in time, not with zero, and flagged when it is more than thres
 a position a year from any other a few hundred arcseconds (the start orbit may have drifted that far in between;
 the 850" Ananke row of 1976 is such a lone one). The median ignores up to half of the neighbours being bad
 themselves (a pair of rows at one instant, both wrong). With 30" (the default, FitOptions.screen_arcsec) the
-published start orbits of the eight moons flag exactly the eight rows listed above among the 18 937 of every embedded
-data set; lesser outliers (Leda jo0018 line 20, 83" off with neighbours 3 weeks away) are left to the chi2 test of
-the converged fit.
+published start orbits of the eight moons flag the eight modern rows listed above and 12 plates of 1905-1940
+(jo0010, 46" to 4916" off, each above its allowance) among the 19 952 rows of every embedded data set; lesser
+outliers (Leda jo0018 line 20, 83" off with neighbours 3 weeks away) are left to the chi2 test of the converged fit.
 
 Flagged positions start the fit as outliers: they stay in the solution, and the usual chi2 test readmits any that
 the converged orbit fits (`FitOptions.chi2_readmit`), so screening only decides where the iterations start.

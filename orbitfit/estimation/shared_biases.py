@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .least_squares import fit_orbit
+from .least_squares import default_bias_prior_mas, fit_orbit
 from .options import FitOptions
 
 MOON_SIGMA_MAS = 26.0       # one moon's apparition bias about the other moons' (module docstring: 26.6 measured)
@@ -44,9 +44,12 @@ def apparition_priors(solutions, body, moon_sigma_mas=MOON_SIGMA_MAS):
     """{"apparition:YYYY": (mean_ra_mas, mean_dec_mas, sigma_mas)} for `body` from the apparition biases of the
     other solutions (an iterable of Solutions fitted with bias_groups="apparition"; `body`'s own is skipped): the
     weighted mean of their data-only estimates (`data_only`) and sigma = sqrt(moon_sigma^2 + variance of that mean).
-    Apparitions that no other moon measured are left out (they keep the default prior)."""
+    Apparitions that no other moon measured are left out (they keep the default prior), and so are those before 1960:
+    MOON_SIGMA_MAS was measured on the modern ones, and old plates differ by arcseconds from moon to moon."""
     out = {}
     for name, (mean, variance) in _others_mean(solutions, body).items():
+        if default_bias_prior_mas(name, 0.0) > 0.0:            # an apparition before 1960
+            continue
         out[name] = (float(mean[0]), float(mean[1]), float(np.sqrt(moon_sigma_mas ** 2 + variance.max())))
     return out
 
