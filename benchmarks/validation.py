@@ -3,6 +3,7 @@ each weighting is judged on the Gaia DR3 transits after 2016-06-01, which its fi
 
     python benchmarks/validation.py                 # every test, every option set (~40 min on 2 cores)
     python benchmarks/validation.py --options defaults "no biases" --moons Leda
+    python benchmarks/validation.py --options defaults "no biases" veres2017 --markdown benchmarks/results/validation.md
     python benchmarks/validation.py --shared        # default fits alone vs with the other moons' apparition biases
                                                     # as prior (shared_bias_harness; cut, all, folds; ~16 min)
     python benchmarks/validation.py --oppositions   # also leave-one-opposition-out on the ground data (slow)
@@ -27,6 +28,11 @@ from orbitfit.observations.gj15 import read_gj15
 from orbitfit.paths import data_path
 from orbitfit.validation import gaia_cut, gaia_folds, leave_one_opposition_out, shared_bias_harness
 
+# the README's words for each option set (its "How honest is sigma?" table is this script's --markdown output)
+README_LABELS = {"defaults": "default: apparition biases + estimated night correlation",
+                 "no biases": "no biases (`bias_groups=None`, default of 2026-12-01)",
+                 "veres2017": "Vereš et al. 2017 night rule, no biases (before)",
+                 "season biases": "season biases (per data set, site and apparition)"}
 OPTION_SETS = {
     "defaults": lambda: FitOptions(),                                   # apparition biases, estimated nights
     "no biases": lambda: FitOptions(bias_groups=None),                  # the default of 2026-12-01
@@ -42,6 +48,8 @@ def main():
     parser.add_argument("--options", nargs="*", default=list(OPTION_SETS), help="option sets to run")
     parser.add_argument("--cut", default="2016-06-01", help="the cut date (ISO UTC); an earlier one tests sigma years "
                                                             "ahead, e.g. --cut 2012-01-01 --options defaults")
+    parser.add_argument("--markdown", help="also write the README's table rows to this file (tests/test_readme.py "
+                                           "checks that README.md holds them)")
     parser.add_argument("--shared", action="store_true", help="the default fits alone and with shared apparition "
                                                               "biases (every moon under each test's rule)")
     args = parser.parse_args()
@@ -85,6 +93,29 @@ def main():
         print(f"  {label:18s} gaia {mode:5s}: AL rms {rms.min():5.1f} - {rms.max():5.1f} mas (worst "
               f"{args.moons[int(np.argmax(rms))]}), rms {np.sqrt(np.mean(rms ** 2)):5.1f}; z rms {z.min():.2f} - "
               f"{z.max():.2f}, rms {np.sqrt(np.mean(z ** 2)):.2f}")
+    table = markdown_rows(totals, args.moons)
+    print("\n" + table)
+    if args.markdown:
+        from orbitfit.files import atomic_path
+        with atomic_path(args.markdown) as tmp:
+            with open(tmp, "w", encoding="utf-8") as handle:
+                handle.write(table + "\n")
+
+
+def markdown_rows(totals, moons):
+    """The README's table rows: per option set and test, the AL rms range over the moons (worst moon), their rms,
+    the z rms range and rms, and how many moons predict within 10 mas. `totals`: {(label, mode): [summary per
+    moon, in `moons` order]}."""
+    lines, seen = [], set()
+    for (label, mode), rows in totals.items():
+        rms = np.array([s["rms_mas"] for s in rows])
+        z = np.array([s["rms_normalised"] for s in rows])
+        name = "" if label in seen else README_LABELS.get(label, label)
+        seen.add(label)
+        lines.append(f"| {name} | {mode} | {rms.min():.1f} – {rms.max():.1f} ({moons[int(np.argmax(rms))]}), rms "
+                     f"{np.sqrt(np.mean(rms ** 2)):.1f} | {z.min():.2f} – {z.max():.2f}, rms "
+                     f"{np.sqrt(np.mean(z ** 2)):.2f} | {int(np.sum(rms <= 10.0))} |")
+    return "\n".join(line.replace("|  |", "| |") for line in lines)
 
 
 def shared(moons):
