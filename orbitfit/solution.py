@@ -268,7 +268,8 @@ class Solution:
 
     def _data_notes(self):
         """Summary lines on what the fit did to its data beyond the outlier test: copies dropped (or kept), gross
-        outliers screened against the start orbit, the outlier cap binding, occultations weighted without a covariance of their own (see fit_orbit)."""
+        outliers screened against the start orbit, the outlier cap binding, occultations weighted without a
+        covariance of their own (see fit_orbit)."""
         lines = []
         duplicates = self.meta.get("duplicates")
         if duplicates:

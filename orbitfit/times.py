@@ -92,9 +92,10 @@ def delta_t_seconds(seconds):
     Table S15). Outside it a ValueError: later epochs have UTC and the IERS tables, earlier ones no data here."""
     lower, upper, coefficients = _delta_t_segments()
     year = 2000.0 + np.asarray(seconds, dtype=float) / (C.SECONDS_PER_DAY * 365.25)
-    if np.any(~((year >= lower[0]) & (year <= upper[-1]))):
+    outside = np.atleast_1d(year)[~((np.atleast_1d(year) >= lower[0]) & (np.atleast_1d(year) <= upper[-1]))]
+    if outside.size:
         raise ValueError(f"Delta T is tabulated for {lower[0]:.0f}-{upper[-1]:.0f}, not for year(s) "
-                         f"{np.atleast_1d(year)[~((np.atleast_1d(year) >= lower[0]) & (np.atleast_1d(year) <= upper[-1]))][:3]}")
+                         f"{np.round(outside[:3], 2).tolist()}")
     i = np.clip(np.searchsorted(lower, year, side="right") - 1, 0, lower.size - 1)
     t = (year - lower[i]) / (upper[i] - lower[i])
     a3, a2, a1, a0 = coefficients[i].T

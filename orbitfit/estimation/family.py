@@ -27,7 +27,6 @@ Loop, damping, floors, outlier rejection/readmission and FitError diagnostics ar
 from __future__ import annotations
 
 import time
-import warnings
 from dataclasses import dataclass, field, replace
 
 import numpy as np

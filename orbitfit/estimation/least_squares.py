@@ -13,7 +13,8 @@ Copies of one measurement among the observations (the same file twice, a repeate
 `orbitfit.observations.datasets.find_duplicates`) would be counted as new data and shrink every sigma by sqrt(2):
 unless `FitOptions.keep_duplicates`, they are dropped before the fit and listed in Solution.meta["duplicates"].
 Gross errors against the start orbit (`FitOptions.screen_arcsec`, `orbitfit.estimation.screening`) start the fit
-flagged, listed by file:line in Solution.meta["screened"]. When the outlier cap (`max_rejected_fraction`) leaves observations above chi2_reject in the fit, a warning says how
+flagged, listed by file:line in Solution.meta["screened"]. When the outlier cap (`max_rejected_fraction`) leaves
+observations above chi2_reject in the fit, a warning says how
 many and Solution.meta["rejection_cap"] records it.
 """
 from __future__ import annotations
