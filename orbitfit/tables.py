@@ -11,7 +11,12 @@ Names without a unit suffix (counts, correlations, chi2, probabilities, flags, d
 """
 from __future__ import annotations
 
+import contextlib
+import warnings
+
 import numpy as np
+
+from dynamics import constants as C
 
 # longest suffix first: "_mas_yr" before "_mas", "_km_s" before "_s"
 UNIT_SUFFIXES = (("_mas_yr", "mas / yr"), ("_km_s", "km / s"), ("_arcsec", "arcsec"), ("_deg", "deg"),
@@ -33,17 +38,35 @@ def unit_of(name):
 
 
 def utc_time(tdb):
-    """astropy Time, scale UTC, ISO format, of TDB seconds past J2000 (the `utc` column)."""
-    import warnings
+    """astropy Time, scale UTC, ISO format, of TDB seconds past J2000 (the `utc` column). Before 1960, when there
+    was no UTC, the value is the Universal Time TT - Delta T (as the readers keep a published UT in utc_jd)."""
+    from astropy.time import Time
 
     from .offline import astropy_offline
-    from .times import tdb_time
+    from .times import UTC_START_TDB_S, delta_t_seconds, tdb_time
+    tdb = np.asarray(tdb, dtype=float)
     with astropy_offline(), warnings.catch_warnings():
         warnings.simplefilter("ignore")          # ERFA's "dubious year" beyond the leap-second table: see times.py
-        time = tdb_time(np.asarray(tdb, dtype=float)).utc
+        time = tdb_time(tdb).utc
+        old = np.atleast_1d(tdb < UTC_START_TDB_S)
+        if old.any():                            # TT - TDB (<= 1.7 ms) neglected: UT to 2 ms
+            ut = np.atleast_1d(tdb)[old] - delta_t_seconds(np.atleast_1d(tdb)[old])
+            jd1, jd2 = np.atleast_1d(time.jd1).copy(), np.atleast_1d(time.jd2).copy()
+            days = np.floor(ut / C.SECONDS_PER_DAY)
+            jd1[old], jd2[old] = C.J2000_JD + days, (ut - days * C.SECONDS_PER_DAY) / C.SECONDS_PER_DAY
+            time = Time(jd1.reshape(np.shape(tdb)), jd2.reshape(np.shape(tdb)), format="jd", scale="utc")
     time.format = "isot"
     time.precision = 3
     return time
+
+
+@contextlib.contextmanager
+def quiet_dubious_years():
+    """Ignore ERFA's "dubious year" (UTC before 1960 or past the leap-second table), which astropy raises whenever
+    such a Time is formatted: the values are what utc_time meant them to be."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*dubious year.*")
+        yield
 
 
 def quantity_table(columns, meta=None, time=True):
@@ -81,7 +104,8 @@ def plain_table(table):
     for name in table.colnames:
         column = table[name]
         if isinstance(column, Time):
-            columns[name] = np.asarray(column.isot)
+            with quiet_dubious_years():
+                columns[name] = np.asarray(column.isot)
         elif isinstance(column, u.Quantity):
             columns[name] = np.asarray(column.value)
         else:

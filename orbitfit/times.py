@@ -79,6 +79,11 @@ def convert_jd(jd1, jd2, scale):
     return utc.jd1, utc.jd2, ((tdb.jd1 - C.J2000_JD) + tdb.jd2) * C.SECONDS_PER_DAY
 
 
+# 1960-01-01 0h, when UTC begins (JD 2436934.5), as TDB seconds past J2000 (Delta T, 33 s, neglected): before it a
+# "UTC" is Universal Time (convert_jd's "ut", tables.utc_time)
+UTC_START_TDB_S = (2436934.5 - C.J2000_JD) * C.SECONDS_PER_DAY
+
+
 @functools.lru_cache(maxsize=1)
 def _delta_t_segments():
     from .paths import data_path

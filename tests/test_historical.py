@@ -138,3 +138,22 @@ def test_old_residuals_follow_the_published_o_minus_c():
     for k in range(2):
         assert np.corrcoef(ours[:, k], published[old, k])[0, 1] > 0.9
         assert abs(np.median(difference[:, k])) < 1.0
+
+
+def test_tables_show_the_published_ut_before_1960_without_warnings(tmp_path):
+    """The `utc` column of orbitfit's tables (tables.utc_time) gives back the UT a reader kept for a 1952 plate
+    (jo0011) to 2 ms, and writing the table raises no ERFA "dubious year" warning (it reached `orbitfit demo`'s
+    users before)."""
+    import warnings
+
+    from orbitfit.products.export import write_table
+    from orbitfit.tables import plain_table, quantity_table
+    obs, _ = read_nsdb(os.path.join(OUTER, "jo0011.txt"))
+    table = quantity_table({"tdb": np.asarray(obs["tdb"], float)})
+    published = np.asarray(obs["utc_jd1"]) + np.asarray(obs["utc_jd2"])
+    shown = table["utc"].jd1 + table["utc"].jd2
+    assert np.max(np.abs(shown - published)) * C.SECONDS_PER_DAY < 2e-3          # TT - TDB (<= 1.7 ms) neglected
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        write_table(table, tmp_path / "old.ecsv")
+        assert plain_table(table)["utc"][0].startswith("1952-")

@@ -19,6 +19,7 @@ from dynamics.chebyshev import ChebyshevRecords, record_mids
 from ..files import atomic_path, strict_json
 from ..orbit import OrbitModel
 from ..provenance import constants, versions
+from ..tables import quiet_dubious_years
 from ..tables import plain_table
 from ..times import iso_tdb, to_tdb_seconds
 from ..units import to_value
@@ -145,7 +146,7 @@ def write_table(table, path):
     kind = formats.get(os.path.splitext(path)[1])
     if kind is None:
         raise ValueError(f"{path}: unknown table format (use .ecsv, .csv or .json)")
-    with atomic_path(path) as tmp:
+    with atomic_path(path) as tmp, quiet_dubious_years():
         if kind == "json":
             rows = [{name: row[name] for name in table.colnames} for row in table]      # Time as ISO, Quantity as value
             with open(tmp, "w", encoding="utf-8") as handle:
