@@ -18,8 +18,9 @@ import warnings
 
 import numpy as np
 
+from orbitfit.times import UTC_START_JD    # before 1960 the times are UT (orbitfit.times.delta_t_seconds)
+
 HIMALIA, ELARA = 506, 507
-UTC_START_JD = 2436934.5           # 1960-01-01: before, the times are UT (orbitfit.times.delta_t_seconds)
 EMELYANOV_2005 = (0.28, 0.04)
 MIN_ROWS = 20
 

@@ -79,9 +79,10 @@ def convert_jd(jd1, jd2, scale):
     return utc.jd1, utc.jd2, ((tdb.jd1 - C.J2000_JD) + tdb.jd2) * C.SECONDS_PER_DAY
 
 
-# 1960-01-01 0h, when UTC begins (JD 2436934.5), as TDB seconds past J2000 (Delta T, 33 s, neglected): before it a
-# "UTC" is Universal Time (convert_jd's "ut", tables.utc_time)
-UTC_START_TDB_S = (2436934.5 - C.J2000_JD) * C.SECONDS_PER_DAY
+# 1960-01-01 0h, when UTC begins (ERFA's eraDat refuses earlier years): before it a "UTC" is Universal Time
+# (convert_jd's "ut", the readers' check_time, tables.utc_time); as a JD and as TDB s past J2000 (Delta T neglected)
+UTC_START_JD = 2436934.5
+UTC_START_TDB_S = (UTC_START_JD - C.J2000_JD) * C.SECONDS_PER_DAY
 
 
 @functools.lru_cache(maxsize=1)

@@ -14,10 +14,9 @@ from orbitfit.estimation.options import FitOptions
 from orbitfit.estimation.published import gomes_junior_2016_orbit
 from orbitfit.observations.nsdb import read_nsdb
 from orbitfit.paths import data_path
-from orbitfit.times import convert_jd, delta_t_seconds
+from orbitfit.times import UTC_START_JD, convert_jd, delta_t_seconds
 
 OUTER = os.fspath(data_path("nsdb_jupiter_outer"))
-UTC_START_JD = 2436934.5
 
 
 def espenak_meeus_2006(year):

@@ -21,16 +21,14 @@ import numpy as np
 from astropy.table import Table, vstack
 
 from ..bodies import UnknownBody, body_name
-from ..times import convert_jd, iso_utc
+from ..times import UTC_START_JD, convert_jd, iso_utc
 from .observers import needs_explicit_position
 
 # --- constants ----------------------------------------------------------------------------------------------------
 from dynamics.constants import J2000_JD, SECONDS_PER_DAY
 MAS_PER_ARCSEC = 1000.0
-# UTC is defined from 1960-01-01 (ERFA eraDat refuses earlier years as "dubious"); before that, published times are
-# UT (~UT1): a time labelled UTC before this is read as UT and converted with Delta T (orbitfit.times: scale "ut";
-# the utc_jd columns then hold that UT). JD of 1960-01-01 0h UTC:
-UTC_START_JD = 2436934.5
+# UTC begins on 1960-01-01 (times.UTC_START_JD); a time labelled UTC before it is read as UT and converted with
+# Delta T (orbitfit.times: scale "ut"; the utc_jd columns then hold that UT)
 # Years a reader accepts at all: a sanity bound against corrupted dates (earliest Jovian irregular astrometry: 1894).
 YEAR_MIN, YEAR_MAX = 1800, 2100
 
