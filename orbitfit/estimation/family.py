@@ -41,6 +41,7 @@ from ..provenance import versions
 from ..solution import Solution
 from ..tables import plain_table
 from .gauss_newton import FitError, gauss_newton
+from .influence import jackknife_sigma, leave_one_out
 from .least_squares import bias_table, with_biases
 from .options import FitOptions
 from .screening import screen_start, screening_record
@@ -86,6 +87,34 @@ class FamilySolution:
     def correlation(self):
         return self.covariance / np.outer(self.sigma, self.sigma)
 
+    def gm_leave_one_out(self, body, by="dataset"):
+        """A fitted GM without each data set (by="dataset") or each decade of observations (by="decade") of each
+        member, one at a time, linearised at this solution (the deletion formula of orbitfit.estimation.influence;
+        weights and flags as fitted; benchmarks/himalia_gm.py --jackknife compares it with refits): an astropy
+        Table with member, the data set or decade, rows (accepted), gm_without and its shift from the fit
+        (km^3/s^2), sigma_without (formal), sorted by |shift|, largest first."""
+        from astropy.table import Table
+        records = (self.meta.get("gm_leave_one_out") or {}).get(by)
+        if records is None:
+            raise ValueError(f"no leave-one-out record by {by!r} (by is 'dataset' or 'decade'; a family fitted "
+                             f"without fit_gm, or before the record existed, has none: refit it)")
+        key = str(int(body))
+        values = np.array([np.nan if r["gm"][key] is None else r["gm"][key] for r in records], dtype=float)
+        sigmas = np.array([np.nan if r["gm_sigma"][key] is None else r["gm_sigma"][key] for r in records],
+                          dtype=float)
+        table = Table({"member": [r["member"] for r in records], by: [r["group"] for r in records],
+                       "rows": [r["rows"] for r in records], "gm_without": values,
+                       "shift": values - self.gm[int(body)], "sigma_without": sigmas})
+        table = table[np.argsort(-np.nan_to_num(np.abs(table["shift"]), nan=np.inf), kind="stable")]
+        for name in ("gm_without", "shift", "sigma_without"):
+            table[name].info.format = ".4f"
+        return table
+
+    def gm_jackknife_sigma(self, body):
+        """The delete-a-data-set jackknife sigma of a fitted GM (km^3/s^2) over every member's data sets, from
+        `gm_leave_one_out`: the systematic errors of whole data sets that the formal sigma does not see."""
+        return jackknife_sigma(self.gm_leave_one_out(body)["gm_without"])
+
     @property
     def chi2(self):
         return float(sum(s.chi2 for s in self.solutions.values()))
@@ -101,7 +130,12 @@ class FamilySolution:
         for body in self.fit_gm:
             prior, sigma = self.gm_prior[body]
             note = f" (prior {prior:.4g} +- {sigma:.3g})" if sigma else ""
-            lines.append(f"  GM {body} = {self.gm[body]:.4f} +- {self.gm_sigma(body):.4f} km^3/s^2{note}")
+            lines.append(f"  GM {body} = {self.gm[body]:.4f} +- {self.gm_sigma(body):.4f} km^3/s^2 (formal){note}")
+            if self.meta.get("gm_leave_one_out") and np.isfinite(self.gm_jackknife_sigma(body)):
+                table = self.gm_leave_one_out(body)
+                lines.append(f"    data-set jackknife sigma {self.gm_jackknife_sigma(body):.4f} over {len(table)} "
+                             f"data sets (linearised); largest shift: without {table['member'][0]}:"
+                             f"{table['dataset'][0]} {table['shift'][0]:+.4f}")
         for body, solution in self.solutions.items():
             s = plain_table(solution.statistics(by=None))[0]
             lines.append(f"  {body}: {len(solution.accepted)} obs, {int((~solution.accepted).sum())} rejected, "
@@ -259,9 +293,41 @@ def fit_family(observations, initial_orbits: dict, options: FitOptions | None = 
                                    accepted=fit.accepted[r].copy(), options=options,
                                    model=model.with_companions(companions), history=fit.history, meta=meta,
                                    biases=_member_biases(biases, body))
+    meta = {"fitted_at": fitted_at}
+    if fit_gm:
+        meta["gm_leave_one_out"] = _gm_leave_one_out(fit, by_body, bodies, fit_gm)
     return FamilySolution(bodies, epoch, x, covariance, fit_gm, final_gm,
                           {b: (gm_values[b], prior_sigma[b]) for b in fit_gm}, solutions, fit.history, options,
-                          model, {"fitted_at": fitted_at})
+                          model, meta)
+
+
+def _gm_leave_one_out(fit, by_body, bodies, fit_gm):
+    """The fitted GMs without each member's data set, and without each member's decade of observations, linearised
+    (orbitfit.estimation.influence), as JSON-ready rows for FamilySolution.meta (NaN written as None)."""
+    columns = [6 * len(bodies) + j for j in range(len(fit_gm))]
+    labels = {"dataset": [np.asarray(by_body[body]["dataset"]).astype(str) for body in bodies],
+              "decade": [_decades(by_body[body]) for body in bodies]}
+    out = {}
+    for by, parts in labels.items():
+        joined = np.concatenate([[f"{body}:{name}" for name in part] for body, part in zip(bodies, parts)])
+        out[by] = []
+        for label, (rows, values, sigmas) in leave_one_out(fit, joined, columns).items():
+            member, group = label.split(":", 1)
+            out[by].append({"member": int(member), "group": group, "rows": rows,
+                            "gm": {str(b): _json_number(v) for b, v in zip(fit_gm, values)},
+                            "gm_sigma": {str(b): _json_number(v) for b, v in zip(fit_gm, sigmas)}})
+    return out
+
+
+def _decades(table):
+    """Each row's decade of observation ("1940s"), from its UTC (UT before 1960) Julian date."""
+    jd = np.asarray(table["utc_jd1"], dtype=float) + np.asarray(table["utc_jd2"], dtype=float)
+    year = 2000.0 + (jd - 2451545.0) / 365.25
+    return [f"{int(np.floor(y / 10.0)) * 10}s" for y in year]
+
+
+def _json_number(value):
+    return float(value) if np.isfinite(value) else None
 
 
 def _combine(data, bodies):
