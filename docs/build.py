@@ -12,7 +12,7 @@ script) stay off, the search index is a local search.js, and the result is check
 The overview on index.html is docs/index.md; the templates in docs/templates add it and list every module in the
 package navigation (pdoc alone lists only submodules named in a package's __all__).
 
-    python docs/build.py --notebooks       # also execute notebooks/NN_*.py (offline, ~100 s on 2 cores) and write
+    python docs/build.py --notebooks       # also execute notebooks/NN_*.py (offline, ~4 min on 2 cores) and write
                                            # notebooks/NN_*.html with their figures
 
 The researcher notebooks are jupytext percent-format files (notebooks/NN_name.py). With --notebooks each is

@@ -150,7 +150,7 @@ def test_notebook_pages_are_linked_from_the_index(site):
     checked by tests/test_notebooks.py, which executes the notebooks anyway)."""
     html = text_of(site / "index.html")
     sources = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.py"))
-    assert len(sources) == 5
+    assert len(sources) == 6
     for source in sources:
         link = f"notebooks/{source.stem}.html"
         assert f'href="{link}"' in html, link
