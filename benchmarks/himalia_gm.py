@@ -1,16 +1,20 @@
 """Himalia's GM from Elara's motion: a family fit (Himalia + Elara, Himalia's GM free) of every embedded data set,
 with and without the positions before 1960 (read since issue 17: Elara passed 65 000 km from Himalia in 1949.5, and
 only plates before that encounter see the mean motion it changed), without and with Emelyanov's (2005) value as a
-prior, with each member's apparition biases (the default options), and leaving out one of Elara's data sets at a
-time (--jackknife, with the biases): the spread of those fits is the GM's sigma from the data sets' own systematic
-errors, beside the formal sigma.
+prior, with each member's apparition biases (the default options) and without biases.
 
-    python benchmarks/himalia_gm.py                 # the five fits (~5 min on 2 cores)
-    python benchmarks/himalia_gm.py --jackknife     # + one fit per Elara data set of >= 20 positions (26; ~50 min)
-    python benchmarks/himalia_gm.py --jackknife --min-rows 80 --skip-headline      # the 9 largest (~15 min)
+Each fit prints its formal sigma and the delete-a-data-set jackknife sigma of the GM (every data set of both
+members left out in turn, linearised at the solution: FamilySolution.gm_leave_one_out, the deletion formula of
+orbitfit.estimation.influence), which sees the systematic errors of whole data sets that the formal sigma does not.
+Then the leave-one-out table of the default fit by data set and by decade, and (--refits N) real refits without
+the N data sets that move the GM most, against their linearised values (the check of the linearisation).
+
+    python benchmarks/himalia_gm.py                                   # the five fits (~6 min on 2 cores)
+    python benchmarks/himalia_gm.py --refits 3                        # + three refits (~4 min more)
+    python benchmarks/himalia_gm.py --markdown benchmarks/results/himalia_gm.md    # README's table rows
 
 Literature: 0.28 +- 0.04 km^3/s^2 (Emelyanov 2005, A&A 438, L33, from old plates); JPL 0.13-0.28 (Brozovic &
-Jacobson 2017). FitOptions without biases, and the defaults (each member's apparition biases) once.
+Jacobson 2017). README's GM table is this script's --markdown output (tests/test_readme.py checks it is there).
 """
 import argparse
 import time
@@ -22,26 +26,25 @@ from orbitfit.times import UTC_START_JD    # before 1960 the times are UT (orbit
 
 HIMALIA, ELARA = 506, 507
 EMELYANOV_2005 = (0.28, 0.04)
-MIN_ROWS = 20
+DEFAULT_FIT = "every data set, no prior, apparition biases (defaults)"
 
 
-def family_gm(data, starts, prior=None, bias_groups=None):
+def family_fit(data, starts, prior=None, bias_groups="apparition"):
     from orbitfit.estimation.family import fit_family
     from orbitfit.estimation.options import FitOptions
     start = time.perf_counter()
     family = fit_family(data, starts, FitOptions(bias_groups=bias_groups), fit_gm=(HIMALIA,),
                         gm={HIMALIA: prior[0]} if prior else None, gm_prior_sigma=prior[1] if prior else None)
-    return family.gm[HIMALIA], family.gm_sigma(HIMALIA), family.chi2 / family.dof, time.perf_counter() - start
+    return family, time.perf_counter() - start
 
 
 def main():
     from orbitfit.estimation.published import gomes_junior_2016_orbit
     from orbitfit.observations.datasets import load_all
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--jackknife", action="store_true", help="also leave out each Elara data set in turn")
-    parser.add_argument("--min-rows", type=int, default=MIN_ROWS, help=f"only data sets with at least this many "
-                                                                       f"Elara positions (default {MIN_ROWS})")
-    parser.add_argument("--skip-headline", action="store_true", help="only the jackknife (with its reference fit)")
+    parser.add_argument("--refits", type=int, default=0, help="refit without the N data sets that move the GM most")
+    parser.add_argument("--only-default", action="store_true", help="only the default fit (and its refits)")
+    parser.add_argument("--markdown", help="also write README's table rows to this file")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     data = {HIMALIA: load_all("Himalia")[0], ELARA: load_all("Elara")[0]}
@@ -53,38 +56,54 @@ def main():
     modern = {body: since_1960(table) for body, table in data.items()}
     print(f"Himalia {len(data[HIMALIA])} positions ({len(modern[HIMALIA])} since 1960), Elara {len(data[ELARA])} "
           f"({len(modern[ELARA])} since 1960)")
-    print(f"{'fit':46s} {'GM km3/s2':>10s} {'sigma':>7s} {'chi2/dof':>8s} {'s':>5s}")
-    headline = (("every data set, no prior", data, None, None),
-                ("since 1960 only, no prior", modern, None, None),
-                ("every data set, no prior, apparition biases", data, None, "apparition"),
-                ("every data set, prior 0.28 +- 0.04", data, EMELYANOV_2005, None),
-                ("since 1960 only, prior 0.28 +- 0.04", modern, EMELYANOV_2005, None))
-    if args.skip_headline:
-        headline = [row for row in headline if row[0] == "every data set, no prior, apparition biases"]
-    for label, subset, prior, biases in headline:
-        gm, sigma, chi2, seconds = family_gm(subset, starts, prior, biases)
-        print(f"{label:46s} {gm:10.3f} {sigma:7.3f} {chi2:8.3f} {seconds:5.0f}", flush=True)
-        if label == "every data set, no prior, apparition biases":
-            full = gm, sigma
-    if not args.jackknife:
-        return
-    datasets = np.asarray(data[ELARA]["dataset"]).astype(str)
-    names, counts = np.unique(datasets, return_counts=True)
-    print(f"\nleave one Elara data set out (data sets of >= {args.min_rows} positions; every data set, no prior, "
-          f"apparition biases):")
-    values = []
-    for name, count in zip(names, counts):
-        if count < args.min_rows:
-            continue
-        subset = {HIMALIA: data[HIMALIA], ELARA: data[ELARA][datasets != name]}
-        gm, sigma, chi2, seconds = family_gm(subset, starts, bias_groups="apparition")
-        values.append(gm)
-        print(f"  without {name:14s} ({count:4d}) {gm:10.3f} {sigma:7.3f}  shift {gm - full[0]:+7.3f}  {seconds:4.0f} s",
-              flush=True)
-    values = np.array(values)
-    jackknife = np.sqrt((values.size - 1) / values.size * np.sum((values - values.mean()) ** 2))
-    print(f"jackknife over {values.size} data sets (the others stay in every fit): sigma {jackknife:.3f} (formal {full[1]:.3f}); GM {full[0]:.3f} "
-          f"+- {np.hypot(jackknife, full[1]):.3f} combined")
+    fits = ((DEFAULT_FIT, data, None, "apparition"),
+            ("every data set, no prior, no biases", data, None, None),
+            ("since 1960, no prior, apparition biases", modern, None, "apparition"),
+            ("every data set, prior 0.28 +- 0.04, apparition biases", data, EMELYANOV_2005, "apparition"),
+            ("since 1960, prior 0.28 +- 0.04, apparition biases", modern, EMELYANOV_2005, "apparition"))
+    if args.only_default:
+        fits = fits[:1]
+    header = ("| fit | GM (km³/s²) | formal σ | jackknife σ | largest shift (data set left out) | χ²/dof |",
+              "|---|---|---|---|---|---|")
+    print(f"{'fit':56s} {'GM':>7s} {'formal':>7s} {'jack':>7s}  {'largest shift':28s} {'chi2/dof':>8s} {'s':>5s}")
+    markdown, families = list(header), {}
+    for label, subset, prior, biases in fits:
+        family, seconds = family_fit(subset, starts, prior, biases)
+        families[label] = family
+        table = family.gm_leave_one_out(HIMALIA)
+        top = f"{table['shift'][0]:+.3f} ({table['member'][0]}:{table['dataset'][0]})"
+        gm, formal, jack = family.gm[HIMALIA], family.gm_sigma(HIMALIA), family.gm_jackknife_sigma(HIMALIA)
+        chi2 = family.chi2 / family.dof
+        print(f"{label:56s} {gm:7.3f} {formal:7.3f} {jack:7.3f}  {top:28s} {chi2:8.3f} {seconds:5.0f}", flush=True)
+        markdown.append(f"| {label} | {gm:.3f} | {formal:.3f} | {jack:.3f} | {top} | {chi2:.3f} |")
+
+    family = families[DEFAULT_FIT]
+    table = family.gm_leave_one_out(HIMALIA)
+    print(f"\n{DEFAULT_FIT}: GM without each data set (linearised; {len(table)} data sets of both members, the 15 "
+          f"largest shifts):")
+    table[:15].pprint(max_lines=-1, max_width=-1)
+    decades = family.gm_leave_one_out(HIMALIA, by="decade")
+    decades = decades[decades["member"] == ELARA]
+    decades.sort("decade")
+    print("\nwithout each decade of Elara's positions (linearised):")
+    decades.pprint(max_lines=-1, max_width=-1)
+
+    if args.refits:
+        print(f"\nrefits without the {args.refits} data sets that move the GM most (linearised -> refit):")
+        for row in table[:args.refits]:
+            member, name = int(row["member"]), str(row["dataset"])
+            subset = dict(data)
+            subset[member] = data[member][np.asarray(data[member]["dataset"]).astype(str) != name]
+            refit, seconds = family_fit(subset, starts)
+            print(f"  without {member}:{name:14s} ({row['rows']:4d}) linearised {row['gm_without']:.4f} +- "
+                  f"{row['sigma_without']:.4f}, refit {refit.gm[HIMALIA]:.4f} +- {refit.gm_sigma(HIMALIA):.4f} "
+                  f"({seconds:.0f} s)", flush=True)
+    if args.markdown:
+        from orbitfit.files import atomic_path
+        with atomic_path(args.markdown) as path:
+            with open(path, "w", encoding="utf-8") as handle:
+                handle.write("\n".join(markdown) + "\n")
+        print(f"\nwrote {args.markdown}")
 
 
 if __name__ == "__main__":
