@@ -129,9 +129,10 @@ print(f"closest approach, fitted orbits:            {fitted_min:9,.0f} km in {fi
 print(f"closest approach, published 1995-2014 orbits: {published_min:9,.0f} km in {published_year:.3f}")
 print(f"after 1965 (fitted, daily samples) never closer than {fitted_daily[years > 1965].min():,.0f} km")
 
-fig, ax = plt.subplots(figsize=(10, 3.5))
-ax.semilogy(years, fitted_daily / 1e3, lw=0.6, label="fitted to every data set")
-ax.semilogy(years, published_daily / 1e3, lw=0.6, alpha=0.6, label="published orbits (GJ15, 1995-2014)")
+fig, ax = plt.subplots(figsize=(10, 3.5), layout="constrained")
+ax.semilogy(years, fitted_daily / 1e3, lw=0.6, color="k", label="fitted to every data set (daily samples)")
+ax.semilogy(years, published_daily / 1e3, lw=0.6, ls="--", color="C3", alpha=0.7,
+            label="published orbits (GJ15, 1995-2014)")
 for body, level, colour in ((HIMALIA, 30.0, "C1"), (ELARA, 40.0, "C2")):
     ax.plot(year_of(data[body]), np.full(len(data[body]), level), "|", ms=8, color=colour,
             label=f"{NAIF_NAMES[body]}'s observations")
@@ -168,9 +169,10 @@ elara_decades = by_decade[by_decade["member"] == ELARA]
 elara_decades.sort("decade")
 display(elara_decades)
 
-fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4), gridspec_kw={"width_ratios": [1.3, 1]})
+fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4), gridspec_kw={"width_ratios": [1.3, 1]},
+                                 layout="constrained")
 shown = by_dataset[by_dataset["member"] == ELARA][:12]
-left.barh(np.arange(len(shown))[::-1], shown["shift"], xerr=None, color="C2")
+left.barh(np.arange(len(shown))[::-1], shown["shift"], color="C2")
 left.set_yticks(np.arange(len(shown))[::-1], [str(name) for name in shown["dataset"]])
 left.axvline(0, color="k", lw=0.5)
 left.set_xlabel("GM without the data set - GM with all (km$^3$/s$^2$)")
@@ -211,13 +213,13 @@ distance_sigma = max(low - gm, gm - high, 0.0) / honest
 print(f"this fit: {gm:.3f} +- {honest:.3f}; {distance_sigma:.1f} sigma from JPL's range {low}-{high}; "
       f"formal sigma alone: {max(low - gm, gm - high, 0.0) / gm_formal:.1f} sigma")
 
-fig, ax = plt.subplots(figsize=(8, 3))
+fig, ax = plt.subplots(figsize=(8, 3), layout="constrained")
 ax.axvspan(low, high, color="0.85", label="JPL range (Brozovic & Jacobson 2017)")
 for k, (label, value, sigma) in enumerate(rows):
     ax.errorbar(value, -k, xerr=sigma, fmt="o", capsize=3)
 ax.set_yticks(-np.arange(len(rows)), [row[0] for row in rows])
 ax.set_xlabel("Himalia GM (km$^3$/s$^2$)")
-ax.legend(loc="lower right", fontsize=8)
+ax.legend(loc="upper right", fontsize=8)
 save_figure(fig, OUT / "gm_vs_literature.png")
 plt.show()
 
