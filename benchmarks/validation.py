@@ -6,6 +6,9 @@ each weighting is judged on the Gaia DR3 transits after 2016-06-01, which its fi
     python benchmarks/validation.py --options defaults "no biases" veres2017 --markdown benchmarks/results/validation.md
     python benchmarks/validation.py --shared        # default fits alone vs with the other moons' apparition biases
                                                     # as prior (shared_bias_harness; cut, all, folds; ~16 min)
+    python benchmarks/validation.py --shared --markdown benchmarks/results/shared_biases.md
+    python benchmarks/validation.py --options defaults "no biases" --cut 2012-01-01 --tests cut \
+        --markdown benchmarks/results/validation_2012.md      # years ahead (also 2008-01-01)
     python benchmarks/validation.py --oppositions   # also leave-one-opposition-out on the ground data (slow)
 
 Columns: held-out transits (n), AL rms and mean (mas), rms of AL / combined sigma (z; 1 for an honest covariance),
@@ -26,7 +29,7 @@ from orbitfit.estimation.shared_biases import MOON_SIGMA_MAS, moon_sigma
 from orbitfit.observations.datasets import load_all
 from orbitfit.observations.gj15 import read_gj15
 from orbitfit.paths import data_path
-from orbitfit.validation import gaia_cut, gaia_folds, leave_one_opposition_out, shared_bias_harness
+from orbitfit.validation import DEFAULT_CUT, gaia_cut, gaia_folds, leave_one_opposition_out, shared_bias_harness
 
 # the README's words for each option set (its "How honest is sigma?" table is this script's --markdown output)
 README_LABELS = {"defaults": "default: apparition biases + estimated night correlation",
@@ -50,11 +53,13 @@ def main():
                                                             "ahead, e.g. --cut 2012-01-01 --options defaults")
     parser.add_argument("--markdown", help="also write the README's table rows to this file (tests/test_readme.py "
                                            "checks that README.md holds them)")
+    parser.add_argument("--tests", nargs="*", default=["cut", "all", "folds"], choices=["cut", "all", "folds"],
+                        help="which Gaia tests (default all three; years ahead: --cut 2012-01-01 --tests cut)")
     parser.add_argument("--shared", action="store_true", help="the default fits alone and with shared apparition "
                                                               "biases (every moon under each test's rule)")
     args = parser.parse_args()
     if args.shared:
-        return shared(args.moons)
+        return shared(args.moons, args.markdown)
     print(f"{'moon':9s} {'options':18s} {'test':8s} {'n':>3s} {'AL rms':>7s} {'mean':>7s} {'z rms':>6s} {'1sig':>5s} "
           f"{'s':>4s}")
     totals = {}
@@ -65,7 +70,7 @@ def main():
         start = fit_orbit(gj15, gomes_junior_2016_orbit(name), FitOptions.gomes_junior_2016()).orbit
         for label in args.options:
             options = OPTION_SETS[label]
-            for mode in ("cut", "all", "folds"):
+            for mode in args.tests:
                 t0 = time.perf_counter()
                 try:
                     if mode == "folds":
@@ -76,7 +81,8 @@ def main():
                 except FitError as exc:
                     print(f"{name:9s} {label:18s} {'gaia ' + mode:10s} no convergence: {str(exc).splitlines()[0]}")
                     continue
-                totals.setdefault((label, mode), []).append(s)
+                named = mode if mode == "folds" or args.cut == DEFAULT_CUT else f"{mode} {args.cut[:4]}"
+                totals.setdefault((label, named), []).append(s)
                 print(f"{name:9s} {label:18s} {'gaia ' + mode:10s} {s['n']:3d} {s['rms_mas']:7.1f} {s['mean_mas']:+7.1f} "
                       f"{s['rms_normalised']:6.2f} {s['within_1sigma']:5.2f} {time.perf_counter() - t0:4.0f}")
             if args.oppositions:
@@ -96,10 +102,15 @@ def main():
     table = markdown_rows(totals, args.moons)
     print("\n" + table)
     if args.markdown:
-        from orbitfit.files import atomic_path
-        with atomic_path(args.markdown) as tmp:
-            with open(tmp, "w", encoding="utf-8") as handle:
-                handle.write(table + "\n")
+        _write(args.markdown, table)
+
+
+def _write(path, text):
+    """README's rows to `path`, atomically."""
+    from orbitfit.files import atomic_path
+    with atomic_path(path) as tmp:
+        with open(tmp, "w", encoding="utf-8") as handle:
+            handle.write(text + "\n")
 
 
 def markdown_rows(totals, moons):
@@ -118,7 +129,7 @@ def markdown_rows(totals, moons):
     return "\n".join(line.replace("|  |", "| |") for line in lines)
 
 
-def shared(moons):
+def shared(moons, markdown=None):
     """Each test with every moon under its held-out rule: alone, then with the others' apparition priors; first the
     moon-specific sigma (MOON_SIGMA_MAS) from the moons fitted alone to every embedded data set."""
     fits = [fit_orbit(load_all(name)[0], gomes_junior_2016_orbit(name), FitOptions()) for name in moons]
@@ -126,6 +137,8 @@ def shared(moons):
     print(f"one moon's apparition bias about the others' mean: {sigma:.1f} mas ({n} coordinates; MOON_SIGMA_MAS "
           f"{MOON_SIGMA_MAS:g})")
     print(f"{'moon':9s} {'test':6s} {'alone: AL rms':>14s} {'z':>5s} {'shared: AL rms':>15s} {'z':>5s}")
+    lines = ["| test | alone: AL rms (mas) | z rms | with the others' biases as prior: AL rms | z rms |",
+             "|---|---|---|---|---|"]
     for test in ("cut", "all", "folds"):
         t0 = time.perf_counter()
         alone, with_priors = shared_bias_harness(moons, test=test)
@@ -138,6 +151,13 @@ def shared(moons):
         r = np.sqrt(np.mean(np.array(rows) ** 2, axis=0))
         print(f"{'rms':9s} {test:6s} {r[0]:14.1f} {r[1]:5.2f} {r[2]:15.1f} {r[3]:5.2f}   "
               f"({time.perf_counter() - t0:.0f} s)")
+        table = np.array(rows)
+        worst = [moons[int(np.argmax(table[:, k]))] for k in (0, 2)]
+        lines.append(f"| {test} | {table[:, 0].min():.1f} – {table[:, 0].max():.1f} ({worst[0]}), rms {r[0]:.1f} | "
+                     f"{r[1]:.2f} | {table[:, 2].min():.1f} – {table[:, 2].max():.1f} ({worst[1]}), rms {r[2]:.1f} | "
+                     f"{r[3]:.2f} |")
+    if markdown:
+        _write(markdown, "\n".join(lines))
 
 
 if __name__ == "__main__":
