@@ -12,11 +12,15 @@ the N data sets that move the GM most, against their linearised values (the chec
     python benchmarks/himalia_gm.py                                   # the five fits (~6 min on 2 cores)
     python benchmarks/himalia_gm.py --refits 3                        # + three refits (~4 min more)
     python benchmarks/himalia_gm.py --markdown benchmarks/results/himalia_gm.md    # README's table rows
+    python benchmarks/himalia_gm.py --only-default --companion-file data/companions/himalia.toml
+        # Himalia's state and GM from the default fit: the companion that orbitfit.companions puts in the fits of
+        # Elara, Lysithea and Leda
 
 Literature: 0.28 +- 0.04 km^3/s^2 (Emelyanov 2005, A&A 438, L33, from old plates); JPL 0.13-0.28 (Brozovic &
 Jacobson 2017). README's GM table is this script's --markdown output (tests/test_readme.py checks it is there).
 """
 import argparse
+import sys
 import time
 import warnings
 
@@ -38,6 +42,35 @@ def family_fit(data, starts, prior=None, bias_groups="apparition"):
     return family, time.perf_counter() - start
 
 
+def write_companion_file(family, path, command):
+    """Himalia's fitted state (relative to 5, ICRF, at the family's epoch) and GM with its formal and jackknife
+    sigma, as the TOML file that orbitfit.companions reads, atomically."""
+    from orbitfit.files import atomic_path
+    from orbitfit.provenance import versions
+    himalia = family[HIMALIA].orbit
+    text = "\n".join([
+        "# Himalia as the massive companion of the moons of its group (orbitfit.companions), written by",
+        f"#   {command}",
+        "# A family fit of Himalia and Elara (default options, Himalia's GM free, no prior) to every embedded data",
+        "# set of both (1894-2022); the state is Himalia's, the GM sigma the formal one and the delete-a-data-set",
+        "# jackknife's (FamilySolution.gm_jackknife_sigma). Literature: 0.28 +- 0.04 (Emelyanov 2005), JPL 0.13-0.28.",
+        f"fitted_at = \"{family.meta['fitted_at']}\"",
+        f"orbitfit = \"{versions().get('orbitfit', 'unknown')}\"",
+        "body = 506",
+        "centre = 5",
+        "frame = \"ICRF\"",
+        f"epoch_tdb_s = {himalia.epoch!r}",
+        "state_km_kms = [" + ", ".join(repr(float(v)) for v in himalia.state) + "]",
+        f"gm_km3_s2 = {family.gm[HIMALIA]!r}",
+        f"gm_sigma_formal_km3_s2 = {family.gm_sigma(HIMALIA)!r}",
+        f"gm_sigma_jackknife_km3_s2 = {family.gm_jackknife_sigma(HIMALIA)!r}",
+        f"positions = {{ himalia = {len(family[HIMALIA].observations)}, elara = {len(family[ELARA].observations)} }}",
+        ""])
+    with atomic_path(path) as tmp:
+        with open(tmp, "w", encoding="utf-8") as handle:
+            handle.write(text)
+
+
 def main():
     from orbitfit.estimation.published import gomes_junior_2016_orbit
     from orbitfit.observations.datasets import load_all
@@ -45,6 +78,7 @@ def main():
     parser.add_argument("--refits", type=int, default=0, help="refit without the N data sets that move the GM most")
     parser.add_argument("--only-default", action="store_true", help="only the default fit (and its refits)")
     parser.add_argument("--markdown", help="also write README's table rows to this file")
+    parser.add_argument("--companion-file", help="write Himalia's fitted state and GM (the default fit) to this file")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     data = {HIMALIA: load_all("Himalia")[0], ELARA: load_all("Elara")[0]}
@@ -88,6 +122,9 @@ def main():
     print("\nwithout each decade of Elara's positions (linearised):")
     decades.pprint(max_lines=-1, max_width=-1)
 
+    if args.companion_file:
+        write_companion_file(family, args.companion_file, " ".join(["python benchmarks/himalia_gm.py"] + sys.argv[1:]))
+        print(f"\nwrote {args.companion_file}")
     if args.refits:
         print(f"\nrefits without the {args.refits} data sets that move the GM most (linearised -> refit):")
         for row in table[:args.refits]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .observables import evaluate, prepare
-from .orbit import OrbitModel
+from .companions import default_model
 from .units import to_value
 
 
@@ -14,10 +14,10 @@ def simulate_observations(orbit, template, sigma_ra_mas, sigma_dec_mas, rng, mod
     """Copy of `template` with RA/Dec replaced by the orbit's computed positions plus Gaussian noise.
 
     sigma_*_mas: noise (scalar or per row). corr: RA*/Dec noise correlation. given_sigma: write the sigmas into the
-    table (else NaN, so the fit must estimate them). model: the OrbitModel (default OrbitModel()); the computed
-    positions are exactly those the fit uses.
+    table (else NaN, so the fit must estimate them). model: the OrbitModel (default the body's,
+    `orbitfit.companions.default_model`); the computed positions are exactly those the fit uses.
     """
-    model = model or OrbitModel()
+    model = model or default_model(orbit.body)
     sigma_ra_mas, sigma_dec_mas = to_value(sigma_ra_mas, "mas", "sigma_ra_mas"), to_value(sigma_dec_mas, "mas",
                                                                                          "sigma_dec_mas")
     table = template.copy()

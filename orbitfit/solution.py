@@ -229,6 +229,9 @@ class Solution:
             s = plain_table(self.statistics(by=None, include_rejected=rejected))[0]
             lines.append(f"  O-C {label:20s}: RA* {s['mean_ra_mas']:+7.1f} +- {s['std_ra_mas']:5.1f} mas, "
                          f"Dec {s['mean_dec_mas']:+7.1f} +- {s['std_dec_mas']:5.1f} mas (n={s['n']})")
+        if self.model.companions:
+            lines.append("  massive companions integrated alongside: " + ", ".join(
+                f"{orbit.body} (GM {gm:.4g} km^3/s^2)" for orbit, gm in self.model.companions))
         lines += self._data_notes()
         if "night_correlation" in self.meta:
             rho = self.meta["night_correlation"]

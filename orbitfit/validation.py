@@ -35,7 +35,7 @@ from .estimation.options import FitOptions
 from .estimation.shared_biases import apparition_priors
 from .estimation.weights import apparition_year
 from .observations.datasets import load_all
-from .orbit import OrbitModel
+from .companions import default_model
 from .products.uncertainty import sky_uncertainty
 from .residuals import compute_residuals
 from .tables import plain_table, quantity_table
@@ -109,12 +109,13 @@ class HarnessResult:
 
 
 def _defaults(body, observations, options, model, start):
-    """The harness's inputs where not given: load_all(body) with transit normal points, FitOptions(), OrbitModel()
-    and the published STE orbit as the start."""
+    """The harness's inputs where not given: load_all(body) with transit normal points, FitOptions(), the body's
+    default model (orbitfit.companions) and the published STE orbit as the start."""
     from .estimation.published import gomes_junior_2016_orbit
     if observations is None:
         observations = load_all(body, gaia_transits=True)[0]
-    return observations, options or FitOptions(), model or OrbitModel(), start or gomes_junior_2016_orbit(body)
+    start = start or gomes_junior_2016_orbit(body)
+    return observations, options or FitOptions(), model or default_model(start.body), start
 
 
 def gaia_cut(body, options=None, cut=DEFAULT_CUT, *, mode="cut", observations=None, start=None, model=None,
@@ -135,8 +136,8 @@ def gaia_cut(body, options=None, cut=DEFAULT_CUT, *, mode="cut", observations=No
     held = transit & (tdb >= t_cut)
     fitted = (tdb < t_cut) if mode == "cut" else ~held
     start = start or gomes_junior_2016_orbit(body)
-    solution = fit_orbit(observations[fitted], start, options or FitOptions(), model=model or OrbitModel(),
-                         bias_priors=bias_priors)
+    solution = fit_orbit(observations[fitted], start, options or FitOptions(),
+                         model=model or default_model(start.body), bias_priors=bias_priors)
     table = along_scan(solution, observations[held])
     return HarnessResult(str(body), f"gaia {mode}", table, summary(table["al_mas"].value, table["normalised"]),
                          solution, {"cut_tdb": float(t_cut), "n_fitted": int(fitted.sum())})
@@ -181,7 +182,6 @@ def shared_bias_harness(bodies, options=None, test="folds", *, observations=None
     orbits). Returns ({body: HarnessResult alone}, {body: HarnessResult with shared priors})."""
     from .estimation.published import gomes_junior_2016_orbit
     options = options or FitOptions()
-    model = model or OrbitModel()
     observations = observations or {b: load_all(b, gaia_transits=True)[0] for b in bodies}
     starts = starts or {b: gomes_junior_2016_orbit(b) for b in bodies}
 

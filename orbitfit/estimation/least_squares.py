@@ -28,6 +28,7 @@ from astropy.table import Table
 from dynamics import constants as C
 
 from ..bodies import NAIF_NAMES
+from ..companions import default_model
 from ..observables import evaluate, prepare
 from ..observations.core import Observations
 from ..observations.datasets import find_duplicates, preference_rank
@@ -48,7 +49,8 @@ HILL_RADIUS_KM = 5.3e7
 def fit_orbit(observations, initial: Orbit, options: FitOptions | None = None, *, model: OrbitModel | None = None,
               log=None, warm_start=None, bias_priors=None):
     """Fit one satellite's state at `options.epoch` (default: the initial orbit's) to its observations under the
-    dynamical `model` (default: OrbitModel(), the full force model with de440). Returns a `Solution`.
+    dynamical `model` (default: `orbitfit.companions.default_model(body)`, the full force model with de440 and, for
+    Elara, Lysithea and Leda, Himalia's pull). Returns a `Solution`.
 
     log: called with each iteration's record (progress bars). warm_start: a previous Solution whose observations
     are the first rows of `observations` (`refit`): its weight floors (per group name), outlier flags and site biases
@@ -59,8 +61,8 @@ def fit_orbit(observations, initial: Orbit, options: FitOptions | None = None, *
     used; kept in Solution.biases and by a refit. Neither `options`, `model` nor `observations` is changed.
     """
     options = options or FitOptions()
-    model = model or OrbitModel()
     body = int(initial.body)
+    model = model or default_model(body)
     check_observations(observations, body)
     observations, duplicates = drop_duplicates(observations, options, model, warm_start)
     n = len(observations)

@@ -17,7 +17,7 @@ from dynamics import constants as C
 from dynamics.chebyshev import ChebyshevRecords, record_mids
 
 from ..files import atomic_path, strict_json
-from ..orbit import OrbitModel
+from ..companions import default_model
 from ..provenance import constants, versions
 from ..tables import quiet_dubious_years
 from ..tables import plain_table
@@ -44,9 +44,10 @@ class SPKExport:
 
 def write_spk(path, orbit, start_tdb, stop_tdb, model=None, naif_id=None, spk_type=2, record_days=DEFAULT_RECORD_DAYS,
               degree=DEFAULT_DEGREE, comment=(), segment_id=None):
-    """Write an `Orbit` (relative to 5), carried by `model` (an OrbitModel, default OrbitModel(): its companions
-    are integrated alongside), to an SPK file from `start_tdb` to `stop_tdb` (Time, ISO UTC or TDB seconds past
-    J2000); returns an SPKExport report (its span in TDB seconds)."""
+    """Write an `Orbit` (relative to 5), carried by `model` (an OrbitModel, default the body's
+    `orbitfit.companions.default_model`: its companions are integrated alongside), to an SPK file from `start_tdb`
+    to `stop_tdb` (Time, ISO UTC or TDB seconds past J2000); returns an SPKExport report (its span in TDB
+    seconds)."""
     import spiceypy
     start_tdb, stop_tdb = to_tdb_seconds(start_tdb, "start_tdb"), to_tdb_seconds(stop_tdb, "stop_tdb")
     record_days = to_value(record_days, "day", "record_days")
@@ -56,7 +57,7 @@ def write_spk(path, orbit, start_tdb, stop_tdb, model=None, naif_id=None, spk_ty
         raise ValueError(f"SPK span must be increasing TDB seconds, got {start_tdb} .. {stop_tdb}")
     naif_id = int(naif_id if naif_id is not None else orbit.body)
     record_s = record_days * C.SECONDS_PER_DAY
-    model = model or OrbitModel()
+    model = model or default_model(orbit.body)
 
     node_times = ChebyshevRecords.node_epochs(start_tdb, stop_tdb, record_s, degree)
     mids = record_mids(start_tdb, record_s, node_times.shape[0])
