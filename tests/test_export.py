@@ -20,8 +20,10 @@ SPAN = (-2 * YEAR, 28 * YEAR)          # 1998-2028
 
 @pytest.fixture(scope="module")
 def solution(ephemeris):
+    """Leda without Himalia (its default model has it, orbitfit.companions): the export is checked against a bare
+    dynamics.propagate here, and with Himalia alongside in test_a_companions_pull_is_kept_in_the_spk_the_samples_and_the_archive."""
     observations, _ = read_gj15(data_path("gj15", "Leda.dat"))
-    return fit_orbit(observations, gomes_junior_2016_orbit("Leda", ephemeris), FitOptions())
+    return fit_orbit(observations, gomes_junior_2016_orbit("Leda", ephemeris), FitOptions(), model=OrbitModel())
 
 
 @pytest.fixture(scope="module")
