@@ -10,9 +10,9 @@ from astropy.table import Table
 
 from dynamics import constants as C
 
+from .companions import default_model
 from .model import astrometric, residuals_mas, spk_target
 from .observables import evaluate, prepare
-from .companions import default_model
 from .orbit import Orbit, OrbitModel
 from .tables import quantity_table
 from .units import to_value
@@ -21,8 +21,9 @@ from .units import to_value
 def compute_residuals(observations, target, model=None):
     """QTable of O-C (RA*, Dec in mas) per observation, with the instant as `utc` (Time) and `tdb` (s).
 
-    target: an `Orbit` (propagated with `model`, default its body's `orbitfit.companions.default_model`), a callable tdb -> (n, 6) SSB states, or the
-        path(s) of SPK kernel(s) holding the observations' body (chained to the SSB with the model's DE file).
+    target: an `Orbit` (propagated with `model`, default its body's `orbitfit.companions.default_model`), a callable
+        tdb -> (n, 6) SSB states, or the path(s) of SPK kernel(s) holding the observations' body (chained to the SSB
+        with the model's DE file).
     model: the OrbitModel; its ephemeris also gives the observers, the Sun and the DE kernel for SPK targets.
     """
     if model is None:

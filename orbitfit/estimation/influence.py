@@ -14,8 +14,9 @@ positions of the 1990s, a 25-sigma shift, 3.4649 linearised vs 3.4643 refit). Wh
 a refit re-estimates the floors and re-judges the outliers of what is left (measured with estimated floors: -0.095
 vs -0.116 without the 1990s; -1.15 vs -0.67 without the 2000s, three quarters of Elara's positions; on every
 embedded data set, without NSDB jo0010 0.002 vs -0.021). So it ranks data sets and sizes their pull; a large shift
-is worth a refit (benchmarks/himalia_gm.py --refits). The sigma without S is sqrt of the diagonal of (N - A_S^T A_S)^-1: the formal one,
-before the night sandwich (FitOptions.night_deweighting="estimated" widens the fit's own covariance beyond it).
+is worth a refit (benchmarks/himalia_gm.py --refits). The sigma without S is sqrt of the diagonal of
+(N - A_S^T A_S)^-1: the formal one, before the night sandwich (FitOptions.night_deweighting="estimated" widens the
+fit's own covariance beyond it).
 
 The spread of the leave-one-out values is a delete-a-group jackknife (Efron & Stein 1981; the data sets are the
 groups): sigma_jack^2 = (g - 1)/g * sum (v_S - mean v)^2 over g data sets. Where one data set's systematic error
