@@ -90,7 +90,7 @@ class FamilySolution:
     def gm_leave_one_out(self, body, by="dataset"):
         """A fitted GM without each data set (by="dataset") or each decade of observations (by="decade") of each
         member, one at a time, linearised at this solution (the deletion formula of orbitfit.estimation.influence;
-        weights and flags as fitted; benchmarks/himalia_gm.py --jackknife compares it with refits): an astropy
+        weights and flags as fitted; benchmarks/himalia_gm.py --refits compares it with refits): an astropy
         Table with member, the data set or decade, rows (accepted), gm_without and its shift from the fit
         (km^3/s^2), sigma_without (formal), sorted by |shift|, largest first."""
         from astropy.table import Table
