@@ -25,7 +25,7 @@
 # astrometry, Gaia DR3 transits), Himalia's GM free, find the encounter in the fitted orbits, and ask:
 # 1. what GM the data give and with what formal σ;
 # 2. which data set and which decade decide it — each left out in turn, linearised at the solution (the deletion
-#    formula of linear least squares, `orbitfit.estimation.influence`; `benchmarks/himalia_gm.py --jackknife`
+#    formula of linear least squares, `orbitfit.estimation.influence`; `benchmarks/himalia_gm.py --refits 3`
 #    compares it with real refits); the spread of those values is a delete-a-data-set jackknife σ, which sees the
 #    systematic errors of whole data sets that the formal σ does not;
 # 3. what the literature's prior adds, and whether the answer is a measurement.

@@ -1,6 +1,6 @@
 """What each data set does to a fitted parameter: the fit without one data set at a time, linearised.
 
-Refitting without each of Elara's 26 data sets takes ~50 min on 2 cores (benchmarks/himalia_gm.py --jackknife);
+Refitting without each of Elara's 26 data sets takes ~50 min on 2 cores (one family fit each, ~90 s);
 at a converged solution the same answer to first order costs one matrix solve per data set. With the whitened
 design A and whitened residuals b of the accepted rows (weights and flags of the final iteration), the solution
 satisfies A^T b = 0 (plus any prior's pseudo-observations); without the rows S of one data set, one Gauss-Newton
