@@ -136,8 +136,8 @@ def gaia_cut(body, options=None, cut=DEFAULT_CUT, *, mode="cut", observations=No
     held = transit & (tdb >= t_cut)
     fitted = (tdb < t_cut) if mode == "cut" else ~held
     start = start or gomes_junior_2016_orbit(body)
-    solution = fit_orbit(observations[fitted], start, options or FitOptions(),
-                         model=model or default_model(start.body), bias_priors=bias_priors)
+    solution = fit_orbit(observations[fitted], start, options or FitOptions(), model=model,
+                         bias_priors=bias_priors)            # model None: the body's default (fit_orbit's rule)
     table = along_scan(solution, observations[held])
     return HarnessResult(str(body), f"gaia {mode}", table, summary(table["al_mas"].value, table["normalised"]),
                          solution, {"cut_tdb": float(t_cut), "n_fitted": int(fitted.sum())})

@@ -35,6 +35,7 @@ from dynamics import constants as C
 from dynamics import propagate
 
 from ..archive import read_family, save_family
+from ..companions import HIMALIA
 from ..observables import Evaluation, observe, prepare
 from ..orbit import Orbit, OrbitModel
 from ..provenance import versions
@@ -47,7 +48,6 @@ from .options import FitOptions
 from .screening import screen_start, screening_record
 from .weights import FitData, Weights, fit_data, initial_floors
 
-HIMALIA = 506
 # A-priori GMs (km^3/s^2) of family members; others are massless unless `gm` says otherwise.
 DEFAULT_GM = {HIMALIA: C.GM_HIMALIA}        # Emelyanov 2005 via dynamics.constants
 
