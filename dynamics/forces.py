@@ -10,8 +10,8 @@ Every term can be switched off. Velocity-independent, so the variational equatio
 
 Everything the compiled code needs sits in one float64 buffer (layout below) whose address REBOUND carries in
 `sim.extras`; the compiled function reads REBOUND's structs by address, so no Python runs during integration.
-Particle layout in the REBOUND simulation: n_sat satellites, then, if the STM is wanted, for every satellite i
-P variational particles at n_sat + P i + k, particle (i, k) = d x_i / d p_k:
+Particle layout in the REBOUND simulation: n_sat satellites, then, if the STM is wanted, for each of the first
+n_stm satellites i (all of them by default) P variational particles at n_sat + P i + k, particle (i, k) = d x_i / d p_k:
   * STM_BLOCK (P = 6): the columns of satellite i's own 6x6 state-transition matrix (p = its own initial state);
   * STM_COUPLED (P = 6 n_sat + n_gm): p = all satellites' initial states, then the GMs of chosen satellites, so
     that the mutual attraction couples the satellites' variations (a family fit with a satellite's GM free).
@@ -40,7 +40,8 @@ H_SCRATCH = 34        # perturber positions: 5 fast + 11 slow vectors = 48 value
 H_CENTRE_AT_ORIGIN = 82   # 1: Jupiter's point mass sits at 5 (Galileans off: their mass is lumped into Jupiter)
 H_RECORD = 83         # grid step (s, signed; 0 = no recording), offset of the record area, number of grid nodes
 H_NPARAM = 86         # P, variational particles per satellite (0 without STM)
-H_GM_SATS = 87        # n_sat GM values, then (coupled mode) the satellite index of each GM parameter, then the
+H_NSTM = 87           # satellites with variational particles: the first n_stm (all in the coupled mode)
+H_GM_SATS = 88        # n_sat GM values, then (coupled mode) the satellite index of each GM parameter, then the
                       # coefficient tables, then the record area
 STM_NONE, STM_BLOCK, STM_COUPLED = 0, 1, 2      # values of buf[H_STM]
 N_FAST = len(tables.FAST_BODIES)
@@ -105,12 +106,29 @@ def n_parameters(n_sat, stm, gm_parameters=()):
     return {STM_NONE: 0, STM_BLOCK: 6, STM_COUPLED: 6 * n_sat + len(gm_parameters)}[mode]
 
 
+def n_stm_satellites(n_sat, stm, stm_satellites=None):
+    """How many of the n_sat satellites (the first ones) carry variational particles."""
+    mode = stm_mode(stm)
+    if mode == STM_NONE:
+        return 0
+    if stm_satellites is None:
+        return n_sat
+    n_stm = int(stm_satellites)
+    if mode == STM_COUPLED and n_stm != n_sat:
+        raise ValueError("the coupled STM needs every satellite's variations (stm_satellites = n_sat)")
+    if not 0 < n_stm <= n_sat:
+        raise ValueError(f"stm_satellites must be in 1..{n_sat}, got {stm_satellites}")
+    return n_stm
+
+
 def build_buffer(model: ForceModel, n_sat, stm, tdb0, fast: ChebyshevRecords, slow: ChebyshevRecords,
-                 record_step=0.0, record_nodes=0, gm_parameters=()):
+                 record_step=0.0, record_nodes=0, gm_parameters=(), stm_satellites=None):
     """The float64 buffer the compiled force reads (see the layout constants above).
 
     stm: False, True (each satellite's own 6x6 STM) or "coupled" (d x_i / d p for p = every satellite's initial
     state and the GMs of the satellites listed in gm_parameters, indices into the satellites).
+    stm_satellites: with stm=True, only the first this many satellites carry an STM (default all): massive
+    companions integrated alongside a massless target need none (their motion does not depend on it).
 
     record_step, record_nodes: if given, every force evaluation at t = k * record_step (k < record_nodes), i.e. at
     the start of each fixed integrator step, stores x, v, a of every particle in the record area
@@ -128,9 +146,10 @@ def build_buffer(model: ForceModel, n_sat, stm, tdb0, fast: ChebyshevRecords, sl
             raise ValueError(f"satellite_gm has {len(model.satellite_gm)} values for {n_sat} satellites")
         gm_sats[:] = model.satellite_gm
     n_par = n_parameters(n_sat, stm, gm_parameters)
+    n_stm = n_stm_satellites(n_sat, mode, stm_satellites)
     head = np.zeros(H_GM_SATS + n_sat + len(gm_parameters))
     head[H_NSAT], head[H_STM], head[H_T0] = n_sat, float(mode), tdb0
-    head[H_NPARAM] = n_par
+    head[H_NPARAM], head[H_NSTM] = n_par, n_stm
     head[H_GMJ] = (C.GM_JUPITER if model.galileans else C.GM_JUPITER_SYSTEM) if model.jupiter else 0.0
     head[H_CENTRE_AT_ORIGIN] = 0.0 if model.galileans else 1.0
     head[H_R] = C.JUPITER_REFERENCE_RADIUS_KM
@@ -148,7 +167,7 @@ def build_buffer(model: ForceModel, n_sat, stm, tdb0, fast: ChebyshevRecords, sl
         n_seg, n_vec3, n_coef = table.coefficients.shape
         head[base:base + 6] = (table.t_start, table.record_s, n_seg, n_coef, n_vec3 // 3, offset)
         offset += table.coefficients.size
-    n_particles = n_sat * (1 + n_par)
+    n_particles = n_sat + n_stm * n_par
     head[H_RECORD:H_RECORD + 3] = (record_step, offset, record_nodes)
     record = np.full(record_nodes * n_particles * 9, np.nan)
     return np.concatenate([head, fast.coefficients.ravel(), slow.coefficients.ravel(), record])
@@ -273,6 +292,7 @@ def evaluate(t_rel, buf, particles, n_particles):
     stm = buf[H_STM] != STM_NONE
     coupled = buf[H_STM] == STM_COUPLED
     n_par = int(buf[H_NPARAM])
+    n_stm = int(buf[H_NSTM])
     t = buf[H_T0] + t_rel
     _chebyshev_vectors(buf, H_FAST, t, buf, H_SCRATCH)
     _chebyshev_vectors(buf, H_SLOW, t, buf, H_SCRATCH + 3 * N_FAST)
@@ -286,27 +306,28 @@ def evaluate(t_rel, buf, particles, n_particles):
         p = i * stride
         x0, x1, x2 = particles[p], particles[p + 1], particles[p + 2]
         acc[:] = 0.0
-        if stm:
+        want_jac = stm and i < n_stm
+        if want_jac:
             jac[:, :] = 0.0
         if gm_j != 0.0:
             if centre_at_origin:
                 d0, d1, d2 = x0, x1, x2
             else:
                 d0, d1, d2 = x0 - buf[H_SCRATCH], x1 - buf[H_SCRATCH + 1], x2 - buf[H_SCRATCH + 2]
-            point_mass(d0, d1, d2, gm_j, acc, jac, stm)
+            point_mass(d0, d1, d2, gm_j, acc, jac, want_jac)
             if j2 != 0.0 or j4 != 0.0 or j6 != 0.0:
-                zonal(d0, d1, d2, pole, gm_j, radius, j2, j4, j6, acc, jac, stm)
+                zonal(d0, d1, d2, pole, gm_j, radius, j2, j4, j6, acc, jac, want_jac)
         for m in range(N_FAST - 1):
             gm = buf[H_GM_MOONS + m]
             if gm != 0.0:
                 q = H_SCRATCH + 3 * (m + 1)
-                point_mass(x0 - buf[q], x1 - buf[q + 1], x2 - buf[q + 2], gm, acc, jac, stm)
+                point_mass(x0 - buf[q], x1 - buf[q + 1], x2 - buf[q + 2], gm, acc, jac, want_jac)
         for b in range(N_SLOW):
             gm = buf[H_GM_SLOW + b]
             if gm != 0.0:
                 q = slow0 + 3 * b
                 r0, r1, r2 = buf[q], buf[q + 1], buf[q + 2]
-                point_mass(x0 - r0, x1 - r1, x2 - r2, gm, acc, jac, stm)
+                point_mass(x0 - r0, x1 - r1, x2 - r2, gm, acc, jac, want_jac)
                 # indirect term: minus the acceleration of the origin (5) by the same body
                 rho3 = (r0 * r0 + r1 * r1 + r2 * r2) ** 1.5
                 acc[0] -= gm * r0 / rho3
@@ -316,11 +337,11 @@ def evaluate(t_rel, buf, particles, n_particles):
             gm = buf[H_GM_SATS + other]
             if gm != 0.0 and other != i:
                 o = other * stride
-                point_mass(x0 - particles[o], x1 - particles[o + 1], x2 - particles[o + 2], gm, acc, jac, stm)
+                point_mass(x0 - particles[o], x1 - particles[o + 1], x2 - particles[o + 2], gm, acc, jac, want_jac)
         particles[p + 6], particles[p + 7], particles[p + 8] = acc[0], acc[1], acc[2]
         if coupled:
             _coupled_variations(i, n_sat, n_par, buf, particles, jac)
-        elif stm:
+        elif want_jac:
             # variational particles of satellite i: d(delta v)/dt = (da/dx) delta x. Cross-satellite terms of the
             # mutual attraction are left out: each satellite's STM is its own 6x6 block.
             for k in range(n_par):
@@ -328,7 +349,7 @@ def evaluate(t_rel, buf, particles, n_particles):
                 for row in range(3):
                     particles[v + 6 + row] = (jac[row, 0] * particles[v] + jac[row, 1] * particles[v + 1]
                                               + jac[row, 2] * particles[v + 2])
-    for extra in range(n_sat * (1 + n_par), n_particles):
+    for extra in range(n_sat + n_stm * n_par, n_particles):
         particles[extra * stride + 6: extra * stride + 9] = 0.0
     record_step = buf[H_RECORD]
     if record_step != 0.0:
@@ -416,7 +437,7 @@ def _buffer_length(buf_pointer):
     fast_end = int(head[H_FAST + 5]) + int(head[H_FAST + 2] * head[H_FAST + 3] * head[H_FAST + 4] * 3)
     slow_end = int(head[H_SLOW + 5]) + int(head[H_SLOW + 2] * head[H_SLOW + 3] * head[H_SLOW + 4] * 3)
     n_par = int(head[H_NPARAM])
-    particles = n_sat * (1 + n_par)
+    particles = n_sat + int(head[H_NSTM]) * n_par
     n_gm = n_par - 6 * n_sat if head[H_STM] == STM_COUPLED else 0
     record_end = int(head[H_RECORD + 1]) + int(head[H_RECORD + 2]) * particles * 9
     return max(fast_end, slow_end, record_end, H_GM_SATS + n_sat + n_gm)

@@ -71,6 +71,10 @@ class OrbitModel:
     ephemeris: Ephemeris | None = None
     step_s: float = DEFAULT_STEP_S
     companions: tuple = ()
+    # the companions' states at the epochs asked for: a fit propagates from one epoch several times, and carrying
+    # Himalia from its embedded epoch (2000) to the middle of Elara's arc (1960) takes 0.5 s each time (measured),
+    # a third of one of the fit's propagations
+    _companion_states: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self):
         if self.ephemeris is None:
@@ -98,10 +102,10 @@ class OrbitModel:
             states = np.vstack([states, self.companion_states(epoch)])
             forces = replace(forces, satellite_gm=(0.0,) * n + tuple(gm for _, gm in self.companions))
         run = propagate(states, epoch, epochs, model=forces, ephemeris=self.ephemeris, stm=stm,
-                        step=step_s or self.step_s, dense=dense)
+                        step=step_s or self.step_s, dense=dense, stm_satellites=n if stm else None)
         if not self.companions:
             return run
-        return replace(run, states=run.states[:, :n], stm=None if run.stm is None else run.stm[:, :n])
+        return replace(run, states=run.states[:, :n])
 
     def state_at(self, orbit, epoch):
         """The orbit's state at another epoch (TDB s, Time or ISO UTC; landing on it exactly: no dense-output
@@ -113,14 +117,17 @@ class OrbitModel:
 
     def companion_states(self, epoch):
         """States of the companions at `epoch` (each propagated from its own epoch, without mutual attraction)."""
-        out = []
-        for orbit, _ in self.companions:
-            if orbit.epoch == epoch:
-                out.append(orbit.state)
-            else:
-                out.append(propagate(orbit.state, orbit.epoch, [epoch], model=self.forces, ephemeris=self.ephemeris,
-                                     step=self.step_s, dense=False).states[0, 0])
-        return np.array(out)
+        epoch = float(epoch)
+        if epoch not in self._companion_states:
+            out = []
+            for orbit, _ in self.companions:
+                if orbit.epoch == epoch:
+                    out.append(orbit.state)
+                else:
+                    out.append(propagate(orbit.state, orbit.epoch, [epoch], model=self.forces,
+                                         ephemeris=self.ephemeris, step=self.step_s, dense=False).states[0, 0])
+            self._companion_states[epoch] = np.array(out)
+        return self._companion_states[epoch].copy()
 
     # --- provenance ----------------------------------------------------------------------------------------------
     def describe(self):

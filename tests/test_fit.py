@@ -48,6 +48,32 @@ def test_fit_recovers_truth_from_a_distant_start(template, truth, ephemeris):
     assert solution.chi2 / solution.dof == pytest.approx(1.0, abs=0.15)
 
 
+def test_fit_integrated_from_mid_arc_is_the_fit_at_the_epoch_asked_for():
+    """fit_orbit integrates from the middle of the arc once near the solution and carries the state and covariance
+    to the epoch asked for (2021 here, 18 years from the middle of Leda's GJ15 arc, 1996-2009). Against the residuals and the
+    normal-equation covariance recomputed from scratch at that epoch (an integration from there): the same
+    residuals to 1e-3 mas and the same covariance to 1e-6 of each sigma."""
+    from orbitfit.estimation.gauss_newton import solve_normal
+    from orbitfit.estimation.least_squares import integration_epoch
+    from orbitfit.estimation.weights import whiten
+    from orbitfit.observables import evaluate, prepare
+    observations, _ = read_gj15(data_path("gj15", "Leda.dat"))
+    start = gomes_junior_2016_orbit("Leda")
+    options = FitOptions(night_deweighting=False, bias_groups=None, epoch="2021-01-01")
+    solution = fit_orbit(observations, start, options)
+    prepared = prepare(observations, solution.model.ephemeris)
+    assert solution.epoch == options.epoch and options.epoch - integration_epoch(prepared.t_obs) > 15 * 3.15e7
+    direct = evaluate(solution.orbit, solution.model, prepared)
+    assert np.abs(direct.res_ra - solution.evaluation.res_ra).max() < 1e-3
+    assert np.abs(direct.res_dec - solution.evaluation.res_dec).max() < 1e-3
+    w_ra, w_dec, d_ra, d_dec = whiten(direct.res_ra, direct.res_dec, solution.weights.for_normal_equations(),
+                                      direct.design)
+    _, covariance, _ = solve_normal(d_ra, d_dec, w_ra, w_dec, solution.accepted)
+    sigma = np.sqrt(np.diag(covariance))
+    assert np.allclose(solution.sigma, sigma, rtol=1e-6)
+    assert np.allclose(solution.covariance, covariance, atol=1e-6 * np.outer(sigma, sigma))
+
+
 def test_bad_fits_stop_with_a_diagnosis(template, truth, ephemeris):
     rng = np.random.default_rng(3)
     data = simulate_observations(truth, template, 60.0, 45.0, rng)

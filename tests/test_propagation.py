@@ -88,6 +88,30 @@ def test_mutual_attraction_moves_elara_by_himalia(himalia0):
     assert np.array_equal(free.states[0, 0], pulled.states[0, 0])     # Elara is massless here
 
 
+def test_a_massive_companion_needs_no_stm_of_its_own(himalia0):
+    """stm_satellites=1: only the first (massless) satellite's variations are integrated; its orbit and STM are
+    those of the run with both STMs, and the STM still equals central finite differences of the pulled orbit."""
+    elara = himalia0 * np.array([1.05, 0.97, 1.0, 0.98, 1.0, 1.02])
+    states = np.array([elara, himalia0])
+    model = ForceModel(satellite_gm=(0.0, C.GM_HIMALIA))
+    epochs = np.linspace(-3 * YEAR_S, 3 * YEAR_S, 7)
+    both = propagate(states, 0.0, epochs, model=model, stm=True)
+    first = propagate(states, 0.0, epochs, model=model, stm=True, stm_satellites=1)
+    assert first.stm.shape == (7, 1, 6, 6) and both.stm.shape == (7, 2, 6, 6)
+    assert np.abs(first.states - both.states).max() < 1e-6                    # km
+    assert np.abs(first.stm[:, 0] - both.stm[:, 0]).max() < 1e-6 * np.abs(both.stm[:, 0]).max()
+    h = np.array([1.0, 1.0, 1.0, 1e-5, 1e-5, 1e-5])                            # km, km/s
+    for k in (0, 4):
+        delta = np.zeros((2, 6))
+        delta[0, k] = h[k]
+        plus = propagate(states + delta, 0.0, epochs[-1:], model=model).states[0, 0]
+        minus = propagate(states - delta, 0.0, epochs[-1:], model=model).states[0, 0]
+        column = (plus - minus) / (2 * h[k])
+        assert np.allclose(first.stm[-1, 0, :, k], column, rtol=1e-5, atol=1e-7 * np.abs(column).max())
+    with pytest.raises(ValueError, match="stm_satellites"):
+        propagate(states, 0.0, epochs, model=model, stm=True, stm_satellites=3)
+
+
 def test_elements_roundtrip_in_every_plane(himalia0):
     for plane in PLANES:
         elements = state_to_elements(himalia0, C.GM_JUPITER_SYSTEM, plane=plane, epoch=1e8)

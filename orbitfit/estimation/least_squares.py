@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from dataclasses import replace
 
 import numpy as np
 from astropy.table import Table
@@ -35,7 +36,7 @@ from ..observations.datasets import find_duplicates, preference_rank
 from ..orbit import Orbit, OrbitModel
 from ..provenance import versions
 from ..solution import Solution
-from .gauss_newton import STATE_NAMES, FitError, gauss_newton
+from .gauss_newton import EVALUATION_ERRORS, STATE_NAMES, FitError, gauss_newton
 from .options import BIAS_PRIOR_BEFORE_1960_MAS, FitOptions
 from .screening import screen_start, screening_record
 from .weights import fit_data, group_keys, initial_floors, own_covariance, unweightable_rows
@@ -70,8 +71,15 @@ def fit_orbit(observations, initial: Orbit, options: FitOptions | None = None, *
         raise FitError(f"too few observations: {n} (need at least {options.min_observations} for six unknowns)")
     check_arc(observations)
     epoch = float(options.epoch) if options.epoch is not None else float(initial.epoch)
-    state = _start_state(model, initial, epoch)
     prepared = prepare(observations, model.ephemeris)
+    # Once near the solution the state is fitted at the middle of the arc and carried to `epoch` at the end: every
+    # propagation then runs half the arc each way, the two directions on two threads (dynamics.propagate); from the
+    # 2000 elements to the data of 1894-2022 each iteration integrated ~100 years one way. Far from it the steps are
+    # taken at `epoch`, where the start orbit is best known: from the middle of the arc the published elements'
+    # Gauss-Newton steps had to be damped (Elara, Lysithea: 7 iterations instead of 5). The 8 moons' fits to every
+    # embedded data set: 95 s before, 61 s with this and the companions' STM left out (benchmarks/bench_fit_all.py)
+    pivot = epoch if warm_start is None else integration_epoch(prepared.t_obs)
+    state = _start_state(model, initial, pivot)
     data = fit_data(prepared, options)
     floor_ra, floor_dec = initial_floors(data)
     accepted = np.ones(n, dtype=bool)
@@ -81,14 +89,27 @@ def fit_orbit(observations, initial: Orbit, options: FitOptions | None = None, *
         biases = _warm_biases(warm_start, data.bias_names)
     if warm_start is not None and bias_priors is None:
         bias_priors = _priors_of(warm_start)
-    screening = screen_start(Orbit(body, epoch, state), model, prepared, options)
+    evaluations = _Evaluations(model, prepared, body)
+    screening = screen_start(Orbit(body, pivot, state), model, prepared, options,
+                             start=evaluations.first(pivot, state))
     if screening is not None:
         accepted &= ~screening.flagged
-    evaluate_at = with_biases(lambda x: evaluate(Orbit(body, epoch, x), model, prepared), data,
-                              options.bias_prior_mas, bias_priors)
     names = list(STATE_NAMES) + [f"bias_{c}[{g}]" for g in data.bias_names for c in ("ra", "dec")]
-    fit = gauss_newton(np.concatenate([state, biases]), evaluate_at, data, options, floor_ra, floor_dec, log,
-                       accepted=accepted, near=warm_start is not None, names=names)
+    x, history, near_start = np.concatenate([state, biases]), [], None
+    if warm_start is None:
+        far = gauss_newton(x, evaluations.at(pivot, data, options, bias_priors), data, options, floor_ra, floor_dec,
+                           log, accepted=accepted, names=names, until_near=True)
+        history, pivot = far.history, integration_epoch(prepared.t_obs)
+        moved, jacobian = _moved(model, Orbit(body, epoch, far.parameters[:6]), pivot)
+        x, near_start = np.concatenate([moved.state, far.parameters[6:]]), _reparametrised(far.evaluation, jacobian)
+    try:
+        fit = gauss_newton(x, evaluations.at(pivot, data, options, bias_priors), data, options, floor_ra, floor_dec,
+                           log, accepted=accepted, near=True, names=names, iterations_before=len(history),
+                           start=near_start)
+    except FitError as exc:
+        exc.history = history + (exc.history or [])
+        raise
+    fit.history[:0] = history
     meta = {"fitted_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "versions": versions()}
     if duplicates:
         meta["duplicates"] = {"dropped": not options.keep_duplicates, "rows": duplicates}
@@ -107,7 +128,8 @@ def fit_orbit(observations, initial: Orbit, options: FitOptions | None = None, *
         meta["night_correlation"] = {name: float(r) for name, r in zip(data.group_names, fit.night_rho)}
     evaluation = fit.evaluation
     evaluation.design, evaluation.extra = None, None          # the record keeps values, not the fit's matrices
-    return Solution(orbit=Orbit(body, epoch, fit.parameters[:6]), covariance=fit.covariance[:6, :6],
+    orbit, covariance = carried_to(model, Orbit(body, pivot, fit.parameters[:6]), fit.covariance[:6, :6], epoch)
+    return Solution(orbit=orbit, covariance=covariance,
                     observations=observations, evaluation=evaluation, weights=fit.weights,
                     accepted=fit.accepted, options=options, model=model, history=fit.history, meta=meta,
                     biases=bias_table(data, fit, options.bias_prior_mas, bias_priors))
@@ -146,6 +168,81 @@ def check_arc(observations):
         raise FitError(f"too short an arc (too few nights): {t.size} observations on {nights.size} night(s) spanning "
                        f"{(t.max() - t.min()) / 86400.0:.2f} days; the six state components need positions on at "
                        f"least {MIN_NIGHTS} nights (a better start orbit will not help: add observations)")
+
+
+class _Evaluations:
+    """The fit's model evaluations at a chosen integration epoch; the first one (with partials, made for the gross-
+    error screening) is handed to the fit loop instead of being computed twice."""
+
+    def __init__(self, model, prepared, body):
+        self.model, self.prepared, self.body = model, prepared, body
+        self._first = None
+
+    def first(self, epoch, state):
+        """The evaluation at (epoch, state), or None if the model fails there (the fit loop then says why)."""
+        try:
+            evaluation = evaluate(Orbit(self.body, epoch, state), self.model, self.prepared)
+        except EVALUATION_ERRORS:
+            return None
+        self._first = (epoch, np.array(state), evaluation)
+        return evaluation
+
+    def at(self, epoch, data, options, bias_priors):
+        """evaluate_at(parameters) of gauss_newton: the state at `epoch`, then the biases."""
+        def state_evaluation(state):
+            if self._first is not None and self._first[0] == epoch and np.array_equal(self._first[1], state):
+                evaluation, self._first = self._first[2], None
+                return evaluation
+            return evaluate(Orbit(self.body, epoch, state), self.model, self.prepared)
+        return with_biases(state_evaluation, data, options.bias_prior_mas, bias_priors)
+
+
+def integration_epoch(t_obs):
+    """The epoch a fit integrates from (TDB s): the middle of the observed arc, at a whole TDB day so that it does
+    not move by fractions of a day when one night is added."""
+    t_obs = np.asarray(t_obs, float)
+    middle = 0.5 * (t_obs.min() + t_obs.max())
+    return float(np.round(middle / C.SECONDS_PER_DAY) * C.SECONDS_PER_DAY)
+
+
+def _moved(model, orbit, epoch):
+    """(the orbit at `epoch`, d state(orbit.epoch) / d state(epoch)): the fit's change of integration epoch."""
+    if float(orbit.epoch) == float(epoch):
+        return orbit, np.eye(6)
+    try:
+        run = model.propagate(orbit.state, orbit.epoch, [epoch], stm=True, dense=False)
+    except (ArithmeticError, ValueError, RuntimeError) as exc:
+        raise FitError(f"the orbit cannot be propagated to the middle of the arc ({type(exc).__name__}: "
+                       f"{exc})") from exc
+    return Orbit(orbit.body, float(epoch), run.states[0, 0]), np.linalg.inv(run.stm[0, 0])
+
+
+def _reparametrised(evaluation, jacobian):
+    """The evaluation with the partials taken with respect to another state: the same trajectory, so the same
+    residuals; the state columns of the design (and of the pseudo-observations) times `jacobian`
+    (d old state / d new state). Saves the evaluation at the middle of the arc that would repeat it."""
+    design = evaluation.design.copy()
+    design[:, :, :6] = design[:, :, :6] @ jacobian
+    extra = evaluation.extra
+    if extra is not None:
+        A = extra[0].copy()
+        A[:, :6] = A[:, :6] @ jacobian
+        extra = (A, extra[1])
+    return replace(evaluation, design=design, extra=extra)
+
+
+def carried_to(model, orbit, covariance, epoch):
+    """(Orbit, 6x6 covariance) of `orbit` (with `covariance` of its state) at `epoch`: the state propagated there
+    landing on it exactly, the covariance by the state-transition matrix, Phi C Phi^T."""
+    if float(orbit.epoch) == float(epoch):
+        return orbit, covariance
+    try:
+        run = model.propagate(orbit.state, orbit.epoch, [epoch], stm=True, dense=False)
+    except (ArithmeticError, ValueError, RuntimeError) as exc:
+        raise FitError(f"the fitted orbit cannot be propagated to the epoch asked for ({type(exc).__name__}: "
+                       f"{exc})") from exc
+    phi = run.stm[0, 0]
+    return Orbit(orbit.body, float(epoch), run.states[0, 0]), phi @ covariance @ phi.T
 
 
 def _start_state(model, initial, epoch):

@@ -80,16 +80,17 @@ def gross_outliers(res_ra_mas, res_dec_mas, tdb_s, threshold_arcsec, groups=None
     return Screening(flagged, offset, limit, float(threshold_arcsec))
 
 
-def screen_start(orbit, model, prepared, options):
+def screen_start(orbit, model, prepared, options, start=None):
     """`gross_outliers` of the prepared observations (observables.prepare) against the start `orbit` carried by
     `model`, with options.screen_arcsec; None when not screened, or when the start orbit cannot be evaluated (the
-    fit loop then says why, as a FitError)."""
+    fit loop then says why, as a FitError). start: the evaluation at `orbit` if the caller has it already."""
     if options.screen_arcsec is None:
         return None
-    try:
-        start = evaluate(orbit, model, prepared, partials=False)
-    except EVALUATION_ERRORS:
-        return None
+    if start is None:
+        try:
+            start = evaluate(orbit, model, prepared, partials=False)
+        except EVALUATION_ERRORS:
+            return None
     return gross_outliers(start.res_ra, start.res_dec, prepared.t_obs, options.screen_arcsec)
 
 

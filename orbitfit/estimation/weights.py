@@ -261,7 +261,9 @@ def night_correlation(data, evaluation, weights, accepted, n_parameters=6):
 
 def leverages(d_ra, d_dec, covariance):
     """Hat-matrix diagonals of the whitened RA* and Dec rows: a_i C a_i^T with C the parameters' covariance."""
-    return (np.einsum("ij,jk,ik->i", d_ra, covariance, d_ra), np.einsum("ij,jk,ik->i", d_dec, covariance, d_dec))
+    # (a C) . a row by row: the product through BLAS; einsum's three-operand loop took 15x longer (0.08 s for 5559
+    # rows and 126 parameters, 2.9 s of a 20-s Himalia fit with its apparition biases)
+    return np.einsum("ij,ij->i", d_ra @ covariance, d_ra), np.einsum("ij,ij->i", d_dec @ covariance, d_dec)
 
 def _floor(r2, s2, target=1.0):
     """f >= 0 with mean(r2 / (s2 + f^2)) = target (bisection: the mean falls monotonically with f); 0 if already
