@@ -43,7 +43,7 @@ from ..solution import Solution
 from ..tables import plain_table
 from .gauss_newton import FitError, gauss_newton
 from .influence import jackknife_sigma, leave_one_out
-from .least_squares import bias_table, with_biases
+from .least_squares import bias_table, integration_epoch, reparametrised, with_biases
 from .options import FitOptions
 from .screening import screen_start, screening_record
 from .weights import FitData, Weights, fit_data, initial_floors
@@ -221,6 +221,7 @@ def fit_family(observations, initial_orbits: dict, options: FitOptions | None = 
     floor_dec = np.concatenate([f[1] for f in floors])
 
     n_body = len(bodies)
+    n_core = 6 * n_body + len(fit_gm)
     gm_index = tuple(bodies.index(b) for b in fit_gm)
     prior = [(6 * n_body + j, gm_values[b], prior_sigma[b]) for j, b in enumerate(fit_gm) if prior_sigma[b]]
 
@@ -230,10 +231,24 @@ def fit_family(observations, initial_orbits: dict, options: FitOptions | None = 
             values[body] = float(x[6 * n_body + j])
         return values
 
-    def evaluate_at(x):
+    def forces_of(x):
         values = gms_of(x)
-        forces = replace(model.forces, satellite_gm=tuple(values[b] for b in bodies))
-        run = propagate(x[:6 * n_body].reshape(n_body, 6), epoch, t_nominal, model=forces,
+        return replace(model.forces, satellite_gm=tuple(values[b] for b in bodies))
+
+    def transition(core, t_from, t_to):
+        """(the states and GMs `core` carried from t_from to t_to, d core(t_to) / d core(t_from))."""
+        run = propagate(core[:6 * n_body].reshape(n_body, 6), t_from, [t_to], model=forces_of(core),
+                        ephemeris=model.ephemeris, stm="coupled", gm_parameters=gm_index, step=model.step_s,
+                        dense=False)
+        matrix = np.eye(n_core)
+        matrix[:6 * n_body] = run.stm[0].reshape(6 * n_body, n_core)
+        return np.concatenate([run.states[0].ravel(), core[6 * n_body:]]), matrix
+
+    def evaluate_from(at):
+        return lambda x: evaluate_at(x, at)
+
+    def evaluate_at(x, at):
+        run = propagate(x[:6 * n_body].reshape(n_body, 6), at, t_nominal, model=forces_of(x),
                         ephemeris=model.ephemeris, stm="coupled", gm_parameters=gm_index, step=model.step_s)
         parts = [observe(prepared[b], run.states[rows[b], i], run.stm[rows[b], i], model.ephemeris)
                  for i, b in enumerate(bodies)]
@@ -255,13 +270,27 @@ def fit_family(observations, initial_orbits: dict, options: FitOptions | None = 
                                for b, s in screenings.items()])
     # each member's biases (options.bias_groups, as its single fit would have), appended after the GMs and
     # marginalised: the FamilySolution keeps states and GMs, each member's Solution.biases its own
-    n_core = 6 * n_body + len(fit_gm)
     x0 = np.concatenate([states0.ravel(), [gm_values[b] for b in fit_gm], np.zeros(2 * len(combined.bias_names))])
-    fit = gauss_newton(x0, with_biases(evaluate_at, combined, options.bias_prior_mas), combined, options, floor_ra,
-                       floor_dec, log, accepted=accepted)
+    # as fit_orbit: far from the solution the steps are taken at `epoch`, near it at the middle of the arc (half
+    # the integration each way, on two threads), and the states and covariance are carried back to `epoch`
+    far = gauss_newton(x0, with_biases(evaluate_from(epoch), combined, options.bias_prior_mas), combined, options,
+                       floor_ra, floor_dec, log, accepted=accepted, until_near=True)
+    pivot = integration_epoch(np.concatenate([prepared[b].t_obs for b in bodies]))
+    core, forward = transition(far.parameters[:n_core], epoch, pivot)
+    try:
+        fit = gauss_newton(np.concatenate([core, far.parameters[n_core:]]),
+                           with_biases(evaluate_from(pivot), combined, options.bias_prior_mas), combined, options,
+                           floor_ra, floor_dec, log, accepted=far.accepted, near=True,
+                           iterations_before=len(far.history),
+                           start=reparametrised(far.evaluation, np.linalg.inv(forward)))
+    except FitError as exc:
+        exc.history = far.history + (exc.history or [])
+        raise
+    fit.history[:0] = far.history
     biases = bias_table(combined, fit, options.bias_prior_mas)
 
-    x, covariance = fit.parameters[:n_core], fit.covariance[:n_core, :n_core]
+    x, back = transition(fit.parameters[:n_core], pivot, epoch)
+    covariance = back @ fit.covariance[:n_core, :n_core] @ back.T
     final_gm = gms_of(x)
     fitted_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     family_meta = {"bodies": list(bodies), "fit_gm": list(fit_gm), "bias_groups": options.bias_groups,

@@ -101,7 +101,7 @@ def fit_orbit(observations, initial: Orbit, options: FitOptions | None = None, *
                            log, accepted=accepted, names=names, until_near=True)
         history, pivot = far.history, integration_epoch(prepared.t_obs)
         moved, jacobian = _moved(model, Orbit(body, epoch, far.parameters[:6]), pivot)
-        x, near_start = np.concatenate([moved.state, far.parameters[6:]]), _reparametrised(far.evaluation, jacobian)
+        x, near_start = np.concatenate([moved.state, far.parameters[6:]]), reparametrised(far.evaluation, jacobian)
     try:
         fit = gauss_newton(x, evaluations.at(pivot, data, options, bias_priors), data, options, floor_ra, floor_dec,
                            log, accepted=accepted, near=True, names=names, iterations_before=len(history),
@@ -217,16 +217,18 @@ def _moved(model, orbit, epoch):
     return Orbit(orbit.body, float(epoch), run.states[0, 0]), np.linalg.inv(run.stm[0, 0])
 
 
-def _reparametrised(evaluation, jacobian):
-    """The evaluation with the partials taken with respect to another state: the same trajectory, so the same
-    residuals; the state columns of the design (and of the pseudo-observations) times `jacobian`
-    (d old state / d new state). Saves the evaluation at the middle of the arc that would repeat it."""
+def reparametrised(evaluation, jacobian):
+    """The evaluation with the partials taken with respect to other parameters for its first k columns (the state,
+    or a family's states and GMs): the same trajectory, so the same residuals; those columns of the design (and of
+    the pseudo-observations) times `jacobian` (k x k, d old / d new). Saves the evaluation at the middle of the arc
+    that would repeat it."""
+    k = jacobian.shape[0]
     design = evaluation.design.copy()
-    design[:, :, :6] = design[:, :, :6] @ jacobian
+    design[:, :, :k] = design[:, :, :k] @ jacobian
     extra = evaluation.extra
     if extra is not None:
         A = extra[0].copy()
-        A[:, :6] = A[:, :6] @ jacobian
+        A[:, :k] = A[:, :k] @ jacobian
         extra = (A, extra[1])
     return replace(evaluation, design=design, extra=extra)
 
