@@ -16,10 +16,10 @@ from .weights import Weights, build_weights, cap_rejections, chi2_per_observatio
 
 STATE_NAMES = ("x", "y", "z", "vx", "vy", "vz")
 MAX_CONDITION = 1e12              # beyond this the normal matrix is numerically singular (float64 has 16 digits)
-# what evaluating the model may raise for an absurd orbit (light time not converging, overflow, a singular matrix):
-# a failed trial step inside the loop, a FitError at the start orbit
 START_CHI2_TOLERANCE = 1e-6     # relative growth of chi^2 allowed on the first step from a given start evaluation
 UNTIL_NEAR_STEP_SIGMA = 5.0     # gauss_newton(until_near=True) returns after a full step at most this long
+# what evaluating the model may raise for an absurd orbit (light time not converging, overflow, a singular matrix):
+# a failed trial step inside the loop, a FitError at the start orbit
 EVALUATION_ERRORS = (ArithmeticError, ValueError, RuntimeError, np.linalg.LinAlgError)
 
 

@@ -100,8 +100,9 @@ def fit_orbit(observations, initial: Orbit, options: FitOptions | None = None, *
         far = gauss_newton(x, evaluations.at(pivot, data, options, bias_priors), data, options, floor_ra, floor_dec,
                            log, accepted=accepted, names=names, until_near=True)
         history, pivot = far.history, integration_epoch(prepared.t_obs)
-        moved, jacobian = _moved(model, Orbit(body, epoch, far.parameters[:6]), pivot)
-        x, near_start = np.concatenate([moved.state, far.parameters[6:]]), reparametrised(far.evaluation, jacobian)
+        moved, phi = transition(model, Orbit(body, epoch, far.parameters[:6]), pivot)
+        x = np.concatenate([moved.state, far.parameters[6:]])
+        near_start = reparametrised(far.evaluation, np.linalg.inv(phi))      # d state(epoch) / d state(pivot)
     try:
         fit = gauss_newton(x, evaluations.at(pivot, data, options, bias_priors), data, options, floor_ra, floor_dec,
                            log, accepted=accepted, near=True, names=names, iterations_before=len(history),
@@ -205,18 +206,6 @@ def integration_epoch(t_obs):
     return float(np.round(middle / C.SECONDS_PER_DAY) * C.SECONDS_PER_DAY)
 
 
-def _moved(model, orbit, epoch):
-    """(the orbit at `epoch`, d state(orbit.epoch) / d state(epoch)): the fit's change of integration epoch."""
-    if float(orbit.epoch) == float(epoch):
-        return orbit, np.eye(6)
-    try:
-        run = model.propagate(orbit.state, orbit.epoch, [epoch], stm=True, dense=False)
-    except (ArithmeticError, ValueError, RuntimeError) as exc:
-        raise FitError(f"the orbit cannot be propagated to the middle of the arc ({type(exc).__name__}: "
-                       f"{exc})") from exc
-    return Orbit(orbit.body, float(epoch), run.states[0, 0]), np.linalg.inv(run.stm[0, 0])
-
-
 def reparametrised(evaluation, jacobian):
     """The evaluation with the partials taken with respect to other parameters for its first k columns (the state,
     or a family's states and GMs): the same trajectory, so the same residuals; those columns of the design (and of
@@ -233,18 +222,23 @@ def reparametrised(evaluation, jacobian):
     return replace(evaluation, design=design, extra=extra)
 
 
-def carried_to(model, orbit, covariance, epoch):
-    """(Orbit, 6x6 covariance) of `orbit` (with `covariance` of its state) at `epoch`: the state propagated there
-    landing on it exactly, the covariance by the state-transition matrix, Phi C Phi^T."""
+def transition(model, orbit, epoch):
+    """(the orbit at `epoch`, its state-transition matrix d state(epoch) / d state(orbit.epoch)): propagated
+    there landing on it exactly; a FitError if the model cannot carry it."""
     if float(orbit.epoch) == float(epoch):
-        return orbit, covariance
+        return orbit, np.eye(6)
     try:
         run = model.propagate(orbit.state, orbit.epoch, [epoch], stm=True, dense=False)
     except (ArithmeticError, ValueError, RuntimeError) as exc:
-        raise FitError(f"the fitted orbit cannot be propagated to the epoch asked for ({type(exc).__name__}: "
-                       f"{exc})") from exc
-    phi = run.stm[0, 0]
-    return Orbit(orbit.body, float(epoch), run.states[0, 0]), phi @ covariance @ phi.T
+        raise FitError(f"the orbit cannot be propagated from TDB {orbit.epoch:.0f} s to {float(epoch):.0f} s "
+                       f"({type(exc).__name__}: {exc})") from exc
+    return Orbit(orbit.body, float(epoch), run.states[0, 0]), run.stm[0, 0]
+
+
+def carried_to(model, orbit, covariance, epoch):
+    """(Orbit, 6x6 covariance) of `orbit` (with `covariance` of its state) at `epoch`: Phi C Phi^T."""
+    moved, phi = transition(model, orbit, epoch)
+    return moved, phi @ covariance @ phi.T
 
 
 def _start_state(model, initial, epoch):
