@@ -41,9 +41,9 @@ from ..orbit import Orbit, OrbitModel
 from ..provenance import versions
 from ..solution import Solution
 from ..tables import plain_table
-from .gauss_newton import FitError, gauss_newton
+from .gauss_newton import FitError
 from .influence import jackknife_sigma, leave_one_out
-from .least_squares import bias_table, integration_epoch, reparametrised, with_biases
+from .least_squares import bias_table, far_then_mid_arc, integration_epoch, with_biases
 from .options import FitOptions
 from .screening import screen_start, screening_record
 from .weights import FitData, Weights, fit_data, initial_floors
@@ -273,20 +273,9 @@ def fit_family(observations, initial_orbits: dict, options: FitOptions | None = 
     x0 = np.concatenate([states0.ravel(), [gm_values[b] for b in fit_gm], np.zeros(2 * len(combined.bias_names))])
     # as fit_orbit: far from the solution the steps are taken at `epoch`, near it at the middle of the arc (half
     # the integration each way, on two threads), and the states and covariance are carried back to `epoch`
-    far = gauss_newton(x0, with_biases(evaluate_from(epoch), combined, options.bias_prior_mas), combined, options,
-                       floor_ra, floor_dec, log, accepted=accepted, until_near=True)
     pivot = integration_epoch(np.concatenate([prepared[b].t_obs for b in bodies]))
-    core, forward = transition(far.parameters[:n_core], epoch, pivot)
-    try:
-        fit = gauss_newton(np.concatenate([core, far.parameters[n_core:]]),
-                           with_biases(evaluate_from(pivot), combined, options.bias_prior_mas), combined, options,
-                           floor_ra, floor_dec, log, accepted=far.accepted, near=True,
-                           iterations_before=len(far.history),
-                           start=reparametrised(far.evaluation, np.linalg.inv(forward)))
-    except FitError as exc:
-        exc.history = far.history + (exc.history or [])
-        raise
-    fit.history[:0] = far.history
+    fit = far_then_mid_arc(x0, lambda at: with_biases(evaluate_from(at), combined, options.bias_prior_mas), epoch,
+                           pivot, transition, n_core, combined, options, floor_ra, floor_dec, log, accepted)
     biases = bias_table(combined, fit, options.bias_prior_mas)
 
     x, back = transition(fit.parameters[:n_core], pivot, epoch)

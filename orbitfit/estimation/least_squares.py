@@ -95,22 +95,18 @@ def fit_orbit(observations, initial: Orbit, options: FitOptions | None = None, *
     if screening is not None:
         accepted &= ~screening.flagged
     names = list(STATE_NAMES) + [f"bias_{c}[{g}]" for g in data.bias_names for c in ("ra", "dec")]
-    x, history, near_start = np.concatenate([state, biases]), [], None
+    x0 = np.concatenate([state, biases])
+    evaluate_from = lambda at: evaluations.at(at, data, options, bias_priors)
     if warm_start is None:
-        far = gauss_newton(x, evaluations.at(pivot, data, options, bias_priors), data, options, floor_ra, floor_dec,
-                           log, accepted=accepted, names=names, until_near=True)
-        history, pivot = far.history, integration_epoch(prepared.t_obs)
-        moved, phi = transition(model, Orbit(body, epoch, far.parameters[:6]), pivot)
-        x = np.concatenate([moved.state, far.parameters[6:]])
-        near_start = reparametrised(far.evaluation, np.linalg.inv(phi))      # d state(epoch) / d state(pivot)
-    try:
-        fit = gauss_newton(x, evaluations.at(pivot, data, options, bias_priors), data, options, floor_ra, floor_dec,
-                           log, accepted=accepted, near=True, names=names, iterations_before=len(history),
-                           start=near_start)
-    except FitError as exc:
-        exc.history = history + (exc.history or [])
-        raise
-    fit.history[:0] = history
+        def carry(core, t_from, t_to):
+            moved, phi = transition(model, Orbit(body, t_from, core), t_to)
+            return moved.state, phi
+        pivot = integration_epoch(prepared.t_obs)
+        fit = far_then_mid_arc(x0, evaluate_from, epoch, pivot, carry, 6, data, options, floor_ra, floor_dec, log,
+                               accepted, names)
+    else:
+        fit = gauss_newton(x0, evaluate_from(pivot), data, options, floor_ra, floor_dec, log, accepted=accepted,
+                           near=True, names=names)
     meta = {"fitted_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "versions": versions()}
     if duplicates:
         meta["duplicates"] = {"dropped": not options.keep_duplicates, "rows": duplicates}
@@ -204,6 +200,28 @@ def integration_epoch(t_obs):
     t_obs = np.asarray(t_obs, float)
     middle = 0.5 * (t_obs.min() + t_obs.max())
     return float(np.round(middle / C.SECONDS_PER_DAY) * C.SECONDS_PER_DAY)
+
+
+def far_then_mid_arc(x0, evaluate_from, epoch, pivot, carry, n_core, data, options, floor_ra, floor_dec, log,
+                     accepted, names=None):
+    """The fit loop in two parts (fit_orbit, fit_family): Gauss-Newton at `epoch` while far from the solution
+    (gauss_newton until_near), then the first n_core parameters (state, or states and GMs) carried to `pivot`
+    (the middle of the arc) and the loop continued there, near=True, from the last far evaluation re-expressed for
+    the new parameters. evaluate_from(t) -> evaluate_at of the parameters at t; carry(core, t_from, t_to) -> (core at
+    t_to, d core(t_to) / d core(t_from)). Returns the GaussNewtonResult at `pivot` with the whole history."""
+    far = gauss_newton(x0, evaluate_from(epoch), data, options, floor_ra, floor_dec, log, accepted=accepted,
+                       names=names, until_near=True)
+    core, forward = carry(far.parameters[:n_core], epoch, pivot)
+    try:
+        fit = gauss_newton(np.concatenate([core, far.parameters[n_core:]]), evaluate_from(pivot), data, options,
+                           floor_ra, floor_dec, log, accepted=far.accepted, near=True, names=names,
+                           iterations_before=len(far.history),
+                           start=reparametrised(far.evaluation, np.linalg.inv(forward)))
+    except FitError as exc:
+        exc.history = far.history + (exc.history or [])
+        raise
+    fit.history[:0] = far.history
+    return fit
 
 
 def reparametrised(evaluation, jacobian):
