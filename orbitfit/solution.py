@@ -132,16 +132,18 @@ class Solution:
         return quantity_table(columns, time=time)
 
     def row_biases(self):
-        """Each observation's fitted site bias (RA*, Dec mas; 0 where none was fitted)."""
+        """Each observation's fitted bias (RA*, Dec mas; the sum of its levels' with "apparition+season"; 0 where
+        none was fitted)."""
         n = len(self.observations)
         bias_ra, bias_dec = np.zeros(n), np.zeros(n)
         if self.biases is not None and len(self.biases):
             index, names = bias_index(self.observations, self.options.bias_groups)
             lookup = {str(g): k for k, g in enumerate(self.biases["group"])}
-            for j, name in enumerate(names):
-                rows = index == j
+            for j, name in enumerate(names):               # a row with biases at two levels has their sum
+                rows = np.any(index == j, axis=1)
                 k = lookup[name]
-                bias_ra[rows], bias_dec[rows] = self.biases["bias_ra_mas"][k], self.biases["bias_dec_mas"][k]
+                bias_ra[rows] += self.biases["bias_ra_mas"][k]
+                bias_dec[rows] += self.biases["bias_dec_mas"][k]
         return bias_ra, bias_dec
 
     @property

@@ -357,8 +357,9 @@ def with_biases(evaluate_at, data, prior_mas, bias_priors=None):
     if k == 0:
         return evaluate_at
     prior_mean, prior_sigma = bias_prior_arrays(data.bias_names, prior_mas, bias_priors)
-    rows = np.nonzero(data.bias_group >= 0)[0]
-    column = 2 * data.bias_group[rows]
+    # (rows, RA* column of their bias) per level: a row's position is the orbit's plus the sum of its biases
+    levels = [(rows, 2 * data.bias_group[rows, level]) for level in range(data.bias_group.shape[1])
+              for rows in [np.nonzero(data.bias_group[:, level] >= 0)[0]]]
 
     def evaluate_with_biases(x):
         n_orbit = x.size - 2 * k
@@ -366,13 +367,15 @@ def with_biases(evaluate_at, data, prior_mas, bias_priors=None):
         b = x[n_orbit:]
         evaluation.res_ra = evaluation.res_ra.copy()
         evaluation.res_dec = evaluation.res_dec.copy()
-        evaluation.res_ra[rows] -= b[column]
-        evaluation.res_dec[rows] -= b[column + 1]
+        for rows, column in levels:
+            evaluation.res_ra[rows] -= b[column]
+            evaluation.res_dec[rows] -= b[column + 1]
         if evaluation.design is not None:
             design = np.zeros(evaluation.design.shape[:2] + (x.size,))
             design[:, :, :n_orbit] = evaluation.design
-            design[rows, 0, n_orbit + column] = 1.0
-            design[rows, 1, n_orbit + column + 1] = 1.0
+            for rows, column in levels:
+                design[rows, 0, n_orbit + column] = 1.0
+                design[rows, 1, n_orbit + column + 1] = 1.0
             evaluation.design = design
         A = np.zeros((2 * k, x.size))
         A[:, n_orbit:] = np.diag(1.0 / prior_sigma)
@@ -393,7 +396,8 @@ def bias_table(data, fit, prior_mas, bias_priors=None):
         return None
     b = fit.parameters[-2 * k:].reshape(k, 2)
     sigma = np.sqrt(np.diag(fit.covariance)[-2 * k:]).reshape(k, 2)
-    used = np.bincount(data.bias_group[fit.accepted & (data.bias_group >= 0)], minlength=k)
+    index = data.bias_group[fit.accepted]
+    used = np.bincount(index[index >= 0], minlength=k)
     mean, prior_sigma = (v.reshape(k, 2) for v in bias_prior_arrays(data.bias_names, prior_mas, bias_priors))
     return Table({"group": list(data.bias_names), "n": used, "bias_ra_mas": b[:, 0], "sigma_ra_mas": sigma[:, 0],
                   "bias_dec_mas": b[:, 1], "sigma_dec_mas": sigma[:, 1], "prior_ra_mas": mean[:, 0],

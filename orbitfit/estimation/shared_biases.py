@@ -42,7 +42,8 @@ def data_only(bias_mas, sigma_mas, prior_sigma_mas, prior_mean_mas=0.0):
 
 def apparition_priors(solutions, body, moon_sigma_mas=MOON_SIGMA_MAS):
     """{"apparition:YYYY": (mean_ra_mas, mean_dec_mas, sigma_mas)} for `body` from the apparition biases of the
-    other solutions (an iterable of Solutions fitted with bias_groups="apparition"; `body`'s own is skipped): the
+    other solutions (an iterable of Solutions fitted with apparition biases, `_has_apparition_biases`; `body`'s own
+    is skipped): the
     weighted mean of their data-only estimates (`data_only`) and sigma = sqrt(moon_sigma^2 + variance of that mean).
     Apparitions that no other moon measured are left out (they keep the default prior), and so are those before 1960:
     MOON_SIGMA_MAS was measured on the modern ones, and old plates differ by arcseconds from moon to moon."""
@@ -58,7 +59,7 @@ def _measured(solution):
     """{group: (data-only estimates (ra, dec), their variances)} of a solution's apparition biases measured by its
     own positions (n > 0 and both variances finite)."""
     table = solution.biases
-    if table is None or solution.options.bias_groups != "apparition":
+    if table is None or not _has_apparition_biases(solution.options):
         return {}
     column = lambda name, default: (np.asarray(table[name], float) if name in table.colnames
                                     else np.full(len(table), default))
@@ -67,6 +68,8 @@ def _measured(solution):
                  for c in ("ra", "dec")]
     out = {}
     for k, (name, n) in enumerate(zip(np.asarray(table["group"]).astype(str), table["n"])):
+        if not name.startswith("apparition:"):        # an observatory's or season's own: not shared
+            continue
         d, D = np.array([estimates[0][0][k], estimates[1][0][k]]), np.array([estimates[0][1][k], estimates[1][1][k]])
         if n > 0 and np.all(np.isfinite(D)):
             out[name] = (d, D)
@@ -107,9 +110,15 @@ def moon_sigma(solutions, max_variance_mas2=40.0 ** 2):
     return float(np.sqrt(max(np.mean(squares) - np.mean(variances), 0.0))), len(squares)
 
 
+def _has_apparition_biases(options):
+    """Whether a fit with these FitOptions has one bias per apparition ("apparition", or a two-level grouping
+    "apparition+observatory" / "apparition+season", whose second level is each moon's own)."""
+    return options.bias_groups is not None and options.bias_groups.split("+")[0] == "apparition"
+
+
 def fit_with_shared_biases(observations, starts, options=None, *, model=None):
     """Fit several moons so that each one's apparition biases have the others' as prior: each moon alone first
-    (`fit_orbit` with `options`, bias_groups="apparition"), then each again from its first orbit with
+    (`fit_orbit` with `options`, which must have apparition biases), then each again from its first orbit with
     `apparition_priors` of the others' first fits. observations, starts: {body: Observations}, {body: Orbit}.
     Returns {body: Solution} of the second fits (their Solution.biases keep the priors).
 
@@ -119,9 +128,9 @@ def fit_with_shared_biases(observations, starts, options=None, *, model=None):
     12.4, forward prediction (cut 2016-06) 12.3 -> 12.0; Elara with all data 19.2 -> 6.6, Sinope's folds 20.8 ->
     11.8; Lysithea is unchanged (17.7)."""
     options = options or FitOptions()
-    if options.bias_groups != "apparition":
+    if not _has_apparition_biases(options):
         raise ValueError(f"fit_with_shared_biases shares apparition biases: options.bias_groups must be "
-                         f"'apparition', not {options.bias_groups!r}")
+                         f"'apparition' or 'apparition+...', not {options.bias_groups!r}")
     alone = {body: fit_orbit(observations[body], starts[body], options, model=model) for body in observations}
     return {body: fit_orbit(observations[body], alone[body].orbit, options, model=model,
                             bias_priors=apparition_priors(alone.values(), alone[body].body))

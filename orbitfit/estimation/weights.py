@@ -26,6 +26,12 @@ A_PRIORI_SIGMA_MAS = 500.0        # first-pass sigma of groups that give none, b
 MIN_SIGMA_MAS = 1e-3
 # kinds that may carry a site bias (FitOptions.bias_groups): positions reduced against a star catalogue
 BIASED_KINDS = ("optical",)
+BIAS_GROUPINGS = ("apparition", "apparition+season", "apparition+observatory", "season", "site", "dataset",
+                  "observatory")
+# two levels ("apparition+observatory", "apparition+season"): a group of the second level (an observatory, a season)
+# gets a bias of its own on top of its apparition's only with this many positions; a few nights' mean offset is
+# already in the night correlation and the floors
+SECOND_LEVEL_MIN_ROWS = 20
 # Jupiter's apparitions, for season biases and the harness: a mean opposition (2000-11-28 00:00 TDB, JD 2451876.5)
 # and the mean synodic period (398.88 d). An apparition runs from conjunction to conjunction, so its boundaries fall
 # where Jupiter is near the Sun and nobody observes it (true oppositions stray from the mean ones by < 3 weeks).
@@ -54,7 +60,7 @@ class FitData:
     group_names: list
     night: np.ndarray               # index of each row's (site, night)
     night_count: np.ndarray         # positions of that site in that night
-    bias_group: np.ndarray          # index into bias_names of each row's site bias, -1 for none
+    bias_group: np.ndarray          # (rows, levels): index into bias_names of each row's biases, -1 for none
     bias_names: list = field(default_factory=list)
 
 
@@ -119,28 +125,44 @@ def group_keys(table, weight_groups="site"):
     raise ValueError(f"weight_groups must be 'site', 'dataset' or 'all', not {weight_groups!r}")
 
 def bias_index(table, bias_groups):
-    """(index of each row's bias, -1 for none; the bias names) for FitOptions.bias_groups: "apparition" (one per
-    apparition of Jupiter, shared by every data set and site: "apparition:2016"), "site", "dataset", "season" (per
-    data set, site and apparition) or None; only BIASED_KINDS rows get one."""
+    """(index of each row's biases, shape (rows, levels), -1 for none; the bias names) for FitOptions.bias_groups:
+    "apparition" (one per apparition of Jupiter, shared by every data set and site: "apparition:2016"), "site",
+    "dataset", "season" (per data set, site and apparition: "nsdb:jo0059:G36:2016"), "observatory" (per MPC code,
+    whatever the data set: "observatory:G36"), or two levels: "apparition+observatory", "apparition+season" (the
+    apparition's bias, and the observatory's or season's own where it has SECOND_LEVEL_MIN_ROWS rows), or None;
+    only BIASED_KINDS rows get one. A row's computed position is the orbit's plus the sum of its biases."""
     n = len(table)
     if bias_groups is None:
-        return np.full(n, -1), []
-    if bias_groups not in ("site", "dataset", "season", "apparition"):
-        raise ValueError(f"bias_groups must be 'site', 'dataset', 'season', 'apparition' or None, not {bias_groups!r}")
-    if bias_groups == "apparition":
-        years = apparition_year(table["tdb"]) if n else np.zeros(0, dtype=int)
-        keys = np.array([f"apparition:{year}" for year in years])
-    elif bias_groups == "season":
-        years = apparition_year(table["tdb"]) if n else np.zeros(0, dtype=int)
-        keys = np.array([f"{key}:{year}" for key, year in zip(group_keys(table, "site"), years)])
-    else:
-        keys = np.array(group_keys(table, bias_groups))
+        return np.full((n, 0), -1), []
+    if bias_groups not in BIAS_GROUPINGS:
+        raise ValueError(f"bias_groups must be one of {', '.join(map(repr, BIAS_GROUPINGS))} or None, not "
+                         f"{bias_groups!r}")
     biased = np.isin(np.asarray(table["kind"]).astype(str), BIASED_KINDS)
-    names = sorted(set(keys[biased]))
-    index = np.full(n, -1)
-    for k, name in enumerate(names):
-        index[biased & (keys == name)] = k
+    levels = [_bias_keys(table, level) for level in bias_groups.split("+")]
+    if len(levels) == 2:                 # a second level's own bias only where it has the rows to show it
+        names, counts = np.unique(levels[1][biased], return_counts=True)
+        small = names[counts < SECOND_LEVEL_MIN_ROWS]
+        levels[1] = np.where(np.isin(levels[1], small), "", levels[1])
+    index = np.full((n, len(levels)), -1)
+    names = []
+    for column, keys in enumerate(levels):
+        for name in sorted(set(keys[biased & (keys != "")])):
+            index[biased & (keys == name), column] = len(names)
+            names.append(name)
     return index, names
+
+
+def _bias_keys(table, level):
+    """The bias group name of each row at one level ("apparition", "season", "observatory", "site", "dataset")."""
+    if level in ("apparition", "season"):
+        years = apparition_year(table["tdb"]) if len(table) else np.zeros(0, dtype=int)
+        if level == "apparition":
+            return np.array([f"apparition:{year}" for year in years], dtype=object)
+        return np.array([f"{key}:{year}" for key, year in zip(group_keys(table, "site"), years)], dtype=object)
+    if level == "observatory":
+        return np.array([f"observatory:{code}" for code in np.asarray(table["observer"]).astype(str)], dtype=object)
+    return np.array(group_keys(table, level), dtype=object)
+
 
 @dataclass
 class Weights:
