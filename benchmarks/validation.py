@@ -9,12 +9,15 @@ each weighting is judged on the Gaia DR3 transits after 2016-06-01, which its fi
     python benchmarks/validation.py --shared --markdown benchmarks/results/shared_biases.md
     python benchmarks/validation.py --options defaults "no biases" --cut 2012-01-01 --tests cut \
         --markdown benchmarks/results/validation_2012.md      # years ahead (also 2008-01-01)
+    python benchmarks/validation.py --options defaults "observatory biases" --tests cut all \
+        --markdown benchmarks/results/observatory_biases.md   # two bias levels (~14 min; also --cut 2012-01-01)
     python benchmarks/validation.py --oppositions   # also leave-one-opposition-out on the ground data (slow)
 
 Columns: held-out transits (n), AL rms and mean (mas), rms of AL / combined sigma (z; 1 for an honest covariance),
-the fraction within 1 sigma (0.68 for Gaussian errors). "cut": fitted to the data before the cut only; "all": to
-every embedded row but the held-out transits (ground data of 2016-2022 included); "folds": each apparition's
-transits held out in turn, everything else fitted (`gaia_folds`).
+the fraction within 1 sigma (0.68 for Gaussian errors), the Gaia visits (transits < 10 days apart share the
+orbit's error), the held-out residuals beyond 3 sigma and the AL and z rms of the others. "cut": fitted to the
+data before the cut only; "all": to every embedded row but the held-out transits (ground data of 2016-2022
+included); "folds": each apparition's transits held out in turn, everything else fitted (`gaia_folds`).
 """
 import argparse
 import time
@@ -33,11 +36,13 @@ from orbitfit.validation import DEFAULT_CUT, gaia_cut, gaia_folds, leave_one_opp
 
 # the README's words for each option set (its "How honest is sigma?" table is this script's --markdown output)
 README_LABELS = {"defaults": "default: apparition biases + estimated night correlation",
+                 "observatory biases": "apparition + observatory biases (`bias_groups=\"apparition+observatory\"`)",
                  "no biases": "no biases (`bias_groups=None`, default of 2026-12-01)",
                  "veres2017": "Vereš et al. 2017 night rule, no biases (before)",
                  "season biases": "season biases (per data set, site and apparition)"}
 OPTION_SETS = {
     "defaults": lambda: FitOptions(),                                   # apparition biases, estimated nights
+    "observatory biases": lambda: FitOptions(bias_groups="apparition+observatory"),   # two levels
     "no biases": lambda: FitOptions(bias_groups=None),                  # the default of 2026-12-01
     "veres2017": lambda: FitOptions(bias_groups=None, night_deweighting="veres2017"),   # the default before
     "season biases": lambda: FitOptions(bias_groups="season"),          # slow (hundreds of parameters)
@@ -61,7 +66,7 @@ def main():
     if args.shared:
         return shared(args.moons, args.markdown)
     print(f"{'moon':9s} {'options':18s} {'test':8s} {'n':>3s} {'AL rms':>7s} {'mean':>7s} {'z rms':>6s} {'1sig':>5s} "
-          f"{'s':>4s}")
+          f"{'visits':>6s} {'|z|>3':>5s} {'AL rms, z rms of the others':>28s} {'s':>4s}")
     totals = {}
     for name in args.moons:
         observations = load_all(name, gaia_transits=True)[0]
@@ -84,7 +89,8 @@ def main():
                 named = mode if mode == "folds" or args.cut == DEFAULT_CUT else f"{mode} {args.cut[:4]}"
                 totals.setdefault((label, named), []).append(s)
                 print(f"{name:9s} {label:18s} {'gaia ' + mode:10s} {s['n']:3d} {s['rms_mas']:7.1f} {s['mean_mas']:+7.1f} "
-                      f"{s['rms_normalised']:6.2f} {s['within_1sigma']:5.2f} {time.perf_counter() - t0:4.0f}")
+                      f"{s['rms_normalised']:6.2f} {s['within_1sigma']:5.2f} {s['visits']:6d} {s['n_outliers']:5d} "
+                      f"{s['rms_mas_inliers']:19.1f} {s['rms_normalised_inliers']:8.2f} {time.perf_counter() - t0:4.0f}")
             if args.oppositions:
                 t0 = time.perf_counter()
                 r = leave_one_opposition_out(name, options(), observations=observations, start=start)
@@ -96,9 +102,11 @@ def main():
     for (label, mode), rows in totals.items():
         rms = np.array([s["rms_mas"] for s in rows])
         z = np.array([s["rms_normalised"] for s in rows])
+        inliers = np.array([s["rms_mas_inliers"] for s in rows])
         print(f"  {label:18s} gaia {mode:5s}: AL rms {rms.min():5.1f} - {rms.max():5.1f} mas (worst "
               f"{args.moons[int(np.argmax(rms))]}), rms {np.sqrt(np.mean(rms ** 2)):5.1f}; z rms {z.min():.2f} - "
-              f"{z.max():.2f}, rms {np.sqrt(np.mean(z ** 2)):.2f}")
+              f"{z.max():.2f}, rms {np.sqrt(np.mean(z ** 2)):.2f}; {sum(s['n_outliers'] for s in rows)} held-out "
+              f"|z| > 3, without them AL rms {np.sqrt(np.mean(inliers ** 2)):5.1f}")
     table = markdown_rows(totals, args.moons)
     print("\n" + table)
     if args.markdown:
@@ -115,17 +123,20 @@ def _write(path, text):
 
 def markdown_rows(totals, moons):
     """The README's table rows: per option set and test, the AL rms range over the moons (worst moon), their rms,
-    the z rms range and rms, and how many moons predict within 10 mas. `totals`: {(label, mode): [summary per
-    moon, in `moons` order]}."""
+    the z rms range and rms, how many moons predict within 10 mas, and the held-out residuals beyond 3 sigma with
+    the rms over the moons without them. `totals`: {(label, mode): [summary per moon, in `moons` order]}."""
     lines, seen = [], set()
     for (label, mode), rows in totals.items():
         rms = np.array([s["rms_mas"] for s in rows])
         z = np.array([s["rms_normalised"] for s in rows])
+        inliers = np.array([s["rms_mas_inliers"] for s in rows])
+        outliers = sum(s["n_outliers"] for s in rows)
         name = "" if label in seen else README_LABELS.get(label, label)
         seen.add(label)
         lines.append(f"| {name} | {mode} | {rms.min():.1f} – {rms.max():.1f} ({moons[int(np.argmax(rms))]}), rms "
                      f"{np.sqrt(np.mean(rms ** 2)):.1f} | {z.min():.2f} – {z.max():.2f}, rms "
-                     f"{np.sqrt(np.mean(z ** 2)):.2f} | {int(np.sum(rms <= 10.0))} |")
+                     f"{np.sqrt(np.mean(z ** 2)):.2f} | {int(np.sum(rms <= 10.0))} | {outliers} of "
+                     f"{sum(s['n'] for s in rows)}: {np.sqrt(np.mean(inliers ** 2)):.1f} |")
     return "\n".join(line.replace("|  |", "| |") for line in lines)
 
 

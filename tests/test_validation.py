@@ -68,7 +68,15 @@ def test_leda_predicts_its_held_out_transits(leda, leda_cut):
 def test_summary():
     s = summary([3.0, -4.0], [1.5, -0.5])
     assert s == {"n": 2, "rms_mas": pytest.approx(np.sqrt(12.5)), "mean_mas": -0.5,
-                 "rms_normalised": pytest.approx(np.sqrt(1.25)), "within_1sigma": 0.5, "within_2sigma": 1.0}
+                 "rms_normalised": pytest.approx(np.sqrt(1.25)), "within_1sigma": 0.5, "within_2sigma": 1.0,
+                 "n_outliers": 0, "rms_mas_inliers": pytest.approx(np.sqrt(12.5)),
+                 "rms_normalised_inliers": pytest.approx(np.sqrt(1.25)), "visits": None}
+    # a 4-sigma residual is counted apart; transits 106 min and 9 days apart are one visit, 11 days two
+    day = 86400.0
+    s = summary([3.0, -4.0, 40.0], [1.5, -0.5, -4.0], [0.0, 6360.0, 20 * day])
+    assert s["n_outliers"] == 1 and s["rms_mas_inliers"] == pytest.approx(np.sqrt(12.5)) and s["visits"] == 2
+    assert summary([1.0, 1.0, 1.0], [0.1, 0.1, 0.1], [0.0, 9 * day, 20 * day])["visits"] == 2
+    assert summary([1.0, 1.0], [0.1, 0.1], [0.0, 9 * day])["visits"] == 1
 
 
 def test_dataset_influence_is_the_harness_without_each_data_set(leda, leda_cut):
