@@ -177,3 +177,22 @@ def test_an_absurd_start_state_is_a_fit_error(leda_gj15, leda_start, how, expect
 def test_max_iterations_zero_is_refused_by_the_options():
     with pytest.raises(ValueError, match="max_iterations must be > 0"):
         FitOptions(max_iterations=0)
+
+
+def test_a_stalled_fit_gives_up_before_max_iterations():
+    """Steps cut to 1/2048 with chi2 falling 0.018% each (Himalia's 1894-1905 plates from the 1995-2014 orbit: 25
+    such iterations, 745 s, before the same FitError) stop after STALL_ITERATIONS; a damped approach that still
+    gains, or a stretch with full steps, does not."""
+    from orbitfit.estimation.gauss_newton import STALL_ITERATIONS, _no_convergence, _stalled
+
+    def history(chi2, damping):
+        return [{"iteration": k + 1, "chi2": c, "damping": d, "step_in_sigma": 0.13, "condition": 1e6}
+                for k, (c, d) in enumerate(zip(chi2, damping))]
+    crawl = [569741.0 * (1 - 1.8e-4 * k) for k in range(STALL_ITERATIONS + 1)]
+    assert _stalled(history(crawl, [2 ** -11] * len(crawl)))
+    assert not _stalled(history(crawl[:-1], [2 ** -11] * (len(crawl) - 1)))          # too few steps yet
+    assert not _stalled(history(crawl, [2 ** -11] * (len(crawl) - 1) + [1.0]))      # the last step was whole
+    gaining = [569741.0 * (1 - 3e-3 * k) for k in range(STALL_ITERATIONS + 1)]
+    assert not _stalled(history(gaining, [2 ** -11] * len(gaining)))               # 1.5% in five steps
+    message = _no_convergence(history(crawl, [2 ** -11] * len(crawl)), FitOptions(), stalled=True)
+    assert "stalled after 6 iterations" in message and "start from a better initial orbit" in message
