@@ -132,8 +132,8 @@ class Solution:
         return quantity_table(columns, time=time)
 
     def row_biases(self):
-        """Each observation's fitted bias (RA*, Dec mas; the sum of its levels' with "apparition+season"; 0 where
-        none was fitted)."""
+        """Each observation's fitted bias (RA*, Dec mas; with two levels, e.g. "apparition+observatory", the sum of
+        both; 0 where none was fitted)."""
         n = len(self.observations)
         bias_ra, bias_dec = np.zeros(n), np.zeros(n)
         if self.biases is not None and len(self.biases):

@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from astropy.table import vstack
 
+from dynamics import constants as C
+
 from .estimation.gauss_newton import FitError
 from .estimation.least_squares import fit_orbit
 from .estimation.options import FitOptions
@@ -100,7 +102,7 @@ def summary(residual_mas, normalised, tdb=None):
     error, so 14 transits of one visit are one draw of it, not 14)."""
     r, z = np.asarray(residual_mas, float), np.asarray(normalised, float)
     visits = None if tdb is None else (int(np.sum(np.diff(np.sort(np.asarray(tdb, float))) >
-                                                  VISIT_GAP_DAYS * 86400.0)) + 1 if r.size else 0)
+                                                  VISIT_GAP_DAYS * C.SECONDS_PER_DAY)) + 1 if r.size else 0)
     if r.size == 0:
         return {"n": 0, "rms_mas": np.nan, "mean_mas": np.nan, "rms_normalised": np.nan, "within_1sigma": np.nan,
                 "within_2sigma": np.nan, "n_outliers": 0, "rms_mas_inliers": np.nan,
