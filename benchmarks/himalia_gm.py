@@ -1,7 +1,7 @@
 """Himalia's GM from Elara's motion: a family fit (Himalia + Elara, Himalia's GM free) of every embedded data set,
 with and without the positions before 1960 (read since issue 17: Elara passed 65 000 km from Himalia in 1949.5, and
 only plates before that encounter see the mean motion it changed), without and with Emelyanov's (2005) value as a
-prior, with each member's apparition biases (the default options) and without biases.
+prior, with each member's apparition biases (the default options of 2026-12-02) and without biases.
 
 Each fit prints its formal sigma and the delete-a-data-set jackknife sigma of the GM (every data set of both
 members left out in turn, linearised at the solution: FamilySolution.gm_leave_one_out, the deletion formula of
@@ -30,7 +30,7 @@ from orbitfit.times import UTC_START_JD    # before 1960 the times are UT (orbit
 
 HIMALIA, ELARA = 506, 507
 EMELYANOV_2005 = (0.28, 0.04)
-DEFAULT_FIT = "every data set, no prior, apparition biases (defaults)"
+DEFAULT_FIT = "every data set, no prior, apparition biases (default of 2026-12-02)"
 
 
 def family_fit(data, starts, prior=None, bias_groups="apparition"):

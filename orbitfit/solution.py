@@ -132,8 +132,8 @@ class Solution:
         return quantity_table(columns, time=time)
 
     def row_biases(self):
-        """Each observation's fitted bias (RA*, Dec mas; with two levels, e.g. "apparition+observatory", the sum of
-        both; 0 where none was fitted)."""
+        """Each observation's fitted bias (RA*, Dec mas; with two levels, e.g. the default "apparition+uncatalogued",
+        the sum of both; 0 where none was fitted)."""
         n = len(self.observations)
         bias_ra, bias_dec = np.zeros(n), np.zeros(n)
         if self.biases is not None and len(self.biases):
@@ -257,7 +257,10 @@ class Solution:
                 keep = sorted(np.argsort(strength)[::-1][:MAX_BIAS_LINES])
                 shown = [rows[k] for k in keep]
             kind = "site" if self.options.bias_groups in ("site", None) else self.options.bias_groups
-            lines.append(f"  {kind} biases (prior sigma {self.options.bias_prior_mas:g} mas)" +
+            priors = (sorted({float(v) for v in self.biases["prior_sigma_mas"]}) if "prior_sigma_mas" in
+                      self.biases.colnames else [float(self.options.bias_prior_mas)])
+            said = (", ".join(f"{v:g}" for v in priors) if len(priors) <= 3 else f"{priors[0]:g} to {priors[-1]:g}")
+            lines.append(f"  {kind} biases (prior sigma {said} mas)" +
                          (f", the {len(shown)} most significant of {len(rows)} (all in solution.biases):"
                           if len(shown) < len(rows) else ":"))
             for row in shown:

@@ -96,6 +96,40 @@ def test_a_persistent_observatory_offset_needs_the_second_level(template, truth,
     assert two.row_biases()[1][row] == pytest.approx(sum(b["bias_dec_mas"] for b in both))
 
 
+def test_the_default_gives_uncatalogued_positions_their_observatorys_bias(template, truth, ephemeris):
+    """The default two levels ("apparition+uncatalogued"): 874's positions (483 of 2007-2012) lose their catalogue
+    name (as the MPC's and NSDB's positions of 2005-2022 have none) and sit +150 mas north (UNCATALOGUED_PRIOR_MAS' scale:
+    the MPC sites without a catalogue sit +35 to +455 mas off in Dec); every row carries an apparition offset drawn
+    from the 30-mas prior. Only those positions get the observatory's bias ("uncatalogued:874", prior 150 mas), the
+    catalogued ones (809, 511: UCAC4) none; with apparition biases alone the orbit is pulled by 7.3 sigma, with the
+    default 1.2 sigma (seed 0), and the bias holds the offset."""
+    from orbitfit.estimation.options import UNCATALOGUED_PRIOR_MAS
+    from orbitfit.estimation.weights import apparition_year, bias_index
+    rng = np.random.default_rng(0)
+    data = simulate_observations(truth, template, 60.0, 45.0, rng, given_sigma=False)
+    years = apparition_year(data["tdb"])
+    drawn = {year: rng.normal(0.0, 30.0, 2) for year in np.unique(years)}
+    offset = np.array([drawn[year] for year in years])
+    uncatalogued = np.asarray(data["observer"]).astype(str) == "874"
+    data["catalog"] = np.where(uncatalogued, "", np.asarray(data["catalog"]).astype(str))
+    offset[uncatalogued, 1] += 150.0
+    dec = np.asarray(data["dec_deg"], float)
+    data["ra_deg"] = data["ra_deg"] + offset[:, 0] / (MAS_PER_DEG * np.cos(np.radians(dec)))
+    data["dec_deg"] = dec + offset[:, 1] / MAS_PER_DEG
+    assert FitOptions().bias_groups == "apparition+uncatalogued"
+    index, names = bias_index(data, FitOptions().bias_groups)
+    assert [n for n in names if not n.startswith("apparition:")] == ["uncatalogued:874"]
+    assert np.all((index[:, 1] >= 0) == uncatalogued) and np.all(index[:, 0] >= 0)
+    one = fit_orbit(data, truth, FitOptions(night_deweighting=False, bias_groups="apparition"))
+    two = fit_orbit(data, truth, FitOptions(night_deweighting=False))
+    pulled, kept = (np.max(np.abs(f.state - truth.state) / f.sigma) for f in (one, two))
+    print(f"\norbit error / sigma: apparition biases {pulled:.1f}, default {kept:.1f}; {uncatalogued.sum()} rows")
+    assert pulled > 4 and kept < 2.5
+    site = two.biases[list(two.biases["group"]).index("uncatalogued:874")]
+    assert site["prior_sigma_mas"] == UNCATALOGUED_PRIOR_MAS
+    assert abs(site["bias_dec_mas"] - 150.0) < 3 * site["sigma_dec_mas"] and site["sigma_dec_mas"] < 20
+
+
 @pytest.mark.slow
 def test_biases_drawn_from_the_prior_give_an_honest_joint_covariance(template, truth, ephemeris):
     """40 draws, each with site biases drawn from N(0, prior^2) and white noise: the normalised errors of the

@@ -37,7 +37,7 @@ from ..orbit import Orbit, OrbitModel
 from ..provenance import versions
 from ..solution import Solution
 from .gauss_newton import EVALUATION_ERRORS, STATE_NAMES, FitError, gauss_newton
-from .options import BIAS_PRIOR_BEFORE_1960_MAS, FitOptions
+from .options import BIAS_PRIOR_BEFORE_1960_MAS, UNCATALOGUED_PRIOR_MAS, FitOptions
 from .screening import screen_start, screening_record
 from .weights import fit_data, group_keys, initial_floors, own_covariance, unweightable_rows
 
@@ -341,7 +341,10 @@ def bias_prior_arrays(names, prior_mas, bias_priors=None):
 
 def default_bias_prior_mas(name, prior_mas):
     """The default prior sigma of the bias group `name`: `prior_mas`, or for a group of one apparition before 1960
-    ("apparition:1905", a season "...:1905") at least BIAS_PRIOR_BEFORE_1960_MAS (options module)."""
+    ("apparition:1905", a season "...:1905") at least BIAS_PRIOR_BEFORE_1960_MAS, for an observatory's positions
+    without a named catalogue ("uncatalogued:G36") at least UNCATALOGUED_PRIOR_MAS (options module)."""
+    if str(name).startswith("uncatalogued:"):
+        return max(float(prior_mas), UNCATALOGUED_PRIOR_MAS)
     year = str(name).rsplit(":", 1)[-1]
     if year.isdigit() and len(year) == 4 and int(year) < 1960:
         return max(float(prior_mas), BIAS_PRIOR_BEFORE_1960_MAS)

@@ -26,11 +26,11 @@ A_PRIORI_SIGMA_MAS = 500.0        # first-pass sigma of groups that give none, b
 MIN_SIGMA_MAS = 1e-3
 # kinds that may carry a site bias (FitOptions.bias_groups): positions reduced against a star catalogue
 BIASED_KINDS = ("optical",)
-BIAS_GROUPINGS = ("apparition", "apparition+season", "apparition+observatory", "season", "site", "dataset",
-                  "observatory")
-# two levels ("apparition+observatory", "apparition+season"): a group of the second level (an observatory, a season)
-# gets a bias of its own on top of its apparition's only with this many positions; a few nights' mean offset is
-# already in the night correlation and the floors
+BIAS_GROUPINGS = ("apparition+uncatalogued", "apparition", "apparition+season", "apparition+observatory", "season",
+                  "site", "dataset", "observatory", "uncatalogued")
+# two levels ("apparition+uncatalogued", "apparition+observatory", "apparition+season"): a group of the second level
+# (an observatory, a season) gets a bias of its own on top of its apparition's only with this many positions; a few
+# nights' mean offset is already in the night correlation and the floors
 SECOND_LEVEL_MIN_ROWS = 20
 # Jupiter's apparitions, for season biases and the harness: a mean opposition (2000-11-28 00:00 TDB, JD 2451876.5)
 # and the mean synodic period (398.88 d). An apparition runs from conjunction to conjunction, so its boundaries fall
@@ -128,9 +128,11 @@ def bias_index(table, bias_groups):
     """(index of each row's biases, shape (rows, levels), -1 for none; the bias names) for FitOptions.bias_groups:
     "apparition" (one per apparition of Jupiter, shared by every data set and site: "apparition:2016"), "site",
     "dataset", "season" (per data set, site and apparition: "nsdb:jo0059:G36:2016"), "observatory" (per MPC code,
-    whatever the data set: "observatory:G36"), or two levels: "apparition+observatory", "apparition+season" (the
-    apparition's bias, and the observatory's or season's own where it has SECOND_LEVEL_MIN_ROWS rows), or None;
-    only BIASED_KINDS rows get one. A row's computed position is the orbit's plus the sum of its biases."""
+    whatever the data set: "observatory:G36"), "uncatalogued" (per MPC code, for the positions whose source names
+    no reference catalogue: "uncatalogued:G36"), or two levels: "apparition+uncatalogued", "apparition+observatory",
+    "apparition+season" (the apparition's bias, and the observatory's or season's own where it has
+    SECOND_LEVEL_MIN_ROWS rows), or None; only BIASED_KINDS rows get one. A row's computed position is the orbit's
+    plus the sum of its biases."""
     n = len(table)
     if bias_groups is None:
         return np.full((n, 0), -1), []
@@ -153,7 +155,9 @@ def bias_index(table, bias_groups):
 
 
 def _bias_keys(table, level):
-    """The bias group name of each row at one level ("apparition", "season", "observatory", "site", "dataset")."""
+    """The bias group name of each row at one level ("apparition", "season", "observatory", "uncatalogued", "site",
+    "dataset"); "" for a row without a group at that level (a position with a named catalogue has no "uncatalogued"
+    bias)."""
     if level in ("apparition", "season"):
         years = apparition_year(table["tdb"]) if len(table) else np.zeros(0, dtype=int)
         if level == "apparition":
@@ -161,6 +165,11 @@ def _bias_keys(table, level):
         return np.array([f"{key}:{year}" for key, year in zip(group_keys(table, "site"), years)], dtype=object)
     if level == "observatory":
         return np.array([f"observatory:{code}" for code in np.asarray(table["observer"]).astype(str)], dtype=object)
+    if level == "uncatalogued":
+        catalogue = (np.asarray(table["catalog"]).astype(str) if "catalog" in table.colnames
+                     else np.full(len(table), ""))
+        return np.array([f"uncatalogued:{code}" if not cat.strip() else "" for code, cat in
+                         zip(np.asarray(table["observer"]).astype(str), catalogue)], dtype=object)
     return np.array(group_keys(table, level), dtype=object)
 
 
