@@ -12,6 +12,12 @@ carry no star catalogue per row (the NSDB copies dropped the MPC catalogue codes
 applied to them as they are. With the default apparition biases: Sinope, all (11.0 mas): no data set worsens it by
 more than +0.3 +- 0.3 mas (jo0059 now -0.2; gj15 -43, jo0016 -12 help). Pasiphae, cut (12.1 mas): jo0054 +2.5 +-
 0.2, every other +0.3 or less.
+With the default of 2026-12-03 (an observatory bias for positions without a catalogue), measured that day: Pasiphae,
+cut (9.4 mas): jo0054 +0.4 +- 0.2, jo0059 (MPC 2014-2016) now helps, -1.2 +- 0.1. Sinope, all (11.7 mas): nothing
+worse than +0.3 +- 0.3 (jo0046). Still worse beyond the noise: Lysithea, all (16.7 mas): jo0062 +1.7 +- 0.4, jo0074
++1.1 +- 0.3 (gj15 -5.9 helps); Carme, all (9.3 mas): jo0054 +1.8 +- 0.3, jo0038 +1.6 +- 0.2, jo0059 +1.1 +- 0.2,
+eight more +0.3 to +1.0 (jo0070 -1.9 and gj15 -1.2 help). The noise is the held-out transits' only: the orbit's
+own scatter from one data set more or less is not in it.
 """
 import sys
 import time

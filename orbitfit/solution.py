@@ -29,7 +29,8 @@ from .times import iso_tdb, iso_utc, tdb_time
 
 ELEMENT_NAMES = ("a_km", "e", "inclination_deg", "node_deg", "periapsis_deg", "true_anomaly_deg")
 SAMPLE_DAYS = 10.0
-MAX_BIAS_LINES = 12          # the summary lists at most this many biases (Himalia's default fit has 45 apparitions)
+MAX_BIAS_LINES = 12          # the summary lists at most this many biases (Himalia's default fit has 94: apparitions,
+                             # uncatalogued sites)
 
 
 @dataclass
