@@ -96,6 +96,26 @@ def test_a_persistent_observatory_offset_needs_the_second_level(template, truth,
     assert two.row_biases()[1][row] == pytest.approx(sum(b["bias_dec_mas"] for b in both))
 
 
+def test_uncatalogued_groups_and_priors(template):
+    """Which rows an "uncatalogued" bias takes: those whose catalogue is blank, per observatory, a second level only
+    with SECOND_LEVEL_MIN_ROWS of them; their prior is at least UNCATALOGUED_PRIOR_MAS whatever bias_prior_mas."""
+    from orbitfit.estimation.least_squares import default_bias_prior_mas
+    from orbitfit.estimation.options import UNCATALOGUED_PRIOR_MAS
+    from orbitfit.estimation.weights import SECOND_LEVEL_MIN_ROWS, bias_index
+    data = template.copy()
+    sites = np.asarray(data["observer"]).astype(str)
+    blank = (sites == "874") | (sites == "511")                    # 483 and 3 rows; 809 keeps "UCAC4"
+    data["catalog"] = np.where(blank, " ", np.asarray(data["catalog"]).astype(str))
+    index, names = bias_index(data, "uncatalogued")
+    assert names == ["uncatalogued:511", "uncatalogued:874"] and np.all((index[:, 0] >= 0) == blank)
+    index, names = bias_index(data, "apparition+uncatalogued")       # 511's 3 rows: too few for a second level
+    assert (sites == "511").sum() < SECOND_LEVEL_MIN_ROWS and np.all(index[sites == "511", 1] == -1)
+    assert [n for n in names if not n.startswith("apparition:")] == ["uncatalogued:874"]
+    assert default_bias_prior_mas("uncatalogued:874", 30.0) == UNCATALOGUED_PRIOR_MAS == 150.0
+    assert default_bias_prior_mas("uncatalogued:874", 400.0) == 400.0
+    assert default_bias_prior_mas("apparition:2016", 30.0) == 30.0
+
+
 def test_the_default_gives_uncatalogued_positions_their_observatorys_bias(template, truth, ephemeris):
     """The default two levels ("apparition+uncatalogued"): 874's positions (483 of 2007-2012) lose their catalogue
     name (as the MPC's and NSDB's positions of 2005-2022 have none) and sit +150 mas north (UNCATALOGUED_PRIOR_MAS' scale:
