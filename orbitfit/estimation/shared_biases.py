@@ -14,8 +14,11 @@ with D = 1 / (1/V - 1/P), V the posterior and P the prior variance) combined wit
 a moon's own deviation of MOON_SIGMA_MAS. That sigma is a method-of-moments estimate from the same fits
 (`moon_sigma`: the mean square deviation of each moon's well-measured biases from the others' mean, less the
 estimates' own variance): 26.6 mas from 257 coordinates of the 8 moons fitted alone to every embedded data set
-(2026-12-02, benchmarks/validation.py --shared prints it; tests/test_shared_biases.py recovers a known value). Give the result to
-`fit_orbit(..., bias_priors=...)`, or fit the moons together with `fit_with_shared_biases`.
+(2026-12-02, apparition biases alone; benchmarks/validation.py --shared prints it; tests/test_shared_biases.py
+recovers a known value). With the default of 2026-12-03, whose observatory biases take the uncatalogued sites' own
+offsets, it is 19.9 mas from 241 coordinates; MOON_SIGMA_MAS stays 26 (the larger, the less a moon borrows, and the
+shared harness in README was run with it). Give the result to `fit_orbit(..., bias_priors=...)`, or fit the moons
+together with `fit_with_shared_biases`.
 """
 from __future__ import annotations
 
