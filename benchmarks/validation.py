@@ -3,13 +3,15 @@ each weighting is judged on the Gaia DR3 transits after 2016-06-01, which its fi
 
     python benchmarks/validation.py                 # every test, every option set (~40 min on 2 cores)
     python benchmarks/validation.py --options defaults "no biases" --moons Leda
-    python benchmarks/validation.py --options defaults "apparition biases" "observatory biases" \
-        --markdown benchmarks/results/validation.md   # ~35 min
+    python benchmarks/validation.py --options defaults "apparition biases" \
+        --markdown benchmarks/results/validation.md   # ~25 min
     python benchmarks/validation.py --shared        # default fits alone vs with the other moons' apparition biases
                                                     # as prior (shared_bias_harness; cut, all, folds; ~16 min)
     python benchmarks/validation.py --shared --markdown benchmarks/results/shared_biases.md
-    python benchmarks/validation.py --options defaults "apparition biases" "observatory biases" --cut 2012-01-01 \
-        --tests cut --markdown benchmarks/results/validation_2012.md      # years ahead (also 2008-01-01)
+    python benchmarks/validation.py --options defaults "apparition biases" --cut 2012-01-01 --tests cut \
+        --markdown benchmarks/results/validation_2012.md      # years ahead (~5 min; also 2008-01-01)
+    python benchmarks/validation.py --options "apparition biases" "observatory biases" --tests cut all \
+        --markdown benchmarks/results/observatory_biases.md   # every observatory biased (also --cut 2012-01-01)
     python benchmarks/validation.py --oppositions   # also leave-one-opposition-out on the ground data (slow)
 
 Columns: held-out transits (n), AL rms and mean (mas), rms of AL / combined sigma (z; 1 for an honest covariance),

@@ -118,11 +118,11 @@ def test_uncatalogued_groups_and_priors(template):
 
 def test_the_default_gives_uncatalogued_positions_their_observatorys_bias(template, truth, ephemeris):
     """The default two levels ("apparition+uncatalogued"): 874's positions (483 of 2007-2012) lose their catalogue
-    name (as the MPC's and NSDB's positions of 2005-2022 have none) and sit +150 mas north (UNCATALOGUED_PRIOR_MAS' scale:
-    the MPC sites without a catalogue sit +35 to +455 mas off in Dec); every row carries an apparition offset drawn
-    from the 30-mas prior. Only those positions get the observatory's bias ("uncatalogued:874", prior 150 mas), the
-    catalogued ones (809, 511: UCAC4) none; with apparition biases alone the orbit is pulled by 7.3 sigma, with the
-    default 1.2 sigma (seed 0), and the bias holds the offset."""
+    name (as the MPC's and NSDB's positions of 2005-2022 have none) and sit +150 mas north (UNCATALOGUED_PRIOR_MAS'
+    scale: the MPC sites without a catalogue sit +35 to +455 mas off in Dec); every row carries an apparition offset
+    drawn from the 30-mas prior. Only those positions get the observatory's bias ("uncatalogued:874", prior 150
+    mas), the catalogued ones (809, 511: UCAC4) none; with apparition biases alone the orbit is pulled by 7.3 sigma,
+    with the default 1.2 sigma (seed 0), and the bias holds the offset."""
     from orbitfit.estimation.options import UNCATALOGUED_PRIOR_MAS
     from orbitfit.estimation.weights import apparition_year, bias_index
     rng = np.random.default_rng(0)

@@ -46,9 +46,10 @@ moons predicted their held-out 2016-2017 Gaia transits 5-16 mas too far north al
 deg of north there). Judged on the held-out Gaia DR3 transits (benchmarks/validation.py, rms over 8 moons of the AL
 rms, mas, and of z), against apparition biases alone: cut 2016 11.9, z 1.21 against 12.2, z 1.27; all data 11.7, z
 1.22 against 13.0, z 1.36; folds 13.5, z 1.35 against 14.4, z 1.45; cut 2012 (years ahead) 25.7, z 1.15 against
-28.6, z 1.28; cut 2008 49.2, z 1.31 against 54.8, z 1.41. "apparition+observatory" gives every observatory (catalogued too) a bias of its own with the 30 mas
-prior: it helps one year ahead (cut 11.6, all 11.9) and hurts years ahead (cut 2012 29.7, z 1.43: a long-running
-catalogued site's constant offset also takes what its data say about the orbit where they cluster in time). A
+28.6, z 1.28; cut 2008 49.2, z 1.31 against 54.8, z 1.41. "apparition+observatory" gives every observatory
+(catalogued too) a bias of its own with the 30 mas prior: it helps one year ahead (cut 11.6, all 11.9) and hurts
+years ahead (cut 2012 29.7, z 1.43: a long-running catalogued site's constant offset also takes what its data say
+about the orbit where they cluster in time). A
 closed loop shows the pull of one offset site (tests/test_site_biases.py: +150 mas at one uncatalogued site moves
 the orbit by 7.3 sigma with apparition biases alone, 1.2 sigma with the default).
 Other groupings: "site" or "dataset" (one bias for all the years of a site: GJ15's sites, Gomes-Junior et
