@@ -49,9 +49,9 @@ rms, mas, and of z), against apparition biases alone: cut 2016 11.9, z 1.21 agai
 28.6, z 1.28; cut 2008 49.2, z 1.31 against 54.8, z 1.41. "apparition+observatory" gives every observatory
 (catalogued too) a bias of its own with the 30 mas prior: it helps one year ahead (cut 11.6, all 11.9) and hurts
 years ahead (cut 2012 29.7, z 1.43: a long-running catalogued site's constant offset also takes what its data say
-about the orbit where they cluster in time). A
-closed loop shows the pull of one offset site (tests/test_site_biases.py: +150 mas at one uncatalogued site moves
-the orbit by 7.3 sigma with apparition biases alone, 1.2 sigma with the default).
+about the orbit where they cluster in time). A closed loop shows the pull of one offset site
+(tests/test_site_biases.py: +150 mas at one uncatalogued site moves the orbit by 7.3 sigma with apparition biases
+alone, 1.2 sigma with the default).
 Other groupings: "site" or "dataset" (one bias for all the years of a site: GJ15's sites, Gomes-Junior et
 al. 2016, Table 3, have |mean| up to 21 mas), "observatory", "season" (per data set, site and apparition; slow:
 hundreds of parameters), "apparition+season" (no better on the harness than apparition biases alone: cut 12.4, all
@@ -90,7 +90,8 @@ BIAS_PRIOR_MAS = 30.0
 BIAS_PRIOR_BEFORE_1960_MAS = 1200.0
 # ... nor for an observatory's positions without a named catalogue (bias_groups "apparition+uncatalogued"): those
 # observatory biases scatter by 159 mas (variance component by EM, 298 RA*/Dec coordinates of the 8 moons' fits to
-# every data set with a 1000 mas prior, 2026-12-03; 167 mas from the moments of the 274 well-determined ones)
+# every data set with a 1000 mas prior, 2026-12-03, benchmarks/bias_variance.py; 167 mas from the moments of the 274
+# well-determined ones)
 UNCATALOGUED_PRIOR_MAS = 150.0
 # Gomes-Junior et al. (2016)'s STE weighting as FitOptions fields (FitOptions.gomes_junior_2016(); a plain dict for
 # dask jobs and configurations)
