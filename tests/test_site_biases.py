@@ -2,6 +2,7 @@
 prior. Checked on synthetic data with biases drawn from that prior (the joint covariance must be honest), and for
 the archive, the refit and the CLI."""
 import json
+import re
 
 import astropy.units as u
 import numpy as np
@@ -148,6 +149,10 @@ def test_the_default_gives_uncatalogued_positions_their_observatorys_bias(templa
     site = two.biases[list(two.biases["group"]).index("uncatalogued:874")]
     assert site["prior_sigma_mas"] == UNCATALOGUED_PRIOR_MAS
     assert abs(site["bias_dec_mas"] - 150.0) < 3 * site["sigma_dec_mas"] and site["sigma_dec_mas"] < 20
+    # the report names both priors in use, and the observatory's bias among the most significant
+    report = two.summary()
+    assert "apparition+uncatalogued biases (prior sigma 30, 150 mas)" in report
+    assert re.search(rf"^ +uncatalogued:874 +n= *{site['n']} ", report, re.MULTILINE)
 
 
 @pytest.mark.slow
