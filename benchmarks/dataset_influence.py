@@ -4,7 +4,9 @@ for one moon, the harness (`gaia_cut`, default options) repeated without each da
     python benchmarks/dataset_influence.py Sinope all       # moon, mode (cut: data before 2016-06-01; all: every row)
 
 Columns: rows fitted, AL rms without the data set, the change when it is added (d_rms > 0: it makes the prediction
-worse) and that change's noise (paired bootstrap over the held-out transits). Measured 2026-12-02 (~4 min each).
+worse) and that change's noise: paired bootstrap over the held-out transits (noise_mas) and over the held-out Gaia
+visits, each visit's transits drawn together (noise_visits_mas, the honest one: a visit's transits share the
+orbit's error and Gaia's own). Measured 2026-12-02 (~4 min each).
 Without biases (the default until the apparition biases): Sinope, all data (36.9 mas AL rms): nsdb:jo0059 (MPC
 survey astrometry 2014-2016) +11.5 +- 2.4 mas, seven more units +3 to +5 each; gj15 -20.6 and jo0074 -11.8 (they
 help). Pasiphae, cut (15.9 mas): jo0054 +4.3 +- 0.2, jo0059 +2.2 +- 0.3, jo0035 +1.2 +- 0.1. These MPC compilations
@@ -18,6 +20,9 @@ worse than +0.3 +- 0.3 (jo0046). Still worse beyond the noise: Lysithea, all (16
 +1.1 +- 0.3 (gj15 -5.9 helps); Carme, all (9.3 mas): jo0054 +1.8 +- 0.3, jo0038 +1.6 +- 0.2, jo0059 +1.1 +- 0.2,
 eight more +0.3 to +1.0 (jo0070 -1.9 and gj15 -1.2 help). The noise is the held-out transits' only: the orbit's
 own scatter from one data set more or less is not in it.
+Drawn by visits (measured 2026-12-03, same fits): Lysithea, all (5 visits): jo0062 +1.7 +- 0.7, jo0074 +1.1 +- 0.6,
+gj15 -5.9 +- 2.4; Carme, all: jo0054 +1.8 +- 0.5, jo0038 +1.6 +- 0.4, jo0059 +1.1 +- 0.4: about twice the
+transits' noise, and those data sets still worsen the prediction beyond it.
 """
 import sys
 import time
@@ -37,7 +42,7 @@ def main():
     s = base.summary
     print(f"{name}, gaia {mode}: {s['n']} held-out transits, AL rms {s['rms_mas']:.1f} mas, mean {s['mean_mas']:+.1f}, "
           f"z rms {s['rms_normalised']:.2f} ({time.perf_counter() - t0:.0f} s)")
-    for column in ("rms_without_mas", "d_rms_mas", "noise_mas"):
+    for column in ("rms_without_mas", "d_rms_mas", "noise_mas", "noise_visits_mas"):
         table[column].info.format = ".1f"
     table.pprint(max_lines=-1, max_width=-1)
 

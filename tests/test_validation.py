@@ -82,7 +82,7 @@ def test_summary():
 def test_dataset_influence_is_the_harness_without_each_data_set(leda, leda_cut):
     """Leda's data sets of >= 60 fitted rows before the cut, each left out in turn: the change is the harness's own
     AL rms with everything minus without it, and its noise a paired bootstrap over the held-out transits."""
-    from orbitfit.validation import dataset_influence
+    from orbitfit.validation import dataset_influence, visit_index
     options = FitOptions(bias_groups=None)                 # as leda_cut
     base, table = dataset_influence("Leda", options, observations=leda, min_rows=60, n_boot=400)
     assert base.summary["rms_mas"] == pytest.approx(leda_cut.summary["rms_mas"], rel=1e-6)
@@ -94,6 +94,9 @@ def test_dataset_influence_is_the_harness_without_each_data_set(leda, leda_cut):
         assert row["rms_without_mas"].value == pytest.approx(alone["rms_mas"], rel=1e-6)
         assert row["d_rms_mas"].value == pytest.approx(base.summary["rms_mas"] - alone["rms_mas"], rel=1e-6)
         assert 0 < row["noise_mas"].value < 10
+        # Leda's held-out transits are two visits, 1 + 13 transits: drawn by visit, the noise is larger
+        assert row["noise_visits_mas"].value > row["noise_mas"].value
+    assert list(np.bincount(visit_index(base.table["tdb"].value))) == [1, 13]
 
 
 @pytest.mark.slow
