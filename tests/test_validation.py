@@ -81,7 +81,8 @@ def test_summary():
 
 def test_dataset_influence_is_the_harness_without_each_data_set(leda, leda_cut):
     """Leda's data sets of >= 60 fitted rows before the cut, each left out in turn: the change is the harness's own
-    AL rms with everything minus without it, and its noise a paired bootstrap over the held-out transits."""
+    AL rms with everything minus without it, and its noise a paired bootstrap over the held-out transits, or over
+    the held-out Gaia visits (their transits drawn together)."""
     from orbitfit.validation import dataset_influence, visit_index
     options = FitOptions(bias_groups=None)                 # as leda_cut
     base, table = dataset_influence("Leda", options, observations=leda, min_rows=60, n_boot=400)
