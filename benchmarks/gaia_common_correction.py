@@ -36,7 +36,8 @@ from orbitfit.observations.datasets import load_all
 from orbitfit.observations.gj15 import read_gj15
 from orbitfit.paths import data_path
 from orbitfit.times import to_tdb_seconds
-from orbitfit.validation import DEFAULT_CUT, GAIA_TRANSIT, along_scan, along_scan_direction, summary
+from orbitfit.validation import (DEFAULT_CUT, GAIA_TRANSIT, along_scan, along_scan_directions, summary,
+                                 visit_index)
 
 VISIT_GAP_DAYS = 2.0          # as benchmarks/gaia_error_structure.py
 MIN_OTHERS = 2
@@ -54,15 +55,14 @@ def corrected(observations, rows, visit, name, moons):
     """A copy of `observations` whose fitted transits (`rows`, in visits `visit`) are moved by minus their visit's
     common error, the mean AL residual of the other moons' fitted transits there; and how many were moved."""
     observations = observations.copy()
+    directions = along_scan_directions(observations[rows])
     moved = 0
-    for row, number in zip(rows, visit):
+    for row, number, along in zip(rows, visit, directions):
         others = [o["al"][(o["visit"] == number) & (np.abs(o["al"]) < GROSS_MAS)] for k, o in moons.items()
                   if k != name]
         means = [values.mean() for values in others if values.size]
         if len(means) < MIN_OTHERS:
             continue
-        s_ra, s_dec, corr = (float(observations[c][row]) for c in ("sigma_ra_mas", "sigma_dec_mas", "corr"))
-        along = along_scan_direction(np.array([[s_ra ** 2, corr * s_ra * s_dec], [corr * s_ra * s_dec, s_dec ** 2]]))
         shift = -np.mean(means) * along                        # mas, RA* and Dec
         dec = float(observations["dec_deg"][row])
         observations["ra_deg"][row] += shift[0] / (MAS_PER_DEG * np.cos(np.radians(dec)))
@@ -83,10 +83,9 @@ def one_test(loaded, held):
         table = along_scan(solution, observations[rows])
         moons[name] = {"fitted": fitted, "rows": rows, "days": table["tdb"].value / 86400.0,
                        "al": table["al_mas"].value, "before": along_scan(solution, observations[held[name]])}
-    days = np.sort(np.concatenate([m["days"] for m in moons.values()]))
-    starts = days[np.concatenate([[True], np.diff(days) > VISIT_GAP_DAYS])]
-    for m in moons.values():
-        m["visit"] = np.searchsorted(starts, m["days"], side="right") - 1
+    visit = visit_index(np.concatenate([m["days"] for m in moons.values()]) * 86400.0, gap_days=VISIT_GAP_DAYS)
+    for m, part in zip(moons.values(), np.split(visit, np.cumsum([len(m["days"]) for m in moons.values()])[:-1])):
+        m["visit"] = part                                      # one numbering of the visits for all moons
     out = {}
     for name, m in moons.items():                              # 2. and 3.
         observations, start = loaded[name]

@@ -32,7 +32,7 @@ from orbitfit.estimation.published import gomes_junior_2016_orbit, gomes_junior_
 from orbitfit.observations.datasets import load_all
 from orbitfit.residuals import compute_residuals
 from orbitfit.tables import plain_table
-from orbitfit.validation import GAIA_TRANSIT, along_scan, along_scan_direction
+from orbitfit.validation import GAIA_TRANSIT, along_scan, along_scan_directions, visit_index
 
 VISIT_GAP_DAYS = 2.0          # Gaia's revisits of Jupiter's region come in bursts of a few days, weeks apart
 MIN_MOONS = 3
@@ -52,21 +52,14 @@ def transit_residuals(name):
     later = transits.copy()
     later["tdb"] = np.asarray(later["tdb"], float) + RATE_STEP_S
     then = plain_table(compute_residuals(later, solution.orbit, solution.model))
-    rate = np.zeros(len(transits))
-    for i in range(len(transits)):
-        s_ra, s_dec, corr = (float(transits[c][i]) for c in ("sigma_ra_mas", "sigma_dec_mas", "corr"))
-        along = along_scan_direction(np.array([[s_ra ** 2, corr * s_ra * s_dec], [corr * s_ra * s_dec, s_dec ** 2]]))
-        change = [now["res_ra_mas"][i] - then["res_ra_mas"][i], now["res_dec_mas"][i] - then["res_dec_mas"][i]]
-        rate[i] = along @ change / RATE_STEP_S
+    change = np.column_stack([now["res_ra_mas"] - then["res_ra_mas"], now["res_dec_mas"] - then["res_dec_mas"]])
+    rate = np.sum(along_scan_directions(transits) * change, axis=1) / RATE_STEP_S
     return table["tdb"].value / 86400.0, table["al_mas"].value, rate
 
 
 def visits(days):
     """Visit number of each epoch (days): a new visit after a gap of more than VISIT_GAP_DAYS."""
-    order = np.argsort(days)
-    out = np.empty(len(days), int)
-    out[order] = np.concatenate([[0], np.cumsum(np.diff(days[order]) > VISIT_GAP_DAYS)])
-    return out
+    return visit_index(np.asarray(days) * 86400.0, gap_days=VISIT_GAP_DAYS)
 
 
 def main():

@@ -70,10 +70,11 @@ def along_scan(solution, held_out):
         return quantity_table(out)
     residuals = plain_table(compute_residuals(transits, solution.orbit, solution.model))
     sky = plain_table(sky_uncertainty(solution, out["tdb"], observer="500"))
+    directions = along_scan_directions(transits)
     for i in range(n):
         measured = _covariance(transits["sigma_ra_mas"][i], transits["sigma_dec_mas"][i], transits["corr"][i])
         orbit = _covariance(sky["sigma_ra_mas"][i], sky["sigma_dec_mas"][i], sky["corr"][i])
-        along = along_scan_direction(measured)
+        along = directions[i]
         out["al_mas"][i] = along @ [residuals["res_ra_mas"][i], residuals["res_dec_mas"][i]]
         out["sigma_al_mas"][i] = np.sqrt(along @ measured @ along)
         out["sigma_orbit_al_mas"][i] = np.sqrt(along @ orbit @ along)
@@ -88,6 +89,13 @@ def along_scan_direction(covariance):
     if along[1] < -1e-12 or (abs(along[1]) <= 1e-12 and along[0] < 0):
         along = -along
     return along
+
+
+def along_scan_directions(table):
+    """(rows, 2) unit (RA*, Dec) vectors along the scan of each row of `table` (Gaia transit normal points): the
+    short axis of the row's own covariance (sigma_ra_mas, sigma_dec_mas, corr), as `along_scan_direction`."""
+    return np.array([along_scan_direction(_covariance(s_ra, s_dec, corr)) for s_ra, s_dec, corr in
+                     zip(table["sigma_ra_mas"], table["sigma_dec_mas"], table["corr"])]).reshape(len(table), 2)
 
 
 def _covariance(s_ra, s_dec, corr):
@@ -115,13 +123,13 @@ def summary(residual_mas, normalised, tdb=None):
             "visits": visits}
 
 
-def visit_index(tdb):
-    """The Gaia visit of each epoch (TDB s), numbered 0, 1, ... in time: transits less than VISIT_GAP_DAYS apart
-    are one visit."""
+def visit_index(tdb, gap_days=VISIT_GAP_DAYS):
+    """The Gaia visit of each epoch (TDB s), numbered 0, 1, ... in time: epochs less than `gap_days` apart are one
+    visit."""
     tdb = np.asarray(tdb, float)
     order = np.argsort(tdb, kind="stable")
     index = np.empty(tdb.size, dtype=int)
-    index[order] = np.concatenate([[0], np.cumsum(np.diff(tdb[order]) > VISIT_GAP_DAYS * C.SECONDS_PER_DAY)])
+    index[order] = np.concatenate([[0], np.cumsum(np.diff(tdb[order]) > gap_days * C.SECONDS_PER_DAY)])
     return index
 
 
