@@ -50,7 +50,7 @@ def main():
     options = FitOptions()
     values, sigmas = [], []
     for name in args.moons:
-        observations = load_all(name, gaia_transits=True)[0]
+        observations = load_all(name, gaia_transits=True, gaia_visit_offsets=None)[0]
         names = [n for n in bias_index(observations, options.bias_groups)[1] if of_level(n, args.level)]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -42,7 +42,7 @@ RATE_STEP_S = 10.0
 
 def transit_residuals(name):
     """(tdb days, AL residual mas, AL rate mas/s) of `name`'s transit normal points against its default fit."""
-    observations = load_all(name, gaia_transits=True)[0]
+    observations = load_all(name, gaia_transits=True, gaia_visit_offsets=None)[0]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         solution = fit_orbit(observations, gomes_junior_2016_orbit(name), FitOptions())

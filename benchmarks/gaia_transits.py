@@ -33,7 +33,7 @@ def along_scan_residuals(solution):
 def main():
     print("moon       transits | AL sd, transits alone (accepted) | AL sd, all data (accepted)")
     for name in gomes_junior_2016_orbits():
-        observations, _ = load_all(name, gaia_transits=True)
+        observations, _ = load_all(name, gaia_transits=True, gaia_visit_offsets=None)
         transit = np.asarray(observations["kind"]).astype(str) == "gaia_transit"
         gj15, _ = orbitfit.read(data_path("gj15", f"{name}.dat"))
         start = orbitfit.fit(gj15, orbitfit.gomes_junior_2016_orbit(name), FitOptions.gomes_junior_2016()).orbit

@@ -13,6 +13,10 @@ each weighting is judged on the Gaia DR3 transits after 2016-06-01, which its fi
     python benchmarks/validation.py --options "apparition biases" "observatory biases" --tests cut all \
         --markdown benchmarks/results/observatory_biases.md   # every observatory biased (also --cut 2012-01-01)
     python benchmarks/validation.py --oppositions   # also leave-one-opposition-out on the ground data (slow)
+    python benchmarks/validation.py --visits --markdown benchmarks/results/gaia_visits.md
+                                    # the default fits: transits as Gaia gave them vs freed of their visit's error
+                                    # common to the moons (common_visit_harness; cut, all, folds; ~30 min)
+    python benchmarks/validation.py --visits --tests cut --cut 2012-01-01   # years ahead (~12 min)
 
 Columns: held-out transits (n), AL rms and mean (mas), rms of AL / combined sigma (z; 1 for an honest covariance),
 the fraction within 1 sigma (0.68 for Gaussian errors), the Gaia visits (transits < 10 days apart share the
@@ -33,10 +37,11 @@ from orbitfit.estimation.shared_biases import MOON_SIGMA_MAS, moon_sigma
 from orbitfit.observations.datasets import load_all
 from orbitfit.observations.gj15 import read_gj15
 from orbitfit.paths import data_path
-from orbitfit.validation import DEFAULT_CUT, gaia_cut, gaia_folds, leave_one_opposition_out, shared_bias_harness
+from orbitfit.validation import (DEFAULT_CUT, common_visit_harness, gaia_cut, gaia_folds, leave_one_opposition_out,
+                                 shared_bias_harness)
 
 # the README's words for each option set (its "How honest is sigma?" table is this script's --markdown output)
-README_LABELS = {"defaults": "default: apparition + uncatalogued-site biases, estimated night correlation",
+README_LABELS = {"defaults": "default: apparition + uncatalogued-site biases, estimated night correlation (transits as Gaia gave them)",
                  "apparition biases": "apparition biases alone (`bias_groups=\"apparition\"`, default of 2026-12-02)",
                  "observatory biases": "apparition + observatory biases (`bias_groups=\"apparition+observatory\"`)",
                  "no biases": "no biases (`bias_groups=None`, default of 2026-12-01)",
@@ -65,14 +70,18 @@ def main():
                         help="which Gaia tests (default all three; years ahead: --cut 2012-01-01 --tests cut)")
     parser.add_argument("--shared", action="store_true", help="the default fits alone and with shared apparition "
                                                               "biases (every moon under each test's rule)")
+    parser.add_argument("--visits", action="store_true", help="the default fits with their transits as Gaia gave "
+                                                              "them and freed of their visit's common error")
     args = parser.parse_args()
+    if args.visits:
+        return visits(args.moons, args.tests, args.cut, args.markdown)
     if args.shared:
         return shared(args.moons, args.markdown)
     print(f"{'moon':9s} {'options':18s} {'test':8s} {'n':>3s} {'AL rms':>7s} {'mean':>7s} {'z rms':>6s} {'1sig':>5s} "
           f"{'visits':>6s} {'|z|>3':>5s} {'AL rms, z rms of the others':>28s} {'s':>4s}")
     totals = {}
     for name in args.moons:
-        observations = load_all(name, gaia_transits=True)[0]
+        observations = load_all(name, gaia_transits=True, gaia_visit_offsets=None)[0]
         gj15, _ = read_gj15(data_path("gj15", f"{name}.dat"))
         # one start for every run: the GJ15 fit from the published elements (arcsecond start -> mas start)
         start = fit_orbit(gj15, gomes_junior_2016_orbit(name), FitOptions.gomes_junior_2016()).orbit
@@ -146,30 +155,60 @@ def markdown_rows(totals, moons):
 def shared(moons, markdown=None):
     """Each test with every moon under its held-out rule: alone, then with the others' apparition priors; first the
     moon-specific sigma (MOON_SIGMA_MAS) from the moons fitted alone to every embedded data set."""
-    fits = [fit_orbit(load_all(name)[0], gomes_junior_2016_orbit(name), FitOptions()) for name in moons]
+    fits = [fit_orbit(load_all(name, gaia_visit_offsets=None)[0], gomes_junior_2016_orbit(name), FitOptions()) for name in moons]
     sigma, n = moon_sigma(fits)
     print(f"one moon's apparition bias about the others' mean: {sigma:.1f} mas ({n} coordinates; MOON_SIGMA_MAS "
           f"{MOON_SIGMA_MAS:g})")
-    print(f"{'moon':9s} {'test':6s} {'alone: AL rms':>14s} {'z':>5s} {'shared: AL rms':>15s} {'z':>5s}")
+    print(f"{'moon':9s} {'test':9s} {'n':>3s} {'alone: AL rms':>17s} {'z':>5s} {'shared: AL rms':>18s} {'z':>5s}")
     lines = ["| test | alone: AL rms (mas) | z rms | with the others' biases as prior: AL rms | z rms |",
              "|---|---|---|---|---|"]
     for test in ("cut", "all", "folds"):
         t0 = time.perf_counter()
-        alone, with_priors = shared_bias_harness(moons, test=test)
-        rows = []
-        for name in moons:
-            a, s = alone[name].summary, with_priors[name].summary
-            rows.append((a["rms_mas"], a["rms_normalised"], s["rms_mas"], s["rms_normalised"]))
-            print(f"{name:9s} {test:6s} {a['rms_mas']:14.1f} {a['rms_normalised']:5.2f} {s['rms_mas']:15.1f} "
-                  f"{s['rms_normalised']:5.2f}")
-        r = np.sqrt(np.mean(np.array(rows) ** 2, axis=0))
-        print(f"{'rms':9s} {test:6s} {r[0]:14.1f} {r[1]:5.2f} {r[2]:15.1f} {r[3]:5.2f}   "
-              f"({time.perf_counter() - t0:.0f} s)")
-        table = np.array(rows)
+        table, r = _paired(moons, test, *shared_bias_harness(moons, test=test), t0)
         worst = [moons[int(np.argmax(table[:, k]))] for k in (0, 2)]
         lines.append(f"| {test} | {table[:, 0].min():.1f} – {table[:, 0].max():.1f} ({worst[0]}), rms {r[0]:.1f} | "
                      f"{r[1]:.2f} | {table[:, 2].min():.1f} – {table[:, 2].max():.1f} ({worst[1]}), rms {r[2]:.1f} | "
                      f"{r[3]:.2f} |")
+    if markdown:
+        _write(markdown, "\n".join(lines))
+
+
+def _paired(moons, test, first, second, t0):
+    """Print each moon's held-out AL rms and z under two treatments ({moon: HarnessResult} each) and their rms over
+    the moons; return (array of rows: AL rms, z of the first, of the second; the rms row)."""
+    rows = []
+    for name in moons:
+        a, c = first[name].summary, second[name].summary
+        rows.append((a["rms_mas"], a["rms_normalised"], c["rms_mas"], c["rms_normalised"]))
+        print(f"{name:9s} {test:9s} {a['n']:3d} {a['rms_mas']:17.1f} {a['rms_normalised']:5.2f} "
+              f"{c['rms_mas']:18.1f} {c['rms_normalised']:5.2f}")
+    table = np.array(rows)
+    r = np.sqrt(np.mean(table ** 2, axis=0))
+    print(f"{'rms':9s} {test:9s} {'':3s} {r[0]:17.1f} {r[1]:5.2f} {r[2]:18.1f} {r[3]:5.2f}   "
+          f"({time.perf_counter() - t0:.0f} s)", flush=True)
+    return table, r
+
+
+def visits(moons, tests, cut, markdown=None):
+    """Each test with every moon under its held-out rule (`common_visit_harness`): the default fits with their
+    transits as Gaia gave them, then freed of each visit's error common to the moons (the default of `load_all`),
+    estimated from the other moons' fits of the same rule."""
+    print(f"{'moon':9s} {'test':9s} {'n':>3s} {'as given: AL rms':>17s} {'z':>5s} {'corrected: AL rms':>18s} "
+          f"{'z':>5s}")
+    header = "| test | transits as Gaia gave them: AL rms (mas) | z rms | ≤ 10 mas | freed of their visit's common " \
+             "error (default): AL rms | z rms | ≤ 10 mas |"
+    lines = [header, "|---|---|---|---|---|---|---|"]
+    for test in tests:
+        t0 = time.perf_counter()
+        named = test if test == "folds" or cut == DEFAULT_CUT else f"{test} {cut[:4]}"
+        table, r = _paired(moons, named, *common_visit_harness(moons, test=test, cut=cut)[:2], t0)
+        cells = []
+        for k in (0, 2):
+            worst = moons[int(np.argmax(table[:, k]))]
+            cells.append(f"{table[:, k].min():.1f} – {table[:, k].max():.1f} ({worst}), rms {r[k]:.1f} | "
+                         f"{r[k + 1]:.2f} | {int(np.sum(table[:, k] <= 10.0))}")
+        lines.append(f"| {named} | {cells[0]} | {cells[1]} |")
+    print("\n" + "\n".join(lines))
     if markdown:
         _write(markdown, "\n".join(lines))
 

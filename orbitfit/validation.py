@@ -16,6 +16,11 @@ tests, both on embedded data only:
   (`orbitfit.estimation.weights.apparition_year`, conjunction to conjunction) is held out in turn and predicted by a fit of the rest; the residuals
   are normalised by the observation's sigma (as the fit weighted it) and the orbit's sigma combined.
 
+* **Gaia visits** (`common_visit_harness`): the Gaia tests with every moon under one held-out rule, the fitted
+  transits freed of their visit's error common to the moons (`orbitfit.observations.gaia_visits`, what `load_all`
+  does by default) as the other moons' fits of that rule measure it. The single-moon tests above take the
+  transits as Gaia gave them: a correction from fits that saw the held-out epochs would leak them.
+
 * **Data-set influence** (`dataset_influence`): the Gaia cut test repeated without each data set in turn; a data set
   whose addition makes the held-out prediction worse by more than the test's noise is weighted or modelled wrongly.
 
@@ -37,6 +42,8 @@ from .estimation.options import FitOptions
 from .estimation.shared_biases import apparition_priors
 from .estimation.weights import apparition_year
 from .observations.datasets import load_all
+from .observations.gaia import along_scan_direction, along_scan_directions, covariance_2x2
+from .observations.gaia_visits import visit_index
 from .companions import default_model
 from .products.uncertainty import sky_uncertainty
 from .residuals import compute_residuals
@@ -72,8 +79,8 @@ def along_scan(solution, held_out):
     sky = plain_table(sky_uncertainty(solution, out["tdb"], observer="500"))
     directions = along_scan_directions(transits)
     for i in range(n):
-        measured = _covariance(transits["sigma_ra_mas"][i], transits["sigma_dec_mas"][i], transits["corr"][i])
-        orbit = _covariance(sky["sigma_ra_mas"][i], sky["sigma_dec_mas"][i], sky["corr"][i])
+        measured = covariance_2x2(transits["sigma_ra_mas"][i], transits["sigma_dec_mas"][i], transits["corr"][i])
+        orbit = covariance_2x2(sky["sigma_ra_mas"][i], sky["sigma_dec_mas"][i], sky["corr"][i])
         along = directions[i]
         out["al_mas"][i] = along @ [residuals["res_ra_mas"][i], residuals["res_dec_mas"][i]]
         out["sigma_al_mas"][i] = np.sqrt(along @ measured @ along)
@@ -82,34 +89,13 @@ def along_scan(solution, held_out):
     return quantity_table({**out, "dataset": np.asarray(transits["dataset"]).astype(str)})
 
 
-def along_scan_direction(covariance):
-    """Unit (RA*, Dec) vector of the short axis of a 2x2 covariance (a Gaia transit's: along the scan), pointing
-    north, or east when it lies along the equator's direction."""
-    along = np.linalg.eigh(covariance)[1][:, 0]
-    if along[1] < -1e-12 or (abs(along[1]) <= 1e-12 and along[0] < 0):
-        along = -along
-    return along
-
-
-def along_scan_directions(table):
-    """(rows, 2) unit (RA*, Dec) vectors along the scan of each row of `table` (Gaia transit normal points): the
-    short axis of the row's own covariance (sigma_ra_mas, sigma_dec_mas, corr), as `along_scan_direction`."""
-    return np.array([along_scan_direction(_covariance(s_ra, s_dec, corr)) for s_ra, s_dec, corr in
-                     zip(table["sigma_ra_mas"], table["sigma_dec_mas"], table["corr"])]).reshape(len(table), 2)
-
-
-def _covariance(s_ra, s_dec, corr):
-    s_ra, s_dec, corr = float(s_ra), float(s_dec), float(corr) if np.isfinite(corr) else 0.0
-    return np.array([[s_ra ** 2, corr * s_ra * s_dec], [corr * s_ra * s_dec, s_dec ** 2]])
-
-
 def summary(residual_mas, normalised, tdb=None):
     """n, rms and mean of the residuals (mas), rms of the normalised ones, the fractions within 1 and 2 sigma; the
     held-out outliers (|z| > OUTLIER_Z, the fit's own 3-sigma rule) and the rms of the others; with the epochs (`tdb`,
     s) the number of Gaia visits (transits less than VISIT_GAP_DAYS apart are one: their residuals share the orbit's
     error, so 14 transits of one visit are one draw of it, not 14)."""
     r, z = np.asarray(residual_mas, float), np.asarray(normalised, float)
-    visits = None if tdb is None else (int(visit_index(tdb).max()) + 1 if r.size else 0)
+    visits = None if tdb is None else (int(visit_index(tdb, VISIT_GAP_DAYS).max()) + 1 if r.size else 0)
     if r.size == 0:
         return {"n": 0, "rms_mas": np.nan, "mean_mas": np.nan, "rms_normalised": np.nan, "within_1sigma": np.nan,
                 "within_2sigma": np.nan, "n_outliers": 0, "rms_mas_inliers": np.nan,
@@ -121,16 +107,6 @@ def summary(residual_mas, normalised, tdb=None):
             "rms_mas_inliers": float(np.sqrt(np.mean(r[inlier] ** 2))) if inlier.any() else np.nan,
             "rms_normalised_inliers": float(np.sqrt(np.mean(z[inlier] ** 2))) if inlier.any() else np.nan,
             "visits": visits}
-
-
-def visit_index(tdb, gap_days=VISIT_GAP_DAYS):
-    """The Gaia visit of each epoch (TDB s), numbered 0, 1, ... in time: epochs less than `gap_days` apart are one
-    visit."""
-    tdb = np.asarray(tdb, float)
-    order = np.argsort(tdb, kind="stable")
-    index = np.empty(tdb.size, dtype=int)
-    index[order] = np.concatenate([[0], np.cumsum(np.diff(tdb[order]) > gap_days * C.SECONDS_PER_DAY)])
-    return index
 
 
 @dataclass
@@ -145,34 +121,37 @@ class HarnessResult:
 
 
 def _defaults(body, observations, options, model, start):
-    """The harness's inputs where not given: load_all(body) with transit normal points, FitOptions(), the body's
-    default model (orbitfit.companions) and the published STE orbit as the start."""
+    """The harness's inputs where not given: load_all(body) with transit normal points as Gaia gave them (a fit's
+    corrections from other moons need the same held-out rule for every moon: `common_visit_harness`), FitOptions(),
+    the body's default model (orbitfit.companions) and the published STE orbit as the start."""
     from .estimation.published import gomes_junior_2016_orbit
     if observations is None:
-        observations = load_all(body, gaia_transits=True)[0]
+        observations = load_all(body, gaia_transits=True, gaia_visit_offsets=None)[0]
     start = start or gomes_junior_2016_orbit(body)
     return observations, options or FitOptions(), model or default_model(start.body), start
 
 
 def gaia_cut(body, options=None, cut=DEFAULT_CUT, *, mode="cut", observations=None, start=None, model=None,
-             gaia_transits=True, bias_priors=None):
+             gaia_transits=True, bias_priors=None, gaia_offsets=None):
     """Fit `body` (name or NAIF id) without its Gaia DR3 transits after `cut` (Time, ISO UTC or TDB s) and predict
     them (`along_scan`). mode "cut": only the data before the cut are fitted; "all": every other row too (later
-    ground data included). observations: the table to use (default `load_all(body, gaia_transits=True)`); start:
-    the starting orbit (default the published STE's, `gomes_junior_2016_orbit`); bias_priors: as `fit_orbit`'s.
-    Returns a HarnessResult."""
+    ground data included). observations: the table to use (default `load_all(body, gaia_transits=True,
+    gaia_visit_offsets=None)`: transits as Gaia gave them, see `common_visit_harness`); start:
+    the starting orbit (default the published STE's, `gomes_junior_2016_orbit`); bias_priors: as `fit_orbit`'s;
+    gaia_offsets: a `GaiaVisitOffsets` that corrects the fitted transits (never the held-out ones: a prediction has
+    no later Gaia data). Returns a HarnessResult."""
     from .estimation.published import gomes_junior_2016_orbit
     if mode not in ("cut", "all"):
         raise ValueError(f"mode must be 'cut' or 'all', not {mode!r}")
     if observations is None:
-        observations = load_all(body, gaia_transits=gaia_transits)[0]
+        observations = load_all(body, gaia_transits=gaia_transits, gaia_visit_offsets=None)[0]
     t_cut = to_tdb_seconds(cut, "cut")
     tdb = np.asarray(observations["tdb"], float)
     transit = np.asarray(observations["kind"]).astype(str) == GAIA_TRANSIT
     held = transit & (tdb >= t_cut)
     fitted = (tdb < t_cut) if mode == "cut" else ~held
     start = start or gomes_junior_2016_orbit(body)
-    solution = fit_orbit(observations[fitted], start, options or FitOptions(), model=model,
+    solution = fit_orbit(_corrected(observations[fitted], gaia_offsets), start, options or FitOptions(), model=model,
                          bias_priors=bias_priors)            # model None: the body's default (fit_orbit's rule)
     table = along_scan(solution, observations[held])
     return HarnessResult(str(body), f"gaia {mode}", table, summary(table["al_mas"].value, table["normalised"],
@@ -181,13 +160,14 @@ def gaia_cut(body, options=None, cut=DEFAULT_CUT, *, mode="cut", observations=No
 
 
 def gaia_folds(body, options=None, *, observations=None, start=None, model=None, min_transits=2,
-               bias_priors=None):
+               bias_priors=None, gaia_offsets=None):
     """Leave one apparition of Gaia transits out: for each apparition of Jupiter (`apparition_year`) with at least
     `min_transits` DR3 transit normal points, fit every other row (the ground data of all years and the other
     apparitions' transits) and predict the held-out transits along the scan (`along_scan`). It judges the fit a user
     makes, with everything, where the "all" test of `gaia_cut` has one held-out interval of ~1 year (for several moons
     one or two epochs of Gaia's scanning law): the three DR3 apparitions (2014/15, 2015/16, 2016/17) triple the
-    held-out epochs. bias_priors: {apparition year held out: bias_priors of that fold's fit} (`fit_orbit`). Returns a
+    held-out epochs. bias_priors: {apparition year held out: bias_priors of that fold's fit} (`fit_orbit`);
+    gaia_offsets: {apparition year held out: `GaiaVisitOffsets` correcting that fold's fitted transits}. Returns a
     HarnessResult whose table has the apparition of each transit (`apparition`) and notes["solutions"] each fold's
     Solution by year."""
     observations, options, model, start = _defaults(body, observations, options, model, start)
@@ -199,7 +179,9 @@ def gaia_folds(body, options=None, *, observations=None, start=None, model=None,
         if held.sum() < min_transits:
             continue
         priors = bias_priors.get(int(year)) if bias_priors else None
-        solution = fit_orbit(observations[~held], start, options, model=model, bias_priors=priors)
+        offsets = gaia_offsets.get(int(year)) if gaia_offsets else None
+        solution = fit_orbit(_corrected(observations[~held], offsets), start, options, model=model,
+                             bias_priors=priors)
         table = along_scan(solution, observations[held])
         table["apparition"] = np.full(len(table), int(year))
         tables.append(table)
@@ -210,39 +192,90 @@ def gaia_folds(body, options=None, *, observations=None, start=None, model=None,
                          None, {"solutions": solutions})
 
 
+class _SameRule:
+    """Every body's harness test under one held-out rule (`shared_bias_harness`, `common_visit_harness`): `run` one
+    body (extra keywords to `gaia_cut` or `gaia_folds`), and the `rule_solutions` of every body that others' priors
+    or offsets may come from."""
+
+    def __init__(self, bodies, options, test, cut, observations, starts, model):
+        from .estimation.published import gomes_junior_2016_orbit
+        self.bodies, self.options, self.test, self.cut, self.model = bodies, options or FitOptions(), test, cut, model
+        self.observations = observations or {b: load_all(b, gaia_transits=True, gaia_visit_offsets=None)[0]
+                                             for b in bodies}
+        self.starts = starts or {b: gomes_junior_2016_orbit(b) for b in bodies}
+
+    def run(self, body, **extra):
+        if self.test == "folds":
+            return gaia_folds(body, self.options, observations=self.observations[body], start=self.starts[body],
+                              model=self.model, min_transits=1, **extra)
+        return gaia_cut(body, self.options, self.cut, mode=self.test, observations=self.observations[body],
+                        start=self.starts[body], model=self.model, **extra)
+
+    def rule_solutions(self, alone):
+        """[Solution per body] of the rule (cut, all), or {apparition year: [Solution per body]} for the folds, where
+        a body without transits in that apparition contributes its all-data fit, which is that rule."""
+        if self.test != "folds":
+            return [alone[b].solution for b in self.bodies]
+        years = sorted({y for r in alone.values() for y in r.notes["solutions"]})
+        lacking = {b for b in self.bodies if any(y not in alone[b].notes["solutions"] for y in years)}
+        whole = {b: fit_orbit(self.observations[b], self.starts[b], self.options, model=self.model) for b in lacking}
+        return {y: [alone[b].notes["solutions"][y] if y in alone[b].notes["solutions"] else whole[b]
+                    for b in self.bodies] for y in years}
+
+
 def shared_bias_harness(bodies, options=None, test="folds", *, observations=None, starts=None, model=None):
     """The Gaia harness for fits whose apparition biases take the other moons' as prior
     (`orbitfit.estimation.shared_biases.apparition_priors`), with every moon's fit under the same held-out rule, so
     that no moon learns the held-out epochs from another's transits: first each body alone (`gaia_cut` with
     mode=test, or `gaia_folds` with test="folds", min_transits=1), then each body again with the priors from the
     others' fits of the same rule (in a fold, a moon without transits in that apparition contributes its all-data
-    fit, which is that rule). observations, starts: {body: table}, {body: Orbit} (default load_all and the published
-    orbits). Returns ({body: HarnessResult alone}, {body: HarnessResult with shared priors})."""
-    from .estimation.published import gomes_junior_2016_orbit
-    options = options or FitOptions()
-    observations = observations or {b: load_all(b, gaia_transits=True)[0] for b in bodies}
-    starts = starts or {b: gomes_junior_2016_orbit(b) for b in bodies}
-
-    def run(body, priors):
-        if test == "folds":
-            return gaia_folds(body, options, observations=observations[body], start=starts[body], model=model,
-                              min_transits=1, bias_priors=priors)
-        return gaia_cut(body, options, mode=test, observations=observations[body], start=starts[body], model=model,
-                        bias_priors=priors)
-
-    alone = {b: run(b, None) for b in bodies}
+    fit, which is that rule). observations, starts: {body: table}, {body: Orbit} (default load_all, transits as
+    Gaia gave them, and the published orbits). Returns ({body: HarnessResult alone}, {body: HarnessResult with
+    shared priors})."""
+    rule = _SameRule(bodies, options, test, DEFAULT_CUT, observations, starts, model)
+    alone = {b: rule.run(b) for b in bodies}
+    solutions = rule.rule_solutions(alone)
     if test == "folds":
-        years = sorted({y for r in alone.values() for y in r.notes["solutions"]})
-        lacking = {b for b in bodies if any(y not in alone[b].notes["solutions"] for y in years)}
-        whole = {b: fit_orbit(observations[b], starts[b], options, model=model) for b in lacking}
-        fold_solutions = {y: [alone[b].notes["solutions"][y] if y in alone[b].notes["solutions"]
-                              else whole[b] for b in bodies] for y in years}
-        shared = {b: run(b, {y: apparition_priors(fold_solutions[y], alone[b].notes["solutions"][y].body)
-                             for y in alone[b].notes["solutions"]}) for b in bodies}
+        shared = {b: rule.run(b, bias_priors={y: apparition_priors(solutions[y], alone[b].notes["solutions"][y].body)
+                                              for y in alone[b].notes["solutions"]}) for b in bodies}
     else:
-        solutions = [alone[b].solution for b in bodies]
-        shared = {b: run(b, apparition_priors(solutions, alone[b].solution.body)) for b in bodies}
+        shared = {b: rule.run(b, bias_priors=apparition_priors(solutions, alone[b].solution.body)) for b in bodies}
     return alone, shared
+
+
+def _corrected(observations, gaia_offsets):
+    return observations if gaia_offsets is None else gaia_offsets.correct(observations)[0]
+
+
+def fitted_transit_residuals(solution):
+    """(tdb s, AL residual mas) of the Gaia transits `solution` fitted, as `along_scan` measures them (the input of
+    `GaiaVisitOffsets.from_residuals`). The transits as the fit saw them: a corrected table's are corrected."""
+    table = along_scan(solution, solution.observations)
+    return table["tdb"].value, table["al_mas"].value
+
+
+def common_visit_harness(bodies, options=None, test="cut", *, cut=DEFAULT_CUT, observations=None, starts=None,
+                         model=None):
+    """The Gaia harness for fits whose transits are freed of their visit's error common to the moons
+    (`orbitfit.observations.gaia_visits`), under one held-out rule for every moon, so that no moon's correction
+    comes from epochs it must predict: first each body alone with its transits as Gaia gave them (`gaia_cut` with
+    mode=test, or `gaia_folds` with test="folds", min_transits=1), then the visits' offsets from those fits' fitted
+    transits (`GaiaVisitOffsets.from_residuals`; in a fold, a moon without transits in that apparition contributes
+    its all-data fit, which is that rule), then each body again with its fitted transits corrected by the other
+    moons' offsets (cut: as `gaia_cut`'s). observations, starts: {body: table} (transits as Gaia gave them, default
+    `load_all(body, gaia_visit_offsets=None)`) and {body: Orbit} (default the published orbits). Returns ({body:
+    HarnessResult alone}, {body: HarnessResult corrected}, offsets: GaiaVisitOffsets, or {year: ...} for folds)."""
+    from .observations.gaia_visits import GaiaVisitOffsets
+    rule = _SameRule(bodies, options, test, cut, observations, starts, model)
+
+    def offsets_of(solutions):
+        return GaiaVisitOffsets.from_residuals({s.body: fitted_transit_residuals(s) for s in solutions},
+                                               meta={"rule": f"harness {test}"})
+
+    alone = {b: rule.run(b) for b in bodies}
+    solutions = rule.rule_solutions(alone)
+    offsets = {y: offsets_of(v) for y, v in solutions.items()} if test == "folds" else offsets_of(solutions)
+    return alone, {b: rule.run(b, gaia_offsets=offsets) for b in bodies}, offsets
 
 
 def leave_one_opposition_out(body, options=None, *, observations=None, start=None, model=None, min_rows=10,
@@ -292,7 +325,7 @@ def dataset_influence(body, options=None, cut=DEFAULT_CUT, *, mode="cut", observ
     and an error of Gaia's own (~3.5 mas common to the moons it sees, benchmarks/gaia_error_structure.py), so they
     are not independent draws: the visits' noise is the honest one, larger where few visits hold most transits)."""
     if observations is None:
-        observations = load_all(body)[0]
+        observations = load_all(body, gaia_visit_offsets=None)[0]
     options = options or FitOptions()
     rng = rng or np.random.default_rng(15)
     base = gaia_cut(body, options, cut, mode=mode, observations=observations, start=start, model=model)
@@ -300,7 +333,7 @@ def dataset_influence(body, options=None, cut=DEFAULT_CUT, *, mode="cut", observ
     with_all = base.table["al_mas"].value
     n = with_all.size
     draws = rng.integers(0, n, size=(n_boot, n)) if n else np.zeros((0, 0), dtype=int)
-    visit = visit_index(base.table["tdb"].value)
+    visit = visit_index(base.table["tdb"].value, VISIT_GAP_DAYS)
     n_visits = int(visit.max()) + 1 if n else 0
     visit_draws = rng.integers(0, n_visits, size=(n_boot, n_visits)) if n else np.zeros((0, 0), dtype=int)
     per_visit = np.bincount(visit, minlength=n_visits)

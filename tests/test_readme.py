@@ -27,6 +27,7 @@ GENERATED = {      # README table rows -> the script that writes them (issue 17:
     "validation_2008.md": "benchmarks/validation.py --options 'apparition biases' 'no biases' --cut 2008-01-01 "
                           "--tests cut --markdown benchmarks/results/validation_2008.md",
     "shared_biases.md": "benchmarks/validation.py --shared --markdown benchmarks/results/shared_biases.md",
+    "gaia_visits.md": "benchmarks/validation.py --visits --markdown benchmarks/results/gaia_visits.md",
     "observatory_biases.md": "benchmarks/validation.py --options 'apparition biases' 'observatory biases' "
                              "--tests cut all --markdown benchmarks/results/observatory_biases.md",
     "observatory_biases_2012.md": "benchmarks/validation.py --options 'apparition biases' 'observatory biases' "

@@ -83,7 +83,7 @@ def test_dataset_influence_is_the_harness_without_each_data_set(leda, leda_cut):
     """Leda's data sets of >= 60 fitted rows before the cut, each left out in turn: the change is the harness's own
     AL rms with everything minus without it, and its noise a paired bootstrap over the held-out transits, or over
     the held-out Gaia visits (their transits drawn together)."""
-    from orbitfit.validation import dataset_influence, visit_index
+    from orbitfit.validation import VISIT_GAP_DAYS, dataset_influence, visit_index
     options = FitOptions(bias_groups=None)                 # as leda_cut
     base, table = dataset_influence("Leda", options, observations=leda, min_rows=60, n_boot=400)
     assert base.summary["rms_mas"] == pytest.approx(leda_cut.summary["rms_mas"], rel=1e-6)
@@ -97,7 +97,7 @@ def test_dataset_influence_is_the_harness_without_each_data_set(leda, leda_cut):
         assert 0 < row["noise_mas"].value < 10
         # Leda's held-out transits are two visits, 1 + 13 transits: drawn by visit, the noise is larger
         assert row["noise_visits_mas"].value > row["noise_mas"].value
-    assert list(np.bincount(visit_index(base.table["tdb"].value))) == [1, 13]
+    assert list(np.bincount(visit_index(base.table["tdb"].value, VISIT_GAP_DAYS))) == [1, 13]
 
 
 @pytest.mark.slow
@@ -122,3 +122,29 @@ def test_gaia_folds_hold_out_each_apparition_of_transits_in_turn(leda):
     np.testing.assert_allclose(again["al_mas"].value, table["al_mas"].value[table["apparition"] == 2017], atol=0.05)
     # measured: 15.1 mas rms, z 1.17 (no biases); the 2015 pair, fitted from the later transits, is off by 39 mas
     assert result.summary["n"] == 20 and 10 < result.summary["rms_mas"] < 20
+
+
+def test_gaia_offsets_correct_the_fitted_transits_never_the_held_out_ones(leda, leda_cut):
+    """A GaiaVisitOffsets (orbitfit.observations.gaia_visits) given to the harness corrects what is fitted only: with
+    visits over Leda's held-out 2017 transits alone the cut fit is the same fit; over its fitted 2015-2016 transits it
+    moves, and the held-out residuals are still measured against the transits as Gaia gave them."""
+    from orbitfit.observations.gaia_visits import GaiaVisitOffsets
+    tdb = np.asarray(leda["tdb"], float)
+    transit = np.asarray(leda["kind"]).astype(str) == GAIA_TRANSIT
+    cut = leda_cut.notes["cut_tdb"]
+
+    def offsets(epochs):                    # three visits, each seen by two other moons 12 mas off along the scan
+        epochs = np.asarray(epochs, float)[:3]
+        n = epochs.size
+        return GaiaVisitOffsets(np.repeat(np.arange(n), 3), np.repeat(epochs - 600, 3), np.repeat(epochs + 600, 3),
+                                np.tile([506, 507, 508], n), np.ones(3 * n, int),
+                                np.tile([12.0, 16.0, 2.0], n) * np.repeat([1, -1, 1], 3)[:3 * n], {"gap_days": 2.0})
+    options = FitOptions(bias_groups=None)
+    late = offsets(tdb[transit & (tdb >= cut)][[0, 5, 10]])
+    same = gaia_cut("Leda", options, observations=leda, gaia_offsets=late)
+    np.testing.assert_allclose(same.table["al_mas"].value, leda_cut.table["al_mas"].value, atol=1e-6)
+    early = offsets(tdb[transit & (tdb < cut)])
+    assert early.correct(leda)[1]["corrected"] >= 3            # and any transit within a day of them
+    moved = gaia_cut("Leda", options, observations=leda, gaia_offsets=early)
+    assert np.max(np.abs(moved.table["al_mas"].value - leda_cut.table["al_mas"].value)) > 0.1
+    np.testing.assert_allclose(moved.table["sigma_al_mas"].value, leda_cut.table["sigma_al_mas"].value, rtol=1e-9)

@@ -396,7 +396,7 @@ def preference_rank(table, tiers):
 
 # --- the entry point ------------------------------------------------------------------------------------------------
 def load_all(body, data_dir=None, *, time_tol_s=TIME_TOL_S, ephemeris=None, drop_remeasurements=False,
-             gaia_transits=True):
+             gaia_transits=True, gaia_visit_offsets="embedded"):
     """Every embedded observation of one satellite (NAIF id or name), deduplicated. Returns (Observations, report).
 
     Rows keep their reader's values; `dataset` names the data set (module docstring). The table is sorted by time.
@@ -405,7 +405,10 @@ def load_all(body, data_dir=None, *, time_tol_s=TIME_TOL_S, ephemeris=None, drop
     `report.conflicts`. `ephemeris` (dynamics.Ephemeris, default de440) is used only for geocentric/topocentric
     pairs. Gaia DR3's per-CCD positions become one normal point per transit with its AL/AC covariance
     (`orbitfit.observations.gaia`; counts in `report.notes`): a transit is one measurement, precise along the scan
-    only; gaia_transits=False keeps the per-CCD rows as read.
+    only; gaia_transits=False keeps the per-CCD rows as read. gaia_visit_offsets: "embedded" (default: the table of
+    data/gaia_visits/) or a `GaiaVisitOffsets` frees the transit normal points of their Gaia visit's error common
+    to the moons, as the other moons measure it (`orbitfit.observations.gaia_visits`; counts in `report.notes`);
+    None leaves them as Gaia gave them.
     """
     from ..paths import DATA_DIR
     body = naif_id(body)
@@ -444,6 +447,21 @@ def load_all(body, data_dir=None, *, time_tol_s=TIME_TOL_S, ephemeris=None, drop
         kept, transit_report = to_normal_points(kept)
         report.notes.append(f"Gaia: {transit_report['records']} CCD positions -> {transit_report['transits']} "
                             f"transit normal points ({transit_report['kept_as_is']} kept as they are)")
+        if gaia_visit_offsets is not None and transit_report["transits"]:
+            from .gaia_visits import OFFSETS_FILE, GaiaVisitOffsets
+            offsets = gaia_visit_offsets
+            if isinstance(offsets, str) and offsets == "embedded":      # the data folder's own, else the package's
+                own = os.path.join(data_dir, *OFFSETS_FILE)
+                offsets = GaiaVisitOffsets.read(own if os.path.isfile(own) else None)
+            if not isinstance(offsets, GaiaVisitOffsets):
+                raise ValueError(f"gaia_visit_offsets must be 'embedded', None or a GaiaVisitOffsets, not "
+                                 f"{gaia_visit_offsets!r}")
+            kept, visit_report = offsets.correct(kept, body)
+            report.notes.append(
+                f"Gaia: {visit_report['corrected']} of {visit_report['transits']} transit normal points freed of "
+                f"their visit's error common to the moons ({visit_report['source']}; median offset "
+                f"{visit_report['median_abs_offset_mas']:.1f} mas, sigma {visit_report['median_sigma_mas']:.1f}); "
+                f"{visit_report['left']} left as they are (fewer than 2 other moons in their visit)")
     return Observations(kept, copy=False), report
 
 

@@ -120,3 +120,25 @@ def to_normal_points(table, al_floor_mas=AL_FLOOR_MAS, ac_floor_mas=AC_FLOOR_MAS
               "kept_as_is": int((np.asarray(table["kind"]) == "gaia").sum() - replaced.size),
               "median_sigma_al_mas": float(np.median(al)), "median_sigma_ac_mas": float(np.median(ac))}
     return table.__class__(out), report
+
+
+def along_scan_direction(covariance):
+    """Unit (RA*, Dec) vector of the short axis of a 2x2 covariance (a Gaia transit's: along the scan), pointing
+    north, or east when it lies along the equator's direction."""
+    along = np.linalg.eigh(covariance)[1][:, 0]
+    if along[1] < -1e-12 or (abs(along[1]) <= 1e-12 and along[0] < 0):
+        along = -along
+    return along
+
+
+def along_scan_directions(table):
+    """(rows, 2) unit (RA*, Dec) vectors along the scan of each row of `table` (Gaia transit normal points): the
+    short axis of the row's own covariance (sigma_ra_mas, sigma_dec_mas, corr), as `along_scan_direction`."""
+    return np.array([along_scan_direction(covariance_2x2(s_ra, s_dec, corr)) for s_ra, s_dec, corr in
+                     zip(table["sigma_ra_mas"], table["sigma_dec_mas"], table["corr"])]).reshape(len(table), 2)
+
+
+def covariance_2x2(s_ra, s_dec, corr):
+    """The 2x2 (RA*, Dec) covariance, mas^2, of sigmas and a correlation (a missing correlation is 0)."""
+    s_ra, s_dec, corr = float(s_ra), float(s_dec), float(corr) if np.isfinite(corr) else 0.0
+    return np.array([[s_ra ** 2, corr * s_ra * s_dec], [corr * s_ra * s_dec, s_dec ** 2]])
