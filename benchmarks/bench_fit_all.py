@@ -8,7 +8,9 @@ Measured 2026-12-02 on 2 cores (numba warm): 34.0 s without biases, 44.2 s with 
 fixed 1-day step, and the arc is 2.2x longer; with Himalia integrated alongside Elara, Lysithea and Leda
 (orbitfit.companions) 93.9 s and 95.3 s. Since fit_orbit integrates from the middle of the arc once near the
 solution (both directions on the two cores), without Himalia's own STM, and with the leverages through BLAS:
-65.3 s and 61.1 s (2026-12-02).
+65.3 s and 61.1 s (2026-12-02). On 2026-12-03, with the uncatalogued-site biases and the Gaia visit correction in
+load_all: 87.2 s and 87.6 s (93.1 s and 88.8 s at the commit before the correction, the same hour: the correction
+costs nothing; the machine's speed varies by ~10-30% between runs).
 """
 import time
 import warnings
