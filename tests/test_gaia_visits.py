@@ -119,3 +119,16 @@ def test_visit_index_groups_epochs_closer_than_the_gap():
     t = np.array([0.0, 1.0, 2.5, 10.0, 10.5, 30.0]) * DAY
     assert list(visit_index(t, gap_days=2.0)) == [0, 0, 0, 1, 1, 2]
     assert list(visit_index(t[::-1], gap_days=2.0)) == [2, 1, 1, 0, 0, 0]
+
+
+def test_load_all_corrects_by_default_and_says_so():
+    """Himalia's 23 transits: 22 in visits that >= 2 other moons saw, moved; every other row as read; None keeps
+    them as Gaia gave them."""
+    corrected, report = load_all("Himalia")
+    raw = load_all("Himalia", gaia_visit_offsets=None)[0]
+    assert any("22 of 23 transit normal points freed" in note for note in report.notes)
+    transit = np.asarray(raw["kind"]).astype(str) == "gaia_transit"
+    moved = (np.asarray(corrected["ra_deg"]) != np.asarray(raw["ra_deg"])) | (
+        np.asarray(corrected["dec_deg"]) != np.asarray(raw["dec_deg"]))
+    assert moved.sum() == 22 and not (moved & ~transit).any()
+    np.testing.assert_array_equal(np.asarray(corrected["sigma_ra_mas"]), np.asarray(raw["sigma_ra_mas"]))

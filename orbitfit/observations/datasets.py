@@ -457,10 +457,11 @@ def load_all(body, data_dir=None, *, time_tol_s=TIME_TOL_S, ephemeris=None, drop
                 raise ValueError(f"gaia_visit_offsets must be 'embedded', None or a GaiaVisitOffsets, not "
                                  f"{gaia_visit_offsets!r}")
             kept, visit_report = offsets.correct(kept, body)
+            size = (f"; median offset {visit_report['median_abs_offset_mas']:.1f} mas, sigma "
+                    f"{visit_report['median_sigma_mas']:.1f}") if visit_report["corrected"] else ""
             report.notes.append(
                 f"Gaia: {visit_report['corrected']} of {visit_report['transits']} transit normal points freed of "
-                f"their visit's error common to the moons ({visit_report['source']}; median offset "
-                f"{visit_report['median_abs_offset_mas']:.1f} mas, sigma {visit_report['median_sigma_mas']:.1f}); "
+                f"their visit's error common to the moons ({visit_report['source']}{size}); "
                 f"{visit_report['left']} left as they are (fewer than 2 other moons in their visit)")
     return Observations(kept, copy=False), report
 
