@@ -314,7 +314,7 @@ def leave_one_opposition_out(body, options=None, *, observations=None, start=Non
 
 
 def dataset_influence(body, options=None, cut=DEFAULT_CUT, *, mode="cut", observations=None, start=None, model=None,
-                      min_rows=20, n_boot=2000, rng=None):
+                      min_rows=20, n_boot=2000, rng=None, gaia_offsets=None):
     """What each data set does to the prediction of the held-out Gaia transits (`gaia_cut`): for every data set
     with at least `min_rows` fitted rows (the Gaia transits excepted: they are the reference), the fit without it.
     Returns (HarnessResult of the fit with everything, QTable per data set: rows fitted, AL rms without it, the
@@ -323,12 +323,15 @@ def dataset_influence(body, options=None, cut=DEFAULT_CUT, *, mode="cut", observ
     resamplings of the held-out transits, and `noise_visits_mas`, the same over resamplings of the held-out Gaia
     visits (`visit_index`), each visit's transits drawn together. The transits of one visit share the orbit's error
     and an error of Gaia's own (~3.5 mas common to the moons it sees, benchmarks/gaia_error_structure.py), so they
-    are not independent draws: the visits' noise is the honest one, larger where few visits hold most transits)."""
+    are not independent draws: the visits' noise is the honest one, larger where few visits hold most transits).
+    gaia_offsets: as `gaia_cut`'s, for every fit (from the other moons' fits of the same rule:
+    `common_visit_harness`)."""
     if observations is None:
         observations = load_all(body, gaia_visit_offsets=None)[0]
     options = options or FitOptions()
     rng = rng or np.random.default_rng(15)
-    base = gaia_cut(body, options, cut, mode=mode, observations=observations, start=start, model=model)
+    base = gaia_cut(body, options, cut, mode=mode, observations=observations, start=start, model=model,
+                    gaia_offsets=gaia_offsets)
     start = base.solution.orbit
     with_all = base.table["al_mas"].value
     n = with_all.size
@@ -354,7 +357,7 @@ def dataset_influence(body, options=None, cut=DEFAULT_CUT, *, mode="cut", observ
         keep = ~((datasets == name) & ~transit)
         try:
             without = gaia_cut(body, options, cut, mode=mode, observations=observations[keep], start=start,
-                               model=model).table["al_mas"].value
+                               model=model, gaia_offsets=gaia_offsets).table["al_mas"].value
         except FitError as error:
             rows.append((name, count, np.nan, np.nan, np.nan, np.nan, str(error).splitlines()[0][:60]))
             continue
