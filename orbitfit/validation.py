@@ -265,17 +265,30 @@ def common_visit_harness(bodies, options=None, test="cut", *, cut=DEFAULT_CUT, o
     moons' offsets (cut: as `gaia_cut`'s). observations, starts: {body: table} (transits as Gaia gave them, default
     `load_all(body, gaia_visit_offsets=None)`) and {body: Orbit} (default the published orbits). Returns ({body:
     HarnessResult alone}, {body: HarnessResult corrected}, offsets: GaiaVisitOffsets, or {year: ...} for folds)."""
-    from .observations.gaia_visits import GaiaVisitOffsets
     rule = _SameRule(bodies, options, test, cut, observations, starts, model)
+    alone, offsets = _alone_and_offsets(rule)
+    return alone, {b: rule.run(b, gaia_offsets=offsets) for b in bodies}, offsets
+
+
+def rule_visit_offsets(bodies, options=None, test="cut", *, cut=DEFAULT_CUT, observations=None, starts=None,
+                       model=None):
+    """The Gaia visit offsets of one held-out rule (`common_visit_harness`'s first step; arguments as its): a
+    GaiaVisitOffsets from the bodies' fits of that rule, or {apparition year: ...} for the folds; what
+    `gaia_cut(..., gaia_offsets=)` and `dataset_influence(..., gaia_offsets=)` take for one moon."""
+    return _alone_and_offsets(_SameRule(bodies, options, test, cut, observations, starts, model))[1]
+
+
+def _alone_and_offsets(rule):
+    """({body: HarnessResult with transits as Gaia gave them}, the visit offsets from those fits) of one rule."""
+    from .observations.gaia_visits import GaiaVisitOffsets
 
     def offsets_of(solutions):
         return GaiaVisitOffsets.from_residuals({s.body: fitted_transit_residuals(s) for s in solutions},
-                                               meta={"rule": f"harness {test}"})
+                                               meta={"rule": f"harness {rule.test}"})
 
-    alone = {b: rule.run(b) for b in bodies}
+    alone = {b: rule.run(b) for b in rule.bodies}
     solutions = rule.rule_solutions(alone)
-    offsets = {y: offsets_of(v) for y, v in solutions.items()} if test == "folds" else offsets_of(solutions)
-    return alone, {b: rule.run(b, gaia_offsets=offsets) for b in bodies}, offsets
+    return alone, {y: offsets_of(v) for y, v in solutions.items()} if rule.test == "folds" else offsets_of(solutions)
 
 
 def leave_one_opposition_out(body, options=None, *, observations=None, start=None, model=None, min_rows=10,
@@ -325,7 +338,7 @@ def dataset_influence(body, options=None, cut=DEFAULT_CUT, *, mode="cut", observ
     and an error of Gaia's own (~3.5 mas common to the moons it sees, benchmarks/gaia_error_structure.py), so they
     are not independent draws: the visits' noise is the honest one, larger where few visits hold most transits).
     gaia_offsets: as `gaia_cut`'s, for every fit (from the other moons' fits of the same rule:
-    `common_visit_harness`)."""
+    `rule_visit_offsets`)."""
     if observations is None:
         observations = load_all(body, gaia_visit_offsets=None)[0]
     options = options or FitOptions()
