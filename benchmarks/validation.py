@@ -17,6 +17,8 @@ each weighting is judged on the Gaia DR3 transits after 2016-06-01, which its fi
                                     # the default fits: transits as Gaia gave them vs freed of their visit's error
                                     # common to the moons (common_visit_harness; cut, all, folds; ~30 min)
     python benchmarks/validation.py --visits --tests cut --cut 2012-01-01   # years ahead (~12 min)
+    python benchmarks/validation.py --visits --tests cut all --markdown /tmp/visits.md \
+        --spread-markdown benchmarks/results/honest_spread.md   # each moon against what an honest sigma gives
 
 Columns: held-out transits (n), AL rms and mean (mas), rms of AL / combined sigma (z; 1 for an honest covariance),
 the fraction within 1 sigma (0.68 for Gaussian errors), the Gaia visits (transits < 10 days apart share the
@@ -37,8 +39,8 @@ from orbitfit.estimation.shared_biases import MOON_SIGMA_MAS, moon_sigma
 from orbitfit.observations.datasets import load_all
 from orbitfit.observations.gj15 import read_gj15
 from orbitfit.paths import data_path
-from orbitfit.validation import (DEFAULT_CUT, common_visit_harness, gaia_cut, gaia_folds, leave_one_opposition_out,
-                                 shared_bias_harness)
+from orbitfit.validation import (DEFAULT_CUT, common_visit_harness, gaia_cut, gaia_folds, honest_spread,
+                                 leave_one_opposition_out, shared_bias_harness)
 
 # the README's words for each option set (its "How honest is sigma?" table is this script's --markdown output)
 README_LABELS = {"defaults": "default: apparition + uncatalogued-site biases, estimated night correlation (transits as Gaia gave them)",
@@ -72,9 +74,11 @@ def main():
                                                               "biases (every moon under each test's rule)")
     parser.add_argument("--visits", action="store_true", help="the default fits with their transits as Gaia gave "
                                                               "them and freed of their visit's common error")
+    parser.add_argument("--spread-markdown", help="with --visits: each moon's default figures against what an honest "
+                                                  "sigma gives them, as README rows, to this file")
     args = parser.parse_args()
     if args.visits:
-        return visits(args.moons, args.tests, args.cut, args.markdown)
+        return visits(args.moons, args.tests, args.cut, args.markdown, args.spread_markdown)
     if args.shared:
         return shared(args.moons, args.markdown)
     print(f"{'moon':9s} {'options':18s} {'test':8s} {'n':>3s} {'AL rms':>7s} {'mean':>7s} {'z rms':>6s} {'1sig':>5s} "
@@ -189,19 +193,23 @@ def _paired(moons, test, first, second, t0):
     return table, r
 
 
-def visits(moons, tests, cut, markdown=None):
+def visits(moons, tests, cut, markdown=None, spread_markdown=None):
     """Each test with every moon under its held-out rule (`common_visit_harness`): the default fits with their
     transits as Gaia gave them, then freed of each visit's error common to the moons (the default of `load_all`),
-    estimated from the other moons' fits of the same rule."""
+    estimated from the other moons' fits of the same rule. Then each moon's default figures against what an honest
+    sigma would give them (`orbitfit.validation.honest_spread`), written to `spread_markdown` if given."""
     print(f"{'moon':9s} {'test':9s} {'n':>3s} {'as given: AL rms':>17s} {'z':>5s} {'corrected: AL rms':>18s} "
           f"{'z':>5s}")
     header = "| test | transits as Gaia gave them: AL rms (mas) | z rms | ≤ 10 mas | freed of their visit's common " \
              "error (default): AL rms | z rms | ≤ 10 mas |"
     lines = [header, "|---|---|---|---|---|---|---|"]
+    spread = []
     for test in tests:
         t0 = time.perf_counter()
         named = test if test == "folds" or cut == DEFAULT_CUT else f"{test} {cut[:4]}"
-        table, r = _paired(moons, named, *common_visit_harness(moons, test=test, cut=cut)[:2], t0)
+        alone, corrected, _ = common_visit_harness(moons, test=test, cut=cut)
+        table, r = _paired(moons, named, alone, corrected, t0)
+        spread.extend(honest_rows(moons, named, corrected))
         cells = []
         for k in (0, 2):
             worst = moons[int(np.argmax(table[:, k]))]
@@ -211,6 +219,35 @@ def visits(moons, tests, cut, markdown=None):
     print("\n" + "\n".join(lines))
     if markdown:
         _write(markdown, "\n".join(lines))
+    spread = [SPREAD_HEADER, "|---|---|---|---|---|---|---|---|"] + spread
+    print("\n" + "\n".join(spread))
+    if spread_markdown:
+        _write(spread_markdown, "\n".join(spread))
+
+
+SPREAD_HEADER = ("| moon | test | transits (Gaia visits) | AL rms (mas) | an honest sigma expects (90%) | z rms | an honest "
+                 "sigma gives (90%) | chance of a z rms this large |")
+
+
+def honest_rows(moons, test, results):
+    """Markdown rows: each moon's held-out AL rms and z rms with the central 90% an honest sigma would give them
+    (their predicted covariance: one orbit error for the transits of one visit, Gaia's visit error) and the chance of
+    a z rms at least as large."""
+    rows = []
+    for name in moons:
+        s = results[name].summary
+        (a, b), (c, d) = s["honest_rms_mas_90"], s["honest_rms_normalised_90"]
+        rows.append(f"| {name} | {test} | {s['n']} ({s['visits']}) | {s['rms_mas']:.1f} | {s['expected_rms_mas']:.1f} "
+                    f"({a:.1f} – {b:.1f}) | {s['rms_normalised']:.2f} | {c:.2f} – {d:.2f} | "
+                    f"{s['p_rms_normalised']:.2f} |")
+    # over the moons: the rms of their z rms, and what an honest sigma gives it (each moon its own draws)
+    z2 = np.mean([honest_spread(results[name].table.meta["covariance_mas2"], seed=k)[0] ** 2
+                  for k, name in enumerate(moons)], axis=0)
+    observed = np.sqrt(np.mean([results[name].summary["rms_normalised"] ** 2 for name in moons]))
+    lo, hi = np.sqrt(np.quantile(z2, [0.05, 0.95]))
+    rows.append(f"| rms over the moons | {test} | | | | {observed:.2f} | {lo:.2f} – {hi:.2f} | "
+                f"{np.mean(np.sqrt(z2) >= observed):.2f} |")
+    return rows
 
 
 if __name__ == "__main__":

@@ -5,10 +5,11 @@ import pytest
 from orbitfit.estimation.batch import FitJob, gj15_jobs, run_jobs
 
 
-@pytest.mark.slow
-def test_dask_run_of_the_eight_gj15_fits_equals_the_serial_run():
-    jobs = gj15_jobs({"night_deweighting": False})
-    jobs.insert(3, FitJob("missing file", ["/no/such/observations.dat"], "seed003:Leda"))
+def test_dask_run_of_gj15_fits_equals_the_serial_run():
+    # three of the eight STE satellites and a job that fails between them: what the equality needs (the eight took
+    # 34 s of the suite; notebook 02 runs all eight through dask)
+    jobs = gj15_jobs({"night_deweighting": False})[:3]
+    jobs.insert(2, FitJob("missing file", ["/no/such/observations.dat"], "seed003:Leda"))
     serial = run_jobs(jobs, scheduler="serial", progress=False)
     parallel = run_jobs(jobs, workers=2, progress=False)
     assert [r.name for r in parallel] == [j.name for j in jobs]

@@ -8,7 +8,8 @@ from orbitfit.observations.datasets import load_all
 from orbitfit.residuals import compute_residuals
 from orbitfit.tables import plain_table
 from orbitfit.times import tdb_seconds
-from orbitfit.validation import GAIA_TRANSIT, along_scan, along_scan_direction, gaia_cut, gaia_folds, summary
+from orbitfit.validation import (GAIA_TRANSIT, along_scan, along_scan_direction, gaia_cut, gaia_folds, honest_spread,
+                                 summary)
 
 MAS_PER_DEG = 3.6e6
 
@@ -77,6 +78,60 @@ def test_summary():
     assert s["n_outliers"] == 1 and s["rms_mas_inliers"] == pytest.approx(np.sqrt(12.5)) and s["visits"] == 2
     assert summary([1.0, 1.0, 1.0], [0.1, 0.1, 0.1], [0.0, 9 * day, 20 * day])["visits"] == 2
     assert summary([1.0, 1.0], [0.1, 0.1], [0.0, 9 * day])["visits"] == 1
+
+
+def test_honest_spread_against_closed_forms():
+    """The spread an honest sigma gives the held-out z rms, against two closed forms: n independent residuals
+    (n z_rms^2 is chi^2 with n degrees of freedom) and n residuals of one shared error (z_rms = |N(0, 1)|, whatever
+    n): 4000 draws, quantiles within 0.03."""
+    from scipy.stats import chi2, norm
+    n = 12
+    z, rms = honest_spread(np.diag(np.full(n, 49.0)))
+    np.testing.assert_allclose(np.quantile(z, [0.05, 0.5, 0.95]), np.sqrt(chi2.ppf([0.05, 0.5, 0.95], n) / n),
+                               atol=0.03)
+    np.testing.assert_allclose(rms, 7.0 * z)                            # mas: the same draws, scaled
+    one_visit = np.full((n, n), 100.0) + np.diag(np.full(n, 1e-9))
+    z, _ = honest_spread(one_visit)
+    np.testing.assert_allclose(np.quantile(z, [0.05, 0.5, 0.95]), norm.ppf(0.5 + np.array([0.05, 0.5, 0.95]) / 2),
+                               atol=0.03)
+    # summary's honest figures from such a covariance: Leda's cut (2 visits) is far from 14 independent draws
+    s = summary(np.full(n, 10.0), np.full(n, 1.0), covariance=np.diag(np.full(n, 100.0)))
+    assert s["expected_rms_mas"] == pytest.approx(10.0) and 0.3 < s["p_rms_normalised"] < 0.7
+    lo, hi = s["honest_rms_normalised_90"]
+    assert lo == pytest.approx(np.sqrt(chi2.ppf(0.05, n) / n), abs=0.03) and hi < 1.5
+
+
+def test_held_out_covariance_across_epochs_matches_monte_carlo(leda, leda_cut):
+    """The orbit's part of the held-out residuals' covariance (J_i P J_j^T along each scan) against 600 clones drawn
+    from the covariance and integrated (monte_carlo_sky): each transit's sigma within 10% and the correlation of the
+    January and February 2017 visits within 0.1 (measured: ...)."""
+    from orbitfit.observations.gaia import along_scan_directions
+    from orbitfit.observations.gaia_visits import visit_index
+    from orbitfit.products.uncertainty import monte_carlo_sky
+    solution = leda_cut.solution
+    transits = leda[(np.asarray(leda["kind"]).astype(str) == GAIA_TRANSIT)
+                    & (np.asarray(leda["tdb"], float) >= leda_cut.notes["cut_tdb"])]
+    table = along_scan(solution, transits)
+    own = np.diag(table["sigma_al_mas"].value ** 2)
+    tau = 3.83                                   # the embedded table's (orbitfit.observations.gaia_visits)
+    orbit = table.meta["orbit_covariance_mas2"]
+    _, offsets = monte_carlo_sky(solution, table["tdb"].value, n_clones=600, rng=np.random.default_rng(3))
+    al = np.einsum("cni,ni->cn", offsets, along_scan_directions(transits))
+    empirical = np.cov(al, rowvar=False)
+    ratio = np.sqrt(np.diag(empirical) / np.diag(orbit))
+    print(f"\nMonte Carlo / linear AL sigma {ratio.min():.3f} - {ratio.max():.3f}")
+    np.testing.assert_allclose(ratio, 1.0, atol=0.10)
+    scale = np.sqrt(np.diag(orbit))
+    np.testing.assert_allclose(empirical / np.outer(np.sqrt(np.diag(empirical)), np.sqrt(np.diag(empirical))),
+                               orbit / np.outer(scale, scale), atol=0.10)
+    # Gaia's common error joins the transits of one visit (bursts split by 2-day gaps: 2017-01-14; 02-22..24;
+    # 02-26..28), never two visits
+    shared = table.meta["covariance_mas2"] - orbit - own
+    visits = visit_index(table["tdb"].value)
+    assert np.bincount(visits).tolist() == [1, 6, 7]
+    same = visits[:, None] == visits[None, :]
+    np.fill_diagonal(same, False)
+    assert np.allclose(shared[same], tau ** 2, rtol=0.15) and np.allclose(shared[~same], 0.0, atol=1e-9)
 
 
 def test_dataset_influence_is_the_harness_without_each_data_set(leda, leda_cut):

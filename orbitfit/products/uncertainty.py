@@ -59,12 +59,11 @@ def _sky_table(epochs, ra, dec, distance, cov):
     })
 
 
-def sky_uncertainty(solution, epochs, observer="500"):
-    """Linear propagation of the solution's covariance to the sky of `observer` (MPC code) at `epochs`.
-
-    epochs: astropy Time(s), ISO date string(s) (UTC), or TDB seconds past J2000. Returns a QTable: `utc` (Time),
-    `tdb` (s), RA/Dec (deg), distance (km), 1-sigma RA* and Dec (mas), their correlation, sigma_s and the ellipse
-    (semi-axes in mas and km, PA in deg from north through east)."""
+def sky_jacobian(solution, epochs, observer="500"):
+    """The astrometric model at `epochs` (Time, ISO UTC or TDB s) seen by `observer` (MPC code) and the (n, 2, 6)
+    derivatives of RA* and Dec (mas) with respect to the solution's state at its epoch (km, km/s): what carries the
+    covariance to the sky, at one epoch (`sky_uncertainty`) or between epochs (J_i P J_j^T, the correlation of two
+    predictions, `orbitfit.validation.along_scan`)."""
     ephemeris = solution.model.ephemeris
     epochs = _epochs(epochs)
     observer_ssb = _observer_positions(observer, epochs, ephemeris)
@@ -72,7 +71,17 @@ def sky_uncertainty(solution, epochs, observer="500"):
     run = solution.model.propagate(solution.state, solution.epoch, nominal, stm=True)
     result = astrometric(epochs, observer_ssb, PropagatedTarget(nominal, run.states[:, 0], ephemeris),
                          partials=True)
-    jacobian = np.einsum("nij,njk->nik", result.partials, run.stm[:, 0]) * MAS_PER_RAD      # mas per state unit
+    return result, np.einsum("nij,njk->nik", result.partials, run.stm[:, 0]) * MAS_PER_RAD   # mas per state unit
+
+
+def sky_uncertainty(solution, epochs, observer="500"):
+    """Linear propagation of the solution's covariance to the sky of `observer` (MPC code) at `epochs`.
+
+    epochs: astropy Time(s), ISO date string(s) (UTC), or TDB seconds past J2000. Returns a QTable: `utc` (Time),
+    `tdb` (s), RA/Dec (deg), distance (km), 1-sigma RA* and Dec (mas), their correlation, sigma_s and the ellipse
+    (semi-axes in mas and km, PA in deg from north through east)."""
+    epochs = _epochs(epochs)
+    result, jacobian = sky_jacobian(solution, epochs, observer)
     cov = np.einsum("nik,kl,njl->nij", jacobian, solution.covariance, jacobian)
     table = _sky_table(epochs, result.ra_deg, result.dec_deg, result.distance_km, cov)
     table.meta.update({"body": int(solution.body), "observer": str(observer), "method": "linear"})
