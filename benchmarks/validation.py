@@ -17,8 +17,8 @@ each weighting is judged on the Gaia DR3 transits after 2016-06-01, which its fi
                                     # the default fits: transits as Gaia gave them vs freed of their visit's error
                                     # common to the moons (common_visit_harness; cut, all, folds; ~30 min)
     python benchmarks/validation.py --visits --tests cut --cut 2012-01-01   # years ahead (~12 min)
-    python benchmarks/validation.py --visits --tests cut all --markdown /tmp/visits.md \
-        --spread-markdown benchmarks/results/honest_spread.md   # each moon against what an honest sigma gives
+    python benchmarks/validation.py --visits --markdown benchmarks/results/gaia_visits.md \
+        --spread-markdown benchmarks/results/honest_spread.md   # also each moon against what an honest sigma gives
 
 Columns: held-out transits (n), AL rms and mean (mas), rms of AL / combined sigma (z; 1 for an honest covariance),
 the fraction within 1 sigma (0.68 for Gaussian errors), the Gaia visits (transits < 10 days apart share the
