@@ -150,9 +150,13 @@ def summary(residual_mas, normalised, tdb=None, covariance=None):
     r, z = np.asarray(residual_mas, float), np.asarray(normalised, float)
     visits = None if tdb is None else (int(visit_index(tdb, VISIT_GAP_DAYS).max()) + 1 if r.size else 0)
     if r.size == 0:
-        return {"n": 0, "rms_mas": np.nan, "mean_mas": np.nan, "rms_normalised": np.nan, "within_1sigma": np.nan,
-                "within_2sigma": np.nan, "n_outliers": 0, "rms_mas_inliers": np.nan,
-                "rms_normalised_inliers": np.nan, "visits": visits}
+        empty = {"n": 0, "rms_mas": np.nan, "mean_mas": np.nan, "rms_normalised": np.nan, "within_1sigma": np.nan,
+                 "within_2sigma": np.nan, "n_outliers": 0, "rms_mas_inliers": np.nan,
+                 "rms_normalised_inliers": np.nan, "visits": visits}
+        if covariance is not None:
+            empty.update(expected_rms_mas=np.nan, honest_rms_mas_90=(np.nan, np.nan),
+                         honest_rms_normalised_90=(np.nan, np.nan), p_rms_normalised=np.nan)
+        return empty
     inlier = np.abs(z) <= OUTLIER_Z
     out = {"n": int(r.size), "rms_mas": float(np.sqrt(np.mean(r ** 2))), "mean_mas": float(np.mean(r)),
            "rms_normalised": float(np.sqrt(np.mean(z ** 2))), "within_1sigma": float(np.mean(np.abs(z) <= 1.0)),
@@ -250,8 +254,9 @@ def gaia_folds(body, options=None, *, observations=None, start=None, model=None,
     # the folds' predictions taken as independent (each fold's orbit error is its own draw; their fits share most
     # data, so the spread an honest sigma gives is, if anything, wider than this)
     covariance = block_diag(*(t.meta["covariance_mas2"] for t in tables)) if tables else np.zeros((0, 0))
+    orbit = block_diag(*(t.meta["orbit_covariance_mas2"] for t in tables)) if tables else np.zeros((0, 0))
     table = vstack(tables, metadata_conflicts="silent") if tables else along_scan(None, observations[:0])
-    table.meta["covariance_mas2"] = covariance
+    table.meta.update(covariance_mas2=covariance, orbit_covariance_mas2=orbit)
     return HarnessResult(str(body), "gaia folds", table, summary(table["al_mas"].value, table["normalised"],
                                                                  table["tdb"].value, covariance),
                          None, {"solutions": solutions})

@@ -101,6 +101,7 @@ def test_honest_spread_against_closed_forms():
     assert lo == pytest.approx(np.sqrt(chi2.ppf(0.05, n) / n), abs=0.03) and hi < 1.5
 
 
+@pytest.mark.slow
 def test_held_out_covariance_across_epochs_matches_monte_carlo(leda, leda_cut):
     """The orbit's part of the held-out residuals' covariance (J_i P J_j^T along each scan) against 600 clones drawn
     from the covariance and integrated (monte_carlo_sky): each transit's sigma within 10% and the correlation of the
