@@ -64,8 +64,9 @@ def command_demo(args):
         print_report(result, solution)
         print(f"what the 1-sigma means, checked on data no fit saw: the {check['n']} Gaia DR3 transits after "
               f"{DEFAULT_CUT}, predicted by a fit of the data before, are off by {check['rms_mas']:.1f} mas rms "
-              f"along the scan, {check['rms_normalised']:.2f} times the predicted sigma (rms; 1 is honest), "
-              f"{100 * check['within_1sigma']:.0f}% within 1 sigma")
+              f"along the scan, {check['rms_normalised']:.2f} times the predicted sigma (rms; an honest sigma "
+              f"gives {check['honest_rms_normalised_90'][0]:.2f}-{check['honest_rms_normalised_90'][1]:.2f} for "
+              f"these {check['visits']} Gaia visits, 90%), {100 * check['within_1sigma']:.0f}% within 1 sigma")
     return 0
 
 
