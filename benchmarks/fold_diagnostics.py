@@ -1,4 +1,4 @@
-"""Which data set one fold of the Gaia folds test (`orbitfit.validation.gaia_folds`): the fold's held-out transits
+"""Which data drive one fold of the Gaia folds test (`orbitfit.validation.gaia_folds`): the fold's held-out transits
 predicted by fits that leave out ground data near it, or far from it, with their orbit sigma along the scan.
 
     python benchmarks/fold_diagnostics.py Carme 2015        # ~3 min on 2 cores
