@@ -20,9 +20,8 @@ import numpy as np
 
 from orbitfit.estimation.weights import apparition_year
 from orbitfit.observations.datasets import load_all
+from orbitfit.times import JULIAN_YEAR_S
 from orbitfit.validation import GAIA_TRANSIT, gaia_folds
-
-JULIAN_YEAR_DAYS = 365.25
 
 
 def main():
@@ -33,7 +32,7 @@ def main():
     observations = load_all(args.moon, gaia_transits=True, gaia_visit_offsets=None)[0]
     transit = np.asarray(observations["kind"]).astype(str) == GAIA_TRANSIT
     apparition = apparition_year(observations["tdb"])
-    year = 2000.0 + np.asarray(observations["tdb"], float) / 86400.0 / JULIAN_YEAR_DAYS
+    year = 2000.0 + np.asarray(observations["tdb"], float) / JULIAN_YEAR_S
     variants = {"every ground position": np.ones(len(observations), bool),
                 "without the fold's apparition": transit | (apparition != args.apparition),
                 "without 2013-2018": transit | (year < 2013) | (year > 2018),

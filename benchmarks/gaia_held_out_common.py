@@ -28,10 +28,10 @@ from orbitfit.estimation.published import gomes_junior_2016_orbits
 from orbitfit.observations.datasets import load_all
 from orbitfit.observations.gaia import along_scan_directions
 from orbitfit.observations.gaia_visits import GaiaVisitOffsets
+from orbitfit.times import JULIAN_YEAR_S
 from orbitfit.validation import GAIA_TRANSIT, gaia_cut, gaia_folds
 
 GROSS_MAS = 80.0         # held-out residuals are larger than fitted ones (Leda's -32); only blunders left out
-JULIAN_YEAR_S = 365.25 * 86400.0
 
 
 def main():

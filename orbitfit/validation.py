@@ -38,8 +38,6 @@ import numpy as np
 from astropy.table import vstack
 from scipy.linalg import block_diag
 
-from dynamics import constants as C
-
 from .estimation.gauss_newton import FitError
 from .estimation.least_squares import fit_orbit
 from .estimation.options import FitOptions
