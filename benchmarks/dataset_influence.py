@@ -28,6 +28,16 @@ With the fitted transits freed of their visit's error common to the moons (`... 
 offsets from the 8 moons' fits of the same rule, `rule_visit_offsets`; ~6 min; 2026-12-03): Lysithea, all (14.1
 mas): jo0062 +1.9 +- 0.8, jo0074 +1.4 +- 0.6, gj15 -5.8 +- 1.9; Carme, all (7.8 mas): jo0054 +1.6 +- 0.4, jo0038
 +1.3 +- 0.3, jo0059 +0.9 +- 0.4, jo0070 -1.7 +- 0.5: still beyond the noise.
+Against what an honestly weighted data set would do by chance (`honest_d_rms_95_mas`, `p_worse`: the orbit's move
+that a data set's own errors cause is in it, `orbitfit.validation.influence_spread`; measured 2026-12-03, --visits):
+Lysithea, all: jo0074 +1.4 within its honest 95% (2.0; p 0.10), jo0062 +1.9 beyond it (1.4; p 0.02), jo0035 +0.1
+(p 0.00: it adds nothing along the held-out scans, so any change is beyond chance, an immaterial one here). Carme,
+all: jo0054 +1.6 within (1.9; p 0.07), but seven data sets of every age beyond (p 0.00-0.04): jo0038 (Veiga's
+1995-98 Itajuba CCD, 25 rows) +1.3 where 0.5, jo0016 (McDonald 1994-95) +0.7 / 0.3, jo0010 (plates 1938-93) +0.7 /
+0.4, jo0067 (MPC 2017-19) +0.6 / 0.4, jo0059 +0.9 / 0.8, jo0048, jo0047: Carme's ground data as a whole pull its
+2016-17 prediction (mean -5.1 mas) more than their weights allow, no one data set alone. (jo0038's rows that sit
+one day from GJ15's, two of them 383" off, are the same exposures with the date one day early; the fit rejects
+them.) Without --visits the same data sets stand out (Carme jo0038 +1.6 / 0.5, Lysithea jo0062 +1.7 / 1.4).
 """
 import sys
 import time
@@ -50,8 +60,9 @@ def main():
     s = base.summary
     print(f"{name}, gaia {mode}: {s['n']} held-out transits, AL rms {s['rms_mas']:.1f} mas, mean {s['mean_mas']:+.1f}, "
           f"z rms {s['rms_normalised']:.2f} ({time.perf_counter() - t0:.0f} s)")
-    for column in ("rms_without_mas", "d_rms_mas", "noise_mas", "noise_visits_mas"):
+    for column in ("rms_without_mas", "d_rms_mas", "noise_mas", "noise_visits_mas", "honest_d_rms_95_mas"):
         table[column].info.format = ".1f"
+    table["p_worse"].info.format = ".3f"
     table.pprint(max_lines=-1, max_width=-1)
 
 

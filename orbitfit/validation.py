@@ -22,7 +22,8 @@ tests, both on embedded data only:
   transits as Gaia gave them: a correction from fits that saw the held-out epochs would leak them.
 
 * **Data-set influence** (`dataset_influence`): the Gaia cut test repeated without each data set in turn; a data set
-  whose addition makes the held-out prediction worse by more than the test's noise is weighted or modelled wrongly.
+  whose addition makes the held-out prediction worse by more than an honestly weighted one would by chance
+  (`influence_spread`) is weighted or modelled wrongly.
 
 `summary` reduces either to the figures the project quotes: n, rms, mean (bias), rms of the normalised residuals,
 and the fractions within 1 and 2 sigma (0.68 and 0.95 for honest Gaussian errors); for the Gaia tests also what an
@@ -133,6 +134,37 @@ def honest_spread(covariance, draws=HONEST_DRAWS, seed=0):
     root = vectors * np.sqrt(np.clip(values, 0.0, None))
     z = np.random.default_rng(seed).standard_normal((draws, n)) @ root.T
     return np.sqrt(np.mean(z ** 2, axis=1)), np.sqrt(np.mean((z * scale) ** 2, axis=1))
+
+
+def influence_spread(with_table, without_table, draws=HONEST_DRAWS, seed=0):
+    """What adding one honestly weighted data set would do to the held-out AL rms, by chance: draws of
+    rms(with) - rms(without) under the two fits' own covariances (`along_scan` tables of the same held-out transits).
+
+    For a linear least-squares fit whose weights are right, adding data set D moves the orbit error from e_wo to
+    e_w = (I - K H) e_wo + K eps_D, so Cov(e_w) = P_w, Cov(e_wo) = P_wo and Cov(e_w, e_wo) = P_w: along the held-out
+    scans v = J e_w ~ N(0, B), u = J e_wo = v + w with w ~ N(0, A - B) independent of v (A, B the orbit parts
+    J P J^T of the two tables' covariances). Both fits' residuals share the held-out transits' own errors n (their
+    sigmas and Gaia's common visit error: the with-table's covariance less its orbit part): r_wo = n - u,
+    r_w = n - v. The draws hold everything that makes the change random: the held-out noise, and the orbit's move
+    that D's own errors cause, which a bootstrap over the held-out transits does not see. An observed change beyond
+    them says D pulls the orbit more than its weight allows (a bias or a weight too large), whatever the held-out
+    transits. Returns an array of `draws` changes (mas; its mean is negative: information helps on average)."""
+    A = np.asarray(without_table.meta["orbit_covariance_mas2"], float)
+    B = np.asarray(with_table.meta["orbit_covariance_mas2"], float)
+    N = np.asarray(with_table.meta["covariance_mas2"], float) - B
+    n = B.shape[0]
+    if n == 0:
+        return np.full(draws, np.nan)
+
+    def root(matrix):                                    # a square root of a (near-)PSD matrix, rounding clipped
+        values, vectors = np.linalg.eigh(0.5 * (matrix + matrix.T))
+        return vectors * np.sqrt(np.clip(values, 0.0, None))
+    rng = np.random.default_rng(seed)
+    noise = rng.standard_normal((draws, n)) @ root(N).T
+    v = rng.standard_normal((draws, n)) @ root(B).T
+    u = v + rng.standard_normal((draws, n)) @ root(A - B).T
+    rms = lambda r: np.sqrt(np.mean(r ** 2, axis=1))
+    return rms(noise - v) - rms(noise - u)
 
 
 def summary(residual_mas, normalised, tdb=None, covariance=None):
@@ -404,7 +436,13 @@ def dataset_influence(body, options=None, cut=DEFAULT_CUT, *, mode="cut", observ
     resamplings of the held-out transits, and `noise_visits_mas`, the same over resamplings of the held-out Gaia
     visits (`visit_index`), each visit's transits drawn together. The transits of one visit share the orbit's error
     and an error of Gaia's own (~3.5 mas common to the moons it sees, benchmarks/gaia_error_structure.py), so they
-    are not independent draws: the visits' noise is the honest one, larger where few visits hold most transits).
+    are not independent draws: the visits' noise is larger where few visits hold most transits). Both resample the
+    held-out transits only; the orbit's move that the data set's own errors cause is not in them. That is in
+    `honest_d_rms_95_mas`, the 95th percentile of the change an honestly weighted data set would make by chance
+    (`influence_spread`: from the two fits' covariances and the held-out transits' own), and `p_worse`, the chance
+    of a change at least as large: a small p says the data set pulls the orbit more than its weight allows. A data
+    set that adds no information along the held-out scans has an honest change of ~0, so even a 0.1 mas worsening
+    gets a small p: read p with d_rms_mas.
     gaia_offsets: as `gaia_cut`'s, for every fit (from the other moons' fits of the same rule:
     `rule_visit_offsets`)."""
     if observations is None:
@@ -437,20 +475,25 @@ def dataset_influence(body, options=None, cut=DEFAULT_CUT, *, mode="cut", observ
             continue
         keep = ~((datasets == name) & ~transit)
         try:
-            without = gaia_cut(body, options, cut, mode=mode, observations=observations[keep], start=start,
-                               model=model, gaia_offsets=gaia_offsets).table["al_mas"].value
+            without_table = gaia_cut(body, options, cut, mode=mode, observations=observations[keep], start=start,
+                                     model=model, gaia_offsets=gaia_offsets).table
         except FitError as error:
-            rows.append((name, count, np.nan, np.nan, np.nan, np.nan, str(error).splitlines()[0][:60]))
+            rows.append((name, count) + (np.nan,) * 6 + (str(error).splitlines()[0][:60],))
             continue
+        without = without_table["al_mas"].value
         rms = lambda al: np.sqrt(np.mean(al[draws] ** 2, axis=1))
-        rows.append((name, count, float(np.sqrt(np.mean(without ** 2))),
-                     float(np.sqrt(np.mean(with_all ** 2)) - np.sqrt(np.mean(without ** 2))),
+        change = float(np.sqrt(np.mean(with_all ** 2)) - np.sqrt(np.mean(without ** 2)))
+        chance = influence_spread(base.table, without_table)
+        rows.append((name, count, float(np.sqrt(np.mean(without ** 2))), change,
                      float(np.std(rms(with_all) - rms(without))),
-                     float(np.std(rms_by_visits(with_all) - rms_by_visits(without))), ""))
-    columns = list(zip(*rows)) if rows else [[]] * 7
+                     float(np.std(rms_by_visits(with_all) - rms_by_visits(without))),
+                     float(np.quantile(chance, 0.95)) if n else np.nan,
+                     float(np.mean(chance >= change)) if n else np.nan, ""))
+    columns = list(zip(*rows)) if rows else [[]] * 9
     table = quantity_table({"dataset": list(columns[0]), "n_fitted": list(columns[1]),
                             "rms_without_mas": list(columns[2]), "d_rms_mas": list(columns[3]),
                             "noise_mas": list(columns[4]), "noise_visits_mas": list(columns[5]),
-                            "note": list(columns[6])}, time=False)
+                            "honest_d_rms_95_mas": list(columns[6]), "p_worse": list(columns[7]),
+                            "note": list(columns[8])}, time=False)
     table.sort("d_rms_mas", reverse=True)
     return base, table
