@@ -3,6 +3,7 @@ for one moon, the harness (`gaia_cut`, default options) repeated without each da
 
     python benchmarks/dataset_influence.py Sinope all       # moon, mode (cut: data before 2016-06-01; all: every row)
     python benchmarks/dataset_influence.py Lysithea all --visits    # transits freed of Gaia's common visit error
+    python benchmarks/dataset_influence.py every all --visits       # every moon: the data sets beyond chance
 
 Columns: rows fitted, AL rms without the data set, the change when it is added (d_rms > 0: it makes the prediction
 worse) and that change's noise: paired bootstrap over the held-out transits (noise_mas) and over the held-out Gaia
@@ -48,6 +49,22 @@ from orbitfit.estimation.published import gomes_junior_2016_orbits
 from orbitfit.validation import dataset_influence, rule_visit_offsets
 
 
+P_WORSE = 0.05          # with --every: the data sets listed, those an honest one would beat this rarely
+
+
+def every_moon(mode, offsets):
+    """The acceptance's view: for each moon, the data sets whose addition worsens the held-out AL rms beyond what an
+    honestly weighted one does by chance (p_worse < P_WORSE)."""
+    for name in gomes_junior_2016_orbits():
+        t0 = time.perf_counter()
+        base, table = dataset_influence(name, FitOptions(), mode=mode, gaia_offsets=offsets)
+        worse = [f"{row['dataset']} {row['d_rms_mas'].value:+.1f} (95% {row['honest_d_rms_95_mas'].value:.1f}, "
+                 f"p {row['p_worse']:.2f})" for row in table
+                 if row["p_worse"] < P_WORSE and row["d_rms_mas"].value > 0]
+        print(f"{name}, gaia {mode}: AL rms {base.summary['rms_mas']:.1f} mas, {len(table)} data sets, "
+              f"{len(worse)} beyond chance: {'; '.join(worse) or '-'} ({time.perf_counter() - t0:.0f} s)", flush=True)
+
+
 def main():
     name = sys.argv[1] if len(sys.argv) > 1 else "Sinope"
     mode = sys.argv[2] if len(sys.argv) > 2 else "all"
@@ -56,6 +73,8 @@ def main():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")         # the rejection-cap warnings of the refits say nothing new here
         offsets = rule_visit_offsets(list(gomes_junior_2016_orbits()), test=mode) if corrected else None
+        if name == "every":
+            return every_moon(mode, offsets)
         base, table = dataset_influence(name, FitOptions(), mode=mode, gaia_offsets=offsets)
     s = base.summary
     print(f"{name}, gaia {mode}: {s['n']} held-out transits, AL rms {s['rms_mas']:.1f} mas, mean {s['mean_mas']:+.1f}, "
