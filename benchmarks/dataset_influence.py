@@ -7,8 +7,9 @@ for one moon, the harness (`gaia_cut`, default options) repeated without each da
 
 Columns: rows fitted, AL rms without the data set, the change when it is added (d_rms > 0: it makes the prediction
 worse) and that change's noise: paired bootstrap over the held-out transits (noise_mas) and over the held-out Gaia
-visits, each visit's transits drawn together (noise_visits_mas, the honest one: a visit's transits share the
-orbit's error and Gaia's own). Measured 2026-12-02 (~4 min each).
+visits, each visit's transits drawn together (noise_visits_mas: a visit's transits share the orbit's error and
+Gaia's own); and what an honestly weighted data set does by chance (honest_d_rms_95_mas, p_worse; below).
+Measured 2026-12-02 (~4 min each).
 Without biases (the default until the apparition biases): Sinope, all data (36.9 mas AL rms): nsdb:jo0059 (MPC
 survey astrometry 2014-2016) +11.5 +- 2.4 mas, seven more units +3 to +5 each; gj15 -20.6 and jo0074 -11.8 (they
 help). Pasiphae, cut (15.9 mas): jo0054 +4.3 +- 0.2, jo0059 +2.2 +- 0.3, jo0035 +1.2 +- 0.1. These MPC compilations

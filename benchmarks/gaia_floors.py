@@ -12,9 +12,9 @@ With --harness the floors are judged by the harness with every moon under one he
     python benchmarks/gaia_floors.py --harness    # and the harness with them (~10 min)
 
 Measured 2026-12-03: Himalia 3.6, Elara 4.2, Lysithea 3.9, Leda 8.2, Pasiphae 3.7, Sinope 7.1, Carme 4.4, Ananke
-5.4 mas (iterated further, with refits, they keep falling for Himalia, 2.7 then 1.5, as rejections begin). With
-them the harness (transits freed of the visit error; rms over the moons of the AL rms, and of z): cut 11.41 mas, z
-1.48; all 11.20, z 1.52; against 11.3, 1.12 and 10.9, 1.12 with 7 mas for all: Carme 7.8 -> 3.9 mas, but Lysithea
+5.4 mas (a scratch iteration with refits kept lowering Himalia's, 2.7 then 1.5, as rejections began). With them
+the harness (transits freed of the visit error; rms over the moons of the AL rms, and of z): cut 11.40 mas, z
+1.48; all 11.20, z 1.52; against 11.25, 1.12 and 10.93, 1.12 with 7 mas for all: Carme 7.8 -> 3.9 mas, but Lysithea
 12.9 -> 15.9 (z 2.5), Himalia z 0.81 -> 1.29. The fitted transits' own residuals understate what a transit's error
 does to a prediction (the orbit and the ground data take part of it), so the common 7 mas stays.
 """
