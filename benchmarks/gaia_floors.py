@@ -29,7 +29,7 @@ from orbitfit.estimation.options import FitOptions
 from orbitfit.estimation.published import gomes_junior_2016_orbit, gomes_junior_2016_orbits
 from orbitfit.estimation.weights import _floor
 from orbitfit.observations.datasets import load_all
-from orbitfit.observations.gaia import AL_FLOOR_MAS
+from orbitfit.observations.gaia import AL_FLOOR_MAS, covariance_2x2
 from orbitfit.validation import GAIA_TRANSIT, along_scan, common_visit_harness
 
 
@@ -38,8 +38,8 @@ def with_al_floor(table, floor_mas, old_floor_mas=AL_FLOOR_MAS):
     smaller eigenvalue of each 2x2 covariance (the along-scan variance) less old^2 plus new^2."""
     out = table.copy()
     for i in np.nonzero(np.asarray(out["kind"]).astype(str) == GAIA_TRANSIT)[0]:
-        s_ra, s_dec, corr = (float(out[c][i]) for c in ("sigma_ra_mas", "sigma_dec_mas", "corr"))
-        values, vectors = np.linalg.eigh([[s_ra ** 2, corr * s_ra * s_dec], [corr * s_ra * s_dec, s_dec ** 2]])
+        values, vectors = np.linalg.eigh(covariance_2x2(out["sigma_ra_mas"][i], out["sigma_dec_mas"][i],
+                                                        out["corr"][i]))
         values[0] = max(values[0] - old_floor_mas ** 2, 0.0) + floor_mas ** 2
         cov = (vectors * values) @ vectors.T
         out["sigma_ra_mas"][i], out["sigma_dec_mas"][i] = np.sqrt(cov[0, 0]), np.sqrt(cov[1, 1])
