@@ -45,7 +45,7 @@ from .estimation.options import FitOptions
 from .estimation.shared_biases import apparition_priors
 from .estimation.weights import apparition_year
 from .observations.datasets import load_all
-from .observations.gaia import along_scan_direction, along_scan_directions, covariance_2x2
+from .observations.gaia import TRANSIT_KIND, along_scan_direction, along_scan_directions, covariance_2x2
 from .observations.gaia_visits import GaiaVisitOffsets, visit_index
 from .companions import default_model
 from .products.uncertainty import sky_jacobian, sky_uncertainty
@@ -53,7 +53,7 @@ from .residuals import compute_residuals
 from .tables import plain_table, quantity_table
 from .times import to_tdb_seconds
 
-GAIA_TRANSIT = "gaia_transit"
+GAIA_TRANSIT = TRANSIT_KIND
 DEFAULT_CUT = "2016-06-01"          # ~1 year of DR3 transits after it (DR3 ends 2017-05-28)
 # a held-out residual beyond 3 sigma is what a fit would flag in its own data (FitOptions.chi2_reject, 3 sigma in
 # 2-D): counted apart, so that one bad transit does not stand for the orbit (Sinope's 2016-07-04 pair, the two

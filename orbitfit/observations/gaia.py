@@ -36,6 +36,7 @@ MIN_CCDS = 3                  # a direction and a scatter need at least 3 positi
 AL_FLOOR_MAS = 7.0
 AC_FLOOR_MAS = 100.0
 MAS_PER_DEG = 3.6e6
+TRANSIT_KIND = "gaia_transit"   # the kind of a transit normal point (the estimator and the harness find them by it)
 
 
 def transits(table):
@@ -114,7 +115,7 @@ def to_normal_points(table, al_floor_mas=AL_FLOOR_MAS, ac_floor_mas=AC_FLOOR_MAS
             points[column][i] = observer[k]
         al.append(sigma_al)
         ac.append(sigma_ac)
-    points.replace_column("kind", np.full(len(points), "gaia_transit"))
+    points.replace_column("kind", np.full(len(points), TRANSIT_KIND))
     keep = np.ones(len(table), dtype=bool)
     keep[replaced] = False
     out = vstack([table[keep], points], join_type="exact", metadata_conflicts="silent")

@@ -38,9 +38,9 @@ import numpy as np
 
 from dynamics import constants as C
 
-from .gaia import along_scan_directions
+from .gaia import TRANSIT_KIND, along_scan_directions
 
-GAIA_TRANSIT = "gaia_transit"
+GAIA_TRANSIT = TRANSIT_KIND
 VISIT_GAP_DAYS = 2.0          # epochs closer than this are one visit (bursts of 1-4 days, weeks apart)
 MIN_OTHERS = 2                # a visit's common error is estimated only from >= 2 other moons
 GROSS_MAS = 25.0              # a transit further off than this (Leda's 2015-05-30: -41 mas) says nothing of the visit
