@@ -221,6 +221,10 @@ def _write_table(group, table):
         else:
             group.create_dataset(name, data=values)
     group.attrs["columns"] = json.dumps(list(table.colnames))
+    arrays = [key for key, value in table.meta.items() if isinstance(value, np.ndarray)]
+    for key in arrays:                        # e.g. the biases' joint covariance (least_squares.bias_table)
+        group.create_dataset(f"meta:{key}", data=table.meta[key])
+    group.attrs["meta_arrays"] = json.dumps(arrays)
 
 
 def _read_table(group):
@@ -228,4 +232,5 @@ def _read_table(group):
     for name in json.loads(group.attrs["columns"]):
         data = group[name][()]
         columns[name] = np.array([v.decode("utf-8") for v in data]) if group[name].attrs.get("text") else data
-    return Table(columns)
+    meta = {key: group[f"meta:{key}"][()] for key in json.loads(group.attrs.get("meta_arrays", "[]"))}
+    return Table(columns, meta=meta)

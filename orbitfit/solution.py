@@ -138,7 +138,8 @@ class Solution:
         n = len(self.observations)
         bias_ra, bias_dec = np.zeros(n), np.zeros(n)
         if self.biases is not None and len(self.biases):
-            index, names = bias_index(self.observations, self.options.bias_groups)
+            index, names = bias_index(self.observations, self.options.bias_groups,
+                                      self.options.gaia_apparition_offsets)
             lookup = {str(g): k for k, g in enumerate(self.biases["group"])}
             for j, name in enumerate(names):               # a row with biases at two levels has their sum
                 rows = np.any(index == j, axis=1)

@@ -190,6 +190,11 @@ def test_bias_solution_archive_refit_and_options(tmp_path, ephemeris):
     for column in ("res_ra_mas", "res_dec_mas", "bias_ra_mas", "bias_dec_mas", "chi2"):
         assert np.array_equal(loaded.residuals()[column], solution.residuals()[column]), column
     assert loaded.summary() == solution.summary() and "site biases (prior sigma 25 mas)" in loaded.summary()
+    # the biases' joint covariance is kept (ordered ra(0), dec(0), ra(1), ...) and is what their sigmas come from
+    joint = solution.biases.meta["covariance_mas2"]
+    assert np.array_equal(loaded.biases.meta["covariance_mas2"], joint) and joint.shape == (6, 6)
+    assert np.allclose(np.sqrt(np.diag(joint))[::2], solution.biases["sigma_ra_mas"])
+    assert np.allclose(np.sqrt(np.diag(joint))[1::2], solution.biases["sigma_dec_mas"])
     restored = loaded.options
     assert restored.bias_groups == "site" and restored.bias_prior_mas == 25.0
     # orbit-only O-C = fitted O-C + the row's bias, and the orbit-only mean is what a plain reader of the SPK sees
@@ -267,3 +272,63 @@ def test_apparitions_before_1960_have_the_plate_era_prior():
     assert list(sigma[::2]) == [BIAS_PRIOR_BEFORE_1960_MAS, 200.0, 30.0, BIAS_PRIOR_BEFORE_1960_MAS, 30.0]
     assert list(mean[2:4]) == [5.0, -5.0] and not mean[[0, 1, 4, 5]].any()
     assert default_bias_prior_mas("apparition:1905", 2000.0) == 2000.0          # never smaller than asked for
+
+
+def test_correlated_apparition_priors_over_oppositions():
+    """FitOptions.apparition_bias_correlation_* and apparition_bias_periodic_*: the prior of the apparition biases
+    since 1960 correlates them by (1 - f) rho^|n_i - n_j| + f cos(33.1 deg (n_i - n_j)) over Jupiter's oppositions
+    n (an AR(1) sequence, and a sinusoid of Jupiter's longitude), each coordinate on its own and within one moon (a
+    family fit's "506:..." and "507:..." chains are apart); the whitening W of the pseudo-observations has W^T W
+    equal to the inverse of that covariance, built here entry by entry. Other groups (an observatory's, an
+    apparition before 1960) keep their independent priors, and the default options are the diagonal of before."""
+    from types import SimpleNamespace
+    from orbitfit.estimation.least_squares import bias_prior_arrays, bias_prior_whitening
+    from orbitfit.estimation.weights import JUPITER_OPPOSITION_TDB_S, JUPITER_SYNODIC_S
+    names = ["506:apparition:1955", "506:apparition:2003", "506:apparition:2004", "506:apparition:2007",
+             "506:uncatalogued:G36", "507:apparition:2003", "507:apparition:2005"]
+    numbers = [-42, 2, 3, 6, None, 2, 4]        # oppositions (2000-11 is 0, 2001-12 is 1, 2003-01 is 2; none in 2002)
+    t_obs, group = [], []
+    for j, n in enumerate(numbers):             # three positions per group, near its opposition
+        at = JUPITER_OPPOSITION_TDB_S + (n if n is not None else 5) * JUPITER_SYNODIC_S + np.array([-3e6, 0, 4e6])
+        t_obs += list(at)
+        group += [j] * 3
+    data = SimpleNamespace(bias_names=names, t_obs=np.array(t_obs), bias_group=np.array(group)[:, None])
+    _, sigma = bias_prior_arrays(names, 30.0)
+    assert np.array_equal(bias_prior_whitening(data, sigma, FitOptions()), np.diag(1.0 / sigma))
+    rho, share = (0.6, -0.3), (0.5, 0.0)
+    options = FitOptions(apparition_bias_correlation_ra=rho[0], apparition_bias_correlation_dec=rho[1],
+                         apparition_bias_periodic_ra=share[0])
+    W = bias_prior_whitening(data, sigma, options)
+    expected = np.diag(sigma ** 2)
+    chained = {0: [1, 2, 3], 1: [5, 6]}
+    step = 2 * np.pi * 398.88 / 4332.59         # Jupiter's longitude from one mean opposition to the next
+    for members in chained.values():
+        for i in members:
+            for j in members:
+                for c in (0, 1):
+                    lag = numbers[i] - numbers[j]
+                    expected[2 * i + c, 2 * j + c] = 30.0 ** 2 * ((1 - share[c]) * rho[c] ** abs(lag)
+                                                                 + share[c] * np.cos(step * lag))
+    assert np.allclose(W.T @ W, np.linalg.inv(expected), rtol=1e-10, atol=1e-14)
+    assert expected[2 * 1, 2 * 3] == pytest.approx(900 * (0.5 * 0.6 ** 4 + 0.5 * np.cos(np.radians(132.6))), abs=0.5)
+    with pytest.raises(ValueError, match="apparition_bias_correlation_ra must be within"):
+        FitOptions(apparition_bias_correlation_ra=1.0)
+    with pytest.raises(ValueError, match="apparition_bias_periodic_dec must be within"):
+        FitOptions(apparition_bias_periodic_dec=1.0)
+
+
+def test_gaia_apparition_offsets_are_a_level_of_the_transits_only():
+    """FitOptions.gaia_apparition_offsets: the Gaia DR3 transit normal points get one offset per apparition
+    ("gaia:2015"), on top of nothing; the ground positions keep their biases and no transit joins them."""
+    from orbitfit.estimation.weights import apparition_year, bias_index
+    from orbitfit.observations.datasets import load_all
+    leda = load_all("Leda")[0]
+    kind = np.asarray(leda["kind"]).astype(str)
+    plain_index, plain_names = bias_index(leda, "apparition+uncatalogued")
+    index, names = bias_index(leda, "apparition+uncatalogued", gaia_apparitions=True)
+    assert names[:len(plain_names)] == plain_names and np.array_equal(index[:, :2], plain_index)
+    transit = kind == "gaia_transit"
+    years = sorted(set(apparition_year(leda["tdb"])[transit]))
+    assert names[len(plain_names):] == [f"gaia:{y}" for y in years] == ["gaia:2015", "gaia:2016", "gaia:2017"]
+    assert np.all(index[transit, 2] >= len(plain_names)) and np.all(index[~transit, 2] == -1)
+    assert np.all(index[transit, :2] == -1)

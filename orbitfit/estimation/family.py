@@ -274,7 +274,8 @@ def fit_family(observations, initial_orbits: dict, options: FitOptions | None = 
     # as fit_orbit: far from the solution the steps are taken at `epoch`, near it at the middle of the arc (half
     # the integration each way, on two threads), and the states and covariance are carried back to `epoch`
     pivot = integration_epoch(np.concatenate([prepared[b].t_obs for b in bodies]))
-    fit = far_then_mid_arc(x0, lambda at: with_biases(evaluate_from(at), combined, options.bias_prior_mas), epoch,
+    fit = far_then_mid_arc(x0, lambda at: with_biases(evaluate_from(at), combined, options.bias_prior_mas,
+                                                      options=options), epoch,
                            pivot, transition, n_core, combined, options, floor_ra, floor_dec, log, accepted)
     biases = bias_table(combined, fit, options.bias_prior_mas)
 

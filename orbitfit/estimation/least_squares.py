@@ -39,7 +39,8 @@ from ..solution import Solution
 from .gauss_newton import EVALUATION_ERRORS, STATE_NAMES, FitError, gauss_newton
 from .options import BIAS_PRIOR_BEFORE_1960_MAS, UNCATALOGUED_PRIOR_MAS, FitOptions
 from .screening import screen_start, screening_record
-from .weights import fit_data, group_keys, initial_floors, own_covariance, unweightable_rows
+from .weights import (JUPITER_LONGITUDE_STEP_RAD, fit_data, group_keys, initial_floors, opposition_number,
+                      own_covariance, unweightable_rows)
 
 MIN_NIGHTS = 3            # six state components need positions on three nights at least (Gauss: three directions)
 # a start state is a satellite orbit of Jupiter if bound, above Jupiter's cloud tops and within its Hill sphere
@@ -191,7 +192,7 @@ class _Evaluations:
                 evaluation, self._first = self._first[2], None
                 return evaluation
             return evaluate(Orbit(self.body, epoch, state), self.model, self.prepared)
-        return with_biases(state_evaluation, data, options.bias_prior_mas, bias_priors)
+        return with_biases(state_evaluation, data, options.bias_prior_mas, bias_priors, options)
 
 
 def integration_epoch(t_obs):
@@ -351,15 +352,17 @@ def default_bias_prior_mas(name, prior_mas):
     return float(prior_mas)
 
 
-def with_biases(evaluate_at, data, prior_mas, bias_priors=None):
+def with_biases(evaluate_at, data, prior_mas, bias_priors=None, options=None):
     """evaluate_at for the parameters [orbit..., b_ra(0), b_dec(0), b_ra(1), ...] with one RA*/Dec bias pair per
-    data.bias_names: each row's computed position is the orbit's plus its bias (design column 1), and each bias
-    has a prior (a pseudo-observation in Evaluation.extra): zero mean and sigma prior_mas, or what `bias_priors`
-    gives for its group (`bias_prior_arrays`). Without bias names: unchanged."""
+    data.bias_names: each row's computed position is the orbit's plus its bias (design column 1), and the biases
+    have a prior (pseudo-observations in Evaluation.extra): zero mean and sigma prior_mas, or what `bias_priors`
+    gives for its group (`bias_prior_arrays`), the apparitions' correlated as `options` (FitOptions) say
+    (`bias_prior_whitening`). Without bias names: unchanged."""
     k = len(data.bias_names)
     if k == 0:
         return evaluate_at
     prior_mean, prior_sigma = bias_prior_arrays(data.bias_names, prior_mas, bias_priors)
+    whitening = bias_prior_whitening(data, prior_sigma, options)
     # (rows, RA* column of their bias) per level: a row's position is the orbit's plus the sum of its biases
     levels = [(rows, 2 * data.bias_group[rows, level]) for level in range(data.bias_group.shape[1])
               for rows in [np.nonzero(data.bias_group[:, level] >= 0)[0]]]
@@ -381,8 +384,8 @@ def with_biases(evaluate_at, data, prior_mas, bias_priors=None):
                 design[rows, 1, n_orbit + column + 1] = 1.0
             evaluation.design = design
         A = np.zeros((2 * k, x.size))
-        A[:, n_orbit:] = np.diag(1.0 / prior_sigma)
-        residual = (prior_mean - b) / prior_sigma                   # whitened (mean - b) / sigma_prior
+        A[:, n_orbit:] = whitening
+        residual = whitening @ (prior_mean - b)                     # whitened: W^T W is the prior's inverse
         if evaluation.extra is not None:
             A_old, b_old = evaluation.extra
             A = np.vstack([np.hstack([A_old, np.zeros((A_old.shape[0], 2 * k))]), A])
@@ -391,9 +394,49 @@ def with_biases(evaluate_at, data, prior_mas, bias_priors=None):
         return evaluation
     return evaluate_with_biases
 
+def bias_prior_whitening(data, prior_sigma, options=None):
+    """W (2k x 2k) with W^T W the inverse of the biases' prior covariance, ordered as their parameters [ra(0),
+    dec(0), ra(1), ...]. Independent (diag(1 / prior_sigma)) unless `options` (FitOptions) correlate the biases of
+    the apparitions since 1960 ("apparition:YYYY"); then, for each coordinate c, within one moon (a family fit's
+    "506:..." and "507:..." apart), with n the `opposition_number` of each group's positions:
+    corr(b_i, b_j) = (1 - f_c) rho_c^|n_i - n_j| + f_c cos(dlambda (n_i - n_j)),
+    rho_c = apparition_bias_correlation_ra/_dec (an AR(1) sequence over the oppositions), f_c =
+    apparition_bias_periodic_ra/_dec (the share of the prior variance that is a sinusoid of Jupiter's heliocentric
+    longitude, which advances by dlambda = JUPITER_LONGITUDE_STEP_RAD from one opposition to the next: a bias that
+    belongs to the sky region, not to the year). The other groups stay independent."""
+    whitening = np.diag(1.0 / prior_sigma)
+    if options is None:
+        return whitening
+    kernels = [(options.apparition_bias_correlation_ra, options.apparition_bias_periodic_ra),
+               (options.apparition_bias_correlation_dec, options.apparition_bias_periodic_dec)]
+    if not any(rho or share for rho, share in kernels):
+        return whitening
+    chains = {}                                   # "" or "506:" -> [(bias index, opposition number)]
+    for j, name in enumerate(str(name) for name in data.bias_names):
+        owner, _, year = name.rpartition("apparition:")
+        if name.count("apparition:") == 1 and year.isdigit() and int(year) >= 1960:
+            level = np.nonzero(np.any(data.bias_group == j, axis=0))[0][0]
+            number = int(np.round(np.median(opposition_number(data.t_obs[data.bias_group[:, level] == j]))))
+            chains.setdefault(owner, []).append((j, number))
+    for chain in chains.values():
+        if len(chain) < 2:
+            continue
+        index, number = np.array([j for j, _ in chain]), np.array([n for _, n in chain])
+        lag = number[:, None] - number[None, :]
+        for c, (rho, share) in enumerate(kernels):
+            if rho == 0.0 and share == 0.0:
+                continue
+            correlation = (1.0 - share) * rho ** np.abs(lag) + share * np.cos(JUPITER_LONGITUDE_STEP_RAD * lag)
+            columns = 2 * index + c
+            sigma = prior_sigma[columns]
+            whitening[np.ix_(columns, columns)] = np.linalg.inv(np.linalg.cholesky(np.outer(sigma, sigma) * correlation))
+    return whitening
+
+
 def bias_table(data, fit, prior_mas, bias_priors=None):
     """The fitted biases (mas) with their 1-sigma, the number of accepted rows each applies to and their prior
-    (mean and sigma), or None."""
+    (mean and sigma), or None; meta["covariance_mas2"]: their joint covariance (2k x 2k, ordered [ra(0), dec(0),
+    ra(1), ...]; the orbit marginalised)."""
     k = len(data.bias_names)
     if k == 0:
         return None
@@ -404,7 +447,8 @@ def bias_table(data, fit, prior_mas, bias_priors=None):
     mean, prior_sigma = (v.reshape(k, 2) for v in bias_prior_arrays(data.bias_names, prior_mas, bias_priors))
     return Table({"group": list(data.bias_names), "n": used, "bias_ra_mas": b[:, 0], "sigma_ra_mas": sigma[:, 0],
                   "bias_dec_mas": b[:, 1], "sigma_dec_mas": sigma[:, 1], "prior_ra_mas": mean[:, 0],
-                  "prior_dec_mas": mean[:, 1], "prior_sigma_mas": prior_sigma[:, 0]})
+                  "prior_dec_mas": mean[:, 1], "prior_sigma_mas": prior_sigma[:, 0]},
+                 meta={"covariance_mas2": np.array(fit.covariance[-2 * k:, -2 * k:])})
 
 def _warm_weights(previous, data, floor_ra, floor_dec, accepted):
     """Floors (matched by group name) and flags (first rows) of a previous solution, for a refit."""

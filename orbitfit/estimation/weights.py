@@ -19,6 +19,8 @@ import numpy as np
 
 from dynamics import constants as C
 
+from ..observations.gaia import TRANSIT_KIND
+
 NIGHT_REFERENCE_COUNT = 4         # Veres et al. 2017: sigma grows as sqrt(N / 4) beyond 4 observations per night
 A_PRIORI_SIGMA_MAS = 500.0        # first-pass sigma of groups that give none, before their floor is estimated
 # smallest sigma a row may give: no astrometry of a moon is better than ~0.1 mas (Gaia's best transits, occultation
@@ -37,12 +39,19 @@ SECOND_LEVEL_MIN_ROWS = 20
 # where Jupiter is near the Sun and nobody observes it (true oppositions stray from the mean ones by < 3 weeks).
 JUPITER_OPPOSITION_TDB_S = (2451876.5 - C.J2000_JD) * C.SECONDS_PER_DAY
 JUPITER_SYNODIC_S = 398.88 * C.SECONDS_PER_DAY
+# ... and Jupiter's sidereal period (4332.59 d): from one mean opposition to the next its heliocentric longitude, and
+# the stars around it, move by 33.1 deg; after 11 oppositions (11.9 years) it is back among the same stars
+JUPITER_LONGITUDE_STEP_RAD = 2.0 * np.pi * 398.88 / 4332.59
+
+
+def opposition_number(tdb):
+    """The number of each epoch's apparition of Jupiter, counted in mean oppositions from 2000-11-28 (integers)."""
+    return np.floor((np.asarray(tdb, dtype=float) - JUPITER_OPPOSITION_TDB_S) / JUPITER_SYNODIC_S + 0.5).astype(int)
 
 
 def apparition_year(tdb):
     """The calendar year of the (mean) opposition of each epoch's apparition of Jupiter (TDB s past J2000)."""
-    k = np.floor((np.asarray(tdb, dtype=float) - JUPITER_OPPOSITION_TDB_S) / JUPITER_SYNODIC_S + 0.5)
-    opposition = JUPITER_OPPOSITION_TDB_S + k * JUPITER_SYNODIC_S
+    opposition = JUPITER_OPPOSITION_TDB_S + opposition_number(tdb) * JUPITER_SYNODIC_S
     return np.floor(2000.0 + opposition / (365.25 * C.SECONDS_PER_DAY)).astype(int)
 
 
@@ -80,7 +89,7 @@ def fit_data(prepared, options):
     if not options.use_given_sigma:                     # uniform weights within a group (occultations keep theirs)
         sigma_ra = np.where(full_covariance, sigma_ra, np.nan)
         sigma_dec = np.where(full_covariance, sigma_dec, np.nan)
-    bias_group, bias_names = bias_index(table, options.bias_groups)
+    bias_group, bias_names = bias_index(table, options.bias_groups, options.gaia_apparition_offsets)
     return FitData(prepared.t_obs, sigma_ra, sigma_dec, prepared.corr, full_covariance, group, group_names,
                    night.ravel(), counts[night].ravel(), bias_group, bias_names)
 
@@ -124,15 +133,30 @@ def group_keys(table, weight_groups="site"):
         return ["all"] * len(table)
     raise ValueError(f"weight_groups must be 'site', 'dataset' or 'all', not {weight_groups!r}")
 
-def bias_index(table, bias_groups):
+def bias_index(table, bias_groups, gaia_apparitions=False):
     """(index of each row's biases, shape (rows, levels), -1 for none; the bias names) for FitOptions.bias_groups:
     "apparition" (one per apparition of Jupiter, shared by every data set and site: "apparition:2016"), "site",
     "dataset", "season" (per data set, site and apparition: "nsdb:jo0059:G36:2016"), "observatory" (per MPC code,
     whatever the data set: "observatory:G36"), "uncatalogued" (per MPC code, for the positions whose source names
     no reference catalogue: "uncatalogued:G36"), or two levels: "apparition+uncatalogued", "apparition+observatory",
     "apparition+season" (the apparition's bias, and the observatory's or season's own where it has
-    SECOND_LEVEL_MIN_ROWS rows), or None; only BIASED_KINDS rows get one. A row's computed position is the orbit's
-    plus the sum of its biases."""
+    SECOND_LEVEL_MIN_ROWS rows), or None; only BIASED_KINDS rows get one. With `gaia_apparitions`
+    (FitOptions.gaia_apparition_offsets) the Gaia DR3 transits get one more level: their apparition's offset
+    ("gaia:2016"). A row's computed position is the orbit's plus the sum of its biases."""
+    index, names = _ground_bias_index(table, bias_groups)
+    if not gaia_apparitions:
+        return index, names
+    transit = np.asarray(table["kind"]).astype(str) == TRANSIT_KIND
+    years = apparition_year(table["tdb"]) if len(table) else np.zeros(0, dtype=int)
+    column = np.full(len(table), -1)
+    for year in sorted(set(years[transit])):
+        column[transit & (years == year)] = len(names)
+        names = names + [f"gaia:{year}"]
+    return np.column_stack([index, column]), names
+
+
+def _ground_bias_index(table, bias_groups):
+    """bias_index of the ground-based positions (BIASED_KINDS) alone."""
     n = len(table)
     if bias_groups is None:
         return np.full((n, 0), -1), []
