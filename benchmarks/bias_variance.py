@@ -7,6 +7,17 @@ b_i ~ N(0, tau^2 + s_i^2) by EM over all their RA*/Dec coordinates (and per moon
                                                             # ~2 min on 2 cores; 2026-12-03: 298 coordinates, 159 mas
     python benchmarks/bias_variance.py --level apparition   # apparitions since 1960 (BIAS_PRIOR_MAS); ~2 min;
                                                             # 2026-12-03: 644 coordinates, 74 mas (moons 20-235)
+    python benchmarks/bias_variance.py --lags               # the apparition biases' correlation from one
+                                                            # apparition to the next (below); ~4 min
+
+--lags: the default fits (prior BIAS_PRIOR_MAS, not loosened: a loose prior lets a faint moon's biases take its
+orbit's error, which is not what the prior describes), each apparition bias since 1960 freed of its prior
+(`orbitfit.estimation.shared_biases.data_only`: estimate d_i of variance D_i), and the autocovariance of the
+biases of one moon L oppositions apart by the method of moments, pooled over the moons and weighted by
+1 / ((P^2 + D_i)(P^2 + D_j)): C(0) = mean(d_i^2 - D_i), C(L) = mean(d_i d_j); printed as C(L) / C(0). An
+apparition's stars are the next one's neighbours on the sky (Jupiter moves ~30 deg a year), so their zonal errors
+need not be independent. Measured 2026-12-03 (8 moons, 1960-2022): see the printout and the comment at
+FitOptions.apparition_bias_correlation_ra.
 """
 import argparse
 import warnings
@@ -16,7 +27,10 @@ import numpy as np
 from orbitfit.estimation.least_squares import fit_orbit
 from orbitfit.estimation.options import BIAS_PRIOR_MAS, UNCATALOGUED_PRIOR_MAS, FitOptions
 from orbitfit.estimation.published import gomes_junior_2016_orbit, gomes_junior_2016_orbits
-from orbitfit.estimation.weights import bias_index
+from orbitfit.estimation.shared_biases import data_only
+from orbitfit.estimation.weights import (JUPITER_LONGITUDE_STEP_RAD, JUPITER_OPPOSITION_TDB_S, JUPITER_SYNODIC_S,
+                                        bias_index)
+from orbitfit.times import JULIAN_YEAR_S
 from orbitfit.observations.datasets import load_all
 
 LOOSE_PRIOR_MAS = 1000.0
@@ -42,11 +56,71 @@ def of_level(name, level):
     return level != "apparition" or int(key) >= FIRST_APPARITION
 
 
+MAX_LAG = 14                       # oppositions; Jupiter comes back to the same stars after 11 (11.86 years)
+
+
+def opposition_of_year(year):
+    """The opposition number (`opposition_number`) of the apparition whose mean opposition falls in `year`."""
+    first_opposition_year = 2000.0 + JUPITER_OPPOSITION_TDB_S / JULIAN_YEAR_S
+    return int(np.ceil((year - first_opposition_year) / (JUPITER_SYNODIC_S / JULIAN_YEAR_S)))
+
+
+def lag_correlations(series, prior_mas, max_lag=MAX_LAG):
+    """{lag: (C(lag) / C(0), pairs)} of the biases in `series` ([(opposition numbers, estimates, variances)] per
+    moon and coordinate), by the method of moments (module docstring)."""
+    sums, weights, pairs = np.zeros(max_lag + 1), np.zeros(max_lag + 1), np.zeros(max_lag + 1, dtype=int)
+    for number, d, D in series:
+        w = 1.0 / (prior_mas ** 2 + D)
+        for i in range(len(d)):
+            for j in range(i, len(d)):
+                lag = abs(number[j] - number[i])
+                if lag <= max_lag:
+                    sums[lag] += w[i] * w[j] * (d[i] * d[j] - (D[i] if i == j else 0.0))
+                    weights[lag] += w[i] * w[j]
+                    pairs[lag] += 1
+    covariance = sums / np.where(weights > 0, weights, np.nan)
+    return {lag: (covariance[lag] / covariance[0], int(pairs[lag])) for lag in range(max_lag + 1)}
+
+
+def lags(moons):
+    """Print the apparition biases' lag correlations (RA*, Dec) of the default fits (module docstring)."""
+    options = FitOptions()
+    series = {"ra": [], "dec": []}
+    for name in moons:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            solution = fit_orbit(load_all(name, gaia_transits=True, gaia_visit_offsets=None)[0],
+                                 gomes_junior_2016_orbit(name), options)
+        table = solution.biases
+        mine = [k for k, g in enumerate(table["group"]) if of_level(g, "apparition")]
+        number = np.array([opposition_of_year(int(str(table["group"][k])[-4:])) for k in mine])
+        for axis in series:
+            d, D = data_only(np.asarray(table[f"bias_{axis}_mas"])[mine], np.asarray(table[f"sigma_{axis}_mas"])[mine],
+                             np.asarray(table["prior_sigma_mas"])[mine], np.asarray(table[f"prior_{axis}_mas"])[mine])
+            known = np.isfinite(D)
+            series[axis].append((number[known], d[known], D[known]))
+        print(f"{name:9s} {len(mine)} apparitions", flush=True)
+    for axis, label in (("ra", "RA*"), ("dec", "Dec")):
+        found = lag_correlations(series[axis], options.bias_prior_mas)
+        print(f"{label:4s} " + "  ".join(f"{lag}: {r:+.2f} ({n})" for lag, (r, n) in found.items() if lag > 0))
+        lag = np.arange(1, MAX_LAG + 1)
+        r = np.array([found[k][0] for k in lag])
+        wave = np.cos(JUPITER_LONGITUDE_STEP_RAD * lag)
+        share = float(r @ wave / (wave @ wave))
+        print(f"     share of a sinusoid of Jupiter's longitude (least squares over lags 1-{MAX_LAG}): {share:.2f}; "
+              f"rms of the lags about it {np.sqrt(np.mean((r - share * wave) ** 2)):.2f} (about zero: "
+              f"{np.sqrt(np.mean(r ** 2)):.2f})")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--level", choices=list(PRIORS), default="uncatalogued")
     parser.add_argument("--moons", nargs="*", default=list(gomes_junior_2016_orbits()))
+    parser.add_argument("--lags", action="store_true", help="the apparition biases' correlation from one apparition "
+                                                            "to the next (default fits)")
     args = parser.parse_args()
+    if args.lags:
+        return lags(args.moons)
     options = FitOptions()
     values, sigmas = [], []
     for name in args.moons:

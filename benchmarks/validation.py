@@ -12,6 +12,9 @@ each weighting is judged on the Gaia DR3 transits after 2016-06-01, which its fi
         --markdown benchmarks/results/validation_2012.md      # years ahead (~5 min; also 2008-01-01)
     python benchmarks/validation.py --options "apparition biases" "observatory biases" --tests cut all \
         --markdown benchmarks/results/observatory_biases.md   # every observatory biased (also --cut 2012-01-01)
+    python benchmarks/validation.py --options "correlated biases" "periodic biases" \
+        --markdown benchmarks/results/apparition_correlation.md   # apparition biases correlated a priori (~20 min;
+                                                                  # also --cut 2012-01-01 / 2008-01-01 --tests cut)
     python benchmarks/validation.py --oppositions   # also leave-one-opposition-out on the ground data (slow)
     python benchmarks/validation.py --visits --markdown benchmarks/results/gaia_visits.md
                                     # the default fits: transits as Gaia gave them vs freed of their visit's error
@@ -48,7 +51,9 @@ README_LABELS = {"defaults": "default: apparition + uncatalogued-site biases, es
                  "observatory biases": "apparition + observatory biases (`bias_groups=\"apparition+observatory\"`)",
                  "no biases": "no biases (`bias_groups=None`, default of 2026-12-01)",
                  "veres2017": "Vereš et al. 2017 night rule, no biases (before)",
-                 "season biases": "season biases (per data set, site and apparition)"}
+                 "season biases": "season biases (per data set, site and apparition)",
+                 "correlated biases": "default, apparition biases correlated between consecutive apparitions",
+                 "periodic biases": "default, RA* apparition biases partly a sinusoid of Jupiter's longitude"}
 OPTION_SETS = {
     "defaults": lambda: FitOptions(),                   # apparition + uncatalogued-site biases, estimated nights
     "apparition biases": lambda: FitOptions(bias_groups="apparition"),  # the default of 2026-12-02
@@ -56,6 +61,10 @@ OPTION_SETS = {
     "no biases": lambda: FitOptions(bias_groups=None),                  # the default of 2026-12-01
     "veres2017": lambda: FitOptions(bias_groups=None, night_deweighting="veres2017"),   # the default before
     "season biases": lambda: FitOptions(bias_groups="season"),          # slow (hundreds of parameters)
+    # apparition biases correlated between consecutive apparitions, as measured on the default fits' own biases
+    "correlated biases": lambda: FitOptions(apparition_bias_correlation_ra=0.47, apparition_bias_correlation_dec=0.07),
+    # the RA* apparition biases as a sinusoid of Jupiter's longitude (56% of their variance) and white noise
+    "periodic biases": lambda: FitOptions(apparition_bias_periodic_ra=0.56),
 }
 
 
