@@ -20,6 +20,7 @@ each weighting is judged on the Gaia DR3 transits after 2016-06-01, which its fi
                                     # the default fits: transits as Gaia gave them vs freed of their visit's error
                                     # common to the moons (common_visit_harness; cut, all, folds; ~30 min)
     python benchmarks/validation.py --visits --tests cut --cut 2012-01-01   # years ahead (~12 min)
+    python benchmarks/validation.py --visits --options "periodic biases"    # one option set instead of the defaults
     python benchmarks/validation.py --visits --markdown benchmarks/results/gaia_visits.md \
         --spread-markdown benchmarks/results/honest_spread.md   # also each moon against what an honest sigma gives
 
@@ -87,7 +88,8 @@ def main():
                                                   "sigma gives them, as README rows, to this file")
     args = parser.parse_args()
     if args.visits:
-        return visits(args.moons, args.tests, args.cut, args.markdown, args.spread_markdown)
+        return visits(args.moons, args.tests, args.cut, args.markdown, args.spread_markdown,
+                      args.options[0] if len(args.options) == 1 else "defaults")
     if args.shared:
         return shared(args.moons, args.markdown)
     print(f"{'moon':9s} {'options':18s} {'test':8s} {'n':>3s} {'AL rms':>7s} {'mean':>7s} {'z rms':>6s} {'1sig':>5s} "
@@ -202,11 +204,12 @@ def _paired(moons, test, first, second, t0):
     return table, r
 
 
-def visits(moons, tests, cut, markdown=None, spread_markdown=None):
-    """Each test with every moon under its held-out rule (`common_visit_harness`): the default fits with their
-    transits as Gaia gave them, then freed of each visit's error common to the moons (the default of `load_all`),
-    estimated from the other moons' fits of the same rule. Then each moon's default figures against what an honest
-    sigma would give them (`orbitfit.validation.honest_spread`), written to `spread_markdown` if given."""
+def visits(moons, tests, cut, markdown=None, spread_markdown=None, label="defaults"):
+    """Each test with every moon under its held-out rule (`common_visit_harness`): the fits (option set `label`,
+    default the defaults) with their transits as Gaia gave them, then freed of each visit's error common to the
+    moons (the default of `load_all`), estimated from the other moons' fits of the same rule. Then each moon's
+    figures against what an honest sigma would give them (`orbitfit.validation.honest_spread`), written to
+    `spread_markdown` if given."""
     print(f"{'moon':9s} {'test':9s} {'n':>3s} {'as given: AL rms':>17s} {'z':>5s} {'corrected: AL rms':>18s} "
           f"{'z':>5s}")
     header = "| test | transits as Gaia gave them: AL rms (mas) | z rms | ≤ 10 mas | freed of their visit's common " \
@@ -216,7 +219,7 @@ def visits(moons, tests, cut, markdown=None, spread_markdown=None):
     for test in tests:
         t0 = time.perf_counter()
         named = test if test == "folds" or cut == DEFAULT_CUT else f"{test} {cut[:4]}"
-        alone, corrected, _ = common_visit_harness(moons, test=test, cut=cut)
+        alone, corrected, _ = common_visit_harness(moons, OPTION_SETS[label](), test=test, cut=cut)
         table, r = _paired(moons, named, alone, corrected, t0)
         spread.extend(honest_rows(moons, named, corrected))
         cells = []

@@ -429,7 +429,8 @@ def bias_prior_whitening(data, prior_sigma, options=None):
             correlation = (1.0 - share) * rho ** np.abs(lag) + share * np.cos(JUPITER_LONGITUDE_STEP_RAD * lag)
             columns = 2 * index + c
             sigma = prior_sigma[columns]
-            whitening[np.ix_(columns, columns)] = np.linalg.inv(np.linalg.cholesky(np.outer(sigma, sigma) * correlation))
+            covariance = np.outer(sigma, sigma) * correlation
+            whitening[np.ix_(columns, columns)] = np.linalg.inv(np.linalg.cholesky(covariance))
     return whitening
 
 
