@@ -32,6 +32,14 @@ GENERATED = {      # README table rows -> the script that writes them (issue 17:
                         "--spread-markdown benchmarks/results/honest_spread.md",
     "observatory_biases.md": "benchmarks/validation.py --options 'apparition biases' 'observatory biases' "
                              "--tests cut all --markdown benchmarks/results/observatory_biases.md",
+    "apparition_correlation.md": "benchmarks/validation.py --options 'correlated biases' 'periodic biases' "
+                                 "--markdown benchmarks/results/apparition_correlation.md",
+    "apparition_correlation_2012.md": "benchmarks/validation.py --options 'correlated biases' 'periodic biases' "
+                                      "--cut 2012-01-01 --tests cut --markdown "
+                                      "benchmarks/results/apparition_correlation_2012.md",
+    "apparition_correlation_2008.md": "benchmarks/validation.py --options 'correlated biases' 'periodic biases' "
+                                      "--cut 2008-01-01 --tests cut --markdown "
+                                      "benchmarks/results/apparition_correlation_2008.md",
     "observatory_biases_2012.md": "benchmarks/validation.py --options 'apparition biases' 'observatory biases' "
                                   "--cut 2012-01-01 --tests cut --markdown benchmarks/results/observatory_biases_2012.md",
 }
