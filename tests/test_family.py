@@ -257,7 +257,8 @@ def test_family_fits_site_biases_in_a_closed_loop(truth, real_data, ephemeris):
         assert {str(g) for g in biases["group"]} == {f"synthetic:{site}" for site in SITE_OFFSETS_MAS}
         joint = biases.meta["covariance_mas2"]             # the member's own block of the family's covariance
         assert joint.shape == (2 * len(biases), 2 * len(biases))
-        assert np.allclose(np.sqrt(np.diag(joint)), np.column_stack([biases["sigma_ra_mas"], biases["sigma_dec_mas"]]).ravel())
+        sigmas = np.column_stack([biases["sigma_ra_mas"], biases["sigma_dec_mas"]]).ravel()
+        assert np.allclose(np.sqrt(np.diag(joint)), sigmas)
         for row in biases:
             truth_ra, truth_dec = SITE_OFFSETS_MAS[str(row["group"]).split(":")[-1]]
             assert abs(row["bias_ra_mas"] - truth_ra) < 3 * row["sigma_ra_mas"]

@@ -385,5 +385,6 @@ def _member_biases(biases, body):
     table["group"] = [str(name)[len(prefix):] for name in table["group"]]
     if "covariance_mas2" in biases.meta:                 # the member's block of the joint covariance, not the family's
         coordinates = np.repeat(np.nonzero(mine)[0] * 2, 2) + np.tile([0, 1], int(mine.sum()))
-        table.meta = {**biases.meta, "covariance_mas2": biases.meta["covariance_mas2"][np.ix_(coordinates, coordinates)]}
+        joint = biases.meta["covariance_mas2"][np.ix_(coordinates, coordinates)]
+        table.meta = {**biases.meta, "covariance_mas2": joint}
     return table
