@@ -18,8 +18,16 @@ farther, changes within its sigma (2016: 14.6 -> 15.2 mas; 2008: 12.2 -> 22.4 ma
 Himalia enters as an `OrbitModel` companion (integrated alongside at a fixed state, the target massless, so its
 6x6 state-transition matrix stays exact): the state and GM of the family fit of Himalia and Elara to every
 embedded data set (benchmarks/himalia_gm.py --companion-file), embedded as data/companions/himalia.toml. Its GM is
-0.163 +- 0.022 (formal), +- 0.160 from the data sets' systematics (the jackknife); that uncertainty is not yet
-carried into the satellites' covariance (a consider parameter: future work).
+0.163 +- 0.022 (formal), +- 0.160 from the data sets' systematics (the jackknife); that uncertainty is not carried
+into the satellites' covariance. Measured what it would do (benchmarks/himalia_gm_sensitivity.py, harness cuts,
+default options, 2026-12-04; the GM raised by the jackknife's 0.16, the along-scan change of the held-out
+predictions): Elara 4.1 mas (cut 2016), 58 mas (cut 2012), 91 mas (cut 2008), where the nominal GM predicts the
+held-out transits at z 0.77, 0.81, 0.81 and the raised one misses them by 61 and 85 mas (z 3.1, 3.5); Lysithea 1.1,
+8.2, 20 mas (z 0.76 and 0.93 at the early cuts); Leda 0.4 - 7.8 mas. The held-out transits thus confirm the GM far
+better than the jackknife says (they were in the family fit that gave it, but no data set but NSDB jo0010 moves it
+by more than 0.005: benchmarks/himalia_gm.py), and a consider parameter of 0.16 would make Elara's sigma years ahead
+three times too large (z 0.31 - 0.38); of the formal 0.022, it would add ~8 - 13 mas to Elara's 17 - 22 mas there.
+Neither is where the sigmas are too small.
 
 `default_model(body)` is the model every fit, residual, simulation, export and harness run uses when none is given;
 `OrbitModel()` (no companions) or a model of one's own overrides it.
