@@ -68,7 +68,8 @@ t_start = time.perf_counter()
 #
 # The STE from the 1234 GJ15 positions (the STE paper's weighting), and the all-data fit with the default options (floors
 # per data set and site, nights with many positions de-weighted, one bias per apparition of Jupiter shared by the
-# ground-based data, and one per observatory for the positions whose source names no star catalogue).
+# ground-based data, the RA* ones partly a sinusoid of Jupiter's longitude, and one per observatory for the
+# positions whose source names no star catalogue).
 
 # %%
 gj15, _ = orbitfit.read(data_path("gj15", "Himalia.dat"))

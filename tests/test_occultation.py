@@ -30,9 +30,9 @@ PREDICTIONS = data_path("gj16_occultation_predictions")
 HIMALIA_RADIUS_KM = 75.0          # seed 003 Table 1: (150 x 120) km
 
 
-def gj15_solution(name, ephemeris):
+def gj15_solution(name, ephemeris, options=None):
     observations, _ = read_gj15(data_path("gj15", f"{name}.dat"))
-    return fit_orbit(observations, gomes_junior_2016_orbit(name, ephemeris), FitOptions())
+    return fit_orbit(observations, gomes_junior_2016_orbit(name, ephemeris), options or FitOptions())
 
 
 @pytest.fixture(scope="module")
@@ -237,7 +237,8 @@ def compare_with_seed003(solution, prefix):
 
 
 def print_seed003(name, d):
-    print(f"\n{name}: {d['n']} events of seed 003 (STE + UCAC4) recomputed with our GJ15 fit; ours - theirs")
+    print(f"\n{name}: {d['n']} events of seed 003 (STE + UCAC4) recomputed with our GJ15 fit (the STE weighting); "
+          "ours - theirs")
     print("  utc (theirs)          C/A\"   dt s   dC/A mas  across mas  along mas")
     for i in np.linspace(0, d["n"] - 1, 16).astype(int):
         print(f"  {d['utc'][i]}  {d['ca'][i]:.3f} {d['dt_s'][i]:+7.1f} {1000 * d['dca_arcsec'][i]:+8.1f} "
@@ -257,20 +258,23 @@ def print_seed003(name, d):
 
 # Bounds. Seed 003 (Sect. 2.1) finds STE and JPL differ by up to 98 mas (RA*) / 58 mas (Dec) for Himalia and 181 /
 # 152 mas for Carme over 2015-2021: two good orbits from overlapping data differ by tens of mas, up to 0.1-0.2".
-# Our GJ15 fits use the same positions as STE (with other weights, force-model details and DE version), so the
-# shadow's sky offset (across and along the track) may reach that level: bound 120 mas for Himalia (seed 003's
-# STE-JPL spread) and 150 mas for Elara (half as many positions, Table 3 rms 92 mas). Measured: Himalia <= 25 mas
-# across / 75 mas along, Elara <= 95 / 110 mas, medians 19 / 34 mas. Instants follow (along offset / shadow speed,
-# slowest near the stationary points): <= 3 min; C/A within 0.2". Elements that depend on the geometry alone
-# (velocity, distance, longitude, LST) must agree to the tables' rounding (0.01 km/s, 0.01 au, 1 deg, 1 min).
-@pytest.mark.parametrize("name, prefix, max_offset_mas", [("Himalia", "himali", 120.0), ("Elara", "elara", 150.0)])
-def test_seed003_published_predictions(name, prefix, max_offset_mas, himalia, ephemeris):
-    solution = himalia if name == "Himalia" else gj15_solution(name, ephemeris)
+# Their tables come from the STE orbit, so the comparison takes our fit of the same GJ15 positions with the STE
+# weighting (FitOptions.gomes_junior_2016()): what is left is the force model's details, the DE version and the
+# flagged outliers, half the STE-JPL spread at most: bound 60 mas on the shadow's sky offset (across and along the
+# track). Measured 2026-12-04: Himalia <= 30 mas across / 28 along (median 17), Elara <= 44 / 39 (median 19). (The
+# default options, apparition biases with the periodic RA* prior, give a GJ15 orbit further from the STE: Himalia up
+# to 47 across / 119 along, median 34 mas; independent apparition priors 34 / 90; both predict Himalia's 2014-2017
+# Gaia DR3 transits, which no GJ15 fit saw, alike: 11.1 mas rms along the scan.) Instants follow (along offset / shadow speed, slowest
+# near the stationary points): <= 3 min; C/A within 0.2". Elements that depend on the geometry alone (velocity,
+# distance, longitude, LST) must agree to the tables' rounding (0.01 km/s, 0.01 au, 1 deg, 1 min).
+@pytest.mark.parametrize("name, prefix", [("Himalia", "himali"), ("Elara", "elara")])
+def test_seed003_published_predictions(name, prefix, ephemeris):
+    solution = gj15_solution(name, ephemeris, FitOptions.gomes_junior_2016())
     d = compare_with_seed003(solution, prefix)
     print_seed003(name, d)
     assert d["n"] == {"Himalia": 568, "Elara": 561}[name]
-    assert np.all(np.hypot(d["across_mas"], d["along_mas"]) <= max_offset_mas)
-    assert np.median(np.hypot(d["across_mas"], d["along_mas"])) <= 40.0
+    assert np.all(np.hypot(d["across_mas"], d["along_mas"]) <= 60.0)
+    assert np.median(np.hypot(d["across_mas"], d["along_mas"])) <= 25.0
     assert np.all(np.abs(d["dca_arcsec"]) <= 0.2)
     assert np.all(np.abs(d["dt_s"]) <= 180.0)
     assert np.all(np.abs(d["dvel"]) <= 0.007)            # 0.01 km/s rounding + the C/A difference's effect

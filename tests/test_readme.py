@@ -18,14 +18,14 @@ def test_readme_tour_runs(tmp_path, monkeypatch):
 
 
 GENERATED = {      # README table rows -> the script that writes them (issue 17: README figures drift from the code)
-    "validation.md": "benchmarks/validation.py --options defaults 'apparition biases' --markdown "
-                     "benchmarks/results/validation.md",
+    "validation.md": "benchmarks/validation.py --options defaults 'independent biases' 'apparition biases' "
+                     "--markdown benchmarks/results/validation.md",
     "himalia_gm.md": "benchmarks/himalia_gm.py --markdown benchmarks/results/himalia_gm.md",
     "real_occultations.md": "benchmarks/real_occultations.py --markdown benchmarks/results/real_occultations.md",
-    "validation_2012.md": "benchmarks/validation.py --options defaults 'apparition biases' --cut 2012-01-01 "
-                          "--tests cut --markdown benchmarks/results/validation_2012.md",
-    "validation_2008.md": "benchmarks/validation.py --options 'apparition biases' 'no biases' --cut 2008-01-01 "
-                          "--tests cut --markdown benchmarks/results/validation_2008.md",
+    "validation_2012.md": "benchmarks/validation.py --options defaults 'independent biases' 'apparition biases' "
+                          "--cut 2012-01-01 --tests cut --markdown benchmarks/results/validation_2012.md",
+    "validation_2008.md": "benchmarks/validation.py --options defaults 'independent biases' 'apparition biases' "
+                          "'no biases' --cut 2008-01-01 --tests cut --markdown benchmarks/results/validation_2008.md",
     "shared_biases.md": "benchmarks/validation.py --shared --markdown benchmarks/results/shared_biases.md",
     "gaia_visits.md": "benchmarks/validation.py --visits --markdown benchmarks/results/gaia_visits.md",
     "honest_spread.md": "benchmarks/validation.py --visits --markdown benchmarks/results/gaia_visits.md "
