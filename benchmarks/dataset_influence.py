@@ -47,6 +47,12 @@ only by 0.0-0.3 mas, and Pasiphae ten more by 0.1-0.4. Many small pulls the same
 transits sit off the orbit by a common offset (Carme mean -5.1 mas), say the held-out apparition's transits and
 the ground data disagree by more than either's sigma, the per-apparition offset of the folds (README); which of
 the two is off the harness cannot tell.
+With the default of 2026-12-04 (the RA* apparition biases partly a sinusoid of Jupiter's longitude; `... all
+--visits`, one moon at a time): Lysithea (14.7 mas) has no data set beyond chance any more (jo0062 +1.3 where 1.8,
+p 0.09; jo0074 +0.9 where 2.1); Carme (8.4 mas, mean -6.4): jo0010 +1.8 where 0.7, jo0038 +1.7 / 0.7, jo0047 +1.1 /
+0.4, jo0050 +0.8 / 0.5, jo0016 +0.6 / 0.2, jo0048 +0.4 / 0.3 (p <= 0.02), jo0054 +2.0 within (2.1, p 0.06); Leda
+(19.8): jo0050 +1.4 / 1.1 (p 0.02); Pasiphae (8.9): jo0054 +1.0 / 0.5, jo0062 +0.5 / 0.2 (p 0.01), six more by
+0.2-0.3.
 """
 import sys
 import time

@@ -264,9 +264,10 @@ def print_seed003(name, d):
 # track). Measured 2026-12-04: Himalia <= 30 mas across / 28 along (median 17), Elara <= 44 / 39 (median 19). (The
 # default options, apparition biases with the periodic RA* prior, give a GJ15 orbit further from the STE: Himalia up
 # to 47 across / 119 along, median 34 mas; independent apparition priors 34 / 90; both predict Himalia's 2014-2017
-# Gaia DR3 transits, which no GJ15 fit saw, alike: 11.1 mas rms along the scan.) Instants follow (along offset / shadow speed, slowest
-# near the stationary points): <= 3 min; C/A within 0.2". Elements that depend on the geometry alone (velocity,
-# distance, longitude, LST) must agree to the tables' rounding (0.01 km/s, 0.01 au, 1 deg, 1 min).
+# Gaia DR3 transits, which no GJ15 fit saw, alike: 11.1 mas rms along the scan, benchmarks/gj15_held_out.py.)
+# Instants follow (along offset / shadow speed, slowest near the stationary points): <= 3 min; C/A within 0.2".
+# Elements that depend on the geometry alone (velocity, distance, longitude, LST) must agree to the tables' rounding
+# (0.01 km/s, 0.01 au, 1 deg, 1 min).
 @pytest.mark.parametrize("name, prefix", [("Himalia", "himali"), ("Elara", "elara")])
 def test_seed003_published_predictions(name, prefix, ephemeris):
     solution = gj15_solution(name, ephemeris, FitOptions.gomes_junior_2016())
