@@ -1,5 +1,6 @@
 """The scatter of the fitted biases, the measurement behind the priors in orbitfit.estimation.options: each of the
-8 moons fitted with the default options to every embedded data set, the biases of one level under a loose prior
+8 moons fitted with the default options (but independent apparition priors: INDEPENDENT) to every embedded data
+set, the biases of one level under a loose prior
 (LOOSE_PRIOR_MAS, so that the prior hardly shrinks them), then the variance component tau of
 b_i ~ N(0, tau^2 + s_i^2) by EM over all their RA*/Dec coordinates (and per moon).
 
@@ -65,6 +66,10 @@ def of_level(name, level):
     return level != "apparition" or int(key) >= FIRST_APPARITION
 
 
+# both measurements assume independent biases (the variance component's model; the lags are what a correlated prior
+# would impose), so the fits take independent apparition priors whatever the default
+INDEPENDENT = {"apparition_bias_correlation_ra": 0.0, "apparition_bias_correlation_dec": 0.0,
+               "apparition_bias_periodic_ra": 0.0, "apparition_bias_periodic_dec": 0.0}
 MAX_LAG = 14                       # oppositions; Jupiter comes back to the same stars after 11 (11.86 years)
 
 
@@ -94,9 +99,7 @@ def lag_correlations(series, prior_mas, max_lag=MAX_LAG):
 def lags(moons, cut=None):
     """Print the apparition biases' lag correlations (RA*, Dec) of the default fits (module docstring), of the data
     before `cut` (ISO UTC) if given."""
-    # measured under independent priors: the correlation the prior itself would impose is what is being estimated
-    options = FitOptions(apparition_bias_correlation_ra=0.0, apparition_bias_correlation_dec=0.0,
-                         apparition_bias_periodic_ra=0.0, apparition_bias_periodic_dec=0.0)
+    options = FitOptions(**INDEPENDENT)
     series = {"ra": [], "dec": []}
     for name in moons:
         observations = load_all(name)[0]
@@ -137,7 +140,7 @@ def main():
     args = parser.parse_args()
     if args.lags:
         return lags(args.moons, args.cut)
-    options = FitOptions()
+    options = FitOptions(**INDEPENDENT)
     values, sigmas = [], []
     for name in args.moons:
         observations = load_all(name, gaia_transits=True, gaia_visit_offsets=None)[0]
