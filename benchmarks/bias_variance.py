@@ -25,7 +25,8 @@ need not be independent. Measured 2026-12-03 (8 moons, 1960-2022, 113-209 pairs 
 0.56 of the variance (the lags' rms about it 0.16, about zero 0.41); Dec lag 1 -0.03, no such pattern (share 0.15,
 rms 0.32 against 0.34). Fitted to the data before the harness' cut only (`--lags --cut 2016-06-01`, which owes
 nothing to the held-out transits; measured 2026-12-04, 72-165 pairs per lag): RA* lag 1 +0.50, 6 -0.64, 11 +0.77,
-share 0.51 (rms about it 0.28, about zero 0.44); Dec share 0.12. The pairs of one moon are not independent: read the lags as a pattern, not to 0.01. (The
+share 0.51 (rms about it 0.28, about zero 0.44); Dec share 0.12. The pairs of one moon are not independent: read
+the lags as a pattern, not to 0.01. (The
 option set "correlated biases" of benchmarks/validation.py uses a first estimate, 0.47 / 0.07, from the same fits
 with lags counted in calendar years since 1995.)
 """
