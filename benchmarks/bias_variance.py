@@ -36,7 +36,8 @@ import warnings
 import numpy as np
 
 from orbitfit.estimation.least_squares import fit_orbit
-from orbitfit.estimation.options import BIAS_PRIOR_MAS, UNCATALOGUED_PRIOR_MAS, FitOptions
+from orbitfit.estimation.options import (BIAS_PRIOR_MAS, INDEPENDENT_APPARITION_PRIORS, UNCATALOGUED_PRIOR_MAS,
+                                        FitOptions)
 from orbitfit.estimation.published import gomes_junior_2016_orbit, gomes_junior_2016_orbits
 from orbitfit.estimation.shared_biases import data_only
 from orbitfit.estimation.weights import (JUPITER_LONGITUDE_STEP_RAD, JUPITER_OPPOSITION_TDB_S, JUPITER_SYNODIC_S,
@@ -69,8 +70,7 @@ def of_level(name, level):
 
 # both measurements assume independent biases (the variance component's model; the lags are what a correlated prior
 # would impose), so the fits take independent apparition priors whatever the default
-INDEPENDENT = {"apparition_bias_correlation_ra": 0.0, "apparition_bias_correlation_dec": 0.0,
-               "apparition_bias_periodic_ra": 0.0, "apparition_bias_periodic_dec": 0.0}
+INDEPENDENT = INDEPENDENT_APPARITION_PRIORS
 MAX_LAG = 14                       # oppositions; Jupiter comes back to the same stars after 11 (11.86 years)
 
 

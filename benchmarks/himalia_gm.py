@@ -35,10 +35,10 @@ DEFAULT_FIT = "every data set, no prior, apparition biases (default of 2026-12-0
 
 def family_fit(data, starts, prior=None, bias_groups="apparition"):
     from orbitfit.estimation.family import fit_family
-    from orbitfit.estimation.options import FitOptions
+    from orbitfit.estimation.options import INDEPENDENT_APPARITION_PRIORS, FitOptions
     start = time.perf_counter()
     # the apparition biases independent, as in the README's table (the defaults of 2026-12-02 and -03)
-    options = FitOptions(bias_groups=bias_groups, apparition_bias_periodic_ra=0.0)
+    options = FitOptions(bias_groups=bias_groups, **INDEPENDENT_APPARITION_PRIORS)
     family = fit_family(data, starts, options, fit_gm=(HIMALIA,),
                         gm={HIMALIA: prior[0]} if prior else None, gm_prior_sigma=prior[1] if prior else None)
     return family, time.perf_counter() - start

@@ -38,7 +38,7 @@ import numpy as np
 
 from orbitfit.estimation.gauss_newton import FitError
 from orbitfit.estimation.least_squares import fit_orbit
-from orbitfit.estimation.options import FitOptions
+from orbitfit.estimation.options import INDEPENDENT_APPARITION_PRIORS, FitOptions
 from orbitfit.estimation.published import gomes_junior_2016_orbit, gomes_junior_2016_orbits
 from orbitfit.estimation.shared_biases import MOON_SIGMA_MAS, moon_sigma
 from orbitfit.observations.datasets import load_all
@@ -57,7 +57,7 @@ README_LABELS = {"defaults": "default: apparition + uncatalogued-site biases, th
                  "season biases": "season biases (per data set, site and apparition)",
                  "correlated biases": "default, apparition biases correlated between consecutive apparitions",
                  "periodic biases": "default, RA* apparition biases partly a sinusoid of Jupiter's longitude"}
-INDEPENDENT = {"apparition_bias_periodic_ra": 0.0}     # the apparition priors of the defaults before 2026-12-04
+INDEPENDENT = INDEPENDENT_APPARITION_PRIORS             # the apparition priors of the defaults before 2026-12-04
 OPTION_SETS = {
     "defaults": lambda: FitOptions(),   # apparition (RA* partly periodic) + uncatalogued-site biases, estimated nights
     "independent biases": lambda: FitOptions(**INDEPENDENT),            # the default of 2026-12-03
@@ -67,8 +67,8 @@ OPTION_SETS = {
     "veres2017": lambda: FitOptions(bias_groups=None, night_deweighting="veres2017"),   # the default before
     "season biases": lambda: FitOptions(bias_groups="season", **INDEPENDENT),   # slow (hundreds of parameters)
     # apparition biases correlated between consecutive apparitions, as measured on the default fits' own biases
-    "correlated biases": lambda: FitOptions(apparition_bias_correlation_ra=0.47, apparition_bias_correlation_dec=0.07,
-                                            **INDEPENDENT),
+    "correlated biases": lambda: FitOptions(**{**INDEPENDENT, "apparition_bias_correlation_ra": 0.47,
+                                               "apparition_bias_correlation_dec": 0.07}),
     # the RA* apparition biases as a sinusoid of Jupiter's longitude (56% of their variance) and white noise: the
     # default since 2026-12-04, kept by name for the table it was chosen on
     "periodic biases": lambda: FitOptions(apparition_bias_periodic_ra=0.56),

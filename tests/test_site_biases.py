@@ -205,9 +205,9 @@ def test_apparition_biases_drawn_from_the_periodic_prior_give_an_honest_covarian
             "independent": FitOptions(night_deweighting=False, bias_groups="apparition", bias_prior_mas=prior,
                                       apparition_bias_periodic_ra=0.0)}
     normalised, contrasts = {name: [] for name in fits}, {name: [] for name in fits}
+    rows = np.searchsorted(oppositions, number)                 # each position's apparition
     for draw in range(40):
         b_ra, b_dec = root @ rng.standard_normal(oppositions.size), rng.normal(0.0, prior, oppositions.size)
-        rows = np.searchsorted(oppositions, number)
         data = simulate_observations(truth, template, 1500.0, 1500.0, rng, given_sigma=False)
         data["ra_deg"] = data["ra_deg"] + b_ra[rows] / (MAS_PER_DEG * np.cos(np.radians(data["dec_deg"])))
         data["dec_deg"] = data["dec_deg"] + b_dec[rows] / MAS_PER_DEG

@@ -127,10 +127,12 @@ UNCATALOGUED_PRIOR_MAS = 150.0
 # and shares that part between the apparitions (least_squares.bias_prior_whitening); the module docstring gives
 # what it changed on the harness
 APPARITION_BIAS_PERIODIC_RA = 0.56
+# the apparition biases' priors independent, as before 2026-12-04 (FitOptions(**INDEPENDENT_APPARITION_PRIORS):
+# what the measurements of their scatter and lags assume, and the older option sets of the benchmarks)
+INDEPENDENT_APPARITION_PRIORS = {"apparition_bias_correlation_ra": 0.0, "apparition_bias_correlation_dec": 0.0,
+                                 "apparition_bias_periodic_ra": 0.0, "apparition_bias_periodic_dec": 0.0}
 # options that archives written before they existed do not record: the values those fits were made with
-ABSENT_FROM_OLDER_RECORDS = {"apparition_bias_correlation_ra": 0.0, "apparition_bias_correlation_dec": 0.0,
-                             "apparition_bias_periodic_ra": 0.0, "apparition_bias_periodic_dec": 0.0,
-                             "gaia_apparition_offsets": False}
+ABSENT_FROM_OLDER_RECORDS = {**INDEPENDENT_APPARITION_PRIORS, "gaia_apparition_offsets": False}
 # Gomes-Junior et al. (2016)'s STE weighting as FitOptions fields (FitOptions.gomes_junior_2016(); a plain dict for
 # dask jobs and configurations)
 GOMES_JUNIOR_2016_WEIGHTING = {"weight_groups": "all", "use_given_sigma": False, "night_deweighting": False,
