@@ -40,15 +40,19 @@ from orbitfit.estimation.options import (BIAS_PRIOR_MAS, INDEPENDENT_APPARITION_
                                         FitOptions)
 from orbitfit.estimation.published import gomes_junior_2016_orbit, gomes_junior_2016_orbits
 from orbitfit.estimation.shared_biases import data_only
-from orbitfit.estimation.weights import (JUPITER_LONGITUDE_STEP_RAD, JUPITER_OPPOSITION_TDB_S, JUPITER_SYNODIC_S,
-                                        bias_index)
+from orbitfit.estimation.weights import (BIASED_KINDS, JUPITER_LONGITUDE_STEP_RAD, JUPITER_OPPOSITION_TDB_S,
+                                        JUPITER_SYNODIC_S, bias_index)
 from orbitfit.times import JULIAN_YEAR_S, to_tdb_seconds
 from orbitfit.observations.datasets import load_all
 
 LOOSE_PRIOR_MAS = 1000.0
 FIRST_APPARITION = 1960            # earlier apparitions have their own prior (BIAS_PRIOR_BEFORE_1960_MAS)
 PRIORS = {"uncatalogued": ("UNCATALOGUED_PRIOR_MAS", UNCATALOGUED_PRIOR_MAS),
-          "apparition": ("BIAS_PRIOR_MAS", BIAS_PRIOR_MAS)}
+          "apparition": ("BIAS_PRIOR_MAS", BIAS_PRIOR_MAS),
+          "observatory": ("BIAS_PRIOR_MAS", BIAS_PRIOR_MAS)}
+# the bias groups each level is measured in: an observatory's own bias (catalogued or not, all its years) on top of
+# the apparitions' (bias_groups "apparition+observatory", whose observatory biases are otherwise 30 mas)
+GROUPS = {"uncatalogued": None, "apparition": None, "observatory": "apparition+observatory"}
 
 
 def variance_component(values, sigmas, start=100.0, iterations=300):
@@ -66,6 +70,15 @@ def of_level(name, level):
     if kind != level:
         return False
     return level != "apparition" or int(key) >= FIRST_APPARITION
+
+
+def catalogued(observations, code):
+    """Whether every position of observatory `code` in `observations` names its reference catalogue."""
+    mine = ((np.asarray(observations["observer"]).astype(str) == code)
+            & np.isin(np.asarray(observations["kind"]).astype(str), BIASED_KINDS))
+    if "catalog" not in observations.colnames:
+        return False
+    return bool(np.all(np.char.strip(np.asarray(observations["catalog"])[mine].astype(str)) != ""))
 
 
 # both measurements assume independent biases (the variance component's model; the lags are what a correlated prior
@@ -141,7 +154,7 @@ def main():
     args = parser.parse_args()
     if args.lags:
         return lags(args.moons, args.cut)
-    options = FitOptions(**INDEPENDENT)
+    options = FitOptions(**INDEPENDENT, **({"bias_groups": GROUPS[args.level]} if GROUPS[args.level] else {}))
     values, sigmas = [], []
     for name in args.moons:
         observations = load_all(name, gaia_transits=True, gaia_visit_offsets=None)[0]
@@ -151,6 +164,8 @@ def main():
             solution = fit_orbit(observations, gomes_junior_2016_orbit(name), options,
                                  bias_priors={n: (0.0, 0.0, LOOSE_PRIOR_MAS) for n in names})
         rows = [k for k, g in enumerate(solution.biases["group"]) if of_level(g, args.level)]
+        if args.level == "observatory":     # the catalogued ones: the uncatalogued have their own level and prior
+            rows = [k for k in rows if catalogued(observations, str(solution.biases["group"][k]).partition(":")[2])]
         mine_v, mine_s = [], []
         for axis in ("ra", "dec"):
             mine_v += [float(solution.biases[f"bias_{axis}_mas"][k]) for k in rows]
