@@ -50,7 +50,11 @@ rms, mas, and of z), against apparition biases alone: cut 2016 11.9, z 1.21 agai
 28.6, z 1.28; cut 2008 49.2, z 1.31 against 54.8, z 1.41. "apparition+observatory" gives every observatory
 (catalogued too) a bias of its own with the 30 mas prior: it helps one year ahead (cut 11.6, all 11.9) and hurts
 years ahead (cut 2012 29.7, z 1.43: a long-running catalogued site's constant offset also takes what its data say
-about the orbit where they cluster in time). A closed loop shows the pull of one offset site
+about the orbit where they cluster in time). Measured, the catalogued observatories' own biases over the
+apparitions' are small: 3 mas (variance component of 36 coordinates, the 8 moons' catalogued sites of >= 20
+positions; Lysithea's 511 and 809 46 mas, Leda's 809 30, the other moons' <= 5; benchmarks/bias_variance.py --level
+observatory, 2026-12-04); given those priors (the uncatalogued sites' kept) Lysithea predicted worse (cut 15.7 ->
+18.4 mas, all 16.9 -> 20.2; Leda 19.5 -> 21.6), so they are not a level. A closed loop shows the pull of one offset site
 (tests/test_site_biases.py: +150 mas at one uncatalogued site moves the orbit by 7.3 sigma with apparition biases
 alone, 1.2 sigma with the default).
 Apparition biases that are not independent (`apparition_bias_periodic_ra`, by default 0.56 since 2026-12-04;
