@@ -73,6 +73,20 @@ def test_a_corrected_transit_moves_along_the_scan_and_keeps_its_covariance():
         np.testing.assert_array_equal(np.asarray(corrected[column])[others], np.asarray(observations[column])[others])
 
 
+def test_a_table_without_transits_needs_no_variance():
+    """A fit of the data before Gaia (the harness' years-ahead cut) has no transit to correct: the rows come back as
+    they were, even from offsets too few to estimate the common variance (which `variances` refuses), and the
+    report says nothing was corrected."""
+    observations = load_all("Leda", gaia_transits=False)[0][:50]
+    too_few = offsets_table([(0, 506, 4.0), (0, 507, 6.0), (1, 506, 1.0)])
+    with pytest.raises(ValueError, match="fewer than 3 Gaia visits"):
+        too_few.variances()
+    corrected, report = too_few.correct(observations)
+    assert report["transits"] == report["corrected"] == 0 and np.isnan(report["tau_mas"])
+    for column in ("ra_deg", "dec_deg", "tdb"):
+        np.testing.assert_array_equal(np.asarray(corrected[column]), np.asarray(observations[column]))
+
+
 def test_the_file_round_trips_and_a_bad_line_is_named(tmp_path):
     table = offsets_table(ROWS)
     table.meta["written_by"] = "a test"

@@ -139,12 +139,13 @@ class GaiaVisitOffsets:
         out = observations.copy()
         kind = np.asarray(out["kind"]).astype(str)
         rows = np.nonzero(kind == GAIA_TRANSIT)[0]
-        tau2, s2 = self.variances()
-        report = {"transits": int(rows.size), "corrected": 0, "left": int(rows.size), "tau_mas": float(np.sqrt(tau2)),
-                  "s_mas": float(np.sqrt(s2)), "median_abs_offset_mas": np.nan, "median_sigma_mas": np.nan,
+        report = {"transits": int(rows.size), "corrected": 0, "left": int(rows.size), "tau_mas": np.nan,
+                  "s_mas": np.nan, "median_abs_offset_mas": np.nan, "median_sigma_mas": np.nan,
                   "source": self.source()}
-        if rows.size == 0:
+        if rows.size == 0:          # nothing to correct (a fit of the data before the transits): no variance needed
             return out, report
+        tau2, s2 = self.variances()
+        report.update(tau_mas=float(np.sqrt(tau2)), s_mas=float(np.sqrt(s2)))
         bodies = np.asarray(out["body"], int)[rows] if body is None else np.full(rows.size, int(body))
         tdb = np.asarray(out["tdb"], float)[rows]
         offset, sigma = np.full(rows.size, np.nan), np.full(rows.size, np.nan)
