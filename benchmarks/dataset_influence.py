@@ -52,7 +52,10 @@ With the default of 2026-12-04 (the RA* apparition biases partly a sinusoid of J
 p 0.09; jo0074 +0.9 where 2.1); Carme (8.4 mas, mean -6.4): jo0010 +1.8 where 0.7, jo0038 +1.7 / 0.7, jo0047 +1.1 /
 0.4, jo0050 +0.8 / 0.5, jo0016 +0.6 / 0.2, jo0048 +0.4 / 0.3 (p <= 0.02), jo0054 +2.0 within (2.1, p 0.06); Leda
 (19.8): jo0050 +1.4 / 1.1 (p 0.02); Pasiphae (8.9): jo0054 +1.0 / 0.5, jo0062 +0.5 / 0.2 (p 0.01), six more by
-0.2-0.3.
+0.2-0.3. The other four moons (2026-12-04, embedded visit table of that day): Elara (6.1 mas) none beyond chance
+(gj15 -2.2 helps); Himalia (5.5): jo0054 +0.3 where 0.2 (p 0.03), jo0010 +0.2 where 0.0; Sinope (10.8): jo0046 +0.2
+where 0.1 (p 0.02); Ananke (8.4): jo0022 +0.2 / 0.1, jo0050 +0.2 / 0.1 (p <= 0.02). So under this default every
+moon's worst addition is within 2 mas (Carme jo0010 +1.8), but beyond chance in six moons (not Elara, Lysithea).
 """
 import sys
 import time
