@@ -20,7 +20,9 @@ each weighting is judged on the Gaia DR3 transits after 2016-06-01, which its fi
     python benchmarks/validation.py --visits --markdown benchmarks/results/gaia_visits.md
                                     # the default fits: transits as Gaia gave them vs freed of their visit's error
                                     # common to the moons (common_visit_harness; cut, all, folds; ~14 min)
-    python benchmarks/validation.py --visits --tests cut --cut 2012-01-01   # years ahead (~12 min)
+    python benchmarks/validation.py --visits --tests cut --cut 2012-01-01 \
+        --spread-markdown benchmarks/results/honest_spread_2012.md   # years ahead, each moon against what an honest
+                                                                     # sigma gives (~12 min; also 2008-01-01)
     python benchmarks/validation.py --visits --options "independent biases"  # one option set instead of the defaults
     python benchmarks/validation.py --visits --markdown benchmarks/results/gaia_visits.md \
         --spread-markdown benchmarks/results/honest_spread.md   # also each moon against what an honest sigma gives

@@ -30,6 +30,10 @@ GENERATED = {      # README table rows -> the script that writes them (issue 17:
     "gaia_visits.md": "benchmarks/validation.py --visits --markdown benchmarks/results/gaia_visits.md",
     "honest_spread.md": "benchmarks/validation.py --visits --markdown benchmarks/results/gaia_visits.md "
                         "--spread-markdown benchmarks/results/honest_spread.md",
+    "honest_spread_2012.md": "benchmarks/validation.py --visits --tests cut --cut 2012-01-01 "
+                             "--spread-markdown benchmarks/results/honest_spread_2012.md",
+    "honest_spread_2008.md": "benchmarks/validation.py --visits --tests cut --cut 2008-01-01 "
+                             "--spread-markdown benchmarks/results/honest_spread_2008.md",
     "observatory_biases.md": "benchmarks/validation.py --options 'apparition biases' 'observatory biases' "
                              "--tests cut all --markdown benchmarks/results/observatory_biases.md",
     "apparition_correlation.md": "benchmarks/validation.py --options 'correlated biases' 'periodic biases' "
