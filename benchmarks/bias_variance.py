@@ -12,13 +12,13 @@ b_i ~ N(0, tau^2 + s_i^2) by EM over all their RA*/Dec coordinates (and per moon
                                                             # apparitions' ("apparition+observatory"); ~3 min;
                                                             # 2026-12-04: 36 coordinates, 3 mas (Lysithea 46 from
                                                             # 511 and 809, Leda 30 from 809, the others 1-5)
+    python benchmarks/bias_variance.py --lags               # the apparition biases' correlation from one
+                                                            # apparition to the next (below); ~4 min
+    python benchmarks/bias_variance.py --lags --cut 2016-06-01   # the same from the data before the cut
 
 Per moon, the uncatalogued level (2026-12-04, the same 159 mas over all): Himalia 308, Elara 158, Lysithea 58, Leda
 139, Pasiphae 152, Sinope 138, Carme 151, Ananke 128 mas. Lysithea's 58 as its own prior did not mend its held-out
 misfit (cut 15.7 -> 16.1 mas, all 16.9 -> 17.8; years ahead cut 2012 15.5 -> 14.3), so the prior stays one for all.
-    python benchmarks/bias_variance.py --lags               # the apparition biases' correlation from one
-                                                            # apparition to the next (below); ~4 min
-    python benchmarks/bias_variance.py --lags --cut 2016-06-01   # the same from the data before the cut
 
 --lags: the default fits as a user makes them (`load_all` with its defaults: the transits freed of their visit's
 common error), but with the apparition biases' priors independent (the correlation is what is measured; prior

@@ -3,7 +3,7 @@
 Gaia visit and moon, and the common part estimated across the moons by the method of moments
 (`GaiaVisitOffsets.variances`). The moons' orbit errors are independent of each other, so what they share in a visit
 is Gaia's (or a cause common to every moon's fit); a fit that saw the visit absorbs part of it instead, most at the
-end of its arc (the embedded table's estimate from fitted residuals is 3.8 mas).
+end of its arc (the embedded table's estimate from fitted residuals is 3.1 mas; 3.8 from the fits of 2026-12-03).
 
     python benchmarks/gaia_held_out_common.py           # mode cut (~4 min on 2 cores); --mode all, --mode folds
 
