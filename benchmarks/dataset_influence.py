@@ -60,7 +60,11 @@ Years ahead (`... Carme cut --cut 2008-01-01`, ~1 min; 2026-12-04): Carme's 2014
 where an honest sigma expects 35), are spoiled beyond chance by the two small 1990s sets that also stand out one
 year ahead: jo0038 (874, 1996-98, 25 rows) +5.9 where 4.2 (p 0.02) and jo0016 (711, 1994-95, 21 rows, sigma ~580
 mas) +4.6 where 0.8 (p 0.00); jo0010's plates help most (-47.7), and fits of the data since 1960 or 1990 alone
-predict worse (87.2, 118.4 mas).
+predict worse (87.2, 118.4 mas). In that fit jo0016's nine 1994 rows (4 nights in one week) sit +300 ... +700 mas
+across Carme's motion (its σ ~580 mas; the 1995 rows scatter about zero): a week-long offset that neither its
+site's bias (150 mas prior, both years) nor the apparition's takes. Timing is not it: along the motion jo0016 and
+jo0038 are off by +6 and +34 mas on average (0 and 6 s). Season biases as a third level (per data set, site and
+apparition of >= 20 rows; prior 30 or 150 mas) do not help: 76.0, 83.7 mas (experiment, not kept).
 """
 import argparse
 import time
