@@ -64,7 +64,8 @@ predict worse (87.2, 118.4 mas). In that fit jo0016's nine 1994 rows (4 nights i
 across Carme's motion (its σ ~580 mas; the 1995 rows scatter about zero): a week-long offset that neither its
 site's bias (150 mas prior, both years) nor the apparition's takes. Timing is not it: along the motion jo0016 and
 jo0038 are off by +6 and +34 mas on average (0 and 6 s). Season biases as a third level (per data set, site and
-apparition of >= 20 rows; prior 30 or 150 mas) do not help: 76.0, 83.7 mas (experiment, not kept).
+apparition of >= 20 rows; prior 30 or 150 mas) do not help: 76.0, 83.7 mas; nor of >= 5 rows: 78.9, 95.0
+(experiments, not kept).
 """
 import argparse
 import time
