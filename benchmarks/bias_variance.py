@@ -48,8 +48,8 @@ from orbitfit.estimation.options import (BIAS_PRIOR_MAS, INDEPENDENT_APPARITION_
                                         FitOptions)
 from orbitfit.estimation.published import gomes_junior_2016_orbit, gomes_junior_2016_orbits
 from orbitfit.estimation.shared_biases import data_only
-from orbitfit.estimation.weights import (BIASED_KINDS, JUPITER_LONGITUDE_STEP_RAD, JUPITER_OPPOSITION_TDB_S,
-                                        JUPITER_SYNODIC_S, bias_index)
+from orbitfit.estimation.weights import (JUPITER_LONGITUDE_STEP_RAD, JUPITER_OPPOSITION_TDB_S, JUPITER_SYNODIC_S,
+                                        bias_index)
 from orbitfit.times import JULIAN_YEAR_S, to_tdb_seconds
 from orbitfit.observations.datasets import load_all
 
@@ -81,12 +81,9 @@ def of_level(name, level):
 
 
 def catalogued(observations, code):
-    """Whether every position of observatory `code` in `observations` names its reference catalogue."""
-    mine = ((np.asarray(observations["observer"]).astype(str) == code)
-            & np.isin(np.asarray(observations["kind"]).astype(str), BIASED_KINDS))
-    if "catalog" not in observations.colnames:
-        return False
-    return bool(np.all(np.char.strip(np.asarray(observations["catalog"])[mine].astype(str)) != ""))
+    """Whether every position of observatory `code` in `observations` names its reference catalogue (the fit's own
+    rule: no "uncatalogued" bias group of that code, `bias_index`)."""
+    return f"uncatalogued:{code}" not in bias_index(observations, "uncatalogued")[1]
 
 
 # both measurements assume independent biases (the variance component's model; the lags are what a correlated prior
