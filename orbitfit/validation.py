@@ -168,6 +168,23 @@ def influence_spread(with_table, without_table, draws=HONEST_DRAWS, seed=0):
     return rms(noise - v) - rms(noise - u)
 
 
+def beyond_chance_together(p_values, alpha=0.05):
+    """Which of several tests read together are beyond chance: Holm's step-down (Holm 1979, Scand. J. Statist. 6,
+    65), which keeps the chance that any honest one is flagged below `alpha` whatever their correlation. Why: of
+    twenty honestly weighted data sets, one is worse than its own 95% by chance (0.05 each, 64% that at least one is);
+    the question "does any data set worsen the prediction beyond chance" is asked of all of them at once. The p
+    values sorted, the k-th smallest (k = 1..N) is flagged while p <= alpha / (N - k + 1); the first that is not
+    stops it. NaN p values (a fit that failed) are not tests. Returns a boolean array in the order given."""
+    p = np.asarray(p_values, float)
+    flagged = np.zeros(p.shape, bool)
+    tested = np.flatnonzero(np.isfinite(p))
+    for k, index in enumerate(tested[np.argsort(p[tested], kind="stable")]):
+        if p[index] > alpha / (tested.size - k):
+            break
+        flagged[index] = True
+    return flagged
+
+
 def summary(residual_mas, normalised, tdb=None, covariance=None):
     """n, rms and mean of the residuals (mas), rms of the normalised ones, the fractions within 1 and 2 sigma; the
     held-out outliers (|z| > OUTLIER_Z, the fit's own 3-sigma rule) and the rms of the others; with the epochs (`tdb`,
@@ -441,9 +458,11 @@ def dataset_influence(body, options=None, cut=DEFAULT_CUT, *, mode="cut", observ
     held-out transits only; the orbit's move that the data set's own errors cause is not in them. That is in
     `honest_d_rms_95_mas`, the 95th percentile of the change an honestly weighted data set would make by chance
     (`influence_spread`: from the two fits' covariances and the held-out transits' own), and `p_worse`, the chance
-    of a change at least as large: a small p says the data set pulls the orbit more than its weight allows. A data
-    set that adds no information along the held-out scans has an honest change of ~0, so even a 0.1 mas worsening
-    gets a small p: read p with d_rms_mas.
+    of a change at least as large (the Monte Carlo estimate (1 + k) / (1 + draws), never 0 from finite draws): a
+    small p says the data set pulls the orbit more than its weight allows. A data set that adds no information
+    along the held-out scans has an honest change of ~0, so even a 0.1 mas worsening gets a small p: read p with
+    d_rms_mas. `beyond_chance`: worse, and beyond chance when the moon's data sets are read together
+    (`beyond_chance_together`, family-wise 5%): of N honest data sets, 0.05 N have p_worse < 0.05 by chance.
     gaia_offsets: as `gaia_cut`'s, for every fit (from the other moons' fits of the same rule:
     `rule_visit_offsets`)."""
     if observations is None:
@@ -489,12 +508,13 @@ def dataset_influence(body, options=None, cut=DEFAULT_CUT, *, mode="cut", observ
                      float(np.std(rms(with_all) - rms(without))),
                      float(np.std(rms_by_visits(with_all) - rms_by_visits(without))),
                      float(np.quantile(chance, 0.95)) if n else np.nan,
-                     float(np.mean(chance >= change)) if n else np.nan, ""))
+                     float((np.sum(chance >= change) + 1) / (chance.size + 1)) if n else np.nan, ""))
     columns = list(zip(*rows)) if rows else [[]] * 9
     table = quantity_table({"dataset": list(columns[0]), "n_fitted": list(columns[1]),
                             "rms_without_mas": list(columns[2]), "d_rms_mas": list(columns[3]),
                             "noise_mas": list(columns[4]), "noise_visits_mas": list(columns[5]),
                             "honest_d_rms_95_mas": list(columns[6]), "p_worse": list(columns[7]),
                             "note": list(columns[8])}, time=False)
+    table["beyond_chance"] = beyond_chance_together(table["p_worse"]) & (np.asarray(table["d_rms_mas"]) > 0)
     table.sort("d_rms_mas", reverse=True)
     return base, table

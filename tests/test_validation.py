@@ -148,6 +148,21 @@ def test_influence_spread_against_a_linear_closed_loop():
     assert np.mean(biased > np.quantile(drawn, 0.95)) > 0.6
 
 
+def test_data_sets_read_together_keep_the_family_wise_chance():
+    """Holm's step-down (`beyond_chance_together`): the textbook case (p 0.005, 0.01 pass 0.05/4 and 0.05/3; 0.03
+    fails 0.05/2 and stops the rest, though 0.04 <= 0.05/1), NaN not a test; and 20 honest data sets (uniform p)
+    have any one flagged in 5% of 20000 families (one at a time at 5%, in 64%)."""
+    from orbitfit.validation import beyond_chance_together
+    assert beyond_chance_together([0.01, 0.04, 0.03, 0.005]).tolist() == [True, False, False, True]
+    assert beyond_chance_together([0.01, np.nan, 0.02]).tolist() == [True, False, True]     # 0.02 <= 0.05 / 2
+    assert beyond_chance_together([]).tolist() == []
+    rng = np.random.default_rng(4)
+    families = rng.uniform(size=(20000, 20))
+    any_flagged = np.mean([beyond_chance_together(p).any() for p in families])
+    assert any_flagged == pytest.approx(1 - (1 - 0.05 / 20) ** 20, abs=0.005)        # 0.0488 for independent p
+    assert np.mean((families < 0.05).any(axis=1)) == pytest.approx(0.64, abs=0.01)
+
+
 @pytest.mark.slow
 def test_held_out_covariance_across_epochs_matches_monte_carlo(leda, leda_cut):
     """The orbit's part of the held-out residuals' covariance (J_i P J_j^T along each scan) against 600 clones drawn
@@ -201,7 +216,11 @@ def test_dataset_influence_is_the_harness_without_each_data_set(leda, leda_cut):
         # Leda's held-out transits are two visits, 1 + 13 transits: drawn by visit, the noise is larger
         assert row["noise_visits_mas"].value > row["noise_mas"].value
         # the chance change of an honest data set (influence_spread) and the chance of this one's
-        assert np.isfinite(row["honest_d_rms_95_mas"].value) and 0.0 <= row["p_worse"] <= 1.0
+        assert np.isfinite(row["honest_d_rms_95_mas"].value) and 0.0 < row["p_worse"] <= 1.0
+    # read together (Holm over the data sets tested): only a worsening can be beyond chance
+    from orbitfit.validation import beyond_chance_together
+    assert list(table["beyond_chance"]) == list(beyond_chance_together(table["p_worse"])
+                                                & (table["d_rms_mas"].value > 0))
     assert list(np.bincount(visit_index(base.table["tdb"].value, VISIT_GAP_DAYS))) == [1, 13]
 
 
