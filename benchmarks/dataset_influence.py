@@ -66,6 +66,16 @@ site's bias (150 mas prior, both years) nor the apparition's takes. Timing is no
 jo0038 are off by +6 and +34 mas on average (0 and 6 s). Season biases as a third level (per data set, site and
 apparition of >= 20 rows; prior 30 or 150 mas) do not help: 76.0, 83.7 mas; nor of >= 5 rows: 78.9, 95.0
 (experiments, not kept).
+Read together (the column `beyond_chance`: Holm's step-down over one moon's data sets, so that an honest moon has
+any flagged at most 5% of the time; `every all --visits`, ~60 min, 2026-12-04, default options): one at a time 25
+of the 8 moons' 149 data sets are beyond chance where honest ones give 7.5, 13 of them Pasiphae's 29 (+0.1 ... +1.0
+mas). Read together: Carme's jo0010 +1.8, jo0038 +1.7, jo0047 +1.1 and jo0016 +0.6 (p 0.0002 - 0.0017 of 20 sets:
+material and beyond chance); and changes of +0.1 - 0.2 mas where an honest data set moves nothing (95% 0.0 - 0.1):
+Himalia's jo0010, Pasiphae's jo0034, jo0033, jo0016, jo0022, jo0035, Ananke's jo0022. None for Elara, Lysithea,
+Sinope, nor Leda (jo0050 +1.4 where 1.1, p 0.02 of 4 sets). Those tiny ones are more than the linear spread allows,
+perhaps the refit's own re-estimated floors, night correlation and flags, which `influence_spread` does not hold
+(not measured). So, read together, one moon (Carme) has data sets that worsen its prediction materially beyond
+chance.
 """
 import argparse
 import time
