@@ -31,7 +31,7 @@ offsets from the 8 moons' fits of the same rule, `rule_visit_offsets`; ~6 min; 2
 mas): jo0062 +1.9 +- 0.8, jo0074 +1.4 +- 0.6, gj15 -5.8 +- 1.9; Carme, all (7.8 mas): jo0054 +1.6 +- 0.4, jo0038
 +1.3 +- 0.3, jo0059 +0.9 +- 0.4, jo0070 -1.7 +- 0.5: still beyond the noise.
 Against what an honestly weighted data set would do by chance (`honest_d_rms_95_mas`, `p_worse`: the orbit's move
-that a data set's own errors cause is in it, `orbitfit.validation.influence_spread`; measured 2026-12-03, --visits):
+that a data set's own errors cause is in it, `orbitfit.chance.influence_spread`; measured 2026-12-03, --visits):
 Lysithea, all: jo0074 +1.4 within its honest 95% (2.0; p 0.10), jo0062 +1.9 beyond it (1.4; p 0.02), jo0035 +0.1
 (p 0.00: it adds nothing along the held-out scans, so any change is beyond chance, an immaterial one here). Carme,
 all: jo0054 +1.6 within (1.9; p 0.07), but seven data sets of every age beyond (p 0.00-0.04): jo0038 (Veiga's

@@ -46,8 +46,9 @@ from orbitfit.estimation.shared_biases import MOON_SIGMA_MAS, moon_sigma
 from orbitfit.observations.datasets import load_all
 from orbitfit.observations.gj15 import read_gj15
 from orbitfit.paths import data_path
-from orbitfit.validation import (DEFAULT_CUT, common_visit_harness, gaia_cut, gaia_folds, honest_spread,
-                                 leave_one_opposition_out, shared_bias_harness)
+from orbitfit.chance import honest_spread, least_likely_chance
+from orbitfit.validation import (DEFAULT_CUT, common_visit_harness, gaia_cut, gaia_folds, leave_one_opposition_out,
+                                 shared_bias_harness)
 
 # the README's words for each option set (its "How honest is sigma?" table is this script's --markdown output)
 README_LABELS = {"defaults": "default: apparition + uncatalogued-site biases, the RA* apparition biases partly a sinusoid of Jupiter's longitude, estimated night correlation (transits as Gaia gave them)",
@@ -216,7 +217,7 @@ def visits(moons, tests, cut, markdown=None, spread_markdown=None, label="defaul
     """Each test with every moon under its held-out rule (`common_visit_harness`): the fits (option set `label`,
     default the defaults) with their transits as Gaia gave them, then freed of each visit's error common to the
     moons (the default of `load_all`), estimated from the other moons' fits of the same rule. Then each moon's
-    figures against what an honest sigma would give them (`orbitfit.validation.honest_spread`), written to
+    figures against what an honest sigma would give them (`orbitfit.chance.honest_spread`), written to
     `spread_markdown` if given."""
     print(f"{'moon':9s} {'test':9s} {'n':>3s} {'as given: AL rms':>17s} {'z':>5s} {'corrected: AL rms':>18s} "
           f"{'z':>5s}")
@@ -267,12 +268,12 @@ def honest_rows(moons, test, results):
     lo, hi = np.sqrt(np.quantile(z2, [0.05, 0.95]))
     rows.append(f"| rms over the moons | {test} | | | | {observed:.2f} | {lo:.2f} – {hi:.2f} | "
                 f"{np.mean(np.sqrt(z2) >= observed):.2f} |")
-    # the least likely moon read with the others: with M moons one of them has a chance below 1/M by chance alone;
-    # their draws are independent, so the chance that some moon's is this small is 1 - (1 - p)^M (Sidak, exact)
+    # the least likely moon read with the others (their draws are independent): with 8 moons one has a chance
+    # below 1/8 by luck alone
     worst = min(moons, key=lambda name: results[name].summary["p_rms_normalised"])
-    p = results[worst].summary["p_rms_normalised"]
+    chance = least_likely_chance(results[worst].summary["p_rms_normalised"], len(moons))
     rows.append(f"| the least likely moon, read with the other {len(moons) - 1} | {test} | | | | {worst} "
-                f"{results[worst].summary['rms_normalised']:.2f} | | {1 - (1 - p) ** len(moons):.2f} |")
+                f"{results[worst].summary['rms_normalised']:.2f} | | {chance:.2f} |")
     return rows
 
 

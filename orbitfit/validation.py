@@ -23,13 +23,14 @@ tests, both on embedded data only:
 
 * **Data-set influence** (`dataset_influence`): the Gaia cut test repeated without each data set in turn; a data set
   whose addition makes the held-out prediction worse by more than an honestly weighted one would by chance
-  (`influence_spread`) is weighted or modelled wrongly.
+  (`influence_spread`), with the moon's data sets read together (`beyond_chance_together`: of twenty honest ones,
+  one is beyond its own 95% by chance), is weighted or modelled wrongly.
 
 `summary` reduces either to the figures the project quotes: n, rms, mean (bias), rms of the normalised residuals,
 and the fractions within 1 and 2 sigma (0.68 and 0.95 for honest Gaussian errors); for the Gaia tests also what an
 honest sigma would give them (`honest_spread`: the held-out residuals drawn from the covariance the fit predicts for
 them, the orbit's error shared by the transits of one visit), so that a moon's figures can be told from the noise of
-its one to four held-out visits.
+its one to four held-out visits. Those yardsticks of chance live in `orbitfit.chance`.
 """
 from __future__ import annotations
 
@@ -48,6 +49,7 @@ from .observations.datasets import load_all
 from .observations.gaia import TRANSIT_KIND, along_scan_direction, along_scan_directions, covariance_2x2
 from .observations.gaia_visits import GaiaVisitOffsets, visit_index
 from .companions import default_model
+from .chance import beyond_chance_together, honest_spread, influence_spread
 from .products.uncertainty import sky_jacobian, sky_uncertainty
 from .residuals import compute_residuals
 from .tables import plain_table, quantity_table
@@ -113,76 +115,6 @@ def gaia_visit_tau_mas():
     measures it (`orbitfit.observations.gaia_visits`, method of moments: 3.1 mas from fits with the default
     options, 3.8 from those with the defaults before 2026-12-04)."""
     return float(np.sqrt(GaiaVisitOffsets.read().variances()[0]))
-
-
-HONEST_DRAWS = 4000        # draws of the held-out residuals from their predicted covariance (`summary`)
-
-
-def honest_spread(covariance, draws=HONEST_DRAWS, seed=0):
-    """What an honest sigma would give the held-out figures: residuals drawn from N(0, covariance) (mas^2, the
-    prediction's own correlations: one orbit error for the transits of one visit) -> (rms of each draw's
-    normalised residuals, rms of its residuals in mas), each an array of `draws`. The transits of one visit are one
-    draw of the orbit's error, not several: for Leda's 14 held-out transits of the cut (three bursts of Gaia's
-    scanning law, the default fit) an honest sigma gives a z rms of 0.47 - 1.67 (90%), where 14 independent
-    residuals would give 0.68 - 1.30 (measured 2026-12-03)."""
-    covariance = np.asarray(covariance, float)
-    n = covariance.shape[0]
-    if n == 0:
-        return np.full(draws, np.nan), np.full(draws, np.nan)
-    scale = np.sqrt(np.diag(covariance))
-    correlation = covariance / np.outer(scale, scale)
-    values, vectors = np.linalg.eigh(correlation)                            # PSD up to rounding
-    root = vectors * np.sqrt(np.clip(values, 0.0, None))
-    z = np.random.default_rng(seed).standard_normal((draws, n)) @ root.T
-    return np.sqrt(np.mean(z ** 2, axis=1)), np.sqrt(np.mean((z * scale) ** 2, axis=1))
-
-
-def influence_spread(with_table, without_table, draws=HONEST_DRAWS, seed=0):
-    """What adding one honestly weighted data set would do to the held-out AL rms, by chance: draws of
-    rms(with) - rms(without) under the two fits' own covariances (`along_scan` tables of the same held-out transits).
-
-    For a linear least-squares fit whose weights are right, adding data set D moves the orbit error from e_wo to
-    e_w = (I - K H) e_wo + K eps_D, so Cov(e_w) = P_w, Cov(e_wo) = P_wo and Cov(e_w, e_wo) = P_w: along the held-out
-    scans v = J e_w ~ N(0, B), u = J e_wo = v + w with w ~ N(0, A - B) independent of v (A, B the orbit parts
-    J P J^T of the two tables' covariances). Both fits' residuals share the held-out transits' own errors n (their
-    sigmas and Gaia's common visit error: the with-table's covariance less its orbit part): r_wo = n - u,
-    r_w = n - v. The draws hold everything that makes the change random: the held-out noise, and the orbit's move
-    that D's own errors cause, which a bootstrap over the held-out transits does not see. An observed change beyond
-    them says D pulls the orbit more than its weight allows (a bias or a weight too large), whatever the held-out
-    transits. Returns an array of `draws` changes (mas; its mean is negative: information helps on average)."""
-    A = np.asarray(without_table.meta["orbit_covariance_mas2"], float)
-    B = np.asarray(with_table.meta["orbit_covariance_mas2"], float)
-    N = np.asarray(with_table.meta["covariance_mas2"], float) - B
-    n = B.shape[0]
-    if n == 0:
-        return np.full(draws, np.nan)
-
-    def root(matrix):                                    # a square root of a (near-)PSD matrix, rounding clipped
-        values, vectors = np.linalg.eigh(0.5 * (matrix + matrix.T))
-        return vectors * np.sqrt(np.clip(values, 0.0, None))
-    rng = np.random.default_rng(seed)
-    noise = rng.standard_normal((draws, n)) @ root(N).T
-    v = rng.standard_normal((draws, n)) @ root(B).T
-    u = v + rng.standard_normal((draws, n)) @ root(A - B).T
-    rms = lambda r: np.sqrt(np.mean(r ** 2, axis=1))
-    return rms(noise - v) - rms(noise - u)
-
-
-def beyond_chance_together(p_values, alpha=0.05):
-    """Which of several tests read together are beyond chance: Holm's step-down (Holm 1979, Scand. J. Statist. 6,
-    65), which keeps the chance that any honest one is flagged below `alpha` whatever their correlation. Why: of
-    twenty honestly weighted data sets, one is worse than its own 95% by chance (0.05 each, 64% that at least one is);
-    the question "does any data set worsen the prediction beyond chance" is asked of all of them at once. The p
-    values sorted, the k-th smallest (k = 1..N) is flagged while p <= alpha / (N - k + 1); the first that is not
-    stops it. NaN p values (a fit that failed) are not tests. Returns a boolean array in the order given."""
-    p = np.asarray(p_values, float)
-    flagged = np.zeros(p.shape, bool)
-    tested = np.flatnonzero(np.isfinite(p))
-    for k, index in enumerate(tested[np.argsort(p[tested], kind="stable")]):
-        if p[index] > alpha / (tested.size - k):
-            break
-        flagged[index] = True
-    return flagged
 
 
 def summary(residual_mas, normalised, tdb=None, covariance=None):

@@ -8,8 +8,8 @@ from orbitfit.observations.datasets import load_all
 from orbitfit.residuals import compute_residuals
 from orbitfit.tables import plain_table
 from orbitfit.times import tdb_seconds
-from orbitfit.validation import (GAIA_TRANSIT, along_scan, along_scan_direction, gaia_cut, gaia_folds, honest_spread,
-                                 summary)
+from orbitfit.chance import honest_spread
+from orbitfit.validation import GAIA_TRANSIT, along_scan, along_scan_direction, gaia_cut, gaia_folds, summary
 
 MAS_PER_DEG = 3.6e6
 
@@ -135,7 +135,7 @@ def test_influence_spread_against_a_linear_closed_loop():
     caught: its typical change lies beyond the honest 95% (measured: 80% of 400 trials beyond it; at 25 mas only
     23%, the test is not sensitive to biases the held-out epochs barely feel)."""
     from scipy.stats import ks_2samp
-    from orbitfit.validation import influence_spread
+    from orbitfit.chance import influence_spread
     simulated, (with_table, without_table) = _linear_influence_trials(4000)
     drawn = influence_spread(with_table, without_table, draws=4000, seed=1)
     q = [0.05, 0.5, 0.95]
@@ -152,7 +152,7 @@ def test_data_sets_read_together_keep_the_family_wise_chance():
     """Holm's step-down (`beyond_chance_together`): the textbook case (p 0.005, 0.01 pass 0.05/4 and 0.05/3; 0.03
     fails 0.05/2 and stops the rest, though 0.04 <= 0.05/1), NaN not a test; and 20 honest data sets (uniform p)
     have any one flagged in 5% of 20000 families (one at a time at 5%, in 64%)."""
-    from orbitfit.validation import beyond_chance_together
+    from orbitfit.chance import beyond_chance_together
     assert beyond_chance_together([0.01, 0.04, 0.03, 0.005]).tolist() == [True, False, False, True]
     assert beyond_chance_together([0.01, np.nan, 0.02]).tolist() == [True, False, True]     # 0.02 <= 0.05 / 2
     assert beyond_chance_together([]).tolist() == []
@@ -161,6 +161,20 @@ def test_data_sets_read_together_keep_the_family_wise_chance():
     any_flagged = np.mean([beyond_chance_together(p).any() for p in families])
     assert any_flagged == pytest.approx(1 - (1 - 0.05 / 20) ** 20, abs=0.005)        # 0.0488 for independent p
     assert np.mean((families < 0.05).any(axis=1)) == pytest.approx(0.64, abs=0.01)
+
+
+def test_the_least_likely_of_eight_moons():
+    """`least_likely_chance` against 200000 families of 8 independent honest tests (uniform chances): the smallest
+    of the eight is 0.01 or less in 7.7% of them (1 - 0.99^8 = 0.0773), not 1%; and it refuses a chance outside
+    0-1."""
+    from orbitfit.chance import least_likely_chance
+    smallest = np.random.default_rng(5).uniform(size=(200000, 8)).min(axis=1)
+    for p in (0.01, 0.05, 0.3):
+        assert least_likely_chance(p, 8) == pytest.approx(np.mean(smallest <= p), abs=0.003)
+    assert least_likely_chance(0.01, 8) == pytest.approx(0.0773, abs=1e-4)
+    assert least_likely_chance(0.2, 1) == pytest.approx(0.2)
+    with pytest.raises(ValueError, match="0 <= p <= 1"):
+        least_likely_chance(1.5, 8)
 
 
 @pytest.mark.slow
@@ -218,7 +232,7 @@ def test_dataset_influence_is_the_harness_without_each_data_set(leda, leda_cut):
         # the chance change of an honest data set (influence_spread) and the chance of this one's
         assert np.isfinite(row["honest_d_rms_95_mas"].value) and 0.0 < row["p_worse"] <= 1.0
     # read together (Holm over the data sets tested): only a worsening can be beyond chance
-    from orbitfit.validation import beyond_chance_together
+    from orbitfit.chance import beyond_chance_together
     assert list(table["beyond_chance"]) == list(beyond_chance_together(table["p_worse"])
                                                 & (table["d_rms_mas"].value > 0))
     assert list(np.bincount(visit_index(base.table["tdb"].value, VISIT_GAP_DAYS))) == [1, 13]

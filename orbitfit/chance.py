@@ -1,0 +1,95 @@
+"""What honest errors give by chance: the yardsticks the harness (`orbitfit.validation`) reads its figures against.
+
+A held-out figure means little alone: a moon's one to five Gaia visits make its z rms scatter far more than its
+transit count suggests, a data set's change of the held-out rms has an honest spread of its own, and of many moons
+or data sets one is always the least lucky. Each function here draws or counts what errors of exactly the predicted
+size and correlation would give:
+
+* `honest_spread`: the held-out residuals drawn from the covariance their fit predicts -> z rms and AL rms.
+* `influence_spread`: the change of the held-out AL rms that adding one honestly weighted data set makes.
+* `beyond_chance_together`: which of several tests stay beyond chance when read together (Holm).
+* `least_likely_chance`: the chance that the least likely of several independent tests is as unlikely as this.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+HONEST_DRAWS = 4000        # draws of the held-out residuals from their predicted covariance (`summary`)
+
+
+def honest_spread(covariance, draws=HONEST_DRAWS, seed=0):
+    """What an honest sigma would give the held-out figures: residuals drawn from N(0, covariance) (mas^2, the
+    prediction's own correlations: one orbit error for the transits of one visit) -> (rms of each draw's
+    normalised residuals, rms of its residuals in mas), each an array of `draws`. The transits of one visit are one
+    draw of the orbit's error, not several: for Leda's 14 held-out transits of the cut (three bursts of Gaia's
+    scanning law, the default fit) an honest sigma gives a z rms of 0.47 - 1.67 (90%), where 14 independent
+    residuals would give 0.68 - 1.30 (measured 2026-12-03)."""
+    covariance = np.asarray(covariance, float)
+    n = covariance.shape[0]
+    if n == 0:
+        return np.full(draws, np.nan), np.full(draws, np.nan)
+    scale = np.sqrt(np.diag(covariance))
+    correlation = covariance / np.outer(scale, scale)
+    values, vectors = np.linalg.eigh(correlation)                            # PSD up to rounding
+    root = vectors * np.sqrt(np.clip(values, 0.0, None))
+    z = np.random.default_rng(seed).standard_normal((draws, n)) @ root.T
+    return np.sqrt(np.mean(z ** 2, axis=1)), np.sqrt(np.mean((z * scale) ** 2, axis=1))
+
+
+def influence_spread(with_table, without_table, draws=HONEST_DRAWS, seed=0):
+    """What adding one honestly weighted data set would do to the held-out AL rms, by chance: draws of
+    rms(with) - rms(without) under the two fits' own covariances (`along_scan` tables of the same held-out transits).
+
+    For a linear least-squares fit whose weights are right, adding data set D moves the orbit error from e_wo to
+    e_w = (I - K H) e_wo + K eps_D, so Cov(e_w) = P_w, Cov(e_wo) = P_wo and Cov(e_w, e_wo) = P_w: along the held-out
+    scans v = J e_w ~ N(0, B), u = J e_wo = v + w with w ~ N(0, A - B) independent of v (A, B the orbit parts
+    J P J^T of the two tables' covariances). Both fits' residuals share the held-out transits' own errors n (their
+    sigmas and Gaia's common visit error: the with-table's covariance less its orbit part): r_wo = n - u,
+    r_w = n - v. The draws hold everything that makes the change random: the held-out noise, and the orbit's move
+    that D's own errors cause, which a bootstrap over the held-out transits does not see. An observed change beyond
+    them says D pulls the orbit more than its weight allows (a bias or a weight too large), whatever the held-out
+    transits. Returns an array of `draws` changes (mas; its mean is negative: information helps on average)."""
+    A = np.asarray(without_table.meta["orbit_covariance_mas2"], float)
+    B = np.asarray(with_table.meta["orbit_covariance_mas2"], float)
+    N = np.asarray(with_table.meta["covariance_mas2"], float) - B
+    n = B.shape[0]
+    if n == 0:
+        return np.full(draws, np.nan)
+
+    def root(matrix):                                    # a square root of a (near-)PSD matrix, rounding clipped
+        values, vectors = np.linalg.eigh(0.5 * (matrix + matrix.T))
+        return vectors * np.sqrt(np.clip(values, 0.0, None))
+    rng = np.random.default_rng(seed)
+    noise = rng.standard_normal((draws, n)) @ root(N).T
+    v = rng.standard_normal((draws, n)) @ root(B).T
+    u = v + rng.standard_normal((draws, n)) @ root(A - B).T
+    rms = lambda r: np.sqrt(np.mean(r ** 2, axis=1))
+    return rms(noise - v) - rms(noise - u)
+
+
+def beyond_chance_together(p_values, alpha=0.05):
+    """Which of several tests read together are beyond chance: Holm's step-down (Holm 1979, Scand. J. Statist. 6,
+    65), which keeps the chance that any honest one is flagged below `alpha` whatever their correlation. Why: of
+    twenty honestly weighted data sets, one is worse than its own 95% by chance (0.05 each, 64% that at least one is);
+    the question "does any data set worsen the prediction beyond chance" is asked of all of them at once. The p
+    values sorted, the k-th smallest (k = 1..N) is flagged while p <= alpha / (N - k + 1); the first that is not
+    stops it. NaN p values (a fit that failed) are not tests. Returns a boolean array in the order given."""
+    p = np.asarray(p_values, float)
+    flagged = np.zeros(p.shape, bool)
+    tested = np.flatnonzero(np.isfinite(p))
+    for k, index in enumerate(tested[np.argsort(p[tested], kind="stable")]):
+        if p[index] > alpha / (tested.size - k):
+            break
+        flagged[index] = True
+    return flagged
+
+
+def least_likely_chance(p, count):
+    """The chance that, of `count` independent tests all honest, the least likely has a chance `p` or smaller:
+    1 - (1 - p)^count (Sidak; exact for independent tests, an upper bound for positively related ones). Why: with
+    eight moons, one of them has a chance below 1/8 by luck alone, so a moon's own chance of 0.01 is, read with the
+    other seven, a one-in-thirteen event (0.077), not one in a hundred."""
+    p = float(p)
+    if not 0.0 <= p <= 1.0 or int(count) < 1:
+        raise ValueError(f"least_likely_chance: expected 0 <= p <= 1 and count >= 1, got p={p!r}, count={count!r}")
+    return 1.0 - (1.0 - p) ** int(count)
