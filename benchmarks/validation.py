@@ -16,6 +16,8 @@ each weighting is judged on the Gaia DR3 transits after 2016-06-01, which its fi
     python benchmarks/validation.py --options "correlated biases" "periodic biases" \
         --markdown benchmarks/results/apparition_correlation.md   # apparition biases correlated a priori (~20 min;
                                                                   # also --cut 2012-01-01 / 2008-01-01 --tests cut)
+    python benchmarks/validation.py --visits --options "ground bias"   # one more bias, shared by all the ground
+                                    # positions of a moon (an option; README; also --tests cut --cut 2012-01-01)
     python benchmarks/validation.py --oppositions   # also leave-one-opposition-out on the ground data (slow)
     python benchmarks/validation.py --visits --markdown benchmarks/results/gaia_visits.md
                                     # the default fits: transits as Gaia gave them vs freed of their visit's error
@@ -59,7 +61,8 @@ README_LABELS = {"defaults": "default: apparition + uncatalogued-site biases, th
                  "veres2017": "Vereš et al. 2017 night rule, no biases (before)",
                  "season biases": "season biases (per data set, site and apparition)",
                  "correlated biases": "default, apparition biases correlated between consecutive apparitions",
-                 "periodic biases": "default, RA* apparition biases partly a sinusoid of Jupiter's longitude"}
+                 "periodic biases": "default, RA* apparition biases partly a sinusoid of Jupiter's longitude",
+                 "ground bias": "default and one offset of all the ground-based positions (`bias_groups=\"apparition+uncatalogued+ground\"`)"}
 INDEPENDENT = INDEPENDENT_APPARITION_PRIORS             # the apparition priors of the defaults before 2026-12-04
 OPTION_SETS = {
     "defaults": lambda: FitOptions(),   # apparition (RA* partly periodic) + uncatalogued-site biases, estimated nights
@@ -75,6 +78,8 @@ OPTION_SETS = {
     # the RA* apparition biases as a sinusoid of Jupiter's longitude (56% of their variance) and white noise: the
     # default since 2026-12-04, kept by name for the table it was chosen on
     "periodic biases": lambda: FitOptions(apparition_bias_periodic_ra=0.56),
+    # the default and one offset shared by all of a moon's ground-based positions (prior 30 mas; measured 2026-12-04)
+    "ground bias": lambda: FitOptions(bias_groups="apparition+uncatalogued+ground"),
 }
 
 

@@ -29,10 +29,11 @@ MIN_SIGMA_MAS = 1e-3
 # kinds that may carry a site bias (FitOptions.bias_groups): positions reduced against a star catalogue
 BIASED_KINDS = ("optical",)
 BIAS_GROUPINGS = ("apparition+uncatalogued", "apparition", "apparition+season", "apparition+observatory", "season",
-                  "site", "dataset", "observatory", "uncatalogued")
-# two levels ("apparition+uncatalogued", "apparition+observatory", "apparition+season"): a group of the second level
-# (an observatory, a season) gets a bias of its own on top of its apparition's only with this many positions; a few
-# nights' mean offset is already in the night correlation and the floors
+                  "site", "dataset", "observatory", "uncatalogued", "apparition+uncatalogued+ground")
+# two levels or more ("apparition+uncatalogued", "apparition+observatory", "apparition+season"): a group of the second
+# level (an observatory, a season) gets a bias of its own on top of its apparition's only with this many positions; a
+# few nights' mean offset is already in the night correlation and the floors. A third level "ground" is one group, all
+# the ground-based positions of the moon (what they share against the transits and the dynamics, whatever the year)
 SECOND_LEVEL_MIN_ROWS = 20
 # Jupiter's apparitions, for season biases and the harness: a mean opposition (2000-11-28 00:00 TDB, JD 2451876.5)
 # and the mean synodic period (398.88 d). An apparition runs from conjunction to conjunction, so its boundaries fall
@@ -140,7 +141,8 @@ def bias_index(table, bias_groups, gaia_apparitions=False):
     whatever the data set: "observatory:G36"), "uncatalogued" (per MPC code, for the positions whose source names
     no reference catalogue: "uncatalogued:G36"), or two levels: "apparition+uncatalogued", "apparition+observatory",
     "apparition+season" (the apparition's bias, and the observatory's or season's own where it has
-    SECOND_LEVEL_MIN_ROWS rows), or None; only BIASED_KINDS rows get one. With `gaia_apparitions`
+    SECOND_LEVEL_MIN_ROWS rows), or three: "apparition+uncatalogued+ground" (and one bias shared by all the
+    ground-based positions, "ground"), or None; only BIASED_KINDS rows get one. With `gaia_apparitions`
     (FitOptions.gaia_apparition_offsets) the Gaia DR3 transits get one more level: their apparition's offset
     ("gaia:2016"). A row's computed position is the orbit's plus the sum of its biases."""
     index, names = _ground_bias_index(table, bias_groups)
@@ -165,7 +167,7 @@ def _ground_bias_index(table, bias_groups):
                          f"{bias_groups!r}")
     biased = np.isin(np.asarray(table["kind"]).astype(str), BIASED_KINDS)
     levels = [_bias_keys(table, level) for level in bias_groups.split("+")]
-    if len(levels) == 2:                 # a second level's own bias only where it has the rows to show it
+    if len(levels) >= 2:                 # a second level's own bias only where it has the rows to show it
         names, counts = np.unique(levels[1][biased], return_counts=True)
         small = names[counts < SECOND_LEVEL_MIN_ROWS]
         levels[1] = np.where(np.isin(levels[1], small), "", levels[1])
@@ -180,13 +182,15 @@ def _ground_bias_index(table, bias_groups):
 
 def _bias_keys(table, level):
     """The bias group name of each row at one level ("apparition", "season", "observatory", "uncatalogued", "site",
-    "dataset"); "" for a row without a group at that level (a position with a named catalogue has no "uncatalogued"
+    "dataset", "ground": one name for every row); "" for a row without a group at that level (a position with a named catalogue has no "uncatalogued"
     bias)."""
     if level in ("apparition", "season"):
         years = apparition_year(table["tdb"]) if len(table) else np.zeros(0, dtype=int)
         if level == "apparition":
             return np.array([f"apparition:{year}" for year in years], dtype=object)
         return np.array([f"{key}:{year}" for key, year in zip(group_keys(table, "site"), years)], dtype=object)
+    if level == "ground":
+        return np.full(len(table), "ground", dtype=object)
     if level == "observatory":
         return np.array([f"observatory:{code}" for code in np.asarray(table["observer"]).astype(str)], dtype=object)
     if level == "uncatalogued":
