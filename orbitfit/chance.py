@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-HONEST_DRAWS = 4000        # draws of the held-out residuals from their predicted covariance (`summary`)
+HONEST_DRAWS = 4000        # draws of the held-out residuals from their predicted covariance (`validation.summary`)
 
 
 def honest_spread(covariance, draws=HONEST_DRAWS, seed=0):

@@ -428,8 +428,9 @@ def test_one_offset_shared_by_all_the_ground_positions(template, truth):
     default = fit_orbit(data, truth, FitOptions(night_deweighting=False))
     ground = with_ground.biases[list(with_ground.biases["group"]).index("ground")]
     errors = [np.max(np.abs(f.state - truth.state) / f.sigma) for f in (default, with_ground)]
-    print(f"\nground bias {ground['bias_ra_mas']:+.1f} +- {ground['sigma_ra_mas']:.1f}, {ground['bias_dec_mas']:+.1f} "
-          f"+- {ground['sigma_dec_mas']:.1f} mas; orbit error / sigma: default {errors[0]:.1f}, with it {errors[1]:.1f}")
+    print(f"\nground bias {ground['bias_ra_mas']:+.1f} +- {ground['sigma_ra_mas']:.1f}, "
+          f"{ground['bias_dec_mas']:+.1f} +- {ground['sigma_dec_mas']:.1f} mas; orbit error / sigma: default "
+          f"{errors[0]:.1f}, with it {errors[1]:.1f}")
     assert ground["n"] == len(data) and ground["prior_sigma_mas"] == 30.0
     assert abs(ground["bias_ra_mas"] - 40.0) < 3 * ground["sigma_ra_mas"]
     assert abs(ground["bias_dec_mas"] + 30.0) < 3 * ground["sigma_dec_mas"]

@@ -182,8 +182,8 @@ def _ground_bias_index(table, bias_groups):
 
 def _bias_keys(table, level):
     """The bias group name of each row at one level ("apparition", "season", "observatory", "uncatalogued", "site",
-    "dataset", "ground": one name for every row); "" for a row without a group at that level (a position with a named catalogue has no "uncatalogued"
-    bias)."""
+    "dataset", "ground": one name for every row); "" for a row without a group at that level (a position with a
+    named catalogue has no "uncatalogued" bias)."""
     if level in ("apparition", "season"):
         years = apparition_year(table["tdb"]) if len(table) else np.zeros(0, dtype=int)
         if level == "apparition":
