@@ -12,6 +12,10 @@ b_i ~ N(0, tau^2 + s_i^2) by EM over all their RA*/Dec coordinates (and per moon
                                                             # apparitions' ("apparition+observatory"); ~3 min;
                                                             # 2026-12-04: 36 coordinates, 3 mas (Lysithea 46 from
                                                             # 511 and 809, Leda 30 from 809, the others 1-5)
+    python benchmarks/bias_variance.py --level ground       # one bias shared by all of a moon's ground positions
+                                                            # ("apparition+uncatalogued+ground"); ~2 min;
+                                                            # 2026-12-04: 16 coordinates, 8 mas (RA* 2, Dec 12);
+                                                            # what they share: Dec +10.2 +- 3.5 mas, RA* +1.8 +- 3.7
     python benchmarks/bias_variance.py --lags               # the apparition biases' correlation from one
                                                             # apparition to the next (below); ~4 min
     python benchmarks/bias_variance.py --lags --cut 2016-06-01   # the same from the data before the cut
@@ -57,10 +61,13 @@ LOOSE_PRIOR_MAS = 1000.0
 FIRST_APPARITION = 1960            # earlier apparitions have their own prior (BIAS_PRIOR_BEFORE_1960_MAS)
 PRIORS = {"uncatalogued": ("UNCATALOGUED_PRIOR_MAS", UNCATALOGUED_PRIOR_MAS),
           "apparition": ("BIAS_PRIOR_MAS", BIAS_PRIOR_MAS),
-          "observatory": ("BIAS_PRIOR_MAS", BIAS_PRIOR_MAS)}
+          "observatory": ("BIAS_PRIOR_MAS", BIAS_PRIOR_MAS),
+          "ground": ("BIAS_PRIOR_MAS", BIAS_PRIOR_MAS)}
 # the bias groups each level is measured in: an observatory's own bias (catalogued or not, all its years) on top of
 # the apparitions' (bias_groups "apparition+observatory", whose observatory biases are otherwise 30 mas)
-GROUPS = {"uncatalogued": None, "apparition": None, "observatory": "apparition+observatory"}
+# ("ground": one bias shared by all of a moon's ground positions, on top of the default's two levels)
+GROUPS = {"uncatalogued": None, "apparition": None, "observatory": "apparition+observatory",
+          "ground": "apparition+uncatalogued+ground"}
 
 
 def variance_component(values, sigmas, start=100.0, iterations=300):
@@ -160,7 +167,7 @@ def main():
     if args.lags:
         return lags(args.moons, args.cut)
     options = FitOptions(**INDEPENDENT, **({"bias_groups": GROUPS[args.level]} if GROUPS[args.level] else {}))
-    values, sigmas = [], []
+    values, sigmas, axes = [], [], []
     for name in args.moons:
         observations = load_all(name, gaia_transits=True, gaia_visit_offsets=None)[0]
         names = [n for n in bias_index(observations, options.bias_groups)[1] if of_level(n, args.level)]
@@ -175,13 +182,18 @@ def main():
         for axis in ("ra", "dec"):
             mine_v += [float(solution.biases[f"bias_{axis}_mas"][k]) for k in rows]
             mine_s += [float(solution.biases[f"sigma_{axis}_mas"][k]) for k in rows]
-        values, sigmas = values + mine_v, sigmas + mine_s
+        values, sigmas, axes = values + mine_v, sigmas + mine_s, axes + ["ra"] * len(rows) + ["dec"] * len(rows)
         print(f"{name:9s} {len(rows):3d} {args.level} biases: variance component "
               f"{variance_component(np.array(mine_v), np.array(mine_s)):.0f} mas", flush=True)
-    values, sigmas = np.array(values), np.array(sigmas)
+    values, sigmas, axes = np.array(values), np.array(sigmas), np.array(axes)
     constant, value = PRIORS[args.level]
     print(f"{values.size} coordinates: variance component (EM) {variance_component(values, sigmas):.0f} mas; "
           f"{constant} {value:g}")
+    # what the component takes for scatter may be one offset the moons share: their weighted mean per axis
+    for axis, label in (("ra", "RA*"), ("dec", "Dec")):
+        w = 1.0 / sigmas[axes == axis] ** 2
+        print(f"  {label}: weighted mean {np.sum(w * values[axes == axis]) / w.sum():+.1f} +- {w.sum() ** -0.5:.1f} "
+              f"mas, variance component {variance_component(values[axes == axis], sigmas[axes == axis]):.0f}")
 
 
 if __name__ == "__main__":
