@@ -62,7 +62,8 @@ README_LABELS = {"defaults": "default: apparition + uncatalogued-site biases, th
                  "season biases": "season biases (per data set, site and apparition)",
                  "correlated biases": "default, apparition biases correlated between consecutive apparitions",
                  "periodic biases": "default, RA* apparition biases partly a sinusoid of Jupiter's longitude",
-                 "ground bias": "default and one offset of all the ground-based positions (`bias_groups=\"apparition+uncatalogued+ground\"`)"}
+                 "ground bias": "default and one offset of all the ground-based positions (`bias_groups=\"apparition+uncatalogued+ground\"`)",
+                 "zenith": "default and one displacement towards the zenith, k tan z, of all the ground-based positions (`bias_groups=\"apparition+uncatalogued+zenith\"`)"}
 INDEPENDENT = INDEPENDENT_APPARITION_PRIORS             # the apparition priors of the defaults before 2026-12-04
 OPTION_SETS = {
     "defaults": lambda: FitOptions(),   # apparition (RA* partly periodic) + uncatalogued-site biases, estimated nights
@@ -80,6 +81,9 @@ OPTION_SETS = {
     "periodic biases": lambda: FitOptions(apparition_bias_periodic_ra=0.56),
     # the default and one offset shared by all of a moon's ground-based positions (prior 30 mas; measured 2026-12-04)
     "ground bias": lambda: FitOptions(bias_groups="apparition+uncatalogued+ground"),
+    # the default and differential colour refraction: one displacement k tan z towards the zenith (and one across it,
+    # which refraction does not give) shared by all of a moon's ground-based positions (prior 30 mas per unit tan z)
+    "zenith": lambda: FitOptions(bias_groups="apparition+uncatalogued+zenith"),
 }
 
 

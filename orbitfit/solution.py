@@ -20,7 +20,7 @@ from dynamics.elements import barycentric_to_jovicentric, state_to_elements
 from .bodies import body_name
 from .display import html_table, significant
 from .estimation.options import FitOptions
-from .estimation.weights import Weights, bias_index, chi2_per_observation
+from .estimation.weights import Weights, bias_coefficients, bias_index, chi2_per_observation
 from .observables import Evaluation
 from .orbit import Orbit, OrbitModel
 from .residuals import residual_statistics
@@ -140,12 +140,16 @@ class Solution:
         if self.biases is not None and len(self.biases):
             index, names = bias_index(self.observations, self.options.bias_groups,
                                       self.options.gaia_apparition_offsets)
+            coefficients = bias_coefficients(self.observations, self.options.bias_groups, index)
             lookup = {str(g): k for k, g in enumerate(self.biases["group"])}
             for j, name in enumerate(names):               # a row with biases at two levels has their sum
-                rows = np.any(index == j, axis=1)
                 k = lookup[name]
-                bias_ra[rows] += self.biases["bias_ra_mas"][k]
-                bias_dec[rows] += self.biases["bias_dec_mas"][k]
+                b = np.array([self.biases["bias_ra_mas"][k], self.biases["bias_dec_mas"][k]], float)
+                for level in range(index.shape[1]):
+                    rows = index[:, level] == j
+                    offset = b if coefficients is None else coefficients[rows, level] @ b
+                    bias_ra[rows] += offset[..., 0]
+                    bias_dec[rows] += offset[..., 1]
         return bias_ra, bias_dec
 
     @property
@@ -256,7 +260,8 @@ class Solution:
             if len(rows) > MAX_BIAS_LINES:    # dozens of apparitions: the best-measured ones, in their order
                 strength = [np.hypot(r["bias_ra_mas"] / r["sigma_ra_mas"], r["bias_dec_mas"] / r["sigma_dec_mas"])
                             for r in rows]
-                keep = sorted(np.argsort(strength)[::-1][:MAX_BIAS_LINES])
+                keep = sorted(set(np.argsort(strength)[::-1][:MAX_BIAS_LINES]) |     # and a moon-wide level's
+                              {k for k, r in enumerate(rows) if r["group"] in ("ground", "zenith")})
                 shown = [rows[k] for k in keep]
             kind = "site" if self.options.bias_groups in ("site", None) else self.options.bias_groups
             priors = (sorted({float(v) for v in self.biases["prior_sigma_mas"]}) if "prior_sigma_mas" in
@@ -266,6 +271,11 @@ class Solution:
                          (f", the {len(shown)} most significant of {len(rows)} (all in solution.biases):"
                           if len(shown) < len(rows) else ":"))
             for row in shown:
+                if row["group"] == "zenith":     # weights.bias_coefficients: mas per unit tan z, not RA*/Dec
+                    lines.append(f"    {'zenith (per tan z)':24s} n={row['n']:5d} up  {row['bias_ra_mas']:+7.1f} +- "
+                                 f"{row['sigma_ra_mas']:4.1f}  across {row['bias_dec_mas']:+7.1f} +- "
+                                 f"{row['sigma_dec_mas']:4.1f}")
+                    continue
                 lines.append(f"    {row['group']:24s} n={row['n']:5d} RA* {row['bias_ra_mas']:+7.1f} +- "
                              f"{row['sigma_ra_mas']:4.1f}  Dec {row['bias_dec_mas']:+7.1f} +- {row['sigma_dec_mas']:4.1f}")
         el, sig = self.elements()

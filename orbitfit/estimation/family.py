@@ -369,8 +369,14 @@ def _combine(data, bodies):
               ("t_obs", "sigma_ra", "sigma_dec", "corr", "full_covariance", "night_count")}
     first_night = np.cumsum([0] + [p.night.max() + 1 if p.night.size else 0 for p in parts])
     joined["night"] = np.concatenate([p.night + first for p, first in zip(parts, first_night)])
+    if all(p.bias_coefficients is None for p in parts):
+        coefficients = None
+    else:                                  # the identity where a member has none (every part has the same levels)
+        identity = lambda p: np.broadcast_to(np.eye(2), p.bias_group.shape + (2, 2))
+        coefficients = np.concatenate([identity(p) if p.bias_coefficients is None else p.bias_coefficients
+                                       for p in parts])
     combined = FitData(group=np.concatenate(groups), group_names=names, bias_group=np.concatenate(bias_groups),
-                       bias_names=bias_names, **joined)
+                       bias_names=bias_names, bias_coefficients=coefficients, **joined)
     return combined, rows, group_slices
 
 

@@ -354,7 +354,8 @@ def default_bias_prior_mas(name, prior_mas):
 
 def with_biases(evaluate_at, data, prior_mas, bias_priors=None, options=None):
     """evaluate_at for the parameters [orbit..., b_ra(0), b_dec(0), b_ra(1), ...] with one RA*/Dec bias pair per
-    data.bias_names: each row's computed position is the orbit's plus its bias (design column 1), and the biases
+    data.bias_names: each row's computed position is the orbit's plus its bias (design column 1; M @ b where
+    data.bias_coefficients gives a level's matrices M, as the "zenith" level's), and the biases
     have a prior (pseudo-observations in Evaluation.extra): zero mean and sigma prior_mas, or what `bias_priors`
     gives for its group (`bias_prior_arrays`), the apparitions' correlated as `options` (FitOptions) say
     (`bias_prior_whitening`). Without bias names: unchanged."""
@@ -363,9 +364,12 @@ def with_biases(evaluate_at, data, prior_mas, bias_priors=None, options=None):
         return evaluate_at
     prior_mean, prior_sigma = bias_prior_arrays(data.bias_names, prior_mas, bias_priors)
     whitening = bias_prior_whitening(data, prior_sigma, options)
-    # (rows, RA* column of their bias) per level: a row's position is the orbit's plus the sum of its biases
-    levels = [(rows, 2 * data.bias_group[rows, level]) for level in range(data.bias_group.shape[1])
-              for rows in [np.nonzero(data.bias_group[:, level] >= 0)[0]]]
+    # (rows, columns of their bias pair, their matrices M) per level: a row's position is the orbit's plus the sum of
+    # its levels' M @ bias pair, M the identity but where data.bias_coefficients says (the "zenith" level's)
+    identity = lambda rows: np.broadcast_to(np.eye(2), (rows.size, 2, 2))
+    levels = [(rows, 2 * data.bias_group[rows, level][:, None] + [0, 1],
+               identity(rows) if data.bias_coefficients is None else data.bias_coefficients[rows, level])
+              for level in range(data.bias_group.shape[1]) for rows in [np.nonzero(data.bias_group[:, level] >= 0)[0]]]
 
     def evaluate_with_biases(x):
         n_orbit = x.size - 2 * k
@@ -373,15 +377,15 @@ def with_biases(evaluate_at, data, prior_mas, bias_priors=None, options=None):
         b = x[n_orbit:]
         evaluation.res_ra = evaluation.res_ra.copy()
         evaluation.res_dec = evaluation.res_dec.copy()
-        for rows, column in levels:
-            evaluation.res_ra[rows] -= b[column]
-            evaluation.res_dec[rows] -= b[column + 1]
+        for rows, columns, m in levels:                 # offset M @ (b_ra, b_dec) (weights.bias_coefficients)
+            offset = np.einsum("nij,nj->ni", m, b[columns])
+            evaluation.res_ra[rows] -= offset[:, 0]
+            evaluation.res_dec[rows] -= offset[:, 1]
         if evaluation.design is not None:
             design = np.zeros(evaluation.design.shape[:2] + (x.size,))
             design[:, :, :n_orbit] = evaluation.design
-            for rows, column in levels:
-                design[rows, 0, n_orbit + column] = 1.0
-                design[rows, 1, n_orbit + column + 1] = 1.0
+            for rows, columns, m in levels:
+                design[rows[:, None, None], [[[0], [1]]], n_orbit + columns[:, None, :]] = m
             evaluation.design = design
         A = np.zeros((2 * k, x.size))
         A[:, n_orbit:] = whitening

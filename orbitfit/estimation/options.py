@@ -183,13 +183,16 @@ class FitOptions:
                                       "positions, all its years), 'observatory', 'uncatalogued', per 'site' or "
                                       "'dataset', per 'season' (data set, site and apparition), 'apparition+season', "
                                       "'apparition+uncatalogued+ground' (the default's and one offset shared by all "
-                                      "the ground-based positions), or 'none'",
+                                      "the ground-based positions), 'apparition+uncatalogued+zenith' (the "
+                                      "default's and one displacement towards the zenith, k tan z, shared by all the "
+                                      "ground-based positions: differential colour refraction), or 'none'",
                                       {"apparition+uncatalogued": "apparition+uncatalogued",
                                        "uncatalogued": "uncatalogued",
                                        "apparition": "apparition", "apparition+season": "apparition+season",
                                        "apparition+observatory": "apparition+observatory", "observatory": "observatory",
                                        "site": "site", "dataset": "dataset", "season": "season",
                                        "apparition+uncatalogued+ground": "apparition+uncatalogued+ground",
+                                       "apparition+uncatalogued+zenith": "apparition+uncatalogued+zenith",
                                        "none": None})
     bias_prior_mas: float = _option(BIAS_PRIOR_MAS, "a-priori sigma of each bias, mas (apparitions before 1960: at "
                                                     "least BIAS_PRIOR_BEFORE_1960_MAS, 1200; an observatory's "

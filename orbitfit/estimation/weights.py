@@ -20,6 +20,7 @@ import numpy as np
 from dynamics import constants as C
 
 from ..observations.gaia import TRANSIT_KIND
+from ..observations.refraction import zenith_geometry
 
 NIGHT_REFERENCE_COUNT = 4         # Veres et al. 2017: sigma grows as sqrt(N / 4) beyond 4 observations per night
 A_PRIORI_SIGMA_MAS = 500.0        # first-pass sigma of groups that give none, before their floor is estimated
@@ -29,7 +30,8 @@ MIN_SIGMA_MAS = 1e-3
 # kinds that may carry a site bias (FitOptions.bias_groups): positions reduced against a star catalogue
 BIASED_KINDS = ("optical",)
 BIAS_GROUPINGS = ("apparition+uncatalogued", "apparition", "apparition+season", "apparition+observatory", "season",
-                  "site", "dataset", "observatory", "uncatalogued", "apparition+uncatalogued+ground")
+                  "site", "dataset", "observatory", "uncatalogued", "apparition+uncatalogued+ground",
+                  "apparition+uncatalogued+zenith")
 # two levels or more ("apparition+uncatalogued", "apparition+observatory", "apparition+season"): a group of the second
 # level (an observatory, a season) gets a bias of its own on top of its apparition's only with this many positions; a
 # few nights' mean offset is already in the night correlation and the floors. A third level "ground" is one group, all
@@ -72,6 +74,9 @@ class FitData:
     night_count: np.ndarray         # positions of that site in that night
     bias_group: np.ndarray          # (rows, levels): index into bias_names of each row's biases, -1 for none
     bias_names: list = field(default_factory=list)
+    # (rows, levels, 2, 2): a row's offset from the bias pair b of a level is M @ b (`bias_coefficients`); None: the
+    # identity for every level (a constant RA*/Dec offset)
+    bias_coefficients: np.ndarray = None
 
 
 def fit_data(prepared, options):
@@ -92,7 +97,8 @@ def fit_data(prepared, options):
         sigma_dec = np.where(full_covariance, sigma_dec, np.nan)
     bias_group, bias_names = bias_index(table, options.bias_groups, options.gaia_apparition_offsets)
     return FitData(prepared.t_obs, sigma_ra, sigma_dec, prepared.corr, full_covariance, group, group_names,
-                   night.ravel(), counts[night].ravel(), bias_group, bias_names)
+                   night.ravel(), counts[night].ravel(), bias_group, bias_names,
+                   bias_coefficients(table, options.bias_groups, bias_group))
 
 
 def own_covariance(prepared):
@@ -142,7 +148,8 @@ def bias_index(table, bias_groups, gaia_apparitions=False):
     no reference catalogue: "uncatalogued:G36"), or two levels: "apparition+uncatalogued", "apparition+observatory",
     "apparition+season" (the apparition's bias, and the observatory's or season's own where it has
     SECOND_LEVEL_MIN_ROWS rows), or three: "apparition+uncatalogued+ground" (and one bias shared by all the
-    ground-based positions, "ground"), or None; only BIASED_KINDS rows get one. With `gaia_apparitions`
+    ground-based positions, "ground"), "apparition+uncatalogued+zenith" (and one displacement towards the zenith
+    proportional to tan z shared by all the ground-based positions, "zenith": `bias_coefficients`), or None; only BIASED_KINDS rows get one. With `gaia_apparitions`
     (FitOptions.gaia_apparition_offsets) the Gaia DR3 transits get one more level: their apparition's offset
     ("gaia:2016"). A row's computed position is the orbit's plus the sum of its biases."""
     index, names = _ground_bias_index(table, bias_groups)
@@ -191,6 +198,8 @@ def _bias_keys(table, level):
         return np.array([f"{key}:{year}" for key, year in zip(group_keys(table, "site"), years)], dtype=object)
     if level == "ground":
         return np.full(len(table), "ground", dtype=object)
+    if level == "zenith":                     # only the rows whose zenith is known (a place on the Earth)
+        return np.where(np.isfinite(zenith_geometry(table)[0]), "zenith", "").astype(object)
     if level == "observatory":
         return np.array([f"observatory:{code}" for code in np.asarray(table["observer"]).astype(str)], dtype=object)
     if level == "uncatalogued":
@@ -199,6 +208,25 @@ def _bias_keys(table, level):
         return np.array([f"uncatalogued:{code}" if not cat.strip() else "" for code, cat in
                          zip(np.asarray(table["observer"]).astype(str), catalogue)], dtype=object)
     return np.array(group_keys(table, level), dtype=object)
+
+
+def bias_coefficients(table, bias_groups, index):
+    """(rows, levels, 2, 2) matrices M, a row's offset (RA*, Dec mas) from the bias pair b of each level being M @ b,
+    for `bias_index`'s index; None when every level is a constant offset (M the identity). At the level "zenith"
+    (bias_groups "apparition+uncatalogued+zenith") the pair is (k_up, k_across) in mas per unit tan z: a
+    displacement k_up tan z towards the zenith, as differential colour refraction gives
+    (`orbitfit.observations.refraction`), and k_across tan z at right angles to it (position angle q + 90 deg),
+    which refraction does not give: M = tan z [[sin q, cos q], [cos q, -sin q]]."""
+    if bias_groups is None or "zenith" not in bias_groups.split("+"):
+        return None
+    n, levels = index.shape
+    out = np.zeros((n, levels, 2, 2))
+    out[:, :, 0, 0] = out[:, :, 1, 1] = 1.0
+    level = bias_groups.split("+").index("zenith")
+    tan_z, sin_q, cos_q = (np.nan_to_num(v) for v in zenith_geometry(table))
+    out[:, level] = (tan_z[:, None, None] * np.stack([np.stack([sin_q, cos_q], -1), np.stack([cos_q, -sin_q], -1)],
+                                                     1))
+    return out
 
 
 @dataclass
