@@ -91,14 +91,14 @@ from orbitfit.validation import DEFAULT_CUT, dataset_influence, rule_visit_offse
 P_WORSE = 0.05          # with --every: the data sets listed, those an honest one would beat this rarely
 
 
-def every_moon(mode, offsets, cut=DEFAULT_CUT):
+def every_moon(mode, offsets, cut=DEFAULT_CUT, options=None):
     """The acceptance's view: for each moon, the data sets whose addition worsens the held-out AL rms beyond what an
     honestly weighted one does by chance, one at a time (p_worse < P_WORSE; of N honest data sets 0.05 N are by
     chance) and with the moon's data sets read together (`beyond_chance`, Holm: any honest one flagged at most 5% of
     the time)."""
     for name in gomes_junior_2016_orbits():
         t0 = time.perf_counter()
-        base, table = dataset_influence(name, FitOptions(), cut=cut, mode=mode, gaia_offsets=offsets)
+        base, table = dataset_influence(name, options or FitOptions(), cut=cut, mode=mode, gaia_offsets=offsets)
         describe = lambda row: (f"{row['dataset']} {row['d_rms_mas'].value:+.1f} (95% "
                                 f"{row['honest_d_rms_95_mas'].value:.1f}, p {row['p_worse']:.4f})")
         worse = [describe(row) for row in table if row["p_worse"] < P_WORSE and row["d_rms_mas"].value > 0]
@@ -118,16 +118,19 @@ def main():
     parser.add_argument("--cut", default=DEFAULT_CUT, help="the cut (ISO UTC); an earlier one, e.g. 2008-01-01 with "
                                                            "mode cut, asks which data sets spoil a prediction "
                                                            "years ahead (no transit is fitted then: no --visits)")
+    parser.add_argument("--bias-groups", default=None, help="FitOptions.bias_groups instead of the default's, e.g. "
+                                                            "apparition+uncatalogued+zenith")
     args = parser.parse_args()
     name, mode = args.moon, args.mode
+    options = FitOptions(**({"bias_groups": args.bias_groups} if args.bias_groups else {}))
     t0 = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")         # the rejection-cap warnings of the refits say nothing new here
-        offsets = rule_visit_offsets(list(gomes_junior_2016_orbits()), test=mode, cut=args.cut) if args.visits \
-            else None
+        offsets = rule_visit_offsets(list(gomes_junior_2016_orbits()), options, test=mode, cut=args.cut) \
+            if args.visits else None
         if name == "every":
-            return every_moon(mode, offsets, args.cut)
-        base, table = dataset_influence(name, FitOptions(), cut=args.cut, mode=mode, gaia_offsets=offsets)
+            return every_moon(mode, offsets, args.cut, options)
+        base, table = dataset_influence(name, options, cut=args.cut, mode=mode, gaia_offsets=offsets)
     s = base.summary
     print(f"{name}, gaia {mode}: {s['n']} held-out transits, AL rms {s['rms_mas']:.1f} mas, mean {s['mean_mas']:+.1f}, "
           f"z rms {s['rms_normalised']:.2f} ({time.perf_counter() - t0:.0f} s)")

@@ -53,7 +53,8 @@ from orbitfit.validation import (DEFAULT_CUT, common_visit_harness, gaia_cut, ga
                                  shared_bias_harness)
 
 # the README's words for each option set (its "How honest is sigma?" table is this script's --markdown output)
-README_LABELS = {"defaults": "default: apparition + uncatalogued-site biases, the RA* apparition biases partly a sinusoid of Jupiter's longitude, estimated night correlation (transits as Gaia gave them)",
+README_LABELS = {"defaults": "default: apparition + uncatalogued-site biases and a displacement towards the zenith, the RA* apparition biases partly a sinusoid of Jupiter's longitude, estimated night correlation (transits as Gaia gave them)",
+                 "no zenith": "the same without the displacement towards the zenith (`bias_groups=\"apparition+uncatalogued\"`, default of 2026-12-04)",
                  "independent biases": "apparition biases independent between apparitions (`apparition_bias_periodic_ra=0`, default of 2026-12-03)",
                  "apparition biases": "apparition biases alone (`bias_groups=\"apparition\"`, default of 2026-12-02)",
                  "observatory biases": "apparition + observatory biases (`bias_groups=\"apparition+observatory\"`)",
@@ -63,27 +64,26 @@ README_LABELS = {"defaults": "default: apparition + uncatalogued-site biases, th
                  "correlated biases": "default, apparition biases correlated between consecutive apparitions",
                  "periodic biases": "default, RA* apparition biases partly a sinusoid of Jupiter's longitude",
                  "ground bias": "default and one offset of all the ground-based positions (`bias_groups=\"apparition+uncatalogued+ground\"`)",
-                 "zenith": "default and one displacement towards the zenith, k tan z, of all the ground-based positions (`bias_groups=\"apparition+uncatalogued+zenith\"`)"}
+}
 INDEPENDENT = INDEPENDENT_APPARITION_PRIORS             # the apparition priors of the defaults before 2026-12-04
+TWO_LEVELS = {"bias_groups": "apparition+uncatalogued"}  # the default's levels before 2026-12-05 (no zenith)
 OPTION_SETS = {
-    "defaults": lambda: FitOptions(),   # apparition (RA* partly periodic) + uncatalogued-site biases, estimated nights
-    "independent biases": lambda: FitOptions(**INDEPENDENT),            # the default of 2026-12-03
+    "defaults": lambda: FitOptions(),   # apparition (RA* partly periodic) + uncatalogued-site biases + zenith, nights
+    "no zenith": lambda: FitOptions(**TWO_LEVELS),                      # the default of 2026-12-04
+    "independent biases": lambda: FitOptions(**INDEPENDENT, **TWO_LEVELS),      # the default of 2026-12-03
     "apparition biases": lambda: FitOptions(bias_groups="apparition", **INDEPENDENT),  # the default of 2026-12-02
     "observatory biases": lambda: FitOptions(bias_groups="apparition+observatory", **INDEPENDENT),   # two levels
     "no biases": lambda: FitOptions(bias_groups=None),                  # the default of 2026-12-01
     "veres2017": lambda: FitOptions(bias_groups=None, night_deweighting="veres2017"),   # the default before
     "season biases": lambda: FitOptions(bias_groups="season", **INDEPENDENT),   # slow (hundreds of parameters)
     # apparition biases correlated between consecutive apparitions, as measured on the default fits' own biases
-    "correlated biases": lambda: FitOptions(**{**INDEPENDENT, "apparition_bias_correlation_ra": 0.47,
+    "correlated biases": lambda: FitOptions(**{**INDEPENDENT, **TWO_LEVELS, "apparition_bias_correlation_ra": 0.47,
                                                "apparition_bias_correlation_dec": 0.07}),
     # the RA* apparition biases as a sinusoid of Jupiter's longitude (56% of their variance) and white noise: the
     # default since 2026-12-04, kept by name for the table it was chosen on
-    "periodic biases": lambda: FitOptions(apparition_bias_periodic_ra=0.56),
+    "periodic biases": lambda: FitOptions(apparition_bias_periodic_ra=0.56, **TWO_LEVELS),
     # the default and one offset shared by all of a moon's ground-based positions (prior 30 mas; measured 2026-12-04)
     "ground bias": lambda: FitOptions(bias_groups="apparition+uncatalogued+ground"),
-    # the default and differential colour refraction: one displacement k tan z towards the zenith (and one across it,
-    # which refraction does not give) shared by all of a moon's ground-based positions (prior 30 mas per unit tan z)
-    "zenith": lambda: FitOptions(bias_groups="apparition+uncatalogued+zenith"),
 }
 
 

@@ -133,8 +133,9 @@ class Solution:
         return quantity_table(columns, time=time)
 
     def row_biases(self):
-        """Each observation's fitted bias (RA*, Dec mas; with two levels, e.g. the default "apparition+uncatalogued",
-        the sum of both; 0 where none was fitted)."""
+        """Each observation's fitted offset (RA*, Dec mas; with several levels, e.g. the default
+        "apparition+uncatalogued+zenith", the sum of all, the "zenith" level's k tan z along the row's vertical; 0
+        where none was fitted)."""
         n = len(self.observations)
         bias_ra, bias_dec = np.zeros(n), np.zeros(n)
         if self.biases is not None and len(self.biases):

@@ -118,7 +118,8 @@ def test_uncatalogued_groups_and_priors(template):
 
 
 def test_the_default_gives_uncatalogued_positions_their_observatorys_bias(template, truth, ephemeris):
-    """The default two levels ("apparition+uncatalogued"): 874's positions (483 of 2007-2012) lose their catalogue
+    """The default's first two levels ("apparition+uncatalogued", and the zenith level since 2026-12-05): 874's
+    positions (483 of 2007-2012) lose their catalogue
     name (as the MPC's and NSDB's positions of 2005-2022 have none) and sit +150 mas north (UNCATALOGUED_PRIOR_MAS'
     scale: the MPC sites without a catalogue sit +35 to +455 mas off in Dec); every row carries an apparition offset
     drawn from the 30-mas prior. Only those positions get the observatory's bias ("uncatalogued:874", prior 150
@@ -137,10 +138,10 @@ def test_the_default_gives_uncatalogued_positions_their_observatorys_bias(templa
     dec = np.asarray(data["dec_deg"], float)
     data["ra_deg"] = data["ra_deg"] + offset[:, 0] / (MAS_PER_DEG * np.cos(np.radians(dec)))
     data["dec_deg"] = dec + offset[:, 1] / MAS_PER_DEG
-    assert FitOptions().bias_groups == "apparition+uncatalogued"
+    assert FitOptions().bias_groups == "apparition+uncatalogued+zenith"
     index, names = bias_index(data, FitOptions().bias_groups)
-    assert [n for n in names if not n.startswith("apparition:")] == ["uncatalogued:874"]
-    assert np.all((index[:, 1] >= 0) == uncatalogued) and np.all(index[:, 0] >= 0)
+    assert [n for n in names if not n.startswith("apparition:")] == ["uncatalogued:874", "zenith"]
+    assert np.all((index[:, 1] >= 0) == uncatalogued) and np.all(index[:, [0, 2]] >= 0)
     one = fit_orbit(data, truth, FitOptions(night_deweighting=False, bias_groups="apparition"))
     two = fit_orbit(data, truth, FitOptions(night_deweighting=False))
     pulled, kept = (np.max(np.abs(f.state - truth.state) / f.sigma) for f in (one, two))
@@ -151,7 +152,7 @@ def test_the_default_gives_uncatalogued_positions_their_observatorys_bias(templa
     assert abs(site["bias_dec_mas"] - 150.0) < 3 * site["sigma_dec_mas"] and site["sigma_dec_mas"] < 20
     # the report names both priors in use, and the observatory's bias among the most significant
     report = two.summary()
-    assert "apparition+uncatalogued biases (prior sigma 30, 150 mas)" in report
+    assert "apparition+uncatalogued+zenith biases (prior sigma 30, 150 mas)" in report
     assert re.search(rf"^ +uncatalogued:874 +n= *{site['n']} ", report, re.MULTILINE)
 
 

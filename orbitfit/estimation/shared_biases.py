@@ -1,8 +1,8 @@
 """Apparition biases shared by the moons of Jupiter: what the others measured becomes one moon's prior.
 
 The default fit has one RA*/Dec bias per apparition of Jupiter for all ground-based positions of a moon
-(`FitOptions.bias_groups="apparition+uncatalogued"`, whose second level, an observatory's own bias for positions
-without a named catalogue, is not shared): the zonal errors of the catalogue stars around Jupiter that year. The moons
+(`FitOptions.bias_groups="apparition+uncatalogued+zenith"`, whose further levels, an observatory's own bias for
+positions without a named catalogue and the displacement towards the zenith, are not shared): the zonal errors of the catalogue stars around Jupiter that year. The moons
 are within ~1-2 deg of Jupiter, often on the same frames, so much of that error is common to all of them: fitted
 one by one to every embedded data set (2026-12-02), the apparition biases of different moons correlate by 0.5-0.9
 (Elara, Pasiphae, Sinope, Carme, Ananke; e.g. 2003: RA* +20..+47 mas for all eight; 2017: Dec +28..+108 mas). A

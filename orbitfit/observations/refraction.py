@@ -4,11 +4,13 @@ A position measured against the catalogue stars of its frame carries no mean ref
 it), but an object of another colour than those stars is refracted by another amount: it is displaced along the
 vertical by k tan z, z the zenith distance and k (mas) set by the colour difference and the passband, towards the
 zenith when the object is bluer than the stars (Stone 1996, PASP 108, 1051). The moons of Jupiter are about as
-red as the Sun (B-V ~ 0.7), the faint field stars of a CCD frame are on average redder, and much of the modern
-ground data were taken unfiltered or in wide bands. Measured on the default fits to every embedded data set
-(2026-12-04, benchmarks/zenith_refraction.py): the ground positions of 2010-2022 sit towards the zenith of their
-site, whichever hemisphere (northern sites north of the orbit, southern ones south), by +13.8 +- 1.9 mas per unit
-tan z pooled over the 8 moons.
+red as the Sun (B-V ~ 0.7), the faint field stars of a CCD frame are often redder, and much of the modern
+ground data were taken unfiltered or in wide bands. Fitted with the orbit (`bias_groups="apparition+uncatalogued+
+zenith"`, `orbitfit.estimation.weights.bias_coefficients`) to every embedded data set of the 8 moons (2026-12-05,
+benchmarks/zenith_refraction.py), k towards the zenith is +13.8 +- 1.9 mas per unit tan z (weighted mean; 7 of 8
+moons positive, Himalia +15.2 +- 3.2, Elara +30.2 +- 4.8), and at right angles to it, which refraction does not
+give, -2.2 +- 1.7: the ground positions sit towards their site's zenith, north of the orbit for northern sites and
+south for southern ones.
 
 `zenith_geometry(table)` gives, for each row of an Observations table, tan z and the position angle q of the zenith
 (from north through east) at the observed direction; NaN for rows with no place on the Earth (space observers, the
