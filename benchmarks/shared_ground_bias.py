@@ -10,7 +10,9 @@ Measured 2026-12-04 (AL rms over the moons, z rms; the default as given: cut 12.
     cut: the ground bias alone (prior 30 mas) 12.3, z 1.22; with the other moons' mean as prior 11.7, z 1.18
          (Lysithea 15.7 -> 15.2, Leda 19.5 -> 18.7; prior means RA* -0.1 ... +5.9, Dec +6.6 ... +10.0 mas)
     all: 11.7, z 1.20; with the other moons' mean 11.5, z 1.19
-Not yet judged on the folds, years ahead, or with the visits' correction (README).
+With the visits' correction (an experiment, 2026-12-05; the default of 2026-12-04: 11.5, 11.2, 11.9 mas):
+cut 11.1, z 1.11; all 10.7, 1.10; folds 11.7, 1.17. The zenith level (orbitfit.observations.refraction, the
+default since 2026-12-05) does as well with one physical parameter: the offset the moons share is differential colour refraction (README).
 """
 import argparse
 import time

@@ -92,7 +92,8 @@ def test_a_displacement_towards_the_zenith_is_recovered(template, truth, tmp_pat
     zenith = fit.biases[list(fit.biases["group"]).index("zenith")]
     error = np.max(np.abs(fit.state - truth.state) / fit.sigma)
     print(f"\nk_up {zenith['bias_ra_mas']:+.1f} +- {zenith['sigma_ra_mas']:.1f} (true {k_up}), k_across "
-          f"{zenith['bias_dec_mas']:+.1f} +- {zenith['sigma_dec_mas']:.1f} mas per tan z; orbit error {error:.1f} sigma")
+          f"{zenith['bias_dec_mas']:+.1f} +- {zenith['sigma_dec_mas']:.1f} mas per tan z; orbit error {error:.1f} "
+          "sigma")
     assert abs(zenith["bias_ra_mas"] - k_up) < 3 * zenith["sigma_ra_mas"] and zenith["sigma_ra_mas"] < 10.0
     assert abs(zenith["bias_dec_mas"]) < 3 * zenith["sigma_dec_mas"]
     assert error < 3.0

@@ -123,8 +123,8 @@ def test_the_default_gives_uncatalogued_positions_their_observatorys_bias(templa
     name (as the MPC's and NSDB's positions of 2005-2022 have none) and sit +150 mas north (UNCATALOGUED_PRIOR_MAS'
     scale: the MPC sites without a catalogue sit +35 to +455 mas off in Dec); every row carries an apparition offset
     drawn from the 30-mas prior. Only those positions get the observatory's bias ("uncatalogued:874", prior 150
-    mas), the catalogued ones (809, 511: UCAC4) none; with apparition biases alone the orbit is pulled by 7.3 sigma,
-    with the default 1.2 sigma (seed 0), and the bias holds the offset."""
+    mas), the catalogued ones (809, 511: UCAC4) none; with apparition biases alone the orbit is pulled by 7.6 sigma,
+    with the default 1.2 sigma (1.4 with its two levels of 2026-12-04; seed 0), and the bias holds the offset."""
     from orbitfit.estimation.options import UNCATALOGUED_PRIOR_MAS
     from orbitfit.estimation.weights import apparition_year, bias_index
     rng = np.random.default_rng(0)

@@ -55,8 +55,8 @@ apparitions' are small: 3 mas (variance component of 36 coordinates, the 8 moons
 positions; Lysithea's 511 and 809 46 mas, Leda's 809 30, the other moons' <= 5; benchmarks/bias_variance.py --level
 observatory, 2026-12-04); given those priors (the uncatalogued sites' kept) Lysithea predicted worse (cut 15.7 ->
 18.4 mas, all 16.9 -> 20.2; Leda 19.5 -> 21.6), so they are not a level. A closed loop shows the pull of one offset site
-(tests/test_site_biases.py: +150 mas at one uncatalogued site moves the orbit by 7.3 sigma with apparition biases
-alone, 1.2 sigma with the default).
+(tests/test_site_biases.py: +150 mas at one uncatalogued site moves the orbit by 7.6 sigma with apparition biases
+alone, 1.4 sigma with the two levels, 1.2 with the default's three).
 Apparition biases that are not independent (`apparition_bias_periodic_ra`, by default 0.56 since 2026-12-04;
 `apparition_bias_periodic_dec` and `apparition_bias_correlation_ra/_dec`, off by default): against the default
 orbits of the 8 moons (every embedded data set, independent priors) the RA* biases of one moon's apparitions since

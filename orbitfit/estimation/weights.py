@@ -149,7 +149,8 @@ def bias_index(table, bias_groups, gaia_apparitions=False):
     "apparition+season" (the apparition's bias, and the observatory's or season's own where it has
     SECOND_LEVEL_MIN_ROWS rows), or three: "apparition+uncatalogued+ground" (and one bias shared by all the
     ground-based positions, "ground"), "apparition+uncatalogued+zenith" (and one displacement towards the zenith
-    proportional to tan z shared by all the ground-based positions, "zenith": `bias_coefficients`), or None; only BIASED_KINDS rows get one. With `gaia_apparitions`
+    proportional to tan z shared by all the ground-based positions, "zenith": `bias_coefficients`), or None; only
+    BIASED_KINDS rows get one. With `gaia_apparitions`
     (FitOptions.gaia_apparition_offsets) the Gaia DR3 transits get one more level: their apparition's offset
     ("gaia:2016"). A row's computed position is the orbit's plus the sum of its biases."""
     index, names = _ground_bias_index(table, bias_groups)
