@@ -2,9 +2,10 @@
 
 The default fit has one RA*/Dec bias per apparition of Jupiter for all ground-based positions of a moon
 (`FitOptions.bias_groups="apparition+uncatalogued+zenith"`, whose further levels, an observatory's own bias for
-positions without a named catalogue and the displacement towards the zenith, are not shared): the zonal errors of the catalogue stars around Jupiter that year. The moons
-are within ~1-2 deg of Jupiter, often on the same frames, so much of that error is common to all of them: fitted
-one by one to every embedded data set (2026-12-02), the apparition biases of different moons correlate by 0.5-0.9
+positions without a named catalogue and the displacement towards the zenith, are not shared): the zonal errors of
+the catalogue stars around Jupiter that year. The moons are within ~1-2 deg of Jupiter, often on the same frames,
+so much of that error is common to all of them: fitted one by one to every embedded data set (2026-12-02), the
+apparition biases of different moons correlate by 0.5-0.9
 (Elara, Pasiphae, Sinope, Carme, Ananke; e.g. 2003: RA* +20..+47 mas for all eight; 2017: Dec +28..+108 mas). A
 moon with few positions in an apparition (Leda, Lysithea) cannot measure its own bias; the others can.
 
@@ -16,8 +17,8 @@ a moon's own deviation of MOON_SIGMA_MAS. That sigma is a method-of-moments esti
 estimates' own variance): 26.6 mas from 257 coordinates of the 8 moons fitted alone to every embedded data set
 (2026-12-02, apparition biases alone; benchmarks/validation.py --shared prints it; tests/test_shared_biases.py
 recovers a known value). With the default of 2026-12-03, whose observatory biases take the uncatalogued sites' own
-offsets, it is 19.9 mas from 241 coordinates; MOON_SIGMA_MAS stays 26 (the larger, the less a moon borrows, and the
-shared harness in README was run with it). Give the result to `fit_orbit(..., bias_priors=...)`, or fit the moons
+offsets, it is 19.9 mas from 241 coordinates (20.3 from 342 with the zenith level of 2026-12-05);
+MOON_SIGMA_MAS stays 26 (the larger, the less a moon borrows, and the shared harness in README was run with it). Give the result to `fit_orbit(..., bias_priors=...)`, or fit the moons
 together with `fit_with_shared_biases`. With apparition biases correlated a priori (FitOptions.apparition_bias_
 correlation_*, apparition_bias_periodic_*) `data_only` undoes each bias's own prior sigma only, an approximation.
 """
