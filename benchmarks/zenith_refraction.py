@@ -10,7 +10,9 @@ its weighted mean over the northern and over the southern sites (a diagnostic th
 Measured 2026-12-05 (mas per unit tan z; the ground rows' median tan z 0.7-0.8):
     Himalia +15.2 +- 3.2 (across -0.7 +- 3.0), Elara +30.2 +- 4.8, Lysithea +20.8 +- 10.5, Leda +9.8 +- 19.3,
     Pasiphae +10.1 +- 3.8, Sinope -5.3 +- 7.0, Carme +8.6 +- 6.2, Ananke +4.7 +- 9.1
-    weighted mean k_up +13.8 +- 1.9 (chi2 22.3 for 7 dof); k_across -2.2 +- 1.7 (chi2 6.3 for 7 dof)
+    weighted mean k_up +13.8 +- 1.9 (chi2 22.2 for 7 dof); k_across -2.2 +- 1.7 (chi2 6.3 for 7 dof)
+    O-C towards the zenith since 2010, northern sites +3.4 (Himalia) ... +126.9 mas (Leda), southern -76.0 (Sinope)
+    ... +23.8 (Pasiphae): larger in the north for every moon, positive in the south for 5 of 8
 """
 import time
 import warnings

@@ -9,8 +9,8 @@ ground data were taken unfiltered or in wide bands. Fitted with the orbit (`bias
 zenith"`, `orbitfit.estimation.weights.bias_coefficients`) to every embedded data set of the 8 moons (2026-12-05,
 benchmarks/zenith_refraction.py), k towards the zenith is +13.8 +- 1.9 mas per unit tan z (weighted mean; 7 of 8
 moons positive, Himalia +15.2 +- 3.2, Elara +30.2 +- 4.8), and at right angles to it, which refraction does not
-give, -2.2 +- 1.7: the ground positions sit towards their site's zenith, north of the orbit for northern sites and
-south for southern ones.
+give, -2.2 +- 1.7: the ground positions sit towards their site's zenith (most of them from northern sites, so
+north of the orbit), not across it.
 
 `zenith_geometry(table)` gives, for each row of an Observations table, tan z and the position angle q of the zenith
 (from north through east) at the observed direction; NaN for rows with no place on the Earth (space observers, the
