@@ -119,7 +119,7 @@ def main():
                                                            "mode cut, asks which data sets spoil a prediction "
                                                            "years ahead (no transit is fitted then: no --visits)")
     parser.add_argument("--bias-groups", default=None, help="FitOptions.bias_groups instead of the default's, e.g. "
-                                                            "apparition+uncatalogued+zenith")
+                                                            "apparition+uncatalogued (the default of 2026-12-04)")
     args = parser.parse_args()
     name, mode = args.moon, args.mode
     options = FitOptions(**({"bias_groups": args.bias_groups} if args.bias_groups else {}))

@@ -18,6 +18,8 @@ each weighting is judged on the Gaia DR3 transits after 2016-06-01, which its fi
                                                                   # also --cut 2012-01-01 / 2008-01-01 --tests cut)
     python benchmarks/validation.py --visits --options "ground bias"   # one more bias, shared by all the ground
                                     # positions of a moon (an option; README; also --tests cut --cut 2012-01-01)
+    python benchmarks/validation.py --visits --options "no zenith"   # the default of 2026-12-04, without the
+                                    # displacement towards the zenith (README; also --tests cut --cut 2012-01-01)
     python benchmarks/validation.py --oppositions   # also leave-one-opposition-out on the ground data (slow)
     python benchmarks/validation.py --visits --markdown benchmarks/results/gaia_visits.md
                                     # the default fits: transits as Gaia gave them vs freed of their visit's error
@@ -63,8 +65,7 @@ README_LABELS = {"defaults": "default: apparition + uncatalogued-site biases and
                  "season biases": "season biases (per data set, site and apparition)",
                  "correlated biases": "default, apparition biases correlated between consecutive apparitions",
                  "periodic biases": "default, RA* apparition biases partly a sinusoid of Jupiter's longitude",
-                 "ground bias": "default and one offset of all the ground-based positions (`bias_groups=\"apparition+uncatalogued+ground\"`)",
-}
+                 "ground bias": "default and one offset of all the ground-based positions (`bias_groups=\"apparition+uncatalogued+ground\"`)"}
 INDEPENDENT = INDEPENDENT_APPARITION_PRIORS             # the apparition priors of the defaults before 2026-12-04
 TWO_LEVELS = {"bias_groups": "apparition+uncatalogued"}  # the default's levels before 2026-12-05 (no zenith)
 OPTION_SETS = {
