@@ -289,8 +289,8 @@ class Solution:
 
     def _data_notes(self):
         """Summary lines on what the fit did to its data beyond the outlier test: copies dropped (or kept), gross
-        outliers screened against the start orbit, the outlier cap binding, occultations weighted without a
-        covariance of their own (see fit_orbit)."""
+        outliers screened against the start orbit, the outlier cap binding, ground positions too low for the zenith
+        level, occultations weighted without a covariance of their own (see fit_orbit)."""
         lines = []
         duplicates = self.meta.get("duplicates")
         if duplicates:
@@ -312,6 +312,14 @@ class Solution:
             lines.append(f"  WARNING: the outlier cap (max_rejected_fraction {cap['max_rejected_fraction']:g}) binds: "
                          f"{cap['left_in']} observations above chi2_reject {self.options.chi2_reject:g} stay in the "
                          f"fit, {cap['rejected']} flagged")
+        if self.options.bias_groups and "zenith" in self.options.bias_groups.split("+"):
+            from .observations.refraction import MIN_ALTITUDE_DEG, rows_below_altitude
+            low = rows_below_altitude(self.observations)
+            if low.size:
+                where = [f"{self.observations['source'][k]}:{self.observations['line'][k]}" for k in low[:3]]
+                lines.append(f"  {low.size} ground positions below {MIN_ALTITUDE_DEG:g} deg altitude (a wrong time or "
+                             f"site?) carry no displacement towards the zenith: " + ", ".join(where)
+                             + (", ..." if low.size > 3 else ""))
         defaulted = self.meta.get("no_own_covariance")
         if defaulted:
             lines.append(f"  {len(defaulted)} occultation/Gaia rows without sigmas, weighted with their group's "

@@ -65,6 +65,21 @@ def test_rows_without_a_place_on_the_earth_have_no_zenith(carme):
     assert again[0] == pytest.approx(tan_z[row], rel=1e-9) and np.isnan(again[1])
 
 
+def test_rows_below_the_altitude_limit_are_named():
+    """Himalia's embedded data: 6 site rows have the body below 5 deg (astropy's AltAz agrees: below 5.5 deg, the
+    geocentric and geodetic zeniths being 0.2 deg apart), get no zenith geometry, and are the ones named."""
+    from orbitfit.observations.refraction import MIN_ALTITUDE_DEG, rows_below_altitude
+    himalia = load_all("Himalia")[0]
+    low = rows_below_altitude(himalia)
+    assert low.size == 6 and np.all(np.isnan(zenith_geometry(himalia)[0][low]))
+    for row in low:
+        site = EarthLocation.from_geocentric(*site_itrs_km(str(himalia["observer"][row])), unit=u.km)
+        t = Time(himalia["utc_jd1"][row], himalia["utc_jd2"][row], format="jd", scale="utc")
+        altaz = SkyCoord(himalia["ra_deg"][row] * u.deg, himalia["dec_deg"][row] * u.deg).transform_to(
+            AltAz(obstime=t, location=site))
+        assert altaz.alt.deg < MIN_ALTITUDE_DEG + 0.5
+
+
 def test_a_displacement_towards_the_zenith_is_recovered(template, truth, tmp_path):
     """Closed loop on `template` (GJ15 Himalia 2007-2012, 874 in Brazil, 809 and 511 in Chile and France): every
     row moved by its apparition's offset drawn from the 30-mas prior plus 25 tan z mas towards its zenith, as
