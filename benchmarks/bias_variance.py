@@ -66,8 +66,10 @@ PRIORS = {"uncatalogued": ("UNCATALOGUED_PRIOR_MAS", UNCATALOGUED_PRIOR_MAS),
 # the bias groups each level is measured in: an observatory's own bias (catalogued or not, all its years) on top of
 # the apparitions' (bias_groups "apparition+observatory", whose observatory biases are otherwise 30 mas)
 # ("ground": one bias shared by all of a moon's ground positions, on top of the default's two levels)
-GROUPS = {"uncatalogued": None, "apparition": None, "observatory": "apparition+observatory",
-          "ground": "apparition+uncatalogued+ground"}
+# (the others: the default's two levels of 2026-12-04, on which the figures above were measured; since 2026-12-05 the
+# default also has the zenith level, which is no level of this script)
+GROUPS = {"uncatalogued": "apparition+uncatalogued", "apparition": "apparition+uncatalogued",
+          "observatory": "apparition+observatory", "ground": "apparition+uncatalogued+ground"}
 
 
 def variance_component(values, sigmas, start=100.0, iterations=300):
@@ -124,8 +126,9 @@ def lag_correlations(series, prior_mas, max_lag=MAX_LAG):
 
 def lags(moons, cut=None):
     """Print the apparition biases' lag correlations (RA*, Dec) of the default fits (module docstring), of the data
-    before `cut` (ISO UTC) if given."""
-    options = FitOptions(**INDEPENDENT)
+    before `cut` (ISO UTC) if given. The two bias levels of 2026-12-04, on which the docstring's figures were
+    measured (GROUPS)."""
+    options = FitOptions(**INDEPENDENT, bias_groups=GROUPS["apparition"])
     series = {"ra": [], "dec": []}
     for name in moons:
         observations = load_all(name)[0]
@@ -166,7 +169,7 @@ def main():
     args = parser.parse_args()
     if args.lags:
         return lags(args.moons, args.cut)
-    options = FitOptions(**INDEPENDENT, **({"bias_groups": GROUPS[args.level]} if GROUPS[args.level] else {}))
+    options = FitOptions(**INDEPENDENT, bias_groups=GROUPS[args.level])
     values, sigmas, axes = [], [], []
     for name in args.moons:
         observations = load_all(name, gaia_transits=True, gaia_visit_offsets=None)[0]
