@@ -3,6 +3,10 @@ predicted by fits that leave out ground data near it, or far from it, with their
 
     python benchmarks/fold_diagnostics.py Carme 2015        # ~3 min on 2 cores
 
+The figures below were measured with the defaults of their day. The defaults changed since (the periodic RA*
+apparition prior on 2026-12-04, the zenith level on 2026-12-05: CHANGELOG, issue 15), so a run today prints
+other figures; the same reading of them is what the script is for.
+
 Measured 2026-12-03 (default options, transits as Gaia gave them), Carme's 2014/15 transits (AL mas; orbit sigma):
 
     every ground position              -22.4  30.9  29.6 -21.1   (3.5  8.4  8.4  7.2)

@@ -7,6 +7,10 @@ end of its arc (the embedded table's estimate from fitted residuals is 3.1 mas; 
 
     python benchmarks/gaia_held_out_common.py           # mode cut (~4 min on 2 cores); --mode all, --mode folds
 
+The figures below were measured with the defaults of their day. The defaults changed since (the periodic RA*
+apparition prior on 2026-12-04, the zenith level on 2026-12-05: CHANGELOG, issue 15), so a run today prints
+other figures; the same reading of them is what the script is for.
+
 Measured 2026-12-03 (cut 2016-06-01, 6 visits seen by 5-7 moons): tau 5.6 mas, one moon's visit mean about it 7.3
 mas; the last DR3 visit (2017-02-22 ... 28) mean -11.7 mas (Elara +1, Lysithea -22, Leda -19, Pasiphae -10, Carme
 -9): much of Lysithea's and Leda's held-out miss there is shared with the other moons. One apparition away
