@@ -7,7 +7,9 @@ b_i ~ N(0, tau^2 + s_i^2) by EM over all their RA*/Dec coordinates (and per moon
     python benchmarks/bias_variance.py                      # uncatalogued observatories (UNCATALOGUED_PRIOR_MAS);
                                                             # ~2 min on 2 cores; 2026-12-03: 298 coordinates, 159 mas
     python benchmarks/bias_variance.py --level apparition   # apparitions since 1960 (BIAS_PRIOR_MAS); ~2 min;
-                                                            # 2026-12-03: 644 coordinates, 74 mas (moons 20-235)
+                                                            # 2026-12-03: 644 coordinates, 74 mas (moons 20-235);
+                                                            # by era (2026-12-05): 1960-79 432 mas, 1980-94 320,
+                                                            # 1995-2009 56, 2010- 46
     python benchmarks/bias_variance.py --level observatory  # the catalogued observatories' own biases over the
                                                             # apparitions' ("apparition+observatory"); ~3 min;
                                                             # 2026-12-04: 36 coordinates, 3 mas (Lysithea 46 from
@@ -58,6 +60,9 @@ from orbitfit.times import JULIAN_YEAR_S, to_tdb_seconds
 from orbitfit.observations.datasets import load_all
 
 LOOSE_PRIOR_MAS = 1000.0
+# --level apparition also prints the scatter per era: before Hipparcos (1997) and Tycho-2 (2000) positions were
+# reduced against catalogues with zonal errors of 0.1-0.3" (AGK3, SAO, PPM), then UCAC/2MASS, since 2016 Gaia
+ERAS = ((1960, 1979), (1980, 1994), (1995, 2009), (2010, 2030))
 FIRST_APPARITION = 1960            # earlier apparitions have their own prior (BIAS_PRIOR_BEFORE_1960_MAS)
 PRIORS = {"uncatalogued": ("UNCATALOGUED_PRIOR_MAS", UNCATALOGUED_PRIOR_MAS),
           "apparition": ("BIAS_PRIOR_MAS", BIAS_PRIOR_MAS),
@@ -170,7 +175,7 @@ def main():
     if args.lags:
         return lags(args.moons, args.cut)
     options = FitOptions(**INDEPENDENT, bias_groups=GROUPS[args.level])
-    values, sigmas, axes = [], [], []
+    values, sigmas, axes, years = [], [], [], []
     for name in args.moons:
         observations = load_all(name, gaia_transits=True, gaia_visit_offsets=None)[0]
         names = [n for n in bias_index(observations, options.bias_groups)[1] if of_level(n, args.level)]
@@ -186,12 +191,21 @@ def main():
             mine_v += [float(solution.biases[f"bias_{axis}_mas"][k]) for k in rows]
             mine_s += [float(solution.biases[f"sigma_{axis}_mas"][k]) for k in rows]
         values, sigmas, axes = values + mine_v, sigmas + mine_s, axes + ["ra"] * len(rows) + ["dec"] * len(rows)
+        key = [str(solution.biases["group"][k]).partition(":")[2] for k in rows]
+        years += 2 * [int(y) if y.isdigit() else 0 for y in key]
         print(f"{name:9s} {len(rows):3d} {args.level} biases: variance component "
               f"{variance_component(np.array(mine_v), np.array(mine_s)):.0f} mas", flush=True)
-    values, sigmas, axes = np.array(values), np.array(sigmas), np.array(axes)
+    values, sigmas, axes, years = np.array(values), np.array(sigmas), np.array(axes), np.array(years)
     constant, value = PRIORS[args.level]
     print(f"{values.size} coordinates: variance component (EM) {variance_component(values, sigmas):.0f} mas; "
           f"{constant} {value:g}")
+    if args.level == "apparition":         # by era: the catalogues the positions were reduced with changed
+        for first, last in ERAS:
+            era = (years >= first) & (years <= last)
+            if era.any():
+                print(f"  apparitions {first}-{last}: {era.sum()} coordinates, variance component "
+                      f"{variance_component(values[era], sigmas[era]):.0f} mas (median sigma "
+                      f"{np.median(sigmas[era]):.0f})")
     # what the component takes for scatter may be one offset the moons share: their weighted mean per axis
     for axis, label in (("ra", "RA*"), ("dec", "Dec")):
         w = 1.0 / sigmas[axes == axis] ** 2
