@@ -122,10 +122,11 @@ from ..units import to_value
 # predict better (harness cut 12.3 mas, z 1.20; all 12.1, z 1.20; against 11.9, 1.21 and 11.7, 1.22 with 30:
 # Lysithea 15 -> 21 mas, Leda 20 -> 15), so the prior stays 30. By era (2026-12-05, same script) the apparitions
 # before 1995 scatter far more: 1960-79 432 mas, 1980-94 320, 1995-2009 56, 2010-22 46 (the data-only estimates of
-# the default fits: 1980-94 190 mas, 64 coordinates; 1995-2009 26; 2010-22 20). A prior of 190 mas for 1960-1994
-# (an experiment) predicted better only years ahead (cut 2008: 48.3 -> 43.6 mas, z 1.24 -> 1.13; Carme 70.8 ->
-# 59.8) and worse in the other tests (cut 10.7 -> 11.4, all 10.7 -> 11.2, folds 11.7 -> 12.0, cut 2012 24.8 ->
-# 25.6; visit-corrected rms over the moons): held to 30, those years still place the orbit better than freed
+# the default fits with independent priors, an experiment: 1980-94 190 mas, 64 coordinates; 1995-2009 26; 2010-22
+# 20). A prior of 190 mas for 1960-1994 (an experiment) predicted better only years ahead (cut 2008: 48.3 -> 43.6
+# mas, z 1.24 -> 1.13; Carme 70.8 -> 59.8) and worse in the other tests (cut 10.7 -> 11.4, all 10.7 -> 11.2, folds
+# 11.7 -> 12.0, cut 2012 24.8 -> 25.6; visit-corrected rms over the moons): held to 30, those years still place the
+# orbit better than freed
 BIAS_PRIOR_MAS = 30.0
 # ... but not for the plates before 1960 (positions timed in UT, reduced against the catalogues of their time, FK4
 # system at best): their apparition biases scatter by 1.2-1.5" (EM from 1000 mas, 2026-12-02: Pasiphae 1.16", 20
