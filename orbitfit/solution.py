@@ -22,6 +22,7 @@ from .display import html_table, significant
 from .estimation.options import FitOptions
 from .estimation.weights import Weights, bias_coefficients, bias_index, chi2_per_observation
 from .observables import Evaluation
+from .observations.refraction import MIN_ALTITUDE_DEG, rows_below_altitude
 from .orbit import Orbit, OrbitModel
 from .residuals import residual_statistics
 from .tables import plain_table, quantity_table
@@ -313,7 +314,6 @@ class Solution:
                          f"{cap['left_in']} observations above chi2_reject {self.options.chi2_reject:g} stay in the "
                          f"fit, {cap['rejected']} flagged")
         if self.options.bias_groups and "zenith" in self.options.bias_groups.split("+"):
-            from .observations.refraction import MIN_ALTITUDE_DEG, rows_below_altitude
             low = rows_below_altitude(self.observations)
             if low.size:
                 where = [f"{self.observations['source'][k]}:{self.observations['line'][k]}" for k in low[:3]]

@@ -80,10 +80,11 @@ moon's ground positions, a displacement towards each row's zenith proportional t
 refraction moves a body of another colour than its frame's stars, with a control at right angles (k_up, k_across in
 mas per unit tan z, prior 30; `orbitfit.observations.refraction`, `weights.bias_coefficients`). Fitted to every
 embedded data set, k_up is +13.8 +- 1.9 over the 8 moons (7 of 8 positive) and k_across -2.2 +- 1.7
-(benchmarks/zenith_refraction.py): the ground data sit towards their site's zenith, not across it. Judged on the harness with the transits freed of their visit's common error
-(benchmarks/validation.py --visits, rms over the moons of the AL rms, mas, and of z; the default of 2026-12-04 in
-brackets): cut 10.7, 1.09 (11.5, 1.14); all 10.7, 1.11 (11.2, 1.15); folds 11.7, 1.18 (11.9, 1.18); cut 2012 24.8,
-1.04 (25.3, 1.04); cut 2008 48.3, 1.24 (48.1, 1.25): better or the same in every test.
+(benchmarks/zenith_refraction.py): the ground data sit towards their site's zenith, not across it. Judged on the
+harness with the transits freed of their visit's common error (benchmarks/validation.py --visits, rms over the moons
+of the AL rms, mas, and of z; the default of 2026-12-04 in brackets): cut 10.7, 1.09 (11.5, 1.14); all 10.7, 1.11
+(11.2, 1.15); folds 11.7, 1.18 (11.9, 1.18); cut 2012 24.8, 1.04 (25.3, 1.04); cut 2008 48.3, 1.24 (48.1, 1.25):
+better or the same in every test.
 `gaia_apparition_offsets` (off by default) gives the Gaia transits one offset per apparition too: where Gaia's
 positions sit against the ground data and the dynamics (benchmarks/gaia_apparition_offsets.py).
 Other groupings: "site" or "dataset" (one bias for all the years of a site: GJ15's sites, Gomes-Junior et
