@@ -45,8 +45,8 @@ or more: Lysithea jo0062 +1.9 (95% 1.4); Leda jo0050 +1.3 (1.1); Pasiphae jo0054
 Carme jo0038, jo0059, jo0016, jo0010, jo0067 (above). Elara and Sinope: none; Himalia (5 data sets) and Ananke (2)
 only by 0.0-0.3 mas, and Pasiphae ten more by 0.1-0.4. Many small pulls the same way, in the moons whose held-out
 transits sit off the orbit by a common offset (Carme mean -5.1 mas), say the held-out apparition's transits and
-the ground data disagree by more than either's sigma, the per-apparition offset of the folds (README); which of
-the two is off the harness cannot tell.
+the ground data disagree by more than either's sigma, the per-apparition offset of the folds (docs/validation.md);
+which of the two is off the harness cannot tell.
 With the default of 2026-12-04 (the RA* apparition biases partly a sinusoid of Jupiter's longitude; `... all
 --visits`, one moon at a time): Lysithea (14.7 mas) has no data set beyond chance any more (jo0062 +1.3 where 1.8,
 p 0.09; jo0074 +0.9 where 2.1); Carme (8.4 mas, mean -6.4): jo0010 +1.8 where 0.7, jo0038 +1.7 / 0.7, jo0047 +1.1 /

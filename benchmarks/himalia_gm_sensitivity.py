@@ -12,7 +12,7 @@ Measured 2026-12-03 (cut 2016-06-01, mode cut; GM 0.163 -> 0.323): Elara's held-
 mas (rms 4.6) where its orbit sigma is 3.7-5.7 (AL rms 6.2 -> 8.1 mas); Lysithea's by 1.7 at most (sigma 6-11);
 Leda's by 0.0 (sigma 4-13). So neither Lysithea's nor Leda's held-out misfit comes from Himalia's GM; Elara's sigma
 would grow by about its own size if the jackknife sigma entered it as a consider parameter (not done: Elara's z is
-already 0.76, its held-out AL rms 6.2 under the 8.7 an honest sigma expects, README).
+already 0.76, its held-out AL rms 6.2 under the 8.7 an honest sigma expects, docs/validation.md).
 Years ahead (measured 2026-12-04, default options with the periodic RA* apparition prior; AL rms, z with GM 0.163 ->
 0.323; rms change of the prediction against the orbit sigma's rms): Elara cut 2012 11.6 -> 60.8 mas (z 0.81 ->
 3.14; change 58 where sigma 17), cut 2008 14.2 -> 84.8 (z 0.81 -> 3.53; 91 where 22); Lysithea cut 2012 15.5 ->

@@ -13,7 +13,7 @@ Measured 2026-12-04 (AL rms over the moons, z rms; the default as given: cut 12.
 With the visits' correction (an experiment, 2026-12-05; the default of 2026-12-04: 11.5, 11.2, 11.9 mas):
 cut 11.1, z 1.11; all 10.7, 1.10; folds 11.7, 1.17. The zenith level (orbitfit.observations.refraction, the
 default since 2026-12-05) does as well with one physical parameter: the offset the moons share is differential
-colour refraction (README).
+colour refraction (docs/validation.md).
 """
 import argparse
 import time

@@ -17,9 +17,9 @@ each weighting is judged on the Gaia DR3 transits after 2016-06-01, which its fi
         --markdown benchmarks/results/apparition_correlation.md   # apparition biases correlated a priori (~20 min;
                                                                   # also --cut 2012-01-01 / 2008-01-01 --tests cut)
     python benchmarks/validation.py --visits --options "ground bias"   # one more bias, shared by all the ground
-                                    # positions of a moon (an option; README; also --tests cut --cut 2012-01-01)
+                                    # positions of a moon (an option; docs/validation.md; also --cut 2012-01-01)
     python benchmarks/validation.py --visits --options "no zenith"   # the default of 2026-12-04, without the
-                                    # displacement towards the zenith (README; also --tests cut --cut 2012-01-01)
+                                    # displacement towards the zenith (docs/validation.md; also --cut 2012-01-01)
     python benchmarks/validation.py --oppositions   # also leave-one-opposition-out on the ground data (slow)
     python benchmarks/validation.py --visits --markdown benchmarks/results/gaia_visits.md
                                     # the default fits: transits as Gaia gave them vs freed of their visit's error
@@ -54,8 +54,9 @@ from orbitfit.chance import honest_spread, least_likely_chance
 from orbitfit.validation import (DEFAULT_CUT, common_visit_harness, gaia_cut, gaia_folds, leave_one_opposition_out,
                                  shared_bias_harness)
 
-# the README's words for each option set (its "How honest is sigma?" table is this script's --markdown output)
-README_LABELS = {"defaults": "default: apparition + uncatalogued-site biases and a displacement towards the zenith, the RA* apparition biases partly a sinusoid of Jupiter's longitude, estimated night correlation (transits as Gaia gave them)",
+# the tables' words for each option set (the tables of README.md and docs/validation.md are this script's
+# --markdown output)
+TABLE_LABELS = {"defaults": "default: apparition + uncatalogued-site biases and a displacement towards the zenith, the RA* apparition biases partly a sinusoid of Jupiter's longitude, estimated night correlation (transits as Gaia gave them)",
                  "no zenith": "the same without the displacement towards the zenith (`bias_groups=\"apparition+uncatalogued\"`, default of 2026-12-04)",
                  "independent biases": "apparition biases independent between apparitions (`apparition_bias_periodic_ra=0`, default of 2026-12-03)",
                  "apparition biases": "apparition biases alone (`bias_groups=\"apparition\"`, default of 2026-12-02)",
@@ -95,8 +96,8 @@ def main():
     parser.add_argument("--options", nargs="*", default=list(OPTION_SETS), help="option sets to run")
     parser.add_argument("--cut", default="2016-06-01", help="the cut date (ISO UTC); an earlier one tests sigma years "
                                                             "ahead, e.g. --cut 2012-01-01 --options defaults")
-    parser.add_argument("--markdown", help="also write the README's table rows to this file (tests/test_readme.py "
-                                           "checks that README.md holds them)")
+    parser.add_argument("--markdown", help="also write the table rows to this file (tests/test_readme.py checks "
+                                           "that README.md or docs/validation.md holds them)")
     parser.add_argument("--tests", nargs="*", default=["cut", "all", "folds"], choices=["cut", "all", "folds"],
                         help="which Gaia tests (default all three; years ahead: --cut 2012-01-01 --tests cut)")
     parser.add_argument("--shared", action="store_true", help="the default fits alone and with shared apparition "
@@ -104,7 +105,7 @@ def main():
     parser.add_argument("--visits", action="store_true", help="the default fits with their transits as Gaia gave "
                                                               "them and freed of their visit's common error")
     parser.add_argument("--spread-markdown", help="with --visits: each moon's default figures against what an honest "
-                                                  "sigma gives them, as README rows, to this file")
+                                                  "sigma gives them, as table rows, to this file")
     args = parser.parse_args()
     if args.visits:
         return visits(args.moons, args.tests, args.cut, args.markdown, args.spread_markdown,
@@ -160,7 +161,7 @@ def main():
 
 
 def _write(path, text):
-    """README's rows to `path`, atomically."""
+    """Table rows to `path`, atomically."""
     from orbitfit.files import atomic_path
     with atomic_path(path) as tmp:
         with open(tmp, "w", encoding="utf-8") as handle:
@@ -168,7 +169,7 @@ def _write(path, text):
 
 
 def markdown_rows(totals, moons):
-    """The README's table rows: per option set and test, the AL rms range over the moons (worst moon), their rms,
+    """The table rows: per option set and test, the AL rms range over the moons (worst moon), their rms,
     the z rms range and rms, how many moons predict within 10 mas, and the held-out residuals beyond 3 sigma with
     the rms over the moons without them. `totals`: {(label, mode): [summary per moon, in `moons` order]}."""
     lines, seen = [], set()
@@ -177,7 +178,7 @@ def markdown_rows(totals, moons):
         z = np.array([s["rms_normalised"] for s in rows])
         inliers = np.array([s["rms_mas_inliers"] for s in rows])
         outliers = sum(s["n_outliers"] for s in rows)
-        name = "" if label in seen else README_LABELS.get(label, label)
+        name = "" if label in seen else TABLE_LABELS.get(label, label)
         seen.add(label)
         lines.append(f"| {name} | {mode} | {rms.min():.1f} – {rms.max():.1f} ({moons[int(np.argmax(rms))]}), rms "
                      f"{np.sqrt(np.mean(rms ** 2)):.1f} | {z.min():.2f} – {z.max():.2f}, rms "

@@ -18,10 +18,10 @@ estimates' own variance): 26.6 mas from 257 coordinates of the 8 moons fitted al
 (2026-12-02, apparition biases alone; benchmarks/validation.py --shared prints it; tests/test_shared_biases.py
 recovers a known value). With the default of 2026-12-03, whose observatory biases take the uncatalogued sites' own
 offsets, it is 19.9 mas from 241 coordinates (20.3 from 342 with the zenith level of 2026-12-05);
-MOON_SIGMA_MAS stays 26 (the larger, the less a moon borrows, and the shared harness in README was run with it). Give
-the result to `fit_orbit(..., bias_priors=...)`, or fit the moons together with `fit_with_shared_biases`. With
-apparition biases correlated a priori (FitOptions.apparition_bias_correlation_*, apparition_bias_periodic_*)
-`data_only` undoes each bias's own prior sigma only, an approximation.
+MOON_SIGMA_MAS stays 26 (the larger, the less a moon borrows, and the shared harness in docs/validation.md was run
+with it). Give the result to `fit_orbit(..., bias_priors=...)`, or fit the moons together with
+`fit_with_shared_biases`. With apparition biases correlated a priori (FitOptions.apparition_bias_correlation_*,
+apparition_bias_periodic_*) `data_only` undoes each bias's own prior sigma only, an approximation.
 """
 from __future__ import annotations
 

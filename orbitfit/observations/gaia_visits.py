@@ -25,7 +25,7 @@ Two refinements were measured and not adopted (the harness under one held-out ru
 posterior of the common error (the mean shrunk by tau^2 / (tau^2 + s^2/k)) gave cut 11.40, all 11.06, folds 13.27
 against 11.25, 10.93, 13.22 for the plain mean; taking tau^2 out of the transit's AL variance as well (and the
 posterior's variance in) gave 11.3, 10.8 and 13.7 (Carme's folds 18.1 -> 21.3 mas): the floor stays. The figures
-of the adopted form are the README's validation table (benchmarks/validation.py --visits).
+of the adopted form are the validation table of docs/validation.md (benchmarks/validation.py --visits).
 """
 from __future__ import annotations
 
