@@ -286,3 +286,33 @@ def test_gaia_offsets_correct_the_fitted_transits_never_the_held_out_ones(leda, 
     moved = gaia_cut("Leda", options, observations=leda, gaia_offsets=early)
     assert np.max(np.abs(moved.table["al_mas"].value - leda_cut.table["al_mas"].value)) > 0.1
     np.testing.assert_allclose(moved.table["sigma_al_mas"].value, leda_cut.table["sigma_al_mas"].value, rtol=1e-9)
+
+
+def test_held_out_transits_freed_of_what_the_other_moons_share(leda, leda_cut):
+    """`GaiaVisitOffsets.free_predictions`: each held-out residual less the mean of the OTHER moons' means in its
+    Gaia visit (never Leda's own, and only where >= 2 others saw it); the covariance loses Gaia's common visit error there and
+    gains the correction's own error s^2 / k, shared within the visit; the normalised residuals follow."""
+    from orbitfit.observations.gaia_visits import GaiaVisitOffsets
+    table = leda_cut.table
+    tdb = table["tdb"].value
+    first, last = tdb.min(), tdb.max()                     # Leda's two held-out visits: 2017-01-14 and 2017-02-22...26
+    # visit 0 over the first: three other moons; visit 1 over the last: one other moon and Leda itself (not enough);
+    # visit 2, elsewhere, three others (so that the variances can be estimated: >= 3 visits seen by >= 2 moons)
+    visits = GaiaVisitOffsets(np.array([0, 0, 0, 1, 1, 2, 2, 2]),
+                              np.array([first - 600] * 3 + [last - 6 * 86400] * 2 + [first - 90 * 86400] * 3),
+                              np.array([first + 600] * 3 + [last + 600] * 2 + [first - 89 * 86400] * 3),
+                              np.array([506, 507, 508, 506, 513, 506, 507, 508]), np.ones(8, int),
+                              np.array([-9.0, -12.0, -6.0, 20.0, 50.0, 4.0, -2.0, 1.0]), {"gap_days": 2.0})
+    freed = visits.free_predictions(table, 513)
+    corrected = np.isclose(tdb, first)
+    assert corrected.sum() == 1
+    al, al0 = freed["al_mas"].value, table["al_mas"].value
+    assert al[corrected][0] == pytest.approx(al0[corrected][0] + 9.0)          # less the others' mean, -9.0
+    np.testing.assert_array_equal(al[~corrected], al0[~corrected])           # one other moon is not enough
+    _, s2 = visits.variances()
+    k = np.flatnonzero(corrected)[0]
+    before, after = table.meta["covariance_mas2"], freed.meta["covariance_mas2"]
+    assert after[k, k] - before[k, k] == pytest.approx(s2 / 3 - table.meta["common_visit_mas2"][k, k])
+    untouched = ~corrected
+    np.testing.assert_allclose(after[np.ix_(untouched, untouched)], before[np.ix_(untouched, untouched)])
+    np.testing.assert_allclose(freed["normalised"], al / np.sqrt(np.diag(after)))
