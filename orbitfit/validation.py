@@ -358,7 +358,8 @@ def rule_held_out_offsets(bodies, options=None, test="cut", *, cut=DEFAULT_CUT, 
     orbit errors are independent of each other, so what their held-out residuals share in a visit is an error of
     the reference or one every moon's fit makes alike: measured 2026-12-05 (all, transits as Gaia gave them),
     the other seven moons' mean in the last DR3 visit (2017-02-22 ... 28) is -11.2 mas, where Gaia's own common
-    error fitted is ~3 mas. For `dataset_influence(..., held_out_offsets=)`."""
+    error fitted is ~3 mas; not every moon shares it (Elara +4: docs/validation.md). For
+    `dataset_influence(..., held_out_offsets=)`."""
     if test not in ("cut", "all"):
         raise ValueError(f"test must be 'cut' or 'all', not {test!r}")
     rule = _SameRule(bodies, options, test, cut, observations, starts, model)
