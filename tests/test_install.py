@@ -9,6 +9,7 @@ venv, none in this clone.
 """
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -22,8 +23,9 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 VERSION = PYPROJECT["project"]["version"]
-BUILD_INPUTS = ("pyproject.toml", "README.md", "LICENSE", "MANIFEST.in", "orbitfit", "dynamics", "data")
-IGNORED = shutil.ignore_patterns("__pycache__", "*.py[cod]", "*.nbi", "*.nbc", "*.egg-info", "build", "dist")
+BUILD_INPUTS = ("pyproject.toml", "README.md", "CHANGELOG.md", "LICENSE", "MANIFEST.in", "orbitfit", "dynamics", "data",
+                "docs")
+IGNORED = shutil.ignore_patterns("__pycache__", "*.py[cod]", "*.nbi", "*.nbc", "*.egg-info", "build", "dist", "_build")
 TOUR_OUTPUTS = ("himalia_oc.png", "himalia_sigma.png", "himalia_ellipses.png", "himalia_ste.bsp", "himalia.h5",
                 "himalia_path.png")
 DEMO_OUTPUTS = ("himalia.h5", "himalia_residuals.ecsv", "himalia.json")
@@ -122,6 +124,10 @@ def test_wheel_and_sdist_carry_the_data(installed):
     top = f"orbitfit-{VERSION}"
     assert {f"{top}/data/{name}" for name in data} <= members                 # the layout of the repository
     assert {f"{top}/LICENSE", f"{top}/pyproject.toml", f"{top}/README.md"} <= members
+    # every file README.md links to by a relative path is in the sdist, so an unpacked sdist has no dead link
+    linked = set(re.findall(r"\]\((?!https?:|#)([^)#\s]+)", (ROOT / "README.md").read_text(encoding="utf-8")))
+    assert "docs/validation.md" in linked
+    assert {f"{top}/{name}" for name in linked} <= members, sorted(linked)
 
 
 def assert_outside_clone(opened, venv, site_packages):
