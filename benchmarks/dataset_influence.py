@@ -107,15 +107,16 @@ from orbitfit.validation import DEFAULT_CUT, dataset_influence, rule_held_out_of
 P_WORSE = 0.05          # with --every: the data sets listed, those an honest one would beat this rarely
 
 
-def every_moon(mode, offsets, cut=DEFAULT_CUT, options=None, held_out=None, moons=None):
+def every_moon(mode, offsets, cut=DEFAULT_CUT, options=None, held_out=None, moons=None, bases=None):
     """The acceptance's view: for each moon, the data sets whose addition worsens the held-out AL rms beyond what an
     honestly weighted one does by chance, one at a time (p_worse < P_WORSE; of N honest data sets 0.05 N are by
     chance) and with the moon's data sets read together (`beyond_chance`, Holm: any honest one flagged at most 5% of
-    the time). held_out: `rule_held_out_offsets` (--held-out-common); moons: the names (default the 8)."""
+    the time). held_out: `rule_held_out_offsets` (--held-out-common); moons: the names (default the 8); bases:
+    {name: the moon's fit of the rule} when already made (rule_held_out_offsets returns them)."""
     for name in moons or gomes_junior_2016_orbits():
         t0 = time.perf_counter()
         base, table = dataset_influence(name, options or FitOptions(), cut=cut, mode=mode, gaia_offsets=offsets,
-                                        held_out_offsets=held_out)
+                                        held_out_offsets=held_out, base=(bases or {}).get(name))
         describe = lambda row: (f"{row['dataset']} {row['d_rms_mas'].value:+.1f} (95% "
                                 f"{row['honest_d_rms_95_mas'].value:.1f}, p {row['p_worse']:.4f})")
         worse = [describe(row) for row in table if row["p_worse"] < P_WORSE and row["d_rms_mas"].value > 0]
@@ -138,7 +139,7 @@ def main():
                                                            "years ahead (no transit is fitted then: no --visits)")
     parser.add_argument("--held-out-common", action="store_true",
                         help="held-out transits freed of what the other moons' held-out transits share in each Gaia "
-                             "visit under the same rule (rule_held_out_offsets; ~4 min more)")
+                             "visit under the same rule (rule_held_out_offsets, whose fits are the data-set runs' bases)")
     parser.add_argument("--bias-groups", default=None, help="FitOptions.bias_groups instead of the default's, e.g. "
                                                             "apparition+uncatalogued (the default of 2026-12-04)")
     args = parser.parse_args()
@@ -149,13 +150,13 @@ def main():
         warnings.simplefilter("ignore")         # the rejection-cap warnings of the refits say nothing new here
         offsets = rule_visit_offsets(list(gomes_junior_2016_orbits()), options, test=mode, cut=args.cut) \
             if args.visits else None
-        held_out = rule_held_out_offsets(list(gomes_junior_2016_orbits()), options, test=mode, cut=args.cut,
-                                         gaia_offsets=offsets) if args.held_out_common else None
+        held_out, bases = rule_held_out_offsets(list(gomes_junior_2016_orbits()), options, test=mode, cut=args.cut,
+                                                gaia_offsets=offsets) if args.held_out_common else (None, {})
         if name == "every" or "," in name:
             return every_moon(mode, offsets, args.cut, options, held_out,
-                              None if name == "every" else name.split(","))
+                              None if name == "every" else name.split(","), bases)
         base, table = dataset_influence(name, options, cut=args.cut, mode=mode, gaia_offsets=offsets,
-                                        held_out_offsets=held_out)
+                                        held_out_offsets=held_out, base=bases.get(name))
     s = base.summary
     print(f"{name}, gaia {mode}: {s['n']} held-out transits, AL rms {s['rms_mas']:.1f} mas, mean {s['mean_mas']:+.1f}, "
           f"z rms {s['rms_normalised']:.2f} ({time.perf_counter() - t0:.0f} s)")

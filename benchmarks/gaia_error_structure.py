@@ -32,7 +32,9 @@ from orbitfit.estimation.published import gomes_junior_2016_orbit, gomes_junior_
 from orbitfit.observations.datasets import load_all
 from orbitfit.residuals import compute_residuals
 from orbitfit.tables import plain_table
-from orbitfit.validation import GAIA_TRANSIT, along_scan, along_scan_directions, visit_index
+from orbitfit.observations.gaia import along_scan_directions
+from orbitfit.observations.gaia_visits import visit_index
+from orbitfit.validation import GAIA_TRANSIT, along_scan
 
 VISIT_GAP_DAYS = 2.0          # Gaia's revisits of Jupiter's region come in bursts of a few days, weeks apart
 MIN_MOONS = 3

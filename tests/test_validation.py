@@ -9,7 +9,8 @@ from orbitfit.residuals import compute_residuals
 from orbitfit.tables import plain_table
 from orbitfit.times import tdb_seconds
 from orbitfit.chance import honest_spread
-from orbitfit.validation import GAIA_TRANSIT, along_scan, along_scan_direction, gaia_cut, gaia_folds, summary
+from orbitfit.observations.gaia import along_scan_direction
+from orbitfit.validation import GAIA_TRANSIT, along_scan, gaia_cut, gaia_folds, summary
 
 MAS_PER_DEG = 3.6e6
 
@@ -215,7 +216,8 @@ def test_dataset_influence_is_the_harness_without_each_data_set(leda, leda_cut):
     """Leda's data sets of >= 60 fitted rows before the cut, each left out in turn: the change is the harness's own
     AL rms with everything minus without it, and its noise a paired bootstrap over the held-out transits, or over
     the held-out Gaia visits (their transits drawn together)."""
-    from orbitfit.validation import VISIT_GAP_DAYS, dataset_influence, visit_index
+    from orbitfit.observations.gaia_visits import visit_index
+    from orbitfit.validation import VISIT_GAP_DAYS, dataset_influence
     options = FitOptions(bias_groups=None)                 # as leda_cut
     base, table = dataset_influence("Leda", options, observations=leda, min_rows=60, n_boot=400)
     assert base.summary["rms_mas"] == pytest.approx(leda_cut.summary["rms_mas"], rel=1e-6)
@@ -236,6 +238,12 @@ def test_dataset_influence_is_the_harness_without_each_data_set(leda, leda_cut):
     assert list(table["beyond_chance"]) == list(beyond_chance_together(table["p_worse"])
                                                 & (table["d_rms_mas"].value > 0))
     assert list(np.bincount(visit_index(base.table["tdb"].value, VISIT_GAP_DAYS))) == [1, 13]
+    # the base given (as rule_held_out_offsets returns it) is used, not fitted again: the same table
+    again, same = dataset_influence("Leda", options, observations=leda, min_rows=60, n_boot=400, base=leda_cut)
+    assert again is leda_cut
+    np.testing.assert_allclose(same["d_rms_mas"].value, table["d_rms_mas"].value, rtol=1e-9)
+    with pytest.raises(ValueError, match="not 'gaia all'"):         # a base of another rule is refused
+        dataset_influence("Leda", options, observations=leda, mode="all", base=leda_cut)
 
 
 @pytest.mark.slow
@@ -289,10 +297,11 @@ def test_gaia_offsets_correct_the_fitted_transits_never_the_held_out_ones(leda, 
 
 
 def test_held_out_transits_freed_of_what_the_other_moons_share(leda, leda_cut):
-    """`GaiaVisitOffsets.free_predictions`: each held-out residual less the mean of the OTHER moons' means in its
+    """`free_predictions`: each held-out residual less the mean of the OTHER moons' means in its
     Gaia visit (never Leda's own, and only where >= 2 others saw it); the covariance loses Gaia's common visit error there and
     gains the correction's own error s^2 / k, shared within the visit; the normalised residuals follow."""
     from orbitfit.observations.gaia_visits import GaiaVisitOffsets
+    from orbitfit.validation import free_predictions
     table = leda_cut.table
     tdb = table["tdb"].value
     first, last = tdb.min(), tdb.max()                     # Leda's two held-out visits: 2017-01-14 and 2017-02-22...26
@@ -303,7 +312,7 @@ def test_held_out_transits_freed_of_what_the_other_moons_share(leda, leda_cut):
                               np.array([first + 600] * 3 + [last + 600] * 2 + [first - 89 * 86400] * 3),
                               np.array([506, 507, 508, 506, 513, 506, 507, 508]), np.ones(8, int),
                               np.array([-9.0, -12.0, -6.0, 20.0, 50.0, 4.0, -2.0, 1.0]), {"gap_days": 2.0})
-    freed = visits.free_predictions(table, 513)
+    freed = free_predictions(table, visits, 513)
     corrected = np.isclose(tdb, first)
     assert corrected.sum() == 1
     al, al0 = freed["al_mas"].value, table["al_mas"].value

@@ -166,29 +166,6 @@ class GaiaVisitOffsets:
                           median_sigma_mas=float(np.median(sigma[done])))
         return out, report
 
-    def free_predictions(self, table, body):
-        """A copy of a table of `body`'s (NAIF id) predicted AL residuals of Gaia transits (`orbitfit.validation.
-        along_scan`), each residual less what the OTHER moons' residuals share in its visit (`offset`: built from
-        their predictions, `orbitfit.validation.rule_held_out_offsets`; where fewer than MIN_OTHERS other moons saw
-        the visit the residual stays). Its covariance the same but for Gaia's common visit error (meta
-        "common_visit_mas2"), which becomes the correction's own error (s^2 / k, shared within the visit); the
-        normalised residuals follow."""
-        out = table.copy()
-        tdb = np.asarray(table["tdb"].value, float)
-        offset, sigma, _ = self.offset(body, tdb)
-        done = np.isfinite(offset)
-        sigma = np.where(done, sigma, 0.0)
-        visit = visit_index(tdb, self.meta.get("gap_days", VISIT_GAP_DAYS))
-        shared = np.outer(sigma, sigma) * (visit[:, None] == visit[None, :])
-        covariance = (np.asarray(table.meta["covariance_mas2"], float)
-                      - np.asarray(table.meta["common_visit_mas2"], float) * np.outer(done, done) + shared)
-        al = np.asarray(table["al_mas"].value, float) - np.where(done, offset, 0.0)
-        out["al_mas"] = al * table["al_mas"].unit
-        out["normalised"] = al / np.sqrt(np.diag(covariance))
-        out.meta.update(covariance_mas2=covariance, common_visit_mas2=shared,
-                        held_out_common_mas=np.where(done, offset, np.nan))
-        return out
-
     def source(self):
         return str(self.meta.get("path", "Gaia visit offsets"))
 

@@ -1,0 +1,107 @@
+"""What each data set does to a moon's prediction of its held-out Gaia transits (`dataset_influence`), against what
+an honestly weighted data set would do by chance (`orbitfit.chance`)."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..chance import beyond_chance_together, influence_spread
+from ..estimation.gauss_newton import FitError
+from ..estimation.options import FitOptions
+from ..observations.datasets import load_all
+from ..observations.gaia_visits import visit_index
+from ..tables import quantity_table
+from ..times import to_tdb_seconds
+from .held_out import DEFAULT_CUT, gaia_cut
+from .predictions import GAIA_TRANSIT, VISIT_GAP_DAYS, HarnessResult, free_predictions, summary
+
+
+def dataset_influence(body, options=None, cut=DEFAULT_CUT, *, mode="cut", observations=None, start=None, model=None,
+                      min_rows=20, n_boot=2000, rng=None, gaia_offsets=None, held_out_offsets=None, base=None):
+    """What each data set does to the prediction of the held-out Gaia transits (`gaia_cut`): for every data set
+    with at least `min_rows` fitted rows (the Gaia transits excepted: they are the reference), the fit without it.
+    Returns (HarnessResult of the fit with everything, QTable per data set: rows fitted, AL rms without it, the
+    change of AL rms when it is added (`d_rms_mas` = with - without: > 0 means it makes the prediction worse) and
+    the noise of that change: `noise_mas`, the standard deviation of the paired difference over bootstrap
+    resamplings of the held-out transits, and `noise_visits_mas`, the same over resamplings of the held-out Gaia
+    visits (`visit_index`), each visit's transits drawn together. The transits of one visit share the orbit's error
+    and an error of Gaia's own (~3.5 mas common to the moons it sees, benchmarks/gaia_error_structure.py), so they
+    are not independent draws: the visits' noise is larger where few visits hold most transits). Both resample the
+    held-out transits only; the orbit's move that the data set's own errors cause is not in them. That is in
+    `honest_d_rms_95_mas`, the 95th percentile of the change an honestly weighted data set would make by chance
+    (`influence_spread`: from the two fits' covariances and the held-out transits' own), and `p_worse`, the chance
+    of a change at least as large (the Monte Carlo estimate (1 + k) / (1 + draws), never 0 from finite draws): a
+    small p says the data set pulls the orbit more than its weight allows. A data set that adds no information
+    along the held-out scans has an honest change of ~0, so even a 0.1 mas worsening gets a small p: read p with
+    d_rms_mas. `beyond_chance`: worse, and beyond chance when the moon's data sets are read together
+    (`beyond_chance_together`, family-wise 5%): of N honest data sets, 0.05 N have p_worse < 0.05 by chance.
+    gaia_offsets: as `gaia_cut`'s, for every fit (from the other moons' fits of the same rule:
+    `rule_visit_offsets`). held_out_offsets: what the other moons' HELD-OUT transits share in each Gaia visit under
+    the same rule (`rule_held_out_offsets`); given, every table is freed of it before the changes and their chance
+    are measured (`free_predictions`; the returned base too): a data set is then judged on what
+    this moon's prediction alone can be blamed for, not on the error every moon's prediction meets in a visit.
+    base: this moon's `gaia_cut` with the same options, cut, mode, observations and gaia_offsets, when already
+    fitted (`rule_held_out_offsets` returns it), instead of fitting it again."""
+    if observations is None:
+        observations = load_all(body, gaia_visit_offsets=None)[0]
+    options = options or FitOptions()
+    rng = rng or np.random.default_rng(15)
+    if base is None:
+        base = gaia_cut(body, options, cut, mode=mode, observations=observations, start=start, model=model,
+                        gaia_offsets=gaia_offsets)
+    elif base.test != f"gaia {mode}" or base.notes.get("cut_tdb") != to_tdb_seconds(cut, "cut"):
+        raise ValueError(f"base is a {base.test!r} test cut at {base.notes.get('cut_tdb')} s, not 'gaia {mode}' cut "
+                         f"at {cut}")
+    freed = (lambda table: table) if held_out_offsets is None else \
+        (lambda table: free_predictions(table, held_out_offsets, base.solution.body))
+    if held_out_offsets is not None:
+        table = freed(base.table)
+        base = HarnessResult(base.body, base.test, table, summary(table["al_mas"].value, table["normalised"],
+                                                                  table["tdb"].value, table.meta["covariance_mas2"]),
+                             base.solution, {**base.notes, "held_out_freed": True})
+    start = base.solution.orbit
+    with_all = base.table["al_mas"].value
+    n = with_all.size
+    draws = rng.integers(0, n, size=(n_boot, n)) if n else np.zeros((0, 0), dtype=int)
+    visit = visit_index(base.table["tdb"].value, VISIT_GAP_DAYS)
+    n_visits = int(visit.max()) + 1 if n else 0
+    visit_draws = rng.integers(0, n_visits, size=(n_boot, n_visits)) if n else np.zeros((0, 0), dtype=int)
+    per_visit = np.bincount(visit, minlength=n_visits)
+
+    def rms_by_visits(al):                  # the rms over the transits of each resampling's visits
+        squares = np.bincount(visit, weights=al ** 2, minlength=n_visits)
+        return np.sqrt(squares[visit_draws].sum(axis=1) / per_visit[visit_draws].sum(axis=1))
+    t_cut = base.notes["cut_tdb"]
+    tdb = np.asarray(observations["tdb"], float)
+    datasets = np.asarray(observations["dataset"]).astype(str)
+    transit = np.asarray(observations["kind"]).astype(str) == GAIA_TRANSIT
+    fitted = (tdb < t_cut) if mode == "cut" else ~(transit & (tdb >= t_cut))
+    rows = []
+    for name in sorted(set(datasets[fitted & ~transit])):
+        count = int((fitted & ~transit & (datasets == name)).sum())
+        if count < min_rows:
+            continue
+        keep = ~((datasets == name) & ~transit)
+        try:
+            without_table = freed(gaia_cut(body, options, cut, mode=mode, observations=observations[keep],
+                                           start=start, model=model, gaia_offsets=gaia_offsets).table)
+        except FitError as error:
+            rows.append((name, count) + (np.nan,) * 6 + (str(error).splitlines()[0][:60],))
+            continue
+        without = without_table["al_mas"].value
+        rms = lambda al: np.sqrt(np.mean(al[draws] ** 2, axis=1))
+        change = float(np.sqrt(np.mean(with_all ** 2)) - np.sqrt(np.mean(without ** 2)))
+        chance = influence_spread(base.table, without_table)
+        rows.append((name, count, float(np.sqrt(np.mean(without ** 2))), change,
+                     float(np.std(rms(with_all) - rms(without))),
+                     float(np.std(rms_by_visits(with_all) - rms_by_visits(without))),
+                     float(np.quantile(chance, 0.95)) if n else np.nan,
+                     float((np.sum(chance >= change) + 1) / (chance.size + 1)) if n else np.nan, ""))
+    columns = list(zip(*rows)) if rows else [[]] * 9
+    table = quantity_table({"dataset": list(columns[0]), "n_fitted": list(columns[1]),
+                            "rms_without_mas": list(columns[2]), "d_rms_mas": list(columns[3]),
+                            "noise_mas": list(columns[4]), "noise_visits_mas": list(columns[5]),
+                            "honest_d_rms_95_mas": list(columns[6]), "p_worse": list(columns[7]),
+                            "note": list(columns[8])}, time=False)
+    table["beyond_chance"] = beyond_chance_together(table["p_worse"]) & (np.asarray(table["d_rms_mas"]) > 0)
+    table.sort("d_rms_mas", reverse=True)
+    return base, table
