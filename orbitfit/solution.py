@@ -21,7 +21,7 @@ from dynamics.elements import barycentric_to_jovicentric, state_to_elements
 from .bodies import body_name
 from .display import html_table, significant
 from .estimation.options import FitOptions
-from .estimation.weights import Weights, bias_coefficients, bias_index, chi2_per_observation
+from .estimation.weights import Weights, bias_design, chi2_per_observation
 from .observables import Evaluation
 from .observations.refraction import MIN_ALTITUDE_DEG, rows_below_altitude
 from .orbit import Orbit, OrbitModel
@@ -149,9 +149,8 @@ class Solution:
         n = len(self.observations)
         bias_ra, bias_dec = np.zeros(n), np.zeros(n)
         if self.biases is not None and len(self.biases):
-            index, names = bias_index(self.observations, self.options.bias_groups,
-                                      self.options.gaia_apparition_offsets)
-            coefficients = bias_coefficients(self.observations, self.options.bias_groups, index)
+            index, names, coefficients = bias_design(self.observations, self.options.bias_groups,
+                                                     self.options.gaia_apparition_offsets)
             lookup = {str(g): k for k, g in enumerate(self.biases["group"])}
             for j, name in enumerate(names):               # a row with biases at two levels has their sum
                 k = lookup[name]

@@ -103,6 +103,10 @@ def test_a_displacement_towards_the_zenith_is_recovered(template, truth, tmp_pat
     coefficients = bias_coefficients(data, ZENITH, index)
     up = tan_z[:, None] * np.column_stack([sin_q, cos_q])      # before the rows moved by < 0.2": to 1e-5
     assert np.allclose(coefficients[:, :2], np.eye(2)) and np.allclose(coefficients[:, 2, :, 0], up, atol=1e-5)
+    from orbitfit.estimation.weights import bias_design           # what the fit uses: the geometry computed once
+    design_index, design_names, design_coefficients = bias_design(data, ZENITH)
+    assert design_names == names and np.array_equal(design_index, index)
+    np.testing.assert_array_equal(design_coefficients, coefficients)
     fit = fit_orbit(data, truth, FitOptions(night_deweighting=False, bias_groups=ZENITH))
     zenith = fit.biases[list(fit.biases["group"]).index("zenith")]
     error = np.max(np.abs(fit.state - truth.state) / fit.sigma)

@@ -33,6 +33,14 @@ MIN_CCDS = 3                  # a direction and a scatter need at least 3 positi
 # (leverage-corrected, benchmarks/gaia_floors.py, 2026-12-03), is smaller for six of them (Himalia 3.6 ... Ananke
 # 5.4; Leda 8.2, Sinope 7.1), but predicts the held-out transits worse and with a sigma too small (harness cut:
 # z rms 1.48 against 1.12; Lysithea 12.9 -> 15.9 mas, Carme 7.8 -> 3.9): one floor of 7 mas for every moon.
+# Against Gaia DR3's own error model (DR3 documentation, sect. 8.3.4 "Error model for Astrometry", Pauwels, Dell'Oro,
+# Spoto and Tanga; Tanga et al. 2023, A&A 674, A12): DR3 writes a transit's covariance as a random part per CCD,
+# independent from CCD to CCD, plus a systematic part common to every CCD of the transit (sso_observation's
+# ra/dec_error_random and ra/dec_error_systematic), and assumes no correlation from one transit to another. The normal
+# point above has that structure: scatter / sqrt(n) is the random part averaged over the CCDs, the floor the
+# systematic part. The NSDB copy keeps neither field, so the floor cannot be checked transit by transit against DR3's
+# systematic sigma. What the moons' residuals show beyond DR3's model is the correlation between transits: the moons'
+# transits of one visit share ~3.1 mas along the scan (orbitfit.observations.gaia_visits), part of the 7 mas here
 AL_FLOOR_MAS = 7.0
 AC_FLOOR_MAS = 100.0
 MAS_PER_DEG = 3.6e6
