@@ -56,7 +56,8 @@ from orbitfit.validation import (DEFAULT_CUT, common_visit_harness, gaia_cut, ga
 
 # the tables' words for each option set (the tables of README.md and docs/validation.md are this script's
 # --markdown output)
-TABLE_LABELS = {"defaults": "default: apparition + uncatalogued-site biases and a displacement towards the zenith, the RA* apparition biases partly a sinusoid of Jupiter's longitude, estimated night correlation (transits as Gaia gave them)",
+TABLE_LABELS = {"defaults": "default: apparition + uncatalogued-site biases and a displacement towards the zenith, the RA* apparition biases partly a sinusoid of Jupiter's longitude, estimated night correlation, the covariance considering the apparition biases' scatter by era (transits as Gaia gave them)",
+                 "prior only": "the same with the covariance of the biases' prior alone (`apparition_bias_scatter=None`, default of 2026-12-05 morning; transits as Gaia gave them)",
                  "no zenith": "the same without the displacement towards the zenith (`bias_groups=\"apparition+uncatalogued\"`, default of 2026-12-04)",
                  "independent biases": "apparition biases independent between apparitions (`apparition_bias_periodic_ra=0`, default of 2026-12-03)",
                  "apparition biases": "apparition biases alone (`bias_groups=\"apparition\"`, default of 2026-12-02)",
@@ -69,23 +70,30 @@ TABLE_LABELS = {"defaults": "default: apparition + uncatalogued-site biases and 
                  "ground bias": "default and one offset of all the ground-based positions (`bias_groups=\"apparition+uncatalogued+ground\"`)"}
 INDEPENDENT = INDEPENDENT_APPARITION_PRIORS             # the apparition priors of the defaults before 2026-12-04
 TWO_LEVELS = {"bias_groups": "apparition+uncatalogued"}  # the default's levels before 2026-12-05 (no zenith)
+# the covariance of the biases' prior alone, as every option set but the defaults was measured (before 2026-12-05's
+# consider term of the apparition biases' scatter): their tables stay reproducible
+PRIOR_ONLY = {"apparition_bias_scatter": None}
 OPTION_SETS = {
-    "defaults": lambda: FitOptions(),   # apparition (RA* partly periodic) + uncatalogued-site biases + zenith, nights
-    "no zenith": lambda: FitOptions(**TWO_LEVELS),                      # the default of 2026-12-04
-    "independent biases": lambda: FitOptions(**INDEPENDENT, **TWO_LEVELS),      # the default of 2026-12-03
-    "apparition biases": lambda: FitOptions(bias_groups="apparition", **INDEPENDENT),  # the default of 2026-12-02
-    "observatory biases": lambda: FitOptions(bias_groups="apparition+observatory", **INDEPENDENT),   # two levels
+    "defaults": lambda: FitOptions(),   # apparition (RA* partly periodic) + uncatalogued-site biases + zenith, nights,
+                                        # the covariance considering the apparition biases' measured scatter
+    "prior only": lambda: FitOptions(**PRIOR_ONLY),                     # the default of 2026-12-05 (morning)
+    "no zenith": lambda: FitOptions(**TWO_LEVELS, **PRIOR_ONLY),        # the default of 2026-12-04
+    "independent biases": lambda: FitOptions(**INDEPENDENT, **TWO_LEVELS, **PRIOR_ONLY),  # the default of 2026-12-03
+    "apparition biases": lambda: FitOptions(bias_groups="apparition", **INDEPENDENT, **PRIOR_ONLY),  # of 2026-12-02
+    "observatory biases": lambda: FitOptions(bias_groups="apparition+observatory", **INDEPENDENT, **PRIOR_ONLY),
     "no biases": lambda: FitOptions(bias_groups=None),                  # the default of 2026-12-01
     "veres2017": lambda: FitOptions(bias_groups=None, night_deweighting="veres2017"),   # the default before
-    "season biases": lambda: FitOptions(bias_groups="season", **INDEPENDENT),   # slow (hundreds of parameters)
+    "season biases": lambda: FitOptions(bias_groups="season", **INDEPENDENT, **PRIOR_ONLY),   # slow (hundreds of
+                                                                                            # parameters)
     # apparition biases correlated between consecutive apparitions, as measured on the default fits' own biases
-    "correlated biases": lambda: FitOptions(**{**INDEPENDENT, **TWO_LEVELS, "apparition_bias_correlation_ra": 0.47,
+    "correlated biases": lambda: FitOptions(**{**INDEPENDENT, **TWO_LEVELS, **PRIOR_ONLY,
+                                               "apparition_bias_correlation_ra": 0.47,
                                                "apparition_bias_correlation_dec": 0.07}),
     # the RA* apparition biases as a sinusoid of Jupiter's longitude (56% of their variance) and white noise: the
     # default since 2026-12-04, kept by name for the table it was chosen on
-    "periodic biases": lambda: FitOptions(apparition_bias_periodic_ra=0.56, **TWO_LEVELS),
+    "periodic biases": lambda: FitOptions(apparition_bias_periodic_ra=0.56, **TWO_LEVELS, **PRIOR_ONLY),
     # the default and one offset shared by all of a moon's ground-based positions (prior 30 mas; measured 2026-12-04)
-    "ground bias": lambda: FitOptions(bias_groups="apparition+uncatalogued+ground"),
+    "ground bias": lambda: FitOptions(bias_groups="apparition+uncatalogued+ground", **PRIOR_ONLY),
 }
 
 

@@ -100,7 +100,7 @@ def test_a_persistent_observatory_offset_needs_the_second_level(template, truth,
 def test_uncatalogued_groups_and_priors(template):
     """Which rows an "uncatalogued" bias takes: those whose catalogue is blank, per observatory, a second level only
     with SECOND_LEVEL_MIN_ROWS of them; their prior is at least UNCATALOGUED_PRIOR_MAS whatever bias_prior_mas."""
-    from orbitfit.estimation.least_squares import default_bias_prior_mas
+    from orbitfit.estimation.bias_priors import default_bias_prior_mas
     from orbitfit.estimation.options import UNCATALOGUED_PRIOR_MAS
     from orbitfit.estimation.weights import SECOND_LEVEL_MIN_ROWS, bias_index
     data = template.copy()
@@ -321,7 +321,7 @@ def test_apparition_biases_are_shared_by_every_ground_data_set():
 def test_apparitions_before_1960_have_the_plate_era_prior():
     """An apparition (or season) before 1960 gets BIAS_PRIOR_BEFORE_1960_MAS by default, later ones bias_prior_mas;
     given priors win; a refit does not turn the era's default into a 'given' prior; shared priors skip old ones."""
-    from orbitfit.estimation.least_squares import bias_prior_arrays, default_bias_prior_mas
+    from orbitfit.estimation.bias_priors import bias_prior_arrays, default_bias_prior_mas
     from orbitfit.estimation.options import BIAS_PRIOR_BEFORE_1960_MAS
     names = ["apparition:1905", "apparition:1959", "apparition:1960", "gj15:874:1949", "gj15:874"]
     mean, sigma = bias_prior_arrays(names, 30.0, {"apparition:1959": (5.0, -5.0, 200.0)})
@@ -340,7 +340,7 @@ def test_correlated_apparition_priors_over_oppositions():
     The default shares 0.56 of the RA* variance as the sinusoid (options.APPARITION_BIAS_PERIODIC_RA), and an archive
     written before these options existed reads back with the priors it was fitted with: independent."""
     from types import SimpleNamespace
-    from orbitfit.estimation.least_squares import bias_prior_arrays, bias_prior_whitening
+    from orbitfit.estimation.bias_priors import bias_prior_arrays, bias_prior_whitening
     from orbitfit.estimation.weights import JUPITER_OPPOSITION_TDB_S, JUPITER_SYNODIC_S
     names = ["506:apparition:1955", "506:apparition:2003", "506:apparition:2004", "506:apparition:2007",
              "506:uncatalogued:G36", "507:apparition:2003", "507:apparition:2005"]

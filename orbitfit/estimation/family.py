@@ -43,6 +43,7 @@ from ..solution import Solution
 from ..tables import plain_table
 from .gauss_newton import FitError
 from .influence import jackknife_sigma, leave_one_out
+from .bias_priors import considered
 from .least_squares import bias_table, far_then_mid_arc, integration_epoch, with_biases
 from .options import FitOptions
 from .screening import screen_start, screening_record
@@ -277,6 +278,7 @@ def fit_family(observations, initial_orbits: dict, options: FitOptions | None = 
     fit = far_then_mid_arc(x0, lambda at: with_biases(evaluate_from(at), combined, options.bias_prior_mas,
                                                       options=options), epoch,
                            pivot, transition, n_core, combined, options, floor_ra, floor_dec, log, accepted)
+    fit = considered(fit, combined, options)                 # apparition biases beyond their prior (options)
     biases = bias_table(combined, fit, options.bias_prior_mas)
 
     x, back = transition(fit.parameters[:n_core], pivot, epoch)

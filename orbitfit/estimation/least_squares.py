@@ -37,10 +37,10 @@ from ..orbit import Orbit, OrbitModel
 from ..provenance import versions
 from ..solution import Solution
 from .gauss_newton import EVALUATION_ERRORS, STATE_NAMES, FitError, gauss_newton
-from .options import BIAS_PRIOR_BEFORE_1960_MAS, UNCATALOGUED_PRIOR_MAS, FitOptions
+from .bias_priors import bias_prior_arrays, bias_prior_whitening, considered
+from .options import FitOptions
 from .screening import screen_start, screening_record
-from .weights import (JUPITER_LONGITUDE_STEP_RAD, fit_data, group_keys, initial_floors, opposition_number,
-                      own_covariance, unweightable_rows)
+from .weights import fit_data, group_keys, initial_floors, own_covariance, unweightable_rows
 
 MIN_NIGHTS = 3            # six state components need positions on three nights at least (Gauss: three directions)
 # a start state is a satellite orbit of Jupiter if bound, above Jupiter's cloud tops and within its Hill sphere
@@ -108,6 +108,7 @@ def fit_orbit(observations, initial: Orbit, options: FitOptions | None = None, *
     else:
         fit = gauss_newton(x0, evaluate_from(pivot), data, options, floor_ra, floor_dec, log, accepted=accepted,
                            near=True, names=names)
+    fit = considered(fit, data, options, bias_priors)        # apparition biases beyond their prior (options)
     meta = {"fitted_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "versions": versions()}
     if duplicates:
         meta["duplicates"] = {"dropped": not options.keep_duplicates, "rows": duplicates}
@@ -324,34 +325,6 @@ def refit(solution, new_observations, log=None, **option_changes):
     return fit_orbit(combined, solution.orbit, options, model=solution.model, log=log, warm_start=solution)
 
 
-def bias_prior_arrays(names, prior_mas, bias_priors=None):
-    """(mean, sigma) of the prior of each bias coordinate [ra(0), dec(0), ra(1), ...], mas: zero and `prior_mas`
-    (for an apparition or season before 1960 at least BIAS_PRIOR_BEFORE_1960_MAS), or for a group named in
-    `bias_priors` its {name: (mean_ra_mas, mean_dec_mas, sigma_mas)}."""
-    mean = np.zeros(2 * len(names))
-    sigma = np.repeat([default_bias_prior_mas(name, prior_mas) for name in names], 2).astype(float)
-    for k, name in enumerate(names):
-        if bias_priors and name in bias_priors:
-            m_ra, m_dec, s = (float(v) for v in bias_priors[name])
-            if not (np.isfinite(m_ra) and np.isfinite(m_dec) and np.isfinite(s) and s > 0):
-                raise ValueError(f"bias_priors[{str(name)!r}] = {bias_priors[name]!r}: expected (mean_ra_mas, "
-                                 f"mean_dec_mas, sigma_mas) with a finite sigma > 0")
-            mean[2 * k:2 * k + 2], sigma[2 * k:2 * k + 2] = (m_ra, m_dec), s
-    return mean, sigma
-
-
-def default_bias_prior_mas(name, prior_mas):
-    """The default prior sigma of the bias group `name`: `prior_mas`, or for a group of one apparition before 1960
-    ("apparition:1905", a season "...:1905") at least BIAS_PRIOR_BEFORE_1960_MAS, for an observatory's positions
-    without a named catalogue ("uncatalogued:G36") at least UNCATALOGUED_PRIOR_MAS (options module)."""
-    if str(name).startswith("uncatalogued:"):
-        return max(float(prior_mas), UNCATALOGUED_PRIOR_MAS)
-    year = str(name).rsplit(":", 1)[-1]
-    if year.isdigit() and len(year) == 4 and int(year) < 1960:
-        return max(float(prior_mas), BIAS_PRIOR_BEFORE_1960_MAS)
-    return float(prior_mas)
-
-
 def with_biases(evaluate_at, data, prior_mas, bias_priors=None, options=None):
     """evaluate_at for the parameters [orbit..., b_ra(0), b_dec(0), b_ra(1), ...] with one RA*/Dec bias pair per
     data.bias_names: each row's computed position is the orbit's plus its bias (design column 1; M @ b where
@@ -397,46 +370,6 @@ def with_biases(evaluate_at, data, prior_mas, bias_priors=None, options=None):
         evaluation.extra = (A, residual)
         return evaluation
     return evaluate_with_biases
-
-def bias_prior_whitening(data, prior_sigma, options=None):
-    """W (2k x 2k) with W^T W the inverse of the biases' prior covariance, ordered as their parameters [ra(0),
-    dec(0), ra(1), ...]. Independent (diag(1 / prior_sigma)) unless `options` (FitOptions) correlate the biases of
-    the apparitions since 1960 ("apparition:YYYY"); then, for each coordinate c, within one moon (a family fit's
-    "506:..." and "507:..." apart), with n the `opposition_number` of each group's positions:
-    corr(b_i, b_j) = (1 - f_c) rho_c^|n_i - n_j| + f_c cos(dlambda (n_i - n_j)),
-    rho_c = apparition_bias_correlation_ra/_dec (an AR(1) sequence over the oppositions), f_c =
-    apparition_bias_periodic_ra/_dec (the share of the prior variance that is a sinusoid of Jupiter's heliocentric
-    longitude, which advances by dlambda = JUPITER_LONGITUDE_STEP_RAD from one opposition to the next: a bias that
-    belongs to the sky region, not to the year). The other groups stay independent."""
-    whitening = np.diag(1.0 / prior_sigma)
-    if options is None:
-        return whitening
-    kernels = [(options.apparition_bias_correlation_ra, options.apparition_bias_periodic_ra),
-               (options.apparition_bias_correlation_dec, options.apparition_bias_periodic_dec)]
-    if not any(rho or share for rho, share in kernels):
-        return whitening
-    chains = {}                                   # "" or "506:" -> [(bias index, opposition number)]
-    for j, name in enumerate(str(name) for name in data.bias_names):
-        owner, _, year = name.rpartition("apparition:")
-        if name.count("apparition:") == 1 and year.isdigit() and int(year) >= 1960:
-            level = np.nonzero(np.any(data.bias_group == j, axis=0))[0][0]
-            number = int(np.round(np.median(opposition_number(data.t_obs[data.bias_group[:, level] == j]))))
-            chains.setdefault(owner, []).append((j, number))
-    for chain in chains.values():
-        if len(chain) < 2:
-            continue
-        index, number = np.array([j for j, _ in chain]), np.array([n for _, n in chain])
-        lag = number[:, None] - number[None, :]
-        for c, (rho, share) in enumerate(kernels):
-            if rho == 0.0 and share == 0.0:
-                continue
-            correlation = (1.0 - share) * rho ** np.abs(lag) + share * np.cos(JUPITER_LONGITUDE_STEP_RAD * lag)
-            columns = 2 * index + c
-            sigma = prior_sigma[columns]
-            covariance = np.outer(sigma, sigma) * correlation
-            whitening[np.ix_(columns, columns)] = np.linalg.inv(np.linalg.cholesky(covariance))
-    return whitening
-
 
 def bias_table(data, fit, prior_mas, bias_priors=None):
     """The fitted biases (mas) with their 1-sigma, the number of accepted rows each applies to and their prior

@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .least_squares import default_bias_prior_mas, fit_orbit
+from .bias_priors import default_bias_prior_mas
+from .least_squares import fit_orbit
 from .options import FitOptions
 
 MOON_SIGMA_MAS = 26.0       # one moon's apparition bias about the other moons' (module docstring: 26.6 measured)

@@ -1,0 +1,95 @@
+"""The consider term of the apparition biases (`orbitfit.estimation.bias_priors.considered`): the covariance of an
+estimate whose bias priors are narrower than the biases' true scatter, against Monte Carlo on a linear problem."""
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from orbitfit.estimation.bias_priors import bias_prior_arrays, bias_prior_whitening, considered
+from orbitfit.estimation.options import FitOptions
+from orbitfit.estimation.weights import JUPITER_OPPOSITION_TDB_S, JUPITER_SYNODIC_S
+
+
+@dataclass
+class LinearFit:                       # what `considered` reads and returns of a GaussNewtonResult
+    parameters: np.ndarray
+    covariance: np.ndarray
+
+
+def toy_problem():
+    """Two orbit-like parameters seen through five bias groups (three apparitions since 1960 under the default's
+    correlated prior, one before 1960, one observatory's), three positions per group, each coordinate at 60 mas; the
+    orbit's partials nearly the same within a group, as over one apparition, so that only the priors tell a bias
+    from the orbit."""
+    names = ["apparition:2003", "apparition:2004", "apparition:2007", "apparition:1955", "uncatalogued:G36"]
+    numbers = [2, 3, 6, -42, 5]
+    t_obs, group = [], []
+    for j, n in enumerate(numbers):
+        t_obs += list(JUPITER_OPPOSITION_TDB_S + n * JUPITER_SYNODIC_S + np.array([-3e6, 0.0, 4e6]))
+        group += [j] * 3
+    data = SimpleNamespace(bias_names=names, t_obs=np.array(t_obs), bias_group=np.array(group)[:, None])
+    rng = np.random.default_rng(3)
+    rows, k = len(t_obs), len(names)
+    design = np.zeros((2 * rows, 2 + 2 * k))            # (RA*, Dec) of each position: orbit partials, its biases
+    per_group = rng.normal(0.0, 1.0, (k, 2, 2))            # each group's partials (RA*, Dec) x (2 parameters)
+    design[:, :2] = per_group[np.repeat(group, 2), np.tile([0, 1], rows)] + rng.normal(0.0, 0.1, (2 * rows, 2))
+    for i, j in enumerate(group):
+        design[2 * i, 2 + 2 * j] = design[2 * i + 1, 2 + 2 * j + 1] = 1.0
+    return data, design, 60.0
+
+
+def test_consider_term_is_the_covariance_of_the_estimate_under_the_true_scatter():
+    """With the priors of FitOptions() (30 mas, the RA* apparitions partly a sinusoid, 1200 mas before 1960, 150 for
+    an observatory) the estimator's covariance C is right for biases that scatter as the prior says; drawn with the
+    apparitions of 1995-2009 at their era's 56 mas (FitOptions().apparition_bias_scatter "era"; their correlation
+    kept), the estimates scatter as `considered` says, not as C does. The estimate itself is unchanged, and so is C for a fit without apparition biases or with the scatter
+    None (the prior's alone)."""
+    options = FitOptions()
+    data, design, sigma_mas = toy_problem()
+    k = len(data.bias_names)
+    _, prior_sigma = bias_prior_arrays(data.bias_names, options.bias_prior_mas)
+    whitening = bias_prior_whitening(data, prior_sigma, options)
+    stacked = np.vstack([design / sigma_mas, np.hstack([np.zeros((2 * k, 2)), whitening])])
+    covariance = np.linalg.inv(stacked.T @ stacked)
+    fit = LinearFit(np.arange(2.0 + 2 * k), covariance)
+    wide = considered(fit, data, options)
+    assert np.array_equal(wide.parameters, fit.parameters)
+    assert considered(fit, data, FitOptions(apparition_bias_scatter=None)) is fit
+    # the truth: the apparitions of 1995-2009 scaled to their era's 56 mas, the others as their prior says
+    scale = np.array([56.0 / 30.0] * 6 + [1.0] * 4)
+    prior = np.linalg.inv(whitening.T @ whitening)
+    true = prior * np.outer(scale, scale)
+    rng = np.random.default_rng(15)
+    draws = 40000
+    biases = rng.multivariate_normal(np.zeros(2 * k), true, size=draws)
+    noise = rng.normal(0.0, sigma_mas, (draws, design.shape[0]))
+    y = biases @ design[:, 2:].T + noise                 # what was observed
+    z = np.hstack([y / sigma_mas, np.zeros((draws, 2 * k))])   # the priors' pseudo-observations: zero mean
+    estimates = z @ stacked @ covariance                 # (H^T H)^-1 H^T z, row by row
+    errors = estimates - np.hstack([np.zeros((draws, 2)), biases])     # the orbit's truth is zero
+    print(f"\norbit variance / C: Monte Carlo {np.diag(np.cov(errors.T))[:2] / np.diag(covariance)[:2]}, considered "
+          f"{np.diag(wide.covariance)[:2] / np.diag(covariance)[:2]}")
+    empirical = np.cov(errors.T)
+    orbit = slice(0, 2)
+    np.testing.assert_allclose(np.diag(empirical)[orbit], np.diag(wide.covariance)[orbit], rtol=0.03)
+    assert np.all(np.diag(empirical)[orbit] > 1.5 * np.diag(covariance)[orbit])     # C alone is far too small here
+    np.testing.assert_allclose(empirical, wide.covariance, atol=0.03 * np.sqrt(np.outer(np.diag(empirical),
+                                                                                        np.diag(empirical))).max())
+    # biases before 1960 (1200 mas) and an observatory's (150): no apparition since 1960 among them, no change
+    old = SimpleNamespace(bias_names=data.bias_names[3:], t_obs=data.t_obs[9:], bias_group=data.bias_group[9:] - 3)
+    kept = LinearFit(np.zeros(6), np.eye(6))
+    assert considered(kept, old, options) is kept
+
+
+def test_scatter_by_era():
+    """The scatter considered for an apparition's bias: by the era of its star catalogues (the default, "era":
+    options.APPARITION_BIAS_SCATTER_MAS, measured by benchmarks/bias_variance.py --level apparition), one value since
+    1960 ("pooled"), nothing before 1960 (the plates' 1200 mas prior is wider) or without the option."""
+    from orbitfit.estimation.bias_priors import apparition_scatter_mas
+    assert [apparition_scatter_mas(y, "era") for y in (1959, 1960, 1979, 1980, 1994, 1995, 2009, 2010, 2022)] == \
+        [None, 432.0, 432.0, 320.0, 320.0, 56.0, 56.0, 46.0, 46.0]
+    assert apparition_scatter_mas(2016, "pooled") == 74.0 and apparition_scatter_mas(1959, "pooled") is None
+    assert apparition_scatter_mas(2016, None) is None
+    assert FitOptions().apparition_bias_scatter == "era"
+    assert FitOptions.from_description({"bias_groups": None}).apparition_bias_scatter is None   # older archives
