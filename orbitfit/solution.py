@@ -20,7 +20,7 @@ from dynamics.elements import barycentric_to_jovicentric, state_to_elements
 
 from .bodies import body_name
 from .display import html_table, significant
-from .estimation.options import FitOptions
+from .estimation.options import APPARITION_BIAS_SCATTER_MAS, FitOptions
 from .estimation.weights import Weights, bias_design, chi2_per_observation
 from .observables import Evaluation
 from .observations.refraction import MIN_ALTITUDE_DEG, rows_below_altitude
@@ -277,6 +277,10 @@ class Solution:
             priors = (sorted({float(v) for v in self.biases["prior_sigma_mas"]}) if "prior_sigma_mas" in
                       self.biases.colnames else [float(self.options.bias_prior_mas)])
             said = (", ".join(f"{v:g}" for v in priors) if len(priors) <= 3 else f"{priors[0]:g} to {priors[-1]:g}")
+            scatter = self.options.apparition_bias_scatter
+            if scatter is not None and any(str(g).startswith("apparition:") for g in self.biases["group"]):
+                eras = ", ".join(f"{mas:g} mas from {first}" for first, mas in APPARITION_BIAS_SCATTER_MAS[scatter])
+                lines.append(f"  sigma considers the apparition biases' scatter ({scatter}): {eras}")
             lines.append(f"  {kind} biases (prior sigma {said} mas)" +
                          (f", the {len(shown)} most significant of {len(rows)} (all in solution.biases):"
                           if len(shown) < len(rows) else ":"))

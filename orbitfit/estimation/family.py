@@ -278,11 +278,12 @@ def fit_family(observations, initial_orbits: dict, options: FitOptions | None = 
     fit = far_then_mid_arc(x0, lambda at: with_biases(evaluate_from(at), combined, options.bias_prior_mas,
                                                       options=options), epoch,
                            pivot, transition, n_core, combined, options, floor_ra, floor_dec, log, accepted)
-    fit = considered(fit, combined, options)                 # apparition biases beyond their prior (options)
     biases = bias_table(combined, fit, options.bias_prior_mas)
 
+    # as fit_orbit's: the states' and GMs' covariance considers apparition biases beyond their prior
     x, back = transition(fit.parameters[:n_core], pivot, epoch)
-    covariance = back @ fit.covariance[:n_core, :n_core] @ back.T
+    core_covariance = considered(fit, combined, options).covariance[:n_core, :n_core]
+    covariance = back @ core_covariance @ back.T
     final_gm = gms_of(x)
     fitted_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     family_meta = {"bodies": list(bodies), "fit_gm": list(fit_gm), "bias_groups": options.bias_groups,

@@ -37,7 +37,7 @@ from ..orbit import Orbit, OrbitModel
 from ..provenance import versions
 from ..solution import Solution
 from .gauss_newton import EVALUATION_ERRORS, STATE_NAMES, FitError, gauss_newton
-from .bias_priors import bias_prior_arrays, bias_prior_whitening, considered
+from .bias_priors import bias_prior_arrays, bias_prior_whitening, considered, default_bias_prior_mas
 from .options import FitOptions
 from .screening import screen_start, screening_record
 from .weights import fit_data, group_keys, initial_floors, own_covariance, unweightable_rows
@@ -108,7 +108,6 @@ def fit_orbit(observations, initial: Orbit, options: FitOptions | None = None, *
     else:
         fit = gauss_newton(x0, evaluate_from(pivot), data, options, floor_ra, floor_dec, log, accepted=accepted,
                            near=True, names=names)
-    fit = considered(fit, data, options, bias_priors)        # apparition biases beyond their prior (options)
     meta = {"fitted_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "versions": versions()}
     if duplicates:
         meta["duplicates"] = {"dropped": not options.keep_duplicates, "rows": duplicates}
@@ -127,7 +126,10 @@ def fit_orbit(observations, initial: Orbit, options: FitOptions | None = None, *
         meta["night_correlation"] = {name: float(r) for name, r in zip(data.group_names, fit.night_rho)}
     evaluation = fit.evaluation
     evaluation.design, evaluation.extra = None, None          # the record keeps values, not the fit's matrices
-    orbit, covariance = carried_to(model, Orbit(body, pivot, fit.parameters[:6]), fit.covariance[:6, :6], epoch)
+    # the orbit's covariance considers apparition biases beyond their prior (options.apparition_bias_scatter); the
+    # biases' table keeps their posterior under the prior, which shared_biases.data_only undoes
+    state_covariance = considered(fit, data, options, bias_priors).covariance[:6, :6]
+    orbit, covariance = carried_to(model, Orbit(body, pivot, fit.parameters[:6]), state_covariance, epoch)
     return Solution(orbit=orbit, covariance=covariance,
                     observations=observations, evaluation=evaluation, weights=fit.weights,
                     accepted=fit.accepted, options=options, model=model, history=fit.history, meta=meta,
