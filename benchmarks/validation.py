@@ -197,8 +197,11 @@ def markdown_rows(totals, moons):
 
 def shared(moons, markdown=None):
     """Each test with every moon under its held-out rule: alone, then with the others' apparition priors; first the
-    moon-specific sigma (MOON_SIGMA_MAS) from the moons fitted alone to every embedded data set."""
-    fits = [fit_orbit(load_all(name, gaia_visit_offsets=None)[0], gomes_junior_2016_orbit(name), FitOptions()) for name in moons]
+    moon-specific sigma (MOON_SIGMA_MAS) from the moons fitted alone to every embedded data set. The default
+    options of the table's day (2026-12-05 morning: the covariance of the biases' prior alone, PRIOR_ONLY)."""
+    options = FitOptions(**PRIOR_ONLY)
+    fits = [fit_orbit(load_all(name, gaia_visit_offsets=None)[0], gomes_junior_2016_orbit(name), options)
+            for name in moons]
     sigma, n = moon_sigma(fits)
     print(f"one moon's apparition bias about the others' mean: {sigma:.1f} mas ({n} coordinates; MOON_SIGMA_MAS "
           f"{MOON_SIGMA_MAS:g})")
@@ -207,7 +210,7 @@ def shared(moons, markdown=None):
              "|---|---|---|---|---|"]
     for test in ("cut", "all", "folds"):
         t0 = time.perf_counter()
-        table, r = _paired(moons, test, *shared_bias_harness(moons, test=test), t0)
+        table, r = _paired(moons, test, *shared_bias_harness(moons, options, test=test), t0)
         worst = [moons[int(np.argmax(table[:, k]))] for k in (0, 2)]
         lines.append(f"| {test} | {table[:, 0].min():.1f} – {table[:, 0].max():.1f} ({worst[0]}), rms {r[0]:.1f} | "
                      f"{r[1]:.2f} | {table[:, 2].min():.1f} – {table[:, 2].max():.1f} ({worst[1]}), rms {r[2]:.1f} | "

@@ -58,11 +58,15 @@ def test_a_damaged_companion_file_is_refused_by_name(tmp_path, monkeypatch):
 def test_with_himalia_elara_predicts_the_gaia_transits_years_ahead():
     """Elara fitted to every embedded position before 2012-01-01 (plates from 1905, across its 1949 encounter with
     Himalia), predicting its 29 Gaia DR3 transits of 2014-2017 (orbitfit.validation.gaia_cut, default options).
-    Measured 2026-12-02: 15.0 mas AL rms, z 1.08 with Himalia (its default model); 39.4 mas, z 2.23 without."""
+    Measured 2026-12-02: 15.0 mas AL rms, z 1.08 with Himalia (its default model); 39.4 mas, z 2.23 without. With the
+    defaults of 2026-12-05 (zenith level; sigma considering the apparition biases' scatter): 15.4 mas, z 0.73 with
+    Himalia, inside what an honest sigma gives these 13 Gaia visits (90%: 0.48 - 1.63); 55.6 mas, z 2.22 without,
+    above it."""
     with_himalia = gaia_cut("Elara", FitOptions(), "2012-01-01").summary
     alone = gaia_cut("Elara", FitOptions(), "2012-01-01", model=OrbitModel()).summary
     print(f"\nElara, cut 2012: with Himalia {with_himalia['rms_mas']:.1f} mas z {with_himalia['rms_normalised']:.2f}; "
           f"alone {alone['rms_mas']:.1f} mas z {alone['rms_normalised']:.2f}")
     assert with_himalia["n"] == alone["n"] == 29
-    assert with_himalia["rms_mas"] < 20.0 and 0.7 < with_himalia["rms_normalised"] < 1.3
-    assert alone["rms_mas"] > 30.0 and alone["rms_normalised"] > 1.8
+    low, high = with_himalia["honest_rms_normalised_90"]
+    assert with_himalia["rms_mas"] < 20.0 and low < with_himalia["rms_normalised"] < high
+    assert alone["rms_mas"] > 30.0 and alone["rms_normalised"] > alone["honest_rms_normalised_90"][1]

@@ -22,9 +22,11 @@ Weights (`orbitfit.estimation.weights`):
     covariance (sigma_ra, sigma_dec, corr) and no floor.
 Biases (`bias_groups`): a constant RA*/Dec offset per group of ground-based positions, estimated with the orbit
 under a zero-mean a-priori sigma `bias_prior_mas`, so that errors which do not average down over a group enter the
-estimate and its covariance (the covariance is marginalised over the biases). Positions are reduced against star
-catalogues whose zonal errors (tens of mas on degree scales before Gaia: UCAC4 - Gaia) are the same for every
-observer of the same sky region, and a moon stays within ~1-2 deg of Jupiter, which moves ~30 deg a year. So by
+estimate and its covariance (the covariance is marginalised over the biases, and considers the apparition biases'
+measured scatter where it exceeds their prior: `apparition_bias_scatter`, APPARITION_BIAS_SCATTER_MAS' comment).
+Positions are reduced against star catalogues whose zonal errors (tens of mas on degree scales before Gaia: UCAC4 -
+Gaia) are the same for every observer of the same sky region, and a moon stays within ~1-2 deg of Jupiter, which
+moves ~30 deg a year. So by
 default every ground-based position of one apparition of Jupiter shares one bias (since 2026-12-02), whatever
 its data set or site (before 1960 with a prior of BIAS_PRIOR_BEFORE_1960_MAS). Fitted to the 8 moons' data, the
 apparition biases scatter by 25-55 mas about the 30 mas prior (their variance component estimated within the fit;
