@@ -262,7 +262,10 @@ def test_occultation_add_takes_occultation_positions_too(leda_archive, tmp_path,
     assert report["refit"]["n_added"] == 1 and report["refit"]["added_accepted"]
     moved = report["predictions"][0]
     assert moved["d_dec_mas"] == pytest.approx(2.0, abs=0.3) and abs(moved["d_ra_mas"]) < 0.3
-    assert moved["sigma_dec_after_mas"] < 1.0 < moved["sigma_dec_before_mas"]
+    # sigma at the event falls to the occultation's own 1 mas (a hair above it: the covariance considers apparition
+    # biases beyond their prior, for which the fit's weights are not the optimal ones)
+    assert moved["sigma_dec_after_mas"] == pytest.approx(1.0, rel=0.01)
+    assert moved["sigma_dec_before_mas"] > 2.0 * moved["sigma_dec_after_mas"]
     other = tmp_path / "himalia_occ.psv"
     other.write_text(psv.read_text().replace("Jupiter 13", "Jupiter 6 "))
     assert main(["occultation", "add", str(leda_archive), str(other), "--out", str(tmp_path)]) == 2
