@@ -26,9 +26,8 @@ estimate and its covariance (the covariance is marginalised over the biases, and
 measured scatter where it exceeds their prior: `apparition_bias_scatter`, APPARITION_BIAS_SCATTER_MAS' comment).
 Positions are reduced against star catalogues whose zonal errors (tens of mas on degree scales before Gaia: UCAC4 -
 Gaia) are the same for every observer of the same sky region, and a moon stays within ~1-2 deg of Jupiter, which
-moves ~30 deg a year. So by
-default every ground-based position of one apparition of Jupiter shares one bias (since 2026-12-02), whatever
-its data set or site (before 1960 with a prior of BIAS_PRIOR_BEFORE_1960_MAS). Fitted to the 8 moons' data, the
+moves ~30 deg a year. So by default every ground-based position of one apparition of Jupiter shares one bias (since
+2026-12-02), whatever its data set or site (before 1960 with a prior of BIAS_PRIOR_BEFORE_1960_MAS). Fitted to the 8 moons' data, the
 apparition biases scatter by 25-55 mas about the 30 mas prior (their variance component estimated within the fit;
 20-235 mas, the faint moons the most, under a loose prior: BIAS_PRIOR_MAS' comment). Judged on the held-out Gaia
 DR3 transits (benchmarks/validation.py, 8 moons, every embedded data set with gross errors screened; rms over the
@@ -146,7 +145,7 @@ UNCATALOGUED_PRIOR_MAS = 150.0
 # (the sky region; back among the same stars every 11.9 years) carries 0.56 of their variance (lag correlations of the
 # 8 moons' biases over the oppositions, under independent priors: benchmarks/bias_variance.py --lags, 2026-12-03,
 # fits of every data set; 0.51 from the data before 2016-06 alone, 2026-12-04). The prior keeps each bias's sigma
-# and shares that part between the apparitions (least_squares.bias_prior_whitening); the module docstring gives
+# and shares that part between the apparitions (bias_priors.bias_prior_whitening); the module docstring gives
 # what it changed on the harness
 APPARITION_BIAS_PERIODIC_RA = 0.56
 # ... and the covariance considers the apparition biases since 1960 as they scatter, not as the prior says. Their
