@@ -445,8 +445,10 @@ def load_all(body, data_dir=None, *, time_tol_s=TIME_TOL_S, ephemeris=None, drop
     if gaia_transits:
         from .gaia import to_normal_points
         kept, transit_report = to_normal_points(kept)
+        ways = "; ".join(f"{count} {way}" for way, count in transit_report.get("scan_axis", {}).items())
         report.notes.append(f"Gaia: {transit_report['records']} CCD positions -> {transit_report['transits']} "
-                            f"transit normal points ({transit_report['kept_as_is']} kept as they are)")
+                            f"transit normal points ({transit_report['kept_as_is']} kept as they are"
+                            + (f"; scan direction: {ways}" if ways else "") + ")")
         if gaia_visit_offsets is not None and transit_report["transits"]:
             from .gaia_visits import OFFSETS_FILE, GaiaVisitOffsets
             offsets = gaia_visit_offsets

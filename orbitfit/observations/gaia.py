@@ -9,7 +9,9 @@ would use Gaia at ~100 mas. The transit itself tells the geometry: after removin
 Himalia's 23 transits: median 56 and 0.3 mas). So for every transit of >= 3 CCDs:
 
 * the normal point is the linear motion's position at the transit's mean epoch (the observer, Gaia, likewise);
-* AC is the principal axis of the residual scatter; sigma_AC = sqrt((scatter AC)^2 / n + ac_floor^2);
+* AL is the direction of the scan at the body, which Gaia's scanning law allows two ways (spin axis 45 deg from
+  the Sun) and the residual scatter picks (its principal axes; `scan_axes`); AC is perpendicular to it;
+  sigma_AC = sqrt((scatter AC)^2 / n + ac_floor^2);
 * sigma_AL = sqrt((scatter AL)^2 / n + al_floor^2); the floors stand for what the scatter within a transit cannot
   show, errors shared by its CCDs (photocentre of a resolved body, scattered light, calibration): `AL_FLOOR_MAS`
   and `AC_FLOOR_MAS`, measured (below);
@@ -44,6 +46,23 @@ MIN_CCDS = 3                  # a direction and a scatter need at least 3 positi
 AL_FLOOR_MAS = 7.0
 AC_FLOOR_MAS = 100.0
 MAS_PER_DEG = 3.6e6
+# Which way the scan runs. Gaia's nominal scanning law keeps the spin axis at a solar aspect angle of 45 deg (Gaia
+# Collaboration, Prusti et al. 2016, A&A 595, A1, sect. 5.2; the realised attitude within ~30" of the commanded,
+# ESA's notes to the published scanning law), and a body crosses the astrometric field within ~0.35 deg of the
+# scan's great circle (7 CCD rows, ~0.7 deg across the scan: ibid. sect. 3.3; sigma of a uniform spread 0.2 deg).
+# So the scan direction at the body is known up to two candidates. Measured on the 8 moons' 202 transits
+# (2026-12-05): where the CCD records' own axis is good to < 0.6 deg (126 transits) it implies a solar aspect angle
+# of 44.95 deg (scatter 0.33 deg, what the field angle and the records' noise give); where the records scatter
+# too little across the scan to show an axis (Leda 2014-12-13, Sinope and Ananke 2016-07-04: their own axis 30-67
+# deg off) the records' axis would lay the transit's 100 mas across-scan error along the 7 mas axis.
+SOLAR_ASPECT_DEG = 45.0
+FIELD_ANGLE_SIGMA_DEG = 0.2
+ATTITUDE_SIGMA_DEG = 30.0 / 3600.0
+# the records' own axis scatters about the scanning law's by more than its formal sigma (normalised rms 1.38 over
+# the 191 transits with sigma < 3 deg); a floor of 0.2 deg makes its median |z| 0.68 (Gaussian: 0.67)
+RECORDS_AXIS_FLOOR_DEG = 0.2
+NEIGHBOUR_DAYS = 0.5
+SUN_NAIF_ID = 10
 TRANSIT_KIND = "gaia_transit"   # the kind of a transit normal point (the estimator and the harness find them by it)
 
 
@@ -63,9 +82,9 @@ def transits(table):
     return np.split(rows, breaks)
 
 
-def normal_point(table, rows, al_floor_mas=AL_FLOOR_MAS, ac_floor_mas=AC_FLOOR_MAS):
-    """(tdb, ra_deg, dec_deg, sigma_ra_mas, sigma_dec_mas, corr, observer xyz km, sigma_al, sigma_ac, pa_al) of
-    one transit: the linear motion's position at the mean epoch and the AL/AC covariance (module docstring)."""
+def _transit_fit(table, rows):
+    """The CCD records of one transit fitted by linear motion: (t0, ra0_deg, dec0_deg, observer xyz km at t0,
+    2x2 (east, north) scatter of the residuals about the motion, mas^2, n records)."""
     t = np.asarray(table["tdb"], dtype=float)[rows]
     ra = np.radians(np.asarray(table["ra_deg"], dtype=float)[rows])
     dec = np.radians(np.asarray(table["dec_deg"], dtype=float)[rows])
@@ -84,38 +103,148 @@ def normal_point(table, rows, al_floor_mas=AL_FLOOR_MAS, ac_floor_mas=AC_FLOOR_M
     (y0, _), *_ = np.linalg.lstsq(design, y, rcond=None)
     rx = x - design @ np.linalg.lstsq(design, x, rcond=None)[0]
     ry = y - design @ np.linalg.lstsq(design, y, rcond=None)[0]
-    n = rows.size
     scatter = np.cov(np.vstack([rx, ry]), ddof=2)
-    values, vectors = np.linalg.eigh(scatter)
-    al_dir, ac_dir = vectors[:, 0], vectors[:, 1]                 # (east, north) unit vectors
-    sigma_al = np.sqrt(max(values[0], 0.0) / n + al_floor_mas ** 2)
-    sigma_ac = np.sqrt(max(values[1], 0.0) / n + ac_floor_mas ** 2)
-    cov = sigma_al ** 2 * np.outer(al_dir, al_dir) + sigma_ac ** 2 * np.outer(ac_dir, ac_dir)
     point = centre + (x0 * east + y0 * north) / ((180 / np.pi) * MAS_PER_DEG)
     point /= np.linalg.norm(point)
     ra0 = np.degrees(np.arctan2(point[1], point[0])) % 360.0
     dec0 = np.degrees(np.arcsin(point[2]))
     xyz = np.column_stack([np.asarray(table[c], dtype=float)[rows] for c in ("obs_x_km", "obs_y_km", "obs_z_km")])
     observer = np.array([np.polyval(np.polyfit(t - t0, xyz[:, k], 1), 0.0) for k in range(3)])
+    return t0, ra0, dec0, observer, scatter, rows.size
+
+
+def normal_point(table, rows, al_floor_mas=AL_FLOOR_MAS, ac_floor_mas=AC_FLOOR_MAS, al_direction=None):
+    """(tdb, ra_deg, dec_deg, sigma_ra_mas, sigma_dec_mas, corr, observer xyz km, sigma_al, sigma_ac, pa_al) of
+    one transit: the linear motion's position at the mean epoch and the AL/AC covariance (module docstring).
+    al_direction: the (east, north) unit vector along the scan (`scan_axes`); None takes the short axis of the CCD
+    records' own scatter."""
+    t0, ra0, dec0, observer, scatter, n = _transit_fit(table, rows)
+    if al_direction is None:
+        al_dir = np.linalg.eigh(scatter)[1][:, 0]
+    else:
+        al_dir = np.asarray(al_direction, dtype=float) / np.linalg.norm(al_direction)
+    ac_dir = np.array([-al_dir[1], al_dir[0]])
+    sigma_al = np.sqrt(max(al_dir @ scatter @ al_dir, 0.0) / n + al_floor_mas ** 2)
+    sigma_ac = np.sqrt(max(ac_dir @ scatter @ ac_dir, 0.0) / n + ac_floor_mas ** 2)
+    cov = sigma_al ** 2 * np.outer(al_dir, al_dir) + sigma_ac ** 2 * np.outer(ac_dir, ac_dir)
     s_ra, s_dec = np.sqrt(cov[0, 0]), np.sqrt(cov[1, 1])
     pa_al = np.degrees(np.arctan2(al_dir[0], al_dir[1])) % 180.0
     return t0, ra0, dec0, s_ra, s_dec, cov[0, 1] / (s_ra * s_dec), observer, sigma_al, sigma_ac, pa_al
 
 
-def to_normal_points(table, al_floor_mas=AL_FLOOR_MAS, ac_floor_mas=AC_FLOOR_MAS):
+def scan_candidates(ra_deg, dec_deg, gaia_to_sun):
+    """The two directions along the scan that Gaia's scanning law allows for a body at (ra, dec) seen from Gaia
+    with the Sun in direction `gaia_to_sun` (3-vector, any length): ((2, 2) (east, north) unit vectors, (2, 3)
+    spin axes, sigma of each direction in degrees). The spin axis z lies at the solar aspect angle SOLAR_ASPECT_DEG
+    from the Sun and, up to the body's field angle across the scan, perpendicular to the body's direction; the scan
+    runs along z x p. Where the body's solar elongation allows only one axis (near 45 or 135 deg) the two coincide
+    and their sigma grows (the field angle and the attitude's deviation move them most there)."""
+    ra, dec = np.radians(ra_deg), np.radians(dec_deg)
+    p = np.array([np.cos(dec) * np.cos(ra), np.cos(dec) * np.sin(ra), np.sin(dec)])
+    east = np.array([-np.sin(ra), np.cos(ra), 0.0])
+    north = np.cross(p, east)
+    sun = np.asarray(gaia_to_sun, dtype=float) / np.linalg.norm(gaia_to_sun)
+    a, b = east @ sun, north @ sun
+    size = np.hypot(a, b)                                          # sin(solar elongation)
+    phi0 = np.arctan2(b, a)
+    xi = np.radians(SOLAR_ASPECT_DEG)
+    # cos(phi - phi0) = (cos xi - eta (p . sun)) / size, eta the field angle across the scan: its uncertainty
+    rhs_sigma = np.hypot(np.radians(FIELD_ANGLE_SIGMA_DEG) * (p @ sun),
+                         np.radians(ATTITUDE_SIGMA_DEG) * np.sin(xi)) / size
+    ratio = min(np.cos(xi) / size, 1.0)
+    dphi = np.arccos(ratio)
+    sigma_deg = np.degrees(rhs_sigma / max(np.sin(dphi), np.sqrt(2.0 * rhs_sigma)))
+    phis = np.array([phi0 + dphi, phi0 - dphi])
+    directions = np.column_stack([np.sin(phis), -np.cos(phis)])    # z x p with z = cos(phi) east + sin(phi) north
+    axes = np.outer(np.cos(phis), east) + np.outer(np.sin(phis), north)
+    return directions, axes, sigma_deg
+
+
+def _axis_angle_deg(u, v):
+    """Signed angle from axis v to axis u (2-vectors, sign-free), degrees in (-90, 90]."""
+    angle = np.degrees(np.arctan2(v[0] * u[1] - v[1] * u[0], v @ u))
+    return (angle + 90.0) % 180.0 - 90.0
+
+
+def _ccd_axis(scatter, n):
+    """The short axis of a transit's CCD scatter and its sigma in degrees (the eigenvector's standard error for
+    n records, lambda1 lambda2 / ((n - 2) (lambda2 - lambda1)^2), with RECORDS_AXIS_FLOOR_DEG; capped at 90)."""
+    values, vectors = np.linalg.eigh(scatter)
+    spread = max(values[1] - values[0], 1e-12)
+    sigma = np.degrees(np.sqrt(max(values[0], 0.0) * values[1] / (max(n - 2, 1) * spread ** 2)))
+    return vectors[:, 0], min(np.hypot(sigma, RECORDS_AXIS_FLOOR_DEG), 90.0)
+
+
+def scan_axes(fits, gaia_to_sun):
+    """Along-scan (east, north) unit vector of each transit and how it was chosen: the scanning law's candidate
+    (`scan_candidates`) that the CCD records' own axis points to, refined by the two's sigmas; when the records
+    cannot tell the two candidates apart, the one whose spin axis agrees with the transits decided within
+    NEIGHBOUR_DAYS (Gaia's spin axis moves ~4 deg a day); when the records disagree with both by more than 5
+    sigma and 5 deg (not Gaia's nominal scanning law), the records' own axis. fits: `_transit_fit` results; gaia_to_sun: (n, 3). Returns ((n, 2), list of str)."""
+    n = len(fits)
+    axes, how, spin = np.zeros((n, 2)), [""] * n, [None] * n
+    pending = []
+    for i, (t0, ra0, dec0, _, scatter, count) in enumerate(fits):
+        u, sigma_u = _ccd_axis(scatter, count)
+        directions, spins, sigma_g = scan_candidates(ra0, dec0, gaia_to_sun[i])
+        delta = np.array([_axis_angle_deg(u, d) for d in directions])
+        chi2 = delta ** 2 / (sigma_u ** 2 + sigma_g ** 2)
+        best = int(np.argmin(chi2))
+        candidate = (u, sigma_u, directions, spins, sigma_g, delta)
+        if chi2[best] > 25.0 and abs(delta[best]) > 5.0:
+            axes[i], how[i] = u, "records"
+        elif abs(chi2[1 - best] - chi2[best]) >= 9.0 or abs(_axis_angle_deg(directions[0], directions[1])) < sigma_g:
+            axes[i], spin[i], how[i] = _refined(candidate, best), spins[best], "scanning law"
+        else:
+            pending.append((i, candidate))
+    times = np.array([f[0] for f in fits])
+    for i, candidate in pending:
+        decided = [j for j in range(n) if spin[j] is not None and abs(times[j] - times[i]) < NEIGHBOUR_DAYS * 86400]
+        spins = candidate[3]
+        if decided:
+            misfit = [np.median([np.arccos(np.clip(s @ spin[j], -1, 1)) for j in decided]) for s in spins]
+            best, how[i] = int(np.argmin(misfit)), "scanning law, spin axis of neighbours"
+        else:
+            u, sigma_u, _, _, sigma_g, delta = candidate
+            best, how[i] = int(np.argmin(np.abs(delta))), "scanning law, nearest to the records (ambiguous)"
+        axes[i] = _refined(candidate, best)
+    return axes, how
+
+
+def _refined(candidate, best):
+    """The candidate direction moved towards the records' axis by the weight of their sigmas."""
+    u, sigma_u, directions, _, sigma_g, delta = candidate
+    shift = np.radians(delta[best] * sigma_g ** 2 / (sigma_g ** 2 + sigma_u ** 2))
+    d = directions[best]
+    return np.array([np.cos(shift) * d[0] - np.sin(shift) * d[1], np.sin(shift) * d[0] + np.cos(shift) * d[1]])
+
+
+def to_normal_points(table, al_floor_mas=AL_FLOOR_MAS, ac_floor_mas=AC_FLOOR_MAS, ephemeris=None, scan_law=True):
     """The table with every Gaia transit of >= MIN_CCDS records replaced by its normal point (kind
-    "gaia_transit", `line` = the transit's first line); other rows unchanged. Returns (table, report dict)."""
+    "gaia_transit", `line` = the transit's first line); other rows unchanged. The direction along the scan comes
+    from Gaia's scanning law and the records (`scan_axes`; the Sun from `ephemeris`, dynamics' default de440);
+    scan_law=False takes the records' own axis alone (orbitfit before 2026-12-05). Returns (table, report dict)."""
     from astropy.table import vstack
     from ..times import utc_jd
     groups = [rows for rows in transits(table) if rows.size >= MIN_CCDS]
     if not groups:
         return table, {"transits": 0, "records": 0, "kept_as_is": int((np.asarray(table["kind"]) == "gaia").sum())}
+    fits = [_transit_fit(table, rows) for rows in groups]
+    if scan_law:
+        if ephemeris is None:
+            from dynamics.propagation import default_ephemeris
+            ephemeris = default_ephemeris()
+        epochs = np.array([f[0] for f in fits])
+        gaia_to_sun = ephemeris.position(SUN_NAIF_ID, epochs) - np.array([f[3] for f in fits])
+        directions, how = scan_axes(fits, gaia_to_sun)
+    else:
+        directions, how = [None] * len(fits), ["records"] * len(fits)
     replaced = np.concatenate(groups)
     points = table[[int(rows[np.argmin(np.asarray(table["tdb"])[rows])]) for rows in groups]]
     ac, al = [], []
     for i, rows in enumerate(groups):
-        t0, ra0, dec0, s_ra, s_dec, corr, observer, sigma_al, sigma_ac, _ = normal_point(table, rows, al_floor_mas,
-                                                                                         ac_floor_mas)
+        t0, ra0, dec0, s_ra, s_dec, corr, observer, sigma_al, sigma_ac, _ = normal_point(
+            table, rows, al_floor_mas, ac_floor_mas, al_direction=directions[i])
         points["tdb"][i], points["ra_deg"][i], points["dec_deg"][i] = t0, ra0, dec0
         points["utc_jd1"][i], points["utc_jd2"][i] = utc_jd(t0)
         points["sigma_ra_mas"][i], points["sigma_dec_mas"][i], points["corr"][i] = s_ra, s_dec, corr
@@ -130,7 +259,8 @@ def to_normal_points(table, al_floor_mas=AL_FLOOR_MAS, ac_floor_mas=AC_FLOOR_MAS
     out = out[np.argsort(np.asarray(out["tdb"], float), kind="stable")]
     report = {"transits": len(groups), "records": int(replaced.size),
               "kept_as_is": int((np.asarray(table["kind"]) == "gaia").sum() - replaced.size),
-              "median_sigma_al_mas": float(np.median(al)), "median_sigma_ac_mas": float(np.median(ac))}
+              "median_sigma_al_mas": float(np.median(al)), "median_sigma_ac_mas": float(np.median(ac)),
+              "scan_axis": {way: how.count(way) for way in sorted(set(how))}}
     return table.__class__(out), report
 
 
