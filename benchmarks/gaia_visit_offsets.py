@@ -8,7 +8,8 @@ and version in the file's header; prints tau (the common error) and s (one moon'
 2026-12-03: 15 visits, 92 (visit, moon) rows; tau 3.83 mas, s 4.12 mas; rewritten 2026-12-04 under that day's
 default (the periodic RA* apparition prior; 77 s): tau 3.08, s 4.06, the 2014-15 visits' means nearer zero (visit 2
 -6.7 -> -4.8 mas), a change of about one standard error of tau^2 over 15 visits. Rewritten 2026-12-05 under the
-default with the zenith level: tau 3.05, s 4.09. What the correction does to predictions is `python
+default with the zenith level: tau 3.05, s 4.09; and that afternoon with the transits' axes from Gaia's scanning
+law (orbitfit.observations.gaia.scan_axes; 71 s): tau 3.20, s 3.76. What the correction does to predictions is `python
 benchmarks/validation.py --visits` (the harness, every moon under one held-out rule).
 """
 import sys

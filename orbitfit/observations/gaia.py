@@ -34,7 +34,8 @@ MIN_CCDS = 3                  # a direction and a scatter need at least 3 positi
 # (benchmarks/gaia_transits.py). Each moon's own floor, from its transits' residuals in its fit to every data set
 # (leverage-corrected, benchmarks/gaia_floors.py, 2026-12-03), is smaller for six of them (Himalia 3.6 ... Ananke
 # 5.4; Leda 8.2, Sinope 7.1), but predicts the held-out transits worse and with a sigma too small (harness cut:
-# z rms 1.48 against 1.12; Lysithea 12.9 -> 15.9 mas, Carme 7.8 -> 3.9): one floor of 7 mas for every moon.
+# z rms 1.48 against 1.12; Lysithea 12.9 -> 15.9 mas, Carme 7.8 -> 3.9): one floor of 7 mas for every moon. (All
+# measured with each transit's own axis, before the scanning law's of 2026-12-05 afternoon.)
 # Against Gaia DR3's own error model (DR3 documentation, sect. 8.3.4 "Error model for Astrometry", Pauwels, Dell'Oro,
 # Spoto and Tanga; Tanga et al. 2023, A&A 674, A12): DR3 writes a transit's covariance as a random part per CCD,
 # independent from CCD to CCD, plus a systematic part common to every CCD of the transit (sso_observation's
@@ -42,14 +43,15 @@ MIN_CCDS = 3                  # a direction and a scatter need at least 3 positi
 # point above has that structure: scatter / sqrt(n) is the random part averaged over the CCDs, the floor the
 # systematic part. The NSDB copy keeps neither field, so the floor cannot be checked transit by transit against DR3's
 # systematic sigma. What the moons' residuals show beyond DR3's model is the correlation between transits: the moons'
-# transits of one visit share ~3.1 mas along the scan (orbitfit.observations.gaia_visits), part of the 7 mas here
+# transits of one visit share ~3.2 mas along the scan (orbitfit.observations.gaia_visits), part of the 7 mas here
 AL_FLOOR_MAS = 7.0
 AC_FLOOR_MAS = 100.0
 MAS_PER_DEG = 3.6e6
-# Which way the scan runs. Gaia's nominal scanning law keeps the spin axis at a solar aspect angle of 45 deg (Gaia
-# Collaboration, Prusti et al. 2016, A&A 595, A1, sect. 5.2; the realised attitude within ~30" of the commanded,
-# ESA's notes to the published scanning law), and a body crosses the astrometric field within ~0.35 deg of the
-# scan's great circle (7 CCD rows, ~0.7 deg across the scan: ibid. sect. 3.3; sigma of a uniform spread 0.2 deg).
+# Which way the scan runs. Gaia's nominal scanning law keeps the spin axis at a solar aspect angle of 45 deg,
+# precessing about the Sun in 63 days (Gaia Collaboration, Prusti et al. 2016, A&A 595, A1; Gaia EDR3 documentation
+# sect. 1.1.4; the realised attitude within ~30" of the commanded, ESA's notes to the published scanning law), and a
+# body crosses the astrometric field within ~0.35 deg of the scan's great circle (7 CCD rows, ~0.7 deg across the
+# scan; sigma of a uniform spread 0.2 deg).
 # So the scan direction at the body is known up to two candidates. Measured on the 8 moons' 202 transits
 # (2026-12-05): where the CCD records' own axis is good to < 0.6 deg (126 transits) it implies a solar aspect angle
 # of 44.95 deg (scatter 0.33 deg, what the field angle and the records' noise give); where the records scatter

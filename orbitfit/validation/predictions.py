@@ -35,7 +35,7 @@ def along_scan(solution, held_out, visit_tau_mas=None):
 
     meta["covariance_mas2"]: the (n, n) covariance of the AL residuals that the solution and the transits' sigmas
     predict: the orbit's between every two epochs (J_i P J_j^T along each scan), the transits' own on the diagonal,
-    and Gaia's error common to one visit (`visit_tau_mas`, default the embedded table's, 3.1 mas; part of each
+    and Gaia's error common to one visit (`visit_tau_mas`, default the embedded table's, 3.2 mas; part of each
     transit's 7 mas floor) between the transits of one visit. `summary` uses it for the spread an honest sigma
     would give the held-out figures. meta["orbit_covariance_mas2"]: the orbit's part alone; meta["common_visit_mas2"]:
     Gaia's common visit error part alone."""
@@ -73,7 +73,7 @@ def along_scan(solution, held_out, visit_tau_mas=None):
 
 def gaia_visit_tau_mas():
     """Gaia DR3's along-scan error common to the moons of one visit (mas), as the embedded table of visit offsets
-    measures it (`orbitfit.observations.gaia_visits`, method of moments: 3.1 mas from fits with the default
+    measures it (`orbitfit.observations.gaia_visits`, method of moments: 3.2 mas from fits with the default
     options, 3.8 from those with the defaults before 2026-12-04)."""
     return float(np.sqrt(GaiaVisitOffsets.read().variances()[0]))
 
