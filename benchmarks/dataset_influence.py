@@ -92,6 +92,12 @@ jo0010 and jo0038 are no longer beyond chance (Carme 5.5 mas; jo0035 +0.2, jo004
 (14.0 mas: its transits do not share the others' offset) jo0022 +0.4, jo0023, jo0001, jo0035 +0.3; Lysithea (9.0)
 jo0035 +0.4; Ananke (8.6) jo0022 +0.2; Pasiphae (4.6) jo0035 +0.1; Himalia (3.1) jo0010 +0.0; Leda (11.6) and
 Sinope (11.4) none (docs/validation.md).
+With the transits' axes from Gaia's scanning law and sigma considering the apparition biases' scatter (the default
+of 2026-12-05 afternoon; two halves on two cores, ~40 min): read together, Sinope's gj15 +1.0 (95% 0.5) and jo0046
++0.5 (0.0) on its 2.6 mas, Elara's jo0001 +0.3, jo0022 and jo0023 +0.2, Himalia's jo0010 +0.2, Pasiphae's jo0034
++0.2; none for Carme (jo0038 +1.6 where 1.1 alone), Lysithea, Leda (jo0050 +1.6 where 1.6), Ananke. One at a time
+29 of the 149 data sets beyond chance (honest ones: 7.5), 13 of them Pasiphae's. The summary lines now also print
+each data set's held-out noise (noise_visits_mas).
 """
 import argparse
 import time
@@ -118,7 +124,8 @@ def every_moon(mode, offsets, cut=DEFAULT_CUT, options=None, held_out=None, moon
         base, table = dataset_influence(name, options or FitOptions(), cut=cut, mode=mode, gaia_offsets=offsets,
                                         held_out_offsets=held_out, base=(bases or {}).get(name))
         describe = lambda row: (f"{row['dataset']} {row['d_rms_mas'].value:+.1f} (95% "
-                                f"{row['honest_d_rms_95_mas'].value:.1f}, p {row['p_worse']:.4f})")
+                                f"{row['honest_d_rms_95_mas'].value:.1f}, p {row['p_worse']:.4f}; held-out noise "
+                                f"{row['noise_visits_mas'].value:.1f})")
         worse = [describe(row) for row in table if row["p_worse"] < P_WORSE and row["d_rms_mas"].value > 0]
         together = [describe(row) for row in table if row["beyond_chance"]]
         tested = int(np.isfinite(np.asarray(table["p_worse"], float)).sum())
