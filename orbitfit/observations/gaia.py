@@ -182,7 +182,8 @@ def scan_axes(fits, gaia_to_sun):
     (`scan_candidates`) that the CCD records' own axis points to, refined by the two's sigmas; when the records
     cannot tell the two candidates apart, the one whose spin axis agrees with the transits decided within
     NEIGHBOUR_DAYS (Gaia's spin axis moves ~4 deg a day); when the records disagree with both by more than 5
-    sigma and 5 deg (not Gaia's nominal scanning law), the records' own axis. fits: `_transit_fit` results; gaia_to_sun: (n, 3). Returns ((n, 2), list of str)."""
+    sigma and 5 deg (not Gaia's nominal scanning law), the records' own axis. fits: `_transit_fit` results;
+    gaia_to_sun: (n, 3). Returns ((n, 2) unit vectors, list of how each was decided)."""
     n = len(fits)
     axes, how, spin = np.zeros((n, 2)), [""] * n, [None] * n
     pending = []
@@ -193,9 +194,10 @@ def scan_axes(fits, gaia_to_sun):
         chi2 = delta ** 2 / (sigma_u ** 2 + sigma_g ** 2)
         best = int(np.argmin(chi2))
         candidate = (u, sigma_u, directions, spins, sigma_g, delta)
-        if chi2[best] > 25.0 and abs(delta[best]) > 5.0:
+        if chi2[best] > 25.0 and abs(delta[best]) > 5.0:                  # 5 sigma and 5 deg from both
             axes[i], how[i] = u, "records"
-        elif abs(chi2[1 - best] - chi2[best]) >= 9.0 or abs(_axis_angle_deg(directions[0], directions[1])) < sigma_g:
+        elif (abs(chi2[1 - best] - chi2[best]) >= 9.0                     # the records prefer one by 3 sigma
+              or abs(_axis_angle_deg(directions[0], directions[1])) < sigma_g):  # or the two are one
             axes[i], spin[i], how[i] = _refined(candidate, best), spins[best], "scanning law"
         else:
             pending.append((i, candidate))
@@ -207,8 +209,7 @@ def scan_axes(fits, gaia_to_sun):
             misfit = [np.median([np.arccos(np.clip(s @ spin[j], -1, 1)) for j in decided]) for s in spins]
             best, how[i] = int(np.argmin(misfit)), "scanning law, spin axis of neighbours"
         else:
-            u, sigma_u, _, _, sigma_g, delta = candidate
-            best, how[i] = int(np.argmin(np.abs(delta))), "scanning law, nearest to the records (ambiguous)"
+            best, how[i] = int(np.argmin(np.abs(candidate[5]))), "scanning law, nearest to the records (ambiguous)"
         axes[i] = _refined(candidate, best)
     return axes, how
 
