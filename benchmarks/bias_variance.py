@@ -9,7 +9,9 @@ b_i ~ N(0, tau^2 + s_i^2) by EM over all their RA*/Dec coordinates (and per moon
     python benchmarks/bias_variance.py --level apparition   # apparitions since 1960 (BIAS_PRIOR_MAS); ~2 min;
                                                             # 2026-12-03: 644 coordinates, 74 mas (moons 20-235);
                                                             # by era (2026-12-05): 1960-79 432 mas, 1980-94 320,
-                                                            # 1995-2009 56, 2010- 46
+                                                            # 1995-2009 56, 2010- 46; with the transits' axes from
+                                                            # Gaia's scanning law (2026-12-05 afternoon): 444, 320,
+                                                            # 55, 45 (all 79): the same within their noise
     python benchmarks/bias_variance.py --level observatory  # the catalogued observatories' own biases over the
                                                             # apparitions' ("apparition+observatory"); ~3 min;
                                                             # 2026-12-04: 36 coordinates, 3 mas (Lysithea 46 from
