@@ -68,7 +68,7 @@ def test_along_the_scanning_laws_axis_a_transit_agrees_with_its_partner_106_min_
     or from each transit's own CCD records (before 2026-12-05), against an orbit fitted to the ground data alone.
     Two transits' records show no axis (2014-12-13, 2017-02-22): along the scanning law's axis each sits where its
     partner of the other field of view sits (measured -66.7 / -64.2 and -11.8 / -11.6 mas); along its own it sat
-    47 and 76 mas away, its ~100 mas across the scan laid on the 7 mas axis."""
+    47 and 75 mas away, its ~100 mas across the scan laid on the 7 mas axis."""
     from orbitfit.estimation.least_squares import fit_orbit
     from orbitfit.estimation.published import gomes_junior_2016_orbit
     from orbitfit.observations.gaia import to_normal_points
