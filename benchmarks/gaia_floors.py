@@ -17,6 +17,11 @@ the harness (transits freed of the visit error; rms over the moons of the AL rms
 1.48; all 11.20, z 1.52; against 11.25, 1.12 and 10.93, 1.12 with 7 mas for all: Carme 7.8 -> 3.9 mas, but Lysithea
 12.9 -> 15.9 (z 2.5), Himalia z 0.81 -> 1.29. The fitted transits' own residuals understate what a transit's error
 does to a prediction (the orbit and the ground data take part of it), so the common 7 mas stays.
+Re-measured 2026-12-05 with the transits' axes from Gaia's scanning law (~9 min): Himalia 3.2, Elara 3.9, Lysithea
+5.0, Leda 1.7, Pasiphae 2.8, Sinope 3.3, Carme 4.3, Ananke 2.5 mas (Leda 8.2 and Sinope 7.1 before: their misoriented
+transits). Harness with them: cut 7.56 mas, z 1.31; all 7.44, z 1.31, against 8.65, 0.81 and 8.52, 0.83 with 7 mas:
+every moon but Lysithea within 10 mas (Leda 13.3 -> 7.8, Carme 9.0 -> 3.7, Pasiphae 7.1 -> 5.0; Lysithea 13.6 ->
+15.4, z 1.87), but sigma too small over the moons (an honest sigma gives 0.81 - 1.20). Not adopted; the next lead.
 """
 import argparse
 import time
