@@ -142,3 +142,17 @@ def test_the_scan_direction_of_every_moons_transits_follows_gaias_scanning_law()
             assert np.degrees(np.arccos(spins[chosen] @ partner_spin)) < 1.0
     assert sum(counts.values()) == 202 and "records" not in counts
     assert counts["scanning law, spin axis of neighbours"] == 6
+
+
+def test_a_transit_without_gaias_position_keeps_its_records_axis_and_says_so():
+    """No Gaia position, no scanning-law geometry: the normal point takes its records' own axis (finite covariance,
+    the same as scan_law=False), and the report names why."""
+    table, _, al = synthetic_transit(150.0, 0.3, 60.0)
+    for column in ("obs_x_km", "obs_y_km", "obs_z_km"):
+        table[column] = np.nan
+    points, report = gaia.to_normal_points(table)
+    own, _ = gaia.to_normal_points(table, scan_law=False)
+    assert report["scan_axis"] == {"records (no Gaia position)": 1}
+    for column in ("sigma_ra_mas", "sigma_dec_mas", "corr"):
+        assert np.isfinite(points[column][0]) and points[column][0] == pytest.approx(own[column][0], rel=1e-12)
+    assert points["sigma_ra_mas"][0] > gaia.AL_FLOOR_MAS

@@ -403,7 +403,7 @@ def load_all(body, data_dir=None, *, time_tol_s=TIME_TOL_S, ephemeris=None, drop
     drop_remeasurements=True also drops the worse-ranked row of each conflict (two reductions of one exposure:
     WISE jo0049 vs its re-reduction jo0075, up to 0.9" apart); by default both are kept and listed in
     `report.conflicts`. `ephemeris` (dynamics.Ephemeris, default de440) is used only for geocentric/topocentric
-    pairs. Gaia DR3's per-CCD positions become one normal point per transit with its AL/AC covariance
+    pairs and for the Sun's direction from Gaia (a transit's scan direction). Gaia DR3's per-CCD positions become one normal point per transit with its AL/AC covariance
     (`orbitfit.observations.gaia`; counts in `report.notes`): a transit is one measurement, precise along the scan
     only; gaia_transits=False keeps the per-CCD rows as read. gaia_visit_offsets: "embedded" (default: the table of
     data/gaia_visits/) or a `GaiaVisitOffsets` frees the transit normal points of their Gaia visit's error common
@@ -444,7 +444,7 @@ def load_all(body, data_dir=None, *, time_tol_s=TIME_TOL_S, ephemeris=None, drop
         kept = kept[np.argsort(np.asarray(kept["tdb"], float), kind="stable")]
     if gaia_transits:
         from .gaia import to_normal_points
-        kept, transit_report = to_normal_points(kept)
+        kept, transit_report = to_normal_points(kept, ephemeris=ephemeris)
         ways = "; ".join(f"{count} {way}" for way, count in transit_report.get("scan_axis", {}).items())
         report.notes.append(f"Gaia: {transit_report['records']} CCD positions -> {transit_report['transits']} "
                             f"transit normal points ({transit_report['kept_as_is']} kept as they are"

@@ -122,7 +122,7 @@ def normal_point(table, rows, al_floor_mas=AL_FLOOR_MAS, ac_floor_mas=AC_FLOOR_M
     records' own scatter."""
     t0, ra0, dec0, observer, scatter, n = _transit_fit(table, rows)
     if al_direction is None:
-        al_dir = np.linalg.eigh(scatter)[1][:, 0]
+        al_dir = _ccd_axis(scatter, n)[0]
     else:
         al_dir = np.asarray(al_direction, dtype=float) / np.linalg.norm(al_direction)
     ac_dir = np.array([-al_dir[1], al_dir[0]])
@@ -182,13 +182,16 @@ def scan_axes(fits, gaia_to_sun):
     (`scan_candidates`) that the CCD records' own axis points to, refined by the two's sigmas; when the records
     cannot tell the two candidates apart, the one whose spin axis agrees with the transits decided within
     NEIGHBOUR_DAYS (Gaia's spin axis moves ~4 deg a day); when the records disagree with both by more than 5
-    sigma and 5 deg (not Gaia's nominal scanning law), the records' own axis. fits: `_transit_fit` results;
-    gaia_to_sun: (n, 3). Returns ((n, 2) unit vectors, list of how each was decided)."""
+    sigma and 5 deg (not Gaia's nominal scanning law), or when Gaia's position is missing, the records' own
+    axis. fits: `_transit_fit` results; gaia_to_sun: (n, 3). Returns ((n, 2) unit vectors, list of how each was decided)."""
     n = len(fits)
     axes, how, spin = np.zeros((n, 2)), [""] * n, [None] * n
     pending = []
     for i, (t0, ra0, dec0, _, scatter, count) in enumerate(fits):
         u, sigma_u = _ccd_axis(scatter, count)
+        if not np.all(np.isfinite(gaia_to_sun[i])):                    # no Gaia position: no geometry
+            axes[i], how[i] = u, "records (no Gaia position)"
+            continue
         directions, spins, sigma_g = scan_candidates(ra0, dec0, gaia_to_sun[i])
         delta = np.array([_axis_angle_deg(u, d) for d in directions])
         chi2 = delta ** 2 / (sigma_u ** 2 + sigma_g ** 2)
