@@ -79,6 +79,27 @@ def test_load_all_with_transits_and_a_fit_that_uses_them():
         np.asarray(chosen["kind"]) == "gaia_transit"])
 
 
+def test_the_moons_own_floors_are_their_own_with_the_visits_common_error():
+    """al_floor_mas=OWN_FLOORS: each row's body's floor with the visit's common error in quadrature (Leda 1.7 and
+    3.2 mas), 7 mas for a body without one; the default is 7 mas for every transit; a word that is not OWN_FLOORS
+    is refused."""
+    assert gaia.transit_al_floor_mas(513) == pytest.approx(np.hypot(1.7, 3.2))
+    assert gaia.transit_al_floor_mas(502) == gaia.AL_FLOOR_MAS
+    records = load_all("Leda", gaia_transits=False)[0]
+    common, _ = gaia.to_normal_points(records)
+    own, _ = gaia.to_normal_points(records, al_floor_mas=gaia.OWN_FLOORS)
+
+    def al_sigma(table):
+        rows = table[np.asarray(table["kind"]).astype(str) == "gaia_transit"]
+        return np.array([np.sqrt(np.linalg.eigvalsh(gaia.covariance_2x2(*r))[0])
+                         for r in zip(rows["sigma_ra_mas"], rows["sigma_dec_mas"], rows["corr"])])
+    scatter2 = al_sigma(common) ** 2 - gaia.AL_FLOOR_MAS ** 2             # the CCD records' share, floor apart
+    assert scatter2.size > 10 and np.all(scatter2 >= 0)
+    np.testing.assert_allclose(al_sigma(own), np.sqrt(scatter2 + 1.7 ** 2 + 3.2 ** 2), rtol=1e-6)
+    with pytest.raises(ValueError, match="al_floor_mas must be"):
+        gaia.to_normal_points(records, al_floor_mas="mine")
+
+
 def test_scan_candidates_hold_the_scan_of_a_spin_axis_at_45_degrees_from_the_sun():
     """Independent construction: a spin axis z at 45 deg from the Sun, a body p on the great circle perpendicular
     to z; the scan at p runs along z x p, which must be one of the two candidates, with z its spin axis."""

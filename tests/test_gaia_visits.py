@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from orbitfit.observations.datasets import load_all
-from orbitfit.observations.gaia import along_scan_direction, covariance_2x2
+from orbitfit.observations.gaia import (CORRECTED_AL_FLOOR_MAS, OWN_FLOORS, VISIT_COMMON_AL_MAS, along_scan_direction,
+                                       covariance_2x2)
 from orbitfit.observations.gaia_visits import GaiaVisitOffsets, visit_index
 
 DAY = 86400.0
@@ -71,6 +72,62 @@ def test_a_corrected_transit_moves_along_the_scan_and_keeps_its_covariance():
     others[transit[~same]] = False
     for column in ("ra_deg", "dec_deg", "sigma_ra_mas", "sigma_dec_mas"):
         np.testing.assert_array_equal(np.asarray(corrected[column])[others], np.asarray(observations[column])[others])
+
+
+def test_with_the_moons_own_floors_a_corrected_transit_loses_the_common_error():
+    """load_all(..., gaia_floors="own"): as Gaia gave them a moon's transits carry its own floor and the visit's
+    common error in quadrature; the correction moves them as with the common floor and takes VISIT_COMMON_AL_MAS^2
+    out of their AL variance exactly, which leaves Himalia's own floor over the CCD scatter; AC as it was."""
+    common = load_all("Himalia", gaia_visit_offsets=None)[0]
+    observations = load_all("Himalia", gaia_visit_offsets=None, gaia_floors="own")[0]
+    assert observations.meta["gaia_al_floors"] == OWN_FLOORS and "gaia_al_floors" not in common.meta
+    transit = np.nonzero(np.asarray(observations["kind"]).astype(str) == "gaia_transit")[0]
+    table = offsets_table(ROWS, t0=float(observations["tdb"][transit[5]]) - 30.5 * DAY)
+    corrected, report = table.correct(observations)
+    corrected_common, _ = table.correct(common)
+    assert report["corrected"] >= 1 and report["floor_below_common"] == 0
+    for row in transit:
+        before, after, seven = (covariance_2x2(t["sigma_ra_mas"][row], t["sigma_dec_mas"][row], t["corr"][row])
+                                for t in (observations, corrected, common))
+        along = along_scan_direction(before)
+        across = np.array([along[1], -along[0]])
+        scatter2 = along @ seven @ along - 7.0 ** 2                       # the CCD records' share
+        assert along @ before @ along == pytest.approx(scatter2 + 3.2 ** 2 + VISIT_COMMON_AL_MAS ** 2, rel=1e-9)
+        moved = corrected["dec_deg"][row] != observations["dec_deg"][row]
+        assert moved == (corrected_common["dec_deg"][row] != common["dec_deg"][row])
+        assert corrected["dec_deg"][row] == pytest.approx(corrected_common["dec_deg"][row], abs=1e-12)
+        expected = along @ before @ along - (VISIT_COMMON_AL_MAS ** 2 if moved else 0.0)
+        assert along @ after @ along == pytest.approx(expected, rel=1e-9)
+        assert across @ after @ across == pytest.approx(across @ before @ across, rel=1e-9)
+    assert CORRECTED_AL_FLOOR_MAS[506] == 3.2
+
+
+def test_a_transit_below_the_common_error_keeps_its_covariance():
+    """With the moons' own floors, a transit whose AL sigma is not above the common error (here set to 2 mas) cannot
+    lose it: moved, its covariance kept, and the report counts it."""
+    observations = load_all("Himalia", gaia_visit_offsets=None, gaia_floors="own")[0]
+    transit = np.nonzero(np.asarray(observations["kind"]).astype(str) == "gaia_transit")[0]
+    row = transit[5]
+    along = along_scan_direction(covariance_2x2(observations["sigma_ra_mas"][row], observations["sigma_dec_mas"][row],
+                                                observations["corr"][row]))
+    across = np.array([along[1], -along[0]])
+    small = 2.0 ** 2 * np.outer(along, along) + 100.0 ** 2 * np.outer(across, across)
+    observations["sigma_ra_mas"][row], observations["sigma_dec_mas"][row] = np.sqrt(np.diag(small))
+    observations["corr"][row] = small[0, 1] / np.sqrt(small[0, 0] * small[1, 1])
+    corrected, report = offsets_table(ROWS, t0=float(observations["tdb"][row]) - 30.5 * DAY).correct(observations)
+    assert report["floor_below_common"] == 1
+    assert corrected["dec_deg"][row] != observations["dec_deg"][row]
+    for column in ("sigma_ra_mas", "sigma_dec_mas", "corr"):
+        assert corrected[column][row] == observations[column][row]
+
+
+def test_the_common_error_is_the_embedded_tables():
+    """VISIT_COMMON_AL_MAS is what the embedded table of visit offsets measures (3.20 mas): one number, two homes
+    held together."""
+    tau2, _ = GaiaVisitOffsets.read().variances()
+    assert np.sqrt(tau2) == pytest.approx(VISIT_COMMON_AL_MAS, abs=0.05)
+    with pytest.raises(ValueError, match="gaia_floors must be"):
+        load_all("Himalia", gaia_floors="mine")
 
 
 def test_a_table_without_transits_needs_no_variance():

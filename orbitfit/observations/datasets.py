@@ -396,7 +396,7 @@ def preference_rank(table, tiers):
 
 # --- the entry point ------------------------------------------------------------------------------------------------
 def load_all(body, data_dir=None, *, time_tol_s=TIME_TOL_S, ephemeris=None, drop_remeasurements=False,
-             gaia_transits=True, gaia_visit_offsets="embedded"):
+             gaia_transits=True, gaia_visit_offsets="embedded", gaia_floors="common"):
     """Every embedded observation of one satellite (NAIF id or name), deduplicated. Returns (Observations, report).
 
     Rows keep their reader's values; `dataset` names the data set (module docstring). The table is sorted by time.
@@ -408,7 +408,10 @@ def load_all(body, data_dir=None, *, time_tol_s=TIME_TOL_S, ephemeris=None, drop
     only; gaia_transits=False keeps the per-CCD rows as read. gaia_visit_offsets: "embedded" (default: the table of
     data/gaia_visits/) or a `GaiaVisitOffsets` frees the transit normal points of their Gaia visit's error common
     to the moons, as the other moons measure it (`orbitfit.observations.gaia_visits`; counts in `report.notes`);
-    None leaves them as Gaia gave them.
+    None leaves them as Gaia gave them. gaia_floors: "common" (default: every transit's AL floor 7 mas,
+    `gaia.AL_FLOOR_MAS`, kept when freed of the visit's error) or "own" (each moon's own floor,
+    `gaia.CORRECTED_AL_FLOOR_MAS`, with the visit's error in quadrature until a correction takes it out: sharper one
+    year ahead, sigma too small one apparition away; docs/validation.md, "Each moon's own floor").
     """
     from ..paths import DATA_DIR
     body = naif_id(body)
@@ -443,12 +446,17 @@ def load_all(body, data_dir=None, *, time_tol_s=TIME_TOL_S, ephemeris=None, drop
     if len(kept):
         kept = kept[np.argsort(np.asarray(kept["tdb"], float), kind="stable")]
     if gaia_transits:
-        from .gaia import to_normal_points
-        kept, transit_report = to_normal_points(kept, ephemeris=ephemeris)
+        from .gaia import AL_FLOOR_MAS, OWN_FLOORS, to_normal_points
+        if gaia_floors not in ("common", OWN_FLOORS):
+            raise ValueError(f"gaia_floors must be 'common' or {OWN_FLOORS!r}, not {gaia_floors!r}")
+        floors = OWN_FLOORS if gaia_floors == OWN_FLOORS else AL_FLOOR_MAS
+        kept, transit_report = to_normal_points(kept, al_floor_mas=floors, ephemeris=ephemeris)
         ways = "; ".join(f"{count} {way}" for way, count in transit_report.get("scan_axis", {}).items())
         report.notes.append(f"Gaia: {transit_report['records']} CCD positions -> {transit_report['transits']} "
                             f"transit normal points ({transit_report['kept_as_is']} kept as they are"
-                            + (f"; scan direction: {ways}" if ways else "") + ")")
+                            + (f"; scan direction: {ways}" if ways else "")
+                            + ("; along-scan floor: the moon's own with the visit's common error"
+                               if floors == OWN_FLOORS else "") + ")")
         if gaia_visit_offsets is not None and transit_report["transits"]:
             from .gaia_visits import OFFSETS_FILE, GaiaVisitOffsets
             offsets = gaia_visit_offsets
@@ -464,7 +472,9 @@ def load_all(body, data_dir=None, *, time_tol_s=TIME_TOL_S, ephemeris=None, drop
             report.notes.append(
                 f"Gaia: {visit_report['corrected']} of {visit_report['transits']} transit normal points freed of "
                 f"their visit's error common to the moons ({visit_report['source']}{size}); "
-                f"{visit_report['left']} left as they are (fewer than 2 other moons in their visit)")
+                f"{visit_report['left']} left as they are (fewer than 2 other moons in their visit)"
+                + (f"; the common error taken out of the freed ones' along-scan sigma, "
+                   f"{visit_report['floor_below_common']} too small to lose it" if floors == OWN_FLOORS else ""))
     return Observations(kept, copy=False), report
 
 

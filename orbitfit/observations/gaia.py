@@ -13,8 +13,9 @@ Himalia's 23 transits: median 56 and 0.3 mas). So for every transit of >= 3 CCDs
   the Sun) and the residual scatter picks (its principal axes; `scan_axes`); AC is perpendicular to it;
   sigma_AC = sqrt((scatter AC)^2 / n + ac_floor^2);
 * sigma_AL = sqrt((scatter AL)^2 / n + al_floor^2); the floors stand for what the scatter within a transit cannot
-  show, errors shared by its CCDs (photocentre of a resolved body, scattered light, calibration): `AL_FLOOR_MAS`
-  and `AC_FLOOR_MAS`, measured (below);
+  show, errors shared by its CCDs (photocentre of a resolved body, scattered light, calibration) and by the moons'
+  transits of one Gaia visit: `transit_al_floor_mas` (each moon's, measured) or `AL_FLOOR_MAS`, and `AC_FLOOR_MAS`
+  (below);
 * the row keeps kind "gaia_transit": the fit uses its covariance as given (no weight floor) and, as for every Gaia
   position, the model includes the Sun's light deflection.
 Transits of fewer than 3 CCDs are kept as they are (isotropic, weighted by their group's floor).
@@ -31,11 +32,9 @@ MIN_CCDS = 3                  # a direction and a scatter need at least 3 positi
 # one epoch agreeing to ~1 mas (a per-epoch effect: photocentre, scattered light from Jupiter 1 deg away, or
 # calibration); AC residuals scatter by ~100 mas, where the CCD scatter alone (errors shared within a transit) says
 # ~60 mas. With these floors the transits alone fit to 3.3-7.0 mas AL for all 8 moons
-# (benchmarks/gaia_transits.py). Each moon's own floor, from its transits' residuals in its fit to every data set
-# (leverage-corrected, benchmarks/gaia_floors.py, 2026-12-03), is smaller for six of them (Himalia 3.6 ... Ananke
-# 5.4; Leda 8.2, Sinope 7.1), but predicts the held-out transits worse and with a sigma too small (harness cut:
-# z rms 1.48 against 1.12; Lysithea 12.9 -> 15.9 mas, Carme 7.8 -> 3.9): one floor of 7 mas for every moon. (All
-# measured with each transit's own axis, before the scanning law's of 2026-12-05 afternoon.)
+# (benchmarks/gaia_transits.py). That 7 mas holds everything a transit shares with others, the visit's error
+# common to the moons included, and stays when a transit is freed of that error (orbitfit.observations.gaia_visits):
+# the default, for every body.
 # Against Gaia DR3's own error model (DR3 documentation, sect. 8.3.4 "Error model for Astrometry", Pauwels, Dell'Oro,
 # Spoto and Tanga; Tanga et al. 2023, A&A 674, A12): DR3 writes a transit's covariance as a random part per CCD,
 # independent from CCD to CCD, plus a systematic part common to every CCD of the transit (sso_observation's
@@ -46,6 +45,23 @@ MIN_CCDS = 3                  # a direction and a scatter need at least 3 positi
 # transits of one visit share ~3.2 mas along the scan (orbitfit.observations.gaia_visits), part of the 7 mas here
 AL_FLOOR_MAS = 7.0
 AC_FLOOR_MAS = 100.0
+# That error common to the moons of one Gaia visit, along the scan (mas): the embedded table of visit offsets
+# measures 3.20 mas (method of moments, orbitfit.observations.gaia_visits; tests/test_gaia_visits.py holds the two
+# together).
+VISIT_COMMON_AL_MAS = 3.2
+# Each moon's own AL floor once its transits are freed of the visit's common error (NAIF id: mas), from its
+# transits' residuals in its fit to every embedded data set (default options, scanning-law axes, transits corrected
+# by the embedded visit offsets; leverage-corrected, one step from 7 mas: benchmarks/gaia_floors.py, 2026-12-05).
+# Used with al_floor_mas=OWN_FLOORS (`load_all(..., gaia_floors="own")`): a transit as Gaia gave it then has floor
+# sqrt(f^2 + VISIT_COMMON_AL_MAS^2), and `GaiaVisitOffsets.correct` takes the common error out again. Not the
+# default. On the harness (docs/validation.md, "Each moon's own floor"; against 7 mas for every transit): one year
+# ahead sharper and still honest (cut 8.6 -> 7.7 mas, z 0.81 -> 1.11, inside an honest sigma's 0.81 - 1.20; all
+# 8.5 -> 7.5, z 0.83 -> 1.09; Leda 13.3 -> 9.2), but one apparition away sigma too small (folds 10.9 -> 9.9 mas,
+# z 1.04 -> 1.36 where an honest sigma gives 0.86 - 1.16; Himalia 1.04 -> 1.58: its transits' residuals in a fit
+# say 3.2 mas, its held-out apparitions 8). A first try of 2026-12-03 (each transit's own axis, the visit's error
+# left out of the held-out transits' sigma) gave z 1.48 one year ahead.
+CORRECTED_AL_FLOOR_MAS = {506: 3.2, 507: 3.9, 508: 2.8, 509: 3.3, 510: 5.0, 511: 4.3, 512: 2.5, 513: 1.7}
+OWN_FLOORS = "own"
 MAS_PER_DEG = 3.6e6
 # Which way the scan runs. Gaia's nominal scanning law keeps the spin axis at a solar aspect angle of 45 deg,
 # precessing about the Sun in 63 days (Gaia Collaboration, Prusti et al. 2016, A&A 595, A1; Gaia EDR3 documentation
@@ -66,6 +82,15 @@ RECORDS_AXIS_FLOOR_DEG = 0.2
 NEIGHBOUR_DAYS = 0.5
 SUN_NAIF_ID = 10
 TRANSIT_KIND = "gaia_transit"   # the kind of a transit normal point (the estimator and the harness find them by it)
+
+
+def transit_al_floor_mas(body):
+    """The AL floor (mas) of a transit normal point of `body` (NAIF id) as Gaia gave it, with the moons' own floors
+    (al_floor_mas=OWN_FLOORS): its own (`CORRECTED_AL_FLOOR_MAS`) and the visit's common error
+    (`VISIT_COMMON_AL_MAS`) in quadrature, or AL_FLOOR_MAS (7 mas, measured with the common error in it) for a body
+    without one."""
+    floor = CORRECTED_AL_FLOOR_MAS.get(int(body))
+    return AL_FLOOR_MAS if floor is None else float(np.hypot(floor, VISIT_COMMON_AL_MAS))
 
 
 def transits(table):
@@ -227,11 +252,17 @@ def _refined(candidate, best):
 
 def to_normal_points(table, al_floor_mas=AL_FLOOR_MAS, ac_floor_mas=AC_FLOOR_MAS, ephemeris=None, scan_law=True):
     """The table with every Gaia transit of >= MIN_CCDS records replaced by its normal point (kind
-    "gaia_transit", `line` = the transit's first line); other rows unchanged. The direction along the scan comes
-    from Gaia's scanning law and the records (`scan_axes`; the Sun from `ephemeris`, dynamics' default de440);
-    scan_law=False takes the records' own axis alone (orbitfit before 2026-12-05). Returns (table, report dict)."""
+    "gaia_transit", `line` = the transit's first line); other rows unchanged. al_floor_mas: one AL floor for every
+    transit (mas), or OWN_FLOORS for each row's body's `transit_al_floor_mas` (the table's meta["gaia_al_floors"]
+    then says so, which `GaiaVisitOffsets.correct` reads: such a floor holds the visit's common error). The
+    direction along the scan comes from Gaia's scanning law and the records (`scan_axes`; the Sun from `ephemeris`,
+    dynamics' default de440); scan_law=False takes the records' own axis alone (orbitfit before 2026-12-05).
+    Returns (table, report dict)."""
     from astropy.table import vstack
     from ..times import utc_jd
+    own = isinstance(al_floor_mas, str)
+    if own and al_floor_mas != OWN_FLOORS:
+        raise ValueError(f"al_floor_mas must be a number of mas or {OWN_FLOORS!r}, not {al_floor_mas!r}")
     groups = [rows for rows in transits(table) if rows.size >= MIN_CCDS]
     if not groups:
         return table, {"transits": 0, "records": 0, "kept_as_is": int((np.asarray(table["kind"]) == "gaia").sum())}
@@ -249,8 +280,9 @@ def to_normal_points(table, al_floor_mas=AL_FLOOR_MAS, ac_floor_mas=AC_FLOOR_MAS
     points = table[[int(rows[np.argmin(np.asarray(table["tdb"])[rows])]) for rows in groups]]
     ac, al = [], []
     for i, rows in enumerate(groups):
+        floor = transit_al_floor_mas(table["body"][rows[0]]) if own else al_floor_mas
         t0, ra0, dec0, s_ra, s_dec, corr, observer, sigma_al, sigma_ac, _ = normal_point(
-            table, rows, al_floor_mas, ac_floor_mas, al_direction=directions[i])
+            table, rows, floor, ac_floor_mas, al_direction=directions[i])
         points["tdb"][i], points["ra_deg"][i], points["dec_deg"][i] = t0, ra0, dec0
         points["utc_jd1"][i], points["utc_jd2"][i] = utc_jd(t0)
         points["sigma_ra_mas"][i], points["sigma_dec_mas"][i], points["corr"][i] = s_ra, s_dec, corr
@@ -263,6 +295,8 @@ def to_normal_points(table, al_floor_mas=AL_FLOOR_MAS, ac_floor_mas=AC_FLOOR_MAS
     keep[replaced] = False
     out = vstack([table[keep], points], join_type="exact", metadata_conflicts="silent")
     out = out[np.argsort(np.asarray(out["tdb"], float), kind="stable")]
+    if own:
+        out.meta["gaia_al_floors"] = OWN_FLOORS
     report = {"transits": len(groups), "records": int(replaced.size),
               "kept_as_is": int((np.asarray(table["kind"]) == "gaia").sum() - replaced.size),
               "median_sigma_al_mas": float(np.median(al)), "median_sigma_ac_mas": float(np.median(ac)),

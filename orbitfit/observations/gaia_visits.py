@@ -13,10 +13,14 @@ attitude, scattered light of Jupiter); it is measured, not modelled.
 written and read as data/gaia_visits/dr3_visit_offsets.csv by benchmarks/gaia_visit_offsets.py). For a fit of one
 moon, `correct` takes each visit's common error as the mean of the OTHER moons' means there (a moon never corrects
 itself with its own residuals; at least MIN_OTHERS of them) and moves the moon's transits of that visit along the
-scan by minus it. The transit's covariance is left as it was: its AL floor (`gaia.AL_FLOOR_MAS`, 7 mas) was measured
-with the common error in it (tau ~3.5 mas), which is more than the estimate's own error (s / sqrt(k) ~ 1.5-2 mas
-for one moon's visit-mean scatter s ~ 4 mas and k = 4-7 other moons; `variances`, `offset`), so the floor stays an
-upper bound. Transits of visits seen by fewer than MIN_OTHERS other moons are left as they are. The table is
+scan by minus it. By default the transit's covariance is left as it was: its AL floor (`gaia.AL_FLOOR_MAS`, 7 mas)
+was measured with the common error in it (tau ~3.2 mas), which is more than the estimate's own error (s / sqrt(k) ~
+1.5-2 mas for one moon's visit-mean scatter s ~ 4 mas and k = 4-7 other moons; `variances`, `offset`), so the floor
+stays an upper bound. With the moons' own floors (a table whose meta["gaia_al_floors"] is "own",
+`gaia.to_normal_points(..., al_floor_mas=gaia.OWN_FLOORS)`, `load_all(..., gaia_floors="own")`) the transit loses
+the common error along the scan (`gaia.VISIT_COMMON_AL_MAS`): what is left is the moon's own floor
+(`gaia.CORRECTED_AL_FLOOR_MAS`), measured on corrected transits, the estimate's own error in it. Transits of
+visits seen by fewer than MIN_OTHERS other moons are left as they are. The table is
 meant to hold many moons: built from three (at most 2 others per visit, s / sqrt(2) ~ 2.9 mas, close to tau) the
 correction made the harness worse (Himalia, Carme, Pasiphae cut: 8.4 -> 8.7 mas, 2026-12-03).
 
@@ -24,8 +28,9 @@ Two refinements were measured and not adopted (the harness under one held-out ru
 `orbitfit.validation.common_visit_harness`; rms over the 8 moons of the AL rms, mas, 2026-12-03): the Gaussian
 posterior of the common error (the mean shrunk by tau^2 / (tau^2 + s^2/k)) gave cut 11.40, all 11.06, folds 13.27
 against 11.25, 10.93, 13.22 for the plain mean; taking tau^2 out of the transit's AL variance as well (and the
-posterior's variance in) gave 11.3, 10.8 and 13.7 (Carme's folds 18.1 -> 21.3 mas): the floor stays. The figures
-of the adopted form are the validation table of docs/validation.md (benchmarks/validation.py --visits).
+posterior's variance in) gave 11.3, 10.8 and 13.7 (Carme's folds 18.1 -> 21.3 mas): the floor stays (with the
+moons' own floors tau is taken out: `gaia.CORRECTED_AL_FLOOR_MAS`' comment). The figures of the adopted form are
+the validation table of docs/validation.md (benchmarks/validation.py --visits).
 """
 from __future__ import annotations
 
@@ -38,7 +43,7 @@ import numpy as np
 
 from dynamics import constants as C
 
-from .gaia import TRANSIT_KIND, along_scan_directions
+from .gaia import OWN_FLOORS, TRANSIT_KIND, VISIT_COMMON_AL_MAS, along_scan_directions, covariance_2x2
 
 GAIA_TRANSIT = TRANSIT_KIND
 VISIT_GAP_DAYS = 2.0          # epochs closer than this are one visit (bursts of 1-4 days, weeks apart)
@@ -57,6 +62,18 @@ def visit_index(tdb, gap_days=VISIT_GAP_DAYS):
     index = np.empty(tdb.size, dtype=int)
     index[order] = np.concatenate([[0], np.cumsum(np.diff(tdb[order]) > gap_days * C.SECONDS_PER_DAY)])[:tdb.size]
     return index
+
+
+def _without_common_error(table, row, along):
+    """Take VISIT_COMMON_AL_MAS^2 out of the AL variance (along `along`, the (RA*, Dec) unit vector) of one
+    transit row of `table` in place; False (row unchanged) if its AL variance is not above it."""
+    covariance = covariance_2x2(table["sigma_ra_mas"][row], table["sigma_dec_mas"][row], table["corr"][row])
+    if along @ covariance @ along <= VISIT_COMMON_AL_MAS ** 2:
+        return False
+    covariance = covariance - VISIT_COMMON_AL_MAS ** 2 * np.outer(along, along)
+    table["sigma_ra_mas"][row], table["sigma_dec_mas"][row] = np.sqrt(covariance[0, 0]), np.sqrt(covariance[1, 1])
+    table["corr"][row] = covariance[0, 1] / np.sqrt(covariance[0, 0] * covariance[1, 1])
+    return True
 
 
 @dataclass
@@ -132,15 +149,18 @@ class GaiaVisitOffsets:
 
     def correct(self, observations, body=None):
         """A copy of `observations` whose Gaia transit normal points (kind "gaia_transit") are moved along the scan
-        by minus their visit's common error as the other moons measure it (`offset`; covariance unchanged, module
-        docstring), and a report dict: transits corrected and left, the median |offset| and its sigma, tau and s.
+        by minus their visit's common error as the other moons measure it (`offset`), and a report dict: transits
+        corrected and left, the median |offset| and its sigma, tau and s. Their covariance is kept, unless the
+        table's transits have the moons' own floors (meta["gaia_al_floors"] == "own", module docstring): then their
+        AL variance loses VISIT_COMMON_AL_MAS^2 (a transit whose AL sigma is not above it keeps its covariance and is
+        counted in "floor_below_common").
         `body`: the NAIF id the fit is of (default the table's `body` column, row by row). Other rows are returned
         as they are."""
         out = observations.copy()
         kind = np.asarray(out["kind"]).astype(str)
         rows = np.nonzero(kind == GAIA_TRANSIT)[0]
-        report = {"transits": int(rows.size), "corrected": 0, "left": int(rows.size), "tau_mas": np.nan,
-                  "s_mas": np.nan, "median_abs_offset_mas": np.nan, "median_sigma_mas": np.nan,
+        report = {"transits": int(rows.size), "corrected": 0, "left": int(rows.size), "floor_below_common": 0,
+                  "tau_mas": np.nan, "s_mas": np.nan, "median_abs_offset_mas": np.nan, "median_sigma_mas": np.nan,
                   "source": self.source()}
         if rows.size == 0:          # nothing to correct (a fit of the data before the transits): no variance needed
             return out, report
@@ -154,13 +174,16 @@ class GaiaVisitOffsets:
             offset[mine], sigma[mine], _ = self.offset(b, tdb[mine])
         done = np.isfinite(offset)
         directions = along_scan_directions(out[rows])
+        kept, own_floors = 0, out.meta.get("gaia_al_floors") == OWN_FLOORS
         for i in np.nonzero(done)[0]:
             row = rows[i]
             shift = -offset[i] * directions[i]                          # mas, (RA*, Dec)
             dec = float(out["dec_deg"][row])
             out["ra_deg"][row] += shift[0] / (MAS_PER_DEG * np.cos(np.radians(dec)))
             out["dec_deg"][row] += shift[1] / MAS_PER_DEG
-        report.update(corrected=int(done.sum()), left=int((~done).sum()))
+            if own_floors:
+                kept += not _without_common_error(out, row, directions[i])
+        report.update(corrected=int(done.sum()), left=int((~done).sum()), floor_below_common=kept)
         if done.any():
             report.update(median_abs_offset_mas=float(np.median(np.abs(offset[done]))),
                           median_sigma_mas=float(np.median(sigma[done])))
