@@ -14,8 +14,8 @@ Himalia's 23 transits: median 56 and 0.3 mas). So for every transit of >= 3 CCDs
   sigma_AC = sqrt((scatter AC)^2 / n + ac_floor^2);
 * sigma_AL = sqrt((scatter AL)^2 / n + al_floor^2); the floors stand for what the scatter within a transit cannot
   show, errors shared by its CCDs (photocentre of a resolved body, scattered light, calibration) and by the moons'
-  transits of one Gaia visit: `transit_al_floor_mas` (each moon's, measured) or `AL_FLOOR_MAS`, and `AC_FLOOR_MAS`
-  (below);
+  transits of one Gaia visit: `AL_FLOOR_MAS` (or, as an option, each moon's own: `transit_al_floor_mas`) and
+  `AC_FLOOR_MAS`, measured (below);
 * the row keeps kind "gaia_transit": the fit uses its covariance as given (no weight floor) and, as for every Gaia
   position, the model includes the Sun's light deflection.
 Transits of fewer than 3 CCDs are kept as they are (isotropic, weighted by their group's floor).
@@ -55,10 +55,10 @@ VISIT_COMMON_AL_MAS = 3.2
 # Used with al_floor_mas=OWN_FLOORS (`load_all(..., gaia_floors="own")`): a transit as Gaia gave it then has floor
 # sqrt(f^2 + VISIT_COMMON_AL_MAS^2), and `GaiaVisitOffsets.correct` takes the common error out again. Not the
 # default. On the harness (docs/validation.md, "Each moon's own floor"; against 7 mas for every transit): one year
-# ahead sharper and still honest (cut 8.6 -> 7.7 mas, z 0.81 -> 1.11, inside an honest sigma's 0.81 - 1.20; all
+# ahead sharper and still honest (cut 8.6 -> 7.7 mas, z 0.81 -> 1.11, inside an honest sigma's 0.80 - 1.22; all
 # 8.5 -> 7.5, z 0.83 -> 1.09; Leda 13.3 -> 9.2), but one apparition away sigma too small (folds 10.9 -> 9.9 mas,
 # z 1.04 -> 1.36 where an honest sigma gives 0.86 - 1.16; Himalia 1.04 -> 1.58: its transits' residuals in a fit
-# say 3.2 mas, its held-out apparitions 8). A first try of 2026-12-03 (each transit's own axis, the visit's error
+# say 3.0 mas, its held-out apparitions 8, on the visits every moon misses alike). A first try of 2026-12-03 (each transit's own axis, the visit's error
 # left out of the held-out transits' sigma) gave z 1.48 one year ahead.
 CORRECTED_AL_FLOOR_MAS = {506: 3.2, 507: 3.9, 508: 2.8, 509: 3.3, 510: 5.0, 511: 4.3, 512: 2.5, 513: 1.7}
 OWN_FLOORS = "own"
