@@ -4,6 +4,7 @@ for one moon, the harness (`gaia_cut`, default options) repeated without each da
     python benchmarks/dataset_influence.py Sinope all       # moon, mode (cut: data before 2016-06-01; all: every row)
     python benchmarks/dataset_influence.py Lysithea all --visits    # transits freed of Gaia's common visit error
     python benchmarks/dataset_influence.py every all --visits       # every moon: the data sets beyond chance
+    python benchmarks/dataset_influence.py every all --visits --gaia-floors own   # with each moon's own Gaia floor
     python benchmarks/dataset_influence.py every all --visits --held-out-common   # the held-out transits freed of
         # what the other moons' held-out transits share in each visit (rule_held_out_offsets; ~60 min, or run
         # two halves, e.g. Himalia,Elara,Lysithea,Leda and Pasiphae,Sinope,Carme,Ananke, on two cores)
@@ -107,22 +108,26 @@ import numpy as np
 
 from orbitfit.estimation.options import FitOptions
 from orbitfit.estimation.published import gomes_junior_2016_orbits
+from orbitfit.observations.datasets import load_all
 from orbitfit.validation import DEFAULT_CUT, dataset_influence, rule_held_out_offsets, rule_visit_offsets
 
 
 P_WORSE = 0.05          # with --every: the data sets listed, those an honest one would beat this rarely
 
 
-def every_moon(mode, offsets, cut=DEFAULT_CUT, options=None, held_out=None, moons=None, bases=None):
+def every_moon(mode, offsets, cut=DEFAULT_CUT, options=None, held_out=None, moons=None, bases=None,
+               observations=None):
     """The acceptance's view: for each moon, the data sets whose addition worsens the held-out AL rms beyond what an
     honestly weighted one does by chance, one at a time (p_worse < P_WORSE; of N honest data sets 0.05 N are by
     chance) and with the moon's data sets read together (`beyond_chance`, Holm: any honest one flagged at most 5% of
     the time). held_out: `rule_held_out_offsets` (--held-out-common); moons: the names (default the 8); bases:
-    {name: the moon's fit of the rule} when already made (rule_held_out_offsets returns them)."""
+    {name: the moon's fit of the rule} when already made (rule_held_out_offsets returns them); observations: {name:
+    table} (default load_all's, transits as Gaia gave them)."""
     for name in moons or gomes_junior_2016_orbits():
         t0 = time.perf_counter()
         base, table = dataset_influence(name, options or FitOptions(), cut=cut, mode=mode, gaia_offsets=offsets,
-                                        held_out_offsets=held_out, base=(bases or {}).get(name))
+                                        held_out_offsets=held_out, base=(bases or {}).get(name),
+                                        observations=(observations or {}).get(name))
         describe = lambda row: (f"{row['dataset']} {row['d_rms_mas'].value:+.1f} (95% "
                                 f"{row['honest_d_rms_95_mas'].value:.1f}, p {row['p_worse']:.4f}; held-out noise "
                                 f"{row['noise_visits_mas'].value:.1f})")
@@ -149,21 +154,27 @@ def main():
                              "visit under the same rule (rule_held_out_offsets, whose fits are the data-set runs' bases)")
     parser.add_argument("--bias-groups", default=None, help="FitOptions.bias_groups instead of the default's, e.g. "
                                                             "apparition+uncatalogued (the default of 2026-12-04)")
+    parser.add_argument("--gaia-floors", default="common", choices=["common", "own"],
+                        help="the Gaia transits' along-scan floors (load_all's gaia_floors; 'own': each moon's)")
     args = parser.parse_args()
     name, mode = args.moon, args.mode
+    bodies = list(gomes_junior_2016_orbits())
+    observations = {b: load_all(b, gaia_visit_offsets=None, gaia_floors=args.gaia_floors)[0] for b in bodies} \
+        if args.gaia_floors != "common" else None
     options = FitOptions(**({"bias_groups": args.bias_groups} if args.bias_groups else {}))
     t0 = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")         # the rejection-cap warnings of the refits say nothing new here
-        offsets = rule_visit_offsets(list(gomes_junior_2016_orbits()), options, test=mode, cut=args.cut) \
+        offsets = rule_visit_offsets(bodies, options, test=mode, cut=args.cut, observations=observations) \
             if args.visits else None
-        held_out, bases = rule_held_out_offsets(list(gomes_junior_2016_orbits()), options, test=mode, cut=args.cut,
+        held_out, bases = rule_held_out_offsets(bodies, options, test=mode, cut=args.cut, observations=observations,
                                                 gaia_offsets=offsets) if args.held_out_common else (None, {})
         if name == "every" or "," in name:
             return every_moon(mode, offsets, args.cut, options, held_out,
-                              None if name == "every" else name.split(","), bases)
+                              None if name == "every" else name.split(","), bases, observations)
         base, table = dataset_influence(name, options, cut=args.cut, mode=mode, gaia_offsets=offsets,
-                                        held_out_offsets=held_out, base=bases.get(name))
+                                        held_out_offsets=held_out, base=bases.get(name),
+                                        observations=(observations or {}).get(name))
     s = base.summary
     print(f"{name}, gaia {mode}: {s['n']} held-out transits, AL rms {s['rms_mas']:.1f} mas, mean {s['mean_mas']:+.1f}, "
           f"z rms {s['rms_normalised']:.2f} ({time.perf_counter() - t0:.0f} s)")
