@@ -103,7 +103,7 @@ With each moon's own Gaia floor (--gaia-floors own, not the default; 2026-12-05 
 at a time 12 of the 149 data sets beyond chance (honest ones: 7.5); read together only Elara's jo0022 and jo0023 and
 Ananke's jo0010, by +0.1 mas where an honest one moves 0.0; the largest worsening +0.2 mas (Himalia and Pasiphae
 jo0054, Elara jo0001, jo0002), none beyond its held-out noise (0.1-0.2). Sinope's gj15 (+1.0 under the default) no
-longer worsens anything: with 7 mas per transit the fit leaned on the ground data more than their weight allows.
+longer stands out (Sinope 2.7 mas; why was not looked into).
 """
 import argparse
 import time
