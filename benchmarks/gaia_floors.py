@@ -64,7 +64,8 @@ def own_floor(name):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--harness", action="store_true", help="also judge the embedded floors on the harness (cut, all, folds)")
+    parser.add_argument("--harness", action="store_true",
+                        help="also judge the embedded floors on the harness (cut, all, folds)")
     parser.add_argument("--visit-tau-mas", type=float, default=None,
                         help="what if the visits' common error were this (mas): replaces gaia.VISIT_COMMON_AL_MAS and "
                              "the harness's tau for the run")
@@ -93,7 +94,8 @@ def main():
         rms = np.array([corrected[b].summary["rms_mas"] for b in bodies])
         z = np.array([corrected[b].summary["rms_normalised"] for b in bodies])
         honest = [corrected[b].summary["honest_rms_normalised_90"] for b in bodies]
-        cells = " ".join(f"{b[:4]} {r:.1f}/{s:.2f}[{h[0]:.2f}-{h[1]:.2f}]" for b, r, s, h in zip(bodies, rms, z, honest))
+        cells = " ".join(f"{b[:4]} {r:.1f}/{s:.2f}[{h[0]:.2f}-{h[1]:.2f}]"
+                         for b, r, s, h in zip(bodies, rms, z, honest))
         print(f"{test}: {cells} | rms {np.sqrt(np.mean(rms ** 2)):.2f} mas, z {np.sqrt(np.mean(z ** 2)):.2f}"
               f" ({time.perf_counter() - t0:.0f} s)", flush=True)
 

@@ -403,16 +403,19 @@ def load_all(body, data_dir=None, *, time_tol_s=TIME_TOL_S, ephemeris=None, drop
     drop_remeasurements=True also drops the worse-ranked row of each conflict (two reductions of one exposure:
     WISE jo0049 vs its re-reduction jo0075, up to 0.9" apart); by default both are kept and listed in
     `report.conflicts`. `ephemeris` (dynamics.Ephemeris, default de440) is used only for geocentric/topocentric
-    pairs and for the Sun's direction from Gaia (a transit's scan direction). Gaia DR3's per-CCD positions become one normal point per transit with its AL/AC covariance
-    (`orbitfit.observations.gaia`; counts in `report.notes`): a transit is one measurement, precise along the scan
-    only; gaia_transits=False keeps the per-CCD rows as read. gaia_visit_offsets: "embedded" (default: the table of
-    data/gaia_visits/) or a `GaiaVisitOffsets` frees the transit normal points of their Gaia visit's error common
-    to the moons, as the other moons measure it (`orbitfit.observations.gaia_visits`; counts in `report.notes`);
-    None leaves them as Gaia gave them. gaia_floors: "common" (default: every transit's AL floor 7 mas,
-    `gaia.AL_FLOOR_MAS`, kept when freed of the visit's error) or "own" (each moon's own floor,
-    `gaia.CORRECTED_AL_FLOOR_MAS`, with the visit's error in quadrature until a correction takes it out: sharper one
-    year ahead, sigma too small one apparition away; docs/validation.md, "Each moon's own floor").
+    pairs and for the Sun's direction from Gaia (a transit's scan direction). Gaia DR3's per-CCD positions become
+    one normal point per transit with its AL/AC covariance (`orbitfit.observations.gaia`; counts in
+    `report.notes`): a transit is one measurement, precise along the scan only; gaia_transits=False keeps the
+    per-CCD rows as read. gaia_visit_offsets: "embedded" (default: the table of data/gaia_visits/) or a
+    `GaiaVisitOffsets` frees the transit normal points of their Gaia visit's error common to the moons, as the other
+    moons measure it (`orbitfit.observations.gaia_visits`; counts in `report.notes`); None leaves them as Gaia gave
+    them. gaia_floors: "common" (default: every transit's AL floor 7 mas, `gaia.AL_FLOOR_MAS`, kept when freed of
+    the visit's error) or "own" (each moon's own floor, `gaia.CORRECTED_AL_FLOOR_MAS`, with the visit's error in
+    quadrature until a correction takes it out: sharper one year ahead, sigma too small one apparition away;
+    docs/validation.md, "Each moon's own floor").
     """
+    if gaia_floors not in ("common", "own"):
+        raise ValueError(f"gaia_floors must be 'common' or 'own', not {gaia_floors!r}")
     from ..paths import DATA_DIR
     body = naif_id(body)
     data_dir = os.fspath(data_dir or DATA_DIR)
@@ -447,16 +450,13 @@ def load_all(body, data_dir=None, *, time_tol_s=TIME_TOL_S, ephemeris=None, drop
         kept = kept[np.argsort(np.asarray(kept["tdb"], float), kind="stable")]
     if gaia_transits:
         from .gaia import AL_FLOOR_MAS, OWN_FLOORS, to_normal_points
-        if gaia_floors not in ("common", OWN_FLOORS):
-            raise ValueError(f"gaia_floors must be 'common' or {OWN_FLOORS!r}, not {gaia_floors!r}")
         floors = OWN_FLOORS if gaia_floors == OWN_FLOORS else AL_FLOOR_MAS
         kept, transit_report = to_normal_points(kept, al_floor_mas=floors, ephemeris=ephemeris)
         ways = "; ".join(f"{count} {way}" for way, count in transit_report.get("scan_axis", {}).items())
         report.notes.append(f"Gaia: {transit_report['records']} CCD positions -> {transit_report['transits']} "
                             f"transit normal points ({transit_report['kept_as_is']} kept as they are"
                             + (f"; scan direction: {ways}" if ways else "")
-                            + ("; along-scan floor: the moon's own with the visit's common error"
-                               if floors == OWN_FLOORS else "") + ")")
+                            + ("; each moon's own along-scan floor" if floors == OWN_FLOORS else "") + ")")
         if gaia_visit_offsets is not None and transit_report["transits"]:
             from .gaia_visits import OFFSETS_FILE, GaiaVisitOffsets
             offsets = gaia_visit_offsets

@@ -58,8 +58,8 @@ VISIT_COMMON_AL_MAS = 3.2
 # ahead sharper and still honest (cut 8.6 -> 7.7 mas, z 0.81 -> 1.11, inside an honest sigma's 0.80 - 1.22; all
 # 8.5 -> 7.5, z 0.83 -> 1.09; Leda 13.3 -> 9.2), but one apparition away sigma too small (folds 10.9 -> 9.9 mas,
 # z 1.04 -> 1.36 where an honest sigma gives 0.86 - 1.16; Himalia 1.04 -> 1.58: its transits' residuals in a fit
-# say 3.0 mas, its held-out apparitions 8, on the visits every moon misses alike). A first try of 2026-12-03 (each transit's own axis, the visit's error
-# left out of the held-out transits' sigma) gave z 1.48 one year ahead.
+# say 3.0 mas, its held-out apparitions 8, on the visits every moon misses alike). A first try of 2026-12-03
+# (each transit's own axis, the visit's error left out of the held-out transits' sigma) gave z 1.48 one year ahead.
 CORRECTED_AL_FLOOR_MAS = {506: 3.2, 507: 3.9, 508: 2.8, 509: 3.3, 510: 5.0, 511: 4.3, 512: 2.5, 513: 1.7}
 OWN_FLOORS = "own"
 MAS_PER_DEG = 3.6e6
@@ -208,7 +208,8 @@ def scan_axes(fits, gaia_to_sun):
     cannot tell the two candidates apart, the one whose spin axis agrees with the transits decided within
     NEIGHBOUR_DAYS (Gaia's spin axis moves ~4 deg a day); when the records disagree with both by more than 5
     sigma and 5 deg (not Gaia's nominal scanning law), or when Gaia's position is missing, the records' own
-    axis. fits: `_transit_fit` results; gaia_to_sun: (n, 3). Returns ((n, 2) unit vectors, list of how each was decided)."""
+    axis. fits: `_transit_fit` results; gaia_to_sun: (n, 3). Returns ((n, 2) unit vectors, list of how each was
+    decided)."""
     n = len(fits)
     axes, how, spin = np.zeros((n, 2)), [""] * n, [None] * n
     pending = []
