@@ -52,10 +52,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mode", default="cut", choices=["cut", "all", "folds"])
     parser.add_argument("--cut", default=DEFAULT_CUT, help=f"the cut date of modes cut and all (default {DEFAULT_CUT})")
+    parser.add_argument("--gaia-floors", default="common", choices=["common", "own"],
+                        help="the transits' along-scan floors (load_all's gaia_floors)")
     args = parser.parse_args()
     residuals, rows = {}, []
     for name in gomes_junior_2016_orbits():
-        observations = load_all(name, gaia_transits=True, gaia_visit_offsets=None)[0]
+        observations = load_all(name, gaia_transits=True, gaia_visit_offsets=None, gaia_floors=args.gaia_floors)[0]
         result = (gaia_folds(name, observations=observations) if args.mode == "folds"
                   else gaia_cut(name, cut=args.cut, mode=args.mode, observations=observations))
         table = result.table

@@ -98,3 +98,28 @@ def test_monte_carlo_through_a_dask_client_equals_the_threads(himalia):
             himalia, epochs, clones=clones, map_function=lambda f, xs: client.gather(client.map(f, xs)))
     np.testing.assert_array_equal(offsets_dask, offsets_threads)
     np.testing.assert_array_equal(via_dask["major_mas"], threads["major_mas"])
+
+
+def test_the_error_every_moon_shares_adds_its_variance_to_each_sky_axis(himalia):
+    """FitOptions.shared_sky_error_mas is a consider term: the same variance on RA* and on Dec of every prediction,
+    linear and Monte Carlo alike, the covariance between them unchanged, the orbit (state, covariance) untouched."""
+    from dataclasses import replace
+    epochs = np.array([LAST_GJ15 + 1 * YEAR, LAST_GJ15 + 6 * YEAR])
+    shared = replace(himalia, options=himalia.options.changed(shared_sky_error_mas=5.0 * u.mas))
+    assert shared.options.shared_sky_error_mas == 5.0                    # a Quantity is taken in mas
+    before, after = sky_uncertainty(himalia, epochs), sky_uncertainty(shared, epochs)
+    for axis in ("sigma_ra_mas", "sigma_dec_mas"):
+        np.testing.assert_allclose(after[axis].value ** 2 - before[axis].value ** 2, 25.0, rtol=1e-9)
+    covariance = [t["corr"] * t["sigma_ra_mas"].value * t["sigma_dec_mas"].value for t in (before, after)]
+    np.testing.assert_allclose(covariance[1], covariance[0], rtol=1e-9)
+    assert after.meta["shared_sky_error_mas"] == 5.0 and before.meta["shared_sky_error_mas"] == 0.0
+    # the minor axis gains at least the shared sigma: no prediction is surer than what every moon misses alike
+    assert np.all(after["minor_mas"].value >= 5.0)
+    clones = np.random.default_rng(7).multivariate_normal(himalia.state, himalia.covariance, size=50)
+    mc_before, _ = monte_carlo_sky(himalia, epochs, clones=clones)
+    mc_after, _ = monte_carlo_sky(shared, epochs, clones=clones)
+    np.testing.assert_allclose(mc_after["sigma_dec_mas"].value ** 2 - mc_before["sigma_dec_mas"].value ** 2, 25.0,
+                               rtol=1e-9)
+    np.testing.assert_array_equal(position_covariance(shared, epochs), position_covariance(himalia, epochs))
+    with pytest.raises(ValueError, match="shared_sky_error_mas must be >= 0"):
+        FitOptions(shared_sky_error_mas=-1.0)

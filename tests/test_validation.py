@@ -52,6 +52,29 @@ def test_along_scan_sees_a_known_shift_along_the_scan_and_none_across(leda, leda
     assert np.all(table["sigma_orbit_al_mas"].value > 0)
 
 
+def test_the_shared_error_is_one_sky_offset_per_apparition_along_each_scan(leda, leda_cut):
+    """FitOptions.shared_sky_error_mas enters the held-out covariance as one isotropic sky offset per apparition
+    seen along each transit's scan: s^2 (d_i . d_j) between two transits of one apparition, nothing between two
+    apparitions; the residuals themselves are unchanged."""
+    from dataclasses import replace
+    from orbitfit.estimation.weights import apparition_year
+    from orbitfit.observations.gaia import along_scan_directions
+    solution = leda_cut.solution
+    transits = leda[np.asarray(leda["kind"]).astype(str) == GAIA_TRANSIT]
+    years = apparition_year(np.asarray(transits["tdb"], float))
+    assert len(set(years)) == 3                                      # 2014/15, 2015/16, 2016/17
+    shared = replace(solution, options=solution.options.changed(shared_sky_error_mas=4.0))
+    before, after = along_scan(solution, transits), along_scan(shared, transits)
+    np.testing.assert_array_equal(after["al_mas"], before["al_mas"])
+    directions = along_scan_directions(transits)
+    expected = 16.0 * (directions @ directions.T) * (years[:, None] == years[None, :])
+    np.testing.assert_allclose(after.meta["shared_sky_mas2"], expected, atol=1e-9)
+    np.testing.assert_allclose(after.meta["covariance_mas2"] - before.meta["covariance_mas2"], expected, atol=1e-6)
+    np.testing.assert_allclose(after["sigma_orbit_al_mas"].value ** 2 - before["sigma_orbit_al_mas"].value ** 2,
+                               16.0, rtol=1e-6)                      # unit directions: s^2 along any scan
+    assert np.all(np.abs(after["normalised"]) <= np.abs(before["normalised"]))
+
+
 def test_leda_predicts_its_held_out_transits(leda, leda_cut):
     """Fitted to everything before 2016-06-01 with the estimated night correlation and no biases, Leda's 14 DR3
     transits of 2016-06 .. 2017-02 are predicted to 8.4 mas rms along the scan (measured 2026-12-05), with an honest

@@ -166,17 +166,23 @@ APPARITION_BIAS_PERIODIC_RA = 0.56
 # The era values re-measured on those axes: 444, 320, 55, 45 mas (pooled 79): the same within their noise.
 APPARITION_BIAS_SCATTER_MAS = {"era": ((1960, 432.0), (1980, 320.0), (1995, 56.0), (2010, 46.0)),
                                "pooled": ((1960, 74.0),)}
+# an error every moon's prediction shares and no fit can see (FitOptions.shared_sky_error_mas): the sigma, per sky
+# axis, that the covariance of a prediction adds as a consider term (products.uncertainty.sky_uncertainty,
+# validation.along_scan). Its size is what the moons' held-out Gaia residuals share per visit beyond Gaia's own
+# error common to a visit (gaia.VISIT_COMMON_AL_MAS, which the held-out transits' sigma already carries): see the
+# field's help and docs/validation.md. 0 keeps the orbit's covariance alone (older archives, the published preset)
+SHARED_SKY_ERROR_MAS = 0.0
 # the apparition biases' priors independent, as before 2026-12-04 (FitOptions(**INDEPENDENT_APPARITION_PRIORS):
 # what the measurements of their scatter and lags assume, and the older option sets of the benchmarks)
 INDEPENDENT_APPARITION_PRIORS = {"apparition_bias_correlation_ra": 0.0, "apparition_bias_correlation_dec": 0.0,
                                  "apparition_bias_periodic_ra": 0.0, "apparition_bias_periodic_dec": 0.0}
 # options that archives written before they existed do not record: the values those fits were made with
 ABSENT_FROM_OLDER_RECORDS = {**INDEPENDENT_APPARITION_PRIORS, "gaia_apparition_offsets": False,
-                             "apparition_bias_scatter": None}
+                             "apparition_bias_scatter": None, "shared_sky_error_mas": 0.0}
 # Gomes-Junior et al. (2016)'s STE weighting as FitOptions fields (FitOptions.gomes_junior_2016(); a plain dict for
 # dask jobs and configurations)
 GOMES_JUNIOR_2016_WEIGHTING = {"weight_groups": "all", "use_given_sigma": False, "night_deweighting": False,
-                               "max_rejected_fraction": 0.01, "bias_groups": None}
+                               "max_rejected_fraction": 0.01, "bias_groups": None, "shared_sky_error_mas": 0.0}
 NIGHT_DEWEIGHTING = {"veres2017": True, "estimated": "estimated", "none": False}   # command-line words -> values
 
 
@@ -255,6 +261,10 @@ class FitOptions:
                                                    "apparition ('gaia:2016', prior bias_prior_mas): where Gaia's "
                                                    "positions sit against the ground data's and the dynamics'; off "
                                                    "by default (the transits anchor the frame)")
+    shared_sky_error_mas: float = _option(SHARED_SKY_ERROR_MAS,
+                                          "sigma per sky axis (mas) of an error every moon's prediction shares and "
+                                          "no fit sees (a consider term: added to the covariance of every predicted "
+                                          "position, never to the weights; 0: the orbit's covariance alone)")
     keep_duplicates: bool = _option(False, "keep observations that copy another of the fit (the same file twice, "
                                            "a repeated row: orbitfit.observations.datasets.find_duplicates); by "
                                            "default they are dropped before the fit and listed in Solution.meta")
@@ -265,8 +275,9 @@ class FitOptions:
             object.__setattr__(self, "epoch", float(to_tdb_seconds(self.epoch, "epoch")))
         if isinstance(self.night_deweighting, str) and self.night_deweighting in ("veres2017", "none"):
             object.__setattr__(self, "night_deweighting", NIGHT_DEWEIGHTING[self.night_deweighting])   # the words too
-        if getattr(self.bias_prior_mas, "unit", None) is not None:
-            object.__setattr__(self, "bias_prior_mas", float(to_value(self.bias_prior_mas, "mas", "bias_prior_mas")))
+        for name in ("bias_prior_mas", "shared_sky_error_mas"):
+            if getattr(getattr(self, name), "unit", None) is not None:
+                object.__setattr__(self, name, float(to_value(getattr(self, name), "mas", name)))
         hints = typing.get_type_hints(FitOptions)
         for spec in fields(self):
             value = getattr(self, spec.name)
@@ -275,6 +286,8 @@ class FitOptions:
             if choices and value not in choices.values():
                 allowed = ", ".join(repr(v) for v in choices.values())
                 raise ValueError(f"{spec.name} must be one of {allowed}, not {value!r}")
+        if not self.shared_sky_error_mas >= 0:
+            raise ValueError(f"shared_sky_error_mas must be >= 0, not {self.shared_sky_error_mas!r}")
         positive = ("max_iterations", "convergence", "chi2_reject", "chi2_readmit", "bias_prior_mas")
         if self.screen_arcsec is not None and not self.screen_arcsec > 0:
             raise ValueError(f"screen_arcsec must be > 0 or None, not {self.screen_arcsec!r}")

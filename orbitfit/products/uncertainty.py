@@ -2,6 +2,10 @@
 sky of any observer, linearly (state-transition matrices) or by Monte Carlo (clones drawn from the covariance and
 integrated together, sharing the perturber evaluations).
 
+Every sky covariance here holds, besides the orbit's, the error that every moon's prediction shares and no fit can
+see (`FitOptions.shared_sky_error_mas`, per sky axis, a consider term: `shared_sky_variance_mas2`); the state
+covariances (`position_covariance`, `draw_clones`) are the orbit's alone.
+
 Sky quantities (Gomes-Junior et al. 2016, Fig. 3): sigma of RA* (= sigma(alpha) cos(delta)) and Dec, their correlation,
 sigma_s = sqrt(sigma_RA*^2 + sigma_Dec^2), and the 1-sigma error ellipse: semi-major and semi-minor axes and the
 position angle of the major axis (from north through east), in mas and in km at the body's distance.
@@ -59,6 +63,13 @@ def _sky_table(epochs, ra, dec, distance, cov):
     })
 
 
+def shared_sky_variance_mas2(solution):
+    """The variance (mas^2, each of RA* and Dec, uncorrelated) that a prediction of `solution` carries beyond its
+    orbit's covariance: its options' `shared_sky_error_mas` squared (0 for options without it)."""
+    options = getattr(solution, "options", None)
+    return float(getattr(options, "shared_sky_error_mas", 0.0)) ** 2
+
+
 def sky_jacobian(solution, epochs, observer="500"):
     """The astrometric model at `epochs` (Time, ISO UTC or TDB s) seen by `observer` (MPC code) and the (n, 2, 6)
     derivatives of RA* and Dec (mas) with respect to the solution's state at its epoch (km, km/s): what carries the
@@ -75,16 +86,19 @@ def sky_jacobian(solution, epochs, observer="500"):
 
 
 def sky_uncertainty(solution, epochs, observer="500"):
-    """Linear propagation of the solution's covariance to the sky of `observer` (MPC code) at `epochs`.
+    """Linear propagation of the solution's covariance to the sky of `observer` (MPC code) at `epochs`, plus the
+    error every moon's prediction shares (`shared_sky_variance_mas2`; meta["shared_sky_error_mas"]).
 
     epochs: astropy Time(s), ISO date string(s) (UTC), or TDB seconds past J2000. Returns a QTable: `utc` (Time),
     `tdb` (s), RA/Dec (deg), distance (km), 1-sigma RA* and Dec (mas), their correlation, sigma_s and the ellipse
     (semi-axes in mas and km, PA in deg from north through east)."""
     epochs = _epochs(epochs)
     result, jacobian = sky_jacobian(solution, epochs, observer)
-    cov = np.einsum("nik,kl,njl->nij", jacobian, solution.covariance, jacobian)
+    cov = np.einsum("nik,kl,njl->nij", jacobian, solution.covariance, jacobian) \
+        + shared_sky_variance_mas2(solution) * np.eye(2)
     table = _sky_table(epochs, result.ra_deg, result.dec_deg, result.distance_km, cov)
-    table.meta.update({"body": int(solution.body), "observer": str(observer), "method": "linear"})
+    table.meta.update({"body": int(solution.body), "observer": str(observer), "method": "linear",
+                       "shared_sky_error_mas": np.sqrt(shared_sky_variance_mas2(solution))})
     return table
 
 
@@ -133,7 +147,8 @@ def propagate_clones(solution, states, epochs, batch=MC_BATCH, map_function=None
 def monte_carlo_sky(solution, epochs, n_clones=1000, observer="500", rng=None, clones=None, map_function=None,
                     progress=False):
     """Sky uncertainty from clones of the solution drawn from its covariance and integrated together in batches
-    (the nominal orbit rides in the first batch with the same step). Returns (table, clone RA* / Dec offsets from
+    (the nominal orbit rides in the first batch with the same step); the table's covariance adds the shared error
+    (`shared_sky_variance_mas2`), the clones' offsets do not carry it. Returns (table, clone RA* / Dec offsets from
     the nominal in mas, shape (n_clones, n_epochs, 2)). progress: a tqdm bar over the clones (terminals only)."""
     ephemeris = solution.model.ephemeris
     rng = rng or np.random.default_rng(0)
@@ -155,11 +170,13 @@ def monte_carlo_sky(solution, epochs, n_clones=1000, observer="500", rng=None, c
     d_dec = (dec[1:] - dec[0]) * 3.6e6
     offsets = np.stack([d_ra, d_dec], axis=-1)
     centred = offsets - offsets.mean(axis=0)
-    cov = np.einsum("cni,cnj->nij", centred, centred) / (len(clones) - 1)
+    cov = np.einsum("cni,cnj->nij", centred, centred) / (len(clones) - 1) \
+        + shared_sky_variance_mas2(solution) * np.eye(2)            # not in the clones: no state carries it
     distance = result.distance_km.reshape(n_sat, -1)[0]
     table = _sky_table(epochs, ra[0], dec[0], distance, cov)
     table.meta.update({"body": int(solution.body), "observer": str(observer),
-                       "method": f"monte carlo ({len(clones)} clones)"})
+                       "method": f"monte carlo ({len(clones)} clones)",
+                       "shared_sky_error_mas": np.sqrt(shared_sky_variance_mas2(solution))})
     return table, offsets
 
 

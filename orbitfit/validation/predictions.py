@@ -11,7 +11,8 @@ import numpy as np
 from ..chance import honest_spread
 from ..observations.gaia import TRANSIT_KIND, along_scan_directions, covariance_2x2
 from ..observations.gaia_visits import VISIT_GAP_DAYS as GAIA_VISIT_GAP_DAYS, GaiaVisitOffsets, visit_index
-from ..products.uncertainty import sky_jacobian
+from ..estimation.weights import apparition_year
+from ..products.uncertainty import shared_sky_variance_mas2, sky_jacobian
 from ..residuals import compute_residuals
 from ..tables import plain_table, quantity_table
 
@@ -28,7 +29,8 @@ VISIT_GAP_DAYS = 10.0
 def along_scan(solution, held_out, visit_tau_mas=None):
     """QTable of the held-out Gaia transit normal points (kind "gaia_transit") predicted by `solution`: AL residual
     (O-C along the short axis of the transit's covariance), the transit's own AL sigma, the orbit's AL sigma (linear
-    propagation of the covariance to the epoch, geocentric sky: within ~1e-4 of Gaia's view at 4-6 au), and the
+    propagation of the covariance to the epoch, geocentric sky: within ~1e-4 of Gaia's view at 4-6 au; with the
+    error every moon's prediction shares, FitOptions.shared_sky_error_mas, one draw per apparition), and the
     normalised residual AL / sqrt(own^2 + orbit^2). The along-scan direction is taken with a northward (else
     eastward) component, so that one sky offset gives AL residuals of one sign where the scans are alike; without
     the scan angle (not in the NSDB copy of DR3) the sign is a convention.
@@ -37,8 +39,9 @@ def along_scan(solution, held_out, visit_tau_mas=None):
     predict: the orbit's between every two epochs (J_i P J_j^T along each scan), the transits' own on the diagonal,
     and Gaia's error common to one visit (`visit_tau_mas`, default the embedded table's, 3.2 mas; part of each
     transit's 7 mas floor) between the transits of one visit. `summary` uses it for the spread an honest sigma
-    would give the held-out figures. meta["orbit_covariance_mas2"]: the orbit's part alone; meta["common_visit_mas2"]:
-    Gaia's common visit error part alone."""
+    would give the held-out figures. meta["orbit_covariance_mas2"]: the orbit's part alone (with the shared
+    error, which meta["shared_sky_mas2"] holds alone); meta["common_visit_mas2"]: Gaia's common visit error part
+    alone."""
     rows = np.asarray(held_out["kind"]).astype(str) == GAIA_TRANSIT
     transits = held_out[rows]
     n = len(transits)
@@ -46,13 +49,19 @@ def along_scan(solution, held_out, visit_tau_mas=None):
            "sigma_orbit_al_mas": np.zeros(n), "normalised": np.zeros(n)}
     if n == 0:
         table = quantity_table(out)
-        table.meta["covariance_mas2"] = table.meta["orbit_covariance_mas2"] = np.zeros((0, 0))
+        for key in ("covariance_mas2", "orbit_covariance_mas2", "common_visit_mas2", "shared_sky_mas2"):
+            table.meta[key] = np.zeros((0, 0))
         return table
     residuals = plain_table(compute_residuals(transits, solution.orbit, solution.model))
     _, jacobian = sky_jacobian(solution, out["tdb"], observer="500")
     directions = along_scan_directions(transits)
     along_state = np.einsum("ni,nij->nj", directions, jacobian)               # (n, 6): mas per state unit
-    orbit = along_state @ solution.covariance @ along_state.T
+    # the error every moon's prediction shares (FitOptions.shared_sky_error_mas), one sky offset per apparition
+    # (what the moons' held-out residuals share changes sign between the DR3 apparitions:
+    # benchmarks/gaia_held_out_common.py), seen along each transit's scan
+    years = apparition_year(out["tdb"])
+    shared = shared_sky_variance_mas2(solution) * (directions @ directions.T) * (years[:, None] == years[None, :])
+    orbit = along_state @ solution.covariance @ along_state.T + shared
     for i in range(n):
         measured = covariance_2x2(transits["sigma_ra_mas"][i], transits["sigma_dec_mas"][i], transits["corr"][i])
         along = directions[i]
@@ -68,6 +77,7 @@ def along_scan(solution, held_out, visit_tau_mas=None):
     table.meta["covariance_mas2"] = covariance
     table.meta["orbit_covariance_mas2"] = orbit
     table.meta["common_visit_mas2"] = common
+    table.meta["shared_sky_mas2"] = shared
     return table
 
 
