@@ -99,7 +99,8 @@ of 2026-12-05 afternoon; two halves on two cores, ~40 min): read together, Sinop
 +0.2; none for Carme (jo0038 +1.6 where 1.1 alone), Lysithea, Leda (jo0050 +1.6 where 1.6), Ananke. One at a time
 29 of the 149 data sets beyond chance (honest ones: 7.5), 13 of them Pasiphae's. The summary lines now also print
 each data set's held-out noise (noise_visits_mas).
-With each moon's own Gaia floor (--gaia-floors own, not the default; 2026-12-05 evening, two halves, ~35 min): one
+With each moon's own Gaia floor (--gaia-floors own, the default since; 2026-12-05 evening, before sigma held the
+error the moons' predictions share, which changes no fit; two halves, ~35 min): one
 at a time 12 of the 149 data sets beyond chance (honest ones: 7.5); read together only Elara's jo0022 and jo0023 and
 Ananke's jo0010, by +0.1 mas where an honest one moves 0.0; the largest worsening +0.2 mas (Himalia and Pasiphae
 jo0054, Elara jo0001, jo0002), none beyond its held-out noise (0.1-0.2). Sinope's gj15 (+1.0 under the default) no
@@ -159,13 +160,13 @@ def main():
                              "visit under the same rule (rule_held_out_offsets, whose fits are the data-set runs' bases)")
     parser.add_argument("--bias-groups", default=None, help="FitOptions.bias_groups instead of the default's, e.g. "
                                                             "apparition+uncatalogued (the default of 2026-12-04)")
-    parser.add_argument("--gaia-floors", default="common", choices=["common", "own"],
-                        help="the Gaia transits' along-scan floors (load_all's gaia_floors; 'own': each moon's)")
+    parser.add_argument("--gaia-floors", default="own", choices=["common", "own"],
+                        help="the Gaia transits' along-scan floors (load_all's gaia_floors; 'own', each moon's, the "
+                             "default since 2026-12-05 evening; 'common': 7 mas each, the default before)")
     args = parser.parse_args()
     name, mode = args.moon, args.mode
     bodies = list(gomes_junior_2016_orbits())
-    observations = {b: load_all(b, gaia_visit_offsets=None, gaia_floors=args.gaia_floors)[0] for b in bodies} \
-        if args.gaia_floors != "common" else None
+    observations = {b: load_all(b, gaia_visit_offsets=None, gaia_floors=args.gaia_floors)[0] for b in bodies}
     options = FitOptions(**({"bias_groups": args.bias_groups} if args.bias_groups else {}))
     t0 = time.perf_counter()
     with warnings.catch_warnings():

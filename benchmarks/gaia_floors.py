@@ -51,7 +51,7 @@ from orbitfit.validation import GAIA_TRANSIT, along_scan, common_visit_harness
 
 def own_floor(name):
     """(floor mas, AL rms of the fitted transits, mean leverage, transits used) of one moon, one step from 7 mas."""
-    solution = fit_orbit(load_all(name)[0], gomes_junior_2016_orbit(name), FitOptions())
+    solution = fit_orbit(load_all(name, gaia_floors="common")[0], gomes_junior_2016_orbit(name), FitOptions())
     transit = np.asarray(solution.observations["kind"]).astype(str) == GAIA_TRANSIT
     table = along_scan(solution, solution.observations[transit])
     used = solution.accepted[transit]

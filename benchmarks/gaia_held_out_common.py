@@ -32,6 +32,11 @@ apparitions' common offsets RA* -17.2 Dec +7.0 (2014/15; 13.8 -> 7.6), -7.3 +1.3
 (--cut 2012-01-01 / 2008-01-01, no transit fitted): tau 9.6 / 16.3 mas, but one moon's visit mean about it 23.9 /
 26.2 mas: there each moon's own orbit error dominates (which its sigma covers: the harness's z 0.78 / 0.94), and the
 common part grows from ~6 mas one year ahead to ~10 and ~16.
+With each moon's own floor (--gaia-floors own, the default since that evening; 4 and 11 min): cut tau 5.2 mas, one
+moon's visit mean about it 6.1 (the last visit -9.2; one offset common to the moons RA* +5.2 Dec -6.4, AL rms 8.2 ->
+6.2); folds tau 7.7, about it 7.9 (apparitions' common offsets RA* -16.4 Dec +7.3, -5.9 +0.0, +7.8 -7.5). Beyond
+Gaia's own error common to a visit (3.2 mas, in each held-out transit's sigma) the predictions share sqrt(5.2^2 -
+3.2^2) = 4.1 mas one year ahead and 7.0 one apparition away: the first is FitOptions.shared_sky_error_mas.
 """
 import argparse
 
@@ -52,10 +57,14 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mode", default="cut", choices=["cut", "all", "folds"])
     parser.add_argument("--cut", default=DEFAULT_CUT, help=f"the cut date of modes cut and all (default {DEFAULT_CUT})")
-    parser.add_argument("--gaia-floors", default="common", choices=["common", "own"],
-                        help="the transits' along-scan floors (load_all's gaia_floors)")
+    parser.add_argument("--size-shared", action="store_true",
+                        help="mode cut: also the size of the error every moon's prediction shares as its model has it "
+                             "(FitOptions.shared_sky_error_mas: one sky offset per apparition, the fits' response)")
+    parser.add_argument("--gaia-floors", default="own", choices=["common", "own"],
+                        help="the transits' along-scan floors (load_all's gaia_floors: 'own' the default since "
+                             "2026-12-05 evening, 'common' 7 mas each)")
     args = parser.parse_args()
-    residuals, rows = {}, []
+    residuals, rows, fits = {}, [], {}
     for name in gomes_junior_2016_orbits():
         observations = load_all(name, gaia_transits=True, gaia_visit_offsets=None, gaia_floors=args.gaia_floors)[0]
         result = (gaia_folds(name, observations=observations) if args.mode == "folds"
@@ -67,6 +76,7 @@ def main():
         row_of = {float(t): i for i, t in enumerate(np.asarray(transits["tdb"], float))}
         directions = along_scan_directions(transits)[[row_of[float(t)] for t in table["tdb"].value]]
         group = np.asarray(table["apparition"]) if "apparition" in table.colnames else np.zeros(len(table), int)
+        fits[name] = (result.solution, table, directions)
         rows += [(name, g, al, d) for g, al, d in zip(group, table["al_mas"].value, directions)]
     offsets = GaiaVisitOffsets.from_residuals(residuals, gross_mas=GROSS_MAS)
     tau2, s2 = offsets.variances()
@@ -81,6 +91,55 @@ def main():
                                                                  offsets.n_transits[here]))
         print(f"visit {visit} {year:.3f}: {moons}  mean {offsets.mean_al_mas[here].mean():+.1f}")
     common_sky_offsets(rows)
+    if args.size_shared and args.mode != "folds":
+        shared_size(fits)
+
+
+def shared_size(fits):
+    """The size s of the error every moon's prediction shares, as FitOptions.shared_sky_error_mas models it (one sky
+    offset per apparition, N(0, s^2 I), in every observation and prediction of it; the fits follow it through their
+    response G, orbitfit.estimation.shared_error): two moons' visit means of held-out AL residuals share Gaia's visit
+    error tau^2 plus s^2 c, c the model's cross-covariance for s = 1 (e_k - J_m G^m e against e_k - J_n G^n e, averaged
+    over their transits of the visit); s^2 = sum(product - tau^2) / sum(c) over every pair of moons in every visit."""
+    from orbitfit.estimation.shared_error import responses
+    from orbitfit.estimation.weights import apparition_year
+    from orbitfit.observations.gaia import VISIT_COMMON_AL_MAS
+    from orbitfit.observations.gaia_visits import visit_index
+    from orbitfit.products.uncertainty import sky_jacobian
+    parts = {}
+    for name, (solution, table, directions) in fits.items():
+        tdb, al = table["tdb"].value, table["al_mas"].value
+        keep = np.abs(al) <= GROSS_MAS
+        by_year, _ = responses(solution)
+        parts[name] = (tdb[keep], al[keep], directions[keep], sky_jacobian(solution, tdb[keep])[1],
+                       apparition_year(tdb[keep]), by_year)
+    visits = visit_index(np.concatenate([p[0] for p in parts.values()]))
+    start = 0
+    for name, p in list(parts.items()):
+        parts[name] = p + (visits[start:start + p[0].size],)
+        start += p[0].size
+    names = list(parts)
+    product, model, flat = [], [], []
+    for a, m in enumerate(names):
+        for n in names[a + 1:]:
+            tm, rm, dm, jm, ym, gm, vm = parts[m]
+            tn, rn, dn, jn, yn, gn, vn = parts[n]
+            q = sum((gm[y] @ gn[y].T for y in set(gm) & set(gn)), np.zeros((6, 6)))
+            for v in set(vm) & set(vn):
+                i, j = np.nonzero(vm == v)[0], np.nonzero(vn == v)[0]
+                c = []
+                for ii in i:
+                    for jj in j:
+                        cov = ((ym[ii] == yn[jj]) * np.eye(2) - (jn[jj] @ gn.get(int(ym[ii]), np.zeros((6, 2)))).T
+                               - jm[ii] @ gm.get(int(yn[jj]), np.zeros((6, 2))) + jm[ii] @ q @ jn[jj].T)
+                        c.append(dm[ii] @ cov @ dn[jj])
+                product.append(rm[i].mean() * rn[j].mean())
+                model.append(np.mean(c))
+                flat.append(np.mean([dm[ii] @ dn[jj] * (ym[ii] == yn[jj]) for ii in i for jj in j]))
+    excess = np.sum(np.array(product) - VISIT_COMMON_AL_MAS ** 2)
+    print(f"\nshared error, {len(product)} pairs of moons in a visit: mean product {np.mean(product):.1f} mas^2, Gaia's "
+          f"visit error {VISIT_COMMON_AL_MAS:g}^2; s = {np.sqrt(max(excess, 0) / np.sum(model)):.2f} mas with the fits' "
+          f"response (mean c {np.mean(model):.2f}), {np.sqrt(max(excess, 0) / np.sum(flat)):.2f} without (c = d.d)")
 
 
 def common_sky_offsets(rows):

@@ -294,8 +294,9 @@ class Solution:
                              f"{row['sigma_ra_mas']:4.1f}  Dec {row['bias_dec_mas']:+7.1f} +- {row['sigma_dec_mas']:4.1f}")
         shared = getattr(self.options, "shared_sky_error_mas", 0.0)
         if shared > 0:
-            lines.append(f"  every predicted position's sigma also holds {shared:g} mas per sky axis that every moon's "
-                         "prediction shares and no fit sees (shared_sky_error_mas; not in the elements' sigma)")
+            lines.append(f"  predicted positions' sigma also holds the error every moon's prediction shares: {shared:g} "
+                         "mas per sky axis and apparition, less where this fit's data pinned it (shared_sky_error_mas; "
+                         "not in the elements' sigma)")
         el, sig = self.elements()
         lines.append(f"  osculating elements at {self.epoch_utc} UTC ({iso_tdb(self.epoch, 0)} TDB) (jovicentric, "
                      "ICRF equator, 1 sigma):")

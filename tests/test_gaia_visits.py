@@ -44,7 +44,8 @@ def test_variances_and_the_estimate_from_the_other_moons_only():
 
 
 def test_a_corrected_transit_moves_along_the_scan_and_keeps_its_covariance():
-    observations = load_all("Himalia", gaia_transits=True, gaia_visit_offsets=None)[0]
+    """With 7 mas for every transit (gaia_floors="common") a corrected transit keeps its covariance."""
+    observations = load_all("Himalia", gaia_transits=True, gaia_visit_offsets=None, gaia_floors="common")[0]
     transit = np.nonzero(np.asarray(observations["kind"]).astype(str) == "gaia_transit")[0]
     t = float(observations["tdb"][transit[5]])
     rows = [(v, b, m) for v, b, m in ROWS]
@@ -78,7 +79,7 @@ def test_with_the_moons_own_floors_a_corrected_transit_loses_the_common_error():
     """load_all(..., gaia_floors="own"): as Gaia gave them a moon's transits carry its own floor and the visit's
     common error in quadrature; the correction moves them as with the common floor and takes VISIT_COMMON_AL_MAS^2
     out of their AL variance exactly, which leaves Himalia's own floor over the CCD scatter; AC as it was."""
-    common = load_all("Himalia", gaia_visit_offsets=None)[0]
+    common = load_all("Himalia", gaia_visit_offsets=None, gaia_floors="common")[0]
     observations = load_all("Himalia", gaia_visit_offsets=None, gaia_floors="own")[0]
     assert observations.meta["gaia_al_floors"] == OWN_FLOORS and "gaia_al_floors" not in common.meta
     transit = np.nonzero(np.asarray(observations["kind"]).astype(str) == "gaia_transit")[0]
@@ -193,8 +194,9 @@ def test_visit_index_groups_epochs_closer_than_the_gap():
 
 
 def test_load_all_corrects_by_default_and_says_so():
-    """Himalia's 23 transits: 22 in visits that >= 2 other moons saw, moved; every other row as read; None keeps
-    them as Gaia gave them."""
+    """Himalia's 23 transits: 22 in visits that >= 2 other moons saw, moved, their along-scan variance less the
+    visit's common error (the moons' own floors, the default); every other row as read; None keeps them as Gaia gave
+    them."""
     corrected, report = load_all("Himalia")
     raw = load_all("Himalia", gaia_visit_offsets=None)[0]
     assert any("22 of 23 transit normal points freed" in note for note in report.notes)
@@ -202,4 +204,6 @@ def test_load_all_corrects_by_default_and_says_so():
     moved = (np.asarray(corrected["ra_deg"]) != np.asarray(raw["ra_deg"])) | (
         np.asarray(corrected["dec_deg"]) != np.asarray(raw["dec_deg"]))
     assert moved.sum() == 22 and not (moved & ~transit).any()
-    np.testing.assert_array_equal(np.asarray(corrected["sigma_ra_mas"]), np.asarray(raw["sigma_ra_mas"]))
+    sigma_before, sigma_after = np.asarray(raw["sigma_ra_mas"]), np.asarray(corrected["sigma_ra_mas"])
+    np.testing.assert_array_equal(sigma_after[~moved], sigma_before[~moved])
+    assert np.all(sigma_after[moved] < sigma_before[moved])

@@ -63,7 +63,8 @@ def test_a_second_ellipse_on_the_same_axes_keeps_the_larger_limits(leda_event):
     limit = ax.get_ylim()[1]
     import copy
     smaller = copy.copy(solution)
-    smaller.covariance = solution.covariance / 16.0             # every sigma / 4
+    smaller.covariance = solution.covariance / 16.0             # every sigma / 4: the shared error's too
+    smaller.options = solution.options.changed(shared_sky_error_mas=solution.options.shared_sky_error_mas / 4)
     plot_track_ellipse(event, solution=smaller, ax=ax, colour="#009E73", label="sigma / 4", motion=False)
     assert ax.get_ylim()[1] == pytest.approx(limit)
     sigmas = [np.linalg.norm(np.diff(l.get_xydata(), axis=0)) / 2 for l in ax.lines if l.get_gid() == "cross-track-sigma"]

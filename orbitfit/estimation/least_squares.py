@@ -40,6 +40,7 @@ from .gauss_newton import EVALUATION_ERRORS, STATE_NAMES, FitError, gauss_newton
 from .bias_priors import bias_prior_arrays, bias_prior_whitening, considered, default_bias_prior_mas
 from .options import FitOptions
 from .screening import screen_start, screening_record
+from .shared_error import META_KEY as SHARED_RESPONSE, response_record, state_response
 from .weights import fit_data, group_keys, initial_floors, own_covariance, unweightable_rows
 
 MIN_NIGHTS = 3            # six state components need positions on three nights at least (Gauss: three directions)
@@ -124,12 +125,18 @@ def fit_orbit(observations, initial: Orbit, options: FitOptions | None = None, *
                       f"{int((~fit.accepted).sum())} to be flagged", stacklevel=2)
     if options.night_deweighting == "estimated":
         meta["night_correlation"] = {name: float(r) for name, r in zip(data.group_names, fit.night_rho)}
+    # how the error every moon's prediction shares moves this estimate (options.shared_sky_error_mas; a consider
+    # parameter per apparition: orbitfit.estimation.shared_error), from the fit's own weights and design
+    shared = state_response(fit, data, prepared.t_obs, names) if options.shared_sky_error_mas > 0 else None
     evaluation = fit.evaluation
     evaluation.design, evaluation.extra = None, None          # the record keeps values, not the fit's matrices
     # the orbit's covariance considers apparition biases beyond their prior (options.apparition_bias_scatter); the
     # biases' table keeps their posterior under the prior, which shared_biases.data_only undoes
     state_covariance = considered(fit, data, options, bias_priors).covariance[:6, :6]
-    orbit, covariance = carried_to(model, Orbit(body, pivot, fit.parameters[:6]), state_covariance, epoch)
+    orbit, phi = transition(model, Orbit(body, pivot, fit.parameters[:6]), epoch)
+    covariance = phi @ state_covariance @ phi.T
+    if shared is not None:
+        meta[SHARED_RESPONSE] = response_record(shared[0], np.einsum("ij,kjc->kic", phi, shared[1][:, :6, :]))
     return Solution(orbit=orbit, covariance=covariance,
                     observations=observations, evaluation=evaluation, weights=fit.weights,
                     accepted=fit.accepted, options=options, model=model, history=fit.history, meta=meta,
@@ -255,12 +262,6 @@ def transition(model, orbit, epoch):
         raise FitError(f"the orbit cannot be propagated from TDB {orbit.epoch:.0f} s to {float(epoch):.0f} s "
                        f"({type(exc).__name__}: {exc})") from exc
     return Orbit(orbit.body, float(epoch), run.states[0, 0]), run.stm[0, 0]
-
-
-def carried_to(model, orbit, covariance, epoch):
-    """(Orbit, 6x6 covariance) of `orbit` (with `covariance` of its state) at `epoch`: Phi C Phi^T."""
-    moved, phi = transition(model, orbit, epoch)
-    return moved, phi @ covariance @ phi.T
 
 
 def _start_state(model, initial, epoch):

@@ -396,7 +396,7 @@ def preference_rank(table, tiers):
 
 # --- the entry point ------------------------------------------------------------------------------------------------
 def load_all(body, data_dir=None, *, time_tol_s=TIME_TOL_S, ephemeris=None, drop_remeasurements=False,
-             gaia_transits=True, gaia_visit_offsets="embedded", gaia_floors="common"):
+             gaia_transits=True, gaia_visit_offsets="embedded", gaia_floors="own"):
     """Every embedded observation of one satellite (NAIF id or name), deduplicated. Returns (Observations, report).
 
     Rows keep their reader's values; `dataset` names the data set (module docstring). The table is sorted by time.
@@ -409,10 +409,10 @@ def load_all(body, data_dir=None, *, time_tol_s=TIME_TOL_S, ephemeris=None, drop
     per-CCD rows as read. gaia_visit_offsets: "embedded" (default: the table of data/gaia_visits/) or a
     `GaiaVisitOffsets` frees the transit normal points of their Gaia visit's error common to the moons, as the other
     moons measure it (`orbitfit.observations.gaia_visits`; counts in `report.notes`); None leaves them as Gaia gave
-    them. gaia_floors: "common" (default: every transit's AL floor 7 mas, `gaia.AL_FLOOR_MAS`, kept when freed of
-    the visit's error) or "own" (each moon's own floor, `gaia.CORRECTED_AL_FLOOR_MAS`, with the visit's error in
-    quadrature until a correction takes it out: sharper one year ahead, sigma too small one apparition away;
-    docs/validation.md, "Each moon's own floor").
+    them. gaia_floors: "own" (default since 2026-12-05: each moon's own AL floor, `gaia.CORRECTED_AL_FLOOR_MAS`,
+    with the visit's error in quadrature until a correction takes it out) or "common" (every transit 7 mas,
+    `gaia.AL_FLOOR_MAS`, kept when freed of the visit's error; the default before; docs/validation.md, "Each moon's
+    own floor").
     """
     if gaia_floors not in ("common", "own"):
         raise ValueError(f"gaia_floors must be 'common' or 'own', not {gaia_floors!r}")

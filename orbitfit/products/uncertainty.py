@@ -2,9 +2,11 @@
 sky of any observer, linearly (state-transition matrices) or by Monte Carlo (clones drawn from the covariance and
 integrated together, sharing the perturber evaluations).
 
-Every sky covariance here holds, besides the orbit's, the error that every moon's prediction shares and no fit can
-see (`FitOptions.shared_sky_error_mas`, per sky axis, a consider term: `shared_sky_variance_mas2`); the state
-covariances (`position_covariance`, `draw_clones`) are the orbit's alone.
+Every sky covariance here holds, besides the orbit's, the error that every moon's prediction shares
+(`FitOptions.shared_sky_error_mas`, per sky axis: one sky offset per apparition, a consider parameter of the fit,
+`orbitfit.estimation.shared_error`): s^2 per axis far from precise data, less where the fit's own precise
+observations of that apparition pinned it. The state covariances (`position_covariance`, `draw_clones`) are the
+orbit's alone.
 
 Sky quantities (Gomes-Junior et al. 2016, Fig. 3): sigma of RA* (= sigma(alpha) cos(delta)) and Dec, their correlation,
 sigma_s = sqrt(sigma_RA*^2 + sigma_Dec^2), and the 1-sigma error ellipse: semi-major and semi-minor axes and the
@@ -17,6 +19,7 @@ import numpy as np
 from dynamics import constants as C
 from ..observables import PropagatedTarget
 from ..model import MAS_PER_RAD, astrometric
+from ..estimation.shared_error import shared_sky_covariance
 from ..observations.observers import Observers
 from ..tables import quantity_table
 from ..times import to_tdb_seconds
@@ -64,10 +67,16 @@ def _sky_table(epochs, ra, dec, distance, cov):
 
 
 def shared_sky_variance_mas2(solution):
-    """The variance (mas^2, each of RA* and Dec, uncorrelated) that a prediction of `solution` carries beyond its
-    orbit's covariance: its options' `shared_sky_error_mas` squared (0 for options without it)."""
+    """s^2 (mas^2): the variance per sky axis of the error every moon's prediction shares, its options'
+    `shared_sky_error_mas` squared (0 for options without it)."""
     options = getattr(solution, "options", None)
     return float(getattr(options, "shared_sky_error_mas", 0.0)) ** 2
+
+
+def shared_covariance(solution, epochs, jacobian, pairwise=False):
+    """The shared error's covariance (mas^2) of `solution`'s predictions at `epochs` (TDB s) with partials
+    `jacobian` (`sky_jacobian`): (n, 2, 2), or (n, 2, n, 2) between every two epochs (`shared_error`)."""
+    return shared_sky_covariance(solution, epochs, jacobian, shared_sky_variance_mas2(solution), pairwise)
 
 
 def sky_jacobian(solution, epochs, observer="500"):
@@ -87,7 +96,7 @@ def sky_jacobian(solution, epochs, observer="500"):
 
 def sky_uncertainty(solution, epochs, observer="500"):
     """Linear propagation of the solution's covariance to the sky of `observer` (MPC code) at `epochs`, plus the
-    error every moon's prediction shares (`shared_sky_variance_mas2`; meta["shared_sky_error_mas"]).
+    error every moon's prediction shares (`shared_covariance`; its s in meta["shared_sky_error_mas"]).
 
     epochs: astropy Time(s), ISO date string(s) (UTC), or TDB seconds past J2000. Returns a QTable: `utc` (Time),
     `tdb` (s), RA/Dec (deg), distance (km), 1-sigma RA* and Dec (mas), their correlation, sigma_s and the ellipse
@@ -95,7 +104,7 @@ def sky_uncertainty(solution, epochs, observer="500"):
     epochs = _epochs(epochs)
     result, jacobian = sky_jacobian(solution, epochs, observer)
     cov = np.einsum("nik,kl,njl->nij", jacobian, solution.covariance, jacobian) \
-        + shared_sky_variance_mas2(solution) * np.eye(2)
+        + shared_covariance(solution, epochs, jacobian)
     table = _sky_table(epochs, result.ra_deg, result.dec_deg, result.distance_km, cov)
     table.meta.update({"body": int(solution.body), "observer": str(observer), "method": "linear",
                        "shared_sky_error_mas": np.sqrt(shared_sky_variance_mas2(solution))})
@@ -148,7 +157,7 @@ def monte_carlo_sky(solution, epochs, n_clones=1000, observer="500", rng=None, c
                     progress=False):
     """Sky uncertainty from clones of the solution drawn from its covariance and integrated together in batches
     (the nominal orbit rides in the first batch with the same step); the table's covariance adds the shared error
-    (`shared_sky_variance_mas2`), the clones' offsets do not carry it. Returns (table, clone RA* / Dec offsets from
+    (`shared_covariance`, linear), the clones' offsets do not carry it. Returns (table, clone RA* / Dec offsets from
     the nominal in mas, shape (n_clones, n_epochs, 2)). progress: a tqdm bar over the clones (terminals only)."""
     ephemeris = solution.model.ephemeris
     rng = rng or np.random.default_rng(0)
@@ -170,8 +179,9 @@ def monte_carlo_sky(solution, epochs, n_clones=1000, observer="500", rng=None, c
     d_dec = (dec[1:] - dec[0]) * 3.6e6
     offsets = np.stack([d_ra, d_dec], axis=-1)
     centred = offsets - offsets.mean(axis=0)
-    cov = np.einsum("cni,cnj->nij", centred, centred) / (len(clones) - 1) \
-        + shared_sky_variance_mas2(solution) * np.eye(2)            # not in the clones: no state carries it
+    cov = np.einsum("cni,cnj->nij", centred, centred) / (len(clones) - 1)
+    if shared_sky_variance_mas2(solution) > 0:                      # not in the clones: no state carries it
+        cov = cov + shared_covariance(solution, epochs, sky_jacobian(solution, epochs, observer)[1])
     distance = result.distance_km.reshape(n_sat, -1)[0]
     table = _sky_table(epochs, ra[0], dec[0], distance, cov)
     table.meta.update({"body": int(solution.body), "observer": str(observer),

@@ -11,8 +11,7 @@ import numpy as np
 from ..chance import honest_spread
 from ..observations.gaia import TRANSIT_KIND, along_scan_directions, covariance_2x2
 from ..observations.gaia_visits import VISIT_GAP_DAYS as GAIA_VISIT_GAP_DAYS, GaiaVisitOffsets, visit_index
-from ..estimation.weights import apparition_year
-from ..products.uncertainty import shared_sky_variance_mas2, sky_jacobian
+from ..products.uncertainty import shared_covariance, sky_jacobian
 from ..residuals import compute_residuals
 from ..tables import plain_table, quantity_table
 
@@ -58,9 +57,9 @@ def along_scan(solution, held_out, visit_tau_mas=None):
     along_state = np.einsum("ni,nij->nj", directions, jacobian)               # (n, 6): mas per state unit
     # the error every moon's prediction shares (FitOptions.shared_sky_error_mas), one sky offset per apparition
     # (what the moons' held-out residuals share changes sign between the DR3 apparitions:
-    # benchmarks/gaia_held_out_common.py), seen along each transit's scan
-    years = apparition_year(out["tdb"])
-    shared = shared_sky_variance_mas2(solution) * (directions @ directions.T) * (years[:, None] == years[None, :])
+    # benchmarks/gaia_held_out_common.py), as the fit's data of that apparition left it, along each transit's scan
+    shared = np.einsum("ai,aibj,bj->ab", directions, shared_covariance(solution, out["tdb"], jacobian, pairwise=True),
+                       directions)
     orbit = along_state @ solution.covariance @ along_state.T + shared
     for i in range(n):
         measured = covariance_2x2(transits["sigma_ra_mas"][i], transits["sigma_dec_mas"][i], transits["corr"][i])

@@ -1,0 +1,84 @@
+"""The error every moon's prediction shares (`FitOptions.shared_sky_error_mas`), as a consider parameter of a fit.
+
+The moons' held-out Gaia transits share an error per Gaia visit beyond Gaia's own (docs/validation.md, "The error
+every moon's prediction shares"): one sky offset e_k (RA*, Dec; N(0, s^2 I)) per apparition k of Jupiter, the same
+for every observation of that apparition, ground-based, Gaia or occultation, and for every prediction in it;
+independent between apparitions (the moons' common offsets change sign from one DR3 apparition to the next). The fit
+does not estimate it, so it moves the estimate linearly: delta x = G e, G = N^-1 A^T W B, with N^-1 A^T W the fit's
+own linear map from residuals to corrections (whitened as the fit weighs them) and B each row's unit offset for its
+apparition. A prediction at an epoch of apparition k then misses by e_k - J G e (J: the position's partials with
+respect to the state), whose covariance is
+
+    s^2 (I + J Q J^T - J G_k - G_k^T J^T),   Q = sum_j G_j G_j^T,
+
+and between two epochs s^2 (delta_kl I + J_a Q J_b^T - J_a G_l - G_k^T J_b^T). Far from the fitted data (another
+apparition, or one with only ground positions of tens of mas) it is ~s^2 I; at an epoch that a precise observation
+pins (a 1 mas occultation) the orbit follows e_k there and it is ~0: the occultation's own sigma is what is left.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .gauss_newton import _zeroed, solve_normal
+from .weights import apparition_year, whiten
+
+META_KEY = "shared_sky_response"      # Solution.meta: {"years": [K], "state_per_mas": (K, 6, 2)} (JSON in archives)
+
+
+def state_response(fit, data, tdb, names=None):
+    """(years (K,), G (K, p, 2)): how the fitted parameters move per mas of each apparition's shared sky offset
+    (RA*, Dec), through the fit's final weights and accepted rows (the estimator's map N^-1 A^T W, without the
+    night-correlation sandwich, which changes the covariance, not the estimator). `fit`: a GaussNewtonResult (its
+    evaluation with the design); tdb: each row's epoch (TDB s)."""
+    evaluation, accepted = fit.evaluation, np.asarray(fit.accepted, bool)
+    weights = fit.weights.for_normal_equations()
+    n = accepted.size
+    _, _, d_ra, d_dec = whiten(evaluation.res_ra, evaluation.res_dec, weights, evaluation.design)
+    _, inverse, _ = solve_normal(d_ra, d_dec, np.zeros(n), np.zeros(n), accepted, _zeroed(evaluation.extra), names)
+    years = apparition_year(np.asarray(tdb, float)[accepted])
+    unique, index = np.unique(years, return_inverse=True)
+    response = np.zeros((unique.size, inverse.shape[0], 2))
+    for c, (shift_ra, shift_dec) in enumerate(((np.ones(n), np.zeros(n)), (np.zeros(n), np.ones(n)))):
+        w_ra, w_dec = whiten(shift_ra, shift_dec, weights)       # a unit offset of each row, as the fit weighs it
+        rows = d_ra[accepted] * w_ra[accepted, None] + d_dec[accepted] * w_dec[accepted, None]      # A^T b per row
+        summed = np.zeros((unique.size, inverse.shape[0]))
+        np.add.at(summed, index, rows)
+        response[:, :, c] = summed @ inverse                     # N^-1 symmetric
+    return unique, response
+
+
+def response_record(years, state_per_mas):
+    """The Solution.meta record of a state response (JSON-able: archives keep it)."""
+    return {"years": [int(y) for y in years], "state_per_mas": np.asarray(state_per_mas, float).tolist()}
+
+
+def responses(solution):
+    """({apparition year: (6, 2) state change per mas}, Q (6, 6) = sum G G^T) of a solution; ({}, 0) for one without
+    the record (a family member, an archive written before): its predictions then carry s^2 I, the wide side."""
+    record = (getattr(solution, "meta", None) or {}).get(META_KEY)
+    if not record:
+        return {}, np.zeros((6, 6))
+    response = np.asarray(record["state_per_mas"], float).reshape(-1, 6, 2)
+    return dict(zip(record["years"], response)), np.einsum("kij,klj->il", response, response)
+
+
+def shared_sky_covariance(solution, tdb, jacobian, variance_mas2, pairwise=False):
+    """The covariance (mas^2) that the shared error gives predictions of `solution` at epochs `tdb` (TDB s) with
+    position partials `jacobian` (n, 2, 6; mas per state unit): (n, 2, 2) at each epoch, or with pairwise=True
+    (n, 2, n, 2) between every two epochs. variance_mas2: s^2 (0: zeros)."""
+    tdb = np.atleast_1d(np.asarray(tdb, float))
+    n = tdb.size
+    if variance_mas2 == 0:
+        return np.zeros((n, 2, n, 2)) if pairwise else np.zeros((n, 2, 2))
+    by_year, q = responses(solution)
+    years = apparition_year(tdb)
+    g = np.stack([by_year.get(int(y), np.zeros((6, 2))) for y in years]) if n else np.zeros((0, 6, 2))
+    identity = np.eye(2)
+    if not pairwise:
+        jg = np.einsum("nik,nkj->nij", jacobian, g)                                  # J_a G_{k_a}
+        jqj = np.einsum("nik,kl,njl->nij", jacobian, q, jacobian)
+        return variance_mas2 * (identity + jqj - jg - np.swapaxes(jg, 1, 2))
+    cross = np.einsum("aik,bkj->aibj", jacobian, g)                                  # J_a G_{k_b}
+    same = (years[:, None] == years[None, :])[:, None, :, None] * identity[None, :, None, :]
+    jqj = np.einsum("aik,kl,bjl->aibj", jacobian, q, jacobian)
+    return variance_mas2 * (same + jqj - cross - cross.transpose(2, 3, 0, 1))
