@@ -25,7 +25,8 @@ with the visit's error left out of the held-out sigma, cut 7.56 mas, z 1.31 (too
 cut 7.7 mas, z 1.11 (8.6, 0.81), all 7.5, z 1.09 (8.5, 0.83): seven moons within 10 mas one year ahead (Leda 13.3
 -> 9.2; Lysithea 13.6 -> 15.3 the one above); but folds 9.9 mas, z 1.36 (10.9, 1.04), where an honest sigma gives
 0.86 - 1.16: Himalia 1.58 (its fitted transits' residuals say 3.2 mas, its held-out apparitions 8.1), Lysithea
-2.20. Sigma too small one apparition away, so not the default. With the visits' common error at the size the
+2.20. Sigma too small one apparition away, so not the default then (it is since, with the error every moon's
+prediction shares in sigma: FitOptions.shared_sky_error_mas, benchmarks/shared_sky_error.py). With the visits' common error at the size the
 held-out residuals show it one year ahead (5.6 mas, benchmarks/gaia_held_out_common.py, 2026-12-03) instead of the
 3.2 the fitted residuals give (--visit-tau-mas 5.6; the fitted transits' weights are the same once corrected, the
 held-out transits' sigma larger): cut 7.73 mas, z 0.90; all 7.36, z 0.87; folds 9.97, z 1.13 (Himalia 1.16;
