@@ -16,7 +16,10 @@ zenith level of the default (differential colour refraction; "two levels" is the
 48.9 s, two levels 51.9 s, defaults 51.7 s. Reading Himalia's default solution (summary, statistics, residuals):
 2.0 s when each call recomputed every row's zenith geometry, 0.85 s with the rows' biases computed once per Solution
 (2026-12-05, both with two experiments running alongside); later that day, the machine quiet: no biases 55.1 s, two
-levels 56.1 s, defaults 61.4 s, and the reading 0.32 s.
+levels 56.1 s, defaults 61.4 s, and the reading 0.32 s. That evening, with each moon's own Gaia floor (load_all's
+default, every option set here) and the default fit's response to the error every moon's prediction shares
+(orbitfit.estimation.shared_error), the machine quiet: no biases 58.0 s, two levels 72.0 s, defaults 69.9 s, the
+reading 0.33 s.
 """
 import time
 import warnings
