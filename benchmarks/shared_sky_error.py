@@ -29,6 +29,7 @@ import warnings
 from dataclasses import replace
 
 import numpy as np
+from astropy.table import vstack
 from scipy.linalg import block_diag
 
 from orbitfit.estimation.options import FitOptions
@@ -56,10 +57,7 @@ def predicted_again(result, observations, shared_mas):
     al = np.concatenate([t["al_mas"].value for t in tables])
     z = np.concatenate([np.asarray(t["normalised"]) for t in tables])
     epochs = np.concatenate([t["tdb"].value for t in tables])
-    table = tables[0] if len(tables) == 1 else None
-    if table is None:
-        from astropy.table import vstack
-        table = vstack(tables, metadata_conflicts="silent")
+    table = vstack(tables, metadata_conflicts="silent")
     table.meta["covariance_mas2"] = covariance
     return HarnessResult(result.body, result.test, table, summary(al, z, epochs, covariance))
 

@@ -76,10 +76,10 @@ INDEPENDENT = INDEPENDENT_APPARITION_PRIORS             # the apparition priors 
 TWO_LEVELS = {"bias_groups": "apparition+uncatalogued"}  # the default's levels before 2026-12-05 (no zenith)
 # the covariance of the biases' prior alone, as every option set but the defaults was measured (before 2026-12-05's
 # consider term of the apparition biases' scatter): their tables stay reproducible
-PRIOR_ONLY = {"apparition_bias_scatter": None, "shared_sky_error_mas": 0.0}
 # ... and, as every option set but the defaults was measured (before 2026-12-05 evening), 7 mas along the scan for
-# every Gaia transit and no error shared by the moons' predictions in sigma
+# every Gaia transit (gaia_floors_of) and no error shared by the moons' predictions in sigma
 BEFORE_OWN_FLOORS = {"shared_sky_error_mas": 0.0}
+PRIOR_ONLY = {"apparition_bias_scatter": None, **BEFORE_OWN_FLOORS}
 
 
 def gaia_floors_of(label):
