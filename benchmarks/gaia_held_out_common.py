@@ -36,7 +36,8 @@ With each moon's own floor (--gaia-floors own, the default since that evening; 4
 moon's visit mean about it 6.1 (the last visit -9.2; one offset common to the moons RA* +5.2 Dec -6.4, AL rms 8.2 ->
 6.2); folds tau 7.7, about it 7.9 (apparitions' common offsets RA* -16.4 Dec +7.3, -5.9 +0.0, +7.8 -7.5). Beyond
 Gaia's own error common to a visit (3.2 mas, in each held-out transit's sigma) the predictions share sqrt(5.2^2 -
-3.2^2) = 4.1 mas one year ahead and 7.0 one apparition away: the first is FitOptions.shared_sky_error_mas.
+3.2^2) = 4.1 mas one year ahead and 7.0 one apparition away (per-visit moments); FitOptions.shared_sky_error_mas,
+3.8, is sized by --size-shared on pairs of moons with the fits' responses (3.65 without the responses).
 """
 import argparse
 

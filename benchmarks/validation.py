@@ -33,7 +33,7 @@ each weighting is judged on the Gaia DR3 transits after 2016-06-01, which its fi
 
 The option sets other than the defaults are fitted as their tables were measured: 7 mas along the scan for every
 Gaia transit (load_all's gaia_floors="common") and no error shared by the moons' predictions in sigma
-(shared_sky_error_mas=0); the defaults with the moons' own floors and 4.1 mas shared (since 2026-12-05 evening).
+(shared_sky_error_mas=0); the defaults with the moons' own floors and 3.8 mas shared (since 2026-12-05 evening).
 
 Columns: held-out transits (n), AL rms and mean (mas), rms of AL / combined sigma (z; 1 for an honest covariance),
 the fraction within 1 sigma (0.68 for Gaussian errors), the Gaia visits (transits < 10 days apart share the

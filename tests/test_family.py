@@ -167,6 +167,34 @@ def test_gm_leave_one_out_matches_a_refit(real_family, real_data, truth, tmp_pat
                                       real_family.gm_leave_one_out(HIMALIA, by=by)["gm_without"])
 
 
+def test_members_carry_the_shared_errors_response_as_a_refit_of_offset_data_moves_them(real_data, truth):
+    """The error every moon's prediction shares (FitOptions.shared_sky_error_mas) is one sky offset per apparition for
+    every member's positions alike; the family fit records each member's state response to it (as fit_orbit does)
+    so that a member's predictions carry s^2 (I + J Q J^T - ...) and not the bare s^2. Checked against a refit of
+    the same family with one apparition's positions of both members moved 20 mas in RA* (weights held, so the
+    estimator is linear)."""
+    from orbitfit.estimation.shared_error import responses
+    from orbitfit.estimation.weights import apparition_year
+    options = FitOptions(night_deweighting=False, bias_groups=None, estimate_floors=False, reject_outliers=False)
+    base = fit_family(real_data, truth, options, fit_gm=(HIMALIA,))
+    years = apparition_year(np.asarray(real_data[ELARA]["tdb"], float))
+    year = int(np.bincount(years - years.min()).argmax() + years.min())          # Elara's apparition of most positions
+    moved = {}
+    for body, table in real_data.items():
+        moved[body] = table.copy()
+        here = apparition_year(np.asarray(table["tdb"], float)) == year
+        moved[body]["ra_deg"][here] += 20.0 / np.cos(np.radians(table["dec_deg"][here])) / 3.6e6
+    refit = fit_family(moved, truth, options, fit_gm=(HIMALIA,))
+    for body in (HIMALIA, ELARA):
+        by_year, q = responses(base[body])
+        expected = by_year[year][:, 0]                                          # state per mas of RA* offset
+        measured = (refit[body].state - base[body].state) / 20.0
+        print(f"\n{body}, apparition {year}: response / refit - 1 per state component "
+              f"{np.round(expected / measured - 1, 4)}")
+        np.testing.assert_allclose(expected, measured, rtol=0.02, atol=1e-3 * np.abs(measured).max())
+        assert np.allclose(q, sum(g @ g.T for g in by_year.values()))
+
+
 @pytest.mark.slow
 def test_a_gm_prior_combines_like_an_independent_measurement(real_family, real_data, truth, ephemeris):
     """gm_prior_sigma adds a pseudo-observation: the posterior is the inverse-variance mean of the free fit and

@@ -58,7 +58,7 @@ def response_record(years, state_per_mas):
 
 def responses(solution):
     """({apparition year: (6, 2) state change per mas}, Q (6, 6) = sum G G^T) of a solution; ({}, 0) for one without
-    the record (a family member, an archive written before): its predictions then carry s^2 I, the wide side."""
+    the record (an archive written before it was kept): its predictions then carry s^2 I, the wide side."""
     record = (getattr(solution, "meta", None) or {}).get(META_KEY)
     if not record:
         return {}, np.zeros((6, 6))

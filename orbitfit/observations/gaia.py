@@ -34,7 +34,7 @@ MIN_CCDS = 3                  # a direction and a scatter need at least 3 positi
 # ~60 mas. With these floors the transits alone fit to 3.3-7.0 mas AL for all 8 moons
 # (benchmarks/gaia_transits.py). That 7 mas holds everything a transit shares with others, the visit's error
 # common to the moons included, and stays when a transit is freed of that error (orbitfit.observations.gaia_visits):
-# the default, for every body.
+# every body's floor until 2026-12-05, now `load_all(..., gaia_floors="common")`.
 # Against Gaia DR3's own error model (DR3 documentation, sect. 8.3.4 "Error model for Astrometry", Pauwels, Dell'Oro,
 # Spoto and Tanga; Tanga et al. 2023, A&A 674, A12): DR3 writes a transit's covariance as a random part per CCD,
 # independent from CCD to CCD, plus a systematic part common to every CCD of the transit (sso_observation's
@@ -53,10 +53,12 @@ VISIT_COMMON_AL_MAS = 3.2
 # transits' residuals in its fit to every embedded data set (default options, scanning-law axes, transits corrected
 # by the embedded visit offsets; leverage-corrected, one step from 7 mas: benchmarks/gaia_floors.py, 2026-12-05).
 # Used with al_floor_mas=OWN_FLOORS (`load_all(..., gaia_floors="own")`): a transit as Gaia gave it then has floor
-# sqrt(f^2 + VISIT_COMMON_AL_MAS^2), and `GaiaVisitOffsets.correct` takes the common error out again. Not the
-# default. On the harness (docs/validation.md, "Each moon's own floor"; against 7 mas for every transit): one year
-# ahead sharper and still honest (cut 8.6 -> 7.7 mas, z 0.81 -> 1.11, inside an honest sigma's 0.80 - 1.22; all
-# 8.5 -> 7.5, z 0.83 -> 1.09; Leda 13.3 -> 9.2), but one apparition away sigma too small (folds 10.9 -> 9.9 mas,
+# sqrt(f^2 + VISIT_COMMON_AL_MAS^2), and `GaiaVisitOffsets.correct` takes the common error out again. The default
+# since 2026-12-05 evening, with the error every moon's prediction shares in sigma (FitOptions.shared_sky_error_mas),
+# which mends the folds below (z 1.05 inside 0.84 - 1.18). Alone, on the harness (docs/validation.md, "Each
+# moon's own floor"; against 7 mas for every transit): one year ahead sharper and still honest (cut 8.6 -> 7.7 mas,
+# z 0.81 -> 1.11, inside an honest sigma's 0.80 - 1.22; all 8.5 -> 7.5, z 0.83 -> 1.09; Leda 13.3 -> 9.2), but one
+# apparition away sigma too small (folds 10.9 -> 9.9 mas,
 # z 1.04 -> 1.36 where an honest sigma gives 0.86 - 1.16; Himalia 1.04 -> 1.58: its transits' residuals in a fit
 # say 3.0 mas, its held-out apparitions 8, on the visits every moon misses alike). A first try of 2026-12-03
 # (each transit's own axis, the visit's error left out of the held-out transits' sigma) gave z 1.48 one year ahead.
