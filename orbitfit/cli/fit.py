@@ -36,8 +36,9 @@ def command_demo(args):
     output_folder(args.out)                                    # fail before the fit, not after it
     start = time.perf_counter()
     observations, report = load_all("Himalia")
-    # the defaults: per-site floors, estimated night correlation, biases and refraction, a sigma that considers the
-    # apparition biases' measured scatter
+    # the defaults: per-site floors, estimated night correlation, biases and refraction, each moon's own Gaia floor
+    # (load_all), a sigma that considers the apparition biases' measured scatter and the error every moon's
+    # prediction shares
     options = FitOptions()
     log, bar = fit_logger("fitting Himalia", enabled=not args.json)
     solution = fit_orbit(observations, gomes_junior_2016_orbit("Himalia"), options, log=log)
