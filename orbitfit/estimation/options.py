@@ -269,8 +269,8 @@ class FitOptions:
                                           "sigma per sky axis (mas) of an error every moon's prediction shares: one "
                                           "sky offset per apparition, a consider parameter (every predicted "
                                           "position's covariance holds it as far as the fit's data of that apparition "
-                                          f"did not pin it; never in the weights; default {SHARED_SKY_ERROR_MAS:g}, measured; 0: the "
-                                          "orbit's covariance alone)")
+                                          "did not pin it; never in the weights; default "
+                                          f"{SHARED_SKY_ERROR_MAS:g}, measured; 0: the orbit's covariance alone)")
     keep_duplicates: bool = _option(False, "keep observations that copy another of the fit (the same file twice, "
                                            "a repeated row: orbitfit.observations.datasets.find_duplicates); by "
                                            "default they are dropped before the fit and listed in Solution.meta")
