@@ -71,8 +71,7 @@ def main():
     at10 = {law: np.interp(np.radians(10.0), alphas, k) for law, k in table.items()}
     print(f"k(10 deg): Lambert {at10['lambert']:.4f}, Lommel-Seeliger {at10['lommel-seeliger']:.4f} (of the radius)")
     print(f"{'moon':9s} {'transits':>8s} {'alpha max':>9s} {'max shift':>9s} {'max |dAL|':>9s} {'rms dAL':>7s} "
-          f"{'AL floor':>8s} "
-          f"{'b (1: photocentre)':>20s}")
+          f"{'AL floor':>8s} {'b (1: photocentre)':>20s}")
     pooled_x, pooled_y, pooled_w = [], [], []
     for name in gomes_junior_2016_orbits():
         observations = load_all(name)[0]
@@ -105,8 +104,8 @@ def main():
         pooled_x.append(x), pooled_y.append(y), pooled_w.append(w)
         floor = CORRECTED_AL_FLOOR_MAS[NAIF_BY_NAME[name.lower()]]
         print(f"{name:9s} {rows.size:8d} {np.degrees(alpha).max():9.1f} {shift.max():9.2f} "
-              f"{np.abs(predicted_al).max():9.2f} "
-              f"{np.sqrt(np.mean(predicted_al ** 2)):7.2f} {floor:8.1f} {b:12.1f} +- {sigma_b:5.1f}")
+              f"{np.abs(predicted_al).max():9.2f} {np.sqrt(np.mean(predicted_al ** 2)):7.2f} {floor:8.1f} "
+              f"{b:12.1f} +- {sigma_b:5.1f}")
     x, y, w = (np.concatenate(v) for v in (pooled_x, pooled_y, pooled_w))
     print(f"pooled over the moons: b = {np.sum(w * x * y) / np.sum(w * x * x):.2f} +- "
           f"{1.0 / np.sqrt(np.sum(w * x * x)):.2f} ({x.size} transits)")
