@@ -39,7 +39,9 @@ MAX_BIAS_LINES = 12          # the summary lists at most this many biases (Himal
 class Solution:
     """A fitted orbit with everything needed to use, judge and reproduce it.
 
-    orbit: the fitted state (relative to NAIF 5, ICRF) at its epoch; covariance: 6x6, km and km/s.
+    orbit: the fitted state (relative to NAIF 5, ICRF) at its epoch; covariance: 6x6, km and km/s (the estimator's,
+    with what the apparition biases' scatter and the error every moon's prediction shares do to the state:
+    `estimation.bias_priors.considered`, `estimation.shared_error.state_part`).
     observations: every observation used, rejected ones included; evaluation: O-C and computed positions per row
     (mas, deg); weights: the sigmas the fit used; accepted: False for flagged outliers.
     options: the estimator's FitOptions; model: the OrbitModel (forces, ephemeris, step, companions).

@@ -23,7 +23,9 @@ def test_closed_loop_covariance_is_honest(template, truth, ephemeris):
     95% +- 3% within 2 sigma. Sigmas are NOT given to the fit: it estimates them (per-site floors), as for real
     data; the noise is independent, so night de-weighting and biases are off (they model correlated errors)."""
     rng = np.random.default_rng(42)
-    options = FitOptions(night_deweighting=False, bias_groups=None)      # the loop's noise has no offsets either
+    # the loop's noise has no offsets either, nor an error shared per apparition (whose state part the
+    # covariance would otherwise hold: FitOptions.shared_sky_error_mas)
+    options = FitOptions(night_deweighting=False, bias_groups=None, shared_sky_error_mas=0.0)
     normalised = []
     for draw in range(100):
         data = simulate_observations(truth, template, 60.0, 45.0, rng,
@@ -59,7 +61,8 @@ def test_fit_integrated_from_mid_arc_is_the_fit_at_the_epoch_asked_for():
     from orbitfit.observables import evaluate, prepare
     observations, _ = read_gj15(data_path("gj15", "Leda.dat"))
     start = gomes_junior_2016_orbit("Leda")
-    options = FitOptions(night_deweighting=False, bias_groups=None, epoch="2021-01-01")
+    options = FitOptions(night_deweighting=False, bias_groups=None, epoch="2021-01-01",
+                         shared_sky_error_mas=0.0)       # the normal equations' covariance alone
     solution = fit_orbit(observations, start, options)
     prepared = prepare(observations, solution.model.ephemeris)
     assert solution.epoch == options.epoch and options.epoch - integration_epoch(prepared.t_obs) > 15 * 3.15e7

@@ -38,9 +38,17 @@ def himalia(ephemeris):
 
 
 def orbit_alone(solution):
-    """The solution without the error every moon's prediction shares: its sky sigma is the orbit's alone."""
+    """The solution without the error every moon's prediction shares: its covariance without the state part s0^2 Q
+    that the fit put in (shared_error.state_part), no response, and s = 0, so its sky sigma is the orbit's alone."""
     from dataclasses import replace
-    return replace(solution, options=solution.options.changed(shared_sky_error_mas=0.0))
+    from orbitfit.estimation.shared_error import META_KEY, in_covariance_mas2, state_part
+    record = solution.meta.get(META_KEY)
+    covariance = solution.covariance
+    if record:
+        covariance = covariance - state_part(np.asarray(record["state_per_mas"]), in_covariance_mas2(solution))
+    meta = {key: value for key, value in solution.meta.items() if key != META_KEY}
+    return replace(solution, options=solution.options.changed(shared_sky_error_mas=0.0), covariance=covariance,
+                   meta=meta)
 
 
 def test_linear_sky_sigma_equals_finite_differences_of_the_whole_chain(himalia, ephemeris):
@@ -49,7 +57,8 @@ def test_linear_sky_sigma_equals_finite_differences_of_the_whole_chain(himalia, 
     from orbitfit.model import astrometric
     from dynamics import propagate
     epochs = np.array([LAST_GJ15 + 3 * YEAR, LAST_GJ15 + 8 * YEAR])
-    linear = sky_uncertainty(orbit_alone(himalia), epochs)
+    alone = orbit_alone(himalia)
+    linear = sky_uncertainty(alone, epochs)
     earth = ephemeris.position(C.EARTH, epochs)
 
     def radec(state):
@@ -63,14 +72,14 @@ def test_linear_sky_sigma_equals_finite_differences_of_the_whole_chain(himalia, 
         d[k] = h
         jac[:, :, k] = (radec(himalia.state + d) - radec(himalia.state - d)) / (2 * h)
     jac[:, 0] *= np.cos(linear["dec_deg"])[:, None]                     # RA* = cos(dec) d(alpha)
-    cov = np.einsum("nik,kl,njl->nij", jac, himalia.covariance, jac)
+    cov = np.einsum("nik,kl,njl->nij", jac, alone.covariance, jac)
     assert np.allclose(np.sqrt(cov[:, 0, 0]), linear["sigma_ra_mas"].to_value(u.mas), rtol=1e-4)
     assert np.allclose(np.sqrt(cov[:, 1, 1]), linear["sigma_dec_mas"].to_value(u.mas), rtol=1e-4)
 
 
 def test_position_covariance_is_consistent_with_the_sky(himalia):
     epochs = np.array([LAST_GJ15 + 5 * YEAR])
-    cov = position_covariance(himalia, epochs)[0]
+    cov = position_covariance(orbit_alone(himalia), epochs)[0]
     sky = sky_uncertainty(orbit_alone(himalia), epochs)[0]
     # the largest sky axis (km at the body's distance) cannot exceed the largest 3-D axis
     assert sky["major_km"] <= np.sqrt(np.linalg.eigvalsh(cov).max()) * (1 + 1e-6) * u.km
@@ -134,22 +143,31 @@ def test_the_shared_error_moves_the_fit_as_a_refit_of_offset_data_does(ephemeris
 
 def test_the_shared_error_in_sky_sigma_linear_and_monte_carlo(himalia):
     """FitOptions.shared_sky_error_mas enters every predicted sky covariance as s^2 (I + J Q J^T - J G_k - G_k^T
-    J^T) (shared_error): far from the data (2030, an apparition without positions) at least s^2 per axis; the
-    pairwise form's diagonal is the per-epoch one; Monte Carlo adds the same; the orbit (state, covariance)
-    untouched; a Quantity is taken in mas and a negative size refused."""
+    J^T) (shared_error), built here from the responses, over the orbit's own: the fit's covariance holds s0^2 Q
+    and the sky adds the rest, also for an s other than the fit's (5 mas here, 3.8 fitted); far from the data
+    (2030, an apparition without positions) at least s^2 per axis; the pairwise form's diagonal is the per-epoch
+    one; Monte Carlo adds the same; the orbit (state, covariance) untouched by the option; a Quantity is taken in
+    mas and a negative size refused."""
     from dataclasses import replace
+    from orbitfit.estimation.shared_error import responses
+    from orbitfit.estimation.weights import apparition_year
     from orbitfit.products.uncertainty import shared_covariance, sky_jacobian
     epochs = np.array([LAST_GJ15 - 2 * YEAR, LAST_GJ15 + 16 * YEAR])
     shared = replace(himalia, options=himalia.options.changed(shared_sky_error_mas=5.0 * u.mas))
     assert shared.options.shared_sky_error_mas == 5.0
     before, after = sky_uncertainty(orbit_alone(himalia), epochs), sky_uncertainty(shared, epochs)
     _, jacobian = sky_jacobian(shared, epochs)
-    extra = shared_covariance(shared, epochs, jacobian)
+    by_year, q = responses(himalia)
+    g = np.stack([by_year.get(int(y), np.zeros((6, 2))) for y in apparition_year(epochs)])
+    jg = np.einsum("nik,nkj->nij", jacobian, g)
+    whole = 25.0 * (np.eye(2) + np.einsum("nik,kl,njl->nij", jacobian, q, jacobian) - jg - np.swapaxes(jg, 1, 2))
+    assert np.abs(jg[0]).max() > 0.005               # 2012: an apparition of GJ15 positions, which it follows a little
     for axis, k in (("sigma_ra_mas", 0), ("sigma_dec_mas", 1)):
-        np.testing.assert_allclose(after[axis].value ** 2 - before[axis].value ** 2, extra[:, k, k], rtol=1e-9)
+        np.testing.assert_allclose(after[axis].value ** 2 - before[axis].value ** 2, whole[:, k, k], rtol=1e-9)
+    extra = shared_covariance(shared, epochs, jacobian)
     pairwise = shared_covariance(shared, epochs, jacobian, pairwise=True)
     np.testing.assert_allclose(pairwise[[0, 1], :, [0, 1], :], extra, rtol=1e-12)
-    assert np.all(np.linalg.eigvalsh(extra[1]) >= 25.0 * (1 - 1e-9))       # no data in 2030's apparition
+    assert np.all(np.linalg.eigvalsh(whole[1]) >= 25.0 * (1 - 1e-9))       # no data in 2030's apparition
     assert after.meta["shared_sky_error_mas"] == 5.0 and before.meta["shared_sky_error_mas"] == 0.0
     clones = np.random.default_rng(7).multivariate_normal(himalia.state, himalia.covariance, size=50)
     mc_before, _ = monte_carlo_sky(orbit_alone(himalia), epochs, clones=clones)

@@ -47,7 +47,7 @@ from .bias_priors import considered
 from .least_squares import bias_table, far_then_mid_arc, integration_epoch, with_biases
 from .options import FitOptions
 from .screening import screen_start, screening_record
-from .shared_error import META_KEY as SHARED_RESPONSE, response_record, state_response
+from .shared_error import META_KEY as SHARED_RESPONSE, response_record, state_part, state_response
 from .weights import FitData, Weights, fit_data, initial_floors
 
 # A-priori GMs (km^3/s^2) of family members; others are massless unless `gm` says otherwise.
@@ -291,6 +291,7 @@ def fit_family(observations, initial_orbits: dict, options: FitOptions | None = 
     if options.shared_sky_error_mas > 0:
         years, response = state_response(fit, combined, combined.t_obs)
         shared = years, np.einsum("ij,kjc->kic", back, response[:, :n_core, :])
+        covariance = covariance + state_part(shared[1], options.shared_sky_error_mas ** 2)   # states' and GMs'
     final_gm = gms_of(x)
     fitted_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     family_meta = {"bodies": list(bodies), "fit_gm": list(fit_gm), "bias_groups": options.bias_groups,
@@ -313,7 +314,7 @@ def fit_family(observations, initial_orbits: dict, options: FitOptions | None = 
                            for k, other in enumerate(bodies) if other != body and final_gm[other] != 0.0)
         meta = {"fitted_at": fitted_at, "versions": versions(), "family": family_meta}
         if shared is not None:
-            meta[SHARED_RESPONSE] = response_record(shared[0], shared[1][:, own, :])
+            meta[SHARED_RESPONSE] = response_record(shared[0], shared[1][:, own, :], options.shared_sky_error_mas ** 2)
         if screenings[body] is not None and screenings[body].flagged.any():
             meta["screened"] = screening_record(screenings[body], by_body[body], fit.accepted[r])
         if options.night_deweighting == "estimated":

@@ -40,7 +40,7 @@ from .gauss_newton import EVALUATION_ERRORS, STATE_NAMES, FitError, gauss_newton
 from .bias_priors import bias_prior_arrays, bias_prior_whitening, considered, default_bias_prior_mas
 from .options import FitOptions
 from .screening import screen_start, screening_record
-from .shared_error import META_KEY as SHARED_RESPONSE, response_record, state_response
+from .shared_error import META_KEY as SHARED_RESPONSE, response_record, state_part, state_response
 from .weights import fit_data, group_keys, initial_floors, own_covariance, unweightable_rows
 
 MIN_NIGHTS = 3            # six state components need positions on three nights at least (Gauss: three directions)
@@ -136,7 +136,12 @@ def fit_orbit(observations, initial: Orbit, options: FitOptions | None = None, *
     orbit, phi = transition(model, Orbit(body, pivot, fit.parameters[:6]), epoch)
     covariance = phi @ state_covariance @ phi.T
     if shared is not None:
-        meta[SHARED_RESPONSE] = response_record(shared[0], np.einsum("ij,kjc->kic", phi, shared[1][:, :6, :]))
+        # the estimate moves by G e: its covariance holds s^2 Q (shared_error.state_part), the sky part is added
+        # where a prediction is made (products.uncertainty.shared_covariance)
+        variance = options.shared_sky_error_mas ** 2
+        response = np.einsum("ij,kjc->kic", phi, shared[1][:, :6, :])
+        covariance = covariance + state_part(response, variance)
+        meta[SHARED_RESPONSE] = response_record(shared[0], response, variance)
     return Solution(orbit=orbit, covariance=covariance,
                     observations=observations, evaluation=evaluation, weights=fit.weights,
                     accepted=fit.accepted, options=options, model=model, history=fit.history, meta=meta,

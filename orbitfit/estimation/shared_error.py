@@ -17,6 +17,11 @@ apparitions' offsets put in the orbit (Himalia in 2026, every embedded data set:
 s = 3.8); an apparition of ground positions alone hardly pins it (their apparition biases, 30 mas a priori, take the
 offset up); at an epoch that a precise observation pins (a 1 mas occultation) the orbit follows e_k there and it is
 ~0: the occultation's own sigma is what is left.
+
+The estimate's own error holds G e, covariance s^2 Q: a solution's covariance holds that part (`state_part`; since
+2026-12-06), so its elements, its positions in km (relative to Jupiter) and its clones carry it (Himalia, every
+embedded data set: sigma(a) 0.07 -> 0.18 km); a predicted sky covariance then adds s^2 (I - J G_k - G_k^T J^T)
+(`shared_sky_covariance`), J P J^T having the J Q J^T part.
 """
 from __future__ import annotations
 
@@ -25,7 +30,8 @@ import numpy as np
 from .gauss_newton import solve_normal
 from .weights import apparition_year, whiten
 
-META_KEY = "shared_sky_response"      # Solution.meta: {"years": [K], "state_per_mas": (K, 6, 2)} (JSON in archives)
+META_KEY = "shared_sky_response"      # Solution.meta: {"years": [K], "state_per_mas": (K, 6, 2),
+                                      # "in_covariance_mas2": s^2 whose s^2 Q the state covariance holds} (JSON)
 
 
 def state_response(fit, data, tdb, names=None):
@@ -51,9 +57,19 @@ def state_response(fit, data, tdb, names=None):
     return unique, response
 
 
-def response_record(years, state_per_mas):
-    """The Solution.meta record of a state response (JSON-able: archives keep it)."""
-    return {"years": [int(y) for y in years], "state_per_mas": np.asarray(state_per_mas, float).tolist()}
+def response_record(years, state_per_mas, in_covariance_mas2):
+    """The Solution.meta record of a state response (JSON-able: archives keep it), with the s^2 whose s^2 Q the
+    solution's state covariance holds (`state_part`)."""
+    return {"years": [int(y) for y in years], "state_per_mas": np.asarray(state_per_mas, float).tolist(),
+            "in_covariance_mas2": float(in_covariance_mas2)}
+
+
+def state_part(state_per_mas, variance_mas2):
+    """s^2 Q = s^2 sum_k G_k G_k^T: what the shared error does to the fitted state itself (the estimate moves by
+    G e), the part a solution's covariance holds, so that its elements, its positions in km and its clones carry
+    it (Himalia, every embedded data set: sigma(a) 0.07 -> 0.18 km)."""
+    response = np.asarray(state_per_mas, float)
+    return variance_mas2 * np.einsum("kic,kjc->ij", response, response)
 
 
 def responses(solution):
@@ -66,13 +82,24 @@ def responses(solution):
     return dict(zip(record["years"], response)), np.einsum("kij,klj->il", response, response)
 
 
-def shared_sky_covariance(solution, tdb, jacobian, variance_mas2, pairwise=False):
-    """The covariance (mas^2) that the shared error gives predictions of `solution` at epochs `tdb` (TDB s) with
-    position partials `jacobian` (n, 2, 6; mas per state unit): (n, 2, 2) at each epoch, or with pairwise=True
-    (n, 2, n, 2) between every two epochs. variance_mas2: s^2 (0: zeros)."""
+def in_covariance_mas2(solution):
+    """The s^2 whose s^2 Q the solution's covariance already holds (0: none, as in archives written before
+    2026-12-06, whose predictions then take the whole s^2 J Q J^T here)."""
+    record = (getattr(solution, "meta", None) or {}).get(META_KEY) or {}
+    return float(record.get("in_covariance_mas2", 0.0))
+
+
+def shared_sky_covariance(solution, tdb, jacobian, variance_mas2, pairwise=False, whole=False):
+    """What the shared error adds (mas^2) to the sky covariance J P J^T of `solution`'s predictions at epochs `tdb`
+    (TDB s) with position partials `jacobian` (n, 2, 6; mas per state unit): (n, 2, 2) at each epoch, or with
+    pairwise=True (n, 2, n, 2) between every two epochs. variance_mas2: s^2. The solution's covariance P holds
+    s0^2 Q already (`in_covariance_mas2`, s0 the fit's s), so its J s0^2 Q J^T is not added twice; s^2 other than
+    the fit's (a what-if, or 0: the orbit alone) changes that part by (s^2 - s0^2) J Q J^T. whole=True: the shared
+    error's whole part, s^2 (I + J Q J^T - J G_k - G_k^T J^T), as if P held none of it (what to show as its share)."""
     tdb = np.atleast_1d(np.asarray(tdb, float))
     n = tdb.size
-    if variance_mas2 == 0:
+    held = 0.0 if whole else in_covariance_mas2(solution)    # s0^2 Q already in the covariance (its J Q J^T too)
+    if variance_mas2 == 0 and held == 0:
         return np.zeros((n, 2, n, 2)) if pairwise else np.zeros((n, 2, 2))
     by_year, q = responses(solution)
     years = apparition_year(tdb)
@@ -81,8 +108,8 @@ def shared_sky_covariance(solution, tdb, jacobian, variance_mas2, pairwise=False
     if not pairwise:
         jg = np.einsum("nik,nkj->nij", jacobian, g)                                  # J_a G_{k_a}
         jqj = np.einsum("nik,kl,njl->nij", jacobian, q, jacobian)
-        return variance_mas2 * (identity + jqj - jg - np.swapaxes(jg, 1, 2))
+        return variance_mas2 * (identity - jg - np.swapaxes(jg, 1, 2)) + (variance_mas2 - held) * jqj
     cross = np.einsum("aik,bkj->aibj", jacobian, g)                                  # J_a G_{k_b}
     same = (years[:, None] == years[None, :])[:, None, :, None] * identity[None, :, None, :]
     jqj = np.einsum("aik,kl,bjl->aibj", jacobian, q, jacobian)
-    return variance_mas2 * (same + jqj - cross - cross.transpose(2, 3, 0, 1))
+    return variance_mas2 * (same - cross - cross.transpose(2, 3, 0, 1)) + (variance_mas2 - held) * jqj

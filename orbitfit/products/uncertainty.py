@@ -73,10 +73,11 @@ def shared_sky_variance_mas2(solution):
     return float(getattr(options, "shared_sky_error_mas", 0.0)) ** 2
 
 
-def shared_covariance(solution, epochs, jacobian, pairwise=False):
-    """The shared error's covariance (mas^2) of `solution`'s predictions at `epochs` (TDB s) with partials
-    `jacobian` (`sky_jacobian`): (n, 2, 2), or (n, 2, n, 2) between every two epochs (`shared_error`)."""
-    return shared_sky_covariance(solution, epochs, jacobian, shared_sky_variance_mas2(solution), pairwise)
+def shared_covariance(solution, epochs, jacobian, pairwise=False, whole=False):
+    """What the shared error adds (mas^2) to the sky covariance J P J^T of `solution`'s predictions at `epochs` (TDB
+    s) with partials `jacobian` (`sky_jacobian`): (n, 2, 2), or (n, 2, n, 2) between every two epochs; P holds its
+    state part already. whole=True: its whole share, as if P held none of it (`shared_error.shared_sky_covariance`)."""
+    return shared_sky_covariance(solution, epochs, jacobian, shared_sky_variance_mas2(solution), pairwise, whole)
 
 
 def sky_jacobian(solution, epochs, observer="500"):
@@ -156,8 +157,9 @@ def propagate_clones(solution, states, epochs, batch=MC_BATCH, map_function=None
 def monte_carlo_sky(solution, epochs, n_clones=1000, observer="500", rng=None, clones=None, map_function=None,
                     progress=False):
     """Sky uncertainty from clones of the solution drawn from its covariance and integrated together in batches
-    (the nominal orbit rides in the first batch with the same step); the table's covariance adds the shared error
-    (`shared_covariance`, linear), the clones' offsets do not carry it. Returns (table, clone RA* / Dec offsets from
+    (the nominal orbit rides in the first batch with the same step); the clones carry the shared error's part in the
+    state (the covariance holds it), the table's covariance adds its sky part (`shared_covariance`, linear), which
+    the clones' offsets do not carry. Returns (table, clone RA* / Dec offsets from
     the nominal in mas, shape (n_clones, n_epochs, 2)). progress: a tqdm bar over the clones (terminals only)."""
     ephemeris = solution.model.ephemeris
     rng = rng or np.random.default_rng(0)
@@ -180,8 +182,8 @@ def monte_carlo_sky(solution, epochs, n_clones=1000, observer="500", rng=None, c
     offsets = np.stack([d_ra, d_dec], axis=-1)
     centred = offsets - offsets.mean(axis=0)
     cov = np.einsum("cni,cnj->nij", centred, centred) / (len(clones) - 1)
-    if shared_sky_variance_mas2(solution) > 0:                      # not in the clones: no state carries it
-        cov = cov + shared_covariance(solution, epochs, sky_jacobian(solution, epochs, observer)[1])
+    # the clones carry the shared error's part in the state (the covariance's s^2 Q); its sky part is added here
+    cov = cov + shared_covariance(solution, epochs, sky_jacobian(solution, epochs, observer)[1])
     distance = result.distance_km.reshape(n_sat, -1)[0]
     table = _sky_table(epochs, ra[0], dec[0], distance, cov)
     table.meta.update({"body": int(solution.body), "observer": str(observer),
