@@ -19,7 +19,7 @@ import numpy as np
 from dynamics import constants as C
 from ..observables import PropagatedTarget
 from ..model import MAS_PER_RAD, astrometric
-from ..estimation.shared_error import shared_sky_covariance
+from ..estimation.shared_error import in_covariance_mas2, shared_sky_covariance
 from ..observations.observers import Observers
 from ..tables import quantity_table
 from ..times import to_tdb_seconds
@@ -159,8 +159,8 @@ def monte_carlo_sky(solution, epochs, n_clones=1000, observer="500", rng=None, c
     """Sky uncertainty from clones of the solution drawn from its covariance and integrated together in batches
     (the nominal orbit rides in the first batch with the same step); the clones carry the shared error's part in the
     state (the covariance holds it), the table's covariance adds its sky part (`shared_covariance`, linear), which
-    the clones' offsets do not carry. Returns (table, clone RA* / Dec offsets from
-    the nominal in mas, shape (n_clones, n_epochs, 2)). progress: a tqdm bar over the clones (terminals only)."""
+    the clones' offsets do not carry. Returns (table, clone RA* / Dec offsets from the nominal in mas, shape
+    (n_clones, n_epochs, 2)). progress: a tqdm bar over the clones (terminals only)."""
     ephemeris = solution.model.ephemeris
     rng = rng or np.random.default_rng(0)
     clones = draw_clones(solution, n_clones, rng) if clones is None else clones
@@ -183,7 +183,8 @@ def monte_carlo_sky(solution, epochs, n_clones=1000, observer="500", rng=None, c
     centred = offsets - offsets.mean(axis=0)
     cov = np.einsum("cni,cnj->nij", centred, centred) / (len(clones) - 1)
     # the clones carry the shared error's part in the state (the covariance's s^2 Q); its sky part is added here
-    cov = cov + shared_covariance(solution, epochs, sky_jacobian(solution, epochs, observer)[1])
+    if shared_sky_variance_mas2(solution) > 0 or in_covariance_mas2(solution) > 0:
+        cov = cov + shared_covariance(solution, epochs, sky_jacobian(solution, epochs, observer)[1])
     distance = result.distance_km.reshape(n_sat, -1)[0]
     table = _sky_table(epochs, ra[0], dec[0], distance, cov)
     table.meta.update({"body": int(solution.body), "observer": str(observer),
