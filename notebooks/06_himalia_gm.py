@@ -23,7 +23,8 @@
 #
 # Here we fit Himalia and Elara together to **every embedded observation** (1894–2022: photographic plates, CCD
 # astrometry, Gaia DR3 transits), Himalia's GM free, find the encounter in the fitted orbits, and ask:
-# 1. what GM the data give and with what formal σ;
+# 1. what GM the data give and with what formal σ (the fit's covariance: the positions as weighted, and what the
+#    apparition biases' measured scatter and the error every moon's prediction shares do to the GM);
 # 2. which data set and which decade decide it — each left out in turn, linearised at the solution (the deletion
 #    formula of linear least squares, `orbitfit.estimation.influence`; `benchmarks/himalia_gm.py --refits 3`
 #    compares it with real refits); the spread of those values is a delete-a-data-set jackknife σ, which sees the
