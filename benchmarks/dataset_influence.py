@@ -107,7 +107,7 @@ Ananke's jo0010, by +0.1 mas where an honest one moves 0.0; the largest worsenin
 jo0054, Elara jo0001, jo0002), none beyond its held-out noise (0.1-0.2). Sinope's gj15 (+1.0 under the default) no
 longer stands out (Sinope 2.7 mas; why was not looked into).
 With sigma holding the error every moon's prediction shares (the default since 2026-12-05 evening; two halves,
-~60 min, 2026-12-06): one at a time 5 of the 149 beyond chance (Himalia jo0010 +0.1; Elara jo0001 +0.2 within its
+~40 min, 2026-12-06): one at a time 5 of the 149 beyond chance (Himalia jo0010 +0.1; Elara jo0001 +0.2 within its
 95% 0.2, jo0022, jo0023 +0.1; Sinope jo0046 +0.0), read together Elara's jo0022 and jo0023 (+0.1 where 0.0, p
 0.0002); Lysithea, Leda, Pasiphae, Carme and Ananke none. AL rms (all, --visits): Himalia 5.9, Elara 5.8, Lysithea
 15.8, Leda 7.6, Pasiphae 4.8, Sinope 2.7, Carme 3.8, Ananke 5.5 mas.
