@@ -5,8 +5,9 @@ integrated together, sharing the perturber evaluations).
 Every sky covariance here holds, besides the orbit's, the error that every moon's prediction shares
 (`FitOptions.shared_sky_error_mas`, per sky axis: one sky offset per apparition, a consider parameter of the fit,
 `orbitfit.estimation.shared_error`): s^2 per axis far from precise data, less where the fit's own precise
-observations of that apparition pinned it. The state covariances (`position_covariance`, `draw_clones`) are the
-orbit's alone.
+observations of that apparition pinned it. The solution's covariance holds that error's part in the state
+(`shared_error.state_part`), so the state covariances (`position_covariance`, `draw_clones`) carry it; the sky
+covariances add the rest (`shared_covariance`).
 
 Sky quantities (Gomes-Junior et al. 2016, Fig. 3): sigma of RA* (= sigma(alpha) cos(delta)) and Dec, their correlation,
 sigma_s = sqrt(sigma_RA*^2 + sigma_Dec^2), and the 1-sigma error ellipse: semi-major and semi-minor axes and the

@@ -37,10 +37,11 @@ def along_scan(solution, held_out, visit_tau_mas=None):
     meta["covariance_mas2"]: the (n, n) covariance of the AL residuals that the solution and the transits' sigmas
     predict: the orbit's between every two epochs (J_i P J_j^T along each scan), the transits' own on the diagonal,
     and Gaia's error common to one visit (`visit_tau_mas`, default the embedded table's, 3.2 mas; in the sigma of
-    every transit as Gaia gave it, at most each pair's own sigmas) between the transits of one visit. `summary` uses it for the spread an honest sigma
-    would give the held-out figures. meta["orbit_covariance_mas2"]: the orbit's part alone (with the shared
-    error, which meta["shared_sky_mas2"] holds alone); meta["common_visit_mas2"]: Gaia's common visit error part
-    alone."""
+    every transit as Gaia gave it, at most each pair's own sigmas) between the transits of one visit. `summary`
+    uses it for the spread an honest sigma would give the held-out figures. meta["orbit_covariance_mas2"]: the
+    orbit's part (with the shared error); meta["shared_sky_mas2"]: the shared error's whole share of it, its part in
+    the state included (`shared_covariance(..., whole=True)`); meta["common_visit_mas2"]: Gaia's common visit error
+    part alone."""
     rows = np.asarray(held_out["kind"]).astype(str) == GAIA_TRANSIT
     transits = held_out[rows]
     n = len(transits)
