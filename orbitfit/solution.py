@@ -298,7 +298,9 @@ class Solution:
         if shared > 0:
             lines.append(f"  predicted positions' sigma also holds the error every moon's prediction shares: {shared:g} "
                          "mas per sky axis and apparition, less where this fit's data pinned it (shared_sky_error_mas; "
-                         "not in the elements' sigma)")
+                         "its part in the fitted state is in the elements' sigma too)")
+        if self.meta.get("inflated_by", 1.0) != 1.0:
+            lines.append(f"  every sigma inflated by a factor {self.meta['inflated_by']:g} (Solution.inflated)")
         el, sig = self.elements()
         lines.append(f"  osculating elements at {self.epoch_utc} UTC ({iso_tdb(self.epoch, 0)} TDB) (jovicentric, "
                      "ICRF equator, 1 sigma):")
@@ -358,6 +360,35 @@ class Solution:
         t = np.asarray(self.observations["tdb"], float)
         year = 365.25 * C.SECONDS_PER_DAY
         return float(np.floor(t.min() / year) * year), float(t.max() + 20 * year)
+
+    def inflated(self, factor):
+        """A copy whose every sigma is `factor` times this one's (a researcher's safety margin, or a covariance
+        rescaled by chi2/dof): the state covariance and its samples by factor^2, the biases' sigmas, and the error
+        every moon's prediction shares (its size in the options and the part the covariance holds), so that every
+        sky, shadow and Monte Carlo sigma the copy predicts is `factor` times this one's. The fit itself (state,
+        residuals, weights) is not touched; the copy's meta["inflated_by"] records the factor (archives keep it)."""
+        import copy
+        from .estimation.shared_error import META_KEY, scaled_record
+        factor = float(factor)
+        if not (np.isfinite(factor) and factor > 0):
+            raise ValueError(f"inflated: factor must be a positive number, not {factor!r}")
+        twin = copy.copy(self)
+        twin.covariance = self.covariance * factor ** 2
+        twin.options = self.options.changed(shared_sky_error_mas=self.options.shared_sky_error_mas * factor)
+        meta = dict(self.meta)
+        if meta.get(META_KEY):
+            meta[META_KEY] = scaled_record(meta[META_KEY], factor)
+        meta["inflated_by"] = float(meta.get("inflated_by", 1.0)) * factor
+        twin.meta = meta
+        if self.biases is not None:
+            twin.biases = self.biases.copy(copy_data=True)
+            for name in ("sigma_ra_mas", "sigma_dec_mas"):
+                twin.biases[name] = self.biases[name] * factor
+            if "covariance_mas2" in self.biases.meta:
+                twin.biases.meta["covariance_mas2"] = np.asarray(self.biases.meta["covariance_mas2"]) * factor ** 2
+        if self.samples:
+            twin.samples = {**self.samples, "covariances": np.asarray(self.samples["covariances"]) * factor ** 2}
+        return twin
 
     def to_spk(self, path, naif_id=None, span=None, spk_type=2, record_days=None, degree=None):
         """Write this solution as an SPK kernel (centre 5, J2000, TDB) with its provenance in the comment area

@@ -14,7 +14,6 @@ from orbitfit.observations import read_gj15  # noqa: E402
 import orbitfit.occultations as occ  # noqa: E402
 from orbitfit.paths import data_path  # noqa: E402
 from orbitfit.occultations.maps import plot_track_ellipse  # noqa: E402
-from orbitfit.estimation.shared_error import META_KEY as SHARED_RESPONSE  # noqa: E402
 from orbitfit.times import tdb_seconds  # noqa: E402
 
 
@@ -62,13 +61,7 @@ def test_a_second_ellipse_on_the_same_axes_keeps_the_larger_limits(leda_event):
     fig, ax = plt.subplots()
     plot_track_ellipse(event, ax=ax)
     limit = ax.get_ylim()[1]
-    import copy
-    smaller = copy.copy(solution)
-    smaller.covariance = solution.covariance / 16.0             # every sigma / 4: the shared error's too (the
-    smaller.options = solution.options.changed(shared_sky_error_mas=solution.options.shared_sky_error_mas / 4)
-    record = dict(solution.meta[SHARED_RESPONSE])               # covariance holds its state part for s^2 / 16)
-    record["in_covariance_mas2"] = record["in_covariance_mas2"] / 16.0
-    smaller.meta = {**solution.meta, SHARED_RESPONSE: record}
+    smaller = solution.inflated(0.25)                           # every sigma / 4, the shared error's too
     plot_track_ellipse(event, solution=smaller, ax=ax, colour="#009E73", label="sigma / 4", motion=False)
     assert ax.get_ylim()[1] == pytest.approx(limit)
     sigmas = [np.linalg.norm(np.diff(l.get_xydata(), axis=0)) / 2 for l in ax.lines if l.get_gid() == "cross-track-sigma"]

@@ -177,3 +177,34 @@ def test_the_shared_error_in_sky_sigma_linear_and_monte_carlo(himalia):
     np.testing.assert_array_equal(position_covariance(shared, epochs), position_covariance(himalia, epochs))
     with pytest.raises(ValueError, match="shared_sky_error_mas must be >= 0"):
         FitOptions(shared_sky_error_mas=-1.0)
+
+
+def test_an_inflated_solution_predicts_every_sigma_that_many_times_larger(himalia, tmp_path):
+    """Solution.inflated(k): every sky sigma (inside the data, where the fit pinned the shared error, and 16 years
+    past it), every element's and bias's sigma k times the original's; had the part of the shared error that the
+    covariance holds (in_covariance_mas2) not been scaled with it, the sky sigma would not be (checked: scaling the
+    covariance and s alone misses by > 1e-4); the original untouched; the factor in the summary and the archive."""
+    from dataclasses import replace
+    from orbitfit.estimation.shared_error import META_KEY
+    from orbitfit.solution import Solution
+    epochs = np.array([LAST_GJ15 - 2 * YEAR, LAST_GJ15 + 16 * YEAR])
+    before = sky_uncertainty(himalia, epochs)
+    wider = himalia.inflated(3.0)
+    after = sky_uncertainty(wider, epochs)
+    for axis in ("sigma_ra_mas", "sigma_dec_mas"):
+        np.testing.assert_allclose(after[axis].value, 3.0 * before[axis].value, rtol=1e-9)
+    np.testing.assert_allclose(wider.elements()[1], 3.0 * himalia.elements()[1], rtol=1e-5)    # numerical partials
+    np.testing.assert_allclose(wider.biases["sigma_dec_mas"], 3.0 * himalia.biases["sigma_dec_mas"], rtol=1e-12)
+    naive = replace(himalia, covariance=9.0 * himalia.covariance,
+                    options=himalia.options.changed(shared_sky_error_mas=3.0 * himalia.options.shared_sky_error_mas))
+    off = sky_uncertainty(naive, epochs)["sigma_ra_mas"].value / (3.0 * before["sigma_ra_mas"].value) - 1
+    assert np.abs(off).max() > 1e-4                 # 7e-4 (GJ15 data pin the shared error little): 1e5 x the rtol
+    assert sky_uncertainty(himalia, epochs)["sigma_ra_mas"].value == pytest.approx(before["sigma_ra_mas"].value)
+    assert himalia.meta[META_KEY]["in_covariance_mas2"] == pytest.approx(himalia.options.shared_sky_error_mas ** 2)
+    assert "inflated by a factor 3" in wider.summary() and "inflated" not in himalia.summary()
+    loaded = Solution.load(wider.save(tmp_path / "wider.h5"))
+    assert loaded.meta["inflated_by"] == 3.0
+    np.testing.assert_allclose(sky_uncertainty(loaded, epochs)["sigma_dec_mas"].value, after["sigma_dec_mas"].value,
+                               rtol=1e-9)
+    with pytest.raises(ValueError, match="positive"):
+        himalia.inflated(0.0)

@@ -89,6 +89,12 @@ def in_covariance_mas2(solution):
     return float(record.get("in_covariance_mas2", 0.0))
 
 
+def scaled_record(record, factor):
+    """The response record of a solution whose every sigma is `factor` times the original's: G does not change (it
+    is the fit's own map), s^2 whose s^2 Q the covariance holds scales by factor^2."""
+    return {**record, "in_covariance_mas2": float(record.get("in_covariance_mas2", 0.0)) * float(factor) ** 2}
+
+
 def shared_sky_covariance(solution, tdb, jacobian, variance_mas2, pairwise=False, whole=False):
     """What the shared error adds (mas^2) to the sky covariance J P J^T of `solution`'s predictions at epochs `tdb`
     (TDB s) with position partials `jacobian` (n, 2, 6; mas per state unit): (n, 2, 2) at each epoch, or with
