@@ -32,6 +32,12 @@ GENERATED = {
     "gaia_visits.md": "benchmarks/validation.py --visits --markdown benchmarks/results/gaia_visits.md",
     "honest_spread.md": "benchmarks/validation.py --visits --markdown benchmarks/results/gaia_visits.md "
                         "--spread-markdown benchmarks/results/honest_spread.md",
+    "gaia_visits_all_2015.md": "benchmarks/validation.py --visits --tests all --cut 2015-06-01 --markdown "
+                               "benchmarks/results/gaia_visits_all_2015.md --spread-markdown "
+                               "benchmarks/results/honest_spread_all_2015.md",
+    "honest_spread_all_2015.md": "benchmarks/validation.py --visits --tests all --cut 2015-06-01 --markdown "
+                                 "benchmarks/results/gaia_visits_all_2015.md --spread-markdown "
+                                 "benchmarks/results/honest_spread_all_2015.md",
     "honest_spread_2012.md": "benchmarks/validation.py --visits --tests cut --cut 2012-01-01 "
                              "--spread-markdown benchmarks/results/honest_spread_2012.md",
     "honest_spread_2008.md": "benchmarks/validation.py --visits --tests cut --cut 2008-01-01 "
