@@ -41,11 +41,10 @@ Gaia's own error common to a visit (3.2 mas, in each held-out transit's sigma) t
 The last lines (2026-12-06, the default with the shared error in sigma; 4 and 11 min) set the held-out common error
 of each visit against the fitted one (the embedded table's): one year ahead 2.07 x (6 visits, correlation 0.86), one
 apparition away 2.05 x (15 visits, correlation 0.95, 7.9 against 3.6 mas rms, 3.0 mas about the line), moon by moon
-1.53 x and 1.65 x. The model of FitOptions.shared_sky_error_mas expects ~1.6 (the all-data fits follow 62-67% of an
-apparition's offset along the scans, ~20% of one visit's error; ~2.9 for such offsets alone), an error of single
-visits alone ~1.25. Two moons' held-out means in two visits of one apparition multiply to -10.7 and -8.9 mas^2 (one
-offset per apparition: about +10): the shared error is not all constant within an apparition (docs/validation.md,
-"The error every moon's prediction shares").
+1.53 x and 1.65 x. Two moons' held-out means in two visits of one apparition multiply to -10.7 and -8.9 mas^2
+(one offset per apparition gives them s^2 c > 0): the shared error is not all constant within an apparition. Whether
+it is Gaia's own visit error, larger than fitted residuals show, or the predictions' (the default's model): a
+simulation through the fits, benchmarks/shared_error_structure.py.
 """
 import argparse
 
