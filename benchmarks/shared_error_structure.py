@@ -71,6 +71,9 @@ def linearised_fit(observations, name):
         solution = least_squares.fit_orbit(observations, gomes_junior_2016_orbit(name))
     finally:
         least_squares.state_response = respond
+    if not held:
+        raise SystemExit("the fit computed no shared-error response (FitOptions.shared_sky_error_mas = 0?): the "
+                         "design is taken where it does")
     fit, design = held["fit"], held["design"]
     weights, accepted = fit.weights.for_normal_equations(), np.asarray(fit.accepted, bool)
     zero = np.zeros(accepted.size)

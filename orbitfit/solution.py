@@ -366,7 +366,9 @@ class Solution:
         rescaled by chi2/dof): the state covariance and its samples by factor^2, the biases' sigmas, and the error
         every moon's prediction shares (its size in the options and the part the covariance holds), so that every
         sky, shadow and Monte Carlo sigma the copy predicts is `factor` times this one's. The fit itself (state,
-        residuals, weights) is not touched; the copy's meta["inflated_by"] records the factor (archives keep it)."""
+        residuals, weights) is not touched; the copy's meta["inflated_by"] records the factor (archives keep it).
+        A refit of the copy keeps the inflated shared error's size in its options; refit the original to start
+        afresh."""
         import copy
         from .estimation.shared_error import META_KEY, scaled_record
         factor = float(factor)
