@@ -59,9 +59,9 @@ def along_scan(solution, held_out, visit_tau_mas=None):
     # the error every moon's prediction shares (FitOptions.shared_sky_error_mas), one sky offset per apparition
     # (what the moons' held-out residuals share changes sign between the DR3 apparitions:
     # benchmarks/gaia_held_out_common.py), as the fit's data of that apparition left it, along each transit's scan
-    along = lambda sky: np.einsum("ai,aibj,bj->ab", directions, sky, directions)
-    added = along(shared_covariance(solution, out["tdb"], jacobian, pairwise=True))   # the covariance holds the rest
-    shared = along(shared_covariance(solution, out["tdb"], jacobian, pairwise=True, whole=True))
+    seen_along = lambda sky: np.einsum("ai,aibj,bj->ab", directions, sky, directions)
+    added = seen_along(shared_covariance(solution, out["tdb"], jacobian, pairwise=True))  # P holds the rest
+    shared = seen_along(shared_covariance(solution, out["tdb"], jacobian, pairwise=True, whole=True))
     orbit = along_state @ solution.covariance @ along_state.T + added
     for i in range(n):
         measured = covariance_2x2(transits["sigma_ra_mas"][i], transits["sigma_dec_mas"][i], transits["corr"][i])
