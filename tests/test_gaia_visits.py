@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 
 from orbitfit.observations.datasets import load_all
-from orbitfit.observations.gaia import (CORRECTED_AL_FLOOR_MAS, OWN_FLOORS, VISIT_COMMON_AL_MAS, along_scan_direction,
-                                       covariance_2x2)
+from orbitfit.observations.core import Observations
+from orbitfit.observations.gaia import (CORRECTED_AL_FLOOR_MAS, FLOORS_META_KEY, OWN_FLOORS, VISIT_COMMON_AL_MAS,
+                                        along_scan_direction, covariance_2x2)
 from orbitfit.observations.gaia_visits import GaiaVisitOffsets, visit_index
 
 DAY = 86400.0
@@ -81,7 +82,7 @@ def test_with_the_moons_own_floors_a_corrected_transit_loses_the_common_error():
     out of their AL variance exactly, which leaves Himalia's own floor over the CCD scatter; AC as it was."""
     common = load_all("Himalia", gaia_visit_offsets=None, gaia_floors="common")[0]
     observations = load_all("Himalia", gaia_visit_offsets=None, gaia_floors="own")[0]
-    assert observations.meta["gaia_al_floors"] == OWN_FLOORS and "gaia_al_floors" not in common.meta
+    assert observations.meta[FLOORS_META_KEY] == OWN_FLOORS and FLOORS_META_KEY not in common.meta
     transit = np.nonzero(np.asarray(observations["kind"]).astype(str) == "gaia_transit")[0]
     table = offsets_table(ROWS, t0=float(observations["tdb"][transit[5]]) - 30.5 * DAY)
     corrected, report = table.correct(observations)
@@ -101,6 +102,25 @@ def test_with_the_moons_own_floors_a_corrected_transit_loses_the_common_error():
         assert along @ after @ along == pytest.approx(expected, rel=1e-9)
         assert across @ after @ across == pytest.approx(across @ before @ across, rel=1e-9)
     assert CORRECTED_AL_FLOOR_MAS[506] == 3.2
+
+
+def test_joining_tables_keeps_the_floors_record_only_where_every_part_agrees():
+    """The visit correction reads meta[FLOORS_META_KEY] for a whole table; astropy's merge keeps the last part's
+    value, so joining own-floor transits with 7-mas ones would take the common error out of the 7-mas transits too
+    (or keep it in the own ones) by the order of the parts. Observations.concatenate refuses that, keeps the record
+    when the parts agree or only one part holds transits, and drops it when none is recorded."""
+    own = load_all("Leda", gaia_visit_offsets=None, gaia_floors="own")[0]
+    common = load_all("Leda", gaia_visit_offsets=None, gaia_floors="common")[0]
+    transit = np.asarray(own["kind"]).astype(str) == "gaia_transit"
+    assert transit.any() and own.meta[FLOORS_META_KEY] == OWN_FLOORS and FLOORS_META_KEY not in common.meta
+    for parts in ((own, common), (common, own)):
+        with pytest.raises(ValueError, match="different along-scan floors"):
+            Observations.concatenate(parts)
+    ground = common[~transit]
+    for parts in ((own, ground), (ground, own), (own[transit], own[~transit])):
+        assert Observations.concatenate(parts).meta[FLOORS_META_KEY] == OWN_FLOORS
+    assert FLOORS_META_KEY not in Observations.concatenate((ground, common)).meta
+    assert FLOORS_META_KEY not in Observations.concatenate((common, own[~transit])).meta
 
 
 def test_a_transit_below_the_common_error_keeps_its_covariance():

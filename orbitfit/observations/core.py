@@ -22,6 +22,7 @@ from astropy.table import Table, vstack
 
 from ..bodies import UnknownBody, body_name
 from ..times import UTC_START_JD, convert_jd, iso_utc
+from .gaia import FLOORS_META_KEY, TRANSIT_KIND
 from .observers import needs_explicit_position
 
 # --- constants ----------------------------------------------------------------------------------------------------
@@ -221,6 +222,9 @@ class Observations(Table):
 
     @classmethod
     def concatenate(cls, tables) -> "Observations":
+        """One table of the rows of `tables` (None skipped), in their order. The meta key that says Gaia transits
+        carry the moons' own floors (`gaia.FLOORS_META_KEY`) is kept only where every part holding transits says so;
+        parts that disagree raise ValueError (the visit correction reads it for the whole table)."""
         tables = [t for t in tables if t is not None]
         if not tables:
             return cls.empty()
@@ -228,7 +232,19 @@ class Observations(Table):
             missing = set(COLUMN_NAMES) - set(t.colnames)
             if missing:
                 raise ValueError(f"cannot concatenate: a table lacks columns {sorted(missing)}")
-        return cls(vstack([Table(t[COLUMN_NAMES]) for t in tables], join_type="exact", metadata_conflicts="silent"))
+        out = cls(vstack([Table(t[COLUMN_NAMES]) for t in tables], join_type="exact", metadata_conflicts="silent"))
+        out.meta.pop(FLOORS_META_KEY, None)
+        floors = {t.meta.get(FLOORS_META_KEY) for t in tables
+                  if (np.asarray(t["kind"]).astype(str) == TRANSIT_KIND).any()}
+        if len(floors) > 1:
+            # astropy's merge would keep whichever value came last: the transits of the other part would then lose
+            # (or keep) the visit's common error in `GaiaVisitOffsets.correct` by the order of the parts
+            raise ValueError("cannot concatenate Gaia transit normal points built with different along-scan floors "
+                             f"(meta[{FLOORS_META_KEY!r}]: {sorted(map(str, floors))}, None meaning one floor "
+                             "for every transit): build them with one al_floor_mas")
+        if floors and None not in floors:
+            out.meta[FLOORS_META_KEY] = floors.pop()
+        return out
 
     def select(self, body=None, kind=None, dataset=None, observer=None) -> "Observations":
         """Rows matching every given criterion; each may be one value or a list of values."""

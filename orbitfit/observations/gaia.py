@@ -64,6 +64,9 @@ VISIT_COMMON_AL_MAS = 3.2
 # (each transit's own axis, the visit's error left out of the held-out transits' sigma) gave z 1.48 one year ahead.
 CORRECTED_AL_FLOOR_MAS = {506: 3.2, 507: 3.9, 508: 2.8, 509: 3.3, 510: 5.0, 511: 4.3, 512: 2.5, 513: 1.7}
 OWN_FLOORS = "own"
+# the table meta key that says a table's transit normal points carry the moons' own floors (its value OWN_FLOORS;
+# absent: one floor for every transit); `Observations.concatenate` keeps it only where every part agrees
+FLOORS_META_KEY = "gaia_al_floors"
 MAS_PER_DEG = 3.6e6
 # Which way the scan runs. Gaia's nominal scanning law keeps the spin axis at a solar aspect angle of 45 deg,
 # precessing about the Sun in 63 days (Gaia Collaboration, Prusti et al. 2016, A&A 595, A1; Gaia EDR3 documentation
@@ -256,7 +259,7 @@ def _refined(candidate, best):
 def to_normal_points(table, al_floor_mas=AL_FLOOR_MAS, ac_floor_mas=AC_FLOOR_MAS, ephemeris=None, scan_law=True):
     """The table with every Gaia transit of >= MIN_CCDS records replaced by its normal point (kind
     "gaia_transit", `line` = the transit's first line); other rows unchanged. al_floor_mas: one AL floor for every
-    transit (mas), or OWN_FLOORS for each row's body's `transit_al_floor_mas` (the table's meta["gaia_al_floors"]
+    transit (mas), or OWN_FLOORS for each row's body's `transit_al_floor_mas` (the table's meta[FLOORS_META_KEY]
     then says so, which `GaiaVisitOffsets.correct` reads: such a floor holds the visit's common error). The
     direction along the scan comes from Gaia's scanning law and the records (`scan_axes`; the Sun from `ephemeris`,
     dynamics' default de440); scan_law=False takes the records' own axis alone (orbitfit before 2026-12-05).
@@ -299,7 +302,7 @@ def to_normal_points(table, al_floor_mas=AL_FLOOR_MAS, ac_floor_mas=AC_FLOOR_MAS
     out = vstack([table[keep], points], join_type="exact", metadata_conflicts="silent")
     out = out[np.argsort(np.asarray(out["tdb"], float), kind="stable")]
     if own:
-        out.meta["gaia_al_floors"] = OWN_FLOORS
+        out.meta[FLOORS_META_KEY] = OWN_FLOORS
     report = {"transits": len(groups), "records": int(replaced.size),
               "kept_as_is": int((np.asarray(table["kind"]) == "gaia").sum() - replaced.size),
               "median_sigma_al_mas": float(np.median(al)), "median_sigma_ac_mas": float(np.median(ac)),

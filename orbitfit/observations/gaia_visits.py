@@ -43,7 +43,8 @@ import numpy as np
 
 from dynamics import constants as C
 
-from .gaia import OWN_FLOORS, TRANSIT_KIND, VISIT_COMMON_AL_MAS, along_scan_directions, covariance_2x2
+from .gaia import (FLOORS_META_KEY, OWN_FLOORS, TRANSIT_KIND, VISIT_COMMON_AL_MAS, along_scan_directions,
+                   covariance_2x2)
 
 GAIA_TRANSIT = TRANSIT_KIND
 VISIT_GAP_DAYS = 2.0          # epochs closer than this are one visit (bursts of 1-4 days, weeks apart)
@@ -151,7 +152,7 @@ class GaiaVisitOffsets:
         """A copy of `observations` whose Gaia transit normal points (kind "gaia_transit") are moved along the scan
         by minus their visit's common error as the other moons measure it (`offset`), and a report dict: transits
         corrected and left, the median |offset| and its sigma, tau and s. Their covariance is kept, unless the
-        table's transits have the moons' own floors (meta["gaia_al_floors"] == "own", module docstring): then their
+        table's transits have the moons' own floors (meta[FLOORS_META_KEY] == OWN_FLOORS, module docstring): then their
         AL variance loses VISIT_COMMON_AL_MAS^2 (a transit whose AL sigma is not above it keeps its covariance and is
         counted in "floor_below_common").
         `body`: the NAIF id the fit is of (default the table's `body` column, row by row). Other rows are returned
@@ -174,7 +175,7 @@ class GaiaVisitOffsets:
             offset[mine], sigma[mine], _ = self.offset(b, tdb[mine])
         done = np.isfinite(offset)
         directions = along_scan_directions(out[rows])
-        kept, own_floors = 0, out.meta.get("gaia_al_floors") == OWN_FLOORS
+        kept, own_floors = 0, out.meta.get(FLOORS_META_KEY) == OWN_FLOORS
         for i in np.nonzero(done)[0]:
             row = rows[i]
             shift = -offset[i] * directions[i]                          # mas, (RA*, Dec)
