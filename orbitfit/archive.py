@@ -225,6 +225,10 @@ def _write_table(group, table):
     for key in arrays:                        # e.g. the biases' joint covariance (least_squares.bias_table)
         group.create_dataset(f"meta:{key}", data=table.meta[key])
     group.attrs["meta_arrays"] = json.dumps(arrays)
+    # and its plain values (e.g. the observations' Gaia floor record, gaia.FLOORS_META_KEY, which a refit's join
+    # reads): an archive read back must say what the table said
+    values = {key: value for key, value in table.meta.items() if isinstance(value, (str, bool, int, float))}
+    group.attrs["meta_values"] = json.dumps(values)
 
 
 def _read_table(group):
@@ -233,4 +237,5 @@ def _read_table(group):
         data = group[name][()]
         columns[name] = np.array([v.decode("utf-8") for v in data]) if group[name].attrs.get("text") else data
     meta = {key: group[f"meta:{key}"][()] for key in json.loads(group.attrs.get("meta_arrays", "[]"))}
+    meta.update(json.loads(group.attrs.get("meta_values", "{}")))      # absent in archives before 2026-12-06
     return Table(columns, meta=meta)

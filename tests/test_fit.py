@@ -11,6 +11,7 @@ from orbitfit.estimation.options import FitOptions
 from orbitfit.orbit import Orbit
 from orbitfit.paths import data_path
 from orbitfit.observations.gj15 import read_gj15
+from orbitfit.observations.gaia import FLOORS_META_KEY, OWN_FLOORS
 from orbitfit.simulation import simulate_observations
 from orbitfit.archive import ArchiveError
 from orbitfit.solution import Solution
@@ -93,6 +94,7 @@ def test_bad_fits_stop_with_a_diagnosis(template, truth, ephemeris):
 
 def test_archive_reproduces_every_number_and_refuses_damaged_files(tmp_path, ephemeris):
     observations, _ = read_gj15(data_path("gj15", "Leda.dat"))
+    observations.meta[FLOORS_META_KEY] = OWN_FLOORS          # a table's plain meta (what a refit's join reads)
     solution = fit_orbit(observations, gomes_junior_2016_orbit("Leda", ephemeris), FitOptions())
     path = solution.save(tmp_path / "leda.h5")
     loaded = Solution.load(path)
@@ -101,6 +103,8 @@ def test_archive_reproduces_every_number_and_refuses_damaged_files(tmp_path, eph
     for column in ("res_ra_mas", "res_dec_mas", "sigma_ra_mas", "chi2", "accepted", "line"):
         assert np.array_equal(loaded.residuals()[column], solution.residuals()[column])
     assert list(loaded.observations["source"]) == list(solution.observations["source"])
+    assert solution.observations.meta[FLOORS_META_KEY] == OWN_FLOORS
+    assert loaded.observations.meta[FLOORS_META_KEY] == OWN_FLOORS
     assert loaded.summary() == solution.summary()
     assert loaded.meta["versions"]["orbitfit"]
     # one life: the loaded record has every field of the fresh one, with equal options, model and meta
