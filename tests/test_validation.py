@@ -271,6 +271,35 @@ def test_held_out_covariance_across_epochs_matches_monte_carlo(leda, leda_cut):
     assert np.allclose(shared[same], expected[same], rtol=0.15) and np.allclose(shared[~same], 0.0, atol=1e-9)
 
 
+def test_resamplings_tell_a_change_from_the_noise_of_the_held_out_visits():
+    """Resamplings: the change of AL rms between two fits' residuals is exact; its noise over the transits'
+    resamplings follows the delta method (std of the per-transit change of squares / (2 rms sqrt(n))); with one
+    transit per visit the visits' resamplings are the transits' (same noise); with the transits in few visits
+    the visits' noise is larger, and a change that one visit alone makes is within it."""
+    from orbitfit.validation import Resamplings
+    rng = np.random.default_rng(4)
+    day = 86400.0
+    n = 40
+    apart = np.arange(n) * 30 * day                                # 40 visits of one transit
+    first, second = rng.normal(0, 8, n), rng.normal(0, 8, n)
+    one_each = Resamplings(apart, n_boot=4000, rng=np.random.default_rng(1)).change(first, second)
+    rms1, rms2 = np.sqrt(np.mean(first ** 2)), np.sqrt(np.mean(second ** 2))
+    assert one_each["change_mas"] == pytest.approx(rms2 - rms1, rel=1e-12)
+    delta = np.std(second ** 2 / (2 * rms2) - first ** 2 / (2 * rms1)) / np.sqrt(n)
+    assert one_each["noise_mas"] == pytest.approx(delta, rel=0.1)
+    assert one_each["noise_visits_mas"] == pytest.approx(one_each["noise_mas"], rel=0.1)
+    grouped = np.repeat(np.arange(4) * 30 * day, 10) + np.tile(np.arange(10) * 0.2 * day, 4)   # 4 visits of 10
+    good = rng.normal(0, 1, n)
+    worse = good.copy()
+    worse[:10] += 6.0                                              # one visit's transits moved together
+    figures = Resamplings(grouped, n_boot=4000, rng=np.random.default_rng(1)).change(good, worse)
+    # the count of visit 0's transits among 40 draws of transits varies by sqrt(40 * 0.25 * 0.75) / 10 = 0.27 of
+    # its mean, among 4 draws of visits by sqrt(4 * 0.25 * 0.75) = 0.87: about 3x the noise
+    assert figures["change_mas"] > 0 and figures["noise_visits_mas"] > 2 * figures["noise_mas"]
+    low, high = figures["visits_90_mas"]
+    assert low <= 0.0 < figures["change_mas"] <= high
+
+
 def test_dataset_influence_is_the_harness_without_each_data_set(leda, leda_cut):
     """Leda's data sets of >= 60 fitted rows before the cut, each left out in turn: the change is the harness's own
     AL rms with everything minus without it, and its noise a paired bootstrap over the held-out transits, or over

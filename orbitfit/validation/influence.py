@@ -8,11 +8,10 @@ from ..chance import beyond_chance_together, influence_spread
 from ..estimation.gauss_newton import FitError
 from ..estimation.options import FitOptions
 from ..observations.datasets import load_all
-from ..observations.gaia_visits import visit_index
 from ..tables import quantity_table
 from ..times import to_tdb_seconds
 from .held_out import DEFAULT_CUT, gaia_cut
-from .predictions import GAIA_TRANSIT, VISIT_GAP_DAYS, HarnessResult, free_predictions, summary
+from .predictions import GAIA_TRANSIT, HarnessResult, Resamplings, free_predictions, summary
 
 
 def dataset_influence(body, options=None, cut=DEFAULT_CUT, *, mode="cut", observations=None, start=None, model=None,
@@ -61,15 +60,7 @@ def dataset_influence(body, options=None, cut=DEFAULT_CUT, *, mode="cut", observ
     start = base.solution.orbit
     with_all = base.table["al_mas"].value
     n = with_all.size
-    draws = rng.integers(0, n, size=(n_boot, n)) if n else np.zeros((0, 0), dtype=int)
-    visit = visit_index(base.table["tdb"].value, VISIT_GAP_DAYS)
-    n_visits = int(visit.max()) + 1 if n else 0
-    visit_draws = rng.integers(0, n_visits, size=(n_boot, n_visits)) if n else np.zeros((0, 0), dtype=int)
-    per_visit = np.bincount(visit, minlength=n_visits)
-
-    def rms_by_visits(al):                  # the rms over the transits of each resampling's visits
-        squares = np.bincount(visit, weights=al ** 2, minlength=n_visits)
-        return np.sqrt(squares[visit_draws].sum(axis=1) / per_visit[visit_draws].sum(axis=1))
+    resampled = Resamplings(base.table["tdb"].value, n_boot, rng)
     t_cut = base.notes["cut_tdb"]
     tdb = np.asarray(observations["tdb"], float)
     datasets = np.asarray(observations["dataset"]).astype(str)
@@ -88,12 +79,11 @@ def dataset_influence(body, options=None, cut=DEFAULT_CUT, *, mode="cut", observ
             rows.append((name, count) + (np.nan,) * 6 + (str(error).splitlines()[0][:60],))
             continue
         without = without_table["al_mas"].value
-        rms = lambda al: np.sqrt(np.mean(al[draws] ** 2, axis=1))
-        change = float(np.sqrt(np.mean(with_all ** 2)) - np.sqrt(np.mean(without ** 2)))
+        added = resampled.change(without, with_all)
+        change = added["change_mas"]
         chance = influence_spread(base.table, without_table)
-        rows.append((name, count, float(np.sqrt(np.mean(without ** 2))), change,
-                     float(np.std(rms(with_all) - rms(without))),
-                     float(np.std(rms_by_visits(with_all) - rms_by_visits(without))),
+        rows.append((name, count, float(np.sqrt(np.mean(without ** 2))), change, added["noise_mas"],
+                     added["noise_visits_mas"],
                      float(np.quantile(chance, 0.95)) if n else np.nan,
                      float((np.sum(chance >= change) + 1) / (chance.size + 1)) if n else np.nan, ""))
     columns = list(zip(*rows)) if rows else [[]] * 9

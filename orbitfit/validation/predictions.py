@@ -125,6 +125,45 @@ def summary(residual_mas, normalised, tdb=None, covariance=None):
     return out
 
 
+class Resamplings:
+    """Bootstrap resamplings of one set of held-out transits (epochs `tdb`, TDB s), to tell a change of their AL rms
+    between two fits from the noise of which transits happened to be held out: `n_boot` draws of the transits, and
+    of their Gaia visits (`visit_index`, VISIT_GAP_DAYS), each visit's transits drawn together (they share the
+    orbit's error and Gaia's own of that visit, so the visits are the independent draws). The draws are made once,
+    so every pair of fits compared on them is resampled alike (`dataset_influence` compares one fit with many)."""
+
+    def __init__(self, tdb, n_boot=2000, rng=None):
+        rng = rng or np.random.default_rng(15)
+        tdb = np.asarray(tdb, float)
+        n = tdb.size
+        self.draws = rng.integers(0, n, size=(n_boot, n)) if n else np.zeros((0, 0), dtype=int)
+        self.visit = visit_index(tdb, VISIT_GAP_DAYS) if n else np.zeros(0, dtype=int)
+        n_visits = int(self.visit.max()) + 1 if n else 0
+        self.visit_draws = rng.integers(0, n_visits, size=(n_boot, n_visits)) if n else np.zeros((0, 0), dtype=int)
+        self.per_visit = np.bincount(self.visit, minlength=n_visits)
+
+    def rms(self, al_mas):
+        """The AL rms of each resampling of the transits."""
+        return np.sqrt(np.mean(np.asarray(al_mas, float)[self.draws] ** 2, axis=1))
+
+    def rms_by_visits(self, al_mas):
+        """The AL rms over the transits of each resampling's visits."""
+        squares = np.bincount(self.visit, weights=np.asarray(al_mas, float) ** 2, minlength=self.per_visit.size)
+        return np.sqrt(squares[self.visit_draws].sum(axis=1) / self.per_visit[self.visit_draws].sum(axis=1))
+
+    def change(self, first_mas, second_mas):
+        """{"change_mas": AL rms of `second` less that of `first` (the same transits, two fits' residuals),
+        "noise_mas": its standard deviation over the transits' resamplings, "noise_visits_mas": over the visits',
+        "visits_90_mas": the central 90% of the change over the visits' resamplings}. A change within its visits'
+        noise is what another draw of the held-out visits could undo."""
+        first, second = np.asarray(first_mas, float), np.asarray(second_mas, float)
+        by_visits = self.rms_by_visits(second) - self.rms_by_visits(first)
+        return {"change_mas": float(np.sqrt(np.mean(second ** 2)) - np.sqrt(np.mean(first ** 2))),
+                "noise_mas": float(np.std(self.rms(second) - self.rms(first))),
+                "noise_visits_mas": float(np.std(by_visits)),
+                "visits_90_mas": tuple(float(q) for q in np.quantile(by_visits, [0.05, 0.95]))}
+
+
 @dataclass
 class HarnessResult:
     """One harness run: what was fitted (`solution`), the held-out predictions (`table`) and their `summary`."""
