@@ -23,7 +23,8 @@ each weighting is judged on the Gaia DR3 transits after 2016-06-01, which its fi
     python benchmarks/validation.py --oppositions   # also leave-one-opposition-out on the ground data (slow)
     python benchmarks/validation.py --visits --markdown benchmarks/results/gaia_visits.md
                                     # the default fits: transits as Gaia gave them vs freed of their visit's error
-                                    # common to the moons (common_visit_harness; cut, all, folds; ~14 min)
+                                    # common to the moons (common_visit_harness; cut, all, folds; ~14 min), each
+                                    # moon's change with its 90% over resamplings of the held-out visits
     python benchmarks/validation.py --visits --tests cut --cut 2012-01-01 \
         --spread-markdown benchmarks/results/honest_spread_2012.md   # years ahead, each moon against what an honest
                                                                      # sigma gives (~12 min; also 2008-01-01)
