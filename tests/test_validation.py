@@ -298,6 +298,8 @@ def test_resamplings_tell_a_change_from_the_noise_of_the_held_out_visits():
     assert figures["change_mas"] > 0 and figures["noise_visits_mas"] > 2 * figures["noise_mas"]
     low, high = figures["visits_90_mas"]
     assert low <= 0.0 < figures["change_mas"] <= high
+    nothing = Resamplings(np.zeros(0)).change(np.zeros(0), np.zeros(0))      # no held-out transit: NaN, no error
+    assert np.isnan(nothing["change_mas"]) and np.isnan(nothing["visits_90_mas"][0])
 
 
 def test_dataset_influence_is_the_harness_without_each_data_set(leda, leda_cut):

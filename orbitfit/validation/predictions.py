@@ -157,6 +157,9 @@ class Resamplings:
         "visits_90_mas": the central 90% of the change over the visits' resamplings}. A change within its visits'
         noise is what another draw of the held-out visits could undo."""
         first, second = np.asarray(first_mas, float), np.asarray(second_mas, float)
+        if first.size == 0:                 # nothing held out: no change to tell, as `summary` gives NaN
+            return {"change_mas": np.nan, "noise_mas": np.nan, "noise_visits_mas": np.nan,
+                    "visits_90_mas": (np.nan, np.nan)}
         by_visits = self.rms_by_visits(second) - self.rms_by_visits(first)
         return {"change_mas": float(np.sqrt(np.mean(second ** 2)) - np.sqrt(np.mean(first ** 2))),
                 "noise_mas": float(np.std(self.rms(second) - self.rms(first))),
