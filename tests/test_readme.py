@@ -1,5 +1,6 @@
 """The README's five-minute tour runs as written (in a temporary directory) and writes what it says, and the generated
 tables of README.md and docs/validation.md are their scripts' output."""
+import re
 from pathlib import Path
 
 import pytest
@@ -83,6 +84,25 @@ def test_readme_points_at_the_validation_record():
     assert "(docs/validation.md)" in readme
     missing = [name for name, command in GENERATED.items() if f"python {command}" not in record]
     assert not missing, f"docs/validation.md, 'Regenerating the tables', lacks the commands of {missing}"
+
+
+def heading_anchor(heading):
+    """The anchor a markdown renderer (GitHub's rule) gives a heading: lower case, punctuation dropped (letters,
+    digits, '_', '-' and spaces kept, any script), spaces to '-'."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_the_validation_records_section_links_resolve():
+    """docs/validation.md's "Where to read what" links its sections by anchor: a renamed heading would leave a
+    dangling link, which this names. Every section is linked once at least."""
+    record = (Path(__file__).resolve().parents[1] / "docs" / "validation.md").read_text(encoding="utf-8")
+    anchors = {heading_anchor(line[3:]) for line in record.splitlines() if line.startswith("## ")}
+    links = set(re.findall(r"\]\(#([^)]+)\)", record))
+    assert links, "docs/validation.md has no section links"
+    assert links <= anchors, f"links to no heading: {sorted(links - anchors)}"
+    assert anchors <= links, f"sections not linked from 'Where to read what': {sorted(anchors - links)}"
+    assert heading_anchor("Where the common term comes from: the periodic RA* prior") == \
+        "where-the-common-term-comes-from-the-periodic-ra-prior"
 
 
 def test_the_real_occultation_rows_are_what_the_reductions_give_today(tmp_path):
