@@ -8,9 +8,11 @@ of that size makes whichever way it points. The patterns are enumerated (2^V for
 all-2015 test), so the rank is exact, and coarse: with 3 visits the best rank is 1 of 8; beyond 5 visits a seeded
 sample of MAX_PATTERNS of them is fitted.
 
-    python benchmarks/visit_correction_null.py      # all 2015: two years ahead (~40 min on 2 cores, two halves of
-                                                    # the moons with --moons)
-    python benchmarks/visit_correction_null.py --cut 2016-06-01 --tests cut     # one year ahead
+    python benchmarks/visit_correction_null.py --markdown benchmarks/results/visit_correction_null_all_2015.md
+        # all 2015: two years ahead (~80 min on one core; two halves of the moons with --moons on two cores ~40 min,
+        # with OMP_NUM_THREADS=1 each, their rows one table)
+    python benchmarks/visit_correction_null.py --cut 2016-06-01 --tests cut \
+        --markdown benchmarks/results/visit_correction_null_cut.md      # one year ahead (~35 min as two halves)
 
 The offsets are the rule's (`orbitfit.validation.rule_visit_offsets`: every moon's fit of the same held-out rule),
 as `benchmarks/validation.py --visits` makes them; "cut" and "all" only.
@@ -29,7 +31,14 @@ than 0.05 mas):
     Carme       16.7         -0.1         -0.9     3       +0.8 (-1.8 .. +1.8)        2/7
     Ananke      13.3         +0.7         +3.8     4       +1.2 (-1.4 .. +8.0)        9/15
 The real signs rank first or second for Elara, Lysithea and Pasiphae, third of 8 for Carme, and in the middle for
-Himalia, Sinope and Ananke, whose +1.9 and +3.8 mas are what corrections of that size do with any signs.
+Himalia, Sinope and Ananke, whose +1.9 and +3.8 mas are what corrections of that size do with any signs; read
+together, signs without information rank as well 0.28 of the time (0.11 with mid-ranks).
+
+One year ahead (cut 2016-06-01, 4 - 8 visits per moon, 31 sampled patterns beyond 5; the table in
+benchmarks/results/visit_correction_null_cut.md): the real signs beat every other pattern for Lysithea (-1.2 mas)
+and Carme (-3.2; the reweighting alone -2.5, other signs' median -0.7), 4 - 7 of 31 do better for Pasiphae (-1.8),
+Sinope and Ananke, and Himalia, Elara and Leda (changes within 0.1 mas) rank in the middle; read together 0.05
+(0.02 with mid-ranks). There the signs carry information; two years ahead they do not tell.
 """
 import argparse
 import itertools
@@ -37,9 +46,11 @@ import time
 from dataclasses import replace
 
 import numpy as np
+from scipy.stats import chi2
 
 from orbitfit.estimation.options import FitOptions
 from orbitfit.estimation.published import gomes_junior_2016_orbit, gomes_junior_2016_orbits
+from orbitfit.files import atomic_path
 from orbitfit.observations.datasets import load_all
 from orbitfit.times import to_tdb_seconds
 from orbitfit.validation import DEFAULT_CUT, GAIA_TRANSIT, gaia_cut, rule_visit_offsets
@@ -52,6 +63,21 @@ def flipped(offsets, signs):
     """The offsets with the sign of each Gaia visit's rows multiplied by signs[visit] (every moon's rows alike)."""
     return replace(offsets, mean_al_mas=offsets.mean_al_mas * np.asarray([signs.get(int(v), 1.0)
                                                                           for v in offsets.visit]))
+
+
+def signed(value_mas):
+    """A change in mas as the documents print it: its sign always, a true minus sign."""
+    return f"{value_mas:+.1f}".replace("-", "\u2212")
+
+
+def combined_chance(better, patterns):
+    """How often signs without information would rank as well as the real ones did, over the moons read together:
+    Fisher's combination of each moon's rank, p = (better + 1) / (patterns + 1) (the real pattern counted among
+    them; conservative for such coarse ranks) and with mid-ranks, (better + 0.5) / (patterns + 1). The moons are
+    taken as independent (they share the offsets, so this is an approximation). Returns (conservative, mid-rank)."""
+    better, patterns = np.asarray(better, float), np.asarray(patterns, float)
+    return tuple(float(chi2.sf(-2.0 * np.sum(np.log((better + shift) / (patterns + 1))), 2 * better.size))
+                 for shift in (1.0, 0.5))
 
 
 def visits_that_correct(offsets, body, tdb):
@@ -70,6 +96,8 @@ def main():
     parser.add_argument("--moons", default=",".join(gomes_junior_2016_orbits()),
                         help="the moons whose predictions are judged, with commas (the offsets always come from "
                              "all eight)")
+    parser.add_argument("--markdown", help="also write the table as markdown rows to this file (docs/validation.md "
+                        "pastes it; tests/test_readme.py checks that it does)")
     args = parser.parse_args()
     every = list(gomes_junior_2016_orbits())
     observations = {name: load_all(name, gaia_visit_offsets=None)[0] for name in every}
@@ -80,6 +108,7 @@ def main():
     cut = to_tdb_seconds(args.cut, "cut")
     print(f"{'moon':9s} {'as given':>8s} {'reweighted only':>15s} {'real':>6s} {'visits':>6s} "
           f"{'other signs: median (range)':>28s} {'better':>6s}")
+    rows, ranks = [], []
     for name in args.moons.split(","):
         t0 = time.perf_counter()
         table = observations[name]
@@ -100,9 +129,25 @@ def main():
         others = np.array([rms(flipped(offsets, dict(zip(visits, signs)))) - given for signs in patterns])
         spread = (f"{np.median(others):+8.1f} ({others.min():+.1f} .. {others.max():+.1f})" if others.size
                   else f"{'':>8s} (none)")
+        better = int(np.sum(others < real - 0.05))
+        if np.any(np.abs(np.append(others, real)) >= 0.05):      # a correction that moves nothing ranks nothing
+            ranks.append((better, others.size))
         print(f"{name:9s} {given:8.1f} {reweighted:+15.1f} {real:+6.1f} {len(visits):6d} {spread:>28s} "
-              f"{int(np.sum(others < real - 0.05)):3d}/{others.size:<2d}   ({time.perf_counter() - t0:.0f} s)",
-              flush=True)
+              f"{better:3d}/{others.size:<2d}   ({time.perf_counter() - t0:.0f} s)", flush=True)
+        others_cell = (f"{signed(np.median(others))} ({signed(others.min())} … {signed(others.max())})"
+                       if others.size else "(none)")
+        rows.append(f"| {name} | {given:.1f} | {signed(reweighted)} | {signed(real)} | {len(visits)} | "
+                    f"{others_cell} | {better} of {others.size} |")
+    if ranks:
+        conservative, mid = combined_chance(*zip(*ranks))
+        print(f"read together ({len(ranks)} moons whose correction moves them): signs without information rank as "
+              f"well {conservative:.2f} of the time (Fisher; {mid:.2f} with mid-ranks)")
+    if args.markdown:
+        header = ["| moon | as given (mas) | reweighted only | real signs | visits | other signs: median (range) | "
+                  "other signs better |", "|---|---|---|---|---|---|---|"]
+        with atomic_path(args.markdown) as tmp:
+            with open(tmp, "w", encoding="utf-8") as handle:
+                handle.write("\n".join(header + rows) + "\n")
 
 
 if __name__ == "__main__":
