@@ -8,7 +8,8 @@ for one moon, the harness (`gaia_cut`, default options) repeated without each da
         # default before 2026-12-05 evening; each moon's own floor by default)
     python benchmarks/dataset_influence.py every all --visits --held-out-common   # the held-out transits freed of
         # what the other moons' held-out transits share in each visit (rule_held_out_offsets; ~60 min, or run
-        # two halves, e.g. Himalia,Elara,Lysithea,Leda and Pasiphae,Sinope,Carme,Ananke, on two cores)
+        # two halves, e.g. Himalia,Elara,Lysithea,Leda and Pasiphae,Sinope,Carme,Ananke, on two cores, each with
+        # OMP_NUM_THREADS=1: two processes with the BLAS default threads ran ~3x slower, 2026-12-06)
 
 Columns: rows fitted, AL rms without the data set, the change when it is added (d_rms > 0: it makes the prediction
 worse) and that change's noise: paired bootstrap over the held-out transits (noise_mas) and over the held-out Gaia
