@@ -50,6 +50,8 @@ GENERATED = {
     "visit_correction_null_joint_cut.md": "benchmarks/visit_correction_null.py --cut 2016-06-01 --tests cut --joint "
                                           "--workers 2 --markdown "
                                           "benchmarks/results/visit_correction_null_joint_cut.md",
+    "visit_correction_null_joint_all_2015.md": "benchmarks/visit_correction_null.py --joint --workers 2 --markdown "
+                                               "benchmarks/results/visit_correction_null_joint_all_2015.md",
     "observatory_biases.md": "benchmarks/validation.py --options 'apparition biases' 'observatory biases' "
                              "--tests cut all --markdown benchmarks/results/observatory_biases.md",
     "apparition_correlation.md": "benchmarks/validation.py --options 'correlated biases' 'periodic biases' "
