@@ -99,6 +99,13 @@ def visits_that_correct(offsets, body, tdb):
             if not np.allclose(flipped(offsets, {int(v): -1.0}).offset(body, tdb)[0], base, equal_nan=True)]
 
 
+def correcting_visits(table, offsets, cut_tdb):
+    """The visits whose offsets move the moon's fitted transits (those before the cut) in `table`."""
+    tdb = np.asarray(table["tdb"], float)
+    fitted = tdb[(np.asarray(table["kind"]).astype(str) == GAIA_TRANSIT) & (tdb < cut_tdb)]
+    return visits_that_correct(offsets, int(table["body"][0]), fitted)
+
+
 def sign_patterns(count):
     """Every sign pattern of `count` visits but the real one (all +1), or beyond MAX_PATTERNS a seeded sample."""
     patterns = list(itertools.product((1.0, -1.0), repeat=count))[1:]
@@ -121,11 +128,7 @@ def joint_null(args, observations, offsets, zero, moons):
     independent: a visit's sign is the same in every fit that holds it). Each moon's fit depends only on the signs
     of its own visits, so a pattern whose signs repeat a moon's earlier one reuses that fit."""
     cut = to_tdb_seconds(args.cut, "cut")
-    correcting = {}
-    for name in moons:
-        tdb = np.asarray(observations[name]["tdb"], float)
-        fitted = tdb[(np.asarray(observations[name]["kind"]).astype(str) == GAIA_TRANSIT) & (tdb < cut)]
-        correcting[name] = visits_that_correct(offsets, int(observations[name]["body"][0]), fitted)
+    correcting = {name: correcting_visits(observations[name], offsets, cut) for name in moons}
     visits = sorted(set().union(*correcting.values()))
     patterns = sign_patterns(len(visits))
     corrections = {"given": None, "reweighted": zero, "real": offsets}
@@ -199,15 +202,10 @@ def main():
     rows, ranks = [], []
     for name in args.moons.split(","):
         t0 = time.perf_counter()
-        table = observations[name]
-        tdb = np.asarray(table["tdb"], float)
-        fitted = tdb[(np.asarray(table["kind"]).astype(str) == GAIA_TRANSIT) & (tdb < cut)]
-        body = int(table["body"][0])
-        visits = visits_that_correct(offsets, body, fitted)
+        visits = correcting_visits(observations[name], offsets, cut)
 
         def rms(gaia_offsets):
-            return gaia_cut(name, FitOptions(), args.cut, mode=args.tests, observations=table,
-                            start=gomes_junior_2016_orbit(name), gaia_offsets=gaia_offsets).summary["rms_mas"]
+            return harness_rms((name, observations[name], args.cut, args.tests, gaia_offsets))
         given = rms(None)
         reweighted, real = rms(zero) - given, rms(offsets) - given
         patterns = sign_patterns(len(visits))
