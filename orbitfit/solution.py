@@ -392,13 +392,14 @@ class Solution:
             twin.samples = {**self.samples, "covariances": np.asarray(self.samples["covariances"]) * factor ** 2}
         return twin
 
-    def to_spk(self, path, naif_id=None, span=None, spk_type=2, record_days=None, degree=None):
-        """Write this solution as an SPK kernel (centre 5, J2000, TDB) with its provenance in the comment area
-        (`orbitfit.products.export.write_solution_spk`). Returns an SPKExport whose max_error_km is the file's
-        interpolation error against the integrator."""
+    def to_spk(self, path, naif_id=None, span=None, spk_type=2, record_days=None, degree=None, center=5):
+        """Write this solution as an SPK kernel (J2000, TDB) with its provenance in the comment area
+        (`orbitfit.products.export.write_solution_spk`). `center` 5 (the Jupiter barycentre: read it with the
+        planetary ephemeris of the fit, DE440 by default) or 10 (the Sun: any DE reads it alike, to 0.12 mas).
+        Returns an SPKExport whose max_error_km is the file's interpolation error against the integrator."""
         from .products.export import write_solution_spk
         return write_solution_spk(self, path, naif_id=naif_id, span=span, spk_type=spk_type,
-                                  record_days=record_days, degree=degree)
+                                  record_days=record_days, degree=degree, center=center)
 
     def compare(self, other, epochs, observer="500"):
         """How `other` (e.g. a refit) moves the predicted positions at `epochs` (TDB s), with both 1-sigma

@@ -1,6 +1,8 @@
 """The command line: `orbitfit demo` as README states it, `orbitfit fit` success and clear errors."""
 import json
 
+import numpy as np
+
 import pytest
 
 from orbitfit.cli import main
@@ -89,6 +91,28 @@ def test_ephem_writes_spk_and_table(leda_archive, tmp_path, capsys):
     rows = Table.read(table, format="ascii.ecsv")
     assert len(rows) == 2 and rows["utc"][0].isot.startswith("2026-03-18T12:35") and rows["sigma_s_mas"][0] > 0
     assert rows["utc"].scale == "utc" and rows["sigma_s_mas"].unit == "mas"        # ECSV keeps Time and units
+
+
+def test_ephem_writes_a_sun_centred_spk(leda_archive, tmp_path, capsys):
+    """--spk-center 10: the kernel holds the heliocentric place (the pairing with DE files: tests/test_export.py),
+    the same orbit as the centre-5 kernel once DE440 adds the Sun's place."""
+    from jplephem.spk import SPK
+    from dynamics.ephemeris import Ephemeris
+    capsys.readouterr()
+    paths = {center: tmp_path / f"leda_{center}.bsp" for center in (5, 10)}
+    for center, path in paths.items():
+        assert main(["ephem", str(leda_archive), "--spk", str(path), "--spk-center", str(center), "--start",
+                     "2020-01-01", "--stop", "2021-01-01", "--json"]) == 0
+        assert json.loads(capsys.readouterr().out)["spk"]["center"] == center
+    tdb = 6.4e8 + np.linspace(0.0, 1.5e7, 9)                  # 2020-04 .. 2020-10
+    with SPK.open(str(paths[5])) as jupiter_centred, SPK.open(str(paths[10])) as sun_centred:
+        from_jupiter = jupiter_centred[5, 513].compute(2451545.0, tdb / 86400.0).T
+        from_sun = sun_centred[10, 513].compute(2451545.0, tdb / 86400.0).T
+    jupiter_from_sun = Ephemeris().position(5, tdb, center=10)
+    assert np.abs(from_sun - (from_jupiter + jupiter_from_sun)).max() < 1e-3         # km
+    with pytest.raises(SystemExit) as exit_:           # argparse: a usage line that names the choices, no traceback
+        main(["ephem", str(leda_archive), "--spk", str(tmp_path / "x.bsp"), "--spk-center", "0"])
+    assert exit_.value.code == 2 and "choose from 5, 10" in capsys.readouterr().err
 
 
 def test_sigma_linear_and_monte_carlo_and_plot(leda_archive, tmp_path, capsys):

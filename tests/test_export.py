@@ -114,6 +114,72 @@ def test_sora_ephemkernel_gives_orbitfits_astrometric_position(solution, kernel,
     assert gap < 0.1
 
 
+@pytest.fixture(scope="module")
+def heliocentric_kernel(solution, tmp_path_factory):
+    path = tmp_path_factory.mktemp("ste") / "leda_ste_sun.bsp"
+    report = solution.to_spk(path, span=SPAN, center=10)
+    assert report.center == 10 and report.max_error_km < 1e-3
+    return report
+
+
+def skyfield_geocentric(kernel_path, de_path, epochs):
+    """RA, Dec (deg) of the STE's body as skyfield sees it with the DE file `de_path` supplying the Earth and the
+    segment's centre."""
+    from skyfield.api import load_file
+    from skyfield_reference import skyfield_timescale
+    de, ste = load_file(de_path), load_file(kernel_path)
+    segment = ste.segments[0]
+    body = (de["sun"] if segment.center == 10 else de["jupiter barycenter"]) + segment
+    times = skyfield_timescale().tdb_jd(C.J2000_JD, epochs / 86400.0)
+    ra, dec, _ = de["earth"].at(times).observe(body).radec()
+    return ra.degrees, dec.degrees
+
+
+def test_a_sun_centred_kernel_is_read_alike_with_any_planetary_ephemeris(solution, kernel, heliocentric_kernel,
+                                                                        ephemeris, probe_epochs):
+    """The kernel centred on 5 is the fitted orbit only with the DE of the fit (DE440): read with DE421 the
+    geocentric place moves by the two DEs' difference at Jupiter (several mas over 1998-2028). Centred on 10 the
+    kernel carries DE440's Jupiter, and DE421 then supplies only the Earth's heliocentric place (< 0.2 mas)."""
+    from dynamics.ephemeris import de421_kernel_path
+    epochs = probe_epochs[::5]
+    ours_ra, ours_dec = orbitfit_geocentric(solution, ephemeris, epochs)
+    gaps = {}
+    for name, report in (("centre 5", kernel), ("centre 10", heliocentric_kernel)):
+        for de_name, de_path in (("DE440", ephemeris.de_kernel), ("DE421", de421_kernel_path())):
+            ra, dec = skyfield_geocentric(report.path, de_path, epochs)
+            gaps[name, de_name] = separation_mas(ours_ra, ours_dec, ra, dec).max()
+    print("geocentric place read by skyfield vs orbitfit (max, mas): "
+          + ", ".join(f"{k[0]} + {k[1]} {v:.3f}" for k, v in gaps.items()))
+    assert gaps["centre 5", "DE440"] < 0.1 and gaps["centre 10", "DE440"] < 0.1
+    assert gaps["centre 10", "DE421"] < 0.2
+    assert gaps["centre 5", "DE421"] > 5.0          # measured 1998-2028: up to ~21 mas
+
+
+def test_sora_reads_a_sun_centred_kernel_with_any_planetary_ephemeris(solution, heliocentric_kernel, ephemeris,
+                                                                      probe_epochs):
+    sora_ephem = pytest.importorskip("sora.ephem")
+    from astropy.time import Time
+    from dynamics.ephemeris import de421_kernel_path
+    epochs = probe_epochs[::20]
+    times = Time(C.J2000_JD, epochs / 86400.0, format="jd", scale="tdb")
+    ours_ra, ours_dec = orbitfit_geocentric(solution, ephemeris, epochs)
+    for de_path, tolerance in ((ephemeris.de_kernel, 0.1), (de421_kernel_path(), 0.2)):
+        ephem = sora_ephem.EphemKernel(kernels=[heliocentric_kernel.path, de_path], spkid="513", name="Leda")
+        position = ephem.get_position(times, observer="geocenter")
+        gap = separation_mas(ours_ra, ours_dec, position.ra.deg, position.dec.deg).max()
+        print(f"SORA EphemKernel (centre-10 STE + {de_path}) vs orbitfit: {gap:.2e} mas")
+        assert gap < tolerance
+
+
+def test_the_kernel_says_which_planetary_ephemeris_to_read_it_with(kernel, heliocentric_kernel, tmp_path, solution):
+    jupiter_centred, sun_centred = " ".join(kernel.comment), " ".join(heliocentric_kernel.comment)
+    assert "centre 5 (Jupiter barycentre)" in jupiter_centred and "read this kernel with that DE" in jupiter_centred
+    assert "centre 10 (Sun)" in sun_centred and "a reader's DE adds only the Earth's" in sun_centred
+    assert "read this kernel with that DE" not in sun_centred
+    with pytest.raises(ValueError, match="center must be one of"):
+        solution.to_spk(tmp_path / "bad.bsp", span=SPAN, center=0)
+
+
 def test_archive_then_export_is_byte_identical(solution, kernel, tmp_path):
     archive = solution.save(tmp_path / "leda.h5")
     again = Solution.load(archive).to_spk(tmp_path / "again.bsp", span=SPAN)

@@ -85,8 +85,11 @@ def build_parser():
         return command
 
     solution_command("ephem", "SPK kernel and ephemeris tables from a saved solution", command_ephem, [
-        (("--spk",), dict(help="write an SPK kernel (centre 5, J2000, TDB) to this path")),
+        (("--spk",), dict(help="write an SPK kernel (J2000, TDB) to this path")),
         (("--spk-type",), dict(type=int, default=2, choices=(2, 3))),
+        (("--spk-center",), dict(type=int, default=5, choices=(5, 10),
+                                 help="5: relative to the Jupiter barycentre (read it with the DE of the fit, "
+                                      "DE440 by default); 10: the Sun (any DE reads it alike, to 0.12 mas)")),
         (("--naif-id",), dict(help="NAIF id (or satellite name) in the kernel (default: the body's)")),
         (("--table",), dict(help="write RA/Dec with sigma and distance (.ecsv, .csv or .json); without --spk or "
                                  "--table the ephemeris is printed"))])

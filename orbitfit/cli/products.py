@@ -32,7 +32,8 @@ def command_ephem(args):
     if args.spk:
         span = date_span(args) if args.start or args.stop else None
         try:
-            report = solution.to_spk(args.spk, naif_id=naif, span=span, spk_type=args.spk_type)
+            report = solution.to_spk(args.spk, naif_id=naif, span=span, spk_type=args.spk_type,
+                                     center=args.spk_center)
         except SpiceyError as exc:                 # a SPICE message runs over a dozen lines; its short form names it
             raise UsageError(f"--spk {args.spk}: SPICE cannot write the kernel ({exc.short or 'error'})") from None
         outputs["spk"] = {"path": report.path, "naif_id": report.naif_id, "center": report.center,
