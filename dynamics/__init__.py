@@ -4,7 +4,7 @@ Knows nothing of observations or fitting (orbitfit imports dynamics, never the r
 Conventions: TDB seconds past J2000 TDB; ICRF axes; origin the Jupiter-system barycentre (NAIF 5); km, km/s.
 """
 from .ephemeris import Ephemeris, EphemerisError
-from .forces import ForceModel
+from .force_model import ForceModel
 from .propagation import Propagation, propagate, default_ephemeris
 from .elements import Elements, elements_to_state, state_to_elements, kepler_propagate
 

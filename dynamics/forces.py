@@ -19,7 +19,6 @@ n_stm satellites i (all of them by default) P variational particles at n_sat + P
 from __future__ import annotations
 
 import ctypes
-from dataclasses import dataclass, field
 
 import numpy as np
 import rebound
@@ -29,6 +28,7 @@ from numba.extending import intrinsic
 from . import constants as C
 from . import tables
 from .chebyshev import ChebyshevRecords
+from .force_model import ForceModel      # the terms and constants a run uses; evaluated here
 
 # --- buffer layout -----------------------------------------------------------------------------------------------
 H_NSAT, H_STM, H_T0, H_GMJ, H_R, H_J2, H_J4, H_J6 = 0, 1, 2, 3, 4, 5, 6, 7
@@ -54,41 +54,6 @@ SIM_N = rebound.Simulation.N.offset
 SIM_PARTICLES = rebound.Simulation._particles.offset
 SIM_EXTRAS = rebound.Simulation.extras.offset
 assert rebound.Particle.x.offset == 0 and rebound.Particle.vx.offset == 24 and rebound.Particle.ax.offset == 48
-
-
-@dataclass
-class ForceModel:
-    """Which terms act. Defaults: the full model of Gomes-Junior et al. (2016) with Juno's zonal field.
-
-    satellite_gm: GM (km^3/s^2) per integrated satellite, in the order of the states given to propagate();
-        a GM of 0 (default) makes that satellite massless.
-    With galileans=False the moons' mass is lumped into Jupiter: one point mass (system GM) at the barycentre 5,
-    so that ForceModel.two_body() is exactly the Kepler problem about the origin.
-    """
-    jupiter: bool = True
-    zonal_degrees: tuple = (2, 4, 6)
-    galileans: bool = True
-    sun: bool = True
-    planets: bool = True          # Mercury..Neptune, Earth and Moon separately
-    pluto: bool = True
-    satellite_gm: tuple = field(default_factory=tuple)
-
-    @classmethod
-    def two_body(cls):
-        """One point mass with the Jupiter-system GM at the origin 5: the Kepler problem."""
-        return cls(zonal_degrees=(), galileans=False, sun=False, planets=False, pluto=False)
-
-    def describe(self):
-        terms = []
-        if self.jupiter:
-            terms.append("Jupiter GM" + "".join(f" J{n}" for n in self.zonal_degrees))
-        for flag, name in ((self.galileans, "Galileans"), (self.sun, "Sun"), (self.planets, "planets+Moon"),
-                           (self.pluto, "Pluto")):
-            if flag:
-                terms.append(name)
-        if any(self.satellite_gm):
-            terms.append(f"mutual (GM {list(self.satellite_gm)})")
-        return ", ".join(terms)
 
 
 def stm_mode(stm):
@@ -150,13 +115,16 @@ def build_buffer(model: ForceModel, n_sat, stm, tdb0, fast: ChebyshevRecords, sl
     head = np.zeros(H_GM_SATS + n_sat + len(gm_parameters))
     head[H_NSAT], head[H_STM], head[H_T0] = n_sat, float(mode), tdb0
     head[H_NPARAM], head[H_NSTM] = n_par, n_stm
-    head[H_GMJ] = (C.GM_JUPITER if model.galileans else C.GM_JUPITER_SYSTEM) if model.jupiter else 0.0
+    galilean_gms = dict(zip(C.GALILEANS, model.galilean_gms()))
+    # without the moons their mass is lumped into Jupiter's point mass: the system GM
+    lumped = model.jupiter_gm() + (0.0 if model.galileans else sum(galilean_gms.values()))
+    head[H_GMJ] = lumped if model.jupiter else 0.0
     head[H_CENTRE_AT_ORIGIN] = 0.0 if model.galileans else 1.0
     head[H_R] = C.JUPITER_REFERENCE_RADIUS_KM
-    for degree, slot, value in ((2, H_J2, C.JUPITER_J2), (4, H_J4, C.JUPITER_J4), (6, H_J6, C.JUPITER_J6)):
+    for degree, slot, value in zip((2, 4, 6), (H_J2, H_J4, H_J6), model.zonal_coefficients()):
         head[slot] = value if (model.jupiter and degree in model.zonal_degrees) else 0.0
     for slot, body in enumerate(tables.FAST_BODIES[1:]):
-        head[H_GM_MOONS + slot] = C.GM_GALILEAN[body] if model.galileans else 0.0
+        head[H_GM_MOONS + slot] = galilean_gms[body] if model.galileans else 0.0
     for slot, body in enumerate(tables.SLOW_BODIES):
         on = {C.SUN: model.sun, C.PLUTO_BARY: model.pluto}.get(body, model.planets)
         head[H_GM_SLOW + slot] = C.GM_DE440[body] if on else 0.0

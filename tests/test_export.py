@@ -245,3 +245,18 @@ def test_json_tables_are_strict(tmp_path):
     path = write_table(table, tmp_path / "events.json")
     data = json.loads(open(path, encoding="utf-8").read(), parse_constant=refuse)
     assert [row["mag"] for row in data["rows"]] == [12.5, None] and data["meta"]["note"] == "two events"
+
+
+def test_a_models_given_constants_are_recorded_and_restored():
+    """Other constants than dynamics.constants' (ForceModel's gm/zonal fields) travel with a solution's record, so a
+    kernel re-exported from an archive integrates the same force; a record without them (older archives) keeps the
+    constants' values."""
+    import json
+    from dynamics import ForceModel
+    forces = ForceModel(gm_jupiter_km3_s2=C.GM_JUPITER + 2.5, zonal_j246=(C.JUPITER_J2 + 1e-7, C.JUPITER_J4, 0.0),
+                        gm_galileans_km3_s2=(5959.9, 3202.7, 9887.8, 7179.3))
+    record = json.loads(json.dumps(OrbitModel(forces=forces).describe()))
+    assert OrbitModel.from_description(record).forces == forces
+    for key in ("gm_jupiter_km3_s2", "zonal_j246", "gm_galileans_km3_s2"):
+        del record["forces"][key]
+    assert OrbitModel.from_description(record).forces == ForceModel()

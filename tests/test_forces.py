@@ -142,3 +142,46 @@ def test_sun_with_indirect_term_is_the_solar_tide(month_tables, ephemeris):
     u = rho / np.linalg.norm(rho)
     tide = -C.GM_DE440[C.SUN] / np.linalg.norm(rho) ** 3 * (x - 3 * (x @ u) * u)
     assert np.abs(acc - tide).max() / np.linalg.norm(tide) < 1e-4      # quadratic terms ~ |x|/rho ~ 3e-5
+
+
+def test_given_constants_enter_the_force_as_their_terms_say(month_tables, ephemeris):
+    """Jupiter's GM, its (J2, J4, J6) and the Galileans' GMs may be given (ForceModel's *_km3_s2 and zonal_j246):
+    the constants' own values give the default force bit for bit; a GM scales Jupiter's whole pull (point mass and
+    zonal terms), the zonal terms are linear in the J's, and a Galilean GM adds that moon's point-mass pull."""
+    fast, slow = month_tables
+    t = 7.7 * 86400.0
+    x = np.array([[1.1e7, 2.0e6, 3.0e6], [-2.0e7, 8.0e6, -1.0e6]])
+    acc = lambda model, at=x: forces.accelerations(t, at, model, fast, slow)
+    explicit = forces.ForceModel(gm_jupiter_km3_s2=C.GM_JUPITER, zonal_j246=(C.JUPITER_J2, C.JUPITER_J4, C.JUPITER_J6),
+                                 gm_galileans_km3_s2=[C.GM_GALILEAN[b] for b in C.GALILEANS])
+    assert np.array_equal(acc(explicit), acc(forces.ForceModel()))
+    assert "gm_jupiter_km3_s2" in explicit.describe() and "gm_jupiter" not in forces.ForceModel().describe()
+
+    jupiter_only = dict(galileans=False, sun=False, planets=False, pluto=False)
+    delta_gm = 1.0e3
+    raised = forces.ForceModel(gm_jupiter_km3_s2=C.GM_JUPITER + delta_gm, **jupiter_only)
+    lumped = C.GM_JUPITER_SYSTEM                     # without the moons their mass sits in Jupiter's point mass
+    assert np.allclose(acc(raised), acc(forces.ForceModel(**jupiter_only)) * (1 + delta_gm / lumped), rtol=1e-13,
+                       atol=0)
+
+    inside_io = np.array([[1.5e5, 1.0e5, -5.0e4]])        # 2.6 Jupiter radii: the zonal terms 1e-3 of the pull
+    zonal = lambda j: acc(forces.ForceModel(zonal_j246=j, **jupiter_only), inside_io)
+    j = np.array([C.JUPITER_J2, C.JUPITER_J4, C.JUPITER_J6])
+    step = np.array([1e-4, -2e-5, 5e-6])
+    change = zonal(j + step) - zonal(j)
+    assert np.allclose(change, zonal(step) - zonal((0.0, 0.0, 0.0)), rtol=1e-6, atol=0)
+    assert np.abs(change).max() > 0
+
+    galileans_only = dict(jupiter=False, sun=False, planets=False, pluto=False)
+    gms = np.array([C.GM_GALILEAN[b] for b in C.GALILEANS])
+    io_doubled = forces.ForceModel(gm_galileans_km3_s2=gms * [2, 1, 1, 1], **galileans_only)
+    near = np.array([[1.5e6, 1.0e5, -2.0e5]])         # 1.5 million km out, where Io's pull is not tiny
+    change = acc(io_doubled, near) - acc(forces.ForceModel(**galileans_only), near)
+    d = ephemeris.position(C.IO, t, center=C.JUPITER_BARY)[0] - near[0]
+    pull = C.GM_GALILEAN[C.IO] * d / np.linalg.norm(d) ** 3
+    assert np.abs(change[0] - pull).max() < 1e-7 * np.linalg.norm(pull)
+
+    for bad in (dict(zonal_j246=(1e-2, 0.0)), dict(gm_galileans_km3_s2=(1.0, 2.0, 3.0, np.nan)),
+                dict(gm_jupiter_km3_s2=-1.0)):
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            forces.ForceModel(**bad)

@@ -196,3 +196,19 @@ def test_dense_output_equals_landing_the_integrator_on_each_epoch(himalia0):
     assert np.abs(dense.states[:, 0, 3:] - exact.states[:, 0, 3:]).max() < 1e-8        # km/s (see docstring)
     subset = propagate(himalia0, 0.0, epochs[::7], stm=True)
     assert np.array_equal(subset.states, dense.states[::7])          # the orbit does not depend on the outputs
+
+
+def test_a_given_jupiter_gm_is_keplers_over_100_orbits(himalia0):
+    """The two-body limit with another GM of Jupiter (ForceModel.gm_jupiter_km3_s2; the moons' mass lumped in) is
+    Kepler's problem with that GM plus the Galileans', and differs from the default by what Kepler says."""
+    gm = C.GM_JUPITER * (1 + 1e-4)
+    system = gm + sum(C.GM_GALILEAN.values())
+    period = state_to_elements(himalia0, system).period_days * 86400.0
+    epochs = np.linspace(-50 * period, 50 * period, 41)
+    model = ForceModel(**{**ForceModel.two_body().__dict__, "gm_jupiter_km3_s2": gm})
+    result = propagate(himalia0, 0.0, epochs, model=model)
+    truth = kepler_propagate(himalia0, system, epochs)
+    relative = np.linalg.norm(result.states[:, 0, :3] - truth[:, :3], axis=1) / np.linalg.norm(truth[:, :3], axis=1)
+    default = kepler_propagate(himalia0, C.GM_JUPITER_SYSTEM, epochs)
+    moved = np.linalg.norm(default[:, :3] - truth[:, :3], axis=1) / np.linalg.norm(truth[:, :3], axis=1)
+    assert relative.max() < 1e-9 and moved.max() > 1e-3

@@ -1,0 +1,81 @@
+"""`ForceModel`: which terms of the force act on a satellite and with which constants (the compiled force that
+evaluates it, and its buffer: dynamics.forces)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import constants as C
+
+
+@dataclass
+class ForceModel:
+    """Which terms act. Defaults: the full model of Gomes-Junior et al. (2016) with Juno's zonal field.
+
+    satellite_gm: GM (km^3/s^2) per integrated satellite, in the order of the states given to propagate();
+        a GM of 0 (default) makes that satellite massless.
+    With galileans=False the moons' mass is lumped into Jupiter: one point mass (system GM) at the barycentre 5,
+    so that ForceModel.two_body() is exactly the Kepler problem about the origin.
+    gm_jupiter_km3_s2, zonal_j246, gm_galileans_km3_s2: other values of Jupiter's own GM, of its (J2, J4, J6)
+        (unnormalised, reference radius 71492 km) and of the Galilean moons' GMs (Io .. Callisto) than the constants
+        module's (None, the default: DE440, Iess et al. 2018, JUP365), e.g. to measure what their uncertainty does
+        to a prediction (benchmarks/model_constants.py). Jupiter's reflex about 5 in the perturber tables stays the
+        constants' (a 0.1 km^3/s^2 change of a Galilean GM moves it by ~1 m).
+    """
+    jupiter: bool = True
+    zonal_degrees: tuple = (2, 4, 6)
+    galileans: bool = True
+    sun: bool = True
+    planets: bool = True          # Mercury..Neptune, Earth and Moon separately
+    pluto: bool = True
+    satellite_gm: tuple = field(default_factory=tuple)
+    gm_jupiter_km3_s2: float | None = None
+    zonal_j246: tuple | None = None
+    gm_galileans_km3_s2: tuple | None = None
+
+    def __post_init__(self):
+        for name, size in (("zonal_j246", 3), ("gm_galileans_km3_s2", 4)):
+            values = getattr(self, name)
+            if values is not None:
+                values = tuple(float(v) for v in values)
+                if len(values) != size or not all(np.isfinite(values)):
+                    raise ValueError(f"{name} must be {size} finite numbers, not {getattr(self, name)!r}")
+                setattr(self, name, values)
+        if self.gm_jupiter_km3_s2 is not None and not (np.isfinite(self.gm_jupiter_km3_s2)
+                                                        and self.gm_jupiter_km3_s2 > 0):
+            raise ValueError(f"gm_jupiter_km3_s2 must be a positive number, not {self.gm_jupiter_km3_s2!r}")
+
+    def jupiter_gm(self):
+        """Jupiter's own GM (km^3/s^2): the given one, or DE440's system GM minus the Galileans'."""
+        return C.GM_JUPITER if self.gm_jupiter_km3_s2 is None else float(self.gm_jupiter_km3_s2)
+
+    def zonal_coefficients(self):
+        """(J2, J4, J6) of Jupiter, unnormalised (reference radius C.JUPITER_REFERENCE_RADIUS_KM)."""
+        return (C.JUPITER_J2, C.JUPITER_J4, C.JUPITER_J6) if self.zonal_j246 is None else self.zonal_j246
+
+    def galilean_gms(self):
+        """GMs (km^3/s^2) of Io, Europa, Ganymede and Callisto."""
+        if self.gm_galileans_km3_s2 is None:
+            return tuple(C.GM_GALILEAN[body] for body in C.GALILEANS)
+        return self.gm_galileans_km3_s2
+
+    @classmethod
+    def two_body(cls):
+        """One point mass with the Jupiter-system GM at the origin 5: the Kepler problem."""
+        return cls(zonal_degrees=(), galileans=False, sun=False, planets=False, pluto=False)
+
+    def describe(self):
+        terms = []
+        if self.jupiter:
+            terms.append("Jupiter GM" + "".join(f" J{n}" for n in self.zonal_degrees))
+        for flag, name in ((self.galileans, "Galileans"), (self.sun, "Sun"), (self.planets, "planets+Moon"),
+                           (self.pluto, "Pluto")):
+            if flag:
+                terms.append(name)
+        if any(self.satellite_gm):
+            terms.append(f"mutual (GM {list(self.satellite_gm)})")
+        for name in ("gm_jupiter_km3_s2", "zonal_j246", "gm_galileans_km3_s2"):
+            if getattr(self, name) is not None:
+                terms.append(f"{name} {getattr(self, name)}")
+        return ", ".join(terms)
