@@ -1,7 +1,8 @@
 """Do the Jupiter system's constants need to enter sigma? Each moon's held-out Gaia prediction
 (`orbitfit.validation.gaia_cut`, default options, transits as Gaia gave them) refitted with Jupiter's GM, J2, J4 or
-the Galilean moons' GMs changed far beyond their uncertainty (`dynamics.ForceModel`'s constants), and the change of
-each held-out transit's predicted along-scan position set against the orbit's own sigma there.
+the Galilean moons' GMs changed far beyond their uncertainty (`dynamics.ForceModel`'s constants) or the Galilean
+moons displaced, and the change of each held-out transit's predicted along-scan position set against the orbit's own
+sigma there.
 
 The changes are large, so that a linear effect stands far above the fits' convergence (1e-3 sigma); the script
 prints the largest move of a held-out prediction and that move per unit of the constant, for any uncertainty one
@@ -10,9 +11,11 @@ takes for it:
     (what the force model uses) and NAIF's BODY599_GM (dynamics/constants.py);
   * J2 +1e-6 and J4 +1e-6 (unnormalised, reference radius 71492 km): Juno measures both to better than 1e-7 (Iess et
     al. 2018, Nature 555, 220, the values embedded);
-  * every Galilean moon's GM +1 km^3/s^2.
+  * every Galilean moon's GM +1 km^3/s^2;
+  * every Galilean moon moved 400 km away from Jupiter, or 400 km along its orbit (`DisplacedGalileans`): the
+    built-in L1.2 theory's distance from JPL's JUP365.
 
-    python benchmarks/model_constants.py                              # cut 2016-06-01 (~10 min)
+    python benchmarks/model_constants.py                              # cut 2016-06-01 (~12 min)
     python benchmarks/model_constants.py --cut 2008-01-01             # 6.5-9.5 years past the data
 
 Measured 2026-12-06 (one BLAS thread; ~8 min each). The largest move over the 8 moons, per unit change, one year
@@ -22,7 +25,10 @@ mas per km^3/s^2 each (Pasiphae, Elara). The GM acts through Kepler's third law:
 motion, so a GM changed by dGM rescales the fitted orbit by dGM / (3 GM), +30 km for +1000 km^3/s^2 at Himalia's
 distance, ~9 mas from the Earth. At 2.5 km^3/s^2 (the gap above) the GM moves a prediction by 0.5 mas at most
 (Elara from 2008, where its orbit sigma is 13 - 41 mas); J2, J4 and the Galilean GMs by less than 0.02 mas for
-changes of 1e-6 and 0.01 km^3/s^2. None of them needs to enter sigma.
+changes of 1e-6 and 0.01 km^3/s^2. None of them needs to enter sigma. Nor do the Galilean moons' places (the
+built-in L1.2 theory is 100 - 400 km from JUP365): every moon moved 400 km away from Jupiter moves a prediction by
+0.10 mas at most one year ahead (Lysithea) and 0.33 from 2008 (Leda); 400 km along their orbits by 0.001 at most
+(`--changes "Galileans 400 km outward" "Galileans 400 km ahead"`, ~8 min each).
 """
 import argparse
 import time
