@@ -21,7 +21,8 @@ class ForceModel:
         (unnormalised, reference radius 71492 km) and of the Galilean moons' GMs (Io .. Callisto) than the constants
         module's (None, the default: DE440, Iess et al. 2018, JUP365), e.g. to measure what their uncertainty does
         to a prediction (benchmarks/model_constants.py). Jupiter's reflex about 5 in the perturber tables stays the
-        constants' (a 0.1 km^3/s^2 change of a Galilean GM moves it by ~1 m).
+        constants' (GM_moon / GM_system of the moon's distance: 0.1 km^3/s^2 more of Callisto's GM would move it
+        by 1.5 m).
     """
     jupiter: bool = True
     zonal_degrees: tuple = (2, 4, 6)
