@@ -9,10 +9,9 @@ all-2015 test), so the rank is exact, and coarse: with 3 visits the best rank is
 sample of MAX_PATTERNS of them is fitted.
 
     python benchmarks/visit_correction_null.py --markdown benchmarks/results/visit_correction_null_all_2015.md
-        # all 2015: two years ahead (~80 min on one core; two halves of the moons with --moons on two cores ~40 min,
-        # with OMP_NUM_THREADS=1 each, their rows one table)
+        # all 2015: two years ahead (~80 min on one core; --workers 2 on two cores ~40 min)
     python benchmarks/visit_correction_null.py --cut 2016-06-01 --tests cut \
-        --markdown benchmarks/results/visit_correction_null_cut.md      # one year ahead (~35 min as two halves)
+        --markdown benchmarks/results/visit_correction_null_cut.md      # one year ahead (~35 min with --workers 2)
     python benchmarks/visit_correction_null.py --cut 2016-06-01 --tests cut --joint --workers 2
         # the harness' own figure, the rms over the moons, each pattern over every correcting visit applied to all
         # the moons at once (no independence between moons assumed; 31 sampled patterns)
@@ -122,6 +121,16 @@ def harness_rms(task):
                     gaia_offsets=gaia_offsets).summary["rms_mas"]
 
 
+def fit_all(work, workers):
+    """harness_rms of every task, in their order: in `workers` spawned processes of one BLAS thread each, or here."""
+    if workers <= 1:
+        return [harness_rms(task) for task in work]
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(name, "1")              # one BLAS thread per worker (spawned ones read it)
+    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+        return list(pool.map(harness_rms, work))
+
+
 def joint_null(args, observations, offsets, zero, moons):
     """The harness' own figure, the AL rms over the moons, under the real correction and under sign patterns over
     every visit that corrects any moon, each pattern applied to every moon at once (so no moons are taken as
@@ -147,14 +156,7 @@ def joint_null(args, observations, offsets, zero, moons):
     t0 = time.perf_counter()
     print(f"{len(visits)} visits correct the {len(moons)} moons; {len(patterns)} other sign patterns; "
           f"{len(work)} fits on {args.workers} worker(s)", flush=True)
-    if args.workers > 1:
-        for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-            os.environ.setdefault(name, "1")              # one BLAS thread per worker (spawned ones read it)
-        with ProcessPoolExecutor(args.workers, mp_context=get_context("spawn")) as pool:
-            values = list(pool.map(harness_rms, work))
-    else:
-        values = [harness_rms(task) for task in work]
-    rms = dict(zip(tasks, values))
+    rms = dict(zip(tasks, fit_all(work, args.workers)))
     over = {label: float(np.sqrt(np.mean([rms[(m, k)] ** 2 for m, k in pattern.items()])))
             for label, pattern in keys.items()}
     given, reweighted, real = over["given"], over["reweighted"] - over["given"], over["real"] - over["given"]
@@ -184,7 +186,7 @@ def main():
                         "pastes it; tests/test_readme.py checks that it does)")
     parser.add_argument("--joint", action="store_true",
                         help="judge the rms over the moons, each sign pattern applied to every moon at once")
-    parser.add_argument("--workers", type=int, default=1, help="--joint: processes fitting at once (one per core)")
+    parser.add_argument("--workers", type=int, default=1, help="processes fitting at once (one per core)")
     args = parser.parse_args()
     every = list(gomes_junior_2016_orbits())
     observations = {name: load_all(name, gaia_visit_offsets=None)[0] for name in every}
@@ -197,29 +199,34 @@ def main():
         write_rows(args.markdown, header, rows)
         return
     cut = to_tdb_seconds(args.cut, "cut")
-    print(f"{'moon':9s} {'as given':>8s} {'reweighted only':>15s} {'real':>6s} {'visits':>6s} "
-          f"{'other signs: median (range)':>28s} {'better':>6s}")
-    rows, ranks = [], []
-    for name in args.moons.split(","):
-        t0 = time.perf_counter()
+    moons, work, plan = args.moons.split(","), [], {}
+    for name in moons:            # per moon: as given, reweighted only, real signs, then the other sign patterns
         visits = correcting_visits(observations[name], offsets, cut)
-
-        def rms(gaia_offsets):
-            return harness_rms((name, observations[name], args.cut, args.tests, gaia_offsets))
-        given = rms(None)
-        reweighted, real = rms(zero) - given, rms(offsets) - given
         patterns = sign_patterns(len(visits))
-        others = np.array([rms(flipped(offsets, dict(zip(visits, signs)))) - given for signs in patterns])
+        corrections = [None, zero, offsets] + [flipped(offsets, dict(zip(visits, signs))) for signs in patterns]
+        plan[name] = (len(visits), len(work), len(corrections))
+        work += [(name, observations[name], args.cut, args.tests, correction) for correction in corrections]
+    t0 = time.perf_counter()
+    print(f"{len(work)} fits on {args.workers} worker(s)", flush=True)
+    values = fit_all(work, args.workers)
+    print(f"({time.perf_counter() - t0:.0f} s)\n{'moon':9s} {'as given':>8s} {'reweighted only':>15s} {'real':>6s} "
+          f"{'visits':>6s} {'other signs: median (range)':>28s} {'better':>6s}")
+    rows, ranks = [], []
+    for name in moons:
+        n_visits, first, count = plan[name]
+        given, *changed = values[first:first + count]
+        reweighted, real = changed[0] - given, changed[1] - given
+        others = np.array(changed[2:]) - given
         spread = (f"{np.median(others):+8.1f} ({others.min():+.1f} .. {others.max():+.1f})" if others.size
                   else f"{'':>8s} (none)")
         better = int(np.sum(others < real - 0.05))
         if np.any(np.abs(np.append(others, real)) >= 0.05):      # a correction that moves nothing ranks nothing
             ranks.append((better, others.size))
-        print(f"{name:9s} {given:8.1f} {reweighted:+15.1f} {real:+6.1f} {len(visits):6d} {spread:>28s} "
-              f"{better:3d}/{others.size:<2d}   ({time.perf_counter() - t0:.0f} s)", flush=True)
+        print(f"{name:9s} {given:8.1f} {reweighted:+15.1f} {real:+6.1f} {n_visits:6d} {spread:>28s} "
+              f"{better:3d}/{others.size:<2d}", flush=True)
         others_cell = (f"{signed(np.median(others))} ({signed(others.min())} … {signed(others.max())})"
                        if others.size else "(none)")
-        rows.append(f"| {name} | {given:.1f} | {signed(reweighted)} | {signed(real)} | {len(visits)} | "
+        rows.append(f"| {name} | {given:.1f} | {signed(reweighted)} | {signed(real)} | {n_visits} | "
                     f"{others_cell} | {better} of {others.size} |")
     if ranks:
         conservative, mid = combined_chance(*zip(*ranks))
