@@ -115,6 +115,36 @@ def test_ephem_writes_a_sun_centred_spk(leda_archive, tmp_path, capsys):
     assert exit_.value.code == 2 and "choose from 5, 10" in capsys.readouterr().err
 
 
+def test_fit_with_another_planetary_ephemeris(leda_archive, tmp_path, capsys):
+    """--de-kernel (or de_kernel in a config) fits with that DE: the archive records it, a kernel exported from it
+    says so, and with DE421 the prediction moves by DE421's error in Jupiter's place (several mas in 2026, where
+    DE421 and DE440 place Jupiter 21 mas apart; the fit takes up part of it)."""
+    from dynamics.ephemeris import de421_kernel_path
+    from orbitfit.products.export import ephemeris_table
+    from orbitfit.solution import Solution
+    config = tmp_path / "leda.toml"
+    config.write_text(f'files = ["{data_path("gj15", "Leda.dat")}"]\nde_kernel = "{de421_kernel_path()}"\n'
+                      f'out = "{tmp_path / "de421"}"\n')
+    capsys.readouterr()
+    assert main(["fit", "--config", str(config), "--json"]) == 0
+    with_de421 = Solution.load(tmp_path / "de421" / "fit_513.h5")
+    assert with_de421.model.ephemeris.de_kernel == de421_kernel_path()
+    with_de440 = Solution.load(leda_archive)
+    assert with_de440.model.ephemeris.de_kernel.endswith("de440.bsp")
+    rows = [ephemeris_table(s, ["2026-03-18T12:00"]) for s in (with_de421, with_de440)]
+    moved = np.hypot((rows[0]["ra_deg"] - rows[1]["ra_deg"]) * np.cos(np.radians(rows[1]["dec_deg"])),
+                     rows[0]["dec_deg"] - rows[1]["dec_deg"]).to_value("deg")[0] * 3.6e6
+    print(f"Leda on 2026-03-18 fitted with DE421 vs DE440: {moved:.1f} mas")
+    assert 3.0 < moved < 40.0
+    spk = tmp_path / "leda421.bsp"
+    assert main(["ephem", str(tmp_path / "de421" / "fit_513.h5"), "--spk", str(spk), "--start", "2026-01-01",
+                 "--stop", "2026-06-01"]) == 0
+    from jplephem.spk import SPK
+    with SPK.open(str(spk)) as kernel:
+        assert "read this kernel with that DE" in kernel.comments().replace("\n", " ")
+        assert "de421.bsp" in kernel.comments()
+
+
 def test_sigma_linear_and_monte_carlo_and_plot(leda_archive, tmp_path, capsys):
     capsys.readouterr()
     plot, ellipses = tmp_path / "sigma.png", tmp_path / "ellipses.png"

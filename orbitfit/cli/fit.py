@@ -21,7 +21,9 @@ STARTS = ("gomes-junior-2016", "auto")           # published STE elements, or an
 CONFIG_KEYS = {"files": (list, "a list of file names"), "body": ((int, str), "a NAIF id (513) or a name (\"Leda\")"),
                "start": (str, "a string: " + " or ".join(STARTS)), "epoch": (str, "an ISO date string (quoted)"),
                "out": (str, "a folder name"), "preset": (str, "a string: " + " or ".join(PRESETS)),
-               "seed003_weighting": (bool, "true or false"), "options": (dict, "a table [options]")}
+               "seed003_weighting": (bool, "true or false"), "options": (dict, "a table [options]"),
+               "de_kernel": (str, "a file name (a JPL DE SPK)"),
+               "moons_kernel": (str, "a file name (an SPK with 501-504 relative to 5)")}
 
 
 def command_demo(args):
@@ -167,12 +169,13 @@ def command_fit(args):
             print(f"Gaia: {gaia['records']} CCD positions -> {gaia['transits']} transit normal points "
                   f"({gaia['kept_as_is']} kept as they are; --gaia-ccd keeps the CCD rows)")
     options = _fit_options(args, config)                      # bad options fail before the start orbit is made
+    model = _orbit_model(args, config, int(body), observations)             # and a bad kernel
     out = output_folder(args.out or config.get("out", "orbitfit-fit"))      # and a bad folder before the fit
     start_spec = args.start or config.get("start", STARTS[0])
     initial = _initial_orbit(start_spec, int(body), observations)
     begin = time.perf_counter()
     log, bar = fit_logger(f"fitting {body}", enabled=not args.json, max_iterations=options.max_iterations)
-    solution = fit_orbit(observations, initial, options, log=log)
+    solution = fit_orbit(observations, initial, options, log=log, model=model)
     bar.close()
     elapsed = time.perf_counter() - begin
     outputs = save_outputs(solution, out, f"fit_{body}")
@@ -184,6 +187,40 @@ def command_fit(args):
     else:
         print_report(result, solution)
     return 0
+
+
+def _orbit_model(args, config, body, observations):
+    """The body's default model (its companions), with the planetary ephemeris and the moons' kernel the command
+    line or the config names; None for the defaults (fit_orbit's own rule). A kernel that is missing, is not the
+    kind asked for, or does not cover the observations is a UsageError before the fit."""
+    from dynamics.ephemeris import Ephemeris, EphemerisError
+    from ..companions import default_model
+    from ..times import iso_tdb
+    chosen = {}
+    for key, flag in (("de_kernel", "--de-kernel"), ("moons_kernel", "--moons-kernel")):
+        path = getattr(args, key, None) or config.get(key)
+        if path is not None:
+            where = flag if getattr(args, key, None) else f"{args.config}: {key}"
+            if not Path(path).is_file():
+                raise UsageError(f"{where} {path}: " + ("is not a file" if Path(path).exists() else "not found"))
+            chosen[key] = (path, where)
+    if not chosen:
+        return None
+    de_path, de_where = chosen.get("de_kernel", (None, None))
+    moons_path, moons_where = chosen.get("moons_kernel", ("astronomy-engine", None))
+    # the planetary kernel alone first, so that an error is blamed on the file that has it
+    for paths, where in (((de_path,), de_where), ((de_path, moons_path), moons_where)):
+        try:
+            ephemeris = Ephemeris(*paths)
+        except EphemerisError as exc:
+            raise UsageError(f"{where}: {exc}") from None
+    lo, hi = ephemeris.span_seconds()
+    tdb = np.asarray(observations["tdb"], float)
+    if tdb.min() < lo or tdb.max() > hi:
+        raise UsageError(f"{' and '.join(where for _, where in chosen.values())}: the kernels cover "
+                         f"{iso_tdb(lo, 0)} .. {iso_tdb(hi, 0)} TDB, the observations {iso_tdb(tdb.min(), 0)} .. "
+                         f"{iso_tdb(tdb.max(), 0)}: leave out what they do not cover, or give a longer kernel")
+    return default_model(body, ephemeris=ephemeris)
 
 
 def _initial_orbit(spec, body, observations):
