@@ -45,6 +45,8 @@ GENERATED = {
                              "--spread-markdown benchmarks/results/honest_spread_2008.md",
     "visit_correction_null_cut.md": "benchmarks/visit_correction_null.py --cut 2016-06-01 --tests cut --markdown "
                                     "benchmarks/results/visit_correction_null_cut.md",
+    "visit_correction_null_all_cut.md": "benchmarks/visit_correction_null.py --cut 2016-06-01 --tests all "
+                                        "--workers 2 --markdown benchmarks/results/visit_correction_null_all_cut.md",
     "visit_correction_null_all_2015.md": "benchmarks/visit_correction_null.py --markdown "
                                          "benchmarks/results/visit_correction_null_all_2015.md",
     "visit_correction_null_joint_cut.md": "benchmarks/visit_correction_null.py --cut 2016-06-01 --tests cut --joint "
