@@ -96,9 +96,9 @@ def fits(de440, moons, modes, cut):
                                model=default_model(naif_id(name), ephemeris=ephemeris))
                 al = run.table["al_mas"].value
                 rows[name, mode, label] = al
-                print(f"{name:9s} {mode:4s} {label}: {al.size:3d} held-out transits, AL rms {np.sqrt(np.mean(al ** 2)):5.1f} "
-                      f"mean {al.mean():+5.1f} mas, z rms {run.summary['rms_normalised']:.2f} ({time.perf_counter() - started:.0f} s)",
-                      flush=True)
+                print(f"{name:9s} {mode:4s} {label}: {al.size:3d} held-out transits, AL rms "
+                      f"{np.sqrt(np.mean(al ** 2)):5.1f} mean {al.mean():+5.1f} mas, z rms "
+                      f"{run.summary['rms_normalised']:.2f} ({time.perf_counter() - started:.0f} s)", flush=True)
     for mode in modes:
         for label in ("DE440", "DE421"):
             per_moon = [rows[m, mode, label] for m in moons if rows[m, mode, label].size]
