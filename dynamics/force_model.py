@@ -43,13 +43,15 @@ class ForceModel:
                 if len(values) != size or not all(np.isfinite(values)):
                     raise ValueError(f"{name} must be {size} finite numbers, not {getattr(self, name)!r}")
                 setattr(self, name, values)
-        if self.gm_jupiter_km3_s2 is not None and not (np.isfinite(self.gm_jupiter_km3_s2)
-                                                        and self.gm_jupiter_km3_s2 > 0):
-            raise ValueError(f"gm_jupiter_km3_s2 must be a positive number, not {self.gm_jupiter_km3_s2!r}")
+        if self.gm_jupiter_km3_s2 is not None:
+            gm = float(self.gm_jupiter_km3_s2)          # a Quantity with units is refused here (TypeError), not later
+            if not (np.isfinite(gm) and gm > 0):
+                raise ValueError(f"gm_jupiter_km3_s2 must be a positive number, not {self.gm_jupiter_km3_s2!r}")
+            self.gm_jupiter_km3_s2 = gm
 
     def jupiter_gm(self):
         """Jupiter's own GM (km^3/s^2): the given one, or DE440's system GM minus the Galileans'."""
-        return C.GM_JUPITER if self.gm_jupiter_km3_s2 is None else float(self.gm_jupiter_km3_s2)
+        return C.GM_JUPITER if self.gm_jupiter_km3_s2 is None else self.gm_jupiter_km3_s2
 
     def zonal_coefficients(self):
         """(J2, J4, J6) of Jupiter, unnormalised (reference radius C.JUPITER_REFERENCE_RADIUS_KM)."""

@@ -185,3 +185,6 @@ def test_given_constants_enter_the_force_as_their_terms_say(month_tables, epheme
                 dict(gm_jupiter_km3_s2=-1.0)):
         with pytest.raises(ValueError, match=next(iter(bad))):
             forces.ForceModel(**bad)
+    import astropy.units as u
+    with pytest.raises(TypeError):              # plain numbers in the unit the name says; units are not stripped
+        forces.ForceModel(gm_jupiter_km3_s2=1.27e8 * u.km ** 3 / u.s ** 2)
