@@ -113,6 +113,11 @@ def test_ephem_writes_a_sun_centred_spk(leda_archive, tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_:           # argparse: a usage line that names the choices, no traceback
         main(["ephem", str(leda_archive), "--spk", str(tmp_path / "x.bsp"), "--spk-center", "0"])
     assert exit_.value.code == 2 and "choose from 5, 10" in capsys.readouterr().err
+    # the CLI lists its choices without importing the exporter at start-up: they must be the exporter's
+    from orbitfit.cli import build_parser
+    from orbitfit.products.export import CENTERS
+    ephem = build_parser()._subparsers._group_actions[0].choices["ephem"]
+    assert [a.choices for a in ephem._actions if "--spk-center" in a.option_strings] == [tuple(sorted(CENTERS))]
 
 
 def test_fit_with_another_planetary_ephemeris(leda_archive, tmp_path, capsys):
