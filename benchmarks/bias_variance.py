@@ -171,15 +171,17 @@ def main():
     parser.add_argument("--moons", nargs="*", default=list(gomes_junior_2016_orbits()))
     parser.add_argument("--lags", action="store_true", help="the apparition biases' correlation from one apparition "
                                                             "to the next (default fits)")
-    parser.add_argument("--cut", help="with --lags: only the data before this date (ISO UTC), e.g. 2016-06-01, the "
-                                      "harness' cut, so that the figures owe nothing to the held-out transits")
+    parser.add_argument("--cut", help="only the data before this date (ISO UTC), e.g. 2016-06-01, the harness' cut, "
+                                      "so that the figures owe nothing to the held-out transits")
     args = parser.parse_args()
     if args.lags:
         return lags(args.moons, args.cut)
     options = FitOptions(**INDEPENDENT, bias_groups=GROUPS[args.level])
-    values, sigmas, axes, years = [], [], [], []
+    values, sigmas, axes, years, moons = [], [], [], [], []
     for name in args.moons:
         observations = load_all(name, gaia_transits=True, gaia_visit_offsets=None)[0]
+        if args.cut is not None:
+            observations = observations[np.asarray(observations["tdb"], float) < to_tdb_seconds(args.cut, "cut")]
         names = [n for n in bias_index(observations, options.bias_groups)[1] if of_level(n, args.level)]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -195,9 +197,11 @@ def main():
         values, sigmas, axes = values + mine_v, sigmas + mine_s, axes + ["ra"] * len(rows) + ["dec"] * len(rows)
         key = [str(solution.biases["group"][k]).partition(":")[2] for k in rows]
         years += 2 * [int(y) if y.isdigit() else 0 for y in key]
+        moons += [name] * (2 * len(rows))
         print(f"{name:9s} {len(rows):3d} {args.level} biases: variance component "
               f"{variance_component(np.array(mine_v), np.array(mine_s)):.0f} mas", flush=True)
     values, sigmas, axes, years = np.array(values), np.array(sigmas), np.array(axes), np.array(years)
+    moons = np.array(moons)
     constant, value = PRIORS[args.level]
     print(f"{values.size} coordinates: variance component (EM) {variance_component(values, sigmas):.0f} mas; "
           f"{constant} {value:g}")
@@ -208,6 +212,9 @@ def main():
                 print(f"  apparitions {first}-{last}: {era.sum()} coordinates, variance component "
                       f"{variance_component(values[era], sigmas[era]):.0f} mas (median sigma "
                       f"{np.median(sigmas[era]):.0f})")
+                print("    per moon: " + ", ".join(
+                    f"{name} {variance_component(values[era & (moons == name)], sigmas[era & (moons == name)]):.0f}"
+                    f" ({(era & (moons == name)).sum()})" for name in args.moons if (era & (moons == name)).any()))
     # what the component takes for scatter may be one offset the moons share: their weighted mean per axis
     for axis, label in (("ra", "RA*"), ("dec", "Dec")):
         w = 1.0 / sigmas[axes == axis] ** 2
