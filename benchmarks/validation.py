@@ -63,7 +63,8 @@ from orbitfit.validation import (DEFAULT_CUT, Resamplings, common_visit_harness,
 
 # the tables' words for each option set (the tables of README.md and docs/validation.md are this script's
 # --markdown output)
-TABLE_LABELS = {"defaults": "default: apparition + uncatalogued-site biases and a displacement towards the zenith, the RA* apparition biases partly a sinusoid of Jupiter's longitude, estimated night correlation, the covariance considering the apparition biases' scatter by era, each moon's own Gaia floor and the error the moons' predictions share (since 2026-12-05 evening; transits as Gaia gave them)",
+TABLE_LABELS = {"defaults": "default: apparition + uncatalogued-site biases and a displacement towards the zenith, the RA* apparition biases partly a sinusoid of Jupiter's longitude, estimated night correlation, the covariance considering the apparition biases' scatter by era (in 1995–2009 each moon's own), each moon's own Gaia floor and the error the moons' predictions share (since 2026-12-06; transits as Gaia gave them)",
+                 "era scatter": "the same with the apparition biases' scatter by era alone, the same for every moon (`apparition_bias_scatter=\"era\"`, default of 2026-12-05 evening; transits as Gaia gave them)",
                  "prior only": "the same with the covariance of the biases' prior alone (`apparition_bias_scatter=None`, default of 2026-12-05 morning; transits as Gaia gave them)",
                  "no zenith": "the same without the displacement towards the zenith (`bias_groups=\"apparition+uncatalogued\"`, default of 2026-12-04)",
                  "independent biases": "apparition biases independent between apparitions (`apparition_bias_periodic_ra=0`, default of 2026-12-03)",
@@ -88,7 +89,7 @@ PRIOR_ONLY = {"apparition_bias_scatter": None, **BEFORE_OWN_FLOORS}
 def gaia_floors_of(label):
     """load_all's gaia_floors for an option set: the moons' own for the defaults, 7 mas ("common") for the others,
     as their tables were measured."""
-    return "own" if label == "defaults" else "common"
+    return "own" if label in ("defaults", "era scatter") else "common"
 OPTION_SETS = {
     "defaults": lambda: FitOptions(),   # apparition (RA* partly periodic) + uncatalogued-site biases + zenith, nights,
                                         # the covariance considering the apparition biases' measured scatter
@@ -110,6 +111,8 @@ OPTION_SETS = {
     "periodic biases": lambda: FitOptions(apparition_bias_periodic_ra=0.56, **TWO_LEVELS, **PRIOR_ONLY),
     # the default and one offset shared by all of a moon's ground-based positions (prior 30 mas; measured 2026-12-04)
     "ground bias": lambda: FitOptions(bias_groups="apparition+uncatalogued+ground", **PRIOR_ONLY),
+    # the default of 2026-12-05 evening: the apparition biases' scatter by era alone, the same for every moon
+    "era scatter": lambda: FitOptions(apparition_bias_scatter="era"),
 }
 
 

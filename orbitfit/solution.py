@@ -20,7 +20,8 @@ from dynamics.elements import barycentric_to_jovicentric, state_to_elements
 
 from .bodies import body_name
 from .display import html_table, significant
-from .estimation.options import APPARITION_BIAS_SCATTER_MAS, FitOptions
+from .estimation.options import (APPARITION_BIAS_SCATTER_MAS, MOON_APPARITION_SCATTER_FROM,
+                                 MOON_APPARITION_SCATTER_MAS, MOON_APPARITION_SCATTER_UNTIL, FitOptions)
 from .estimation.weights import Weights, bias_design, chi2_per_observation
 from .observables import Evaluation
 from .observations.refraction import MIN_ALTITUDE_DEG, rows_below_altitude
@@ -281,7 +282,11 @@ class Solution:
             said = (", ".join(f"{v:g}" for v in priors) if len(priors) <= 3 else f"{priors[0]:g} to {priors[-1]:g}")
             scatter = self.options.apparition_bias_scatter
             if scatter is not None and any(str(g).startswith("apparition:") for g in self.biases["group"]):
-                eras = ", ".join(f"{mas:g} mas from {first}" for first, mas in APPARITION_BIAS_SCATTER_MAS[scatter])
+                eras = ", ".join(f"{mas:g} mas from {first}" for first, mas in
+                                 APPARITION_BIAS_SCATTER_MAS["era" if scatter == "moon" else scatter])
+                if scatter == "moon" and self.body in MOON_APPARITION_SCATTER_MAS:
+                    eras += (f"; this moon's own {MOON_APPARITION_SCATTER_MAS[self.body]:g} mas in "
+                             f"{MOON_APPARITION_SCATTER_FROM}-{MOON_APPARITION_SCATTER_UNTIL}")
                 lines.append(f"  sigma considers the apparition biases' scatter ({scatter}): {eras}")
             lines.append(f"  {kind} biases (prior sigma {said} mas)" +
                          (f", the {len(shown)} most significant of {len(rows)} (all in solution.biases):"

@@ -42,8 +42,8 @@ def toy_problem():
 def test_consider_term_is_the_covariance_of_the_estimate_under_the_true_scatter():
     """With the priors of FitOptions() (30 mas, the RA* apparitions partly a sinusoid, 1200 mas before 1960, 150 for
     an observatory) the estimator's covariance C is right for biases that scatter as the prior says; drawn with the
-    apparitions of 1995-2009 at their era's 56 mas (FitOptions().apparition_bias_scatter "era"; their correlation
-    kept), the estimates scatter as `considered` says, not as C does. The estimate itself is unchanged, and so is C
+    apparitions of 1995-2009 at their era's 56 mas (FitOptions().apparition_bias_scatter "moon" for a body it does
+    not name: the era's; their correlation kept), the estimates scatter as `considered` says, not as C does. The estimate itself is unchanged, and so is C
     for a fit without apparition biases or with the scatter None (the prior's alone)."""
     options = FitOptions()
     data, design, sigma_mas = toy_problem()
@@ -91,5 +91,34 @@ def test_scatter_by_era():
         [None, 432.0, 432.0, 320.0, 320.0, 56.0, 56.0, 46.0, 46.0]
     assert apparition_scatter_mas(2016, "pooled") == 74.0 and apparition_scatter_mas(1959, "pooled") is None
     assert apparition_scatter_mas(2016, None) is None
-    assert FitOptions().apparition_bias_scatter == "era"
+    assert FitOptions().apparition_bias_scatter == "moon"              # "era", each moon its own in 1995-2009
     assert FitOptions.from_description({"bias_groups": None}).apparition_bias_scatter is None   # older archives
+
+
+def test_each_moons_own_scatter_in_1995_2009():
+    """The "moon" scatter: a moon's own (options.MOON_APPARITION_SCATTER_MAS, benchmarks/bias_variance.py --level
+    apparition) for its apparitions of 1995-2009, the era's otherwise and for a body the table does not name; in a
+    family the moon is the one its bias names say ("510:apparition:2003"), so the family's covariance considers each
+    member's own. Lysithea's 157 mas widens the toy problem's orbit covariance beyond the era's 56; Himalia's 25,
+    narrower than the 30 mas prior, considers nothing there."""
+    from orbitfit.estimation.bias_priors import apparition_scatter_mas
+    from orbitfit.estimation.options import MOON_APPARITION_SCATTER_MAS
+    assert MOON_APPARITION_SCATTER_MAS[510] == 157.0 and MOON_APPARITION_SCATTER_MAS[506] == 25.0
+    assert [apparition_scatter_mas(y, "moon", 510) for y in (1959, 1960, 1980, 1994, 1995, 2009, 2010)] == \
+        [None, 432.0, 320.0, 320.0, 157.0, 157.0, 46.0]
+    assert apparition_scatter_mas(2003, "moon", 599) == apparition_scatter_mas(2003, "moon") == 56.0
+    assert apparition_scatter_mas(2003, "era", 510) == 56.0                       # "era" is the same for every moon
+    assert FitOptions(apparition_bias_scatter="moon").apparition_bias_scatter == "moon"
+    options = FitOptions(apparition_bias_scatter="moon")
+    data, design, sigma_mas = toy_problem()
+    k = len(data.bias_names)
+    _, prior_sigma = bias_prior_arrays(data.bias_names, options.bias_prior_mas)
+    whitening = bias_prior_whitening(data, prior_sigma, options)
+    stacked = np.vstack([design / sigma_mas, np.hstack([np.zeros((2 * k, 2)), whitening])])
+    fit = LinearFit(np.zeros(2 + 2 * k), np.linalg.inv(stacked.T @ stacked))
+    variance = {body: np.diag(considered(fit, data, options, body=body).covariance)[:2] for body in (506, 510, None)}
+    assert np.all(variance[510] > 1.5 * variance[None])                          # 157 mas against the era's 56
+    assert considered(fit, data, options, body=506) is fit                        # 25 < 30: nothing considered
+    family = SimpleNamespace(**{**vars(data), "bias_names": [f"510:{n}" for n in data.bias_names]})
+    np.testing.assert_array_equal(considered(fit, family, options).covariance,
+                                  considered(fit, data, options, body=510).covariance)

@@ -148,11 +148,14 @@ def test_apparition_biases_at_their_measured_scatter_are_covered_only_when_consi
     """The same nights, plus one offset per apparition drawn as the real data's apparition biases scatter (the
     default's prior covariance, RA* partly a sinusoid of Jupiter's longitude, scaled to the eras' 56 and 46 mas:
     options.APPARITION_BIAS_SCATTER_MAS), fitted with apparition biases under the 30 mas prior: the covariance that
-    considers the scatter (the default) covers the truth, the prior's alone does not. Measured 2026-12-05 (40 draws x 6
+    considers the scatter ("era"; the default "moon" is the same for a moon without its own) covers the truth, the
+    prior's alone does not. Measured 2026-12-05 (40 draws x 6
     state components): considered 66.2% within 1 sigma, 97.1% within 2, rms 0.95; the prior's alone 52.5%, 90.8%,
     rms 1.25."""
     from orbitfit.estimation.bias_priors import apparition_scatter_mas, bias_prior_arrays, bias_prior_whitening
-    options = {"era": FitOptions(bias_groups="apparition", weight_groups="all", reject_outliers=False),
+    # "era" named: the default "moon" would consider Himalia's own 25 mas in 1995-2009, not the truth's era values
+    options = {"era": FitOptions(bias_groups="apparition", weight_groups="all", reject_outliers=False,
+                                 apparition_bias_scatter="era"),
                None: FitOptions(bias_groups="apparition", weight_groups="all", reject_outliers=False,
                                 apparition_bias_scatter=None)}
     data = fit_data(prepare(template, ephemeris), options["era"])

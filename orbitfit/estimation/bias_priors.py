@@ -7,7 +7,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from .options import APPARITION_BIAS_SCATTER_MAS, BIAS_PRIOR_BEFORE_1960_MAS, UNCATALOGUED_PRIOR_MAS
+from .options import (APPARITION_BIAS_SCATTER_MAS, BIAS_PRIOR_BEFORE_1960_MAS, MOON_APPARITION_SCATTER_FROM,
+                      MOON_APPARITION_SCATTER_MAS, MOON_APPARITION_SCATTER_UNTIL, UNCATALOGUED_PRIOR_MAS)
 from .weights import JUPITER_LONGITUDE_STEP_RAD, opposition_number
 
 
@@ -79,18 +80,22 @@ def bias_prior_whitening(data, prior_sigma, options=None):
     return whitening
 
 
-def apparition_scatter_mas(year, scatter):
-    """The scatter (mas) that the covariance considers for the apparition bias of `year` under
-    FitOptions.apparition_bias_scatter (`scatter`: a key of APPARITION_BIAS_SCATTER_MAS, or None), or None where it
-    says nothing (None, or a year before its first era)."""
+def apparition_scatter_mas(year, scatter, body=None):
+    """The scatter (mas) that the covariance considers for the apparition bias of `year` of moon `body` (a NAIF id)
+    under FitOptions.apparition_bias_scatter (`scatter`: a key of APPARITION_BIAS_SCATTER_MAS, "moon", or None), or
+    None where it says nothing (None, or a year before its first era). "moon" is "era" but for the years of
+    MOON_APPARITION_SCATTER_MAS, where a moon it names has its own."""
+    if (scatter == "moon" and body in MOON_APPARITION_SCATTER_MAS
+            and MOON_APPARITION_SCATTER_FROM <= year <= MOON_APPARITION_SCATTER_UNTIL):
+        return MOON_APPARITION_SCATTER_MAS[body]
     value = None
-    for first, mas in APPARITION_BIAS_SCATTER_MAS.get(scatter, ()) if scatter is not None else ():
+    for first, mas in APPARITION_BIAS_SCATTER_MAS.get("era" if scatter == "moon" else scatter, ()):
         if year >= first:
             value = mas
     return value
 
 
-def considered(fit, data, options, bias_priors=None):
+def considered(fit, data, options, bias_priors=None, body=None):
     """`fit` (a GaussNewtonResult) with its covariance widened for the apparition biases since 1960 that scatter
     more than their prior says (options.apparition_bias_scatter: `apparition_scatter_mas`): consider parameters, the
     estimate unchanged.
@@ -100,16 +105,19 @@ def considered(fit, data, options, bias_priors=None):
     C_b the columns of the covariance C for the biases: how much an apparition bias beyond its prior moves the orbit.
     L_t is L with each apparition's sigma scaled to its scatter (the correlation between apparitions kept), and left
     as it is where the prior is as wide already (before 1960, a prior given wider). No apparition bias, or
-    apparition_bias_scatter None: `fit` unchanged (tests/test_bias_priors.py checks the term against Monte Carlo)."""
+    apparition_bias_scatter None: `fit` unchanged (tests/test_bias_priors.py checks the term against Monte Carlo).
+    The moon whose scatter it is (the "moon" scatter): `body`, or the NAIF id that prefixes a family's bias names
+    ("506:apparition:2003")."""
     k = len(data.bias_names)
     if options.apparition_bias_scatter is None or k == 0:
         return fit
     _, prior_sigma = bias_prior_arrays(data.bias_names, options.bias_prior_mas, bias_priors)
     scale = np.ones(2 * k)
     for j, name in enumerate(str(name) for name in data.bias_names):
-        _, _, year = name.rpartition("apparition:")
+        prefix, _, year = name.rpartition("apparition:")
         if name.count("apparition:") == 1 and year.isdigit():
-            scatter = apparition_scatter_mas(int(year), options.apparition_bias_scatter)
+            owner = int(prefix[:-1]) if prefix[:-1].isdigit() else body
+            scatter = apparition_scatter_mas(int(year), options.apparition_bias_scatter, owner)
             if scatter is not None:
                 scale[2 * j:2 * j + 2] = np.maximum(1.0, scatter / prior_sigma[2 * j:2 * j + 2])
     if np.all(scale == 1.0):

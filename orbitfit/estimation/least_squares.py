@@ -132,7 +132,7 @@ def fit_orbit(observations, initial: Orbit, options: FitOptions | None = None, *
     evaluation.design, evaluation.extra = None, None          # the record keeps values, not the fit's matrices
     # the orbit's covariance considers apparition biases beyond their prior (options.apparition_bias_scatter); the
     # biases' table keeps their posterior under the prior, which shared_biases.data_only undoes
-    state_covariance = considered(fit, data, options, bias_priors).covariance[:6, :6]
+    state_covariance = considered(fit, data, options, bias_priors, body).covariance[:6, :6]
     orbit, phi = transition(model, Orbit(body, pivot, fit.parameters[:6]), epoch)
     covariance = phi @ state_covariance @ phi.T
     if shared is not None:
