@@ -11,7 +11,12 @@ b_i ~ N(0, tau^2 + s_i^2) by EM over all their RA*/Dec coordinates (and per moon
                                                             # by era (2026-12-05): 1960-79 432 mas, 1980-94 320,
                                                             # 1995-2009 56, 2010- 46; with the transits' axes from
                                                             # Gaia's scanning law (2026-12-05 afternoon): 444, 320,
-                                                            # 55, 45 (all 79): the same within their noise
+                                                            # 55, 45 (all 79): the same within their noise;
+                                                            # per moon in 1995-2009 (2026-12-06): Himalia 25,
+                                                            # Elara 20, Lysithea 157, Leda 22, Pasiphae 42, Sinope
+                                                            # 76, Carme 44, Ananke 117 (options'
+                                                            # MOON_APPARITION_SCATTER_MAS); --cut 2016-06-01: 26,
+                                                            # 16, 165, 16, 35, 86, 40, 117
     python benchmarks/bias_variance.py --level observatory  # the catalogued observatories' own biases over the
                                                             # apparitions' ("apparition+observatory"); ~3 min;
                                                             # 2026-12-04: 36 coordinates, 3 mas (Lysithea 46 from
