@@ -282,8 +282,7 @@ class Solution:
             said = (", ".join(f"{v:g}" for v in priors) if len(priors) <= 3 else f"{priors[0]:g} to {priors[-1]:g}")
             scatter = self.options.apparition_bias_scatter
             if scatter is not None and any(str(g).startswith("apparition:") for g in self.biases["group"]):
-                eras = ", ".join(f"{mas:g} mas from {first}" for first, mas in
-                                 APPARITION_BIAS_SCATTER_MAS["era" if scatter == "moon" else scatter])
+                eras = ", ".join(f"{mas:g} mas from {first}" for first, mas in APPARITION_BIAS_SCATTER_MAS[scatter])
                 if scatter == "moon" and self.body in MOON_APPARITION_SCATTER_MAS:
                     eras += (f"; this moon's own {MOON_APPARITION_SCATTER_MAS[self.body]:g} mas in "
                              f"{MOON_APPARITION_SCATTER_FROM}-{MOON_APPARITION_SCATTER_UNTIL}")

@@ -106,6 +106,9 @@ def test_archive_reproduces_every_number_and_refuses_damaged_files(tmp_path, eph
     assert solution.observations.meta[FLOORS_META_KEY] == OWN_FLOORS
     assert loaded.observations.meta[FLOORS_META_KEY] == OWN_FLOORS
     assert loaded.summary() == solution.summary()
+    # the summary says what sigma considers: the eras' scatter, and Leda's own in 1995-2009 (the default "moon")
+    assert ("sigma considers the apparition biases' scatter (moon): 432 mas from 1960, 320 mas from 1980, 56 mas from "
+            "1995, 46 mas from 2010; this moon's own 22 mas in 1995-2009") in solution.summary()
     assert loaded.meta["versions"]["orbitfit"]
     # one life: the loaded record has every field of the fresh one, with equal options, model and meta
     assert loaded.options == solution.options and loaded.meta == solution.meta

@@ -82,14 +82,14 @@ def bias_prior_whitening(data, prior_sigma, options=None):
 
 def apparition_scatter_mas(year, scatter, body=None):
     """The scatter (mas) that the covariance considers for the apparition bias of `year` of moon `body` (a NAIF id)
-    under FitOptions.apparition_bias_scatter (`scatter`: a key of APPARITION_BIAS_SCATTER_MAS, "moon", or None), or
-    None where it says nothing (None, or a year before its first era). "moon" is "era" but for the years of
+    under FitOptions.apparition_bias_scatter (`scatter`: a key of APPARITION_BIAS_SCATTER_MAS, or None), or None
+    where it says nothing (None, or a year before its first era). "moon" is "era" but for the years of
     MOON_APPARITION_SCATTER_MAS, where a moon it names has its own."""
     if (scatter == "moon" and body in MOON_APPARITION_SCATTER_MAS
             and MOON_APPARITION_SCATTER_FROM <= year <= MOON_APPARITION_SCATTER_UNTIL):
         return MOON_APPARITION_SCATTER_MAS[body]
     value = None
-    for first, mas in APPARITION_BIAS_SCATTER_MAS.get("era" if scatter == "moon" else scatter, ()):
+    for first, mas in APPARITION_BIAS_SCATTER_MAS.get(scatter, ()):
         if year >= first:
             value = mas
     return value

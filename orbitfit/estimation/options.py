@@ -165,8 +165,9 @@ APPARITION_BIAS_PERIODIC_RA = 0.56
 # alone cut 0.86, all 0.87: one year ahead both near the low edge of an honest sigma's 0.81-1.20 (the misses shrank
 # more than sigma); the prior alone's folds and years ahead not re-measured (1.18, beyond, 1.04 and 1.24 before)
 # The era values re-measured on those axes: 444, 320, 55, 45 mas (pooled 79): the same within their noise.
-APPARITION_BIAS_SCATTER_MAS = {"era": ((1960, 432.0), (1980, 320.0), (1995, 56.0), (2010, 46.0)),
-                               "pooled": ((1960, 74.0),)}
+_BY_ERA_MAS = ((1960, 432.0), (1980, 320.0), (1995, 56.0), (2010, 46.0))
+# "moon": the eras', where MOON_APPARITION_SCATTER_MAS (below) does not give the moon's own
+APPARITION_BIAS_SCATTER_MAS = {"era": _BY_ERA_MAS, "moon": _BY_ERA_MAS, "pooled": ((1960, 74.0),)}
 # ... and per moon in the era of 1995-2009 ("moon", the default since 2026-12-06; the era's values otherwise). The
 # moons' own apparitions of those years scatter by (benchmarks/bias_variance.py --level apparition, 2026-12-06; 28
 # RA*/Dec coordinates each, 24 for Leda; in brackets from the data before the harness's cut, --cut 2016-06-01):
