@@ -121,6 +121,14 @@ def test_joining_tables_keeps_the_floors_record_only_where_every_part_agrees():
         assert Observations.concatenate(parts).meta[FLOORS_META_KEY] == OWN_FLOORS
     assert FLOORS_META_KEY not in Observations.concatenate((ground, common)).meta
     assert FLOORS_META_KEY not in Observations.concatenate((common, own[~transit])).meta
+    # a refit of a solution whose transits say nothing (an archive written before 2026-12-06, or 7 mas transits)
+    # with new own-floor transits: the error says which two ways out there are; the join itself refuses first
+    from types import SimpleNamespace
+    from orbitfit.estimation.least_squares import refit
+    from orbitfit.estimation.options import FitOptions
+    unrecorded = SimpleNamespace(body=513, options=FitOptions(), observations=common, model=None)
+    with pytest.raises(ValueError, match=r"before 2026-12-06.*meta\['gaia_al_floors'\] = 'own'.*gaia_floors='common'"):
+        refit(unrecorded, own[transit])
 
 
 def test_a_transit_below_the_common_error_keeps_its_covariance():

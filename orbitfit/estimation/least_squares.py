@@ -33,6 +33,7 @@ from ..companions import default_model
 from ..observables import evaluate, prepare
 from ..observations.core import Observations
 from ..observations.datasets import find_duplicates, preference_rank
+from ..observations.gaia import FLOORS_META_KEY, OWN_FLOORS
 from ..orbit import Orbit, OrbitModel
 from ..provenance import versions
 from ..solution import Solution
@@ -329,7 +330,18 @@ def refit(solution, new_observations, log=None, **option_changes):
         raise ValueError(f"refit: the new observations are of bodies {sorted(bodies)}, this solution is of "
                          f"{solution.body}")
     options = solution.options.changed(**option_changes) if option_changes else solution.options
-    combined = Observations.concatenate([solution.observations, new_observations])
+    try:
+        combined = Observations.concatenate([solution.observations, new_observations])
+    except ValueError as exc:
+        if FLOORS_META_KEY not in str(exc) or FLOORS_META_KEY in solution.observations.meta:
+            raise
+        # the solution's transits say nothing of their floors: one floor for all (load_all before 2026-12-05
+        # evening), or an archive written before 2026-12-06, which did not record them; only the user knows which
+        raise ValueError(f"refit: {exc}. This solution's table does not say which floors its Gaia transits carry (an "
+                         "archive written before 2026-12-06 does not record it): if it was fitted to load_all's "
+                         "transits of 2026-12-05 evening or later (each moon's own floor), set "
+                         f"solution.observations.meta[{FLOORS_META_KEY!r}] = {OWN_FLOORS!r} first; if to 7 mas "
+                         "transits, build the new ones with load_all(..., gaia_floors='common')") from None
     return fit_orbit(combined, solution.orbit, options, model=solution.model, log=log, warm_start=solution)
 
 
