@@ -31,8 +31,11 @@ def dataset_influence(body, options=None, cut=DEFAULT_CUT, *, mode="cut", observ
     of a change at least as large (the Monte Carlo estimate (1 + k) / (1 + draws), never 0 from finite draws): a
     small p says the data set pulls the orbit more than its weight allows. A data set that adds no information
     along the held-out scans has an honest change of ~0, so even a 0.1 mas worsening gets a small p: read p with
-    d_rms_mas. `beyond_chance`: worse, and beyond chance when the moon's data sets are read together
-    (`beyond_chance_together`, family-wise 5%): of N honest data sets, 0.05 N have p_worse < 0.05 by chance.
+    d_rms_mas. Where adding the data set makes the orbit's covariance larger (its apparitions' scatter considered
+    beyond their prior: `chance.nested`) no honest spread follows from the two covariances: honest_d_rms_95_mas and
+    p_worse are NaN, and the note says why. `beyond_chance`: worse, and beyond chance when the moon's data sets are
+    read together (`beyond_chance_together`, family-wise 5%): of N honest data sets, 0.05 N have p_worse < 0.05 by
+    chance.
     gaia_offsets: as `gaia_cut`'s, for every fit (from the other moons' fits of the same rule:
     `rule_visit_offsets`). held_out_offsets: what the other moons' HELD-OUT transits share in each Gaia visit under
     the same rule (`rule_held_out_offsets`); given, every table is freed of it before the changes and their chance
@@ -82,10 +85,12 @@ def dataset_influence(body, options=None, cut=DEFAULT_CUT, *, mode="cut", observ
         added = resampled.change(without, with_all)
         change = added["change_mas"]
         chance = influence_spread(base.table, without_table)
+        drawn = bool(n) and bool(np.isfinite(chance).all())
         rows.append((name, count, float(np.sqrt(np.mean(without ** 2))), change, added["noise_mas"],
                      added["noise_visits_mas"],
-                     float(np.quantile(chance, 0.95)) if n else np.nan,
-                     float((np.sum(chance >= change) + 1) / (chance.size + 1)) if n else np.nan, ""))
+                     float(np.quantile(chance, 0.95)) if drawn else np.nan,
+                     float((np.sum(chance >= change) + 1) / (chance.size + 1)) if drawn else np.nan,
+                     "" if drawn or not n else "sigma grows with it (consider terms): no honest spread"))
     columns = list(zip(*rows)) if rows else [[]] * 9
     table = quantity_table({"dataset": list(columns[0]), "n_fitted": list(columns[1]),
                             "rms_without_mas": list(columns[2]), "d_rms_mas": list(columns[3]),
