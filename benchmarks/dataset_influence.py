@@ -128,6 +128,7 @@ from orbitfit.estimation.options import FitOptions
 from orbitfit.estimation.published import gomes_junior_2016_orbits
 from orbitfit.observations.datasets import load_all
 from orbitfit.validation import DEFAULT_CUT, dataset_influence, rule_held_out_offsets, rule_visit_offsets
+from orbitfit.validation.influence import NOT_NESTED_NOTE
 
 
 P_WORSE = 0.05          # with --every: the data sets listed, those an honest one would beat this rarely
@@ -152,10 +153,11 @@ def every_moon(mode, offsets, cut=DEFAULT_CUT, options=None, held_out=None, moon
         worse = [describe(row) for row in table if row["p_worse"] < P_WORSE and row["d_rms_mas"].value > 0]
         together = [describe(row) for row in table if row["beyond_chance"]]
         tested = int(np.isfinite(np.asarray(table["p_worse"], float)).sum())
-        widening = [str(row["dataset"]) for row in table if str(row["note"]).startswith("sigma grows")]
+        widening = [str(row["dataset"]) for row in table if row["note"] == NOT_NESTED_NOTE]
         untested = f" (no honest spread for {', '.join(widening)}: sigma grows with it)" if widening else ""
         print(f"{name}, gaia {mode}: AL rms {base.summary['rms_mas']:.1f} mas, {tested} data sets{untested}; one at a "
-              f"time {len(worse)} beyond chance where an honest fit has {P_WORSE * tested:.1f}: {'; '.join(worse) or '-'}; "
+              f"time {len(worse)} beyond chance where an honest fit has {P_WORSE * tested:.1f}: "
+              f"{'; '.join(worse) or '-'}; "
               f"read together {len(together)}: {'; '.join(together) or '-'} ({time.perf_counter() - t0:.0f} s)",
               flush=True)
 

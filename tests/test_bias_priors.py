@@ -43,7 +43,8 @@ def test_consider_term_is_the_covariance_of_the_estimate_under_the_true_scatter(
     """With the priors of FitOptions() (30 mas, the RA* apparitions partly a sinusoid, 1200 mas before 1960, 150 for
     an observatory) the estimator's covariance C is right for biases that scatter as the prior says; drawn with the
     apparitions of 1995-2009 at their era's 56 mas (FitOptions().apparition_bias_scatter "moon" for a body it does
-    not name: the era's; their correlation kept), the estimates scatter as `considered` says, not as C does. The estimate itself is unchanged, and so is C
+    not name: the era's; their correlation kept), the estimates scatter as `considered` says, not as C does. The
+    estimate itself is unchanged, and so is C
     for a fit without apparition biases or with the scatter None (the prior's alone)."""
     options = FitOptions()
     data, design, sigma_mas = toy_problem()

@@ -13,6 +13,9 @@ from ..times import to_tdb_seconds
 from .held_out import DEFAULT_CUT, gaia_cut
 from .predictions import GAIA_TRANSIT, HarnessResult, Resamplings, free_predictions, summary
 
+# the note of a data set whose addition makes sigma larger, so that no honest spread is drawn (chance.nested)
+NOT_NESTED_NOTE = "sigma grows with it (consider terms): no honest spread"
+
 
 def dataset_influence(body, options=None, cut=DEFAULT_CUT, *, mode="cut", observations=None, start=None, model=None,
                       min_rows=20, n_boot=2000, rng=None, gaia_offsets=None, held_out_offsets=None, base=None):
@@ -90,7 +93,7 @@ def dataset_influence(body, options=None, cut=DEFAULT_CUT, *, mode="cut", observ
                      added["noise_visits_mas"],
                      float(np.quantile(chance, 0.95)) if drawn else np.nan,
                      float((np.sum(chance >= change) + 1) / (chance.size + 1)) if drawn else np.nan,
-                     "" if drawn or not n else "sigma grows with it (consider terms): no honest spread"))
+                     "" if drawn or not n else NOT_NESTED_NOTE))
     columns = list(zip(*rows)) if rows else [[]] * 9
     table = quantity_table({"dataset": list(columns[0]), "n_fitted": list(columns[1]),
                             "rms_without_mas": list(columns[2]), "d_rms_mas": list(columns[3]),
