@@ -127,7 +127,8 @@ def test_joining_tables_keeps_the_floors_record_only_where_every_part_agrees():
     from orbitfit.estimation.least_squares import refit
     from orbitfit.estimation.options import FitOptions
     unrecorded = SimpleNamespace(body=513, options=FitOptions(), observations=common, model=None)
-    with pytest.raises(ValueError, match=r"before 2026-12-06.*meta\['gaia_al_floors'\] = 'own'.*gaia_floors='common'"):
+    expected = r"before 2026-12-06.*meta\['gaia_al_floors'\] = 'own'.*gaia_floors='common'.*gaia_visit_offsets=None"
+    with pytest.raises(ValueError, match=expected):
         refit(unrecorded, own[transit])
 
 

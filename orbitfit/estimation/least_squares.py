@@ -341,7 +341,9 @@ def refit(solution, new_observations, log=None, **option_changes):
                          "archive written before 2026-12-06 does not record it): if it was fitted to load_all's "
                          "transits of 2026-12-05 evening or later (each moon's own floor), set "
                          f"solution.observations.meta[{FLOORS_META_KEY!r}] = {OWN_FLOORS!r} first; if to 7 mas "
-                         "transits, build the new ones with load_all(..., gaia_floors='common')") from None
+                         "transits, build the new ones with load_all(..., gaia_floors='common'), and with "
+                         "gaia_visit_offsets=None too if they were as Gaia gave them (load_all before 2026-12-05, "
+                         "whose transits no visit correction had moved)") from None
     return fit_orbit(combined, solution.orbit, options, model=solution.model, log=log, warm_start=solution)
 
 
