@@ -7,7 +7,9 @@ leave along-scan (AL) residuals of 5.6 mas rms, and the mean over the moons of e
 independent errors would give 2.2 (benchmarks/gaia_error_structure.py, 14 visits of 5-8 moons): an error of
 ~3.5 mas per visit shared by all the moons it saw (2014-12-14: all 8 between -13 and +1 mas; 2015-04-25: all 5
 positive), which no orbit can absorb. Its cause is not known (calibration of that stretch of scans, the
-attitude, scattered light of Jupiter); it is measured, not modelled.
+attitude, scattered light of Jupiter); it is not an error of the epochs (the visit means do not follow their
+transits' apparent rate along the scan, -4 ... +4 mas/s: an epoch late by +0.09 +- 0.19 s, tests/test_gaia_visits.py).
+It is measured, not modelled.
 
 `GaiaVisitOffsets` holds what each moon's fit says of each visit: its mean AL residual there (`from_residuals`,
 written and read as data/gaia_visits/dr3_visit_offsets.csv by benchmarks/gaia_visit_offsets.py). For a fit of one
