@@ -123,3 +123,12 @@ def test_each_moons_own_scatter_in_1995_2009():
     family = SimpleNamespace(**{**vars(data), "bias_names": [f"510:{n}" for n in data.bias_names]})
     np.testing.assert_array_equal(considered(fit, family, options).covariance,
                                   considered(fit, data, options, body=510).covariance)
+
+
+def test_a_family_member_name_says_its_moon_and_a_single_fit_name_none():
+    """A family fit names member 510's groups "510:apparition:2003" (`member_name`); `split_member_name` gives back
+    the moon and its own name, and a single fit's names, whose first part is never a number, no moon."""
+    from orbitfit.estimation.weights import member_name, split_member_name
+    for name in ("apparition:2003", "nsdb:jo0059:G36:2016", "observatory:809", "gaia:2015", "jo0035"):
+        assert split_member_name(member_name(510, name)) == (510, name)
+        assert split_member_name(name) == (None, name)

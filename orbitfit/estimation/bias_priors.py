@@ -9,7 +9,7 @@ import numpy as np
 
 from .options import (APPARITION_BIAS_SCATTER_MAS, BIAS_PRIOR_BEFORE_1960_MAS, MOON_APPARITION_SCATTER_FROM,
                       MOON_APPARITION_SCATTER_MAS, MOON_APPARITION_SCATTER_UNTIL, UNCATALOGUED_PRIOR_MAS)
-from .weights import JUPITER_LONGITUDE_STEP_RAD, opposition_number
+from .weights import JUPITER_LONGITUDE_STEP_RAD, opposition_number, split_member_name
 
 
 def bias_prior_arrays(names, prior_mas, bias_priors=None):
@@ -57,10 +57,11 @@ def bias_prior_whitening(data, prior_sigma, options=None):
                (options.apparition_bias_correlation_dec, options.apparition_bias_periodic_dec)]
     if not any(rho or share for rho, share in kernels):
         return whitening
-    chains = {}                                   # "" or "506:" -> [(bias index, opposition number)]
+    chains = {}                                   # None or 506 -> [(bias index, opposition number)]
     for j, name in enumerate(str(name) for name in data.bias_names):
-        owner, _, year = name.rpartition("apparition:")
-        if name.count("apparition:") == 1 and year.isdigit() and int(year) >= 1960:
+        owner, own_name = split_member_name(name)
+        kind, _, year = own_name.partition(":")
+        if kind == "apparition" and year.isdigit() and int(year) >= 1960:
             level = np.nonzero(np.any(data.bias_group == j, axis=0))[0][0]
             number = int(np.round(np.median(opposition_number(data.t_obs[data.bias_group[:, level] == j]))))
             chains.setdefault(owner, []).append((j, number))
@@ -114,9 +115,10 @@ def considered(fit, data, options, bias_priors=None, body=None):
     _, prior_sigma = bias_prior_arrays(data.bias_names, options.bias_prior_mas, bias_priors)
     scale = np.ones(2 * k)
     for j, name in enumerate(str(name) for name in data.bias_names):
-        prefix, _, year = name.rpartition("apparition:")
-        if name.count("apparition:") == 1 and year.isdigit():
-            owner = int(prefix[:-1]) if prefix[:-1].isdigit() else body
+        member, own_name = split_member_name(name)
+        kind, _, year = own_name.partition(":")
+        if kind == "apparition" and year.isdigit():
+            owner = body if member is None else member
             scatter = apparition_scatter_mas(int(year), options.apparition_bias_scatter, owner)
             if scatter is not None:
                 scale[2 * j:2 * j + 2] = np.maximum(1.0, scatter / prior_sigma[2 * j:2 * j + 2])

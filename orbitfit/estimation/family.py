@@ -48,7 +48,7 @@ from .least_squares import bias_table, far_then_mid_arc, integration_epoch, with
 from .options import FitOptions
 from .screening import screen_start, screening_record
 from .shared_error import META_KEY as SHARED_RESPONSE, response_record, state_part, state_response
-from .weights import FitData, Weights, fit_data, initial_floors
+from .weights import FitData, Weights, fit_data, initial_floors, member_name, split_member_name
 
 # A-priori GMs (km^3/s^2) of family members; others are massless unless `gm` says otherwise.
 DEFAULT_GM = {HIMALIA: C.GM_HIMALIA}        # Emelyanov 2005 via dynamics.constants
@@ -75,7 +75,7 @@ class FamilySolution:
 
     @property
     def parameter_names(self):
-        names = [f"{b}:{c}" for b in self.bodies for c in ("x", "y", "z", "vx", "vy", "vz")]
+        names = [member_name(b, c) for b in self.bodies for c in ("x", "y", "z", "vx", "vy", "vz")]
         return names + [f"GM {b}" for b in self.fit_gm]
 
     @property
@@ -341,11 +341,11 @@ def _gm_leave_one_out(fit, by_body, bodies, fit_gm):
               "decade": [_decades(by_body[body]) for body in bodies]}
     out = {}
     for by, parts in labels.items():
-        joined = np.concatenate([[f"{body}:{name}" for name in part] for body, part in zip(bodies, parts)])
+        joined = np.concatenate([[member_name(body, name) for name in part] for body, part in zip(bodies, parts)])
         out[by] = []
         for label, (rows, values, sigmas) in leave_one_out(fit, joined, columns).items():
-            member, group = label.split(":", 1)
-            out[by].append({"member": int(member), "group": group, "rows": rows,
+            member, group = split_member_name(label)
+            out[by].append({"member": member, "group": group, "rows": rows,
                             "gm": {str(b): _json_number(v) for b, v in zip(fit_gm, values)},
                             "gm_sigma": {str(b): _json_number(v) for b, v in zip(fit_gm, sigmas)}})
     return out
@@ -374,9 +374,9 @@ def _combine(data, bodies):
         n, g = part.t_obs.size, len(part.group_names)
         rows[body], group_slices[body] = slice(start, start + n), slice(first_group, first_group + g)
         groups.append(part.group + first_group)
-        names += [f"{body}:{name}" for name in part.group_names]
+        names += [member_name(body, name) for name in part.group_names]
         bias_groups.append(np.where(part.bias_group >= 0, part.bias_group + len(bias_names), -1))
-        bias_names += [f"{body}:{name}" for name in part.bias_names]
+        bias_names += [member_name(body, name) for name in part.bias_names]
         start, first_group = start + n, first_group + g
     joined = {name: np.concatenate([getattr(p, name) for p in parts]) for name in
               ("t_obs", "sigma_ra", "sigma_dec", "corr", "full_covariance", "night_count")}
@@ -398,10 +398,10 @@ def _member_biases(biases, body):
     them; None without biases."""
     if biases is None:
         return None
-    prefix = f"{body}:"
-    mine = np.array([str(name).startswith(prefix) for name in biases["group"]], dtype=bool)
+    members = [split_member_name(name) for name in biases["group"]]
+    mine = np.array([member == int(body) for member, _ in members], dtype=bool)
     table = biases[mine]
-    table["group"] = [str(name)[len(prefix):] for name in table["group"]]
+    table["group"] = [name for member, name in members if member == int(body)]
     if "covariance_mas2" in biases.meta:                 # the member's block of the joint covariance, not the family's
         coordinates = np.repeat(np.nonzero(mine)[0] * 2, 2) + np.tile([0, 1], int(mine.sum()))
         joint = biases.meta["covariance_mas2"][np.ix_(coordinates, coordinates)]

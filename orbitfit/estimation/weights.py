@@ -79,6 +79,18 @@ class FitData:
     bias_coefficients: np.ndarray = None
 
 
+def member_name(body, name):
+    """The name a family fit gives member `body`'s (NAIF id) weight group, bias or data set `name`:
+    "506:apparition:2003" (orbitfit.estimation.family joins the members' FitData so)."""
+    return f"{int(body)}:{name}"
+
+
+def split_member_name(name):
+    """(NAIF id, the member's own name) of a family fit's `member_name`; (None, name) for a single fit's name."""
+    head, colon, rest = str(name).partition(":")
+    return (int(head), rest) if colon and head.isdigit() else (None, str(name))
+
+
 def fit_data(prepared, options):
     """The estimator's view of `prepared` (observables.PreparedObservations) under `options` (FitOptions)."""
     table = prepared.table
