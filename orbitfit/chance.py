@@ -46,36 +46,94 @@ def honest_spread(covariance, draws=HONEST_DRAWS, seed=0):
 
 def influence_spread(with_table, without_table, draws=HONEST_DRAWS, seed=0):
     """What adding one honestly weighted data set would do to the held-out AL rms, by chance: draws of
-    rms(with) - rms(without) under the two fits' own covariances (`along_scan` tables of the same held-out transits).
+    rms(with) - rms(without) under the two fits' own error model (`along_scan` tables of the same held-out transits).
 
-    For a linear least-squares fit whose weights are right, adding data set D moves the orbit error from e_wo to
-    e_w = (I - K H) e_wo + K eps_D, so Cov(e_w) = P_w, Cov(e_wo) = P_wo and Cov(e_w, e_wo) = P_w: along the held-out
-    scans v = J e_w ~ N(0, B), u = J e_wo = v + w with w ~ N(0, A - B) independent of v (A, B the orbit parts
-    J P J^T of the two tables' covariances). Both fits' residuals share the held-out transits' own errors n (their
-    sigmas and Gaia's common visit error: the with-table's covariance less its orbit part): r_wo = n - u,
-    r_w = n - v. The draws hold everything that makes the change random: the held-out noise, and the orbit's move
-    that D's own errors cause, which a bootstrap over the held-out transits does not see. An observed change beyond
-    them says D pulls the orbit more than its weight allows (a bias or a weight too large), whatever the held-out
-    transits. Returns an array of `draws` changes (mas; its mean is negative: information helps on average), or of
-    NaN where the fit with D is not nested in the fit without it (A - B has an eigenvalue below -NESTED_TOLERANCE
-    times A's mean variance: a covariance that considers more than the weights, NESTED_TOLERANCE's comment), for
-    then no honest spread follows from the two covariances."""
-    A = np.asarray(without_table.meta["orbit_covariance_mas2"], float)
-    B = np.asarray(with_table.meta["orbit_covariance_mas2"], float)
-    N = np.asarray(with_table.meta["covariance_mas2"], float) - B
-    n = B.shape[0]
-    if n == 0 or not nested(A, B):
+    For a linear least-squares fit whose weights and prior are right, adding data set D moves the orbit error from
+    e_wo to e_w = (I - K H) e_wo + K eps_D, so Cov(e_w) = P_w, Cov(e_wo) = P_wo and Cov(e_w, e_wo) = P_w: along the
+    held-out scans v = J e_w ~ N(0, B), u = J e_wo = v + w with w ~ N(0, A - B) independent of v (A, B the orbit
+    parts J P J^T of the two tables' covariances, here what the weights and the biases' prior give,
+    meta["orbit_assumed_mas2"]). Two parts of the error model lie outside that prior, and the two fits meet them
+    alike (`along_scan`'s orbit parts): the apparition biases' scatter beyond their prior, which moves each fit by
+    R b (R its response, b the biases' excess: one draw for both fits, with the excess covariance of the coordinates
+    they name, `bias_priors.scatter_response`), and the error every moon's prediction shares, one sky offset per
+    apparition that moves each fit by its own response and the held-out transit by its own (one draw of the offsets
+    for both). Both fits' residuals share the held-out transits' own errors n (their sigmas and Gaia's common visit
+    error: the with-table's covariance less its orbit part): r_wo = n - u, r_w = n - v. The draws hold everything
+    that makes the change random: the held-out noise, and the orbit's move that D's own errors cause, which a
+    bootstrap over the held-out transits does not see. An observed change beyond them says D pulls the orbit more
+    than its weight allows (a bias or a weight too large), whatever the held-out transits. Returns an array of
+    `draws` changes (mas; its mean is negative: information helps on average), or of NaN where the fit with D is not
+    nested in the fit without it (A - B has an eigenvalue below -NESTED_TOLERANCE times A's mean variance:
+    NESTED_TOLERANCE's comment). Tables without the parts (the orbit covariance as one) are read as that one part."""
+    n = np.asarray(with_table.meta["orbit_covariance_mas2"]).shape[0]
+    if n == 0:
         return np.full(draws, np.nan)
-
-    def root(matrix):                                    # a square root of a (near-)PSD matrix, rounding clipped
-        values, vectors = np.linalg.eigh(0.5 * (matrix + matrix.T))
-        return vectors * np.sqrt(np.clip(values, 0.0, None))
+    A, B = _assumed(without_table), _assumed(with_table)
+    if not nested(A, B):
+        return np.full(draws, np.nan)
+    N = np.asarray(with_table.meta["covariance_mas2"], float) - np.asarray(with_table.meta["orbit_covariance_mas2"],
+                                                                             float)
+    # (v, u) jointly: the nested part, and the parts both fits meet alike
+    joint = np.block([[B, B], [B, A]])
+    for along, names, covariance in (_scatter_part(with_table, without_table, n),
+                                     _shared_part(with_table, without_table, n)):
+        stacked = np.vstack(along)                                          # (2n, m)
+        joint = joint + stacked @ covariance @ stacked.T
     rng = np.random.default_rng(seed)
-    noise = rng.standard_normal((draws, n)) @ root(N).T
-    v = rng.standard_normal((draws, n)) @ root(B).T
-    u = v + rng.standard_normal((draws, n)) @ root(A - B).T
+    noise = rng.standard_normal((draws, n)) @ _root(N).T
+    vu = rng.standard_normal((draws, 2 * n)) @ _root(joint).T
+    v, u = vu[:, :n], vu[:, n:]
     rms = lambda r: np.sqrt(np.mean(r ** 2, axis=1))
     return rms(noise - v) - rms(noise - u)
+
+
+def _root(matrix):
+    """A square root of a (near-)PSD matrix, rounding clipped."""
+    values, vectors = np.linalg.eigh(0.5 * (matrix + matrix.T))
+    return vectors * np.sqrt(np.clip(values, 0.0, None))
+
+
+def _assumed(table):
+    """The orbit part of an `along_scan` table's covariance that its weights and biases' prior give (the whole orbit
+    part for a table without its parts)."""
+    return np.asarray(table.meta.get("orbit_assumed_mas2", table.meta["orbit_covariance_mas2"]), float)
+
+
+def _union(with_table, without_table, along_key, names_key, n):
+    """The two tables' responses (n, m) padded to the union of the names they give (the with-fit's first), and that
+    union."""
+    names_w = [str(x) for x in with_table.meta.get(names_key, [])]
+    names_wo = [str(x) for x in without_table.meta.get(names_key, [])]
+    union = names_w + [x for x in names_wo if x not in set(names_w)]
+    padded = []
+    for table, names in ((with_table, names_w), (without_table, names_wo)):
+        along = np.asarray(table.meta.get(along_key, np.zeros((n, 0))), float)
+        out = np.zeros((along.shape[0], len(union)))
+        out[:, [union.index(x) for x in names]] = along
+        padded.append(out)
+    return padded, union
+
+
+def _scatter_part(with_table, without_table, n):
+    """(the two fits' AL responses to the apparition biases' excess, union of coordinates, their excess covariance):
+    the with-fit's excess where it names the coordinate (it holds the without-fit's data), else the without-fit's;
+    two coordinates that only one fit each names, independent."""
+    along, union = _union(with_table, without_table, "bias_scatter_al_mas", "bias_scatter_coordinates", n)
+    covariance = np.zeros((len(union), len(union)))
+    for table in (without_table, with_table):                             # the with-fit's values last, so they win
+        names = [str(x) for x in table.meta.get("bias_scatter_coordinates", [])]
+        if names:
+            index = [union.index(x) for x in names]
+            covariance[np.ix_(index, index)] = np.asarray(table.meta["bias_excess_mas2"], float)
+    return along, union, covariance
+
+
+def _shared_part(with_table, without_table, n):
+    """(the two fits' AL misses per mas of each apparition's shared sky offset, the union of apparitions and axes,
+    s^2 I): one draw of the offsets for both fits."""
+    along, union = _union(with_table, without_table, "shared_al", "shared_keys", n)
+    variance = float(with_table.meta.get("shared_variance_mas2", 0.0))
+    return along, union, variance * np.eye(len(union))
 
 
 def nested(without, with_):

@@ -6,7 +6,8 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from orbitfit.estimation.bias_priors import bias_prior_arrays, bias_prior_whitening, considered
+from orbitfit.estimation.bias_priors import (bias_prior_arrays, bias_prior_whitening, considered,
+                                             scatter_response)
 from orbitfit.estimation.options import FitOptions
 from orbitfit.estimation.weights import JUPITER_OPPOSITION_TDB_S, JUPITER_SYNODIC_S
 
@@ -77,10 +78,22 @@ def test_consider_term_is_the_covariance_of_the_estimate_under_the_true_scatter(
     assert np.all(np.diag(empirical)[orbit] > 1.5 * np.diag(covariance)[orbit])     # C alone is far too small here
     np.testing.assert_allclose(empirical, wide.covariance, atol=0.03 * np.sqrt(np.outer(np.diag(empirical),
                                                                                         np.diag(empirical))).max())
+    # the term by coordinate (`scatter_response`, what a fit records so that two fits' errors can be read together):
+    # the six of 1995-2009, the orbit's move per mas of each (-M b: the errors' covariance with the true biases is
+    # -M L_t) and their excess L_t - L
+    coordinates, lever, excess = scatter_response(fit, data, options)
+    assert coordinates == [f"apparition:{y}:{c}" for y in (2003, 2004, 2007) for c in ("ra", "dec")]
+    np.testing.assert_allclose(lever @ excess @ lever.T, wide.covariance - covariance, atol=1e-9)
+    np.testing.assert_allclose(excess, (true - prior)[:6, :6], atol=1e-9)
+    with_biases = (errors[:, orbit].T @ biases[:, :6] / draws)            # E[e b^T], the draws' means are ~0
+    lever_all = covariance[orbit, 2:] @ whitening.T @ whitening
+    expected = -(lever_all @ true)[:, :6]
+    np.testing.assert_allclose(with_biases, expected, atol=0.05 * np.abs(expected).max())
+    np.testing.assert_allclose(lever[orbit], lever_all[:, :6], atol=1e-12)
     # biases before 1960 (1200 mas) and an observatory's (150): no apparition since 1960 among them, no change
     old = SimpleNamespace(bias_names=data.bias_names[3:], t_obs=data.t_obs[9:], bias_group=data.bias_group[9:] - 3)
     kept = LinearFit(np.zeros(6), np.eye(6))
-    assert considered(kept, old, options) is kept
+    assert considered(kept, old, options) is kept and scatter_response(kept, old, options) is None
 
 
 def test_scatter_by_era():

@@ -61,8 +61,17 @@ def test_with_himalia_elara_predicts_the_gaia_transits_years_ahead():
     Measured 2026-12-02: 15.0 mas AL rms, z 1.08 with Himalia (its default model); 39.4 mas, z 2.23 without. With the
     defaults of 2026-12-05 (zenith level; sigma considering the apparition biases' scatter): 15.4 mas, z 0.73 with
     Himalia, inside what an honest sigma gives these 13 Gaia visits (90%: 0.48 - 1.63); 55.6 mas, z 2.22 without,
-    above it."""
-    with_himalia = gaia_cut("Elara", FitOptions(), "2012-01-01").summary
+    above it. The orbit part of the held-out covariance splits by where it comes from (`along_scan`): the weights'
+    and prior's (positive semi-definite), the apparition biases' excess scatter and the shared error."""
+    held_out = gaia_cut("Elara", FitOptions(), "2012-01-01")
+    with_himalia = held_out.summary
+    meta = held_out.table.meta
+    r, s = meta["bias_scatter_al_mas"], meta["shared_al"]
+    parts = meta["orbit_assumed_mas2"] + r @ meta["bias_excess_mas2"] @ r.T + meta["shared_variance_mas2"] * s @ s.T
+    scale = np.abs(meta["orbit_covariance_mas2"]).max()
+    np.testing.assert_allclose(parts, meta["orbit_covariance_mas2"], atol=1e-9 * scale)
+    assert len(meta["bias_scatter_coordinates"]) > 10 and meta["shared_variance_mas2"] == pytest.approx(3.8 ** 2)
+    assert np.linalg.eigvalsh(meta["orbit_assumed_mas2"]).min() > -1e-6 * scale          # rank 6, rounding
     alone = gaia_cut("Elara", FitOptions(), "2012-01-01", model=OrbitModel()).summary
     print(f"\nElara, cut 2012: with Himalia {with_himalia['rms_mas']:.1f} mas z {with_himalia['rms_normalised']:.2f}; "
           f"alone {alone['rms_mas']:.1f} mas z {alone['rms_normalised']:.2f}")

@@ -1,6 +1,6 @@
 """The biases' prior (`orbitfit.estimation.options`, "Biases"): each bias's mean and sigma (`bias_prior_arrays`,
 `default_bias_prior_mas`), the apparitions' correlation (`bias_prior_whitening`), and the scatter the covariance
-considers beyond the prior (`considered`)."""
+considers beyond the prior (`scatter_excess`, `considered`, `scatter_response`)."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -10,6 +10,9 @@ import numpy as np
 from .options import (APPARITION_BIAS_SCATTER_MAS, BIAS_PRIOR_BEFORE_1960_MAS, MOON_APPARITION_SCATTER_FROM,
                       MOON_APPARITION_SCATTER_MAS, MOON_APPARITION_SCATTER_UNTIL, UNCATALOGUED_PRIOR_MAS)
 from .weights import JUPITER_LONGITUDE_STEP_RAD, opposition_number, split_member_name
+
+
+SCATTER_RESPONSE = "bias_scatter_response"     # Solution.meta: `scatter_record`
 
 
 def bias_prior_arrays(names, prior_mas, bias_priors=None):
@@ -96,22 +99,17 @@ def apparition_scatter_mas(year, scatter, body=None):
     return value
 
 
-def considered(fit, data, options, bias_priors=None, body=None):
-    """`fit` (a GaussNewtonResult) with its covariance widened for the apparition biases since 1960 that scatter
-    more than their prior says (options.apparition_bias_scatter: `apparition_scatter_mas`): consider parameters, the
-    estimate unchanged.
-
-    The estimate takes each bias's prior as a pseudo-observation of covariance L (`bias_prior_whitening`: W^T W =
-    L^-1). If the biases in truth scatter by L_t, the estimator's covariance is C + C_b L^-1 (L_t - L) L^-1 C_b^T,
-    C_b the columns of the covariance C for the biases: how much an apparition bias beyond its prior moves the orbit.
-    L_t is L with each apparition's sigma scaled to its scatter (the correlation between apparitions kept), and left
-    as it is where the prior is as wide already (before 1960, a prior given wider). No apparition bias, or
-    apparition_bias_scatter None: `fit` unchanged (tests/test_bias_priors.py checks the term against Monte Carlo).
-    The moon whose scatter it is (the "moon" scatter): `body`, or the NAIF id that prefixes a family's bias names
+def scatter_excess(data, options, bias_priors=None, body=None):
+    """(L^-1, L_t - L), each (2k, 2k) over the bias coordinates [ra(0), dec(0), ra(1), ...]: the information of the
+    biases' prior (`bias_prior_whitening`) and how much more the apparition biases since 1960 scatter than it says
+    (options.apparition_bias_scatter: `apparition_scatter_mas`; L_t is L with each such apparition's sigma scaled to
+    its scatter, the correlation between apparitions kept, left as it is where the prior is as wide already). None
+    where nothing is considered (no apparition bias, apparition_bias_scatter None, or every prior as wide). The moon
+    whose scatter it is (the "moon" scatter): `body`, or the NAIF id that prefixes a family's bias names
     ("506:apparition:2003")."""
     k = len(data.bias_names)
     if options.apparition_bias_scatter is None or k == 0:
-        return fit
+        return None
     _, prior_sigma = bias_prior_arrays(data.bias_names, options.bias_prior_mas, bias_priors)
     scale = np.ones(2 * k)
     for j, name in enumerate(str(name) for name in data.bias_names):
@@ -123,9 +121,61 @@ def considered(fit, data, options, bias_priors=None, body=None):
             if scatter is not None:
                 scale[2 * j:2 * j + 2] = np.maximum(1.0, scatter / prior_sigma[2 * j:2 * j + 2])
     if np.all(scale == 1.0):
-        return fit
+        return None
     whitening = bias_prior_whitening(data, prior_sigma, options)
     information = whitening.T @ whitening                                   # L^-1
-    excess = np.linalg.inv(information) * (np.outer(scale, scale) - 1.0)    # L_t - L
-    lever = fit.covariance[:, -2 * k:] @ information                        # C_b L^-1
+    return information, np.linalg.inv(information) * (np.outer(scale, scale) - 1.0)
+
+
+def considered(fit, data, options, bias_priors=None, body=None):
+    """`fit` (a GaussNewtonResult) with its covariance widened for the apparition biases since 1960 that scatter
+    more than their prior says (`scatter_excess`): consider parameters, the estimate unchanged.
+
+    The estimate takes each bias's prior as a pseudo-observation of covariance L (`bias_prior_whitening`: W^T W =
+    L^-1). If the biases in truth scatter by L_t, the estimator's covariance is C + C_b L^-1 (L_t - L) L^-1 C_b^T,
+    C_b the columns of the covariance C for the biases: how much an apparition bias beyond its prior moves the orbit
+    (`scatter_response`). Nothing considered: `fit` unchanged (tests/test_bias_priors.py checks the term against
+    Monte Carlo)."""
+    response = scatter_response(fit, data, options, bias_priors, body)
+    if response is None:
+        return fit
+    _, lever, excess = response
     return replace(fit, covariance=fit.covariance + lever @ excess @ lever.T)
+
+
+def scatter_response(fit, data, options, bias_priors=None, body=None):
+    """(coordinates (m,), lever (p, m), excess (m, m)): how the fitted parameters move with the apparition biases'
+    departure from their prior, C_b L^-1 (the estimate's error holds -C_b L^-1 b for true biases b), and L_t - L
+    (`scatter_excess`), kept to the m bias coordinates ("apparition:2003:ra", ...) where L_t - L is not zero. The
+    consider term of `considered` is lever @ excess @ lever.T; two fits of overlapping data share the biases of the
+    coordinates they both name, so the term between them is lever_1 @ excess_12 @ lever_2.T
+    (`orbitfit.chance.influence_spread`). None where nothing is considered."""
+    parts = scatter_excess(data, options, bias_priors, body)
+    if parts is None:
+        return None
+    information, excess = parts
+    k = len(data.bias_names)
+    keep = np.nonzero(np.any(excess != 0.0, axis=1))[0]
+    coordinates = [f"{data.bias_names[c // 2]}:{('ra', 'dec')[c % 2]}" for c in keep]
+    lever = fit.covariance[:, -2 * k:] @ information[:, keep]
+    return coordinates, lever, excess[np.ix_(keep, keep)]
+
+
+def scatter_record(coordinates, state_per_mas, excess_mas2):
+    """The Solution.meta record of `scatter_response` (JSON-able; archives keep it): the coordinates, the state's
+    move per mas of each (6, m; at the solution's epoch) and their excess scatter L_t - L (m, m), mas^2, whose
+    state_per_mas @ excess @ state_per_mas.T the solution's covariance holds."""
+    return {"coordinates": [str(c) for c in coordinates],
+            "state_per_mas": np.asarray(state_per_mas, float).tolist(),
+            "excess_mas2": np.asarray(excess_mas2, float).tolist()}
+
+
+def scatter_parts(solution):
+    """(coordinates (m,), state_per_mas (6, m), excess (m, m)) of a solution's `scatter_record`, or None for one
+    without it (nothing considered, or an archive written before 2026-12-06)."""
+    record = (getattr(solution, "meta", None) or {}).get(SCATTER_RESPONSE)
+    if not record:
+        return None
+    m = len(record["coordinates"])
+    return (list(record["coordinates"]), np.asarray(record["state_per_mas"], float).reshape(6, m),
+            np.asarray(record["excess_mas2"], float).reshape(m, m))

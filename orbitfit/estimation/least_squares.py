@@ -38,7 +38,8 @@ from ..orbit import Orbit, OrbitModel
 from ..provenance import versions
 from ..solution import Solution
 from .gauss_newton import EVALUATION_ERRORS, STATE_NAMES, FitError, gauss_newton
-from .bias_priors import bias_prior_arrays, bias_prior_whitening, considered, default_bias_prior_mas
+from .bias_priors import (SCATTER_RESPONSE, bias_prior_arrays, bias_prior_whitening, default_bias_prior_mas,
+                          scatter_record, scatter_response)
 from .options import FitOptions
 from .screening import screen_start, screening_record
 from .shared_error import META_KEY as SHARED_RESPONSE, response_record, state_part, state_response
@@ -133,8 +134,14 @@ def fit_orbit(observations, initial: Orbit, options: FitOptions | None = None, *
     evaluation.design, evaluation.extra = None, None          # the record keeps values, not the fit's matrices
     # the orbit's covariance considers apparition biases beyond their prior (options.apparition_bias_scatter); the
     # biases' table keeps their posterior under the prior, which shared_biases.data_only undoes
-    state_covariance = considered(fit, data, options, bias_priors, body).covariance[:6, :6]
+    scatter = scatter_response(fit, data, options, bias_priors, body)
+    state_covariance = fit.covariance[:6, :6]
     orbit, phi = transition(model, Orbit(body, pivot, fit.parameters[:6]), epoch)
+    if scatter is not None:
+        # kept so that two fits' errors can be read together (chance.influence_spread), not only each one's
+        coordinates, lever, excess = scatter
+        state_covariance = state_covariance + lever[:6] @ excess @ lever[:6].T
+        meta[SCATTER_RESPONSE] = scatter_record(coordinates, phi @ lever[:6], excess)
     covariance = phi @ state_covariance @ phi.T
     if shared is not None:
         # the estimate moves by G e: its covariance holds s^2 Q (shared_error.state_part), the sky part is added
