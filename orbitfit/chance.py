@@ -15,13 +15,15 @@ from __future__ import annotations
 import numpy as np
 
 HONEST_DRAWS = 4000        # draws of the held-out residuals from their predicted covariance (`validation.summary`)
-# `influence_spread` needs the fit with a data set to be nested in the fit without it: its orbit covariance no larger.
-# Where the covariance considers the apparition biases' scatter (FitOptions.apparition_bias_scatter), a data set of
-# a widely scattering era can make it larger: it brings biases the prior does not allow for, and the two fits' error
-# is then no longer one nested in the other. Measured 2026-12-06 (all-data fits, the held-out transits' orbit
-# covariances without minus with; smallest eigenvalue over the mean variance without): Lysithea's jo0035 (1992-2005)
-# -0.23 with each moon's own scatter, -0.07 with the eras', -0.012 with the prior's covariance alone; Elara's jo0022
-# -0.012 in all three (the refits' rounding and nonlinearity). Beyond NESTED_TOLERANCE no spread is drawn.
+# `influence_spread` needs the part of the orbit's error that the weights and the prior describe to be nested: its
+# covariance no larger in the fit with a data set than without it. The whole covariance need not be: where it
+# considers the apparition biases' scatter (FitOptions.apparition_bias_scatter), a data set of a widely scattering
+# era can make it larger, since it brings biases the prior does not allow for. Measured 2026-12-06 (all-data fits,
+# the held-out transits' orbit covariances without minus with; smallest eigenvalue over the mean variance without):
+# Lysithea's jo0035 (1992-2005) -0.23 with each moon's own scatter, -0.07 with the eras', -0.012 with the prior's
+# covariance alone; Elara's jo0022 -0.012 in all three (the refits' rounding and nonlinearity). So the spread reads
+# the consider terms apart (`along_scan`'s orbit parts) and asks the prior's part alone to be nested; beyond
+# NESTED_TOLERANCE (or for tables that give the orbit part as one, the consider terms in it) no spread is drawn.
 NESTED_TOLERANCE = 0.05
 
 

@@ -374,6 +374,7 @@ class Solution:
         A refit of the copy keeps the inflated shared error's size in its options; refit the original to start
         afresh."""
         import copy
+        from .estimation.bias_priors import SCATTER_RESPONSE, scaled_scatter_record
         from .estimation.shared_error import META_KEY, scaled_record
         factor = float(factor)
         if not (np.isfinite(factor) and factor > 0):
@@ -384,6 +385,8 @@ class Solution:
         meta = dict(self.meta)
         if meta.get(META_KEY):
             meta[META_KEY] = scaled_record(meta[META_KEY], factor)
+        if meta.get(SCATTER_RESPONSE):
+            meta[SCATTER_RESPONSE] = scaled_scatter_record(meta[SCATTER_RESPONSE], factor)
         meta["inflated_by"] = float(meta.get("inflated_by", 1.0)) * factor
         twin.meta = meta
         if self.biases is not None:

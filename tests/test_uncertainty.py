@@ -183,7 +183,8 @@ def test_an_inflated_solution_predicts_every_sigma_that_many_times_larger(himali
     """Solution.inflated(k): every sky sigma (inside the data, where the fit pinned the shared error, and 16 years
     past it), every element's and bias's sigma k times the original's; had the part of the shared error that the
     covariance holds (in_covariance_mas2) not been scaled with it, the sky sigma would not be (checked: scaling the
-    covariance and s alone misses by > 1e-4); the original untouched; the factor in the summary and the archive."""
+    covariance and s alone misses by > 1e-4); the apparition biases' excess scatter it holds scaled too; the original
+    untouched; the factor in the summary and the archive."""
     from dataclasses import replace
     from orbitfit.estimation.shared_error import META_KEY
     from orbitfit.solution import Solution
@@ -202,8 +203,14 @@ def test_an_inflated_solution_predicts_every_sigma_that_many_times_larger(himali
     assert sky_uncertainty(himalia, epochs)["sigma_ra_mas"].value == pytest.approx(before["sigma_ra_mas"].value)
     assert himalia.meta[META_KEY]["in_covariance_mas2"] == pytest.approx(himalia.options.shared_sky_error_mas ** 2)
     assert "inflated by a factor 3" in wider.summary() and "inflated" not in himalia.summary()
+    # how the apparition biases' excess scatter moves the state (a fit's own map) stays; that excess is 9 x larger
+    from orbitfit.estimation.bias_priors import scatter_parts
+    (names, moved, excess), (names_3, moved_3, excess_3) = scatter_parts(himalia), scatter_parts(wider)
+    assert names == names_3 and len(names) >= 2 and np.array_equal(moved, moved_3)
+    np.testing.assert_allclose(excess_3, 9.0 * excess, rtol=1e-12)
     loaded = Solution.load(wider.save(tmp_path / "wider.h5"))
     assert loaded.meta["inflated_by"] == 3.0
+    np.testing.assert_allclose(scatter_parts(loaded)[2], excess_3, rtol=1e-12)
     np.testing.assert_allclose(sky_uncertainty(loaded, epochs)["sigma_dec_mas"].value, after["sigma_dec_mas"].value,
                                rtol=1e-9)
     with pytest.raises(ValueError, match="positive"):

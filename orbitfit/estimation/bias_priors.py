@@ -170,6 +170,12 @@ def scatter_record(coordinates, state_per_mas, excess_mas2):
             "excess_mas2": np.asarray(excess_mas2, float).tolist()}
 
 
+def scaled_scatter_record(record, factor):
+    """The `scatter_record` of a solution whose every sigma is `factor` times the original's (Solution.inflated):
+    the state's move per mas of a bias is the fit's own map, the excess scatter it holds scales by factor^2."""
+    return {**record, "excess_mas2": (np.asarray(record["excess_mas2"], float) * float(factor) ** 2).tolist()}
+
+
 def scatter_parts(solution):
     """(coordinates (m,), state_per_mas (6, m), excess (m, m)) of a solution's `scatter_record`, or None for one
     without it (nothing considered, or an archive written before 2026-12-06)."""

@@ -13,8 +13,9 @@ from ..times import to_tdb_seconds
 from .held_out import DEFAULT_CUT, gaia_cut
 from .predictions import GAIA_TRANSIT, HarnessResult, Resamplings, free_predictions, summary
 
-# the note of a data set whose addition makes sigma larger, so that no honest spread is drawn (chance.nested)
-NOT_NESTED_NOTE = "sigma grows with it (consider terms): no honest spread"
+# the note of a data set whose addition makes the prior's part of sigma larger, so that no honest spread is drawn
+# (chance.nested; the consider terms are read apart since 2026-12-06, so this is the refits' nonlinearity)
+NOT_NESTED_NOTE = "sigma grows with it: no honest spread"
 
 
 def dataset_influence(body, options=None, cut=DEFAULT_CUT, *, mode="cut", observations=None, start=None, model=None,
@@ -35,8 +36,9 @@ def dataset_influence(body, options=None, cut=DEFAULT_CUT, *, mode="cut", observ
     small p says the data set pulls the orbit more than its weight allows. A data set that adds no information
     along the held-out scans has an honest change of ~0, so even a 0.1 mas worsening gets a small p: read p with
     d_rms_mas. Where adding the data set makes the orbit's covariance larger (its apparitions' scatter considered
-    beyond their prior: `chance.nested`) no honest spread follows from the two covariances: honest_d_rms_95_mas and
-    p_worse are NaN, and the note says why. `beyond_chance`: worse, and beyond chance when the moon's data sets are
+    beyond their prior) the spread reads the consider terms of the two fits together (`influence_spread`); where
+    even the weights' and prior's part grows (`chance.nested`: beyond the refits' rounding) no honest spread
+    follows: honest_d_rms_95_mas and p_worse are NaN, and the note says why. `beyond_chance`: worse, and beyond chance when the moon's data sets are
     read together (`beyond_chance_together`, family-wise 5%): of N honest data sets, 0.05 N have p_worse < 0.05 by
     chance.
     gaia_offsets: as `gaia_cut`'s, for every fit (from the other moons' fits of the same rule:
