@@ -106,7 +106,8 @@ def _union(with_table, without_table, along_key, names_key, n):
     union."""
     names_w = [str(x) for x in with_table.meta.get(names_key, [])]
     names_wo = [str(x) for x in without_table.meta.get(names_key, [])]
-    union = names_w + [x for x in names_wo if x not in set(names_w)]
+    known = set(names_w)
+    union = names_w + [x for x in names_wo if x not in known]
     padded = []
     for table, names in ((with_table, names_w), (without_table, names_wo)):
         along = np.asarray(table.meta.get(along_key, np.zeros((n, 0))), float)
