@@ -38,9 +38,9 @@ def dataset_influence(body, options=None, cut=DEFAULT_CUT, *, mode="cut", observ
     d_rms_mas. Where adding the data set makes the orbit's covariance larger (its apparitions' scatter considered
     beyond their prior) the spread reads the consider terms of the two fits together (`influence_spread`); where
     even the weights' and prior's part grows (`chance.nested`: beyond the refits' rounding) no honest spread
-    follows: honest_d_rms_95_mas and p_worse are NaN, and the note says why. `beyond_chance`: worse, and beyond chance when the moon's data sets are
-    read together (`beyond_chance_together`, family-wise 5%): of N honest data sets, 0.05 N have p_worse < 0.05 by
-    chance.
+    follows: honest_d_rms_95_mas and p_worse are NaN, and the note says why. `beyond_chance`: worse, and beyond
+    chance when the moon's data sets are read together (`beyond_chance_together`, family-wise 5%): of N honest data
+    sets, 0.05 N have p_worse < 0.05 by chance.
     gaia_offsets: as `gaia_cut`'s, for every fit (from the other moons' fits of the same rule:
     `rule_visit_offsets`). held_out_offsets: what the other moons' HELD-OUT transits share in each Gaia visit under
     the same rule (`rule_held_out_offsets`); given, every table is freed of it before the changes and their chance
