@@ -77,6 +77,13 @@ def test_the_shared_error_along_each_scan_is_the_sky_covariance_seen_along_it(le
     np.testing.assert_allclose(after.meta["covariance_mas2"] - before.meta["covariance_mas2"],
                                after.meta["shared_sky_mas2"], atol=1e-6)
     assert np.all(np.linalg.eigvalsh(after.meta["shared_sky_mas2"]) > -1e-6)
+    # in factored form (what lets two fits meeting the same offsets be read together): s^2 F F^T is the same whole
+    from orbitfit.estimation.shared_error import shared_sky_covariance, shared_sky_factor
+    keys, factor = shared_sky_factor(solution, tdb, jacobian)
+    assert {"2015:ra", "2016:dec", "2017:ra"} <= set(keys) and factor.shape == (len(tdb), 2, len(keys))
+    np.testing.assert_allclose(16.0 * np.einsum("aim,bjm->aibj", factor, factor),
+                               shared_sky_covariance(solution, tdb, jacobian, 16.0, pairwise=True, whole=True),
+                               atol=1e-9)
     assert np.all(np.abs(after["normalised"]) <= np.abs(before["normalised"]))
     late = apparition_year(tdb) == 2017
     assert np.all(np.diag(after.meta["shared_sky_mas2"])[late] >= 16.0 * (1 - 1e-9))

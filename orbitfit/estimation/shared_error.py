@@ -119,3 +119,23 @@ def shared_sky_covariance(solution, tdb, jacobian, variance_mas2, pairwise=False
     same = (years[:, None] == years[None, :])[:, None, :, None] * identity[None, :, None, :]
     jqj = np.einsum("aik,kl,bjl->aibj", jacobian, q, jacobian)
     return variance_mas2 * (same - cross - cross.transpose(2, 3, 0, 1)) + (variance_mas2 - held) * jqj
+
+
+def shared_sky_factor(solution, tdb, jacobian):
+    """(keys ("2016:ra", ...), F (n, 2, m)): the shared error's whole part of `solution`'s predictions at epochs
+    `tdb` (TDB s; partials `jacobian`, n x 2 x 6) in factored form, the sky miss per mas of each apparition's offset
+    along each axis: J_a G_k (the estimate's move) less the offset itself where the prediction lies in apparition k.
+    s^2 F F^T is `shared_sky_covariance(..., pairwise=True, whole=True)`; the factor lets two fits that meet the same
+    offsets be read together (orbitfit.chance.influence_spread)."""
+    tdb = np.atleast_1d(np.asarray(tdb, float))
+    by_year, _ = responses(solution)
+    years = apparition_year(tdb)
+    union = sorted(set(by_year) | set(years.tolist()))
+    keys = [f"{year}:{axis}" for year in union for axis in ("ra", "dec")]
+    factor = np.zeros((tdb.size, 2, len(keys)))
+    for k, year in enumerate(union):
+        if year in by_year:
+            factor[:, :, 2 * k:2 * k + 2] = np.einsum("nij,jc->nic", jacobian, by_year[year])
+        for c in range(2):
+            factor[:, c, 2 * k + c] -= years == year
+    return keys, factor

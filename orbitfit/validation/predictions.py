@@ -12,8 +12,7 @@ from ..chance import honest_spread
 from ..observations.gaia import TRANSIT_KIND, along_scan_directions, covariance_2x2
 from ..observations.gaia_visits import VISIT_GAP_DAYS as GAIA_VISIT_GAP_DAYS, GaiaVisitOffsets, visit_index
 from ..estimation.bias_priors import scatter_parts
-from ..estimation.shared_error import responses
-from ..estimation.weights import apparition_year
+from ..estimation.shared_error import shared_sky_factor
 from ..products.uncertainty import shared_covariance, shared_sky_variance_mas2, sky_jacobian
 from ..residuals import compute_residuals
 from ..tables import plain_table, quantity_table
@@ -82,18 +81,18 @@ def along_scan(solution, held_out, visit_tau_mas=None):
     table.meta["orbit_covariance_mas2"] = orbit
     table.meta["common_visit_mas2"] = common
     table.meta["shared_sky_mas2"] = shared
-    table.meta.update(_orbit_parts(solution, out["tdb"], along_state, directions, orbit))
+    table.meta.update(_orbit_parts(solution, out["tdb"], jacobian, along_state, directions, orbit))
     return table
 
 
-def _orbit_parts(solution, tdb, along_state, directions, orbit):
+def _orbit_parts(solution, tdb, jacobian, along_state, directions, orbit):
     """The orbit part of the held-out AL covariance (`orbit`, n x n) by where it comes from, so that two fits'
     errors can be read together (chance.influence_spread): "orbit_assumed_mas2", what the weights and the biases'
     prior give; the apparition biases' excess scatter, "bias_scatter_al_mas" (n, m: the AL move per mas of each bias
     coordinate, `bias_priors.scatter_parts`) with "bias_scatter_coordinates" and "bias_excess_mas2" (m, m); the
     shared error, "shared_al" (n, 2K: the AL miss per mas of each apparition's sky offset, the prediction's own
-    apparition included) with "shared_keys" ("2016:ra", ...) and "shared_variance_mas2". orbit = assumed +
-    R excess R^T + s^2 S S^T."""
+    apparition included, `shared_error.shared_sky_factor`) with "shared_keys" ("2016:ra", ...) and
+    "shared_variance_mas2". orbit = assumed + R excess R^T + s^2 S S^T."""
     n = tdb.size
     scatter = scatter_parts(solution)
     if scatter is None:
@@ -102,15 +101,8 @@ def _orbit_parts(solution, tdb, along_state, directions, orbit):
         coordinates, state_per_mas, excess = scatter
         r = along_state @ state_per_mas
     variance = shared_sky_variance_mas2(solution)
-    by_year, _ = responses(solution)
-    years = apparition_year(tdb)
-    keys = [f"{year}:{axis}" for year in sorted(set(by_year) | set(years.tolist())) for axis in ("ra", "dec")]
-    s = np.zeros((n, len(keys)))
-    for j, key in enumerate(keys):
-        year, axis = int(key.split(":")[0]), ("ra", "dec").index(key.split(":")[1])
-        if year in by_year:
-            s[:, j] = along_state @ by_year[year][:, axis]
-        s[:, j] -= (years == year) * directions[:, axis]             # the prediction's own apparition's offset
+    keys, factor = shared_sky_factor(solution, tdb, jacobian)
+    s = np.einsum("ni,nim->nm", directions, factor)
     assumed = orbit - r @ excess @ r.T - variance * s @ s.T
     return {"orbit_assumed_mas2": assumed, "bias_scatter_al_mas": r,
             "bias_scatter_coordinates": np.array(coordinates, dtype=str), "bias_excess_mas2": excess,
