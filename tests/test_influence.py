@@ -54,12 +54,16 @@ def test_leave_one_out_is_exact_for_a_linear_fit(with_prior):
     fit.accepted[5] = False                         # a rejected row is in no fit, with or without its group
     out = leave_one_out(fit, labels, [1, 3])
     assert sorted(out) == sorted(set(labels))
-    for label, (rows, values, sigmas) in out.items():
+    _, covariance_all = solve(fit.accepted)
+    for label, (rows, values, sigmas, growth) in out.items():
         keep = (labels != label) & fit.accepted
         x, covariance = solve(keep)
         assert rows == int(np.sum((labels == label) & fit.accepted))
         np.testing.assert_allclose(values, x[[1, 3]], rtol=0, atol=1e-9)
         np.testing.assert_allclose(sigmas, np.sqrt(np.diag(covariance))[[1, 3]], rtol=1e-9)
+        # what the group's information held: the covariance the two parameters gain without it
+        np.testing.assert_allclose(growth, (covariance - covariance_all)[np.ix_([1, 3], [1, 3])], rtol=1e-7,
+                                   atol=1e-12)
 
 
 def test_a_group_that_alone_determines_a_parameter_gives_nan():
@@ -68,8 +72,8 @@ def test_a_group_that_alone_determines_a_parameter_gives_nan():
     fit, labels, _ = linear_fit(rng, with_prior=False)
     only = labels == labels[0]
     fit.evaluation.design[~only, 0, 0] = 0.0
-    rows, values, sigmas = leave_one_out(fit, labels, [0, 1])[labels[0]]
-    assert np.all(np.isnan(values)) and np.all(np.isnan(sigmas))
+    rows, values, sigmas, growth = leave_one_out(fit, labels, [0, 1])[labels[0]]
+    assert np.all(np.isnan(values)) and np.all(np.isnan(sigmas)) and np.all(np.isnan(growth))
 
 
 def test_jackknife_sigma_is_the_delete_one_formula():

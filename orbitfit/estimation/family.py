@@ -343,7 +343,7 @@ def _gm_leave_one_out(fit, by_body, bodies, fit_gm):
     for by, parts in labels.items():
         joined = np.concatenate([[member_name(body, name) for name in part] for body, part in zip(bodies, parts)])
         out[by] = []
-        for label, (rows, values, sigmas) in leave_one_out(fit, joined, columns).items():
+        for label, (rows, values, sigmas, _) in leave_one_out(fit, joined, columns).items():
             member, group = split_member_name(label)
             out[by].append({"member": member, "group": group, "rows": rows,
                             "gm": {str(b): _json_number(v) for b, v in zip(fit_gm, values)},

@@ -24,11 +24,24 @@ decides a parameter, the jackknife sees it and the formal sigma does not (Himali
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from .weights import whiten
 
 MAX_NORMAL_CONDITION = 1e14
+
+
+class LeftOut(NamedTuple):
+    """One group left out (`leave_one_out`): its accepted rows, the parameters without it, their formal sigmas, and
+    the formal covariance they gain without it, (N - A_S^T A_S)^-1 - N^-1 over the columns asked for (positive
+    semidefinite: what the group's information held; the covariance of the move an honestly weighted group causes
+    in a linear fit)."""
+    rows: int
+    values: np.ndarray
+    sigmas: np.ndarray
+    growth: np.ndarray
 
 
 def leave_one_out(fit, labels, columns):
@@ -37,8 +50,9 @@ def leave_one_out(fit, labels, columns):
     fit: the GaussNewtonResult of a converged fit (its evaluation must still hold the design).
     labels: (n,) the group (e.g. "507:nsdb:jo0010") of each observation row.
     columns: parameter indices to report.
-    Returns {label: (rows, values, sigmas)} over the labels that hold accepted rows: rows accepted in the group,
-    the parameters without it ((len(columns),) arrays, NaN where the rest cannot determine them) and their sigmas.
+    Returns {label: LeftOut} over the labels that hold accepted rows: rows accepted in the group, the parameters
+    without it ((len(columns),) arrays, NaN where the rest cannot determine them), their sigmas and the covariance
+    they gain without it ((len(columns),) * 2, NaN likewise).
     """
     evaluation, accepted = fit.evaluation, np.asarray(fit.accepted, dtype=bool)
     w_ra, w_dec, d_ra, d_dec = whiten(evaluation.res_ra, evaluation.res_dec, fit.weights.for_normal_equations(),
@@ -55,11 +69,14 @@ def leave_one_out(fit, labels, columns):
     row_label = np.concatenate([labels, labels])
     columns = np.asarray(columns, dtype=int)
     x = np.asarray(fit.parameters, dtype=float)
+    full = np.linalg.inv(normal)[np.ix_(columns, columns)]
+    units = np.outer(scale[columns], scale[columns])
     out = {}
     for label in np.unique(labels):
         rows = np.flatnonzero(row_label == label)
         A_s, b_s = A[rows], b[rows]
         values = sigmas = np.full(columns.size, np.nan)
+        growth = np.full((columns.size, columns.size), np.nan)
         reduced = normal - A_s.T @ A_s
         covariance = None
         # the other rows must determine every parameter: the inverse of the (column-scaled) normal matrix keeps two
@@ -72,7 +89,8 @@ def leave_one_out(fit, labels, columns):
             if np.all(np.isfinite(diagonal)) and np.all(diagonal > 0):
                 values = x[columns] + (covariance @ (gradient - A_s.T @ b_s))[columns] / scale[columns]
                 sigmas = np.sqrt(diagonal) / scale[columns]
-        out[label] = (rows.size // 2, values, sigmas)
+                growth = (covariance[np.ix_(columns, columns)] - full) / units
+        out[label] = LeftOut(rows.size // 2, values, sigmas, growth)
     return out
 
 

@@ -43,7 +43,8 @@ def along_scan(solution, held_out, visit_tau_mas=None):
     uses it for the spread an honest sigma would give the held-out figures. meta["orbit_covariance_mas2"]: the
     orbit's part (with the shared error); meta["shared_sky_mas2"]: the shared error's whole share of it, its part in
     the state included (`shared_covariance(..., whole=True)`); meta["common_visit_mas2"]: Gaia's common visit error
-    part alone."""
+    part alone. meta["al_per_state"]: each AL residual's derivative with respect to the solution's state at its epoch
+    (n, 6; mas per km and km/s), what carries a change of the state to the predictions."""
     rows = np.asarray(held_out["kind"]).astype(str) == GAIA_TRANSIT
     transits = held_out[rows]
     n = len(transits)
@@ -53,6 +54,7 @@ def along_scan(solution, held_out, visit_tau_mas=None):
         table = quantity_table(out)
         for key in ("covariance_mas2", "orbit_covariance_mas2", "common_visit_mas2", "shared_sky_mas2"):
             table.meta[key] = np.zeros((0, 0))
+        table.meta["al_per_state"] = np.zeros((0, 6))
         return table
     residuals = plain_table(compute_residuals(transits, solution.orbit, solution.model))
     _, jacobian = sky_jacobian(solution, out["tdb"], observer="500")
@@ -81,6 +83,7 @@ def along_scan(solution, held_out, visit_tau_mas=None):
     table.meta["orbit_covariance_mas2"] = orbit
     table.meta["common_visit_mas2"] = common
     table.meta["shared_sky_mas2"] = shared
+    table.meta["al_per_state"] = along_state                  # (n, 6): mas per km, km/s of the state at the epoch
     table.meta.update(_orbit_parts(solution, out["tdb"], jacobian, along_state, directions, orbit))
     return table
 
