@@ -359,7 +359,8 @@ def linearised(solution):
     state at the solution's epoch and its biases (data.bias_names' order), whose evaluation holds the design and the
     biases' prior as pseudo-observations, with the weights and outlier flags the fit settled. What the deletion
     formula (`influence.leave_one_out`) needs to give the fit without a data set with every other weight held; the
-    Solution keeps values, not the fit's matrices. One model evaluation with partials (~2 s for Elara's 2951 rows)."""
+    Solution keeps values, not the fit's matrices. One model evaluation with partials (1.8 s for Elara's 2951
+    rows, measured 2026-12-06)."""
     options, model, observations = solution.options, solution.model, solution.observations
     prepared = prepare(observations, model.ephemeris)
     data = fit_data(prepared, options)

@@ -136,8 +136,10 @@ def held_weights_predictions(result):
     left out), carried to the held-out scans by the table's meta["al_per_state"]. Returns {data set: (AL residuals
     (n,), mas; the covariance the prediction gains without it (n, n), mas^2: what its information held, formal)},
     NaN where the rest does not determine the orbit. Exact for a linear fit (test: a refit that re-estimates
-    nothing agrees to 1%). The deletion keeps the data set's bias groups, where a refit without it drops any group
-    left with fewer than SECOND_LEVEL_MIN_ROWS rows (Leda's jo0050: 0.03 of a 0.38 mas move)."""
+    nothing agrees to 1%). The covariance is the normal equations' (no night sandwich, no consider term). The
+    deletion keeps the data set's bias groups, where a refit without it drops any group left with fewer than
+    weights.SECOND_LEVEL_MIN_ROWS rows (Leda's jo0050, under weights a refit cannot change: 0.03 of a 0.38 mas
+    move)."""
     solution = result.solution
     observations = solution.observations
     transit = np.asarray(observations["kind"]).astype(str) == GAIA_TRANSIT
