@@ -156,6 +156,7 @@ def every_moon(mode, offsets, cut=DEFAULT_CUT, options=None, held_out=None, moon
     the time). held_out: `rule_held_out_offsets` (--held-out-common); moons: the names (default the 8); bases:
     {name: the moon's fit of the rule} when already made (rule_held_out_offsets returns them); observations: {name:
     table} (default load_all's, transits as Gaia gave them)."""
+    counts = np.zeros(6, dtype=int)          # tested, alone, together; the same with the other weights held
     for name in moons or gomes_junior_2016_orbits():
         t0 = time.perf_counter()
         base, table = dataset_influence(name, options or FitOptions(), cut=cut, mode=mode, gaia_offsets=offsets,
@@ -186,6 +187,10 @@ def every_moon(mode, offsets, cut=DEFAULT_CUT, options=None, held_out=None, moon
               f"({held_tested} tested) one at a time {len(held_alone)} ({', '.join(held_alone) or '-'}), read "
               f"together {len(held)} ({', '.join(held) or '-'}); furthest above its held-out noise: "
               f"{largest} ({time.perf_counter() - t0:.0f} s)", flush=True)
+        counts += [tested, len(worse), len(together), held_tested, len(held_alone), len(held)]
+    print(f"over the moons: refits {counts[0]} tested, {counts[1]} beyond chance one at a time (honest "
+          f"{P_WORSE * counts[0]:.1f}), {counts[2]} read together; with the other weights held {counts[3]} tested, "
+          f"{counts[4]} one at a time (honest {P_WORSE * counts[3]:.1f}), {counts[5]} read together")
 
 
 def main():
