@@ -364,12 +364,10 @@ def linearised(solution):
     options, model, observations = solution.options, solution.model, solution.observations
     prepared = prepare(observations, model.ephemeris)
     data = fit_data(prepared, options)
-    biases = np.zeros(2 * len(data.bias_names))
-    if data.bias_names:
-        table = solution.biases
-        if table is None or list(np.asarray(table["group"]).astype(str)) != list(data.bias_names):
-            raise ValueError("the solution's bias table does not name the groups its observations and options give")
-        biases = np.column_stack([table["bias_ra_mas"], table["bias_dec_mas"]]).ravel()
+    named = [] if solution.biases is None else list(np.asarray(solution.biases["group"]).astype(str))
+    if named != list(data.bias_names):
+        raise ValueError("the solution's bias table does not name the groups its observations and options give")
+    biases = _warm_biases(solution, data.bias_names)
     epoch, state = float(solution.epoch), np.asarray(solution.state, float)
     evaluation = _Evaluations(model, prepared, int(solution.body)).at(epoch, data, options, _priors_of(solution))(
         np.concatenate([state, biases]))
