@@ -1,8 +1,8 @@
 """The scatter of the fitted biases, the measurement behind the priors in orbitfit.estimation.options: each of the
-8 moons fitted with the default options (but independent apparition priors: INDEPENDENT) to every embedded data
-set, the biases of one level under a loose prior
-(LOOSE_PRIOR_MAS, so that the prior hardly shrinks them), then the variance component tau of
-b_i ~ N(0, tau^2 + s_i^2) by EM over all their RA*/Dec coordinates (and per moon).
+8 moons fitted to every embedded data set with the biases of one level under a loose prior, the apparition priors
+independent, then the variance component tau of b_i ~ N(0, tau^2 + s_i^2) by EM over all their RA*/Dec coordinates
+(and per moon): `orbitfit.estimation.bias_scatter` (`loose_fit`, `variance_component`), which
+tests/test_bias_scatter.py runs on Himalia and Lysithea.
 
     python benchmarks/bias_variance.py                      # uncatalogued observatories (UNCATALOGUED_PRIOR_MAS);
                                                             # ~2 min on 2 cores; 2026-12-03: 298 coordinates, 159 mas
@@ -56,59 +56,26 @@ import warnings
 
 import numpy as np
 
+from orbitfit.estimation.bias_scatter import (GROUPS, level_coordinates, loose_fit, of_level,
+                                              variance_component)
 from orbitfit.estimation.least_squares import fit_orbit
 from orbitfit.estimation.options import (BIAS_PRIOR_MAS, INDEPENDENT_APPARITION_PRIORS, UNCATALOGUED_PRIOR_MAS,
                                         FitOptions)
 from orbitfit.estimation.published import gomes_junior_2016_orbit, gomes_junior_2016_orbits
 from orbitfit.estimation.shared_biases import data_only
-from orbitfit.estimation.weights import (JUPITER_LONGITUDE_STEP_RAD, JUPITER_OPPOSITION_TDB_S, JUPITER_SYNODIC_S,
-                                        bias_index)
+from orbitfit.estimation.weights import JUPITER_LONGITUDE_STEP_RAD, JUPITER_OPPOSITION_TDB_S, JUPITER_SYNODIC_S
 from orbitfit.times import JULIAN_YEAR_S, to_tdb_seconds
 from orbitfit.observations.datasets import load_all
 
-LOOSE_PRIOR_MAS = 1000.0
 # --level apparition also prints the scatter per era: before Hipparcos (1997) and Tycho-2 (2000) positions were
 # reduced against catalogues with zonal errors of 0.1-0.3" (AGK3, SAO, PPM), then UCAC/2MASS, since 2016 Gaia
 ERAS = ((1960, 1979), (1980, 1994), (1995, 2009), (2010, 2030))
-FIRST_APPARITION = 1960            # earlier apparitions have their own prior (BIAS_PRIOR_BEFORE_1960_MAS)
 PRIORS = {"uncatalogued": ("UNCATALOGUED_PRIOR_MAS", UNCATALOGUED_PRIOR_MAS),
           "apparition": ("BIAS_PRIOR_MAS", BIAS_PRIOR_MAS),
           "observatory": ("BIAS_PRIOR_MAS", BIAS_PRIOR_MAS),
           "ground": ("BIAS_PRIOR_MAS", BIAS_PRIOR_MAS)}
-# the bias groups each level is measured in: an observatory's own bias (catalogued or not, all its years) on top of
-# the apparitions' (bias_groups "apparition+observatory", whose observatory biases are otherwise 30 mas)
-# ("ground": one bias shared by all of a moon's ground positions, on top of the default's two levels)
-# (the others: the default's two levels of 2026-12-04, on which the figures above were measured; since 2026-12-05 the
-# default also has the zenith level, which is no level of this script)
-GROUPS = {"uncatalogued": "apparition+uncatalogued", "apparition": "apparition+uncatalogued",
-          "observatory": "apparition+observatory", "ground": "apparition+uncatalogued+ground"}
-
-
-def variance_component(values, sigmas, start=100.0, iterations=300):
-    """tau of values ~ N(0, tau^2 + sigma^2) by EM (the posterior mean and variance of each true value, averaged)."""
-    tau = start
-    for _ in range(iterations):
-        shrink = tau ** 2 / (tau ** 2 + sigmas ** 2)
-        tau = np.sqrt(np.mean((shrink * values) ** 2 + shrink * sigmas ** 2))
-    return tau
-
-
-def of_level(name, level):
-    """Whether bias group `name` belongs to the level measured."""
-    kind, _, key = str(name).partition(":")
-    if kind != level:
-        return False
-    return level != "apparition" or int(key) >= FIRST_APPARITION
-
-
-def catalogued(observations, code):
-    """Whether every position of observatory `code` in `observations` names its reference catalogue (the fit's own
-    rule: no "uncatalogued" bias group of that code, `bias_index`)."""
-    return f"uncatalogued:{code}" not in bias_index(observations, "uncatalogued")[1]
-
-
-# both measurements assume independent biases (the variance component's model; the lags are what a correlated prior
-# would impose), so the fits take independent apparition priors whatever the default
+# the lags assume independent biases (the variance component's model; the lags are what a correlated prior would
+# impose), so their fits take independent apparition priors whatever the default (as `loose_fit` does)
 INDEPENDENT = INDEPENDENT_APPARITION_PRIORS
 MAX_LAG = 14                       # oppositions; Jupiter comes back to the same stars after 11 (11.86 years)
 
@@ -181,34 +148,22 @@ def main():
     args = parser.parse_args()
     if args.lags:
         return lags(args.moons, args.cut)
-    options = FitOptions(**INDEPENDENT, bias_groups=GROUPS[args.level])
     values, sigmas, axes, years, moons = [], [], [], [], []
     for name in args.moons:
         observations = load_all(name, gaia_transits=True, gaia_visit_offsets=None)[0]
         if args.cut is not None:
             observations = observations[np.asarray(observations["tdb"], float) < to_tdb_seconds(args.cut, "cut")]
-        names = [n for n in bias_index(observations, options.bias_groups)[1] if of_level(n, args.level)]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            solution = fit_orbit(observations, gomes_junior_2016_orbit(name), options,
-                                 bias_priors={n: (0.0, 0.0, LOOSE_PRIOR_MAS) for n in names})
-        rows = [k for k, g in enumerate(solution.biases["group"]) if of_level(g, args.level)]
-        if args.level == "observatory":     # the catalogued ones: the uncatalogued have their own level and prior
-            rows = [k for k in rows if catalogued(observations, str(solution.biases["group"][k]).partition(":")[2])]
-        mine_v, mine_s = [], []
-        for axis in ("ra", "dec"):
-            mine_v += [float(solution.biases[f"bias_{axis}_mas"][k]) for k in rows]
-            mine_s += [float(solution.biases[f"sigma_{axis}_mas"][k]) for k in rows]
-        values, sigmas, axes = values + mine_v, sigmas + mine_s, axes + ["ra"] * len(rows) + ["dec"] * len(rows)
-        key = [str(solution.biases["group"][k]).partition(":")[2] for k in rows]
-        years += 2 * [int(y) if y.isdigit() else 0 for y in key]
-        moons += [name] * (2 * len(rows))
-        print(f"{name:9s} {len(rows):3d} {args.level} biases: variance component "
-              f"{variance_component(np.array(mine_v), np.array(mine_s)):.0f} mas", flush=True)
+        solution = loose_fit(observations, gomes_junior_2016_orbit(name), args.level)
+        mine_v, mine_s, mine_axes, keys = level_coordinates(solution, args.level)
+        values, sigmas, axes = values + list(mine_v), sigmas + list(mine_s), axes + list(mine_axes)
+        years += [int(y) if y.isdigit() else 0 for y in keys]
+        moons += [name] * mine_v.size
+        print(f"{name:9s} {mine_v.size // 2:3d} {args.level} biases: variance component "
+              f"{variance_component(mine_v, mine_s):.0f} mas", flush=True)
     values, sigmas, axes, years = np.array(values), np.array(sigmas), np.array(axes), np.array(years)
     moons = np.array(moons)
     constant, value = PRIORS[args.level]
-    print(f"{values.size} coordinates: variance component (EM) {variance_component(values, sigmas):.0f} mas; "
+    print(f"{values.size} coordinates: variance component (ML) {variance_component(values, sigmas):.0f} mas; "
           f"{constant} {value:g}")
     if args.level == "apparition":         # by era: the catalogues the positions were reduced with changed
         for first, last in ERAS:
