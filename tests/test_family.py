@@ -199,6 +199,32 @@ def test_members_carry_the_shared_errors_response_as_a_refit_of_offset_data_move
 
 
 @pytest.mark.slow
+def test_members_record_how_their_states_move_with_the_apparition_biases_scatter(real_data, truth):
+    """The covariance considers the apparition biases' scatter beyond their prior (FitOptions.apparition_bias_scatter)
+    as fit_orbit's does, and each member records its states' move per mas of every considered bias coordinate
+    (Solution.meta, `bias_priors.scatter_parts`), so that two fits' errors can be read together
+    (`chance.influence_spread`). The record is the covariance the consider term adds: against the same family fitted
+    without it (the same estimate), to 1e-6 of the term. Elara's state moves with Himalia's biases too, through
+    Himalia's fitted GM. (On GJ15 under apparition biases the term is small: Himalia's sigma of x 10.67 -> 10.69 km.)"""
+    from orbitfit.estimation.bias_priors import scatter_parts
+    common = dict(night_deweighting=False, bias_groups="apparition", estimate_floors=False, reject_outliers=False,
+                  shared_sky_error_mas=0.0)
+    base = fit_family(real_data, truth, FitOptions(**common), fit_gm=(HIMALIA,))
+    bare = fit_family(real_data, truth, FitOptions(**common, apparition_bias_scatter=None), fit_gm=(HIMALIA,))
+    for body in (HIMALIA, ELARA):
+        coordinates, state_per_mas, excess = scatter_parts(base[body])
+        assert scatter_parts(bare[body]) is None
+        assert {c.split(":")[0] for c in coordinates} == {str(HIMALIA), str(ELARA)}
+        np.testing.assert_allclose(base[body].state, bare[body].state, rtol=0, atol=1e-9)
+        added = base[body].covariance - bare[body].covariance
+        print(f"\n{body}: {len(coordinates)} coordinates considered; sigma of x grows "
+              f"{np.sqrt(bare[body].covariance[0, 0]):.2f} -> {np.sqrt(base[body].covariance[0, 0]):.2f} km")
+        recorded = state_per_mas @ excess @ state_per_mas.T
+        print(f"  |record - added| / |added|, largest: {np.abs(recorded - added).max() / np.abs(added).max():.1e}")
+        assert np.all(np.diag(added) > 0)
+        np.testing.assert_allclose(added, recorded, rtol=0, atol=1e-6 * np.abs(added).max())
+
+
 def test_a_gm_prior_combines_like_an_independent_measurement(real_family, real_data, truth, ephemeris):
     """gm_prior_sigma adds a pseudo-observation: the posterior is the inverse-variance mean of the free fit and
     the prior (Emelyanov 2005: 0.28 +- 0.04), up to outlier flags that the new solution re-judges."""

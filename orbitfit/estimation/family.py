@@ -43,7 +43,7 @@ from ..solution import Solution
 from ..tables import plain_table
 from .gauss_newton import FitError
 from .influence import jackknife_sigma, leave_one_out
-from .bias_priors import considered
+from .bias_priors import SCATTER_RESPONSE, scatter_record, scatter_response
 from .least_squares import bias_table, far_then_mid_arc, integration_epoch, with_biases
 from .options import FitOptions
 from .screening import screen_start, screening_record
@@ -283,7 +283,12 @@ def fit_family(observations, initial_orbits: dict, options: FitOptions | None = 
 
     # as fit_orbit's: the states' and GMs' covariance considers apparition biases beyond their prior
     x, back = transition(fit.parameters[:n_core], pivot, epoch)
-    core_covariance = considered(fit, combined, options).covariance[:n_core, :n_core]
+    core_covariance = fit.covariance[:n_core, :n_core]
+    scatter = scatter_response(fit, combined, options)
+    if scatter is not None:                  # each member keeps its states' move per mas of a bias, as fit_orbit's
+        coordinates, lever, excess = scatter
+        core_covariance = core_covariance + lever[:n_core] @ excess @ lever[:n_core].T
+        scatter = coordinates, back @ lever[:n_core], excess
     covariance = back @ core_covariance @ back.T
     # how the error every moon's prediction shares moves the states (as fit_orbit's; one offset per apparition for
     # every member's rows alike), carried to `epoch` with the states
@@ -315,6 +320,10 @@ def fit_family(observations, initial_orbits: dict, options: FitOptions | None = 
         meta = {"fitted_at": fitted_at, "versions": versions(), "family": family_meta}
         if shared is not None:
             meta[SHARED_RESPONSE] = response_record(shared[0], shared[1][:, own, :], options.shared_sky_error_mas ** 2)
+        if scatter is not None:
+            # every member's coordinates, each named with its moon ("510:apparition:2003:ra"): through the GMs a
+            # member's state moves with the other members' biases too
+            meta[SCATTER_RESPONSE] = scatter_record(scatter[0], scatter[1][own], scatter[2])
         if screenings[body] is not None and screenings[body].flagged.any():
             meta["screened"] = screening_record(screenings[body], by_body[body], fit.accepted[r])
         if options.night_deweighting == "estimated":
