@@ -38,3 +38,32 @@ def simulate_observations(orbit, template, sigma_ra_mas, sigma_dec_mas, rng, mod
     table["corr"] = corr
     table.replace_column("dataset", np.full(n, "synthetic"))        # in-place assignment would truncate
     return table
+
+
+def simulate_like(solution, rng, apparition_scatter_mas=0.0, apparitions=(1960, 2100)):
+    """Copy of `solution.observations` at the solution's orbit (its model), with noise of the fit's settled sigmas
+    (each row's RA*/Dec covariance as the fit weighed it, a Gaia transit's its own 2x2; night correlation not
+    simulated) and, for every apparition of Jupiter whose year lies in `apparitions` (first, last), one RA*/Dec
+    offset drawn from N(0, apparition_scatter_mas^2) per axis in all of its ground positions (the rows that get an
+    apparition bias, `bias_index`). A closed loop on a moon's real sampling: benchmarks/bias_scatter_closed_loop.py,
+    tests/test_bias_scatter.py. The sigma columns stay as given, so a refit estimates its floors again."""
+    from .estimation.weights import bias_index
+    from .observations.gaia import covariance_2x2
+    table = solution.observations.copy()
+    model = solution.model
+    computed = evaluate(solution.orbit, model, prepare(table, model.ephemeris), partials=False)
+    w = solution.weights
+    noise = np.array([rng.multivariate_normal(np.zeros(2), covariance_2x2(w.sigma_ra[i], w.sigma_dec[i], w.corr[i]))
+                      for i in range(len(table))]).reshape(len(table), 2)
+    index, names = bias_index(table, "apparition")
+    offsets = np.zeros((len(names), 2))
+    for k, name in enumerate(names):
+        if apparitions[0] <= int(str(name).rsplit(":", 1)[-1]) <= apparitions[1]:
+            offsets[k] = rng.normal(0.0, apparition_scatter_mas, 2)
+    biased = index[:, 0] >= 0
+    noise[biased] += offsets[index[biased, 0]]
+    mas_per_deg = 3600.0e3
+    table["dec_deg"] = computed.calc_dec + noise[:, 1] / mas_per_deg
+    table["ra_deg"] = np.mod(computed.calc_ra + noise[:, 0] / (mas_per_deg * np.cos(np.radians(table["dec_deg"]))),
+                             360.0)
+    return table
