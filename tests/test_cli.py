@@ -158,10 +158,16 @@ def test_sigma_linear_and_monte_carlo_and_plot(leda_archive, tmp_path, capsys):
     linear = json.loads(capsys.readouterr().out)
     assert linear["method"] == "linear" and len(linear["rows"]) == 25 and plot.stat().st_size > 10000
     assert ellipses.stat().st_size > 10000
+    for row in linear["rows"]:                     # the parts of the linear sigma add up in squares
+        parts = [row[f"sigma_s_{name}_mas"] for name in ("weights", "bias_scatter", "shared")]
+        assert np.sum(np.square(parts)) == pytest.approx(row["sigma_s_mas"] ** 2, rel=1e-9)
     assert main(["sigma", str(leda_archive), "--dates", "2018-06-01", "--clones", "200", "--json"]) == 0
     mc = json.loads(capsys.readouterr().out)
     ratio = mc["rows"][0]["sigma_s_mas"] / linear["rows"][14]["sigma_s_mas"]
-    assert 0.7 < ratio < 1.3
+    assert 0.7 < ratio < 1.3 and "sigma_s_shared_mas" not in mc["rows"][0]      # Monte Carlo has no parts
+    assert main(["sigma", str(leda_archive), "--dates", "2018-06-01"]) == 0
+    printed = capsys.readouterr().out
+    assert "weights  biases  shared" in printed and "the error every moon's prediction shares" in printed
 
 
 @pytest.mark.parametrize("argv, message", [

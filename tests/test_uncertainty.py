@@ -215,3 +215,35 @@ def test_an_inflated_solution_predicts_every_sigma_that_many_times_larger(himali
                                rtol=1e-9)
     with pytest.raises(ValueError, match="positive"):
         himalia.inflated(0.0)
+
+
+def test_sigma_parts_are_the_fits_without_each_consider_term(ephemeris):
+    """sky_uncertainty's parts of sigma_s (`sigma_parts`), against fits that leave each consider term out (the same
+    estimate: a consider term changes only the covariance): "weights" is the sigma_s of the fit with neither the
+    apparition biases' scatter nor the shared error, "shared" what the shared error adds to it, "bias_scatter" what
+    the scatter adds; the squares add up to sigma_s^2. GJ15 Himalia (1995-2014) under the default apparition biases:
+    its apparitions since 2010 consider the era's 46 mas beyond the 30 mas prior."""
+    observations, _ = read_gj15(data_path("gj15", "Himalia.dat"))
+    start = gomes_junior_2016_orbit("Himalia", ephemeris)
+    common = dict(night_deweighting=False, epoch=LAST_GJ15)
+    full = fit_orbit(observations, start, FitOptions(**common))
+    no_scatter = fit_orbit(observations, start, FitOptions(**common, apparition_bias_scatter=None))
+    bare = fit_orbit(observations, start, FitOptions(**common, apparition_bias_scatter=None,
+                                                     shared_sky_error_mas=0.0))
+    np.testing.assert_allclose(full.state, bare.state, rtol=0, atol=1e-9)
+    epochs = LAST_GJ15 + np.array([-3.0, 2.0, 12.0]) * YEAR
+    table, without_scatter, alone = (sky_uncertainty(s, epochs) for s in (full, no_scatter, bare))
+    s = {name: table[f"sigma_s_{name}_mas"].value for name in ("weights", "bias_scatter", "shared")}
+    print("\nsigma_s (mas) and its parts weights / bias scatter / shared:",
+          [f"{t:.2f} = {w:.2f} / {b:.2f} / {h:.2f}" for t, w, b, h in
+           zip(table["sigma_s_mas"].value, s["weights"], s["bias_scatter"], s["shared"])])
+    np.testing.assert_allclose(s["weights"], alone["sigma_s_mas"].value, rtol=1e-6)
+    np.testing.assert_allclose(s["shared"] ** 2, without_scatter["sigma_s_mas"].value ** 2
+                               - alone["sigma_s_mas"].value ** 2, rtol=1e-6)
+    np.testing.assert_allclose(s["bias_scatter"] ** 2, table["sigma_s_mas"].value ** 2
+                               - without_scatter["sigma_s_mas"].value ** 2, rtol=1e-6)
+    np.testing.assert_allclose(s["weights"] ** 2 + s["bias_scatter"] ** 2 + s["shared"] ** 2,
+                               table["sigma_s_mas"].value ** 2, rtol=1e-9)
+    assert np.all(s["bias_scatter"] > 0.05 * table["sigma_s_mas"].value)        # each part is there
+    assert np.all(s["shared"] > 3.8)                                            # at least s per axis far from data
+    assert np.all(alone["sigma_s_bias_scatter_mas"].value == 0) and np.all(alone["sigma_s_shared_mas"].value == 0)

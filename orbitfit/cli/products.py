@@ -9,6 +9,8 @@ from .common import (UsageError, body_id, checked_number, date_span, dms, hms, l
 # the columns `orbitfit sigma` reports, in its JSON rows and (most of them) its printed table
 SIGMA_COLUMNS = ("tdb", "sigma_ra_mas", "sigma_dec_mas", "sigma_s_mas", "major_mas", "minor_mas", "pa_deg",
                  "major_km", "minor_km", "distance_km")
+# and, linear only, sigma_s of each part of the covariance (products.uncertainty.sigma_parts)
+PART_COLUMNS = ("sigma_s_weights_mas", "sigma_s_bias_scatter_mas", "sigma_s_shared_mas")
 
 
 def command_ephem(args):
@@ -101,18 +103,28 @@ def command_sigma(args):
     from ..times import iso_utc
     if args.json:
         utc = iso_utc(table["tdb"], 3)                  # people and scripts read UTC; tdb stays for exactness
+        columns = SIGMA_COLUMNS + (() if args.clones else PART_COLUMNS)
         print(strict_json({"body": int(solution.body), "observer": args.observer,
                            "method": f"monte carlo ({args.clones} clones)" if args.clones else "linear",
-                           "rows": [{"utc": u, **row} for u, row in zip(utc, table_rows(table, SIGMA_COLUMNS))]}))
+                           "rows": [{"utc": u, **row} for u, row in zip(utc, table_rows(table, columns))]}))
     else:
         print(f"body {solution.body}, observer {args.observer}, "
               f"{'Monte Carlo, %d clones' % args.clones if args.clones else 'linear'} 1-sigma:")
+        parts = "" if args.clones else f" {'weights':>8s} {'biases':>7s} {'shared':>7s}"
         print(f"{'UTC':23s} {'RA* mas':>8s} {'Dec mas':>8s} {'s mas':>7s} {'major':>7s} {'minor':>7s} {'PA':>6s} "
-              f"{'major km':>9s}")
+              f"{'major km':>9s}{parts}")
         for row in table:
             utc = iso_utc(row["tdb"], 3, fmt="iso")
+            parts = "" if args.clones else "".join(f" {row[c]:{w}.2f}" for c, w in zip(PART_COLUMNS, (8, 7, 7)))
             print(f"{utc:23s} {row['sigma_ra_mas']:8.2f} {row['sigma_dec_mas']:8.2f} {row['sigma_s_mas']:7.2f} "
-                  f"{row['major_mas']:7.2f} {row['minor_mas']:7.2f} {row['pa_deg']:6.1f} {row['major_km']:9.1f}")
+                  f"{row['major_mas']:7.2f} {row['minor_mas']:7.2f} {row['pa_deg']:6.1f} {row['major_km']:9.1f}"
+                  f"{parts}")
+        if not args.clones:
+            print("weights, biases, shared: s of the parts of the covariance, which add in squares:\n"
+                  "  weights  the fit's weights and the biases' prior (more data of the kind fitted shrinks it)\n"
+                  "  biases   the apparition biases' scatter beyond their prior\n"
+                  "  shared   the error every moon's prediction shares (no data of this moon shrinks it, except\n"
+                  "           at the epochs of its precise observations, an occultation's)")
         for plot in (args.plot, args.ellipses):
             if plot:
                 print(f"written plot: {plot}")

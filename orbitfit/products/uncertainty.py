@@ -9,17 +9,25 @@ observations of that apparition pinned it. The solution's covariance holds that 
 (`shared_error.state_part`), so the state covariances (`position_covariance`, `draw_clones`) carry it; the sky
 covariances add the rest (`shared_covariance`).
 
+Where a sky sigma comes from (`sigma_parts`, sky_uncertainty's columns sigma_s_weights_mas, sigma_s_bias_scatter_mas,
+sigma_s_shared_mas, whose squares add up to sigma_s^2): the fit's weights and the biases' prior, which more data of
+the kind fitted shrinks; the apparition biases' scatter beyond their prior (a consider term,
+`FitOptions.apparition_bias_scatter`); and the error every moon's prediction shares, which no data of this moon
+shrinks far from its precise observations.
+
 Sky quantities (Gomes-Junior et al. 2016, Fig. 3): sigma of RA* (= sigma(alpha) cos(delta)) and Dec, their correlation,
 sigma_s = sqrt(sigma_RA*^2 + sigma_Dec^2), and the 1-sigma error ellipse: semi-major and semi-minor axes and the
 position angle of the major axis (from north through east), in mas and in km at the body's distance.
 """
 from __future__ import annotations
 
+import astropy.units as u
 import numpy as np
 
 from dynamics import constants as C
 from ..observables import PropagatedTarget
 from ..model import MAS_PER_RAD, astrometric
+from ..estimation.bias_priors import scatter_parts
 from ..estimation.shared_error import in_covariance_mas2, shared_sky_covariance
 from ..observations.observers import Observers
 from ..tables import quantity_table
@@ -102,15 +110,43 @@ def sky_uncertainty(solution, epochs, observer="500"):
 
     epochs: astropy Time(s), ISO date string(s) (UTC), or TDB seconds past J2000. Returns a QTable: `utc` (Time),
     `tdb` (s), RA/Dec (deg), distance (km), 1-sigma RA* and Dec (mas), their correlation, sigma_s and the ellipse
-    (semi-axes in mas and km, PA in deg from north through east)."""
+    (semi-axes in mas and km, PA in deg from north through east), and sigma_s of each part of the covariance
+    (`sigma_parts`): sigma_s_weights_mas, sigma_s_bias_scatter_mas, sigma_s_shared_mas (their squares add up to
+    sigma_s's)."""
     epochs = _epochs(epochs)
     result, jacobian = sky_jacobian(solution, epochs, observer)
-    cov = np.einsum("nik,kl,njl->nij", jacobian, solution.covariance, jacobian) \
-        + shared_covariance(solution, epochs, jacobian)
+    parts = sigma_parts(solution, epochs, jacobian)
+    cov = sum(parts.values())
     table = _sky_table(epochs, result.ra_deg, result.dec_deg, result.distance_km, cov)
+    for name, part in parts.items():
+        table[f"sigma_s_{name}_mas"] = np.sqrt(np.maximum(np.trace(part, axis1=1, axis2=2), 0.0)) * u.mas
     table.meta.update({"body": int(solution.body), "observer": str(observer), "method": "linear",
                        "shared_sky_error_mas": np.sqrt(shared_sky_variance_mas2(solution))})
     return table
+
+
+# the parts of a predicted sky covariance, in the order `sigma_parts` gives them
+SIGMA_PARTS = ("weights", "bias_scatter", "shared")
+
+
+def sigma_parts(solution, epochs, jacobian):
+    """The sky covariance of `solution`'s predictions at `epochs` (TDB s; partials `jacobian`, `sky_jacobian`) split
+    by where it comes from, {part: (n, 2, 2) mas^2}, parts that add up to `sky_uncertainty`'s covariance:
+    "weights", the fit's weights and the biases' prior (J P J^T less the two consider terms: what more data of the
+    kind fitted shrinks); "bias_scatter", the apparition biases' scatter beyond their prior (J S E S^T J^T from the
+    fit's record, `bias_priors.scatter_parts`; zero without it); "shared", the error every moon's prediction shares,
+    its whole share (`shared_covariance(..., whole=True)`, the state's part included). tests/test_uncertainty.py
+    checks each against fits without the consider terms."""
+    orbit = np.einsum("nik,kl,njl->nij", jacobian, solution.covariance, jacobian)
+    total = orbit + shared_covariance(solution, epochs, jacobian)
+    shared = shared_covariance(solution, epochs, jacobian, whole=True)
+    scatter = scatter_parts(solution)
+    biases = np.zeros_like(total)
+    if scatter is not None:
+        _, state_per_mas, excess = scatter
+        sky_per_mas = np.einsum("nik,km->nim", jacobian, state_per_mas)
+        biases = np.einsum("nim,mp,njp->nij", sky_per_mas, excess, sky_per_mas)
+    return dict(zip(SIGMA_PARTS, (total - shared - biases, biases, shared)))
 
 
 def position_covariance(solution, epochs):
