@@ -216,6 +216,19 @@ plt.show()
 # predicts held-out Gaia transits at z ≈ 0.9 (README, "How honest is σ?"). For occultation work use the all-data
 # solution and its σ; a fit to one catalogue's positions gives a lower bound on the error, not an error bar.
 
+# %% [markdown]
+# Where the all-data σ comes from (`sky_uncertainty`'s parts, which add in squares): the fit's weights and the
+# biases' prior, which more positions of the kind fitted would shrink; the apparition biases' scatter beyond their
+# prior; and the error every moon's prediction shares, which no more astrometry of Himalia shrinks — only a precise
+# observation at its epoch, such as an occultation.
+
+# %%
+parts = sigma_all["utc", "sigma_s_mas", "sigma_s_weights_mas", "sigma_s_bias_scatter_mas", "sigma_s_shared_mas"]
+print("share of sigma_s^2, 2015-2021 (mean): " + ", ".join(
+    f"{name} {np.mean(parts[f'sigma_s_{name}_mas'] ** 2 / parts['sigma_s_mas'] ** 2):.0%}"
+    for name in ("weights", "bias_scatter", "shared")))
+parts[::12]
+
 # %%
 print(f"notebook ran in {time.perf_counter() - t_start:.0f} s; files in {OUT}: "
       f"{', '.join(sorted(p.name for p in OUT.iterdir()))}")
