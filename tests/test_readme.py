@@ -25,6 +25,7 @@ GENERATED = {
                      "--markdown benchmarks/results/validation.md",
     "himalia_gm.md": "benchmarks/himalia_gm.py --markdown benchmarks/results/himalia_gm.md",
     "real_occultations.md": "benchmarks/real_occultations.py --markdown benchmarks/results/real_occultations.md",
+    "sigma_parts.md": "benchmarks/sigma_parts.py --markdown benchmarks/results/sigma_parts.md",
     "validation_2012.md": "benchmarks/validation.py --options defaults 'independent biases' 'apparition biases' "
                           "--cut 2012-01-01 --tests cut --markdown benchmarks/results/validation_2012.md",
     "validation_2008.md": "benchmarks/validation.py --options defaults 'independent biases' 'apparition biases' "
