@@ -175,6 +175,13 @@ def test_version_and_demo_from_the_installed_wheel(installed):
     low, high = check["honest_rms_normalised_90"]
     assert 0.35 < low < 0.7 and 1.2 < high < 1.8 and check["visits"] == 5
     assert f"an honest sigma gives {low:.2f}-{high:.2f} for these 5 Gaia visits" in result.stdout
+    # where today's sigma comes from (products.uncertainty.sigma_parts), parts that add in squares; Himalia's is
+    # mostly the error every moon's prediction shares (2026-12-06: 7.8 mas = 3.5, 1.4 and 6.8)
+    today = report["sigma_today"]
+    parts = [today[f"sigma_s_{name}_mas"] for name in ("weights", "bias_scatter", "shared")]
+    assert sum(p ** 2 for p in parts) == pytest.approx(today["sigma_s_mas"] ** 2, rel=1e-9)
+    assert 3.8 * 2 ** 0.5 <= today["sigma_s_shared_mas"] < today["sigma_s_mas"] < 15.0
+    assert f"sigma_s {today['sigma_s_mas']:.1f} mas = {parts[0]:.1f} from the fit's weights" in result.stdout
     opened = json.loads(log.read_text(encoding="utf-8"))
     assert_outside_clone(opened, venv, site_packages)
     assert str(site_packages / "orbitfit" / "data" / "gj15" / "Himalia.dat") in opened
