@@ -2,7 +2,7 @@
 8 moons fitted to every embedded data set with the biases of one level under a loose prior, the apparition priors
 independent, then the variance component tau of b_i ~ N(0, tau^2 + s_i^2) by EM over all their RA*/Dec coordinates
 (and per moon): `orbitfit.estimation.bias_scatter` (`loose_fit`, `variance_component`), which
-tests/test_bias_scatter.py runs on Himalia and Lysithea.
+tests/test_bias_scatter.py runs on Lysithea.
 
     python benchmarks/bias_variance.py                      # uncatalogued observatories (UNCATALOGUED_PRIOR_MAS);
                                                             # ~2 min on 2 cores; 2026-12-03: 298 coordinates, 159 mas

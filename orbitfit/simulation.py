@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .observables import evaluate, prepare
 from .companions import default_model
+from .estimation.weights import bias_index
+from .observables import evaluate, prepare
+from .observations.gaia import covariance_2x2
 from .units import to_value
 
 
@@ -47,8 +49,6 @@ def simulate_like(solution, rng, apparition_scatter_mas=0.0, apparitions=(1960, 
     offset drawn from N(0, apparition_scatter_mas^2) per axis in all of its ground positions (the rows that get an
     apparition bias, `bias_index`). A closed loop on a moon's real sampling: benchmarks/bias_scatter_closed_loop.py,
     tests/test_bias_scatter.py. The sigma columns stay as given, so a refit estimates its floors again."""
-    from .estimation.weights import bias_index
-    from .observations.gaia import covariance_2x2
     table = solution.observations.copy()
     model = solution.model
     computed = evaluate(solution.orbit, model, prepare(table, model.ephemeris), partials=False)

@@ -1,7 +1,7 @@
 """How far a level of fitted biases scatters beyond what each bias's own sigma explains: the measurement behind the
 biases' priors and the scatter the covariance considers beyond them (`orbitfit.estimation.options`:
 UNCATALOGUED_PRIOR_MAS, APPARITION_BIAS_SCATTER_MAS, MOON_APPARITION_SCATTER_MAS; benchmarks/bias_variance.py prints
-them for the 8 moons, tests/test_bias_scatter.py re-measures two moons' own).
+them for the 8 moons, tests/test_bias_scatter.py re-measures Lysithea's).
 
 A moon is fitted to its data with the biases of the measured level under a loose prior (`LOOSE_PRIOR_MAS`, so that the
 prior hardly shrinks them: what their data alone say), each bias coordinate b_i with its sigma s_i; their scatter is

@@ -180,7 +180,7 @@ APPARITION_BIAS_SCATTER_MAS = {"era": _BY_ERA_MAS, "moon": _BY_ERA_MAS, "pooled"
 # one year ahead cut 0.87 -> 0.79, all 0.87 -> 0.79 (honest 0.77-1.25); one apparition away 1.05 -> 0.98, Lysithea
 # 1.84 -> 1.48 (chance 0.01 -> 0.30: its sigma was too small); from 2012 0.79 -> 0.76 (0.77-1.25: a little wide;
 # Lysithea 0.43, Sinope 0.57, Ananke 0.54, each inside its own range), from 2008 0.94 -> 0.94. Every AL rms unchanged
-# (tests/test_bias_scatter.py re-measures Lysithea's and Himalia's from their data: 157.4 and 25.3 mas)
+# (tests/test_bias_scatter.py re-measures Lysithea's from its data, 157.4 mas; Himalia's gives 25.3 the same way)
 MOON_APPARITION_SCATTER_FROM = 1995
 MOON_APPARITION_SCATTER_UNTIL = 2009
 MOON_APPARITION_SCATTER_MAS = {506: 25.0, 507: 20.0, 508: 42.0, 509: 76.0, 510: 157.0, 511: 44.0, 512: 117.0,
