@@ -331,6 +331,18 @@ def test_occultation_add_takes_occultation_positions_too(leda_archive, tmp_path,
     # biases beyond their prior, for which the fit's weights are not the optimal ones)
     assert moved["sigma_dec_after_mas"] == pytest.approx(1.0, rel=0.01)
     assert moved["sigma_dec_before_mas"] > 2.0 * moved["sigma_dec_after_mas"]
+    # where sigma comes from (sigma_parts): the shared error is s per axis or more in 2019 before (8.2 mas of 70.3);
+    # at the event the occultation pins it too (the orbit follows its apparition's shared offset there: 0.01 mas of
+    # 1.41), and a year later it is back (9.2 of 79.4; measured 2026-12-06)
+    before = sky_uncertainty(Solution.load(leda_archive), [t, t + 3.156e7])
+    after = sky_uncertainty(Solution.load(next((tmp_path / "refit").glob("*.h5"))), [t, t + 3.156e7])
+    with capsys.disabled():
+        print("\nsigma_s and its shared part, before / after, at the event and a year later (mas):",
+              np.round(before["sigma_s_mas"].value, 2), np.round(before["sigma_s_shared_mas"].value, 2), "/",
+              np.round(after["sigma_s_mas"].value, 2), np.round(after["sigma_s_shared_mas"].value, 2))
+    assert before["sigma_s_shared_mas"][0].value > 3.8 * 2 ** 0.5                   # no data of 2019: s per axis
+    assert after["sigma_s_shared_mas"][0].value < 0.5 * after["sigma_s_mas"][0].value < 1.5
+    assert after["sigma_s_shared_mas"][1].value > 3.8 * 2 ** 0.5
     other = tmp_path / "himalia_occ.psv"
     other.write_text(psv.read_text().replace("Jupiter 13", "Jupiter 6 "))
     assert main(["occultation", "add", str(leda_archive), str(other), "--out", str(tmp_path)]) == 2
