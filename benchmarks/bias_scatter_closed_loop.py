@@ -21,6 +21,7 @@ from orbitfit.estimation.published import gomes_junior_2016_orbit
 from orbitfit.observations.datasets import load_all
 from orbitfit.simulation import simulate_like
 
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("moon")

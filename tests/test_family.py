@@ -225,6 +225,7 @@ def test_members_record_how_their_states_move_with_the_apparition_biases_scatter
         np.testing.assert_allclose(added, recorded, rtol=0, atol=1e-6 * np.abs(added).max())
 
 
+@pytest.mark.slow
 def test_a_gm_prior_combines_like_an_independent_measurement(real_family, real_data, truth, ephemeris):
     """gm_prior_sigma adds a pseudo-observation: the posterior is the inverse-variance mean of the free fit and
     the prior (Emelyanov 2005: 0.28 +- 0.04), up to outlier flags that the new solution re-judges."""

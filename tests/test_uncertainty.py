@@ -245,5 +245,6 @@ def test_sigma_parts_are_the_fits_without_each_consider_term(ephemeris):
     np.testing.assert_allclose(s["weights"] ** 2 + s["bias_scatter"] ** 2 + s["shared"] ** 2,
                                table["sigma_s_mas"].value ** 2, rtol=1e-9)
     assert np.all(s["bias_scatter"] > 0.05 * table["sigma_s_mas"].value)        # each part is there
-    assert np.all(s["shared"] > 3.8)                                            # at least s per axis far from data
+    # at least s: GJ15's ground positions hardly pin the shared offset (their apparition biases take it up)
+    assert np.all(s["shared"] > 3.8)
     assert np.all(alone["sigma_s_bias_scatter_mas"].value == 0) and np.all(alone["sigma_s_shared_mas"].value == 0)
