@@ -31,10 +31,7 @@ def simulate_observations(orbit, template, sigma_ra_mas, sigma_dec_mas, rng, mod
     u1, u2 = rng.standard_normal(n), rng.standard_normal(n)
     noise_ra = sigma_ra * u1
     noise_dec = sigma_dec * (corr * u1 + np.sqrt(1.0 - corr ** 2) * u2)
-    mas_per_deg = 3600.0e3
-    table["dec_deg"] = computed.calc_dec + noise_dec / mas_per_deg
-    table["ra_deg"] = np.mod(computed.calc_ra + noise_ra / (mas_per_deg * np.cos(np.radians(table["dec_deg"]))),
-                             360.0)
+    _place(table, computed, noise_ra, noise_dec)
     table["sigma_ra_mas"] = sigma_ra if given_sigma else np.nan
     table["sigma_dec_mas"] = sigma_dec if given_sigma else np.nan
     table["corr"] = corr
@@ -49,6 +46,7 @@ def simulate_like(solution, rng, apparition_scatter_mas=0.0, apparitions=(1960, 
     offset drawn from N(0, apparition_scatter_mas^2) per axis in all of its ground positions (the rows that get an
     apparition bias, `bias_index`). A closed loop on a moon's real sampling: benchmarks/bias_scatter_closed_loop.py,
     tests/test_bias_scatter.py. The sigma columns stay as given, so a refit estimates its floors again."""
+    apparition_scatter_mas = to_value(apparition_scatter_mas, "mas", "apparition_scatter_mas")
     table = solution.observations.copy()
     model = solution.model
     computed = evaluate(solution.orbit, model, prepare(table, model.ephemeris), partials=False)
@@ -62,8 +60,14 @@ def simulate_like(solution, rng, apparition_scatter_mas=0.0, apparitions=(1960, 
             offsets[k] = rng.normal(0.0, apparition_scatter_mas, 2)
     biased = index[:, 0] >= 0
     noise[biased] += offsets[index[biased, 0]]
-    mas_per_deg = 3600.0e3
-    table["dec_deg"] = computed.calc_dec + noise[:, 1] / mas_per_deg
-    table["ra_deg"] = np.mod(computed.calc_ra + noise[:, 0] / (mas_per_deg * np.cos(np.radians(table["dec_deg"]))),
-                             360.0)
+    _place(table, computed, noise[:, 0], noise[:, 1])
     return table
+
+
+def _place(table, computed, noise_ra_mas, noise_dec_mas):
+    """Write the computed positions (`evaluate`'s calc_ra/calc_dec, deg) plus the noise (RA* and Dec, mas) into
+    `table`'s ra_deg and dec_deg, in place."""
+    mas_per_deg = 3600.0e3
+    table["dec_deg"] = computed.calc_dec + noise_dec_mas / mas_per_deg
+    table["ra_deg"] = np.mod(computed.calc_ra + noise_ra_mas / (mas_per_deg * np.cos(np.radians(table["dec_deg"]))),
+                             360.0)
