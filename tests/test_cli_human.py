@@ -183,14 +183,29 @@ def test_start_auto_fits_kallichore_and_verbose_shows_the_search(tmp_path, capsy
 
 
 def test_fit_makes_gaia_transit_normal_points_unless_told_not_to(tmp_path, capsys):
-    """Gaia DR3's CCD rows (NSDB unit jo0069) become one normal point per transit, as in load_all: Leda's 173 CCD
-    positions are 20 transits; --gaia-ccd keeps the 173 rows."""
+    """Gaia DR3's CCD rows (NSDB unit jo0069) become one normal point per transit, as load_all makes them: Leda's
+    173 CCD positions are 20 transits, each with Leda's own along-scan floor and freed of its visit's error common
+    to the moons; the fitted transits are load_all's to 1e-6 mas and in their covariance (until 2026-12-06 the
+    command took 7 mas for every transit and left the visit's error in: positions up to 5.3 mas and along-scan
+    sigmas 7 against 1.7 mas off the default's). --gaia-ccd keeps the 173 rows."""
+    from orbitfit import Solution, load_all
     files = [str(data_path("nsdb_jupiter_outer", "jo0069.txt")), str(data_path("gj15", "Leda.dat"))]
     assert main(["fit", *files, "--body", "Leda", "--out", str(tmp_path / "a"), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     gaia = report["gaia_transits"]
     assert (gaia["transits"], gaia["records"], gaia["kept_as_is"]) == (20, 173, 0)
+    assert (gaia["visit_correction"]["corrected"], gaia["visit_correction"]["left"]) == (20, 0)
     assert report["n_observations"] == 98 + 20
+    fitted = Solution.load(tmp_path / "a" / "fit_513.h5").observations
+    fitted = fitted[np.asarray(fitted["kind"]) == "gaia_transit"]
+    default = load_all("Leda")[0]
+    default = default[np.asarray(default["kind"]) == "gaia_transit"]
+    assert len(fitted) == len(default) == 20
+    cos_dec = np.cos(np.radians(np.asarray(default["dec_deg"], float)))
+    assert np.max(np.abs(np.asarray(fitted["ra_deg"]) - default["ra_deg"]) * 3.6e6 * cos_dec) < 1e-6
+    assert np.max(np.abs(np.asarray(fitted["dec_deg"]) - default["dec_deg"]) * 3.6e6) < 1e-6
+    for column in ("sigma_ra_mas", "sigma_dec_mas", "corr"):
+        assert np.allclose(fitted[column], default[column], rtol=1e-9, atol=0)
     assert main(["fit", *files, "--body", "Leda", "--gaia-ccd", "--out", str(tmp_path / "b"), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert "gaia_transits" not in report and report["n_observations"] == 98 + 173

@@ -174,13 +174,13 @@ def command_fit(args):
         raise UsageError(f"no observations of body {body} in the files (bodies present: {bodies})")
     gaia = None
     if not args.gaia_ccd and (np.asarray(observations["kind"]).astype(str) == "gaia").any():
-        # a Gaia transit is one measurement, precise along the scan only (orbitfit.observations.gaia)
-        from ..observations.gaia import to_normal_points
-        table, gaia = to_normal_points(observations)
+        # a Gaia transit is one measurement, precise along the scan only (orbitfit.observations.gaia), taken as
+        # load_all takes it: the moon's own floor, freed of its visit's error common to the moons
+        from ..observations.datasets import as_gaia_transits
+        table, notes, gaia = as_gaia_transits(observations, int(body))
         observations = Observations(table, copy=False)
         if not args.json:
-            print(f"Gaia: {gaia['records']} CCD positions -> {gaia['transits']} transit normal points "
-                  f"({gaia['kept_as_is']} kept as they are; --gaia-ccd keeps the CCD rows)")
+            print("\n".join([notes[0] + "; --gaia-ccd keeps the CCD rows", *notes[1:]]))
     options = _fit_options(args, config)                      # bad options fail before the start orbit is made
     model = _orbit_model(args, config, int(body), observations)             # and a bad kernel
     out = output_folder(args.out or config.get("out", "orbitfit-fit"))      # and a bad folder before the fit
