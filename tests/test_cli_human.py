@@ -182,6 +182,25 @@ def test_start_auto_fits_kallichore_and_verbose_shows_the_search(tmp_path, capsy
     assert stages() == []
 
 
+def test_fit_embedded_adds_the_files_to_every_embedded_data_set(tmp_path, capsys):
+    """--embedded fits every embedded data set of the body (load_all) with the files' rows added. A file that only
+    copies embedded rows (GJ15's Leda.dat) adds nothing: its 98 rows are dropped as copies, each listed in the JSON
+    report, and the fit is the Python default's of load_all("Leda") (374 rows), state for state. Without a body
+    it is a usage error."""
+    from orbitfit import fit, gomes_junior_2016_orbit, load_all
+    assert main(["fit", "--embedded", str(data_path("gj15", "Leda.dat")), "--body", "Leda",
+                 "--out", str(tmp_path / "a"), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    observations = load_all("Leda")[0]
+    assert report["n_observations"] == report["embedded"]["kept"] == len(observations) == 374
+    assert report["duplicates"]["dropped"] and len(report["duplicates"]["rows"]) == 98
+    assert report["duplicates"]["rows"][0] == "Leda.dat:1 repeats Leda.dat:1"
+    default = fit(observations, gomes_junior_2016_orbit("Leda"))
+    assert np.allclose(report["state_km_kms"], default.state, rtol=0, atol=1e-6)
+    assert main(["fit", "--embedded", "--out", str(tmp_path / "b")]) == 2
+    assert "--embedded needs the body" in capsys.readouterr().err
+
+
 def test_fit_makes_gaia_transit_normal_points_unless_told_not_to(tmp_path, capsys):
     """Gaia DR3's CCD rows (NSDB unit jo0069) become one normal point per transit, as load_all makes them: Leda's
     173 CCD positions are 20 transits, each with Leda's own along-scan floor and freed of its visit's error common

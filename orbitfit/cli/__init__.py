@@ -51,6 +51,10 @@ def build_parser():
                      "Gomes-Junior et al. 2016 Table 2) or 'auto' (an initial orbit from the observations)")
     fit.add_argument("--epoch", help="epoch of the fitted state, TDB ISO date (default: the start's epoch)")
     fit.add_argument("--out", help="output directory (default: ./orbitfit-fit)")
+    fit.add_argument("--embedded", action="store_true", default=None, help="fit every embedded data set of the "
+                     "body too (orbitfit.load_all: GJ15, NSDB units back to 1894 with the Gaia DR3 transits, MPC), the "
+                     "files' rows added to them (a new batch; a row that copies an embedded one is dropped and "
+                     "listed); with no files, the embedded data alone")
     fit.add_argument("--gaia-ccd", action="store_true", help="keep Gaia DR3 positions one row per CCD (default: one "
                      "normal point per transit with its along/across-scan covariance, as load_all)")
     fit.add_argument("--preset", choices=PRESETS, help="starting values of the fit options: 'default' "

@@ -109,6 +109,9 @@ def solution_report(solution, elapsed, outputs):
         "per_dataset": stats(solution.statistics("dataset")),
         "site_biases": None if solution.biases is None else stats(solution.biases),
         "statistics_orbit_only": stats(solution.statistics(None, orbit_only=True))[0],
+        # rows the fit dropped as copies of another ("source:line repeats source:line"), or kept with
+        # keep_duplicates: what the fit did with them is said, never silent
+        "duplicates": solution.meta.get("duplicates", {"dropped": True, "rows": []}),
         "outputs": outputs,
     }
 

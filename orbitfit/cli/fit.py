@@ -23,7 +23,8 @@ CONFIG_KEYS = {"files": (list, "a list of file names"), "body": ((int, str), "a 
                "out": (str, "a folder name"), "preset": (str, "a string: " + " or ".join(PRESETS)),
                "seed003_weighting": (bool, "true or false"), "options": (dict, "a table [options]"),
                "de_kernel": (str, "a file name (a JPL DE SPK)"),
-               "moons_kernel": (str, "a file name (an SPK with 501-504 relative to 5)")}
+               "moons_kernel": (str, "a file name (an SPK with 501-504 relative to 5)"),
+               "embedded": (bool, "true or false")}
 
 
 def command_demo(args):
@@ -154,8 +155,10 @@ def command_fit(args):
     from ..observations import Observations
     config = _load_config(args.config) if args.config else {}
     files = list(args.files) or list(config.get("files", []))
-    if not files:
-        raise UsageError("no observation files given (positional FILE arguments or 'files' in the config)")
+    embedded = args.embedded if args.embedded is not None else config.get("embedded", False)
+    if not files and not embedded:
+        raise UsageError("no observation files given (positional FILE arguments or 'files' in the config; "
+                         "--embedded fits the embedded data sets of --body)")
     body = body_id(args.body) if args.body is not None else body_id(config.get("body"), f"{args.config}: body")
     tables = []
     for name in files:
@@ -167,20 +170,24 @@ def command_fit(args):
     bodies = sorted(set(np.asarray(observations["body"]).tolist()))
     if body is None:
         if len(bodies) != 1:
-            raise UsageError(f"the files hold several bodies {bodies}: choose one with --body")
+            raise UsageError(f"the files hold several bodies {bodies}: choose one with --body"
+                             if bodies else "--embedded needs the body: --body NAME or a 'body' in the config")
         body = bodies[0]
     observations = observations[np.asarray(observations["body"]) == int(body)]
-    if len(observations) == 0:
+    if len(observations) == 0 and files:
         raise UsageError(f"no observations of body {body} in the files (bodies present: {bodies})")
     gaia = None
     if not args.gaia_ccd and (np.asarray(observations["kind"]).astype(str) == "gaia").any():
         # a Gaia transit is one measurement, precise along the scan only (orbitfit.observations.gaia), taken as
         # load_all takes it: the moon's own floor, freed of its visit's error common to the moons
-        from ..observations.datasets import as_gaia_transits
+        from ..observations.gaia_visits import as_gaia_transits
         table, notes, gaia = as_gaia_transits(observations, int(body))
         observations = Observations(table, copy=False)
         if not args.json:
             print("\n".join([notes[0] + "; --gaia-ccd keeps the CCD rows", *notes[1:]]))
+    read = None
+    if embedded:
+        observations, read = _with_embedded(observations, int(body), quiet=args.json)
     options = _fit_options(args, config)                      # bad options fail before the start orbit is made
     model = _orbit_model(args, config, int(body), observations)             # and a bad kernel
     out = output_folder(args.out or config.get("out", "orbitfit-fit"))      # and a bad folder before the fit
@@ -195,11 +202,32 @@ def command_fit(args):
     result = solution_report(solution, elapsed, outputs)
     if gaia is not None:
         result["gaia_transits"] = gaia
+    if read is not None:
+        result["embedded"] = read
     if args.json:
         print(strict_json(result))
     else:
         print_report(result, solution)
     return 0
+
+
+def _with_embedded(observations, body, quiet=False):
+    """Every embedded data set of `body` (`load_all`, as `orbitfit demo` reads Himalia's) with the files' rows after
+    them; a file's row that copies an embedded one is dropped by the fit (`fit_orbit`'s duplicate rule) and listed in
+    its report. Returns (observations, what was read as a dict for the JSON report)."""
+    from ..bodies import NAIF_NAMES
+    from ..observations import Observations
+    from ..observations.datasets import load_all
+    embedded, report = load_all(body)
+    if len(embedded) == 0:
+        raise UsageError(f"--embedded: no embedded data set holds body {body} ({NAIF_NAMES.get(body, 'unknown')})")
+    read = {"data_sets": len(report.sources), "rows": report.rows, "duplicates_dropped": len(report.duplicates),
+            "deduplicated": report.kept, "kept": len(embedded), "notes": list(report.notes)}
+    if not quiet:
+        print(f"embedded: {len(embedded)} positions of {NAIF_NAMES.get(body, body)} from {len(report.sources)} data "
+              f"sets ({report.rows} rows read, {len(report.duplicates)} duplicates among them dropped)"
+              + "".join(f"\n  {note}" for note in report.notes))
+    return Observations.concatenate([embedded, observations]), read
 
 
 def _orbit_model(args, config, body, observations):

@@ -449,51 +449,11 @@ def load_all(body, data_dir=None, *, time_tol_s=TIME_TOL_S, ephemeris=None, drop
     if len(kept):
         kept = kept[np.argsort(np.asarray(kept["tdb"], float), kind="stable")]
     if gaia_transits:
+        from .gaia_visits import as_gaia_transits
         kept, notes, _ = as_gaia_transits(kept, body, ephemeris=ephemeris, floors=gaia_floors,
                                           visit_offsets=gaia_visit_offsets, data_dir=data_dir)
         report.notes += notes
     return Observations(kept, copy=False), report
-
-
-def as_gaia_transits(table, body, *, ephemeris=None, floors="own", visit_offsets="embedded", data_dir=None):
-    """`table` with Gaia DR3's CCD rows of `body` turned into transit normal points as the default fit takes them:
-    what `load_all` does, and `orbitfit fit` with a user's files (one rule, written once).
-
-    floors: "own" (each moon's own along-scan floor, `gaia.CORRECTED_AL_FLOOR_MAS`, with the visit's common error
-    in quadrature until the correction takes it out) or "common" (7 mas for every transit, `gaia.AL_FLOOR_MAS`).
-    visit_offsets: "embedded" (data/gaia_visits/ of `data_dir`, else the package's), a `GaiaVisitOffsets`, or None
-    (the transits as Gaia gave them): frees each transit of its visit's error common to the moons, as the other
-    moons measure it (`orbitfit.observations.gaia_visits`). Returns (table, notes: one line per step saying what it
-    did, report: the normal points' counts (`gaia.to_normal_points`) with the correction's under "visit_correction").
-    """
-    from .gaia import AL_FLOOR_MAS, OWN_FLOORS, to_normal_points
-    if floors not in ("common", OWN_FLOORS):
-        raise ValueError(f"gaia_floors must be 'common' or 'own', not {floors!r}")
-    al_floor = OWN_FLOORS if floors == OWN_FLOORS else AL_FLOOR_MAS
-    table, report = to_normal_points(table, al_floor_mas=al_floor, ephemeris=ephemeris)
-    ways = "; ".join(f"{count} {way}" for way, count in report.get("scan_axis", {}).items())
-    notes = [f"Gaia: {report['records']} CCD positions -> {report['transits']} transit normal points "
-             f"({report['kept_as_is']} kept as they are" + (f"; scan direction: {ways}" if ways else "")
-             + ("; each moon's own along-scan floor" if al_floor == OWN_FLOORS else "") + ")"]
-    if visit_offsets is None or not report["transits"]:
-        return table, notes, report
-    from ..paths import DATA_DIR
-    from .gaia_visits import OFFSETS_FILE, GaiaVisitOffsets
-    offsets = visit_offsets
-    if isinstance(offsets, str) and offsets == "embedded":      # the data folder's own, else the package's
-        own = os.path.join(os.fspath(data_dir or DATA_DIR), *OFFSETS_FILE)
-        offsets = GaiaVisitOffsets.read(own if os.path.isfile(own) else None)
-    if not isinstance(offsets, GaiaVisitOffsets):
-        raise ValueError(f"gaia_visit_offsets must be 'embedded', None or a GaiaVisitOffsets, not {visit_offsets!r}")
-    table, visit = offsets.correct(table, naif_id(body))
-    size = (f"; median offset {visit['median_abs_offset_mas']:.1f} mas, sigma "
-            f"{visit['median_sigma_mas']:.1f}") if visit["corrected"] else ""
-    notes.append(f"Gaia: {visit['corrected']} of {visit['transits']} transit normal points freed of their visit's "
-                 f"error common to the moons ({visit['source']}{size}); {visit['left']} left as they are (fewer than "
-                 "2 other moons in their visit)"
-                 + (f"; the common error taken out of the freed ones' along-scan sigma, {visit['floor_below_common']} "
-                    "too small to lose it" if al_floor == OWN_FLOORS else ""))
-    return table, notes, dict(report, visit_correction=visit)
 
 
 def _rejected_unit_notes(body, data_dir, sources):
@@ -514,5 +474,5 @@ def _rejected_unit_notes(body, data_dir, sources):
     return notes
 
 
-__all__ = ["load_all", "as_gaia_transits", "DatasetReport", "SourceCount", "Pair", "find_duplicates", "printed_units_mas",
+__all__ = ["load_all", "DatasetReport", "SourceCount", "Pair", "find_duplicates", "printed_units_mas",
            "preference_rank", "TIME_TOL_S"]

@@ -33,6 +33,9 @@ against 11.25, 10.93, 13.22 for the plain mean; taking tau^2 out of the transit'
 posterior's variance in) gave 11.3, 10.8 and 13.7 (Carme's folds 18.1 -> 21.3 mas): the floor stays (with the
 moons' own floors tau is taken out: `gaia.CORRECTED_AL_FLOOR_MAS`' comment). The figures of the adopted form are
 the validation table of docs/validation.md (benchmarks/validation.py --visits).
+
+`as_gaia_transits` is the whole rule as the default fit takes it (normal points with the moons' own floors, then the
+correction): `load_all` and `orbitfit fit` with a user's Gaia file both call it.
 """
 from __future__ import annotations
 
@@ -45,8 +48,10 @@ import numpy as np
 
 from dynamics import constants as C
 
-from .gaia import (FLOORS_META_KEY, OWN_FLOORS, TRANSIT_KIND, VISIT_COMMON_AL_MAS, along_scan_directions,
-                   covariance_2x2)
+from ..bodies import naif_id
+from ..paths import DATA_DIR
+from .gaia import (AL_FLOOR_MAS, FLOORS_META_KEY, OWN_FLOORS, TRANSIT_KIND, VISIT_COMMON_AL_MAS,
+                   along_scan_directions, covariance_2x2, to_normal_points)
 
 GAIA_TRANSIT = TRANSIT_KIND
 VISIT_GAP_DAYS = 2.0          # epochs closer than this are one visit (bursts of 1-4 days, weeks apart)
@@ -265,4 +270,43 @@ def _number_or_text(value):
         return value
 
 
-__all__ = ["GaiaVisitOffsets", "visit_index", "VISIT_GAP_DAYS", "MIN_OTHERS", "OFFSETS_FILE"]
+def as_gaia_transits(table, body, *, ephemeris=None, floors="own", visit_offsets="embedded", data_dir=None):
+    """`table` with Gaia DR3's CCD rows of `body` turned into transit normal points as the default fit takes them:
+    what `load_all` does, and `orbitfit fit` with a user's files (one rule, written once).
+
+    floors: "own" (each moon's own along-scan floor, `gaia.CORRECTED_AL_FLOOR_MAS`, with the visit's common error
+    in quadrature until the correction takes it out) or "common" (7 mas for every transit, `gaia.AL_FLOOR_MAS`).
+    visit_offsets: "embedded" (data/gaia_visits/ of `data_dir`, else the package's), a `GaiaVisitOffsets`, or None
+    (the transits as Gaia gave them): frees each transit of its visit's error common to the moons, as the other
+    moons measure it (`orbitfit.observations.gaia_visits`). Returns (table, notes: one line per step saying what it
+    did, report: the normal points' counts (`gaia.to_normal_points`) with the correction's under "visit_correction").
+    """
+    if floors not in ("common", OWN_FLOORS):
+        raise ValueError(f"gaia_floors must be 'common' or 'own', not {floors!r}")
+    al_floor = OWN_FLOORS if floors == OWN_FLOORS else AL_FLOOR_MAS
+    table, report = to_normal_points(table, al_floor_mas=al_floor, ephemeris=ephemeris)
+    ways = "; ".join(f"{count} {way}" for way, count in report.get("scan_axis", {}).items())
+    notes = [f"Gaia: {report['records']} CCD positions -> {report['transits']} transit normal points "
+             f"({report['kept_as_is']} kept as they are" + (f"; scan direction: {ways}" if ways else "")
+             + ("; each moon's own along-scan floor" if al_floor == OWN_FLOORS else "") + ")"]
+    if visit_offsets is None or not report["transits"]:
+        return table, notes, report
+    offsets = visit_offsets
+    if isinstance(offsets, str) and offsets == "embedded":      # the data folder's own, else the package's
+        own = os.path.join(os.fspath(data_dir or DATA_DIR), *OFFSETS_FILE)
+        offsets = GaiaVisitOffsets.read(own if os.path.isfile(own) else None)
+    if not isinstance(offsets, GaiaVisitOffsets):
+        raise ValueError(f"gaia_visit_offsets must be 'embedded', None or a GaiaVisitOffsets, not {visit_offsets!r}")
+    table, visit = offsets.correct(table, naif_id(body))
+    size = (f"; median offset {visit['median_abs_offset_mas']:.1f} mas, sigma "
+            f"{visit['median_sigma_mas']:.1f}") if visit["corrected"] else ""
+    notes.append(f"Gaia: {visit['corrected']} of {visit['transits']} transit normal points freed of their visit's "
+                 f"error common to the moons ({visit['source']}{size}); {visit['left']} left as they are (fewer than "
+                 "2 other moons in their visit)"
+                 + (f"; the common error taken out of the freed ones' along-scan sigma, {visit['floor_below_common']} "
+                    "too small to lose it" if al_floor == OWN_FLOORS else ""))
+    return table, notes, dict(report, visit_correction=visit)
+
+
+__all__ = ["GaiaVisitOffsets", "as_gaia_transits", "visit_index", "VISIT_GAP_DAYS", "MIN_OTHERS",
+           "OFFSETS_FILE"]
