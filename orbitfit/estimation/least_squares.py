@@ -69,6 +69,14 @@ def fit_orbit(observations, initial: Orbit, options: FitOptions | None = None, *
     body = int(initial.body)
     model = model or default_model(body)
     check_observations(observations, body)
+    ccd = int((np.asarray(observations["kind"]).astype(str) == "gaia").sum())
+    if ccd:
+        # what orbitfit.read gives of a Gaia DR3 file: each CCD row a position of its own, where the rows of one
+        # transit share most of their error and say little across the scan
+        warnings.warn(f"{ccd} Gaia DR3 positions are one row per CCD and are fitted as independent positions; a "
+                      "transit is one measurement, precise along the scan only: orbitfit.load_all, or "
+                      "orbitfit.observations.gaia_visits.as_gaia_transits on a file's rows, makes the normal points "
+                      "the default fit takes", stacklevel=2)
     observations, duplicates = drop_duplicates(observations, options, model, warm_start)
     n = len(observations)
     if n < options.min_observations:
