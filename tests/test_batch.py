@@ -33,3 +33,19 @@ def test_a_bad_start_is_reported_not_raised():
                        progress=False)
     assert not results[0].ok and results[0].solution is None
     assert results[0].error.startswith("ValueError: unknown start 'guess'")
+
+
+def test_a_job_on_every_embedded_data_set_takes_a_gaia_file_as_load_all_does():
+    """embedded=True fits load_all's rows with the files' rows added, and a file's Gaia DR3 CCD rows become the
+    transit normal points load_all makes: NSDB jo0069, already embedded, gives Leda's 20 transits again, each
+    dropped as a copy of load_all's, so the job fits load_all("Leda")'s 374 rows. (Made as Gaia gave them, without
+    the visit correction, they sit up to 5 mas off load_all's: 18 of the 20 would be kept and counted twice; with 7
+    mas floors they would not join load_all's table at all.)"""
+    from orbitfit.paths import data_path
+    job = FitJob("Leda", [str(data_path("nsdb_jupiter_outer", "jo0069.txt"))], "gomes-junior-2016:Leda", body=513,
+                 embedded=True)
+    result = run_jobs([job], scheduler="serial", progress=False)[0]
+    assert result.ok, result.error
+    copies = result.solution.meta["duplicates"]["rows"]
+    assert len(result.solution.observations) == 374
+    assert len(copies) == 20 and all(row.startswith("jo0069.txt:") for row in copies)

@@ -10,12 +10,17 @@ from dataclasses import dataclass, field
 
 @dataclass
 class FitJob:
-    """One fit: a name, observation files (read inside the worker), the starting orbit and options."""
+    """One fit: a name, observation files (read inside the worker), the starting orbit and options. The files'
+    Gaia DR3 rows become transit normal points as the default takes them (`gaia_visits.as_gaia_transits`; gaia_ccd
+    keeps one row per CCD); embedded: every embedded data set of the body (`load_all`) with the files' rows added,
+    as `orbitfit fit --embedded`."""
     name: str
     files: list
     start: object                     # an Orbit, or "gomes-junior-2016:<Name>" / "auto"
     options: dict = field(default_factory=dict)
     body: int | None = None
+    embedded: bool = False
+    gaia_ccd: bool = False
 
 
 @dataclass
@@ -43,8 +48,19 @@ def run_job(job: FitJob) -> JobResult:
     try:
         tables = [read(path)[0] for path in job.files]
         observations = Observations.concatenate(tables)
-        if job.body is not None:
-            observations = observations[np.asarray(observations["body"]) == job.body]
+        body = job.body
+        if body is None:
+            bodies = set(np.asarray(observations["body"]).tolist())
+            if len(bodies) != 1:
+                raise ValueError(f"the job's files hold bodies {sorted(bodies)}: give the job a body")
+            body = bodies.pop()
+        observations = observations[np.asarray(observations["body"]) == int(body)]
+        if not job.gaia_ccd and (np.asarray(observations["kind"]).astype(str) == "gaia").any():
+            from ..observations.gaia_visits import as_gaia_transits
+            observations = Observations(as_gaia_transits(observations, int(body))[0], copy=False)
+        if job.embedded:
+            from ..observations.datasets import load_all
+            observations = Observations.concatenate([load_all(int(body))[0], observations])
         start = job.start
         if isinstance(start, str):
             if start.startswith(("gomes-junior-2016:", "seed003:")):     # seed003: deprecated spelling
@@ -100,6 +116,15 @@ def run_jobs(jobs, scheduler=None, workers=2, progress=True):
 def _progress_bar(total, enabled):
     from ..progress import bar
     return bar(total, "orbitfit fits", "fit", enabled)
+
+
+def embedded_jobs(options=None):
+    """The eight satellites of Gomes-Junior et al. (2016) on every embedded data set (`load_all`: what `orbitfit
+    demo` fits of Himalia), from the published orbits."""
+    from ..bodies import naif_id
+    from .published import gomes_junior_2016_orbits
+    return [FitJob(name, [], f"gomes-junior-2016:{name}", dict(options or {}), body=naif_id(name), embedded=True)
+            for name in gomes_junior_2016_orbits()]
 
 
 def gj15_jobs(options=None):
