@@ -282,7 +282,7 @@ def as_gaia_transits(table, body, *, ephemeris=None, floors="own", visit_offsets
     did, report: the normal points' counts (`gaia.to_normal_points`) with the correction's under "visit_correction").
     """
     if floors not in ("common", OWN_FLOORS):
-        raise ValueError(f"gaia_floors must be 'common' or 'own', not {floors!r}")
+        raise ValueError(f"floors (load_all's gaia_floors) must be 'common' or 'own', not {floors!r}")
     al_floor = OWN_FLOORS if floors == OWN_FLOORS else AL_FLOOR_MAS
     table, report = to_normal_points(table, al_floor_mas=al_floor, ephemeris=ephemeris)
     ways = "; ".join(f"{count} {way}" for way, count in report.get("scan_axis", {}).items())
@@ -296,7 +296,8 @@ def as_gaia_transits(table, body, *, ephemeris=None, floors="own", visit_offsets
         own = os.path.join(os.fspath(data_dir or DATA_DIR), *OFFSETS_FILE)
         offsets = GaiaVisitOffsets.read(own if os.path.isfile(own) else None)
     if not isinstance(offsets, GaiaVisitOffsets):
-        raise ValueError(f"gaia_visit_offsets must be 'embedded', None or a GaiaVisitOffsets, not {visit_offsets!r}")
+        raise ValueError("visit_offsets (load_all's gaia_visit_offsets) must be 'embedded', None or a "
+                         f"GaiaVisitOffsets, not {visit_offsets!r}")
     table, visit = offsets.correct(table, naif_id(body))
     size = (f"; median offset {visit['median_abs_offset_mas']:.1f} mas, sigma "
             f"{visit['median_sigma_mas']:.1f}") if visit["corrected"] else ""
