@@ -40,6 +40,15 @@ GENERATED = {
     "honest_spread_all_2015.md": "benchmarks/validation.py --visits --tests all --cut 2015-06-01 --markdown "
                                  "benchmarks/results/gaia_visits_all_2015.md --spread-markdown "
                                  "benchmarks/results/honest_spread_all_2015.md",
+    "gaia_visits_cut_2015.md": "benchmarks/validation.py --visits --tests cut --cut 2015-06-01 --markdown "
+                               "benchmarks/results/gaia_visits_cut_2015.md --spread-markdown "
+                               "benchmarks/results/honest_spread_cut_2015.md",
+    "honest_spread_cut_2015.md": "benchmarks/validation.py --visits --tests cut --cut 2015-06-01 --markdown "
+                                 "benchmarks/results/gaia_visits_cut_2015.md --spread-markdown "
+                                 "benchmarks/results/honest_spread_cut_2015.md",
+    "late_ground_pull_2015.md": "benchmarks/late_ground_pull.py --markdown benchmarks/results/late_ground_pull_2015.md",
+    "late_ground_pull_2016.md": "benchmarks/late_ground_pull.py --cut 2016-06-01 --markdown "
+                                "benchmarks/results/late_ground_pull_2016.md",
     "honest_spread_2012.md": "benchmarks/validation.py --visits --tests cut --cut 2012-01-01 "
                              "--spread-markdown benchmarks/results/honest_spread_2012.md",
     "honest_spread_2008.md": "benchmarks/validation.py --visits --tests cut --cut 2008-01-01 "
