@@ -132,6 +132,24 @@ def test_real_gj15_himalia_and_elara_with_himalias_gm(real_family, real_data, tr
     assert "GM 506" in family.summary() and elara.summary()
 
 
+def test_copies_of_a_measurement_are_dropped_and_listed_as_in_a_single_fit(real_family, real_data, truth):
+    """A family given the same rows twice (Elara's first 40 GJ15 rows repeated) fits what it fits without them, as
+    fit_orbit does: the copies are dropped before the fit and listed in the member's meta["duplicates"]; counted
+    twice they would have shrunk its sigmas. GJ15's Himalia.dat itself repeats one row (line 309 is line 308), which
+    family fits counted twice until 2026-12-06 and fit_orbit already dropped."""
+    from orbitfit.observations import Observations
+    elara = real_data[ELARA]
+    doubled = Observations.concatenate([elara, elara[:40]])
+    family = fit_family({HIMALIA: real_data[HIMALIA], ELARA: doubled}, truth,
+                        FitOptions(night_deweighting=False, bias_groups=None), fit_gm=(HIMALIA,))
+    copies = family[ELARA].meta["duplicates"]
+    assert copies["dropped"] and len(copies["rows"]) == 40 and copies["rows"][0] == "Elara.dat:1 repeats Elara.dat:1"
+    assert family[HIMALIA].meta["duplicates"]["rows"] == ["Himalia.dat:309 repeats Himalia.dat:308"]
+    assert real_family[HIMALIA].meta["duplicates"] == family[HIMALIA].meta["duplicates"]
+    assert "duplicates" not in real_family[ELARA].meta and len(family[ELARA].observations) == len(elara)
+    np.testing.assert_allclose(family.parameters, real_family.parameters, rtol=1e-9, atol=1e-9)
+
+
 def test_gm_leave_one_out_matches_a_refit(real_family, real_data, truth, tmp_path):
     """FamilySolution.gm_leave_one_out: Himalia's GM without each decade of Elara's GJ15 positions, linearised at the
     solution (orbitfit.estimation.influence), against a real refit without the decade that moves it most. With the

@@ -44,7 +44,8 @@ from ..tables import plain_table
 from .gauss_newton import FitError
 from .influence import jackknife_sigma, leave_one_out
 from .bias_priors import SCATTER_RESPONSE, scatter_record, scatter_response
-from .least_squares import bias_table, far_then_mid_arc, integration_epoch, with_biases
+from .least_squares import (bias_table, drop_duplicates, far_then_mid_arc, integration_epoch, warn_gaia_ccd_rows,
+                            with_biases)
 from .options import FitOptions
 from .screening import screen_start, screening_record
 from .shared_error import META_KEY as SHARED_RESPONSE, response_record, state_part, state_response
@@ -201,7 +202,12 @@ def fit_family(observations, initial_orbits: dict, options: FitOptions | None = 
     if any(b not in bodies for b in fit_gm) or len(set(fit_gm)) != len(fit_gm):
         raise ValueError(f"fit_gm {fit_gm} must be distinct members of the family {bodies}")
     by_body = split_by_body(observations)
+    duplicates = {}
     for body in bodies:
+        if body in by_body:
+            # as fit_orbit: a copy of a measurement (the same file twice) would count twice and shrink every sigma
+            warn_gaia_ccd_rows(by_body[body], stacklevel=3)
+            by_body[body], duplicates[body] = drop_duplicates(by_body[body], options, model)
         n = len(by_body.get(body, ()))
         if n < options.min_observations:
             raise FitError(f"too few observations of body {body}: {n} (need at least {options.min_observations} "
@@ -324,6 +330,8 @@ def fit_family(observations, initial_orbits: dict, options: FitOptions | None = 
             # every member's coordinates, each named with its moon ("510:apparition:2003:ra"): through the GMs a
             # member's state moves with the other members' biases too
             meta[SCATTER_RESPONSE] = scatter_record(scatter[0], scatter[1][own], scatter[2])
+        if duplicates.get(body):
+            meta["duplicates"] = {"dropped": not options.keep_duplicates, "rows": duplicates[body]}
         if screenings[body] is not None and screenings[body].flagged.any():
             meta["screened"] = screening_record(screenings[body], by_body[body], fit.accepted[r])
         if options.night_deweighting == "estimated":

@@ -69,14 +69,7 @@ def fit_orbit(observations, initial: Orbit, options: FitOptions | None = None, *
     body = int(initial.body)
     model = model or default_model(body)
     check_observations(observations, body)
-    ccd = int((np.asarray(observations["kind"]).astype(str) == "gaia").sum())
-    if ccd:
-        # what orbitfit.read gives of a Gaia DR3 file: each CCD row a position of its own, where the rows of one
-        # transit share most of their error and say little across the scan
-        warnings.warn(f"{ccd} Gaia DR3 positions are one row per CCD and are fitted as independent positions; a "
-                      "transit is one measurement, precise along the scan only: orbitfit.load_all, or "
-                      "orbitfit.observations.gaia_visits.as_gaia_transits on a file's rows, makes the normal points "
-                      "the default fit takes", stacklevel=2)
+    warn_gaia_ccd_rows(observations, stacklevel=3)
     observations, duplicates = drop_duplicates(observations, options, model, warm_start)
     n = len(observations)
     if n < options.min_observations:
@@ -311,6 +304,17 @@ def _start_state(model, initial, epoch):
         return model.state_at(initial, epoch)
     except (ArithmeticError, ValueError, RuntimeError) as exc:
         raise FitError(f"{about} cannot be propagated to the fit epoch ({type(exc).__name__}: {exc})") from exc
+
+
+def warn_gaia_ccd_rows(observations, stacklevel=2):
+    """Warn when Gaia DR3 rows are one per CCD (what `orbitfit.read` gives of a Gaia file): fitted so, each is a
+    position of its own, where the rows of one transit share most of their error and say little across the scan."""
+    ccd = int((np.asarray(observations["kind"]).astype(str) == "gaia").sum())
+    if ccd:
+        warnings.warn(f"{ccd} Gaia DR3 positions are one row per CCD and are fitted as independent positions; a "
+                      "transit is one measurement, precise along the scan only: orbitfit.load_all, or "
+                      "orbitfit.observations.gaia_visits.as_gaia_transits on a file's rows, makes the normal points "
+                      "the default fit takes", stacklevel=stacklevel + 1)
 
 
 def drop_duplicates(observations, options, model, warm_start=None):
