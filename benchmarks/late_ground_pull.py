@@ -19,21 +19,20 @@ import argparse
 import warnings
 
 import numpy as np
-from astropy.time import Time
 
 from orbitfit.chance import influence_spread
 from orbitfit.estimation.options import FitOptions
 from orbitfit.estimation.published import gomes_junior_2016_orbits
 from orbitfit.observations.datasets import load_all
+from orbitfit.times import to_tdb_seconds
 from orbitfit.validation import gaia_cut
 
-J2000_JD = 2451545.0
 
 
 def pull(name, cut, by_dataset=False, seed=0):
     """(rows, rms without, rms with, change, honest 95%, p_worse, {data set: rms with its later rows alone})."""
     observations = load_all(name, gaia_visit_offsets=None)[0]
-    cut_tdb = (Time(cut, scale="utc").tdb.jd - J2000_JD) * 86400.0
+    cut_tdb = to_tdb_seconds(cut, "cut")               # as gaia_cut reads it
     ground = np.asarray(observations["kind"]).astype(str) == "optical"
     late = ground & (np.asarray(observations["tdb"], float) >= cut_tdb)
     options = FitOptions()
@@ -48,8 +47,8 @@ def pull(name, cut, by_dataset=False, seed=0):
         datasets = np.asarray(observations["dataset"]).astype(str)
         for dataset in sorted(set(datasets[late])):
             keep = ~late | (datasets == dataset)
-            alone[dataset] = (int((late & (datasets == dataset)).sum()),
-                              gaia_cut(name, options, cut, mode="all", observations=observations[keep]).summary["rms_mas"])
+            alone_fit = gaia_cut(name, options, cut, mode="all", observations=observations[keep])
+            alone[dataset] = (int((late & (datasets == dataset)).sum()), alone_fit.summary["rms_mas"])
     high = np.nanpercentile(draws, 95) if finite.any() else np.nan
     return int(late.sum()), without.summary["rms_mas"], with_late.summary["rms_mas"], change, high, p_worse, alone
 
