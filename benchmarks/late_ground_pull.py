@@ -28,7 +28,6 @@ from orbitfit.times import to_tdb_seconds
 from orbitfit.validation import gaia_cut
 
 
-
 def pull(name, cut, by_dataset=False, seed=0):
     """(rows, rms without, rms with, change, honest 95%, p_worse, {data set: rms with its later rows alone})."""
     observations = load_all(name, gaia_visit_offsets=None)[0]
