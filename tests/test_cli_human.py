@@ -185,7 +185,8 @@ def test_start_auto_fits_kallichore_and_verbose_shows_the_search(tmp_path, capsy
 def test_fit_embedded_adds_the_files_to_every_embedded_data_set(tmp_path, capsys):
     """--embedded fits every embedded data set of the body (load_all) with the files' rows added. A file that only
     copies embedded rows (GJ15's Leda.dat) adds nothing: its 98 rows are dropped as copies, each listed in the JSON
-    report, and the fit is of load_all("Leda")'s 374 rows. Without a body it is a usage error."""
+    report, and the fit is of load_all("Leda")'s 374 rows. Without a body, or for a body no embedded data set
+    holds, it is a usage error."""
     from orbitfit import load_all
     assert main(["fit", "--embedded", str(data_path("gj15", "Leda.dat")), "--body", "Leda",
                  "--out", str(tmp_path / "a"), "--json"]) == 0
@@ -196,6 +197,8 @@ def test_fit_embedded_adds_the_files_to_every_embedded_data_set(tmp_path, capsys
     assert report["duplicates"]["rows"][0] == "Leda.dat:1 repeats Leda.dat:1"
     assert main(["fit", "--embedded", "--out", str(tmp_path / "b")]) == 2
     assert "--embedded needs the body" in capsys.readouterr().err
+    assert main(["fit", "--embedded", "--body", "Io", "--out", str(tmp_path / "c")]) == 2
+    assert "--embedded: no embedded data set holds body 501 (Io)" in capsys.readouterr().err
 
 
 def test_fit_makes_gaia_transit_normal_points_unless_told_not_to(tmp_path, capsys):
