@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .companions import default_model
-from .estimation.weights import bias_index
+from .estimation.weights import bias_index, fit_data
 from .observables import evaluate, prepare
 from .observations.gaia import covariance_2x2
 from .units import to_value
@@ -39,20 +39,38 @@ def simulate_observations(orbit, template, sigma_ra_mas, sigma_dec_mas, rng, mod
     return table
 
 
-def simulate_like(solution, rng, apparition_scatter_mas=0.0, apparitions=(1960, 2100)):
+def simulate_like(solution, rng, apparition_scatter_mas=0.0, apparitions=(1960, 2100), night_correlation=False):
     """Copy of `solution.observations` at the solution's orbit (its model), with noise of the fit's settled sigmas
-    (each row's RA*/Dec covariance as the fit weighed it, a Gaia transit's its own 2x2; night correlation not
-    simulated) and, for every apparition of Jupiter whose year lies in `apparitions` (first, last), one RA*/Dec
-    offset drawn from N(0, apparition_scatter_mas^2) per axis in all of its ground positions (the rows that get an
-    apparition bias, `bias_index`). A closed loop on a moon's real sampling: benchmarks/bias_scatter_closed_loop.py,
-    tests/test_bias_scatter.py. The sigma columns stay as given, so a refit estimates its floors again."""
+    (each row's RA*/Dec covariance as the fit weighed it, a Gaia transit's its own 2x2) and, for every apparition of
+    Jupiter whose year lies in `apparitions` (first, last), one RA*/Dec offset drawn from N(0,
+    apparition_scatter_mas^2) per axis in all of its ground positions (the rows that get an apparition bias,
+    `bias_index`). night_correlation: the rows of one site's night share the part rho of their variance, rho the
+    fit's estimate for their weight group (solution.meta["night_correlation"], night_deweighting="estimated"; Gaia
+    transits and occultations none), each row's variance unchanged; without it the rows are independent. A closed
+    loop on a moon's real sampling: benchmarks/bias_scatter_closed_loop.py, tests/test_bias_scatter.py. The sigma
+    columns stay as given, so a refit estimates its floors again."""
     apparition_scatter_mas = to_value(apparition_scatter_mas, "mas", "apparition_scatter_mas")
     table = solution.observations.copy()
     model = solution.model
-    computed = evaluate(solution.orbit, model, prepare(table, model.ephemeris), partials=False)
+    prepared = prepare(table, model.ephemeris)
+    computed = evaluate(solution.orbit, model, prepared, partials=False)
     w = solution.weights
-    noise = np.array([rng.multivariate_normal(np.zeros(2), covariance_2x2(w.sigma_ra[i], w.sigma_dec[i], w.corr[i]))
-                      for i in range(len(table))]).reshape(len(table), 2)
+    covariances = [covariance_2x2(w.sigma_ra[i], w.sigma_dec[i], w.corr[i]) for i in range(len(table))]
+    if not night_correlation:        # independent rows (the draws of the closed loops measured before 2026-12-06)
+        noise = np.array([rng.multivariate_normal(np.zeros(2), c) for c in covariances]).reshape(len(table), 2)
+    else:
+        rho = solution.meta.get("night_correlation")
+        if rho is None:
+            raise ValueError("simulate_like(night_correlation=True) needs a solution fitted with "
+                             "night_deweighting='estimated' (its meta['night_correlation'])")
+        data = fit_data(prepared, solution.options)
+        shared = np.array([rho.get(name, 0.0) for name in data.group_names])[data.group]
+        shared[data.full_covariance] = 0.0
+        # each row's noise L (sqrt(rho) z_night + sqrt(1 - rho) z_row), L its covariance's Cholesky factor: the
+        # row's covariance as the fit weighed it, rho L_i L_j^T between two rows of one night
+        nights = rng.standard_normal((int(data.night.max()) + 1, 2))[data.night]
+        z = np.sqrt(shared)[:, None] * nights + np.sqrt(1.0 - shared)[:, None] * rng.standard_normal((len(table), 2))
+        noise = np.array([np.linalg.cholesky(c) @ zi for c, zi in zip(covariances, z)]).reshape(len(table), 2)
     index, names = bias_index(table, "apparition")
     offsets = np.zeros((len(names), 2))
     for k, name in enumerate(names):
