@@ -206,7 +206,7 @@ def fit_family(observations, initial_orbits: dict, options: FitOptions | None = 
     for body in bodies:
         if body in by_body:
             # as fit_orbit: a copy of a measurement (the same file twice) would count twice and shrink every sigma
-            warn_gaia_ccd_rows(by_body[body], stacklevel=3)
+            warn_gaia_ccd_rows(by_body[body])
             by_body[body], duplicates[body] = drop_duplicates(by_body[body], options, model)
         n = len(by_body.get(body, ()))
         if n < options.min_observations:

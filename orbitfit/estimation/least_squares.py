@@ -69,7 +69,7 @@ def fit_orbit(observations, initial: Orbit, options: FitOptions | None = None, *
     body = int(initial.body)
     model = model or default_model(body)
     check_observations(observations, body)
-    warn_gaia_ccd_rows(observations, stacklevel=3)
+    warn_gaia_ccd_rows(observations)
     observations, duplicates = drop_duplicates(observations, options, model, warm_start)
     n = len(observations)
     if n < options.min_observations:
