@@ -182,6 +182,7 @@ def test_version_and_demo_from_the_installed_wheel(installed):
     assert sum(p ** 2 for p in parts) == pytest.approx(today["sigma_s_mas"] ** 2, rel=1e-9)
     assert 3.8 * 2 ** 0.5 <= today["sigma_s_shared_mas"] < today["sigma_s_mas"] < 15.0
     assert f"sigma_s {today['sigma_s_mas']:.1f} mas = {parts[0]:.1f} from the fit's weights" in result.stdout
+    assert "orbitfit fit --embedded --body Elara [files]" in result.stdout      # the same for another moon
     opened = json.loads(log.read_text(encoding="utf-8"))
     assert_outside_clone(opened, venv, site_packages)
     assert str(site_packages / "orbitfit" / "data" / "gj15" / "Himalia.dat") in opened

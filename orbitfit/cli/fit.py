@@ -86,6 +86,8 @@ def command_demo(args):
               f"{part['sigma_s_shared_mas']:.1f} from the error every moon's prediction shares, in squares (more "
               f"astrometry shrinks the first; an occultation pins all three at its epoch; orbitfit sigma prints them "
               f"at any date)")
+        print("the same fit of another moon, or with a new batch of astrometry added: orbitfit fit --embedded "
+              "--body Elara [files]")
     return 0
 
 
