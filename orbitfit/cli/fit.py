@@ -152,7 +152,7 @@ def _fit_options(args, config):
 
 
 def command_fit(args):
-    """Fit one satellite to observation files."""
+    """Fit one satellite to observation files (with --embedded, every embedded data set of it too)."""
     from ..estimation.least_squares import fit_orbit
     from ..observations import Observations
     config = _load_config(args.config) if args.config else {}
@@ -178,6 +178,7 @@ def command_fit(args):
     observations = observations[np.asarray(observations["body"]) == int(body)]
     if len(observations) == 0 and files:
         raise UsageError(f"no observations of body {body} in the files (bodies present: {bodies})")
+    options = _fit_options(args, config)                      # bad options fail before anything long is done
     gaia = None
     if not args.gaia_ccd and (np.asarray(observations["kind"]).astype(str) == "gaia").any():
         # a Gaia transit is one measurement, precise along the scan only (orbitfit.observations.gaia), taken as
@@ -190,7 +191,6 @@ def command_fit(args):
     read = None
     if embedded:
         observations, read = _with_embedded(observations, int(body), quiet=args.json)
-    options = _fit_options(args, config)                      # bad options fail before the start orbit is made
     model = _orbit_model(args, config, int(body), observations)             # and a bad kernel
     out = output_folder(args.out or config.get("out", "orbitfit-fit"))      # and a bad folder before the fit
     start_spec = args.start or config.get("start", STARTS[0])
