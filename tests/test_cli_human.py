@@ -155,7 +155,9 @@ def test_predict_prints_a_readable_table_and_strict_json(leda, tmp_path, capsys)
 
 
 def test_occultation_add_reads_a_gj15_file_with_format(leda, tmp_path, capsys):
-    """Three Leda positions of the GJ15 file, renamed, added as observations of the solution's moon."""
+    """Three Leda positions of the GJ15 file, renamed, read with --format as observations of the solution's moon.
+    The solution was fitted to that file, so they are copies of rows it holds: the refit drops them and says so
+    (until 2026-12-06 the report counted them as 3 rows added)."""
     archive, positions = leda
     extra = tmp_path / "three.dat"
     extra.write_text("".join(positions.read_text().splitlines(keepends=True)[:3]))
@@ -164,7 +166,8 @@ def test_occultation_add_reads_a_gj15_file_with_format(leda, tmp_path, capsys):
     assert main(["occultation", "add", str(archive), str(extra), "--format", "gj15", "--out", str(tmp_path),
                  "--json"]) == 0
     report = strict_loads(capsys.readouterr().out)
-    assert report["refit"]["n_added"] == 3 and report["body"] == 513
+    assert report["refit"]["n_added"] == 0 and report["body"] == 513
+    assert report["refit"]["copies_dropped"] == [f"three.dat:{k} repeats {positions.name}:{k}" for k in (1, 2, 3)]
 
 
 def test_start_auto_fits_kallichore_and_verbose_shows_the_search(tmp_path, capsys, caplog):
@@ -206,7 +209,8 @@ def test_fit_makes_gaia_transit_normal_points_unless_told_not_to(tmp_path, capsy
     173 CCD positions are 20 transits, each with Leda's own along-scan floor and freed of its visit's error common
     to the moons; the fitted transits are load_all's to 1e-6 mas and in their covariance (until 2026-12-06 the
     command took 7 mas for every transit and left the visit's error in: positions up to 5.3 mas and along-scan
-    sigmas 7 against 1.7 mas off the default's). --gaia-ccd keeps the 173 rows."""
+    sigmas 7 against 1.7 mas off the default's), and `occultation add` takes them alike. --gaia-ccd keeps the
+    173 rows."""
     from orbitfit import Solution, load_all
     files = [str(data_path("nsdb_jupiter_outer", "jo0069.txt")), str(data_path("gj15", "Leda.dat"))]
     assert main(["fit", *files, "--body", "Leda", "--out", str(tmp_path / "a"), "--json"]) == 0
@@ -225,6 +229,12 @@ def test_fit_makes_gaia_transit_normal_points_unless_told_not_to(tmp_path, capsy
     assert np.max(np.abs(np.asarray(fitted["dec_deg"]) - default["dec_deg"]) * 3.6e6) < 1e-6
     for column in ("sigma_ra_mas", "sigma_dec_mas", "corr"):
         assert np.allclose(fitted[column], default[column], rtol=1e-9, atol=0)
+    # `occultation add` takes a file's Gaia rows the same way: jo0069 added to the solution that holds its transits
+    # adds nothing (each of the 20 a copy, dropped and named), where its 173 CCD rows would have been new data
+    assert main(["occultation", "add", str(tmp_path / "a" / "fit_513.h5"), files[0], "--out", str(tmp_path / "r"),
+                 "--json"]) == 0
+    refit = json.loads(capsys.readouterr().out)["refit"]
+    assert refit["n_added"] == 0 and len(refit["copies_dropped"]) == 20 and refit["added_accepted"] is None
     with pytest.warns(UserWarning, match="173 Gaia DR3 positions are one row per CCD"):
         assert main(["fit", *files, "--body", "Leda", "--gaia-ccd", "--out", str(tmp_path / "b"), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)

@@ -166,15 +166,29 @@ def command_occultation_add(args):
         new_rows = table[np.asarray(table["body"]) == solution.body]
         if len(new_rows) == 0:
             raise UsageError(f"{source}: no observations of body {solution.body}")
+        if (np.asarray(new_rows["kind"]).astype(str) == "gaia").any():
+            # Gaia DR3 rows as the default takes them (orbitfit fit, load_all): one normal point per transit
+            from ..observations import Observations
+            from ..observations.gaia_visits import as_gaia_transits
+            points, notes, _ = as_gaia_transits(new_rows, solution.body)
+            new_rows = Observations(points, copy=False)
+            if not args.json:
+                print("\n".join(notes))
     log, bar = fit_logger("refitting", enabled=not args.json)
     refit = refit_solution(solution, new_rows, log=log)
     bar.close()
     elapsed = time.perf_counter() - begin
     stem = f"{Path(args.solution).stem}_refit"
     outputs = save_outputs(refit, args.out, stem)
+    # rows that copy one the solution already fitted are dropped by the refit (its meta["duplicates"], the new
+    # row named first): the others are its last rows
+    copies = refit.meta.get("duplicates", {})
+    dropped = len(copies.get("rows", [])) if copies.get("dropped") else 0
+    added = len(new_rows) - dropped
     report["refit"] = {"seconds": round(elapsed, 3), "iterations": len(refit.history),
-                       "n_added": len(new_rows), "chi2_per_dof": refit.chi2 / max(refit.dof, 1),
-                       "added_accepted": bool(refit.accepted[-len(new_rows):].all())}
+                       "n_added": added, "copies_dropped": copies.get("rows", []) if dropped else [],
+                       "chi2_per_dof": refit.chi2 / max(refit.dof, 1),
+                       "added_accepted": bool(refit.accepted[-added:].all()) if added else None}
     epochs = requested_epochs(args, solution) if (args.dates or (args.start and args.stop)) else None
     if epochs is not None:
         changes = solution.compare(refit, epochs, observer=args.observer)
@@ -187,8 +201,10 @@ def command_occultation_add(args):
     if args.json:
         print(strict_json(report))
     else:
-        print(f"refit with {len(new_rows)} occultation row(s) in {elapsed:.1f} s, {len(refit.history)} iterations; "
-              f"state change in the old sigma: " + " ".join(f"{v:+.2f}" for v in report["state_change_sigma"]))
+        print(f"refit with {added} new row(s)" + (f" ({dropped} more copied rows already fitted, dropped)"
+                                                   if dropped else "")
+              + f" in {elapsed:.1f} s, {len(refit.history)} iterations; state change in the old sigma: "
+              + " ".join(f"{v:+.2f}" for v in report["state_change_sigma"]))
         for row in report.get("predictions", []):
             print(f"  {row['utc']}  moved RA* {row['d_ra_mas']:+9.2f} mas, Dec {row['d_dec_mas']:+9.2f} mas; "
                   f"1-sigma RA* {row['sigma_ra_before_mas']:.2f} -> {row['sigma_ra_after_mas']:.2f}, "
