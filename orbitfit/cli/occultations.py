@@ -201,7 +201,7 @@ def command_occultation_add(args):
     if args.json:
         print(strict_json(report))
     else:
-        print(f"refit with {added} new row(s)" + (f" ({dropped} more copied rows already fitted, dropped)"
+        print(f"refit with {added} new row(s)" + (f" ({dropped} more that copy rows already fitted: dropped)"
                                                    if dropped else "")
               + f" in {elapsed:.1f} s, {len(refit.history)} iterations; state change in the old sigma: "
               + " ".join(f"{v:+.2f}" for v in report["state_change_sigma"]))
