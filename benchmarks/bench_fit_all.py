@@ -21,7 +21,7 @@ default, every option set here) and the default fit's response to the error ever
 (orbitfit.estimation.shared_error), the machine quiet: no biases 58.0 s, two levels 72.0 s, defaults 69.9 s, the
 reading 0.33 s. On 2026-12-06 evening (each moon's own apparition scatter considered and the fit's record of its
 response), the machine quiet: no biases 52.2 s, two levels 59.3 s, defaults 61.0 s, the reading 0.29 s.
-Re-measured late on 2026-12-06 (the same code): no biases 53.6 s, two levels 62.3 s, defaults 63.2 s, the reading 0.32 s.
+Re-measured late on 2026-12-06 (same code): no biases 53.6 s, two levels 62.3 s, defaults 63.2 s, the reading 0.32 s.
 """
 import time
 import warnings
