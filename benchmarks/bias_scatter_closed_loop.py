@@ -9,6 +9,7 @@ as the real data do; without it the rows are independent.
 
     python benchmarks/bias_scatter_closed_loop.py Lysithea --tau 25 157 --draws 8      # ~3 min on one core
     python benchmarks/bias_scatter_closed_loop.py Lysithea --tau 25 157 --draws 8 --nights
+    python benchmarks/bias_scatter_closed_loop.py Lysithea --draws 8 --nights --site-scatter 58 --sites uncatalogued
 
 What it answers: whether a moon's data could have measured a small scatter (Lysithea's 157 mas against Himalia's
 25), and whether the measurement is biased by the orbit taking part of the offsets.
@@ -16,6 +17,9 @@ What it answers: whether a moon's data could have measured a small scatter (Lysi
 Measured 2026-12-06, mean +- sd over 8 draws (docs/validation.md, "The apparition biases' scatter"): rows
 independent, Lysithea 25 -> 18.9 +- 5.8 and 157 -> 149.5 +- 22.3, Himalia 22.5 +- 3.6 and 151.1 +- 22.1; with
 --nights, Lysithea 25.7 +- 15.4 and 152.9 +- 26.6, Himalia 26.2 +- 5.1 and 155.7 +- 23.7.
+With --nights --site-scatter 58 --sites uncatalogued (2026-12-07): Lysithea 30.3 +- 9.4 and 151.4 +- 18.2,
+Himalia 23.2 +- 5.0 and 163.8 +- 25.9; with --sites observatory (every site, catalogued ones too): Lysithea 59.0 +-
+16.7 and 179.9 +- 25.3, Himalia 50.5 +- 9.8 and 176.4 +- 16.6.
 """
 import argparse
 
@@ -35,6 +39,11 @@ def main():
     parser.add_argument("--draws", type=int, default=4)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--nights", action="store_true", help="the rows of a night share their fitted correlation")
+    parser.add_argument("--site-scatter", type=float, default=0.0,
+                        help="also one RA*/Dec offset per observatory drawn with this scatter (mas), which the "
+                             "measurement's fit models only for uncatalogued sites of >= 20 positions")
+    parser.add_argument("--sites", choices=("observatory", "uncatalogued"), default="observatory",
+                        help="which positions get the site offsets: every site's, or those without a catalogue")
     args = parser.parse_args()
     start = gomes_junior_2016_orbit(args.moon)
     observations = load_all(args.moon, gaia_transits=True, gaia_visit_offsets=None)[0]
@@ -46,7 +55,8 @@ def main():
         found = []
         for _ in range(args.draws):
             table = simulate_like(base, rng, tau, (MOON_APPARITION_SCATTER_FROM, MOON_APPARITION_SCATTER_UNTIL),
-                                  night_correlation=args.nights)
+                                  night_correlation=args.nights, site_scatter_mas=args.site_scatter,
+                                  sites=args.sites)
             found.append(apparition_scatter(loose_fit(table, base.orbit, "apparition"),
                                             MOON_APPARITION_SCATTER_FROM, MOON_APPARITION_SCATTER_UNTIL)[0])
             print(f"  injected {tau:.0f} mas: measured {found[-1]:.1f}", flush=True)

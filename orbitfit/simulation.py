@@ -39,17 +39,25 @@ def simulate_observations(orbit, template, sigma_ra_mas, sigma_dec_mas, rng, mod
     return table
 
 
-def simulate_like(solution, rng, apparition_scatter_mas=0.0, apparitions=(1960, 2100), night_correlation=False):
+def simulate_like(solution, rng, apparition_scatter_mas=0.0, apparitions=(1960, 2100), night_correlation=False,
+                  site_scatter_mas=0.0, sites="observatory"):
     """Copy of `solution.observations` at the solution's orbit (its model), with noise of the fit's settled sigmas
     (each row's RA*/Dec covariance as the fit weighed it, a Gaia transit's its own 2x2) and, for every apparition of
     Jupiter whose year lies in `apparitions` (first, last), one RA*/Dec offset drawn from N(0,
     apparition_scatter_mas^2) per axis in all of its ground positions (the rows that get an apparition bias,
     `bias_index`). night_correlation: the rows of one site's night share the part rho of their variance, rho the
     fit's estimate for their weight group (solution.meta["night_correlation"], night_deweighting="estimated"; Gaia
-    transits and occultations none), each row's variance unchanged; without it the rows are independent. A closed
-    loop on a moon's real sampling: benchmarks/bias_scatter_closed_loop.py, tests/test_bias_scatter.py. The sigma
-    columns stay as given, so a refit estimates its floors again."""
+    transits and occultations none), each row's variance unchanged; without it the rows are independent.
+    site_scatter_mas: also one RA*/Dec offset per observatory (MPC code, whatever the data set or year), drawn from
+    N(0, site_scatter_mas^2) per axis, in all of its ground positions (sites="observatory": the rows that get an
+    observatory bias, `bias_index`) or in its positions whose source names no catalogue (sites="uncatalogued");
+    drawn after everything else, so that the draws without it are those of before. A closed loop on a moon's real
+    sampling: benchmarks/bias_scatter_closed_loop.py, tests/test_bias_scatter.py. The sigma columns stay as given,
+    so a refit estimates its floors again."""
     apparition_scatter_mas = to_value(apparition_scatter_mas, "mas", "apparition_scatter_mas")
+    site_scatter_mas = to_value(site_scatter_mas, "mas", "site_scatter_mas")
+    if sites not in ("observatory", "uncatalogued"):
+        raise ValueError(f"sites must be 'observatory' or 'uncatalogued', not {sites!r}")
     table = solution.observations.copy()
     model = solution.model
     prepared = prepare(table, model.ephemeris)
@@ -78,6 +86,11 @@ def simulate_like(solution, rng, apparition_scatter_mas=0.0, apparitions=(1960, 
             offsets[k] = rng.normal(0.0, apparition_scatter_mas, 2)
     biased = index[:, 0] >= 0
     noise[biased] += offsets[index[biased, 0]]
+    if site_scatter_mas > 0:
+        index, names = bias_index(table, sites)
+        site_offsets = rng.normal(0.0, site_scatter_mas, (len(names), 2))
+        biased = index[:, 0] >= 0
+        noise[biased] += site_offsets[index[biased, 0]]
     _place(table, computed, noise[:, 0], noise[:, 1])
     return table
 
