@@ -124,7 +124,7 @@ def test_simulated_nights_share_the_fitted_correlation_and_keep_each_rows_varian
 def test_simulated_site_offsets_are_one_per_observatory_and_leave_the_other_draws(leda_gj15):
     """simulate_like(site_scatter_mas=s) adds one RA*/Dec offset per observatory to all of its positions, drawn
     from N(0, s^2) after everything else: with the same seed the positions differ from those without it by a constant
-    per observatory (to 1e-6 mas), and over 12 draws of GJ15 Leda's three sites those constants scatter by s (within
+    per observatory (to 1e-6 of s), and over 12 draws of GJ15 Leda's three sites those constants scatter by s (within
     25%: 72 values, sampling noise ~8%); sites="uncatalogued" offsets only the positions without a catalogue."""
     from orbitfit import FitOptions, fit
     solution = fit(leda_gj15, gomes_junior_2016_orbit("Leda"), FitOptions())
