@@ -3,27 +3,34 @@
 embedded data set) read pair by pair: for two moons seen in one visit the mean of the product of their visit means
 estimates what they share (their own errors are independent), split by whether both belong to the Himalia group
 (Himalia, Elara, Lysithea, Leda: 11-12.5 million km from Jupiter), both to the outer retrograde moons (Pasiphae,
-Sinope, Carme, Ananke: 22-26 million km, so about twice as far from Jupiter on the sky) or one to each; 90% ranges
-from a bootstrap over the visits. Then, with --harness, what a loading per group would do to the harness (every
-moon under one held-out rule, `orbitfit.validation.common_visit_harness`): a what-if that replaces, for this run
-only, the one common error of `orbitfit.observations.gaia` (VISIT_COMMON_AL_MAS, 3.2 mas) by the group's (in each
-transit's floor as Gaia gave it and in what the correction takes out of it), and the correction of a moon's transits
-by the other moons' means each scaled by the ratio of the loadings.
+Sinope, Carme, Ananke: 22-26 million km) or one to each; 90% ranges from a bootstrap over the visits. With
+--transits the same from today's default fits, then transit by transit: the AL rms by the transit's separation
+from Jupiter, and the mean product of two moons' transits of one visit by the time between them and by group. With
+--harness, what a loading per group would do to the harness (every moon under one held-out rule,
+`orbitfit.validation.common_visit_harness`): a what-if that replaces, for this run only, the one common error of
+`orbitfit.observations.gaia` (VISIT_COMMON_AL_MAS, 3.2 mas) by the group's (in each transit's floor as Gaia gave it
+and in what the correction takes out of it), and corrects a moon's transits by the other moons' means each scaled
+by the ratio of the loadings.
 
-    python benchmarks/gaia_visit_groups.py                       # the pairs (a second)
+    python benchmarks/gaia_visit_groups.py                       # the embedded table's pairs (a second)
+    python benchmarks/gaia_visit_groups.py --transits            # and today's fits (~1.5 min on 2 cores)
     python benchmarks/gaia_visit_groups.py --harness cut         # and the harness (~3 min on one core; all: ~3,
                                                                  # folds ~8)
 
-Measured 2026-12-07: pairs within the Himalia group share 20.5 mas^2 (37 pairs; 90%: 8.0-31.7), within the outer
-moons 6.5 (73; 0.6-13.7), across 10.5 (142; 3.8-17.2): one error per visit, 4.5 mas strong in the Himalia group's
-transits and 2.6 in the outer moons' (the cross term 10.5 is what one such error gives, 4.5 x 2.6 = 11.6); the
-group's share is not above the outer moons' in 4% of the bootstrap draws. Every moon of the group shares 16-25
-mas^2 with the others of the group, every outer moon 5-7 with the outer ones. Nearer Jupiter on the sky the common
-error is larger: Jupiter's scattered light is one candidate cause. Harness with the loadings 4.53 / 2.56 (against
-the default's 3.2 for every moon; AL rms over the moons, z rms): cut 7.73 -> 7.66 mas, z 0.79 -> 0.78; all 7.51 ->
-7.34, z 0.79 -> 0.76; folds 9.90 -> 9.62, z 0.98 -> 0.93 (Sinope's z one year ahead 0.43 -> 0.51, Pasiphae's 0.66
--> 0.72, Himalia's 0.88 -> 0.81; Lysithea 15.3 -> 14.5 mas, and 19.1 -> 18.1 one apparition away). A few tenths of a
-mas everywhere, within the noise of so few visits: not adopted (docs/validation.md, "The transits' error by
+Measured 2026-12-07. The embedded table (fits of 2026-12-05 with a 7 mas floor for every transit): pairs within the
+Himalia group share 20.5 mas^2 (37 pairs; 90%: 8.0-31.7), within the outer moons 6.5 (73; 0.6-13.7), across 10.5
+(142; 3.8-17.2), as if one error per visit were 4.5 mas strong in the group's transits and 2.6 in the outer moons'
+(4.5 x 2.6 = 11.6, the cross term); the group's share not above the outer moons' in 4% of the draws. Today's
+default fits (each moon's own floor) read the same way: 10.5, 5.0 and 7.2 mas^2 (not above in 13%; Leda no longer
+shares it: 2.1 | -1.4). Transit by transit (every pair of two moons' transits in one visit, so the 2017-02 burst
+weighs most): 2.27 +- 0.65 mas^2 within the group, 2.41 +- 0.57 within the outer moons, 1.94 +- 0.35 across: no
+difference. Nor does a transit's error grow towards Jupiter (AL rms 2.9 mas within 0.4 deg of it, 3.6-5.9 beyond)
+or with the time between two moons' transits (4.8 +- 2.1 mas^2 within a minute, 4.4 +- 1.0 at 0.5-6 h, 3.0 +- 0.4 at
+6 h - 2 d): the common error is the visit's. Harness with the table's loadings 4.53 / 2.56 (against 3.2 for every
+moon; AL rms over the moons, z rms): cut 7.73 -> 7.66 mas, z 0.79 -> 0.78; all 7.51 -> 7.34, z 0.79 -> 0.76; folds
+9.90 -> 9.62, z 0.98 -> 0.93 (Sinope's z one year ahead 0.43 -> 0.51, Pasiphae's 0.66 -> 0.72, Himalia's 0.88 ->
+0.81; Lysithea 15.3 -> 14.5 mas, and 19.1 -> 18.1 one apparition away). A structure that fades with the fits and the
+weighting, and a few tenths of a mas on the harness: not adopted (docs/validation.md, "The transits' error by
 apparition and by visit").
 """
 import argparse
@@ -34,7 +41,7 @@ import warnings
 import numpy as np
 
 from orbitfit.observations import gaia, gaia_visits
-from orbitfit.observations.gaia_visits import GaiaVisitOffsets
+from orbitfit.observations.gaia_visits import GaiaVisitOffsets, visit_index
 
 HIMALIA_GROUP = (506, 507, 510, 513)
 OUTER = (508, 509, 511, 512)
@@ -102,13 +109,81 @@ def use_group_loadings(inner_mas, outer_mas):
     GaiaVisitOffsets.offset = offset
 
 
+def transit_residuals():
+    """{NAIF id: (tdb s, AL residual mas, separation from Jupiter deg)} of each moon's transits as Gaia gave them,
+    against its default fit of every embedded data set (today's: the embedded table's fits had 7 mas floors)."""
+    from dynamics import constants as C
+    from orbitfit.estimation.least_squares import fit_orbit
+    from orbitfit.estimation.options import FitOptions
+    from orbitfit.estimation.published import gomes_junior_2016_orbit, gomes_junior_2016_orbits
+    from orbitfit.observations.datasets import load_all
+    from orbitfit.observations.observers import Observers
+    from orbitfit.validation import GAIA_TRANSIT, along_scan
+    out = {}
+    for name in gomes_junior_2016_orbits():
+        solution = fit_orbit(load_all(name, gaia_visit_offsets=None)[0], gomes_junior_2016_orbit(name), FitOptions())
+        transits = solution.observations[np.asarray(solution.observations["kind"]).astype(str) == GAIA_TRANSIT]
+        tdb = np.asarray(transits["tdb"], float)
+        ephemeris = solution.model.ephemeris
+        observer = Observers(ephemeris).positions(
+            np.asarray(transits["observer"]).astype(str), tdb,
+            np.column_stack([transits["obs_x_km"], transits["obs_y_km"], transits["obs_z_km"]]),
+            str(transits["obs_frame"][0]))
+        jupiter = ephemeris.position(C.JUPITER, tdb) - observer
+        ra, dec = np.radians(np.asarray(transits["ra_deg"], float)), np.radians(np.asarray(transits["dec_deg"], float))
+        moon = np.column_stack([np.cos(dec) * np.cos(ra), np.cos(dec) * np.sin(ra), np.sin(dec)])
+        cosine = np.sum(moon * jupiter, axis=1) / np.linalg.norm(jupiter, axis=1)
+        separation = np.degrees(np.arccos(np.clip(cosine, -1.0, 1.0)))
+        out[solution.body] = (tdb, along_scan(solution, transits)["al_mas"].value, separation)
+        print(f"  {name}: {len(tdb)} transits", flush=True)
+    return out
+
+
+def print_transits(residuals, gross_mas=gaia_visits.GROSS_MAS):
+    """Transit by transit: the AL rms by separation from Jupiter, and what two moons' transits of one visit share
+    by the time between them and by group."""
+    names = np.concatenate([[b] * len(r[0]) for b, r in residuals.items()])
+    tdb, al, separation = (np.concatenate([r[k] for r in residuals.values()]) for k in range(3))
+    keep = np.abs(al) <= gross_mas
+    names, tdb, al, separation = names[keep], tdb[keep], al[keep], separation[keep]
+    print(f"{keep.sum()} transits within {gross_mas:g} mas of their fits; AL rms by separation from Jupiter:")
+    for lo, hi in ((0.0, 0.4), (0.4, 0.6), (0.6, 0.8), (0.8, 1.0), (1.0, 1.5), (1.5, 2.5)):
+        here = (separation >= lo) & (separation < hi)
+        print(f"  {lo:.1f}-{hi:.1f} deg: {here.sum():3d} transits, {np.sqrt(np.mean(al[here] ** 2)):.2f} mas")
+    i, j = np.triu_indices(al.size, 1)
+    other = (names[i] != names[j]) & (visit_index(tdb)[i] == visit_index(tdb)[j])
+    i, j = i[other], j[other]
+    product, apart = al[i] * al[j], np.abs(tdb[i] - tdb[j])
+    inner = np.isin(names, HIMALIA_GROUP)
+    rng = np.random.default_rng(0)
+
+    def line(label, chosen):
+        spread = np.std([rng.choice(product[chosen], chosen.sum()).mean() for _ in range(1000)])
+        print(f"  {label:34s} {chosen.sum():4d} pairs, {product[chosen].mean():5.2f} +- {spread:.2f} mas^2")
+    print("two moons' transits of one visit, mean product of their AL residuals:")
+    for lo, hi, label in ((0, 60, "within a minute"), (60, 1800, "1-30 min apart"), (1800, 21600, "0.5-6 h apart"),
+                          (21600, 2 * 86400, "6 h - 2 d apart")):
+        line(label, (apart >= lo) & (apart < hi))
+    for both, label in ((2, "both of the Himalia group"), (1, "one of each"), (0, "both outer")):
+        line(label, inner[i].astype(int) + inner[j].astype(int) == both)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--transits", action="store_true", help="also fit the 8 moons and read their transits one by "
+                        "one (separation from Jupiter, time between two moons' transits; ~1.5 min on 2 cores)")
     parser.add_argument("--harness", choices=("cut", "all", "folds"), help="also run the harness with the loadings")
     args = parser.parse_args()
     inner, outer = print_pairs(GaiaVisitOffsets.read())
     print(f"loadings: Himalia group {inner:.2f} mas, outer moons {outer:.2f} (the default: "
           f"{gaia.VISIT_COMMON_AL_MAS} for every moon)")
+    if args.transits:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            residuals = transit_residuals()
+        print("the same pairs of moons' visit means, from today's default fits:")
+        print_pairs(GaiaVisitOffsets.from_residuals({b: r[:2] for b, r in residuals.items()}))
+        print_transits(residuals)
     if not args.harness:
         return
     from orbitfit.estimation.published import gomes_junior_2016_orbits

@@ -25,10 +25,10 @@ the common error along the scan (`gaia.VISIT_COMMON_AL_MAS`): what is left is th
 visits seen by fewer than MIN_OTHERS other moons are left as they are. The table is
 meant to hold many moons: built from three (at most 2 others per visit, s / sqrt(2) ~ 2.9 mas, close to tau) the
 correction made the harness worse (Himalia, Carme, Pasiphae cut: 8.4 -> 8.7 mas, 2026-12-03).
-The moons do not share the error equally: pair by pair, ~4.5 mas in the transits of the Himalia group (nearer
-Jupiter on the sky), ~2.6 in the outer moons' (benchmarks/gaia_visit_groups.py, 2026-12-07; by chance in ~4% of a
-bootstrap); a loading per group moved the harness by a few tenths of a mas (cut 7.73 -> 7.66, folds 9.90 -> 9.62),
-within its noise, so one common error for every moon stays.
+In the embedded table the Himalia group's transits seem to share more of it than the outer moons' (~4.5 against
+~2.6 mas, by chance in ~4% of a bootstrap), but that fades under today's fits and transit by transit
+(benchmarks/gaia_visit_groups.py, 2026-12-07); a loading per group moved the harness by a few tenths of a mas
+(cut 7.73 -> 7.66, folds 9.90 -> 9.62), so one common error for every moon stays.
 
 Two refinements were measured and not adopted (the harness under one held-out rule for every moon,
 `orbitfit.validation.common_visit_harness`; rms over the 8 moons of the AL rms, mas, 2026-12-03): the Gaussian
