@@ -43,7 +43,7 @@ from orbitfit.validation import GAIA_TRANSIT, along_scan
 
 VISIT_GAP_DAYS = 2.0          # Gaia's revisits of Jupiter's region come in bursts of a few days, weeks apart
 MIN_MOONS = 3
-GROSS_MAS = 25.0              # a transit further off than this (Leda's 2015-05-30: -41 mas) is left out
+GROSS_MAS = 25.0              # a transit further off than this (Lysithea's 2015-05-30: -41 mas) is left out
 RATE_STEP_S = 10.0
 
 

@@ -60,7 +60,8 @@ from .gaia import (AL_FLOOR_MAS, FLOORS_META_KEY, OWN_FLOORS, TRANSIT_KIND, VISI
 GAIA_TRANSIT = TRANSIT_KIND
 VISIT_GAP_DAYS = 2.0          # epochs closer than this are one visit (bursts of 1-4 days, weeks apart)
 MIN_OTHERS = 2                # a visit's common error is estimated only from >= 2 other moons
-GROSS_MAS = 25.0              # a transit further off than this (Leda's 2015-05-30: -41 mas) says nothing of the visit
+# a transit further off than this (Lysithea's 2015-05-30: -41 mas, Leda's 2014-12-13: -30) says nothing of the visit
+GROSS_MAS = 25.0
 MAS_PER_DEG = 3.6e6
 OFFSETS_FILE = ("gaia_visits", "dr3_visit_offsets.csv")
 COLUMNS = ("visit", "start_tdb_s", "end_tdb_s", "body", "n_transits", "mean_al_mas")
