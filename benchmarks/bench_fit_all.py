@@ -22,6 +22,9 @@ default, every option set here) and the default fit's response to the error ever
 reading 0.33 s. On 2026-12-06 evening (each moon's own apparition scatter considered and the fit's record of its
 response), the machine quiet: no biases 52.2 s, two levels 59.3 s, defaults 61.0 s, the reading 0.29 s.
 Re-measured late on 2026-12-06 (same code): no biases 53.6 s, two levels 62.3 s, defaults 63.2 s, the reading 0.32 s.
+On 2026-12-07 with the normal equations solved through the eigenvectors of A^T A (gauss_newton.
+NORMAL_MATRIX_CONDITION) instead of the SVD of A: no biases 51.1 s, two levels 55.6 s, defaults 54.6 s, the reading
+0.27 s; the defaults alternated with the SVD the same hour: 58.6 - 66.4 s through the SVD, 54.6 - 55.5 s without.
 """
 import time
 import warnings

@@ -16,6 +16,12 @@ from .weights import Weights, build_weights, cap_rejections, chi2_per_observatio
 
 STATE_NAMES = ("x", "y", "z", "vx", "vy", "vz")
 MAX_CONDITION = 1e12              # beyond this the normal matrix is numerically singular (float64 has 16 digits)
+# Up to this condition number (of the whitened design, columns scaled to unit norm) the normal equations are solved
+# through the eigenvectors of A^T A instead of an SVD of A: float64 then keeps the smallest eigenvalue to ~1e-16 x
+# condition^2 <= 1e-6 of itself. Ten times less arithmetic for a tall design: 23 000 x 300, 0.05 s against 0.53 s
+# (one core); notebook 06's family fit of Himalia and Elara spent 10.9 of its 50 s in the SVD (2026-12-07). Fits
+# condition at ~3e3 (Himalia, every data set, apparition biases); beyond this the SVD, as before.
+NORMAL_MATRIX_CONDITION = 1e5
 START_CHI2_TOLERANCE = 1e-6     # relative growth of chi^2 allowed on the first step from a given start evaluation
 UNTIL_NEAR_STEP_SIGMA = 5.0     # gauss_newton(until_near=True) returns after a full step at most this long
 # a stalled fit gives up before max_iterations: STALL_ITERATIONS steps in a row each cut to <= STALL_DAMPING of the
@@ -71,8 +77,9 @@ def _direction(vector, names):
 
 def solve_normal(d_ra, d_dec, w_ra, w_dec, rows, extra=None, names=None):
     """Least-squares correction and covariance from whitened rows (and whitened pseudo-observations `extra`,
-    see Evaluation.extra); raises FitError when ill-determined, naming the parameters (`names`, default
-    `parameter_names`) that the observations do not determine."""
+    see Evaluation.extra), and the condition number of the design with unit-norm columns: through the eigenvectors
+    of its normal matrix up to NORMAL_MATRIX_CONDITION, through its SVD beyond; raises FitError when ill-determined,
+    naming the parameters (`names`, default `parameter_names`) that the observations do not determine."""
     A = np.concatenate([d_ra[rows], d_dec[rows]])
     b = np.concatenate([w_ra[rows], w_dec[rows]])
     if extra is not None:
@@ -86,8 +93,17 @@ def solve_normal(d_ra, d_dec, w_ra, w_dec, rows, extra=None, names=None):
     if np.any(scale == 0):
         unused = ", ".join(n for n, s in zip(names, scale) if s == 0)
         raise FitError(f"singular normal matrix: {unused} has no effect on any accepted observation")
+    A = A / scale
     try:
-        U, s, Vt = np.linalg.svd(A / scale, full_matrices=False)
+        eigenvalues, vectors = np.linalg.eigh(A.T @ A)              # ascending
+    except np.linalg.LinAlgError:                                   # the SVD below says why
+        eigenvalues = np.zeros(1)
+    if eigenvalues[0] > 0 and eigenvalues[-1] <= NORMAL_MATRIX_CONDITION ** 2 * eigenvalues[0]:
+        correction = vectors @ ((vectors.T @ (A.T @ b)) / eigenvalues) / scale
+        covariance = (vectors / eigenvalues) @ vectors.T / np.outer(scale, scale)
+        return correction, covariance, float(np.sqrt(eigenvalues[-1] / eigenvalues[0]))
+    try:
+        U, s, Vt = np.linalg.svd(A, full_matrices=False)
     except np.linalg.LinAlgError as exc:            # only for non-finite or absurd rows, checked above
         raise FitError(f"singular normal matrix: the SVD failed ({exc})") from exc
     condition = s[0] / s[-1]
