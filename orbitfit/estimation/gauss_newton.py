@@ -19,8 +19,9 @@ MAX_CONDITION = 1e12              # beyond this the normal matrix is numerically
 # Up to this condition number (of the whitened design, columns scaled to unit norm) the normal equations are solved
 # through the eigenvectors of A^T A instead of an SVD of A: float64 then keeps the smallest eigenvalue to ~1e-16 x
 # condition^2 <= 1e-6 of itself. Ten times less arithmetic for a tall design: 23 000 x 300, 0.05 s against 0.53 s
-# (one core); notebook 06's family fit of Himalia and Elara spent 10.9 of its 50 s in the SVD (2026-12-07). Fits
-# condition at ~3e3 (Himalia, every data set, apparition biases); beyond this the SVD, as before.
+# (one core); notebook 06's family fit of Himalia and Elara spent 10.9 of its 50 s in the SVD (2026-12-07). Fits of
+# every data set condition at 1e4 - 3e4 (Leda 1.3e4, Himalia 3.4e4, with their biases); their estimates moved by
+# ~1e-6 of sigma (Himalia: state 1.3 mm, sigma 2.4e-6 of itself). Beyond this the SVD, as before.
 NORMAL_MATRIX_CONDITION = 1e5
 START_CHI2_TOLERANCE = 1e-6     # relative growth of chi^2 allowed on the first step from a given start evaluation
 UNTIL_NEAR_STEP_SIGMA = 5.0     # gauss_newton(until_near=True) returns after a full step at most this long
