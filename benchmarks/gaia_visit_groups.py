@@ -23,10 +23,10 @@ Himalia group share 20.5 mas^2 (37 pairs; 90%: 8.0-31.7), within the outer moons
 (4.5 x 2.6 = 11.6, the cross term); the group's share not above the outer moons' in 4% of the draws. Today's
 default fits (each moon's own floor) read the same way: 10.5, 5.0 and 7.2 mas^2 (not above in 13%; Leda no longer
 shares it: 2.1 | -1.4). Transit by transit (every pair of two moons' transits in one visit, so the 2017-02 burst
-weighs most): 2.27 +- 0.65 mas^2 within the group, 2.41 +- 0.57 within the outer moons, 1.94 +- 0.35 across: no
-difference. Nor does a transit's error grow towards Jupiter (AL rms 2.9 mas within 0.4 deg of it, 3.6-5.9 beyond)
-or with the time between two moons' transits (4.8 +- 2.1 mas^2 within a minute, 4.4 +- 1.0 at 0.5-6 h, 3.0 +- 0.4 at
-6 h - 2 d): the common error is the visit's. Harness with the table's loadings 4.53 / 2.56 (against 3.2 for every
+weighs most; +- a bootstrap over the visits): 2.3 +- 5.0 mas^2 within the group, 2.4 +- 2.5 within the outer moons,
+1.9 +- 2.7 across, which cannot tell. Nor does a transit's error grow towards Jupiter (AL rms 2.9 mas within 0.4
+deg of it, 3.6-5.9 beyond) or with the time between two moons' transits (4.8 +- 3.7 mas^2 within a minute, 4.4 +-
+2.4 at 0.5-6 h, 3.0 +- 3.1 at 6 h - 2 d). Harness with the table's loadings 4.53 / 2.56 (against 3.2 for every
 moon; AL rms over the moons, z rms): cut 7.73 -> 7.66 mas, z 0.79 -> 0.78; all 7.51 -> 7.34, z 0.79 -> 0.76; folds
 9.90 -> 9.62, z 0.98 -> 0.93 (Sinope's z one year ahead 0.43 -> 0.51, Pasiphae's 0.66 -> 0.72, Himalia's 0.88 ->
 0.81; Lysithea 15.3 -> 14.5 mas, and 19.1 -> 18.1 one apparition away). A structure that fades with the fits and the
@@ -72,10 +72,12 @@ def print_pairs(offsets, draws=4000):
     print(f"  Himalia group's not above the outer moons' in {np.mean(difference <= 0):.3f} of the draws")
     print("each moon's mean product with the others' (mas^2): with the Himalia group | with the outer moons")
     for body in HIMALIA_GROUP + OUTER:
-        mine = {v: m for v, b, m in zip(offsets.visit, offsets.body, offsets.mean_al_mas) if b == body}
-        with_group = {g: [m * mo for v, b, mo in zip(offsets.visit, offsets.body, offsets.mean_al_mas)
-                          if b != body and b in g and v in mine for m in (mine[v],)] for g in (HIMALIA_GROUP, OUTER)}
-        print(f"  {body}: {np.mean(with_group[HIMALIA_GROUP]):5.1f} | {np.mean(with_group[OUTER]):5.1f}")
+        mine = offsets.body == body
+        own = dict(zip(offsets.visit[mine], offsets.mean_al_mas[mine]))           # visit -> this moon's mean
+        others = ~mine & np.isin(offsets.visit, list(own))
+        products = offsets.mean_al_mas[others] * np.array([own[v] for v in offsets.visit[others]])
+        in_group = np.isin(offsets.body[others], HIMALIA_GROUP)
+        print(f"  {body}: {products[in_group].mean():5.1f} | {products[~in_group].mean():5.1f}")
     return np.sqrt(shared["Himalia group"]), np.sqrt(shared["outer"])
 
 
@@ -150,17 +152,26 @@ def print_transits(residuals, gross_mas=gaia_visits.GROSS_MAS):
     for lo, hi in ((0.0, 0.4), (0.4, 0.6), (0.6, 0.8), (0.8, 1.0), (1.0, 1.5), (1.5, 2.5)):
         here = (separation >= lo) & (separation < hi)
         print(f"  {lo:.1f}-{hi:.1f} deg: {here.sum():3d} transits, {np.sqrt(np.mean(al[here] ** 2)):.2f} mas")
+    visit = visit_index(tdb)
     i, j = np.triu_indices(al.size, 1)
-    other = (names[i] != names[j]) & (visit_index(tdb)[i] == visit_index(tdb)[j])
+    other = (names[i] != names[j]) & (visit[i] == visit[j])
     i, j = i[other], j[other]
-    product, apart = al[i] * al[j], np.abs(tdb[i] - tdb[j])
+    product, apart, pair_visit = al[i] * al[j], np.abs(tdb[i] - tdb[j]), visit[i]
     inner = np.isin(names, HIMALIA_GROUP)
     rng = np.random.default_rng(0)
 
     def line(label, chosen):
-        spread = np.std([rng.choice(product[chosen], chosen.sum()).mean() for _ in range(1000)])
-        print(f"  {label:34s} {chosen.sum():4d} pairs, {product[chosen].mean():5.2f} +- {spread:.2f} mas^2")
-    print("two moons' transits of one visit, mean product of their AL residuals:")
+        """The mean product of the chosen pairs, +- its sd over a bootstrap of the visits (pairs of one visit are
+        not independent)."""
+        visits = np.unique(pair_visit[chosen])
+        draws = []
+        for _ in range(1000):
+            count = np.bincount(np.searchsorted(visits, rng.choice(visits, visits.size)), minlength=visits.size)
+            weight = np.where(chosen, count[np.clip(np.searchsorted(visits, pair_visit), 0, visits.size - 1)], 0)
+            draws.append(np.sum(weight * product) / max(np.sum(weight), 1))
+        print(f"  {label:34s} {chosen.sum():4d} pairs in {visits.size:2d} visits, {product[chosen].mean():5.2f} "
+              f"+- {np.std(draws):.2f} mas^2")
+    print("two moons' transits of one visit, mean product of their AL residuals (+- bootstrap over the visits):")
     for lo, hi, label in ((0, 60, "within a minute"), (60, 1800, "1-30 min apart"), (1800, 21600, "0.5-6 h apart"),
                           (21600, 2 * 86400, "6 h - 2 d apart")):
         line(label, (apart >= lo) & (apart < hi))
