@@ -100,9 +100,8 @@ def use_group_loadings(inner_mas, outer_mas):
     def offset(self, body, tdb):
         tdb = np.atleast_1d(np.asarray(tdb, float))
         value, sigma, count = plain_offset(self, body, tdb)
-        margin = 0.5 * self.meta.get("gap_days", gaia_visits.VISIT_GAP_DAYS) * 86400.0
         for i in np.nonzero(np.isfinite(value))[0]:
-            here = (self.start_tdb_s - margin <= tdb[i]) & (tdb[i] <= self.end_tdb_s + margin) & (self.body != body)
+            here = self.others_in_visit(body, tdb[i])
             value[i] = loading(body) * np.mean(self.mean_al_mas[here] / [loading(b) for b in self.body[here]])
         return value, sigma, count
 

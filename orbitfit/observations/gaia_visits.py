@@ -142,6 +142,11 @@ class GaiaVisitOffsets:
         tau2 = max(float(np.mean(np.square(means)) - s2 * np.mean(shares)), 0.0)
         return tau2, float(s2)
 
+    def others_in_visit(self, body, tdb):
+        """Which rows hold the other moons' means in the visit of the epoch `tdb` (TDB s) for a fit of `body`."""
+        margin = 0.5 * self.meta.get("gap_days", VISIT_GAP_DAYS) * C.SECONDS_PER_DAY
+        return (self.start_tdb_s - margin <= tdb) & (tdb <= self.end_tdb_s + margin) & (self.body != int(body))
+
     def offset(self, body, tdb):
         """(offset mas, sigma mas, number of other moons) of the common error at each epoch `tdb` (TDB s) for a fit
         of `body` (NAIF id): the mean of the other moons' means in the epoch's visit, and its error s / sqrt(k) (s
@@ -149,10 +154,9 @@ class GaiaVisitOffsets:
         it."""
         tdb = np.atleast_1d(np.asarray(tdb, float))
         _, s2 = self.variances()
-        margin = 0.5 * self.meta.get("gap_days", VISIT_GAP_DAYS) * C.SECONDS_PER_DAY
         offset, sigma, count = np.full(tdb.size, np.nan), np.full(tdb.size, np.nan), np.zeros(tdb.size, int)
         for i, t in enumerate(tdb):
-            here = (self.start_tdb_s - margin <= t) & (t <= self.end_tdb_s + margin) & (self.body != int(body))
+            here = self.others_in_visit(body, t)
             k = int(here.sum())
             count[i] = k
             if k >= MIN_OTHERS:
