@@ -168,6 +168,7 @@ def test_sigma_linear_and_monte_carlo_and_plot(leda_archive, tmp_path, capsys):
     assert main(["sigma", str(leda_archive), "--dates", "2018-06-01"]) == 0
     printed = capsys.readouterr().out
     assert "weights  biases  shared" in printed and "the error every moon's prediction shares" in printed
+    assert printed.startswith("body 513 Leda, observer 500, linear 1-sigma:")     # the body by id and by name
 
 
 @pytest.mark.parametrize("argv, message", [

@@ -65,6 +65,7 @@ def test_ephem_prints_a_horizons_like_table(leda, capsys):
     assert main(["ephem", str(archive), "--start", "2016-12-01", "--stop", "2017-02-01", "--step-days", "10",
                  "--observer", "874"]) == 0
     lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("body 513 Leda, observer 874: astrometric ICRF RA/Dec")
     rows = [line for line in lines if re.match(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d ", line)]
     # UTC whole days from the start, across the 2016-12-31 leap second
     assert [row[:19] for row in rows] == [f"{d} 00:00:00" for d in (

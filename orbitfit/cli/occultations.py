@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..bodies import body_name
 from ..progress import fit_logger
 from ..files import strict_json
 from ..tables import plain_table
@@ -36,7 +37,8 @@ def command_predict(args):
         print(strict_json({"body": int(solution.body), "n_events": len(table), "events": table_rows(table),
                            "outputs": outputs}))
     else:
-        print(f"{len(table)} occultation candidate(s) by body {solution.body}, {args.start} .. {args.stop} UTC")
+        print(f"{len(table)} occultation candidate(s) by body {solution.body} {body_name(solution.body)}, "
+              f"{args.start} .. {args.stop} UTC")
         if len(table):
             print_events(table)
         for label, path in [("events", args.out)] + written:
@@ -48,7 +50,6 @@ def command_predict(args):
 def _write_feeds(args, found, solution):
     """The map of the first event and the feeds of all (--map, --kml, --geojson, --ow, --praia); returns
     [(what, file)] of those written. The uncertainty fields are the solution's 1σ at each event."""
-    from ..bodies import body_name
     from ..occultations import feeds
     from ..occultations.event import cross_track_sigmas_km
     written = []

@@ -1,6 +1,7 @@
 """orbitfit ephem and orbitfit sigma: SPK kernels, ephemeris tables and sky uncertainties from a saved solution."""
 from __future__ import annotations
 
+from ..bodies import body_name
 from ..files import strict_json
 from ..tables import plain_table
 from .common import (UsageError, body_id, checked_number, date_span, dms, hms, load_solution, output_file,
@@ -63,7 +64,7 @@ def print_ephemeris(table, body, observer):
     """A Horizons-like ephemeris on stdout: UTC, astrometric RA/Dec (ICRF, sexagesimal), distance (au), 1-sigma
     RA* and Dec (mas) and the 1-sigma error ellipse (mas, PA from north through east, and km)."""
     from dynamics.constants import AU_KM
-    print(f"body {body}, observer {observer}: astrometric ICRF RA/Dec (light time, no aberration), 1-sigma")
+    print(f"body {body} {body_name(body)}, observer {observer}: astrometric ICRF RA/Dec (light time, no aberration), 1-sigma")
     header = (f"{'Date__(UT)__HR:MN:SS':20s}  {'R.A._(ICRF)':>13s}  {'DEC_(ICRF)':>13s}  {'delta_au':>12s}  "
               f"{'sRA*_mas':>9s} {'sDec_mas':>9s}  {'maj_mas':>8s} {'min_mas':>8s} {'PA_deg':>6s}  "
               f"{'maj_km':>8s} {'min_km':>8s}")
@@ -108,7 +109,7 @@ def command_sigma(args):
                            "method": f"monte carlo ({args.clones} clones)" if args.clones else "linear",
                            "rows": [{"utc": u, **row} for u, row in zip(utc, table_rows(table, columns))]}))
     else:
-        print(f"body {solution.body}, observer {args.observer}, "
+        print(f"body {solution.body} {body_name(solution.body)}, observer {args.observer}, "
               f"{'Monte Carlo, %d clones' % args.clones if args.clones else 'linear'} 1-sigma:")
         parts = "" if args.clones else f" {'weights':>8s} {'biases':>7s} {'shared':>7s}"
         print(f"{'UTC':23s} {'RA* mas':>8s} {'Dec mas':>8s} {'s mas':>7s} {'major':>7s} {'minor':>7s} {'PA':>6s} "
