@@ -46,6 +46,8 @@ GENERATED = {
     "honest_spread_cut_2015.md": "benchmarks/validation.py --visits --tests cut --cut 2015-06-01 --markdown "
                                  "benchmarks/results/gaia_visits_cut_2015.md --spread-markdown "
                                  "benchmarks/results/honest_spread_cut_2015.md",
+    "gaia_forecast.md": "benchmarks/gaia_forecast.py --check-cut 2016-06-01 2015-06-01 --markdown "
+                        "benchmarks/results/gaia_forecast.md",
     "late_ground_pull_2015.md": "benchmarks/late_ground_pull.py --markdown benchmarks/results/late_ground_pull_2015.md",
     "late_ground_pull_2016.md": "benchmarks/late_ground_pull.py --cut 2016-06-01 --markdown "
                                 "benchmarks/results/late_ground_pull_2016.md",
