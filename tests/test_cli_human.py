@@ -47,6 +47,17 @@ def test_fit_format_and_body_errors_are_clear(extra, message, leda, tmp_path, ca
     assert message in capsys.readouterr().err
 
 
+def test_fit_of_a_file_with_nothing_kept_names_the_first_rejection(tmp_path, capsys):
+    """A file whose every record is rejected (here an MPC line of an asteroid's packed designation) is a usage error
+    that says so and names the first rejected line, also with --json, where the read report is not printed."""
+    path = tmp_path / "asteroid.txt"
+    path.write_text("     K05J06V  C2019 01 01.00000 01 02 03.00 +01 02 03.0          18.0 V      568\n")
+    for extra in ([], ["--json"]):
+        assert main(["fit", str(path), "--out", str(tmp_path / "out"), *extra]) == 2
+        assert (f"no observation kept from {path}: 1 rejected, the first {path.name}:1: columns 1-12 "
+                f"'     K05J06V': not a natural-satellite designation") in capsys.readouterr().err
+
+
 def test_fit_rejects_an_unknown_format(leda, capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["fit", str(leda[1]), "--format", "gj16"])

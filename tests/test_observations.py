@@ -353,7 +353,7 @@ def test_sora_positions_match_the_paper():
 
 
 # --- the table and the dispatcher ---------------------------------------------------------------------------------
-def test_dispatch_and_concatenate():
+def test_dispatch_and_concatenate(tmp_path):
     cases = {os.path.join(DATA, "gj15", "Leda.dat"): "gj15", JG0074: "nsdb", MPC_CSV: "mpc_csv",
              KALLICHORE_MPC80: "mpc80", os.path.join(FIXTURES, "fixture_ades_jupiter.psv"): "ades",
              os.path.join(FIXTURES, "fixture_ades_jupiter.xml"): "ades",
@@ -366,8 +366,12 @@ def test_dispatch_and_concatenate():
     both = Observations.concatenate(tables)
     assert len(both) == sum(map(len, tables)) and both.colnames == [c[0] for c in COLUMNS]
     assert isinstance(both, Observations) and len(both.select(body=[513, 544])) == 98 + 77 + 41 + 1
-    with pytest.raises(ObservationFormatError, match=r"leda16\.dat:1: expected one of the formats"):
+    with pytest.raises(ObservationFormatError, match=r"leda16\.dat:1: expected one of the formats.*unrecognised"):
         read(os.path.join(DATA, "gj16_occultation_predictions", "leda16.dat"))
+    empty = tmp_path / "positions.txt"
+    empty.write_text("")
+    with pytest.raises(ObservationFormatError, match=r"positions\.txt:1: expected one of the formats.*empty file"):
+        read(empty)
 
 
 def test_structural_errors_name_file_and_line(tmp_path):

@@ -162,18 +162,22 @@ def command_fit(args):
         raise UsageError("no observation files given (positional FILE arguments or 'files' in the config; "
                          "--embedded fits the embedded data sets of --body)")
     body = body_id(args.body) if args.body is not None else body_id(config.get("body"), f"{args.config}: body")
-    tables = []
+    tables, rejected = [], []
     for name in files:
         table, report = read_observations(name, args.format, body)
         if not args.json:
             print(report)
         tables.append(table)
+        rejected.extend(report.rejected)
     observations = Observations.concatenate(tables)
     bodies = sorted(set(np.asarray(observations["body"]).tolist()))
     if body is None:
-        if len(bodies) != 1:
-            raise UsageError(f"the files hold several bodies {bodies}: choose one with --body"
-                             if bodies else "--embedded needs the body: --body NAME or a 'body' in the config")
+        if len(bodies) > 1:
+            raise UsageError(f"the files hold several bodies {bodies}: choose one with --body")
+        if not bodies:
+            raise UsageError(f"no observation kept from {', '.join(files)}: {len(rejected)} rejected"
+                             + (f", the first {rejected[0]}" if rejected else "") if files
+                             else "--embedded needs the body: --body NAME or a 'body' in the config")
         body = bodies[0]
     observations = observations[np.asarray(observations["body"]) == int(body)]
     if len(observations) == 0 and files:

@@ -61,8 +61,9 @@ def read(path, **kwargs):
         return _read_folder(path)
     kind = detect_format(path)
     if kind is None:
+        what = "an empty file" if os.path.getsize(path) == 0 else "an unrecognised file"
         raise ObservationFormatError(f"{os.path.basename(path)}:1: expected one of the formats "
-                                     f"{', '.join(READERS)}, got an unrecognised file")
+                                     f"{', '.join(READERS)}, got {what}")
     return READERS[kind](path, **kwargs)
 
 
