@@ -64,7 +64,8 @@ def print_ephemeris(table, body, observer):
     """A Horizons-like ephemeris on stdout: UTC, astrometric RA/Dec (ICRF, sexagesimal), distance (au), 1-sigma
     RA* and Dec (mas) and the 1-sigma error ellipse (mas, PA from north through east, and km)."""
     from dynamics.constants import AU_KM
-    print(f"body {body} {body_name(body)}, observer {observer}: astrometric ICRF RA/Dec (light time, no aberration), 1-sigma")
+    print(f"body {body} {body_name(body)}, observer {observer}: astrometric ICRF RA/Dec (light time, no "
+          f"aberration), 1-sigma")
     header = (f"{'Date__(UT)__HR:MN:SS':20s}  {'R.A._(ICRF)':>13s}  {'DEC_(ICRF)':>13s}  {'delta_au':>12s}  "
               f"{'sRA*_mas':>9s} {'sDec_mas':>9s}  {'maj_mas':>8s} {'min_mas':>8s} {'PA_deg':>6s}  "
               f"{'maj_km':>8s} {'min_km':>8s}")
