@@ -82,9 +82,10 @@ def rms(values):
     return float(np.sqrt(np.mean(np.square(values))))
 
 
-def check(names, cut, step_days, rows):
-    """The forecast from the harness' "all" fits of every data set but the DR3 transits after `cut`, beside their
-    own expectation at the held-out transits and what those were missed by."""
+def check(names, cut, step_days, own, rows):
+    """The forecast from the harness' "all" fits of every data set but the DR3 transits after `cut` (`own`: {moon:
+    its transits' own AL sigma}), beside their own expectation at the held-out transits and what those were missed
+    by."""
     started = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -99,7 +100,7 @@ def check(names, cut, step_days, rows):
         result = corrected[name]
         table = result.table
         stop = iso_utc(float(np.max(table["tdb"].value)) + DAY_S)[:10]
-        orbit, _, expected = forecast_row(result.solution, cut, stop, step_days, transit_sigma_mas(name))
+        orbit, _, expected = forecast_row(result.solution, cut, stop, step_days, own[name])
         at_epochs = float(np.sqrt(np.mean(np.diag(table.meta["covariance_mas2"]))))
         line = (f"| {name} | {cut} | {len(table)} | {orbit:.1f} | {expected:.1f} | {at_epochs:.1f} | "
                 f"{result.summary['rms_mas']:.1f} |")
@@ -127,13 +128,13 @@ def main():
     header = ("| moon | window | epochs Gaia sees it | transit's own AL σ (mas) | orbit's AL σ | expected AL rms |")
     rows = [header, "|" + "---|" * (header.count("|") - 1)]
     print(header)
-    columns = []
+    columns, owns = [], {}
     for name in args.moons:
         started = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             solution = fit_orbit(load_all(name)[0], gomes_junior_2016_orbit(name))
-        own = transit_sigma_mas(name)
+        own = owns[name] = transit_sigma_mas(name)
         orbit, seen, expected = forecast_row(solution, start, stop, args.step_days, own)
         line = f"| {name} | {start} … {stop} | {seen} | {own:.1f} | {orbit:.1f} | {expected:.1f} |"
         rows.append(line)
@@ -143,7 +144,7 @@ def main():
     rows.append(f"| rms over the moons | {start} … {stop} | | {own:.1f} | {orbit:.1f} | {expected:.1f} |")
     print(rows[-1])
     for cut in args.check_cut:
-        check(args.moons, cut, args.step_days, rows)
+        check(args.moons, cut, args.step_days, owns, rows)
     if args.markdown:
         with open(args.markdown, "w", encoding="utf-8") as handle:
             handle.write("\n".join(rows) + "\n")
