@@ -17,7 +17,9 @@ MAS_PER_DEG = 3.6e6
 
 @pytest.fixture(scope="module")
 def leda():
-    return load_all("Leda", gaia_transits=True)[0]
+    # the harness' table: transits as Gaia gave them (held-out ones freed by the other moons' later means would be
+    # judged with data no prediction has: gaia_cut's docstring)
+    return load_all("Leda", gaia_transits=True, gaia_visit_offsets=None)[0]
 
 
 @pytest.fixture(scope="module")
@@ -91,14 +93,16 @@ def test_the_shared_error_along_each_scan_is_the_sky_covariance_seen_along_it(le
 
 def test_leda_predicts_its_held_out_transits(leda, leda_cut):
     """Fitted to everything before 2016-06-01 with the estimated night correlation and no biases, Leda's 14 DR3
-    transits of 2016-06 .. 2017-02 are predicted to 8.5 mas rms along the scan, z rms 1.32, inside what an honest
-    sigma gives them (measured 2026-12-05 evening with the moons' own Gaia floors and the shared error in sigma;
-    8.4 mas, z 0.64 with 7 mas per transit and no shared error)."""
+    transits of 2016-06 .. 2017-02, as Gaia gave them, are predicted to 10.1 mas rms along the scan (mean -7.7),
+    z rms 1.05, both inside what an honest sigma gives them (2.9 - 17.3 mas, z 0.32 - 1.79; measured 2026-12-07;
+    8.5 mas, z 1.01 with the held-out transits freed by the other moons' later means, which no prediction has)."""
     s = leda_cut.summary
     t_cut = tdb_seconds("2016-06-01T00:00:00")
     assert leda_cut.solution.observations["tdb"].max() < t_cut
     low, high = s["honest_rms_normalised_90"]
-    assert s["n"] == 14 and s["rms_mas"] < 10.0 and low < s["rms_normalised"] < high
+    assert s["n"] == 14 and low < s["rms_normalised"] < high
+    low, high = s["honest_rms_mas_90"]
+    assert low < s["rms_mas"] < high and s["rms_mas"] < 12.0
     assert np.all(leda_cut.table["tdb"].value >= t_cut)
 
 
@@ -490,8 +494,9 @@ def test_gaia_folds_hold_out_each_apparition_of_transits_in_turn(leda):
     alone = fit_orbit(leda[~held], result.notes["solutions"][2017].orbit, options)
     again = along_scan(alone, leda[held])
     np.testing.assert_allclose(again["al_mas"].value, table["al_mas"].value[table["apparition"] == 2017], atol=0.05)
-    # measured: 8.7 mas rms (no biases; 15.1 with each transit's own axis, before the scanning law's, when the
-    # 2015 pair, fitted from the later transits, was off by 39 mas)
+    # measured: 10.4 mas rms (no biases, transits as Gaia gave them, 2026-12-07; 8.5 with every transit freed of its
+    # visit's common error, the held-out ones too; 15.1 with each transit's own axis, before the scanning law's, when
+    # the 2015 pair, fitted from the later transits, was off by 39 mas)
     assert result.summary["n"] == 20 and 5 < result.summary["rms_mas"] < 12
 
 

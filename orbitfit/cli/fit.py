@@ -29,12 +29,13 @@ CONFIG_KEYS = {"files": (list, "a list of file names"), "body": ((int, str), "a 
 
 def command_demo(args):
     """Fit Himalia to every embedded data set (1894-2022, Gaia DR3 transits as normal points) with the default
-    weighting, then check what its sigma means: the Gaia DR3 transits after 2016-06-01 predicted by a fit of the
-    data before (`orbitfit.validation.gaia_cut`)."""
+    weighting, then check what its sigma means: the Gaia DR3 transits after 2016-06-01, as Gaia gave them,
+    predicted by a fit of the data before (`orbitfit.validation.gaia_cut`)."""
     from ..estimation.least_squares import fit_orbit
     from ..estimation.options import FitOptions
     from ..estimation.published import gomes_junior_2016_orbit
     from ..observations.datasets import load_all
+    from ..observations.gaia_visits import GaiaVisitOffsets
     from ..products.uncertainty import SIGMA_PARTS, sky_uncertainty
     from ..validation import DEFAULT_CUT, gaia_cut
     output_folder(args.out)                                    # fail before the fit, not after it
@@ -48,7 +49,12 @@ def command_demo(args):
     solution = fit_orbit(observations, gomes_junior_2016_orbit("Himalia"), options, log=log)
     bar.close()
     elapsed = time.perf_counter() - start
-    check = gaia_cut("Himalia", options, DEFAULT_CUT, observations=observations, start=solution.orbit).summary
+    # the check under the harness' rule: the fitted transits freed of their visit's common error as in the fit, the
+    # held-out ones as Gaia gave them (the other moons' means in their visits are later data no prediction has:
+    # correcting them too gave 4.2 mas, 0.66 of sigma, where this rule gives 5.4 and 0.77; 2026-12-07)
+    as_given = load_all("Himalia", gaia_visit_offsets=None)[0]
+    check = gaia_cut("Himalia", options, DEFAULT_CUT, observations=as_given, start=solution.orbit,
+                     gaia_offsets=GaiaVisitOffsets.read()).summary
     outputs = save_outputs(solution, args.out, "himalia")
     result = solution_report(solution, elapsed, outputs)
     # what was read and what became of it: rows = deduplicated + duplicates dropped; then Gaia's CCD rows become
@@ -56,8 +62,8 @@ def command_demo(args):
     result["read"] = {"data_sets": len(report.sources), "rows": report.rows, "duplicates_dropped":
                       len(report.duplicates), "deduplicated": report.kept, "kept": len(observations),
                       "notes": list(report.notes)}
-    result["held_out_check"] = {"test": f"Gaia DR3 transits after {DEFAULT_CUT} predicted by a fit of the data "
-                                        f"before", **check}
+    result["held_out_check"] = {"test": f"Gaia DR3 transits after {DEFAULT_CUT}, as Gaia gave them, predicted by "
+                                        f"a fit of the data before", **check}
     # where the 1-sigma comes from today (products.uncertainty.sigma_parts): what more data would shrink and not
     today = time.strftime("%Y-%m-%d", time.gmtime())
     sky = sky_uncertainty(solution, today)[0]
@@ -75,7 +81,8 @@ def command_demo(args):
               f"{len(observations)} fitted" + "".join(f"\n  {note}" for note in report.notes))
         print_report(result, solution)
         print(f"what the 1-sigma means, checked on data no fit saw: the {check['n']} Gaia DR3 transits after "
-              f"{DEFAULT_CUT}, predicted by a fit of the data before, are off by {check['rms_mas']:.1f} mas rms "
+              f"{DEFAULT_CUT} (as Gaia gave them), predicted by a fit of the data before, are off by "
+              f"{check['rms_mas']:.1f} mas rms "
               f"along the scan, {check['rms_normalised']:.2f} times the predicted sigma (rms; an honest sigma "
               f"gives {check['honest_rms_normalised_90'][0]:.2f}-{check['honest_rms_normalised_90'][1]:.2f} for "
               f"these {check['visits']} Gaia visits, 90%), {100 * check['within_1sigma']:.0f}% within 1 sigma")

@@ -34,7 +34,9 @@ def gaia_cut(body, options=None, cut=DEFAULT_CUT, *, mode="cut", observations=No
     """Fit `body` (name or NAIF id) without its Gaia DR3 transits after `cut` (Time, ISO UTC or TDB s) and predict
     them (`along_scan`). mode "cut": only the data before the cut are fitted; "all": every other row too (later
     ground data included). observations: the table to use (default `load_all(body, gaia_transits=True,
-    gaia_visit_offsets=None)`: transits as Gaia gave them, see `common_visit_harness`); start:
+    gaia_visit_offsets=None)`: transits as Gaia gave them, see `common_visit_harness`; not `load_all`'s default
+    table, whose held-out transits the other moons' later means in their visits would free: information no
+    prediction has, pass `gaia_offsets` to free the fitted ones); start:
     the starting orbit (default the published STE's, `gomes_junior_2016_orbit`); bias_priors: as `fit_orbit`'s;
     gaia_offsets: a `GaiaVisitOffsets` that corrects the fitted transits (never the held-out ones: a prediction has
     no later Gaia data). Returns a HarnessResult."""
