@@ -214,8 +214,9 @@ plt.show()
 # STE's formal 1σ: the formal σ of a fit to one catalogue does not include its systematic errors (catalogue zones,
 # per-night offsets). The difference is the STE's error far more than the all-data solution's: the all-data fit
 # holds the Gaia DR3 transits of 2014–2017 at a few mas, and its σ (the orange band) is the default's, which
-# predicts held-out Gaia transits at z ≈ 0.9 (README, "How honest is σ?"). For occultation work use the all-data
-# solution and its σ; a fit to one catalogue's positions gives a lower bound on the error, not an error bar.
+# predicts held-out Gaia transits honestly (section 5 below; README, "How honest is σ?"). For occultation work use
+# the all-data solution and its σ; a fit to one catalogue's positions gives a lower bound on the error, not an error
+# bar.
 
 # %% [markdown]
 # Where the all-data σ comes from (`sky_uncertainty`'s parts, which add in squares): the fit's weights and the
