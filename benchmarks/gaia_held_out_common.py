@@ -49,9 +49,9 @@ it is Gaia's own visit error, larger than fitted residuals show, or the predicti
 simulation through the fits, benchmarks/shared_error_structure.py.
 2026-12-07 (~5 min each on one core): the cut test's own year gives s = 3.81 mas again (109 pairs); the year before
 it (--cut 2015-06-01 --until 2016-06-01: 2015-06 ... 2016-05 predicted by the fits before, 79 pairs in 4 visits)
-4.79 (4.97 without the responses; tau 6.2 mas against 5.2, the one-visit mean product 34.9 mas^2 against 23.5; two visits of one
-apparition -21.0, as the cut test's -10.7): the size measured out of the cut test's sample, which it judges in
-docs/validation.md ("The error every moon's prediction shares").
+4.79 (4.97 without the responses; tau 6.2 mas against 5.2, the one-visit mean product 34.9 mas^2 against 23.5;
+two visits of one apparition -21.0, as the cut test's -10.7): the size measured out of the cut test's sample, which
+it judges in docs/validation.md ("The error every moon's prediction shares").
 """
 import argparse
 
