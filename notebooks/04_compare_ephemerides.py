@@ -235,24 +235,22 @@ parts[::12]
 # ## 5. What each σ means, on Gaia transits neither fit saw
 #
 # A σ is honest if it predicts the errors of data the fit did not see. Himalia's 11 Gaia DR3 transits after
-# 2016-06-01 (as Gaia gave them) are such data for the STE, whose GJ15 positions end in 2014, and for a fit with the
-# default options of every embedded data set **before** 2016-06-01 (`orbitfit.validation.gaia_cut`, the harness of
-# README's "How honest is σ?"; its fitted transits freed of their Gaia visit's error common to the moons, as the
-# default fit takes them, the held-out ones not: later data no prediction has). `along_scan` predicts each transit
+# 2016-06-01 are such data for the STE, whose GJ15 positions end in 2014, and for a fit with the all-data solution's
+# options and model of every embedded data set **before** 2016-06-01 (`orbitfit.validation.check_solution`, the
+# harness of README's "How honest is σ?", every transit as Gaia gave it: the embedded visit offsets come from fits
+# that saw the held-out epochs, so the check leaves them out). `along_scan` predicts each transit
 # along Gaia's scan, where it is precise, with the σ the solution gives it: the orbit's, the transit's own, and
 # Gaia's error common to one visit. z = residual / σ; an honest σ gives a z rms near 1, and for 11 transits in 5 Gaia
 # visits, which share their errors, `summary` says how far from 1 chance alone takes it (90%).
 
 # %%
-from orbitfit.observations.gaia_visits import GaiaVisitOffsets
-from orbitfit.validation import DEFAULT_CUT, GAIA_TRANSIT, along_scan, gaia_cut, summary
+from orbitfit.validation import DEFAULT_CUT, GAIA_TRANSIT, along_scan, check_solution, summary
 
 as_given, _ = orbitfit.load_all(506, gaia_visit_offsets=None)        # the transits as Gaia gave them
 held = ((np.asarray(as_given["kind"]).astype(str) == GAIA_TRANSIT)
         & (np.asarray(as_given["tdb"], float) >= tdb_seconds(DEFAULT_CUT)))
 t0 = time.perf_counter()
-default_cut = gaia_cut("Himalia", orbitfit.FitOptions(), DEFAULT_CUT, observations=as_given,
-                       gaia_offsets=GaiaVisitOffsets.read(), start=all_data.orbit)
+default_cut = check_solution(all_data, as_given)       # all_data's options and model, the data before the cut
 print(f"default options, data before {DEFAULT_CUT}, fitted in {time.perf_counter() - t0:.1f} s")
 ste_held = along_scan(ste, as_given[held])
 checks = {"STE (GJ15 to 2014, STE paper's weighting)": ste_held,
@@ -290,11 +288,11 @@ plt.show()
 # %% [markdown]
 # The STE's formal σ says 2–4 mas along the scan two years after its last position, and it misses by up to 53 mas
 # (z rms ≈ 5: an error bar that would send observers to the wrong place); the default fit's σ, which holds the
-# apparition biases' scatter and the error every moon's prediction shares, says 3.5–5.7 mas for the orbit and misses by
-# ~5 mas rms, its z rms inside what an honest σ gives for five visits. The STE also saw less (GJ15 ends in 2014;
-# the default fit has the ground data to 2016 and Gaia's transits of 2014–2016), which is why it misses more; its σ
-# not knowing it is the point. The same check for every moon, cut earlier, and years ahead: `python
-# benchmarks/validation.py --visits` and docs/validation.md.
+# apparition biases' scatter and the error every moon's prediction shares, says 4.1–5.6 mas for the orbit and misses by
+# ~6 mas rms, its z rms inside what an honest σ gives for five visits. The STE also saw less (GJ15 ends in 2014; the
+# default fit has the ground data to 2016 and Gaia's transits of 2014–2016), which is why it misses more; its σ not
+# knowing it is the point. The same check for any moon: `orbitfit fit --embedded --body NAME --check`; for every moon,
+# cut earlier, and years ahead: `python benchmarks/validation.py --visits` and docs/validation.md.
 
 # %%
 print(f"notebook ran in {time.perf_counter() - t_start:.0f} s; files in {OUT}: "

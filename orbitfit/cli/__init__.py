@@ -41,8 +41,8 @@ def build_parser():
 
     fit = sub.add_parser("fit", help="fit a satellite's orbit to observation files")
     fit.add_argument("files", nargs="*", help="observation files (GJ15, NSDB, MPC 80-col/CSV, ADES, SORA)")
-    fit.add_argument("--config", help="TOML file with files, body, start, epoch, out, de_kernel, moons_kernel and "
-                     "[options]")
+    fit.add_argument("--config", help="TOML file with files, body, start, epoch, out, de_kernel, moons_kernel, "
+                     "embedded, check and [options]")
     fit.add_argument("--body", help="the satellite, by name (Leda) or NAIF id (513): needed if the files hold "
                      "several, and names the moon of a GJ15 file read with --format gj15")
     fit.add_argument("--format", choices=list(READERS), help="read the files in this format instead of recognising "
@@ -57,6 +57,9 @@ def build_parser():
                      "listed); with no files, the embedded data alone")
     fit.add_argument("--gaia-ccd", action="store_true", help="keep Gaia DR3 positions one row per CCD (default: one "
                      "normal point per transit with its along/across-scan covariance, as load_all)")
+    fit.add_argument("--check", action="store_true", help="also say what the fit's 1-sigma means: the body's Gaia DR3 "
+                     "transits after 2016-06-01 (embedded or in the files) predicted by a fit of the data before, with "
+                     "the same options and model (orbitfit.validation.check_solution; one more fit)")
     fit.add_argument("--preset", choices=PRESETS, help="starting values of the fit options: 'default' "
                      "(FitOptions()) or 'gomes-junior-2016' (the published STE's weighting: positions alike, no night "
                      "de-weighting, at most 1%% flagged); the options below change them")

@@ -35,11 +35,14 @@ honest sigma would give them (`honest_spread`: the held-out residuals drawn from
 them, the orbit's error shared by the transits of one visit), so that a moon's figures can be told from the noise of
 its one to four held-out visits. Those yardsticks of chance live in `orbitfit.chance`.
 
+* **A solution's own check** (`check_solution`): the cut test for one solution's options and model, what `orbitfit
+  demo` and `orbitfit fit --check` print.
+
 The modules: `predictions` (along_scan, summary, free_predictions, HarnessResult, Resamplings), `held_out`
-(gaia_cut, gaia_folds), `same_rule` (every moon under one held-out rule), `oppositions` (leave one opposition out),
-`influence` (dataset_influence). Every public name is importable from `orbitfit.validation`.
+(gaia_cut, gaia_folds, check_solution), `same_rule` (every moon under one held-out rule), `oppositions` (leave one
+opposition out), `influence` (dataset_influence). Every public name is importable from `orbitfit.validation`.
 """
-from .held_out import DEFAULT_CUT, gaia_cut, gaia_folds
+from .held_out import DEFAULT_CUT, check_solution, gaia_cut, gaia_folds
 from .influence import dataset_influence
 from .oppositions import leave_one_opposition_out
 from .predictions import (GAIA_TRANSIT, OUTLIER_Z, VISIT_GAP_DAYS, HarnessResult, Resamplings, along_scan,
@@ -48,6 +51,6 @@ from .same_rule import (HELD_OUT_GROSS_MAS, common_visit_harness, fitted_transit
                         rule_visit_offsets, shared_bias_harness)
 
 __all__ = ["DEFAULT_CUT", "GAIA_TRANSIT", "HELD_OUT_GROSS_MAS", "OUTLIER_Z", "VISIT_GAP_DAYS", "HarnessResult",
-           "Resamplings", "along_scan", "common_visit_harness", "dataset_influence", "fitted_transit_residuals",
-           "free_predictions", "gaia_cut", "gaia_folds", "gaia_visit_tau_mas", "leave_one_opposition_out",
-           "rule_held_out_offsets", "rule_visit_offsets", "shared_bias_harness", "summary"]
+           "Resamplings", "along_scan", "check_solution", "common_visit_harness", "dataset_influence",
+           "fitted_transit_residuals", "free_predictions", "gaia_cut", "gaia_folds", "gaia_visit_tau_mas",
+           "leave_one_opposition_out", "rule_held_out_offsets", "rule_visit_offsets", "shared_bias_harness", "summary"]
