@@ -201,40 +201,36 @@ def test_fit_embedded_adds_the_files_to_every_embedded_data_set(tmp_path, capsys
     """--embedded fits every embedded data set of the body (load_all) with the files' rows added. A file that only
     copies embedded rows (GJ15's Leda.dat) adds nothing: its 98 rows are dropped as copies, each listed in the JSON
     report, and the fit is of load_all("Leda")'s 374 rows. Without a body, or for a body no embedded data set
-    holds, it is a usage error."""
-    from orbitfit import load_all
-    assert main(["fit", "--embedded", str(data_path("gj15", "Leda.dat")), "--body", "Leda",
+    holds, it is a usage error.
+
+    --check predicts the body's Gaia DR3 transits after 2016-06-01 by a fit of the data before, with the fit's
+    options and model and every transit as Gaia gave it: here the harness' own cut test of Leda (`gaia_cut` with
+    load_all's transits as Gaia gave them, started from the published orbit) to 0.01 mas, 14 transits in 2 visits
+    (measured 2026-12-07: 9.3 mas, z 0.92). A file without later transits says there is nothing to check (`check =
+    true` in a config), and fits nothing more."""
+    from orbitfit import FitOptions, load_all
+    from orbitfit.validation import gaia_cut
+    assert main(["fit", "--embedded", str(data_path("gj15", "Leda.dat")), "--body", "Leda", "--check",
                  "--out", str(tmp_path / "a"), "--json"]) == 0
-    report = json.loads(capsys.readouterr().out)
+    report = strict_loads(capsys.readouterr().out)
     observations = load_all("Leda")[0]
     assert report["n_observations"] == report["embedded"]["kept"] == len(observations) == 374
     assert report["duplicates"]["dropped"] and len(report["duplicates"]["rows"]) == 98
     assert report["duplicates"]["rows"][0] == "Leda.dat:1 repeats Leda.dat:1"
-    assert main(["fit", "--embedded", "--out", str(tmp_path / "b")]) == 2
-    assert "--embedded needs the body" in capsys.readouterr().err
-    assert main(["fit", "--embedded", "--body", "Io", "--out", str(tmp_path / "c")]) == 2
-    assert "--embedded: no embedded data set holds body 501 (Io)" in capsys.readouterr().err
-
-
-def test_fit_check_is_the_harness_cut_test_of_the_fitted_body(tmp_path, capsys):
-    """--check predicts the body's Gaia DR3 transits after 2016-06-01 by a fit of the data before, with the fit's
-    options and model and every transit as Gaia gave it: for Leda's embedded data it is the harness' own cut test
-    (`gaia_cut` with load_all's transits as Gaia gave them, started from the published orbit) to 0.01 mas, 14
-    transits in 2 visits (measured 2026-12-07: 9.3 mas, z 0.92). A file without later transits says there is
-    nothing to check (`check = true` in a config), and fits nothing more."""
-    from orbitfit import FitOptions, load_all
-    from orbitfit.validation import gaia_cut
-    assert main(["fit", "--embedded", "--body", "Leda", "--check", "--out", str(tmp_path / "a"), "--json"]) == 0
-    check = strict_loads(capsys.readouterr().out)["held_out_check"]
+    check = report["held_out_check"]
     harness = gaia_cut("Leda", FitOptions(), observations=load_all("Leda", gaia_visit_offsets=None)[0]).summary
     assert check["n"] == harness["n"] == 14 and check["visits"] == 2
     assert check["rms_mas"] == pytest.approx(harness["rms_mas"], abs=0.01)
     assert check["rms_normalised"] == pytest.approx(harness["rms_normalised"], abs=0.002)
     assert "every transit as Gaia gave it" in check["test"]
     config = tmp_path / "leda.toml"                      # the config's `check = true`, as --check
-    config.write_text(f'files = ["{data_path("gj15", "Leda.dat")}"]\ncheck = true\nout = "{tmp_path / "b"}"\n')
+    config.write_text(f'files = ["{data_path("gj15", "Leda.dat")}"]\ncheck = true\nout = "{tmp_path / "d"}"\n')
     assert main(["fit", "--config", str(config)]) == 0
     assert "no held-out check: no Gaia DR3 transit of this body after 2016-06-01" in capsys.readouterr().out
+    assert main(["fit", "--embedded", "--out", str(tmp_path / "b")]) == 2
+    assert "--embedded needs the body" in capsys.readouterr().err
+    assert main(["fit", "--embedded", "--body", "Io", "--out", str(tmp_path / "c")]) == 2
+    assert "--embedded: no embedded data set holds body 501 (Io)" in capsys.readouterr().err
 
 
 def test_fit_makes_gaia_transit_normal_points_unless_told_not_to(tmp_path, capsys):
