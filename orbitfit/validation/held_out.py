@@ -35,8 +35,9 @@ def gaia_cut(body, options=None, cut=DEFAULT_CUT, *, mode="cut", observations=No
     them (`along_scan`). mode "cut": only the data before the cut are fitted; "all": every other row too (later
     ground data included). observations: the table to use (default `load_all(body, gaia_transits=True,
     gaia_visit_offsets=None)`: transits as Gaia gave them, see `common_visit_harness`; not `load_all`'s default
-    table, whose held-out transits the other moons' later means in their visits would free: information no
-    prediction has, pass `gaia_offsets` to free the fitted ones); start:
+    table, whose held-out transits the other moons' later means in their visits would free, information no
+    prediction has: pass `gaia_offsets` of fits under the same held-out rule, `rule_visit_offsets`, to free the
+    fitted ones); start:
     the starting orbit (default the published STE's, `gomes_junior_2016_orbit`); bias_priors: as `fit_orbit`'s;
     gaia_offsets: a `GaiaVisitOffsets` that corrects the fitted transits (never the held-out ones: a prediction has
     no later Gaia data). Returns a HarnessResult."""
