@@ -167,6 +167,8 @@ def test_sigma_linear_and_monte_carlo_and_plot(leda_archive, tmp_path, capsys):
     assert 0.7 < ratio < 1.3 and "sigma_s_shared_mas" not in mc["rows"][0]      # Monte Carlo has no parts
     assert main(["sigma", str(leda_archive), "--dates", "2018-06-01"]) == 0
     printed = capsys.readouterr().out
+    assert main(["sigma", str(leda_archive), "2018-06-01"]) == 0                  # dates also as positionals
+    assert capsys.readouterr().out == printed
     assert "weights  biases  shared" in printed and "the error every moon's prediction shares" in printed
     assert printed.startswith("body 513 Leda, observer 500, linear 1-sigma:")     # the body by id and by name
 
@@ -177,6 +179,9 @@ def test_sigma_linear_and_monte_carlo_and_plot(leda_archive, tmp_path, capsys):
     (["sigma", "ARCHIVE", "--start", "2020-01-01", "--stop", "2019-01-01"], "is not after --start"),
     (["ephem", "ARCHIVE"], "give --dates D1,D2,... or --start and --stop"),     # no --spk/--table: it prints
     (["ephem", "ARCHIVE", "--table", "x.txt", "--dates", "2020-01-01"], "unknown table format"),
+    (["sigma", "ARCHIVE", "2020-01-01", "--dates", "2020-02-01"], "dates given twice: 2020-01-01 and --dates"),
+    (["sigma", "ARCHIVE", "2020-01-01", "soon"], "DATE: cannot read the date 'soon'"),
+    (["ephem", "ARCHIVE", "--spk", "k.bsp", "2020-01-01"], "dates are for tables: the kernel spans --start .. --stop"),
 ])
 def test_ephem_and_sigma_errors_are_clear(argv, message, leda_archive, capsys):
     argv = [str(leda_archive) if a == "ARCHIVE" else a for a in argv]

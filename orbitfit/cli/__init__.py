@@ -90,6 +90,7 @@ def build_parser():
         """A subcommand on a solution archive at dates: its own options, then the shared date options."""
         command = sub.add_parser(name, help=help_text)
         command.add_argument("solution", help="solution archive (.h5) written by orbitfit fit / demo")
+        command.add_argument("date_list", nargs="*", metavar="DATE", help="ISO dates (UTC), as --dates")
         for flags, settings in options:
             command.add_argument(*flags, **settings)
         dates(command)
@@ -159,7 +160,14 @@ def build_parser():
 
 
 def main(argv=None):
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    # argparse fills `DATE ...` only before the first option: dates after one (`sigma S.h5 --plot p.png 2027-01-01`)
+    # come back as extras, which are dates all the same
+    if extra and hasattr(args, "date_list") and not any(e.startswith("-") for e in extra):
+        args.date_list = args.date_list + extra
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     _configure_logging(args.verbose, args.quiet)
     from ..estimation.gauss_newton import FitError
     from ..observations.core import ObservationFormatError

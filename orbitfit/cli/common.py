@@ -158,6 +158,11 @@ def requested_epochs(args, solution):
     1.7 ms over a year), so rows meant for midnight would read 23:59:59.999."""
     from dynamics import constants as C
     from ..times import convert_jd
+    listed = getattr(args, "date_list", None)            # `orbitfit sigma SOLUTION.h5 2027-01-01 2027-06-01`
+    if listed and (args.dates or args.start or args.stop):
+        raise UsageError(f"dates given twice: {' '.join(listed)} and --dates/--start/--stop; give one of them")
+    if listed:
+        return np.array([parse_date(d.strip().rstrip(","), "utc", "DATE") for d in listed])
     if args.dates:
         return np.array([parse_date(d.strip(), "utc", "--dates") for d in args.dates.split(",") if d.strip()])
     if not (args.start and args.stop):

@@ -23,6 +23,9 @@ def command_ephem(args):
     output_file(args.spk, "--spk")                 # unwritable outputs fail before the solution is propagated
     output_file(args.table, "--table")
     naif = body_id(args.naif_id, "--naif-id")
+    if args.spk and not args.table and (args.dates or args.date_list):  # a kernel spans --start..--stop, not dates
+        raise UsageError("dates are for tables: the kernel spans --start .. --stop (or the fit's arc); add --table "
+                         "for rows at the dates")
     solution = load_solution(args.solution)
     if not (args.spk or args.table):
         table = plain_table(export.ephemeris_table(solution, requested_epochs(args, solution), observer=args.observer))
