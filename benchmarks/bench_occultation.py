@@ -82,4 +82,6 @@ def main():
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] and sys.argv[1].startswith("-"):      # `--help` is not a number of stars
+        sys.exit(__doc__)
     main()

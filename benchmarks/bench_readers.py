@@ -38,5 +38,7 @@ def main(root):
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] and sys.argv[1].startswith("-"):      # `--help` is not a folder to read
+        sys.exit(__doc__)
     main(sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(os.path.dirname(
         os.path.abspath(__file__))), "data"))

@@ -149,4 +149,6 @@ def main(names):
 
 
 if __name__ == "__main__":
+    if any(arg.startswith("-") for arg in sys.argv[1:]):  # `--help` is not a moon
+        sys.exit(__doc__)
     main(sys.argv[1:] or list(gomes_junior_2016_orbits()))

@@ -53,6 +53,6 @@ def write(path):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
+    if len(sys.argv) != 2 or sys.argv[1].startswith("-"):    # `--help` is not a file to write
         sys.exit(__doc__)
     write(sys.argv[1])
