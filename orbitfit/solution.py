@@ -22,7 +22,7 @@ from .bodies import body_name
 from .display import html_table, significant
 from .estimation.options import (APPARITION_BIAS_SCATTER_MAS, MOON_APPARITION_SCATTER_FROM,
                                  MOON_APPARITION_SCATTER_MAS, MOON_APPARITION_SCATTER_UNTIL, FitOptions)
-from .estimation.weights import Weights, bias_design, chi2_per_observation
+from .estimation.weights import Weights, chi2_per_observation, row_bias_offsets
 from .observables import Evaluation
 from .observations.refraction import MIN_ALTITUDE_DEG, rows_below_altitude
 from .orbit import Orbit, OrbitModel
@@ -149,21 +149,8 @@ class Solution:
         # ITRS -> GCRS at every instant), and residuals(), statistics() and summary() each need every row's bias
         # (measured 2026-12-05: one summary, statistics and residuals made 13 such calls, 1.6 of their 2.0 s). A
         # Solution is not changed after its fit (refit and replace build new ones), so the cache cannot go stale.
-        n = len(self.observations)
-        bias_ra, bias_dec = np.zeros(n), np.zeros(n)
-        if self.biases is not None and len(self.biases):
-            index, names, coefficients = bias_design(self.observations, self.options.bias_groups,
-                                                     self.options.gaia_apparition_offsets)
-            lookup = {str(g): k for k, g in enumerate(self.biases["group"])}
-            for j, name in enumerate(names):               # a row with biases at two levels has their sum
-                k = lookup[name]
-                b = np.array([self.biases["bias_ra_mas"][k], self.biases["bias_dec_mas"][k]], float)
-                for level in range(index.shape[1]):
-                    rows = index[:, level] == j
-                    offset = b if coefficients is None else coefficients[rows, level] @ b
-                    bias_ra[rows] += offset[..., 0]
-                    bias_dec[rows] += offset[..., 1]
-        return bias_ra, bias_dec
+        return row_bias_offsets(self.observations, self.biases, self.options.bias_groups,
+                                self.options.gaia_apparition_offsets)
 
     @property
     def chi2(self):

@@ -98,10 +98,7 @@ def fit_data(prepared, options):
     group_names = sorted(set(keys))
     index = {name: k for k, name in enumerate(group_names)}
     group = np.array([index[k] for k in keys], dtype=int)
-    # a night is one site's observations of one TDB day (noon to noon at Greenwich; a site rarely straddles it)
-    day = np.floor(prepared.t_obs / C.SECONDS_PER_DAY + 0.5).astype(np.int64)
-    _, night, counts = np.unique(np.char.add(np.array(group_keys(table, "site"), dtype=str), day.astype(str)),
-                                 return_inverse=True, return_counts=True)
+    night, counts = night_index(table, prepared.t_obs)
     sigma_ra, sigma_dec = prepared.sigma_ra, prepared.sigma_dec
     full_covariance = own_covariance(prepared)
     if not options.use_given_sigma:                     # uniform weights within a group (occultations keep theirs)
@@ -109,7 +106,7 @@ def fit_data(prepared, options):
         sigma_dec = np.where(full_covariance, sigma_dec, np.nan)
     bias_group, bias_names, coefficients = bias_design(table, options.bias_groups, options.gaia_apparition_offsets)
     return FitData(prepared.t_obs, sigma_ra, sigma_dec, prepared.corr, full_covariance, group, group_names,
-                   night.ravel(), counts[night].ravel(), bias_group, bias_names,
+                   night, counts, bias_group, bias_names,
                    coefficients)
 
 
@@ -139,6 +136,15 @@ def unweightable_rows(table):
         if why:
             out.append((row, "; ".join(why)))
     return out
+
+
+def night_index(table, tdb):
+    """(index of each row's night, positions in that night): a night is one site's ("dataset:observer")
+    observations of one TDB day, noon to noon at Greenwich (a site rarely straddles it); tdb in s past J2000."""
+    day = np.floor(np.asarray(tdb, float) / C.SECONDS_PER_DAY + 0.5).astype(np.int64)
+    _, night, counts = np.unique(np.char.add(np.array(group_keys(table, "site"), dtype=str), day.astype(str)),
+                                 return_inverse=True, return_counts=True)
+    return night.ravel(), counts[night.ravel()]
 
 
 def group_keys(table, weight_groups="site"):
@@ -185,6 +191,31 @@ def bias_design(table, bias_groups, gaia_apparitions=False):
               else None)
     index, names = bias_index(table, bias_groups, gaia_apparitions, zenith)
     return index, names, bias_coefficients(table, bias_groups, index, zenith)
+
+
+def row_bias_offsets(table, biases, bias_groups, gaia_apparitions=False, *, missing_ok=False):
+    """(RA*, Dec) mas: each row's offset under a fit's `biases` (a table with columns group, bias_ra_mas,
+    bias_dec_mas, as `Solution.biases`), the sum over its levels (the "zenith" level's k tan z along the row's
+    vertical); 0 where the row has no group. A group the table does not hold is an error, or with `missing_ok` an
+    offset of 0: the rows of an apparition a fit did not see (`leave_one_opposition_out`), whose bias it has no
+    estimate of. Two new arrays."""
+    n = len(table)
+    bias_ra, bias_dec = np.zeros(n), np.zeros(n)
+    if biases is None or not len(biases):
+        return bias_ra, bias_dec
+    index, names, coefficients = bias_design(table, bias_groups, gaia_apparitions)
+    lookup = {str(g): k for k, g in enumerate(biases["group"])}
+    for j, name in enumerate(names):                   # a row with biases at two levels has their sum
+        if name not in lookup and missing_ok:
+            continue
+        k = lookup[name]
+        b = np.array([biases["bias_ra_mas"][k], biases["bias_dec_mas"][k]], float)
+        for level in range(index.shape[1]):
+            rows = index[:, level] == j
+            offset = b if coefficients is None else coefficients[rows, level] @ b
+            bias_ra[rows] += offset[..., 0]
+            bias_dec[rows] += offset[..., 1]
+    return bias_ra, bias_dec
 
 
 def _ground_bias_index(table, bias_groups, zenith=None):
