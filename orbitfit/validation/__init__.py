@@ -14,8 +14,10 @@ tests, both on embedded data only:
   else: the user's fit, judged on three apparitions of transits rather than one interval.
 * **Leave one opposition out** (`leave_one_opposition_out`): each apparition of Jupiter in the ground data
   (`orbitfit.estimation.weights.apparition_year`, conjunction to conjunction) is held out in turn and predicted by a
-  fit of the rest; the residuals are normalised by the observation's sigma (as the fit weighted it) and the orbit's
-  sigma combined.
+  fit of the rest, the orbit and the biases the rows share with other apparitions (`row_bias_offsets`); the
+  residuals are normalised by the observation's sigma (as the fit weighted it), the orbit's and the spread of the
+  apparition's own bias combined, and read against what an honest sigma gives them (the rows of an apparition share
+  its bias, those of a night part of their error); `oppositions.by_group` per data set, site or apparition.
 
 * **Gaia visits** (`common_visit_harness`): the Gaia tests with every moon under one held-out rule, the fitted
   transits freed of their visit's error common to the moons (`orbitfit.observations.gaia_visits`, what `load_all`

@@ -3,9 +3,12 @@ of the rest (`leave_one_opposition_out`)."""
 from __future__ import annotations
 
 import numpy as np
+from scipy.stats import chi2
 
+from ..chance import HONEST_DRAWS, honest_spread
+from ..estimation.bias_priors import apparition_scatter_mas, default_bias_prior_mas
 from ..estimation.least_squares import fit_orbit
-from ..estimation.weights import apparition_year
+from ..estimation.weights import apparition_year, group_keys, night_index, row_bias_offsets
 from ..products.uncertainty import sky_uncertainty
 from ..residuals import compute_residuals
 from ..tables import plain_table, quantity_table
@@ -14,35 +17,142 @@ from .predictions import HarnessResult, summary
 
 
 def leave_one_opposition_out(body, options=None, *, observations=None, start=None, model=None, min_rows=10,
-                             kinds=("optical",)):
-    """For each apparition with at least `min_rows` rows of `kinds` (ground astrometry by default), fit every other
-    row and predict the held-out rows: residuals (RA*, Dec) divided by the combined sigma (the observation's, as the
-    full fit weighted it, and the orbit's, linear). Only rows the full fit accepted are judged. Returns a
-    HarnessResult whose table has one row per held-out observation (its apparition in `opposition`), its summary
-    over both coordinates."""
+                             kinds=("optical",), apparitions=None):
+    """For each apparition with at least `min_rows` rows of `kinds` (ground astrometry by default; `apparitions`:
+    only these years, `apparition_year`), fit every other row and predict the held-out rows. Only rows the full fit
+    accepted are judged (a 5" blunder says nothing of the sigma).
+
+    The prediction is what a fit without that apparition knows of its rows: the orbit plus the biases it fitted
+    that the rows share with other apparitions (an observatory without a catalogue, the zenith level; `row_bias_
+    offsets`), not the held-out apparition's own bias, which no other apparition measures. So each residual's
+    sigma adds in squares the observation's (as the full fit weighted it, without the night factor, which is
+    about correlation, not a row's own error), the orbit's (linear, `sky_uncertainty`, geocentric) and the spread of
+    an apparition's bias: its prior (options.bias_prior_mas, or before 1960 BIAS_PRIOR_BEFORE_1960_MAS) or, where
+    wider, the scatter the covariance considers for that year (options.apparition_bias_scatter); where the prior
+    correlates the apparitions (options.apparition_bias_periodic_ra and _correlation_), the other apparitions' biases
+    would predict part of it, which this leaves out: the sigma is then a little wide, not small. The rows of one
+    apparition share that bias and the orbit's error, so their z are not independent: what a moon's figure can tell
+    is set by its number of apparitions, not of rows.
+
+    What an honest sigma gives the z rms (summary's honest_rms_normalised_90 and p_rms_normalised, as the Gaia
+    tests'): residuals drawn with that sigma, the rows of one apparition sharing its bias and (taken as one draw
+    within an apparition) the orbit's error, the rows of one site's night the part of their variance the full fit
+    estimated as shared (meta["night_correlation"]); RA* and Dec apart. The sharper test of the bias' spread and the
+    orbit's sigma is each apparition's mean residual per axis (weighted by 1 / sigma^2, as the fit reads the
+    apparition) over its own sigma from that covariance: its rms
+    (rms_normalised_means over n_means) and the chance of one this large (p_rms_normalised_means, chi-square);
+    each apparition's in notes["apparition_means"] (mean and its sigma, RA* and Dec, mas).
+
+    Returns a HarnessResult whose table has one row per held-out observation (tdb, its row in the full fit's
+    observations, opposition, dataset, observer, residuals, the modelled offset subtracted, sigmas, z), its summary
+    over both coordinates, the full fit as its solution."""
     observations, options, model, start = _defaults(body, observations, options, model, start)
     full = fit_orbit(observations, start, options, model=model)
     observations = full.observations            # as the fit kept them (exact copies dropped), row for row
     sigma_ra, sigma_dec = full.weights.sigma_ra, full.weights.sigma_dec
     index = apparition_year(observations["tdb"])
-    # the outliers the full fit flagged are not predictions to judge (a 5" blunder says nothing of the sigma)
     eligible = np.isin(np.asarray(observations["kind"]).astype(str), kinds) & full.accepted
-    rows = {"tdb": [], "opposition": [], "res_ra_mas": [], "res_dec_mas": [], "z_ra": [], "z_dec": []}
-    for k in np.unique(index[eligible]):
-        held = eligible & (index == k)
-        if held.sum() < min_rows:
-            continue
+    years = [int(k) for k in np.unique(index[eligible]) if (eligible & (index == k)).sum() >= min_rows
+             and (apparitions is None or int(k) in apparitions)]
+    columns = ("tdb", "row", "opposition", "dataset", "observer", "res_ra_mas", "res_dec_mas", "offset_ra_mas",
+               "offset_dec_mas", "sigma_ra_mas", "sigma_dec_mas", "z_ra", "z_dec")
+    rows = {name: [] for name in columns}
+    night, _ = night_index(observations, observations["tdb"])
+    rho = full.meta.get("night_correlation", {})
+    shared = np.array([rho.get(key, 0.0) for key in group_keys(observations, options.weight_groups)])
+    blocks = []                                 # the held-out residuals' covariance, one block per apparition and axis
+    means = []                                  # each block's mean residual over its predicted sigma
+    for year in years:
+        held = eligible & (index == year)
         solution = fit_orbit(observations[~held], full.orbit, options, model=model)
         res = plain_table(compute_residuals(observations[held], solution.orbit, model))
+        # the offsets on the whole table, so that a second level's groups are the fit's (a group of fewer than
+        # SECOND_LEVEL_MIN_ROWS has no bias of its own), then the held-out rows'
+        offset_ra, offset_dec = (v[held] for v in row_bias_offsets(observations, solution.biases,
+                                                                    options.bias_groups,
+                                                                    options.gaia_apparition_offsets,
+                                                                    missing_ok=True))
         sky = plain_table(sky_uncertainty(solution, np.asarray(observations["tdb"], float)[held], observer="500"))
-        z_ra = res["res_ra_mas"] / np.hypot(sigma_ra[held], sky["sigma_ra_mas"])
-        z_dec = res["res_dec_mas"] / np.hypot(sigma_dec[held], sky["sigma_dec_mas"])
-        for name, values in (("tdb", res["tdb"]), ("opposition", np.full(held.sum(), k)),
-                             ("res_ra_mas", res["res_ra_mas"]), ("res_dec_mas", res["res_dec_mas"]),
-                             ("z_ra", z_ra), ("z_dec", z_dec)):
+        spread = _apparition_spread_mas(year, options, full.body)
+        s_ra = np.sqrt(sigma_ra[held] ** 2 + sky["sigma_ra_mas"] ** 2 + spread ** 2)
+        s_dec = np.sqrt(sigma_dec[held] ** 2 + sky["sigma_dec_mas"] ** 2 + spread ** 2)
+        r_ra, r_dec = res["res_ra_mas"] - offset_ra, res["res_dec_mas"] - offset_dec
+        same_night = night[held][:, None] == night[held][None, :]
+        for own, orbit, residual in ((sigma_ra[held], sky["sigma_ra_mas"], r_ra),
+                                     (sigma_dec[held], sky["sigma_dec_mas"], r_dec)):
+            nightly = np.sqrt(np.outer(shared[held], shared[held])) * np.outer(own, own) * same_night
+            blocks.append(nightly + np.diag(own ** 2 * (1.0 - shared[held])) + spread ** 2 + np.outer(orbit, orbit))
+            # its mean weighted as the rows' sigmas weigh them, as the fit reads an apparition (an unweighted mean
+            # would be the imprecise sites'): m = w^T r / sum(w), var(m) = w^T C w / sum(w)^2
+            weight = 1.0 / np.diag(blocks[-1])
+            means.append((year, weight @ residual / weight.sum(), np.sqrt(weight @ blocks[-1] @ weight) / weight.sum()))
+        for name, values in (("tdb", res["tdb"]), ("row", np.nonzero(held)[0]),
+                             ("opposition", np.full(held.sum(), year)),
+                             ("dataset", np.asarray(observations["dataset"]).astype(str)[held]),
+                             ("observer", np.asarray(observations["observer"]).astype(str)[held]),
+                             ("res_ra_mas", r_ra), ("res_dec_mas", r_dec), ("offset_ra_mas", offset_ra),
+                             ("offset_dec_mas", offset_dec), ("sigma_ra_mas", s_ra), ("sigma_dec_mas", s_dec),
+                             ("z_ra", r_ra / s_ra), ("z_dec", r_dec / s_dec)):
             rows[name].append(np.asarray(values))
     table = quantity_table({name: np.concatenate(v) if v else np.zeros(0) for name, v in rows.items()})
     residual = np.concatenate([table["res_ra_mas"].value, table["res_dec_mas"].value])
     normalised = np.concatenate([np.asarray(table["z_ra"]), np.asarray(table["z_dec"])])
-    return HarnessResult(str(body), "opposition", table, summary(residual, normalised), full,
-                         {"n_oppositions": int(np.unique(table["opposition"]).size) if len(table) else 0})
+    result = summary(residual, normalised)
+    z_draws = _honest_z_rms(blocks)
+    result.update({"honest_rms_normalised_90": tuple(float(q) for q in np.quantile(z_draws, [0.05, 0.95])),
+                   "p_rms_normalised": float(np.mean(z_draws >= result["rms_normalised"]))})
+    # the apparitions' mean residuals (RA* and Dec), each over its sigma: independent N(0, 1) for an honest sigma
+    z_means = np.array([mean / sigma for _, mean, sigma in means])
+    result.update({"n_means": int(z_means.size),
+                   "rms_normalised_means": float(np.sqrt(np.mean(z_means ** 2))) if z_means.size else np.nan,
+                   "p_rms_normalised_means": float(chi2.sf(np.sum(z_means ** 2), z_means.size)) if z_means.size
+                   else np.nan})
+    apparition_means = quantity_table({"opposition": [y for y, _, _ in means[::2]],
+                                       "mean_ra_mas": [m for _, m, _ in means[::2]],
+                                       "sigma_mean_ra_mas": [s for _, _, s in means[::2]],
+                                       "mean_dec_mas": [m for _, m, _ in means[1::2]],
+                                       "sigma_mean_dec_mas": [s for _, _, s in means[1::2]]})
+    return HarnessResult(str(body), "opposition", table, result, full,
+                         {"n_oppositions": len(years), "apparition_means": apparition_means})
+
+
+def _honest_z_rms(blocks, draws=HONEST_DRAWS):
+    """Draws of the z rms over independent blocks of residuals, each block's covariance (mas^2) as given: each
+    block drawn with its own seed (`honest_spread`), its squared z summed."""
+    total, n = np.zeros(draws), 0
+    for seed, covariance in enumerate(blocks):
+        z_rms, _ = honest_spread(covariance, draws, seed=seed)
+        total += z_rms ** 2 * covariance.shape[0]
+        n += covariance.shape[0]
+    return np.sqrt(total / n) if n else np.full(draws, np.nan)
+
+
+def _apparition_spread_mas(year, options, body):
+    """The sigma of one apparition's bias as a fit without it sees it: 0 without apparition biases, else the wider
+    of its prior and the scatter the covariance considers for that year."""
+    if options.bias_groups is None or "apparition" not in options.bias_groups.split("+"):
+        return 0.0
+    prior = default_bias_prior_mas(f"apparition:{year}", options.bias_prior_mas)
+    scatter = apparition_scatter_mas(year, options.apparition_bias_scatter, body)
+    return max(prior, scatter or 0.0)
+
+
+def by_group(result, column="dataset"):
+    """One row per value of `column` ("dataset", "observer" or "opposition") of a `leave_one_opposition_out`
+    result's table: rows, apparitions, rms and mean of the residuals in RA* and Dec (mas), rms of the z over both
+    coordinates. An astropy QTable."""
+    table = result.table
+    keys = np.asarray(table[column]).astype(str)
+    out = {column: [], "n": [], "apparitions": [], "rms_ra_mas": [], "rms_dec_mas": [], "mean_ra_mas": [],
+           "mean_dec_mas": [], "rms_normalised": []}
+    for key in sorted(set(keys)):
+        m = keys == key
+        ra, dec = table["res_ra_mas"].value[m], table["res_dec_mas"].value[m]
+        z = np.concatenate([np.asarray(table["z_ra"])[m], np.asarray(table["z_dec"])[m]])
+        for name, value in ((column, key), ("n", int(m.sum())),
+                            ("apparitions", int(np.unique(np.asarray(table["opposition"])[m]).size)),
+                            ("rms_ra_mas", np.sqrt(np.mean(ra ** 2))), ("rms_dec_mas", np.sqrt(np.mean(dec ** 2))),
+                            ("mean_ra_mas", np.mean(ra)), ("mean_dec_mas", np.mean(dec)),
+                            ("rms_normalised", np.sqrt(np.mean(z ** 2)))):
+            out[name].append(value)
+    return quantity_table(out)

@@ -1,0 +1,131 @@
+"""Leave one opposition out on the ground data (`orbitfit.validation.leave_one_opposition_out`), the 8 main irregular
+moons under the default options: each apparition of Jupiter with >= 10 accepted ground positions held out in turn and
+predicted by a fit of every other row (Gaia transits and the other apparitions), the fitted biases the rows share with
+other apparitions applied, their sigma the observation's, the orbit's and the spread of the apparition's own bias.
+
+    python benchmarks/oppositions.py                       # every moon (~20 min on 2 cores, 2026-12-07)
+    python benchmarks/oppositions.py --moons Leda Sinope   # some
+    python benchmarks/oppositions.py --markdown benchmarks/results/oppositions.md \\
+        --datasets-markdown benchmarks/results/oppositions_datasets.md \\
+        --eras-markdown benchmarks/results/oppositions_eras.md
+
+Prints, per moon, the held-out rows and apparitions, the rms and mean of the residuals in RA* and Dec (mas), the z
+rms over both coordinates and what an honest sigma gives it (central 90%, and the chance of a z rms this large: small
+means sigma too small, near 1 too large), the z rms of the apparitions' mean residuals (RA* and Dec; the sharper test
+of the bias' spread and the orbit's sigma) with its chance; then per data set (those with >= --min-rows held-out
+rows).
+Not a timed test: the times vary with the machine.
+"""
+import argparse
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor
+
+import numpy as np
+
+from orbitfit.estimation.published import gomes_junior_2016_orbits
+
+
+def run(name):
+    """One moon's leave-one-opposition-out under the defaults: (name, summary, per data set rows, seconds)."""
+    from orbitfit.validation import leave_one_opposition_out
+    from orbitfit.validation.oppositions import by_group
+    t0 = time.perf_counter()
+    result = leave_one_opposition_out(name)
+    rows = by_group(result, "dataset")
+    per_dataset = [{key: (rows[key][k].value if hasattr(rows[key][k], "value") else rows[key][k])
+                    for key in rows.colnames} for k in range(len(rows))]
+    means = result.notes["apparition_means"]
+    summary = dict(result.summary, apparitions=result.notes["n_oppositions"],
+                   means=[(int(means["opposition"][k]), *(float(means[c][k].value) for c in
+                          ("mean_ra_mas", "sigma_mean_ra_mas", "mean_dec_mas", "sigma_mean_dec_mas")))
+                          for k in range(len(means))])
+    return name, summary, per_dataset, time.perf_counter() - t0
+
+
+ERAS = ((1890, 1959, "before 1960"), (1960, 1994, "1960 – 1994"), (1995, 2100, "since 1995"))
+
+
+def eras(results, moons):
+    """The apparitions' mean residuals over their sigma by era, pooled over the moons and moon by moon: count
+    (RA* and Dec), z rms, and the chance of a z rms this large for an honest sigma (chi-square). Prints them and
+    returns the pooled rows as markdown."""
+    from scipy.stats import chi2
+    print("\nthe apparitions' mean residuals by era: z rms (means, RA* and Dec), chance of one this large")
+    lines = []
+    for first, last, label in ERAS:
+        pooled, parts = [], []
+        for name in moons:
+            z = [m / s for year, m_ra, s_ra, m_dec, s_dec in results[name][0]["means"] if first <= year <= last
+                 for m, s in ((m_ra, s_ra), (m_dec, s_dec))]
+            pooled += z
+            if z:
+                parts.append(f"{name} {np.sqrt(np.mean(np.square(z))):.2f} ({len(z)})")
+        if not pooled:
+            continue
+        z = np.array(pooled)
+        p = chi2.sf(np.sum(z ** 2), z.size)
+        print(f"  {label:12s} {z.size:4d} means: z rms {np.sqrt(np.mean(z ** 2)):.2f}, chance {p:.3f}; "
+              + ", ".join(parts))
+        lines.append(f"| {label} | {z.size} | {np.sqrt(np.mean(z ** 2)):.2f} | {p:.3f} | {'; '.join(parts)} |")
+    return lines
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--moons", nargs="*", default=list(gomes_junior_2016_orbits()))
+    parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
+    parser.add_argument("--min-rows", type=int, default=50, help="data sets printed: at least this many held-out rows")
+    parser.add_argument("--beyond", type=float, default=2.0, help="apparitions printed: mean beyond this many sigma")
+    parser.add_argument("--markdown", help="the moons' table rows to this file")
+    parser.add_argument("--datasets-markdown", help="the data sets' table rows to this file")
+    parser.add_argument("--eras-markdown", help="the apparitions' means by era, table rows to this file")
+    args = parser.parse_args()
+    moon_lines, dataset_lines = [], []
+    with ProcessPoolExecutor(args.workers) as pool:
+        results = {name: out for name, *out in pool.map(run, args.moons)}
+    print(f"{'moon':9s} {'rows':>5s} {'app.':>4s} {'rms RA*':>7s} {'rms Dec':>7s} {'mean RA*':>8s} {'mean Dec':>8s} "
+          f"{'z rms':>6s} {'honest 90%':>11s} {'p':>5s} {'means: z rms':>12s} {'p':>5s} {'s':>5s}")
+    for name in args.moons:
+        s, per_dataset, seconds = results[name]
+        n = sum(d["n"] for d in per_dataset)
+        ra = np.sqrt(sum(d["rms_ra_mas"] ** 2 * d["n"] for d in per_dataset) / n)
+        dec = np.sqrt(sum(d["rms_dec_mas"] ** 2 * d["n"] for d in per_dataset) / n)
+        mean_ra = sum(d["mean_ra_mas"] * d["n"] for d in per_dataset) / n
+        mean_dec = sum(d["mean_dec_mas"] * d["n"] for d in per_dataset) / n
+        low, high = s["honest_rms_normalised_90"]
+        print(f"{name:9s} {n:5d} {s['apparitions']:4d} {ra:7.0f} {dec:7.0f} {mean_ra:+8.0f} {mean_dec:+8.0f} "
+              f"{s['rms_normalised']:6.2f} {low:5.2f}-{high:4.2f} {s['p_rms_normalised']:5.2f} "
+              f"{s['rms_normalised_means']:12.2f} {s['p_rms_normalised_means']:5.2f} {seconds:5.0f}")
+        moon_lines.append(f"| {name} | {n} ({s['apparitions']}) | {ra:.0f} | {dec:.0f} | {mean_ra:+.0f} | "
+                          f"{mean_dec:+.0f} | {s['rms_normalised']:.2f} | {low:.2f} – {high:.2f} | "
+                          f"{s['p_rms_normalised']:.2f} | {s['rms_normalised_means']:.2f} | "
+                          f"{s['p_rms_normalised_means']:.2f} |")
+    print("\nper data set (held-out rows >= %d): rows, apparitions, rms and mean RA*/Dec (mas), z rms" % args.min_rows)
+    for name in args.moons:
+        for d in results[name][1]:
+            if d["n"] < args.min_rows:
+                continue
+            print(f"  {name:9s} {d['dataset']:14s} {d['n']:5d} {d['apparitions']:3d} {d['rms_ra_mas']:6.0f} "
+                  f"{d['rms_dec_mas']:6.0f} {d['mean_ra_mas']:+6.0f} {d['mean_dec_mas']:+6.0f} "
+                  f"{d['rms_normalised']:5.2f}")
+            dataset_lines.append(f"| {name} | {d['dataset']} | {d['n']} ({d['apparitions']}) | "
+                                 f"{d['rms_ra_mas']:.0f} | {d['rms_dec_mas']:.0f} | {d['mean_ra_mas']:+.0f} | "
+                                 f"{d['mean_dec_mas']:+.0f} | {d['rms_normalised']:.2f} |")
+    print(f"\napparitions whose mean residual is beyond {args.beyond:g} sigma (RA* or Dec): year, mean / sigma (mas)")
+    for name in args.moons:
+        for year, m_ra, s_ra, m_dec, s_dec in results[name][0]["means"]:
+            if max(abs(m_ra / s_ra), abs(m_dec / s_dec)) > args.beyond:
+                print(f"  {name:9s} {year}  RA* {m_ra:+7.0f} / {s_ra:5.0f}  Dec {m_dec:+7.0f} / {s_dec:5.0f}")
+    era_lines = eras(results, args.moons)
+    for path, lines in ((args.markdown, moon_lines), (args.datasets_markdown, dataset_lines),
+                        (args.eras_markdown, era_lines)):
+        if path:
+            from orbitfit.files import atomic_path
+            with atomic_path(path) as tmp:
+                with open(tmp, "w", encoding="utf-8") as handle:
+                    handle.write("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
