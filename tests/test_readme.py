@@ -18,6 +18,9 @@ def test_readme_tour_runs(tmp_path, monkeypatch):
         assert (tmp_path / name).stat().st_size > 1000, name
 
 
+# one run of benchmarks/oppositions.py writes three tables
+OPPOSITIONS = ("benchmarks/oppositions.py --markdown benchmarks/results/oppositions.md --datasets-markdown "
+               "benchmarks/results/oppositions_datasets.md --eras-markdown benchmarks/results/oppositions_eras.md")
 # the generated tables (benchmarks/results/NAME) -> the script that writes them (issue 17: documented figures drift
 # from the code); README.md holds the ones in IN_README, docs/validation.md (the harness' whole record) the others
 GENERATED = {
@@ -78,6 +81,7 @@ GENERATED = {
                                       "benchmarks/results/apparition_correlation_2008.md",
     "observatory_biases_2012.md": "benchmarks/validation.py --options 'apparition biases' 'observatory biases' "
                                   "--cut 2012-01-01 --tests cut --markdown benchmarks/results/observatory_biases_2012.md",
+    **{name: OPPOSITIONS for name in ("oppositions.md", "oppositions_datasets.md", "oppositions_eras.md")},
 }
 
 IN_README = {"gaia_visits.md", "himalia_gm.md", "real_occultations.md"}

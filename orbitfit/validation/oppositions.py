@@ -39,9 +39,9 @@ def leave_one_opposition_out(body, options=None, *, observations=None, start=Non
     within an apparition) the orbit's error, the rows of one site's night the part of their variance the full fit
     estimated as shared (meta["night_correlation"]); RA* and Dec apart. The sharper test of the bias' spread and the
     orbit's sigma is each apparition's mean residual per axis (weighted by 1 / sigma^2, as the fit reads the
-    apparition) over its own sigma from that covariance: its rms
-    (rms_normalised_means over n_means) and the chance of one this large (p_rms_normalised_means, chi-square);
-    each apparition's in notes["apparition_means"] (mean and its sigma, RA* and Dec, mas).
+    apparition) over its own sigma from that covariance: its rms (rms_normalised_means over n_means) and the chance
+    of one this large (p_rms_normalised_means, chi-square); each apparition's in notes["apparition_means"] (mean and
+    its sigma, RA* and Dec, mas).
 
     Returns a HarnessResult whose table has one row per held-out observation (tdb, its row in the full fit's
     observations, opposition, dataset, observer, residuals, the modelled offset subtracted, sigmas, z), its summary
@@ -61,7 +61,7 @@ def leave_one_opposition_out(body, options=None, *, observations=None, start=Non
     rho = full.meta.get("night_correlation", {})
     shared = np.array([rho.get(key, 0.0) for key in group_keys(observations, options.weight_groups)])
     blocks = []                                 # the held-out residuals' covariance, one block per apparition and axis
-    means = []                                  # each block's mean residual over its predicted sigma
+    means = []                                  # each block's (year, weighted mean residual, its sigma), mas
     for year in years:
         held = eligible & (index == year)
         solution = fit_orbit(observations[~held], full.orbit, options, model=model)
