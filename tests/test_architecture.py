@@ -9,7 +9,11 @@ facade `orbitfit/__init__.py` loads its lazy names with importlib: it sits on to
 as edges from the facade, and no module of the package may import it.
 """
 import ast
+import shutil
+import subprocess
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("orbitfit", "dynamics")
@@ -135,3 +139,18 @@ def test_at_most_two_long_modules_and_they_say_why():
         head = ast.get_docstring(ast.parse(modules[name].read_text(encoding="utf-8"))) or ""
         assert "over 500 lines" in head.lower() or "longer than 500" in head.lower(), \
             f"{name} ({long[name]} lines) does not say at the top why it is long"
+
+
+# what a clone holds at its top level (the brief's design card, the docs, CI and the project's files); a file a script
+# wrote by mistake (a table once written to a file named "--help" was committed) is named here
+TOP_LEVEL = {".ci", ".gitignore", "CHANGELOG.md", "LICENSE", "MANIFEST.in", "README.md", "benchmarks", "conftest.py",
+             "data", "docs", "dynamics", "notebooks", "orbitfit", "pyproject.toml", "tests"}
+
+
+def test_the_clone_holds_only_the_projects_top_level():
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout (an installed copy)")
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    top = {line.split("/", 1)[0] for line in tracked.splitlines() if line}
+    assert top <= TOP_LEVEL, f"tracked at the top level, not the project's: {sorted(top - TOP_LEVEL)}"
+    assert {"pyproject.toml", "orbitfit", "dynamics", "data", "notebooks", "tests", "benchmarks"} <= top
