@@ -159,8 +159,8 @@ def requested_epochs(args, solution):
     from dynamics import constants as C
     from ..times import convert_jd
     listed = getattr(args, "date_list", None)            # `orbitfit sigma SOLUTION.h5 2027-01-01 2027-06-01`
-    if listed and (args.dates or args.start or args.stop):
-        raise UsageError(f"dates given twice: {' '.join(listed)} and --dates/--start/--stop; give one of them")
+    if listed and args.dates:                            # as --dates: before --start/--stop (an SPK's span)
+        raise UsageError(f"dates given twice: {' '.join(listed)} and --dates {args.dates}; give one of them")
     if listed:
         return np.array([parse_date(d.strip().rstrip(","), "utc", "DATE") for d in listed])
     if args.dates:

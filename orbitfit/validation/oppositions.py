@@ -7,7 +7,7 @@ import numpy as np
 from ..chance import HONEST_DRAWS, honest_spread
 from ..estimation.bias_priors import apparition_scatter_mas, default_bias_prior_mas
 from ..estimation.least_squares import fit_orbit
-from ..estimation.weights import apparition_year, group_keys, night_index, row_bias_offsets
+from ..estimation.weights import apparition_year, bias_design, group_keys, night_index, row_bias_offsets
 from ..products.uncertainty import sky_uncertainty
 from ..residuals import compute_residuals
 from ..tables import plain_table, quantity_table
@@ -23,11 +23,14 @@ def leave_one_opposition_out(body, options=None, *, observations=None, start=Non
 
     The prediction is what a fit without that apparition knows of its rows: the orbit plus the biases it fitted
     that the rows share with other apparitions (an observatory without a catalogue, the zenith level; `row_bias_
-    offsets`), not the held-out apparition's own bias, which no other apparition measures. So each residual's
-    sigma adds in squares the observation's (as the full fit weighted it, without the night factor, which is
-    about correlation, not a row's own error), the orbit's (linear, `sky_uncertainty`, geocentric) and the spread of
-    an apparition's bias: its prior (options.bias_prior_mas, or before 1960 BIAS_PRIOR_BEFORE_1960_MAS) or, where
-    wider, the scatter the covariance considers for that year (options.apparition_bias_scatter); where the prior
+    offsets`), not the held-out apparition's own bias, which no other apparition measures, nor a bias whose group
+    the fit without it had too few rows to keep (an uncatalogued site seen in that apparition alone). So each
+    residual's sigma adds in squares the observation's (as the full fit weighted it, without the night factor,
+    which is about correlation, not a row's own error), the orbit's (linear, `sky_uncertainty`, geocentric) and the
+    spread of each bias the prediction has no estimate of (column sigma_unknown_bias_mas): its prior
+    (`default_bias_prior_mas`: options.bias_prior_mas, before 1960 BIAS_PRIOR_BEFORE_1960_MAS, an uncatalogued site
+    UNCATALOGUED_PRIOR_MAS) or, for an apparition where wider, the scatter the covariance considers for that year
+    (options.apparition_bias_scatter); where the prior
     correlates the apparitions (options.apparition_bias_periodic_ra and _correlation_), the other apparitions' biases
     would predict part of it, which this leaves out: the sigma is then a little wide, not small. The rows of one
     apparition share that bias and the orbit's error, so their z are not independent: what a moon's figure can tell
@@ -54,33 +57,43 @@ def leave_one_opposition_out(body, options=None, *, observations=None, start=Non
     years = [int(k) for k in np.unique(index[eligible]) if (eligible & (index == k)).sum() >= min_rows
              and (apparitions is None or int(k) in apparitions)]
     columns = ("tdb", "row", "opposition", "dataset", "observer", "res_ra_mas", "res_dec_mas", "offset_ra_mas",
-               "offset_dec_mas", "sigma_ra_mas", "sigma_dec_mas", "z_ra", "z_dec")
+               "offset_dec_mas", "sigma_unknown_bias_mas", "sigma_ra_mas", "sigma_dec_mas", "z_ra", "z_dec")
     rows = {name: [] for name in columns}
     night, _ = night_index(observations, observations["tdb"])
     rho = full.meta.get("night_correlation", {})
     shared = np.array([rho.get(key, 0.0) for key in group_keys(observations, options.weight_groups)])
     blocks = []                                 # the held-out residuals' covariance, one block per apparition and axis
+    groups, group_names, _ = bias_design(observations, options.bias_groups, options.gaia_apparition_offsets)
     means = []                                  # each block's (year, weighted mean residual, its sigma), mas
+    ground = np.isin(np.asarray(observations["kind"]).astype(str), kinds)
     for year in years:
+        # the whole apparition's rows of `kinds` leave the fit, its outliers too (the fit without them would
+        # re-judge them and estimate the apparition's bias from them); the rows the full fit accepted are judged
+        solution = fit_orbit(observations[~(ground & (index == year))], full.orbit, options, model=model)
+        left_out = ground & (index == year)
         held = eligible & (index == year)
-        solution = fit_orbit(observations[~held], full.orbit, options, model=model)
         res = plain_table(compute_residuals(observations[held], solution.orbit, model))
-        # the offsets on the whole table, so that a second level's groups are the fit's (a group of fewer than
-        # SECOND_LEVEL_MIN_ROWS has no bias of its own), then the held-out rows'
-        offset_ra, offset_dec = (v[held] for v in row_bias_offsets(observations, solution.biases,
-                                                                    options.bias_groups,
+        # the biases the fit without the apparition estimated: the groups of the rows it used (a group of rejected
+        # rows alone, e.g. the held-out apparition's own, has a prior-only value, no estimate); their offsets on the
+        # whole table, so that a second level's groups are the fit's (SECOND_LEVEL_MIN_ROWS), then the held-out rows'
+        used = groups[~left_out][solution.accepted]
+        fitted = set() if solution.biases is None else {str(g) for g in solution.biases["group"]}
+        known = {str(group_names[j]) for j in np.unique(used[used >= 0])} & fitted
+        estimated = None if solution.biases is None else \
+            solution.biases[np.array([str(g) in known for g in solution.biases["group"]], bool)]
+        offset_ra, offset_dec = (v[held] for v in row_bias_offsets(observations, estimated, options.bias_groups,
                                                                     options.gaia_apparition_offsets,
                                                                     missing_ok=True))
         sky = plain_table(sky_uncertainty(solution, np.asarray(observations["tdb"], float)[held], observer="500"))
-        spread = _apparition_spread_mas(year, options, full.body)
-        s_ra = np.sqrt(sigma_ra[held] ** 2 + sky["sigma_ra_mas"] ** 2 + spread ** 2)
-        s_dec = np.sqrt(sigma_dec[held] ** 2 + sky["sigma_dec_mas"] ** 2 + spread ** 2)
+        unknown = _unknown_bias_covariance(groups[held], group_names, known, options, full.body)
+        s_ra = np.sqrt(sigma_ra[held] ** 2 + sky["sigma_ra_mas"] ** 2 + np.diag(unknown))
+        s_dec = np.sqrt(sigma_dec[held] ** 2 + sky["sigma_dec_mas"] ** 2 + np.diag(unknown))
         r_ra, r_dec = res["res_ra_mas"] - offset_ra, res["res_dec_mas"] - offset_dec
         same_night = night[held][:, None] == night[held][None, :]
         for own, orbit, residual in ((sigma_ra[held], sky["sigma_ra_mas"], r_ra),
                                      (sigma_dec[held], sky["sigma_dec_mas"], r_dec)):
             nightly = np.sqrt(np.outer(shared[held], shared[held])) * np.outer(own, own) * same_night
-            blocks.append(nightly + np.diag(own ** 2 * (1.0 - shared[held])) + spread ** 2 + np.outer(orbit, orbit))
+            blocks.append(nightly + np.diag(own ** 2 * (1.0 - shared[held])) + unknown + np.outer(orbit, orbit))
             # its mean weighted as the rows' sigmas weigh them, as the fit reads an apparition (an unweighted mean
             # would be the imprecise sites'): m = w^T r / sum(w), var(m) = w^T C w / sum(w)^2
             weight = 1.0 / np.diag(blocks[-1])
@@ -90,7 +103,8 @@ def leave_one_opposition_out(body, options=None, *, observations=None, start=Non
                              ("dataset", np.asarray(observations["dataset"]).astype(str)[held]),
                              ("observer", np.asarray(observations["observer"]).astype(str)[held]),
                              ("res_ra_mas", r_ra), ("res_dec_mas", r_dec), ("offset_ra_mas", offset_ra),
-                             ("offset_dec_mas", offset_dec), ("sigma_ra_mas", s_ra), ("sigma_dec_mas", s_dec),
+                             ("offset_dec_mas", offset_dec), ("sigma_unknown_bias_mas", np.sqrt(np.diag(unknown))),
+                             ("sigma_ra_mas", s_ra), ("sigma_dec_mas", s_dec),
                              ("z_ra", r_ra / s_ra), ("z_dec", r_dec / s_dec)):
             rows[name].append(np.asarray(values))
     table = quantity_table({name: np.concatenate(v) if v else np.zeros(0) for name, v in rows.items()})
@@ -127,14 +141,22 @@ def _honest_z_rms(blocks, draws=HONEST_DRAWS):
     return np.sqrt(total / n) if n else np.full(draws, np.nan)
 
 
-def _apparition_spread_mas(year, options, body):
-    """The sigma of one apparition's bias as a fit without it sees it: 0 without apparition biases, else the wider
-    of its prior and the scatter the covariance considers for that year."""
-    if options.bias_groups is None or "apparition" not in options.bias_groups.split("+"):
-        return 0.0
-    prior = default_bias_prior_mas(f"apparition:{year}", options.bias_prior_mas)
-    scatter = apparition_scatter_mas(year, options.apparition_bias_scatter, body)
-    return max(prior, scatter or 0.0)
+def _unknown_bias_covariance(groups, names, known, options, body):
+    """(n, n) mas^2 per axis: the offsets of the n held-out rows that the fit without them has no estimate of, each
+    bias group (`bias_design`'s `groups` of those rows, `names`) not in `known` (the names it estimated) adding its
+    spread to the rows it holds. The zenith level (k tan z, every position with a known zenith) is always known."""
+    covariance = np.zeros((len(groups), len(groups)))
+    for j in np.unique(groups[groups >= 0]):
+        name = str(names[j])
+        if name in known:
+            continue
+        spread = default_bias_prior_mas(name, options.bias_prior_mas)
+        kind, _, year = name.partition(":")
+        if kind == "apparition":
+            spread = max(spread, apparition_scatter_mas(int(year), options.apparition_bias_scatter, body) or 0.0)
+        rows = np.any(groups == j, axis=1)
+        covariance += spread ** 2 * np.outer(rows, rows)
+    return covariance
 
 
 def by_group(result, column="dataset"):
