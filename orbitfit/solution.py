@@ -150,7 +150,8 @@ class Solution:
         # (measured 2026-12-05: one summary, statistics and residuals made 13 such calls, 1.6 of their 2.0 s). A
         # Solution is not changed after its fit (refit and replace build new ones), so the cache cannot go stale.
         return row_bias_offsets(self.observations, self.biases, self.options.bias_groups,
-                                self.options.gaia_apparition_offsets)
+                                self.options.gaia_apparition_offsets,
+                                apparition_bias_gaia_reduced=self.options.apparition_bias_gaia_reduced)
 
     @property
     def chi2(self):

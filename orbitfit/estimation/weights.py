@@ -104,7 +104,9 @@ def fit_data(prepared, options):
     if not options.use_given_sigma:                     # uniform weights within a group (occultations keep theirs)
         sigma_ra = np.where(full_covariance, sigma_ra, np.nan)
         sigma_dec = np.where(full_covariance, sigma_dec, np.nan)
-    bias_group, bias_names, coefficients = bias_design(table, options.bias_groups, options.gaia_apparition_offsets)
+    bias_group, bias_names, coefficients = bias_design(
+        table, options.bias_groups, options.gaia_apparition_offsets,
+        apparition_bias_gaia_reduced=options.apparition_bias_gaia_reduced)
     return FitData(prepared.t_obs, sigma_ra, sigma_dec, prepared.corr, full_covariance, group, group_names,
                    night, counts, bias_group, bias_names,
                    coefficients)
@@ -158,7 +160,7 @@ def group_keys(table, weight_groups="site"):
         return ["all"] * len(table)
     raise ValueError(f"weight_groups must be 'site', 'dataset' or 'all', not {weight_groups!r}")
 
-def bias_index(table, bias_groups, gaia_apparitions=False, zenith=None):
+def bias_index(table, bias_groups, gaia_apparitions=False, zenith=None, *, apparition_bias_gaia_reduced=True):
     """(index of each row's biases, shape (rows, levels), -1 for none; the bias names) for FitOptions.bias_groups:
     "apparition" (one per apparition of Jupiter, shared by every data set and site: "apparition:2016"), "site",
     "dataset", "season" (per data set, site and apparition: "nsdb:jo0059:G36:2016"), "observatory" (per MPC code,
@@ -171,8 +173,10 @@ def bias_index(table, bias_groups, gaia_apparitions=False, zenith=None):
     BIASED_KINDS rows get one. With `gaia_apparitions`
     (FitOptions.gaia_apparition_offsets) the Gaia DR3 transits get one more level: their apparition's offset
     ("gaia:2016"). A row's computed position is the orbit's plus the sum of its biases. zenith: the table's
-    `zenith_geometry` when already computed (`bias_design`)."""
-    index, names = _ground_bias_index(table, bias_groups, zenith)
+    `zenith_geometry` when already computed (`bias_design`). Without `apparition_bias_gaia_reduced`
+    (FitOptions.apparition_bias_gaia_reduced) the positions reduced against a Gaia catalogue
+    (`reduced_against_gaia`) have no apparition bias (their other levels stay)."""
+    index, names = _ground_bias_index(table, bias_groups, zenith, apparition_bias_gaia_reduced)
     if not gaia_apparitions:
         return index, names
     transit = np.asarray(table["kind"]).astype(str) == TRANSIT_KIND
@@ -184,26 +188,29 @@ def bias_index(table, bias_groups, gaia_apparitions=False, zenith=None):
     return np.column_stack([index, column]), names
 
 
-def bias_design(table, bias_groups, gaia_apparitions=False):
+def bias_design(table, bias_groups, gaia_apparitions=False, *, apparition_bias_gaia_reduced=True):
     """(index, names, coefficients) of `bias_index` and `bias_coefficients` together, the zenith level's geometry
     computed once (`zenith_geometry`: ~0.2 s for Himalia's 5559 rows, the sites' ITRS -> GCRS at every instant)."""
     zenith = (zenith_geometry(table) if bias_groups is not None and "zenith" in bias_groups.split("+")
               else None)
-    index, names = bias_index(table, bias_groups, gaia_apparitions, zenith)
+    index, names = bias_index(table, bias_groups, gaia_apparitions, zenith,
+                              apparition_bias_gaia_reduced=apparition_bias_gaia_reduced)
     return index, names, bias_coefficients(table, bias_groups, index, zenith)
 
 
-def row_bias_offsets(table, biases, bias_groups, gaia_apparitions=False, *, missing_ok=False):
+def row_bias_offsets(table, biases, bias_groups, gaia_apparitions=False, *, missing_ok=False,
+                     apparition_bias_gaia_reduced=True):
     """(RA*, Dec) mas: each row's offset under a fit's `biases` (a table with columns group, bias_ra_mas,
     bias_dec_mas, as `Solution.biases`), the sum over its levels (the "zenith" level's k tan z along the row's
     vertical); 0 where the row has no group. A group the table does not hold is an error, or with `missing_ok` an
     offset of 0: the rows of an apparition a fit did not see (`leave_one_opposition_out`), whose bias it has no
-    estimate of. Two new arrays."""
+    estimate of. `apparition_bias_gaia_reduced`: as the fit's options (`bias_index`). Two new arrays."""
     n = len(table)
     bias_ra, bias_dec = np.zeros(n), np.zeros(n)
     if biases is None or not len(biases):
         return bias_ra, bias_dec
-    index, names, coefficients = bias_design(table, bias_groups, gaia_apparitions)
+    index, names, coefficients = bias_design(table, bias_groups, gaia_apparitions,
+                                             apparition_bias_gaia_reduced=apparition_bias_gaia_reduced)
     lookup = {str(g): k for k, g in enumerate(biases["group"])}
     for j, name in enumerate(names):                   # a row with biases at two levels has their sum
         if name not in lookup and missing_ok:
@@ -218,7 +225,7 @@ def row_bias_offsets(table, biases, bias_groups, gaia_apparitions=False, *, miss
     return bias_ra, bias_dec
 
 
-def _ground_bias_index(table, bias_groups, zenith=None):
+def _ground_bias_index(table, bias_groups, zenith=None, apparition_bias_gaia_reduced=True):
     """bias_index of the ground-based positions (BIASED_KINDS) alone."""
     n = len(table)
     if bias_groups is None:
@@ -228,6 +235,9 @@ def _ground_bias_index(table, bias_groups, zenith=None):
                          f"{bias_groups!r}")
     biased = np.isin(np.asarray(table["kind"]).astype(str), BIASED_KINDS)
     levels = [_bias_keys(table, level, zenith) for level in bias_groups.split("+")]
+    if not apparition_bias_gaia_reduced and "apparition" in bias_groups.split("+"):
+        column = bias_groups.split("+").index("apparition")
+        levels[column] = np.where(reduced_against_gaia(table), "", levels[column]).astype(object)
     if len(levels) >= 2:                 # a second level's own bias only where it has the rows to show it
         names, counts = np.unique(levels[1][biased], return_counts=True)
         small = names[counts < SECOND_LEVEL_MIN_ROWS]
@@ -239,6 +249,14 @@ def _ground_bias_index(table, bias_groups, zenith=None):
             index[biased & (keys == name), column] = len(names)
             names.append(name)
     return index, names
+
+
+def reduced_against_gaia(table):
+    """Whether each row's position was reduced against a Gaia catalogue (its `catalog` names a Gaia release: "Gaia
+    DR2", "Gaia EDR3", ...; the readers' names, observations.core). A table without a catalog column has none."""
+    if "catalog" not in table.colnames:
+        return np.zeros(len(table), dtype=bool)
+    return np.char.startswith(np.char.lower(np.asarray(table["catalog"]).astype(str)), "gaia")
 
 
 def _bias_keys(table, level, zenith=None):
