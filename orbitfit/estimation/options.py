@@ -92,9 +92,12 @@ better or the same in every test.
 reduced against a Gaia catalogue, which lack the older catalogues' zonal errors (held out one apparition at a time
 their z rms is 0.46-0.66). On the harness (2026-12-07, transits as Gaia gave them, AL rms in mas, the default's
 first): Himalia cut 6.2 -> 4.7, all 6.1 -> 3.6, but folds 8.1 -> 9.6 (z 1.16 -> 1.44); Elara and Pasiphae within
-0.6 mas; the other moons have no such positions. Where they share the held-out apparition they pull the orbit off
-its transits: they share an offset of a few mas within an apparition, so the default keeps them in its bias
-(docs/validation.md, "The positions reduced against Gaia DR2").
+0.6 mas; the other moons have no such positions. Held out one apparition at a time (2016-2022, the ground data) σ
+is honest with the option and far too wide without (the three moons' apparition means: z rms 0.96 against 0.64,
+Himalia's rows 0.96 against 0.71), but where they share the held-out apparition they pull the orbit off its
+transits (Himalia 2016 RA* +22 +- 10 mas): they share an offset of order 10-20 mas within an apparition. The default
+keeps them in its bias until a prior of that size is tried (docs/validation.md, "The positions reduced against Gaia
+DR2").
 `gaia_apparition_offsets` (off by default) gives the Gaia transits one offset per apparition too: where Gaia's
 positions sit against the ground data and the dynamics (benchmarks/gaia_apparition_offsets.py).
 Other groupings: "site" or "dataset" (one bias for all the years of a site: GJ15's sites, Gomes-Junior et
