@@ -5,8 +5,8 @@ other apparitions applied, their sigma the observation's, the orbit's and the sp
 
     python benchmarks/oppositions.py                       # every moon (~20 min on 2 cores, 2026-12-07)
     python benchmarks/oppositions.py --moons Leda Sinope   # some
-    python benchmarks/oppositions.py --moons Himalia Elara Pasiphae --since 2016 --gaia-reductions-unbiased
-                                      # the Gaia-era apparitions, the Gaia DR2 reductions without apparition bias
+    python benchmarks/oppositions.py --moons Himalia Elara Pasiphae --since 2016 --gaia-reduced-bias own
+                                      # the Gaia-era apparitions, the Gaia DR2 reductions' own apparition bias
     python benchmarks/oppositions.py --markdown benchmarks/results/oppositions.md \\
         --datasets-markdown benchmarks/results/oppositions_datasets.md \\
         --eras-markdown benchmarks/results/oppositions_eras.md
@@ -29,14 +29,14 @@ import numpy as np
 from orbitfit.estimation.published import gomes_junior_2016_orbits
 
 
-def run(name, since=None, gaia_reductions_unbiased=False):
-    """One moon's leave-one-opposition-out under the defaults (or without the apparition bias of the positions
-    reduced against Gaia; only the apparitions from `since` on): (name, summary, per data set rows, seconds)."""
+def run(name, since=None, gaia_reduced_bias="apparition"):
+    """One moon's leave-one-opposition-out under the defaults (or another FitOptions.gaia_reduced_bias; only the
+    apparitions from `since` on): (name, summary, per data set rows, seconds)."""
     from orbitfit.estimation.options import FitOptions
     from orbitfit.validation import leave_one_opposition_out
     from orbitfit.validation.oppositions import by_group
     t0 = time.perf_counter()
-    options = FitOptions(apparition_bias_gaia_reduced=not gaia_reductions_unbiased)
+    options = FitOptions(gaia_reduced_bias=gaia_reduced_bias)
     result = leave_one_opposition_out(name, options, apparitions=None if since is None else range(since, 2200))
     rows = by_group(result, "dataset")
     per_dataset = [{key: (rows[key][k].value if hasattr(rows[key][k], "value") else rows[key][k])
@@ -84,16 +84,16 @@ def main():
     parser.add_argument("--min-rows", type=int, default=50, help="data sets printed: at least this many held-out rows")
     parser.add_argument("--beyond", type=float, default=2.0, help="apparitions printed: mean beyond this many sigma")
     parser.add_argument("--since", type=int, help="hold out only the apparitions from this year on")
-    parser.add_argument("--gaia-reductions-unbiased", action="store_true",
-                        help="the positions reduced against Gaia without an apparition bias "
-                             "(FitOptions(apparition_bias_gaia_reduced=False))")
+    parser.add_argument("--gaia-reduced-bias", choices=("apparition", "own", "none"), default="apparition",
+                        help="the positions reduced against Gaia: their apparition's bias (the default), one of "
+                             "their own, or none (FitOptions.gaia_reduced_bias)")
     parser.add_argument("--markdown", help="the moons' table rows to this file")
     parser.add_argument("--datasets-markdown", help="the data sets' table rows to this file")
     parser.add_argument("--eras-markdown", help="the apparitions' means by era, table rows to this file")
     args = parser.parse_args()
     moon_lines, dataset_lines = [], []
     with ProcessPoolExecutor(args.workers) as pool:
-        work = partial(run, since=args.since, gaia_reductions_unbiased=args.gaia_reductions_unbiased)
+        work = partial(run, since=args.since, gaia_reduced_bias=args.gaia_reduced_bias)
         results = {name: out for name, *out in pool.map(work, args.moons)}
     print(f"{'moon':9s} {'rows':>5s} {'app.':>4s} {'rms RA*':>7s} {'rms Dec':>7s} {'mean RA*':>8s} {'mean Dec':>8s} "
           f"{'z rms':>6s} {'honest 90%':>11s} {'p':>5s} {'means: z rms':>12s} {'p':>5s} {'s':>5s}")

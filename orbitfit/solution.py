@@ -151,7 +151,7 @@ class Solution:
         # Solution is not changed after its fit (refit and replace build new ones), so the cache cannot go stale.
         return row_bias_offsets(self.observations, self.biases, self.options.bias_groups,
                                 self.options.gaia_apparition_offsets,
-                                apparition_bias_gaia_reduced=self.options.apparition_bias_gaia_reduced)
+                                gaia_reduced_bias=self.options.gaia_reduced_bias)
 
     @property
     def chi2(self):

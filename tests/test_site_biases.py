@@ -441,12 +441,13 @@ def test_one_offset_shared_by_all_the_ground_positions(template, truth):
     assert ground["sigma_ra_mas"] < 20 and ground["sigma_dec_mas"] < 20
 
 
-def test_positions_reduced_against_gaia_can_go_without_their_apparition_bias():
-    """FitOptions(apparition_bias_gaia_reduced=False): Elara's 196 positions reduced against Gaia DR2 (NSDB jo0073,
-    2016-2018) lose their apparition's bias and keep the zenith level; every other ground row keeps its apparition's.
-    The estimator's design and the Solution's row offsets agree on it: its residuals are the orbit's O - C less each
-    row's offsets (measured to 3e-6 mas), and each apparition bias counts only the rows it holds. Data since 2012.9
-    (t > 4e8 s TDB), ~5 s a fit."""
+def test_positions_reduced_against_gaia_can_have_their_own_apparition_bias_or_none():
+    """FitOptions.gaia_reduced_bias: Elara's 196 positions reduced against Gaia DR2 (NSDB jo0073, 2016-2018) lose
+    their apparition's bias ("none") or have one of their own ("own": "gaia-reduced:2016", prior 15 mas), and keep
+    the zenith level; every other ground row keeps its apparition's. The estimator's design and the Solution's row
+    offsets agree on it: its residuals are the orbit's O - C less each row's offsets (measured to 3e-6 mas), and each
+    bias counts only the rows it holds. Data since 2012.9 (t > 4e8 s TDB), ~5 s a fit."""
+    from orbitfit.estimation.options import GAIA_REDUCED_PRIOR_MAS
     from orbitfit.estimation.weights import apparition_year, bias_index, reduced_against_gaia, row_bias_offsets
     from orbitfit.observations.datasets import load_all
     from orbitfit.residuals import compute_residuals
@@ -456,22 +457,33 @@ def test_positions_reduced_against_gaia_can_go_without_their_apparition_bias():
     ground = np.asarray(observations["kind"]).astype(str) == "optical"
     gaia = reduced_against_gaia(observations) & ground
     assert gaia.sum() == 196 and set(np.asarray(observations["dataset"])[gaia]) == {"nsdb:jo0073"}
-    options = FitOptions(apparition_bias_gaia_reduced=False)
-    assert FitOptions().apparition_bias_gaia_reduced
-    plain, names = bias_index(observations, options.bias_groups)
-    index, same = bias_index(observations, options.bias_groups, apparition_bias_gaia_reduced=False)
+    groups = FitOptions().bias_groups
+    assert FitOptions().gaia_reduced_bias == "apparition"
+    plain, names = bias_index(observations, groups)
+    index, same = bias_index(observations, groups, gaia_reduced_bias="none")
     assert names == same and np.all(plain[gaia, 0] >= 0) and np.all(index[gaia, 0] == -1)
     assert np.array_equal(index[~gaia], plain[~gaia]) and np.all(index[gaia, 2] == plain[gaia, 2])
-    fit = fit_orbit(observations, gomes_junior_2016_orbit("Elara"), options)
-    table = fit.observations
-    ground, gaia = np.asarray(table["kind"]).astype(str) == "optical", reduced_against_gaia(table)
-    ra, dec = row_bias_offsets(table, fit.biases, options.bias_groups, apparition_bias_gaia_reduced=False)
-    computed = plain_table(compute_residuals(table, fit.orbit, fit.model))
-    np.testing.assert_allclose((computed["res_ra_mas"] - ra)[ground], fit.evaluation.res_ra[ground], atol=1e-3)
-    np.testing.assert_allclose((computed["res_dec_mas"] - dec)[ground], fit.evaluation.res_dec[ground], atol=1e-3)
-    np.testing.assert_array_equal(fit.row_biases()[0], ra)
-    years = apparition_year(table["tdb"])
-    for group in fit.biases:
-        if str(group["group"]).startswith("apparition:"):
-            year = int(str(group["group"]).split(":")[1])
-            assert group["n"] == np.sum(fit.accepted & ground & ~gaia & (years == year))
+    own, own_names = bias_index(observations, groups, gaia_reduced_bias="own")
+    assert sorted(set(own_names) - set(names)) == ["gaia-reduced:2016", "gaia-reduced:2017", "gaia-reduced:2018"]
+    assert all(own_names[j].startswith("gaia-reduced:") for j in own[gaia, 0])
+    assert np.array_equal([own_names[j] for j in own[~gaia & ground, 0]], [names[j] for j in plain[~gaia & ground, 0]])
+    with pytest.raises(ValueError, match="gaia_reduced_bias"):
+        FitOptions(gaia_reduced_bias="shared")
+    for mode in ("none", "own"):
+        options = FitOptions(gaia_reduced_bias=mode)
+        fit = fit_orbit(observations, gomes_junior_2016_orbit("Elara"), options)
+        table = fit.observations
+        ground, gaia = np.asarray(table["kind"]).astype(str) == "optical", reduced_against_gaia(table)
+        ra, dec = row_bias_offsets(table, fit.biases, groups, gaia_reduced_bias=mode)
+        computed = plain_table(compute_residuals(table, fit.orbit, fit.model))
+        np.testing.assert_allclose((computed["res_ra_mas"] - ra)[ground], fit.evaluation.res_ra[ground], atol=1e-3)
+        np.testing.assert_allclose((computed["res_dec_mas"] - dec)[ground], fit.evaluation.res_dec[ground], atol=1e-3)
+        np.testing.assert_array_equal(fit.row_biases()[0], ra)
+        years = apparition_year(table["tdb"])
+        for group in fit.biases:
+            kind, _, year = str(group["group"]).partition(":")
+            if kind in ("apparition", "gaia-reduced"):
+                rows = fit.accepted & ground & (gaia if kind == "gaia-reduced" else ~gaia) & (years == int(year))
+                assert group["n"] == rows.sum()
+                assert group["prior_sigma_mas"] == (GAIA_REDUCED_PRIOR_MAS if kind == "gaia-reduced" else 30.0)
+        assert (mode == "own") == any(str(g).startswith("gaia-reduced:") for g in fit.biases["group"])

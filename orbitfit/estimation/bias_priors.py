@@ -7,9 +7,10 @@ from dataclasses import replace
 
 import numpy as np
 
-from .options import (APPARITION_BIAS_SCATTER_MAS, BIAS_PRIOR_BEFORE_1960_MAS, MOON_APPARITION_SCATTER_FROM,
-                      MOON_APPARITION_SCATTER_MAS, MOON_APPARITION_SCATTER_UNTIL, UNCATALOGUED_PRIOR_MAS)
-from .weights import JUPITER_LONGITUDE_STEP_RAD, opposition_number, split_member_name
+from .options import (APPARITION_BIAS_SCATTER_MAS, BIAS_PRIOR_BEFORE_1960_MAS, GAIA_REDUCED_PRIOR_MAS,
+                      MOON_APPARITION_SCATTER_FROM, MOON_APPARITION_SCATTER_MAS, MOON_APPARITION_SCATTER_UNTIL,
+                      UNCATALOGUED_PRIOR_MAS)
+from .weights import GAIA_REDUCED, JUPITER_LONGITUDE_STEP_RAD, opposition_number, split_member_name
 
 
 SCATTER_RESPONSE = "bias_scatter_response"     # Solution.meta: `scatter_record`
@@ -34,10 +35,14 @@ def bias_prior_arrays(names, prior_mas, bias_priors=None):
 def default_bias_prior_mas(name, prior_mas):
     """The default prior sigma of the bias group `name`: `prior_mas`, or for a group of one apparition before 1960
     ("apparition:1905", a season "...:1905") at least BIAS_PRIOR_BEFORE_1960_MAS, for an observatory's positions
-    without a named catalogue ("uncatalogued:G36") at least UNCATALOGUED_PRIOR_MAS (options module)."""
+    without a named catalogue ("uncatalogued:G36") at least UNCATALOGUED_PRIOR_MAS, for the positions reduced
+    against Gaia of one apparition since 1960 ("gaia-reduced:2016") at most GAIA_REDUCED_PRIOR_MAS (options
+    module)."""
     if str(name).startswith("uncatalogued:"):
         return max(float(prior_mas), UNCATALOGUED_PRIOR_MAS)
     year = str(name).rsplit(":", 1)[-1]
+    if split_member_name(str(name))[1].startswith(f"{GAIA_REDUCED}:") and year.isdigit() and int(year) >= 1960:
+        return min(float(prior_mas), GAIA_REDUCED_PRIOR_MAS)
     if year.isdigit() and len(year) == 4 and int(year) < 1960:
         return max(float(prior_mas), BIAS_PRIOR_BEFORE_1960_MAS)
     return float(prior_mas)

@@ -29,6 +29,10 @@ A_PRIORI_SIGMA_MAS = 500.0        # first-pass sigma of groups that give none, b
 MIN_SIGMA_MAS = 1e-3
 # kinds that may carry a site bias (FitOptions.bias_groups): positions reduced against a star catalogue
 BIASED_KINDS = ("optical",)
+# what the positions reduced against a Gaia catalogue have of the apparition level (FitOptions.gaia_reduced_bias):
+# their apparition's bias, one of their own per apparition ("gaia-reduced:2016"), or none
+GAIA_REDUCED_BIASES = ("apparition", "own", "none")
+GAIA_REDUCED = "gaia-reduced"
 BIAS_GROUPINGS = ("apparition+uncatalogued", "apparition", "apparition+season", "apparition+observatory", "season",
                   "site", "dataset", "observatory", "uncatalogued", "apparition+uncatalogued+ground",
                   "apparition+uncatalogued+zenith")
@@ -106,7 +110,7 @@ def fit_data(prepared, options):
         sigma_dec = np.where(full_covariance, sigma_dec, np.nan)
     bias_group, bias_names, coefficients = bias_design(
         table, options.bias_groups, options.gaia_apparition_offsets,
-        apparition_bias_gaia_reduced=options.apparition_bias_gaia_reduced)
+        gaia_reduced_bias=options.gaia_reduced_bias)
     return FitData(prepared.t_obs, sigma_ra, sigma_dec, prepared.corr, full_covariance, group, group_names,
                    night, counts, bias_group, bias_names,
                    coefficients)
@@ -160,7 +164,7 @@ def group_keys(table, weight_groups="site"):
         return ["all"] * len(table)
     raise ValueError(f"weight_groups must be 'site', 'dataset' or 'all', not {weight_groups!r}")
 
-def bias_index(table, bias_groups, gaia_apparitions=False, zenith=None, *, apparition_bias_gaia_reduced=True):
+def bias_index(table, bias_groups, gaia_apparitions=False, zenith=None, *, gaia_reduced_bias="apparition"):
     """(index of each row's biases, shape (rows, levels), -1 for none; the bias names) for FitOptions.bias_groups:
     "apparition" (one per apparition of Jupiter, shared by every data set and site: "apparition:2016"), "site",
     "dataset", "season" (per data set, site and apparition: "nsdb:jo0059:G36:2016"), "observatory" (per MPC code,
@@ -173,10 +177,10 @@ def bias_index(table, bias_groups, gaia_apparitions=False, zenith=None, *, appar
     BIASED_KINDS rows get one. With `gaia_apparitions`
     (FitOptions.gaia_apparition_offsets) the Gaia DR3 transits get one more level: their apparition's offset
     ("gaia:2016"). A row's computed position is the orbit's plus the sum of its biases. zenith: the table's
-    `zenith_geometry` when already computed (`bias_design`). Without `apparition_bias_gaia_reduced`
-    (FitOptions.apparition_bias_gaia_reduced) the positions reduced against a Gaia catalogue
-    (`reduced_against_gaia`) have no apparition bias (their other levels stay)."""
-    index, names = _ground_bias_index(table, bias_groups, zenith, apparition_bias_gaia_reduced)
+    `zenith_geometry` when already computed (`bias_design`). `gaia_reduced_bias` (FitOptions.gaia_reduced_bias):
+    the positions reduced against a Gaia catalogue (`reduced_against_gaia`) share their apparition's bias
+    ("apparition"), have one of their own ("own": "gaia-reduced:2016") or none ("none"); their other levels stay."""
+    index, names = _ground_bias_index(table, bias_groups, zenith, gaia_reduced_bias)
     if not gaia_apparitions:
         return index, names
     transit = np.asarray(table["kind"]).astype(str) == TRANSIT_KIND
@@ -188,29 +192,29 @@ def bias_index(table, bias_groups, gaia_apparitions=False, zenith=None, *, appar
     return np.column_stack([index, column]), names
 
 
-def bias_design(table, bias_groups, gaia_apparitions=False, *, apparition_bias_gaia_reduced=True):
+def bias_design(table, bias_groups, gaia_apparitions=False, *, gaia_reduced_bias="apparition"):
     """(index, names, coefficients) of `bias_index` and `bias_coefficients` together, the zenith level's geometry
     computed once (`zenith_geometry`: ~0.2 s for Himalia's 5559 rows, the sites' ITRS -> GCRS at every instant)."""
     zenith = (zenith_geometry(table) if bias_groups is not None and "zenith" in bias_groups.split("+")
               else None)
     index, names = bias_index(table, bias_groups, gaia_apparitions, zenith,
-                              apparition_bias_gaia_reduced=apparition_bias_gaia_reduced)
+                              gaia_reduced_bias=gaia_reduced_bias)
     return index, names, bias_coefficients(table, bias_groups, index, zenith)
 
 
 def row_bias_offsets(table, biases, bias_groups, gaia_apparitions=False, *, missing_ok=False,
-                     apparition_bias_gaia_reduced=True):
+                     gaia_reduced_bias="apparition"):
     """(RA*, Dec) mas: each row's offset under a fit's `biases` (a table with columns group, bias_ra_mas,
     bias_dec_mas, as `Solution.biases`), the sum over its levels (the "zenith" level's k tan z along the row's
     vertical); 0 where the row has no group. A group the table does not hold is an error, or with `missing_ok` an
     offset of 0: the rows of an apparition a fit did not see (`leave_one_opposition_out`), whose bias it has no
-    estimate of. `apparition_bias_gaia_reduced`: as the fit's options (`bias_index`). Two new arrays."""
+    estimate of. `gaia_reduced_bias`: as the fit's options (`bias_index`). Two new arrays."""
     n = len(table)
     bias_ra, bias_dec = np.zeros(n), np.zeros(n)
     if biases is None or not len(biases):
         return bias_ra, bias_dec
     index, names, coefficients = bias_design(table, bias_groups, gaia_apparitions,
-                                             apparition_bias_gaia_reduced=apparition_bias_gaia_reduced)
+                                             gaia_reduced_bias=gaia_reduced_bias)
     lookup = {str(g): k for k, g in enumerate(biases["group"])}
     for j, name in enumerate(names):                   # a row with biases at two levels has their sum
         if name not in lookup and missing_ok:
@@ -225,7 +229,7 @@ def row_bias_offsets(table, biases, bias_groups, gaia_apparitions=False, *, miss
     return bias_ra, bias_dec
 
 
-def _ground_bias_index(table, bias_groups, zenith=None, apparition_bias_gaia_reduced=True):
+def _ground_bias_index(table, bias_groups, zenith=None, gaia_reduced_bias="apparition"):
     """bias_index of the ground-based positions (BIASED_KINDS) alone."""
     n = len(table)
     if bias_groups is None:
@@ -235,9 +239,16 @@ def _ground_bias_index(table, bias_groups, zenith=None, apparition_bias_gaia_red
                          f"{bias_groups!r}")
     biased = np.isin(np.asarray(table["kind"]).astype(str), BIASED_KINDS)
     levels = [_bias_keys(table, level, zenith) for level in bias_groups.split("+")]
-    if not apparition_bias_gaia_reduced and "apparition" in bias_groups.split("+"):
+    if gaia_reduced_bias not in GAIA_REDUCED_BIASES:
+        raise ValueError(f"gaia_reduced_bias must be one of {', '.join(map(repr, GAIA_REDUCED_BIASES))}, not "
+                         f"{gaia_reduced_bias!r}")
+    if gaia_reduced_bias != "apparition" and "apparition" in bias_groups.split("+"):
         column = bias_groups.split("+").index("apparition")
-        levels[column] = np.where(reduced_against_gaia(table), "", levels[column]).astype(object)
+        gaia = reduced_against_gaia(table)
+        keys = levels[column].copy()
+        keys[gaia] = ("" if gaia_reduced_bias == "none" else
+                      np.array([k.replace("apparition:", f"{GAIA_REDUCED}:") for k in keys[gaia]], dtype=object))
+        levels[column] = keys
     if len(levels) >= 2:                 # a second level's own bias only where it has the rows to show it
         names, counts = np.unique(levels[1][biased], return_counts=True)
         small = names[counts < SECOND_LEVEL_MIN_ROWS]

@@ -64,7 +64,7 @@ def leave_one_opposition_out(body, options=None, *, observations=None, start=Non
     shared = np.array([rho.get(key, 0.0) for key in group_keys(observations, options.weight_groups)])
     blocks = []                                 # the held-out residuals' covariance, one block per apparition and axis
     groups, group_names, _ = bias_design(observations, options.bias_groups, options.gaia_apparition_offsets,
-                                         apparition_bias_gaia_reduced=options.apparition_bias_gaia_reduced)
+                                         gaia_reduced_bias=options.gaia_reduced_bias)
     means = []                                  # each block's (year, weighted mean residual, its sigma), mas
     ground = np.isin(np.asarray(observations["kind"]).astype(str), kinds)
     for year in years:
@@ -84,8 +84,8 @@ def leave_one_opposition_out(body, options=None, *, observations=None, start=Non
             solution.biases[np.array([str(g) in known for g in solution.biases["group"]], bool)]
         offset_ra, offset_dec = (v[held] for v in row_bias_offsets(observations, estimated, options.bias_groups,
                                                                     options.gaia_apparition_offsets,
-                                                                    missing_ok=True, apparition_bias_gaia_reduced=
-                                                                    options.apparition_bias_gaia_reduced))
+                                                                    missing_ok=True,
+                                                                    gaia_reduced_bias=options.gaia_reduced_bias))
         sky = plain_table(sky_uncertainty(solution, np.asarray(observations["tdb"], float)[held], observer="500"))
         unknown = _unknown_bias_covariance(groups[held], group_names, known, options, full.body)
         s_ra = np.sqrt(sigma_ra[held] ** 2 + sky["sigma_ra_mas"] ** 2 + np.diag(unknown))
