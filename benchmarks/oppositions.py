@@ -7,6 +7,8 @@ other apparitions applied, their sigma the observation's, the orbit's and the sp
     python benchmarks/oppositions.py --moons Leda Sinope   # some
     python benchmarks/oppositions.py --moons Himalia Elara Pasiphae --since 2016 --gaia-reduced-bias own
                                       # the Gaia-era apparitions, the Gaia DR2 reductions' own apparition bias
+    python benchmarks/oppositions.py --moons Himalia Elara Pasiphae --since 2016 --gaia-reduced-bias none
+                                      # ... and with none: the share their own bias should hold (its prior, 15 mas)
     python benchmarks/oppositions.py --markdown benchmarks/results/oppositions.md \\
         --datasets-markdown benchmarks/results/oppositions_datasets.md \\
         --eras-markdown benchmarks/results/oppositions_eras.md
@@ -45,8 +47,48 @@ def run(name, since=None, gaia_reduced_bias="apparition"):
     summary = dict(result.summary, apparitions=result.notes["n_oppositions"],
                    means=[(int(means["opposition"][k]), *(float(means[c][k].value) for c in
                           ("mean_ra_mas", "sigma_mean_ra_mas", "mean_dec_mas", "sigma_mean_dec_mas")))
-                          for k in range(len(means))])
+                          for k in range(len(means))],
+                   gaia_reduced=gaia_reduced_means(result))
     return name, summary, per_dataset, time.perf_counter() - t0
+
+
+def gaia_reduced_means(result, min_rows=10):
+    """Per held-out apparition, the mean residual of the positions reduced against Gaia (RA*, Dec, mas; the mean of
+    their nightly means) and its sigma (the orbit's, median over the rows, and the nightly means' scatter over their
+    number): [(year, rows, nights, mean_ra, sigma_ra, mean_dec, sigma_dec)]. With gaia_reduced_bias "none" their
+    spread beyond sigma is the share an apparition bias of their own should hold (`share_beyond`)."""
+    from orbitfit.estimation.weights import night_index, reduced_against_gaia
+    table, full = result.table, result.solution
+    rows = np.asarray(table["row"])
+    gaia = reduced_against_gaia(full.observations)[rows]
+    night = night_index(full.observations, full.observations["tdb"])[0][rows]
+    years = np.asarray(table["opposition"])
+    out = []
+    for year in sorted(set(years[gaia])):
+        m = gaia & (years == year)
+        if m.sum() < min_rows:
+            continue
+        nights = np.unique(night[m])
+        record = [int(year), int(m.sum()), int(nights.size)]
+        for c in ("ra", "dec"):
+            res = table[f"res_{c}_mas"].value[m]
+            own = getattr(full.weights, f"sigma_{c}")[rows[m]]
+            orbit2 = np.median(table[f"sigma_{c}_mas"].value[m] ** 2 - own ** 2
+                               - table["sigma_unknown_bias_mas"].value[m] ** 2)
+            nightly = np.array([res[night[m] == k].mean() for k in nights])
+            spread2 = np.var(nightly, ddof=1) / nightly.size if nightly.size > 1 else own.mean() ** 2
+            record += [float(nightly.mean()), float(np.sqrt(max(orbit2, 0.0) + spread2))]
+        out.append(tuple(record))
+    return out
+
+
+def share_beyond(means, sigmas):
+    """The spread s (mas) with sum(m^2 / (sigma^2 + s^2)) = n: what the means scatter by beyond their sigma (0 when
+    they scatter less)."""
+    from scipy.optimize import brentq
+    m, sigma = np.asarray(means, float), np.asarray(sigmas, float)
+    excess = lambda v: np.sum(m ** 2 / (sigma ** 2 + v)) - m.size   # noqa: E731
+    return 0.0 if m.size == 0 or excess(0.0) <= 0 else float(np.sqrt(brentq(excess, 0.0, 1e6)))
 
 
 ERAS = ((1890, 1959, "before 1960"), (1960, 1994, "1960 – 1994"), (1995, 2100, "since 1995"))
@@ -129,6 +171,16 @@ def main():
             if max(abs(m_ra / s_ra), abs(m_dec / s_dec)) > args.beyond:
                 print(f"  {name:9s} {year}  RA* {m_ra:+7.0f} / {s_ra:5.0f}  Dec {m_dec:+7.0f} / {s_dec:5.0f}")
     era_lines = eras(results, args.moons)
+    reduced = [(name, *r) for name in args.moons for r in results[name][0]["gaia_reduced"]]
+    if reduced:
+        print(f"\nthe positions reduced against Gaia, mean residual per held-out apparition (gaia_reduced_bias "
+              f"{args.gaia_reduced_bias!r}): year, rows, nights, RA* and Dec mean / sigma (mas)")
+        for name, year, n, nights, m_ra, s_ra, m_dec, s_dec in reduced:
+            print(f"  {name:9s} {year} {n:5d} {nights:3d}  RA* {m_ra:+6.1f} / {s_ra:5.1f}  Dec {m_dec:+6.1f} / "
+                  f"{s_dec:5.1f}")
+        print(f"  their spread beyond sigma ({len(reduced)} means): RA* "
+              f"{share_beyond([r[4] for r in reduced], [r[5] for r in reduced]):.1f} mas, Dec "
+              f"{share_beyond([r[6] for r in reduced], [r[7] for r in reduced]):.1f} mas")
     for path, lines in ((args.markdown, moon_lines), (args.datasets_markdown, dataset_lines),
                         (args.eras_markdown, era_lines)):
         if path:
