@@ -156,7 +156,8 @@ UNCATALOGUED_PRIOR_MAS = 150.0
 # ... and the positions reduced against a Gaia catalogue, given an apparition bias of their own (FitOptions
 # .gaia_reduced_bias="own"), share 15 mas in RA* and 9 in Dec within an apparition: the variance component of their
 # held-out mean residuals beyond the orbit's and their nights' error (leave one opposition out with no bias on them,
-# 2016-2022, Himalia, Elara, Pasiphae: 12 apparition means, 2026-12-07). One sigma for both axes: the larger
+# 2016-2022, Himalia, Elara, Pasiphae: 12 apparition means, 2026-12-07; benchmarks/oppositions.py --since 2016
+# --gaia-reduced-bias none). One sigma for both axes: the larger
 GAIA_REDUCED_PRIOR_MAS = 15.0
 # ... and the RA* apparition biases since 1960 are not independent: a sinusoid of Jupiter's heliocentric longitude
 # (the sky region; back among the same stars every 11.9 years) carries 0.56 of their variance (lag correlations of the
