@@ -55,7 +55,8 @@ def run(name, since=None, gaia_reduced_bias="apparition"):
 def gaia_reduced_means(result, min_rows=10):
     """Per held-out apparition, the mean residual of the positions reduced against Gaia (RA*, Dec, mas; the mean of
     their nightly means) and its sigma (the orbit's, median over the rows, and the nightly means' scatter over their
-    number): [(year, rows, nights, mean_ra, sigma_ra, mean_dec, sigma_dec)]. With gaia_reduced_bias "none" their
+    number; for one night the rows' own sigma, undivided): [(year, rows, nights, mean_ra, sigma_ra, mean_dec,
+    sigma_dec)]. With gaia_reduced_bias "none" their
     spread beyond sigma is the share an apparition bias of their own should hold (`share_beyond`)."""
     from orbitfit.estimation.weights import night_index, reduced_against_gaia
     table, full = result.table, result.solution
