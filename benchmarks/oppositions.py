@@ -5,8 +5,9 @@ other apparitions applied, their sigma the observation's, the orbit's and the sp
 
     python benchmarks/oppositions.py                       # every moon (~20 min on 2 cores, 2026-12-07)
     python benchmarks/oppositions.py --moons Leda Sinope   # some
-    python benchmarks/oppositions.py --moons Himalia Elara Pasiphae --since 2016 --gaia-reduced-bias own
-                                      # the Gaia-era apparitions, the Gaia DR2 reductions' own apparition bias
+    python benchmarks/oppositions.py --moons Himalia Elara Pasiphae --since 2016 --gaia-reduced-bias apparition
+                                      # the Gaia-era apparitions, the Gaia DR2 reductions in their apparition's
+                                      # bias (the default before 2026-12-07; the default: their own)
     python benchmarks/oppositions.py --moons Himalia Elara Pasiphae --since 2016 --gaia-reduced-bias none
                                       # ... and with none: the share their own bias should hold (its prior, 15 mas)
     python benchmarks/oppositions.py --markdown benchmarks/results/oppositions.md \\
@@ -29,16 +30,16 @@ from functools import partial
 import numpy as np
 
 from orbitfit.estimation.published import gomes_junior_2016_orbits
+from orbitfit.estimation.options import FitOptions
 
 
-def run(name, since=None, gaia_reduced_bias="apparition"):
-    """One moon's leave-one-opposition-out under the defaults (or another FitOptions.gaia_reduced_bias; only the
-    apparitions from `since` on): (name, summary, per data set rows, seconds)."""
-    from orbitfit.estimation.options import FitOptions
+def run(name, since=None, gaia_reduced_bias=None):
+    """One moon's leave-one-opposition-out under the defaults (or another FitOptions.gaia_reduced_bias than the
+    default's; only the apparitions from `since` on): (name, summary, per data set rows, seconds)."""
     from orbitfit.validation import leave_one_opposition_out
     from orbitfit.validation.oppositions import by_group
     t0 = time.perf_counter()
-    options = FitOptions(gaia_reduced_bias=gaia_reduced_bias)
+    options = FitOptions() if gaia_reduced_bias is None else FitOptions(gaia_reduced_bias=gaia_reduced_bias)
     result = leave_one_opposition_out(name, options, apparitions=None if since is None else range(since, 2200))
     rows = by_group(result, "dataset")
     per_dataset = [{key: (rows[key][k].value if hasattr(rows[key][k], "value") else rows[key][k])
@@ -127,9 +128,9 @@ def main():
     parser.add_argument("--min-rows", type=int, default=50, help="data sets printed: at least this many held-out rows")
     parser.add_argument("--beyond", type=float, default=2.0, help="apparitions printed: mean beyond this many sigma")
     parser.add_argument("--since", type=int, help="hold out only the apparitions from this year on")
-    parser.add_argument("--gaia-reduced-bias", choices=("apparition", "own", "none"), default="apparition",
-                        help="the positions reduced against Gaia: their apparition's bias (the default), one of "
-                             "their own, or none (FitOptions.gaia_reduced_bias)")
+    parser.add_argument("--gaia-reduced-bias", choices=("apparition", "own", "none"),
+                        help="the positions reduced against Gaia: their apparition's bias, one of their own (the "
+                             "default's), or none (FitOptions.gaia_reduced_bias)")
     parser.add_argument("--markdown", help="the moons' table rows to this file")
     parser.add_argument("--datasets-markdown", help="the data sets' table rows to this file")
     parser.add_argument("--eras-markdown", help="the apparitions' means by era, table rows to this file")
@@ -175,7 +176,7 @@ def main():
     reduced = [(name, *r) for name in args.moons for r in results[name][0]["gaia_reduced"]]
     if reduced:
         print(f"\nthe positions reduced against Gaia, mean residual per held-out apparition (gaia_reduced_bias "
-              f"{args.gaia_reduced_bias!r}): year, rows, nights, RA* and Dec mean / sigma (mas)")
+              f"{args.gaia_reduced_bias or FitOptions().gaia_reduced_bias!r}): year, rows, nights, RA* and Dec mean / sigma (mas)")
         for name, year, n, nights, m_ra, s_ra, m_dec, s_dec in reduced:
             print(f"  {name:9s} {year} {n:5d} {nights:3d}  RA* {m_ra:+6.1f} / {s_ra:5.1f}  Dec {m_dec:+6.1f} / "
                   f"{s_dec:5.1f}")

@@ -30,14 +30,16 @@ each weighting is judged on the Gaia DR3 transits after 2016-06-01, which its fi
                                                                      # sigma gives (~12 min; also 2008-01-01)
     python benchmarks/validation.py --visits --options "independent biases"  # one option set instead of the defaults
     python benchmarks/validation.py --visits --tests cut all folds --moons Himalia Elara Pasiphae \
-        --options "gaia reductions own"   # the positions reduced against Gaia DR2 with an apparition bias of their
-                                          # own ("gaia reductions unbiased": none)
+        --options "gaia reductions apparition"   # the positions reduced against Gaia DR2 in their apparition's
+                                                 # bias, the default before 2026-12-07 ("... unbiased": none)
     python benchmarks/validation.py --visits --markdown benchmarks/results/gaia_visits.md \
         --spread-markdown benchmarks/results/honest_spread.md   # also each moon against what an honest sigma gives
 
 The option sets other than the defaults are fitted as their tables were measured: 7 mas along the scan for every
 Gaia transit (load_all's gaia_floors="common") and no error shared by the moons' predictions in sigma
-(shared_sky_error_mas=0); the defaults with the moons' own floors and 3.8 mas shared (since 2026-12-05 evening).
+(shared_sky_error_mas=0), the positions reduced against Gaia DR2 in their apparition's bias
+(gaia_reduced_bias="apparition"); the defaults with the moons' own floors and 3.8 mas shared (since 2026-12-05
+evening) and those positions' own apparition bias (since 2026-12-07).
 
 Columns: held-out transits (n), AL rms and mean (mas), rms of AL / combined sigma (z; 1 for an honest covariance),
 the fraction within 1 sigma (0.68 for Gaussian errors), the Gaia visits (transits < 10 days apart share the
@@ -80,21 +82,24 @@ TABLE_LABELS = {"defaults": "default: apparition + uncatalogued-site biases and 
                  "periodic biases": "default, RA* apparition biases partly a sinusoid of Jupiter's longitude",
                  "ground bias": "default and one offset of all the ground-based positions (`bias_groups=\"apparition+uncatalogued+ground\"`)",
                  "gaia reductions unbiased": "default, but the positions reduced against Gaia DR2 without an apparition bias (`gaia_reduced_bias=\"none\"`)",
-                 "gaia reductions own": "default, but the positions reduced against Gaia DR2 with an apparition bias of their own, prior 15 mas (`gaia_reduced_bias=\"own\"`)"}
+                 "gaia reductions apparition": "default, but the positions reduced against Gaia DR2 in their apparition's bias (`gaia_reduced_bias=\"apparition\"`, default of 2026-12-06)"}
 INDEPENDENT = INDEPENDENT_APPARITION_PRIORS             # the apparition priors of the defaults before 2026-12-04
 TWO_LEVELS = {"bias_groups": "apparition+uncatalogued"}  # the default's levels before 2026-12-05 (no zenith)
 # the covariance of the biases' prior alone, as every option set but the defaults was measured (before 2026-12-05's
 # consider term of the apparition biases' scatter): their tables stay reproducible
 # ... and, as every option set but the defaults was measured (before 2026-12-05 evening), 7 mas along the scan for
 # every Gaia transit (gaia_floors_of) and no error shared by the moons' predictions in sigma
-BEFORE_OWN_FLOORS = {"shared_sky_error_mas": 0.0}
+# ... and every option set but the defaults was measured (before 2026-12-07) with the positions reduced against Gaia
+# DR2 in their apparition's bias
+BEFORE_GAIA_REDUCED_OWN = {"gaia_reduced_bias": "apparition"}
+BEFORE_OWN_FLOORS = {"shared_sky_error_mas": 0.0, **BEFORE_GAIA_REDUCED_OWN}
 PRIOR_ONLY = {"apparition_bias_scatter": None, **BEFORE_OWN_FLOORS}
 
 
 def gaia_floors_of(label):
     """load_all's gaia_floors for an option set: the moons' own for the defaults, 7 mas ("common") for the others,
     as their tables were measured."""
-    own = ("defaults", "era scatter", "gaia reductions unbiased", "gaia reductions own")
+    own = ("defaults", "era scatter", "gaia reductions unbiased", "gaia reductions apparition")
     return "own" if label in own else "common"
 OPTION_SETS = {
     "defaults": lambda: FitOptions(),   # apparition (RA* partly periodic) + uncatalogued-site biases + zenith, nights,
@@ -118,11 +123,12 @@ OPTION_SETS = {
     # the default and one offset shared by all of a moon's ground-based positions (prior 30 mas; measured 2026-12-04)
     "ground bias": lambda: FitOptions(bias_groups="apparition+uncatalogued+ground", **PRIOR_ONLY),
     # the default of 2026-12-05 evening: the apparition biases' scatter by era alone, the same for every moon
-    "era scatter": lambda: FitOptions(apparition_bias_scatter="era"),
-    # the default, but the ground positions reduced against a Gaia catalogue without their apparition's bias, or
-    # with one of their own (measured 2026-12-07; docs/validation.md, "The positions reduced against Gaia DR2")
+    "era scatter": lambda: FitOptions(apparition_bias_scatter="era", **BEFORE_GAIA_REDUCED_OWN),
+    # the default, but the ground positions reduced against a Gaia catalogue without an apparition bias, or in their
+    # apparition's (the default of 2026-12-06; measured 2026-12-07; docs/validation.md, "The positions reduced
+    # against Gaia DR2")
     "gaia reductions unbiased": lambda: FitOptions(gaia_reduced_bias="none"),
-    "gaia reductions own": lambda: FitOptions(gaia_reduced_bias="own"),
+    "gaia reductions apparition": lambda: FitOptions(**BEFORE_GAIA_REDUCED_OWN),
 }
 
 

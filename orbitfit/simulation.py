@@ -79,7 +79,7 @@ def simulate_like(solution, rng, apparition_scatter_mas=0.0, apparitions=(1960, 
         nights = rng.standard_normal((int(data.night.max()) + 1, 2))[data.night]
         z = np.sqrt(shared)[:, None] * nights + np.sqrt(1.0 - shared)[:, None] * rng.standard_normal((len(table), 2))
         noise = np.array([np.linalg.cholesky(c) @ zi for c, zi in zip(covariances, z)]).reshape(len(table), 2)
-    index, names = bias_index(table, "apparition")
+    index, names = bias_index(table, "apparition", gaia_reduced_bias="apparition")   # every ground position
     offsets = np.zeros((len(names), 2))
     for k, name in enumerate(names):
         if apparitions[0] <= int(str(name).rsplit(":", 1)[-1]) <= apparitions[1]:

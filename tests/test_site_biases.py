@@ -1,6 +1,7 @@
 """Site biases (FitOptions.bias_groups): constant RA*/Dec offsets per site fitted with the orbit under a zero-mean
 prior. Checked on synthetic data with biases drawn from that prior (the joint covariance must be honest), and for
 the archive, the refit and the CLI."""
+import inspect
 import json
 import re
 
@@ -443,12 +444,13 @@ def test_one_offset_shared_by_all_the_ground_positions(template, truth):
 
 def test_positions_reduced_against_gaia_can_have_their_own_apparition_bias_or_none():
     """FitOptions.gaia_reduced_bias: Elara's 196 positions reduced against Gaia DR2 (NSDB jo0073, 2016-2018) lose
-    their apparition's bias ("none") or have one of their own ("own": "gaia-reduced:2016", prior 15 mas), and keep
-    the zenith level; every other ground row keeps its apparition's. The estimator's design and the Solution's row
-    offsets agree on it: its residuals are the orbit's O - C less each row's offsets (measured to 3e-6 mas), and each
-    bias counts only the rows it holds. Data since 2012.9 (t > 4e8 s TDB), ~5 s a fit."""
+    their apparition's bias ("none") or have one of their own ("own", the default: "gaia-reduced:2016", prior 15
+    mas), and keep the zenith level; every other ground row keeps its apparition's. The estimator's design and the
+    Solution's row offsets agree on it: its residuals are the orbit's O - C less each row's offsets (measured to 3e-6
+    mas), and each bias counts only the rows it holds. Data since 2012.9 (t > 4e8 s TDB), ~5 s a fit."""
     from orbitfit.estimation.options import GAIA_REDUCED_PRIOR_MAS
-    from orbitfit.estimation.weights import apparition_year, bias_index, reduced_against_gaia, row_bias_offsets
+    from orbitfit.estimation.weights import (apparition_year, bias_design, bias_index, reduced_against_gaia,
+                                             row_bias_offsets)
     from orbitfit.observations.datasets import load_all
     from orbitfit.residuals import compute_residuals
     from orbitfit.tables import plain_table
@@ -458,12 +460,15 @@ def test_positions_reduced_against_gaia_can_have_their_own_apparition_bias_or_no
     gaia = reduced_against_gaia(observations) & ground
     assert gaia.sum() == 196 and set(np.asarray(observations["dataset"])[gaia]) == {"nsdb:jo0073"}
     groups = FitOptions().bias_groups
-    assert FitOptions().gaia_reduced_bias == "apparition"
-    plain, names = bias_index(observations, groups)
+    # the default since 2026-12-07, and the functions' own defaults are the options'
+    assert FitOptions().gaia_reduced_bias == "own"
+    for function in (bias_index, bias_design, row_bias_offsets):
+        assert inspect.signature(function).parameters["gaia_reduced_bias"].default == "own"
+    plain, names = bias_index(observations, groups, gaia_reduced_bias="apparition")
     index, same = bias_index(observations, groups, gaia_reduced_bias="none")
     assert names == same and np.all(plain[gaia, 0] >= 0) and np.all(index[gaia, 0] == -1)
     assert np.array_equal(index[~gaia], plain[~gaia]) and np.all(index[gaia, 2] == plain[gaia, 2])
-    own, own_names = bias_index(observations, groups, gaia_reduced_bias="own")
+    own, own_names = bias_index(observations, groups)
     assert sorted(set(own_names) - set(names)) == ["gaia-reduced:2016", "gaia-reduced:2017", "gaia-reduced:2018"]
     assert all(own_names[j].startswith("gaia-reduced:") for j in own[gaia, 0])
     assert np.array_equal([own_names[j] for j in own[~gaia & ground, 0]], [names[j] for j in plain[~gaia & ground, 0]])

@@ -71,10 +71,13 @@ def catalogued(observations, code):
 
 def loose_fit(observations, start, level, *, model=None):
     """The Solution of `observations` from the Orbit `start` with the biases of `level` (a key of GROUPS) under
-    LOOSE_PRIOR_MAS, in that level's bias groups, the apparition priors independent; the other options the default's.
-    The fit's warnings (floors, flags) are a user's fit's, not this measurement's, and are not shown."""
-    options = FitOptions(**INDEPENDENT_APPARITION_PRIORS, bias_groups=GROUPS[level])
-    names = [n for n in bias_index(observations, options.bias_groups)[1] if of_level(n, level)]
+    LOOSE_PRIOR_MAS, in that level's bias groups, the apparition priors independent, every ground position of an
+    apparition in its bias (gaia_reduced_bias "apparition", as the scatters were measured, 2026-12-03…06); the other
+    options the default's. The fit's warnings (floors, flags) are a user's fit's, not this measurement's, and are not
+    shown."""
+    options = FitOptions(**INDEPENDENT_APPARITION_PRIORS, bias_groups=GROUPS[level], gaia_reduced_bias="apparition")
+    names = [n for n in bias_index(observations, options.bias_groups,
+                                   gaia_reduced_bias=options.gaia_reduced_bias)[1] if of_level(n, level)]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return fit_orbit(observations, start, options, model=model,

@@ -298,11 +298,12 @@ class FitOptions:
                 "in 1995-2009, e.g. Himalia 25, Lysithea 157 mas: MOON_APPARITION_SCATTER_MAS; the default), "
                 "'pooled' (74 mas since 1960) or 'none' (the prior's covariance alone)",
         {"era": "era", "pooled": "pooled", "moon": "moon", "none": None})
-    gaia_reduced_bias: str = _option("apparition", "what the ground positions reduced against a Gaia catalogue "
-                                                   "(catalog 'Gaia DR2', 'Gaia EDR3', ...) have of the apparition "
-                                                   "bias: their apparition's (the default), 'own' (one per apparition "
-                                                   "of their own, prior GAIA_REDUCED_PRIOR_MAS, 15 mas) or 'none' "
-                                                   "(measured: module docstring, 'Biases')",
+    gaia_reduced_bias: str = _option("own", "what the ground positions reduced against a Gaia catalogue "
+                                            "(catalog 'Gaia DR2', 'Gaia EDR3', ...) have of the apparition bias: "
+                                            "'own' (one per apparition of their own, prior GAIA_REDUCED_PRIOR_MAS, "
+                                            "15 mas; the default since 2026-12-07), 'apparition' (their "
+                                            "apparition's, as every other position; the default before) or 'none' "
+                                            "(measured: module docstring, 'Biases')",
                                      {"apparition": "apparition", "own": "own", "none": "none"})
     gaia_apparition_offsets: bool = _option(False, "also fit one RA*/Dec offset of the Gaia DR3 transits per "
                                                    "apparition ('gaia:2016', prior bias_prior_mas): where Gaia's "

@@ -164,7 +164,7 @@ def group_keys(table, weight_groups="site"):
         return ["all"] * len(table)
     raise ValueError(f"weight_groups must be 'site', 'dataset' or 'all', not {weight_groups!r}")
 
-def bias_index(table, bias_groups, gaia_apparitions=False, zenith=None, *, gaia_reduced_bias="apparition"):
+def bias_index(table, bias_groups, gaia_apparitions=False, zenith=None, *, gaia_reduced_bias="own"):
     """(index of each row's biases, shape (rows, levels), -1 for none; the bias names) for FitOptions.bias_groups:
     "apparition" (one per apparition of Jupiter, shared by every data set and site: "apparition:2016"), "site",
     "dataset", "season" (per data set, site and apparition: "nsdb:jo0059:G36:2016"), "observatory" (per MPC code,
@@ -192,7 +192,7 @@ def bias_index(table, bias_groups, gaia_apparitions=False, zenith=None, *, gaia_
     return np.column_stack([index, column]), names
 
 
-def bias_design(table, bias_groups, gaia_apparitions=False, *, gaia_reduced_bias="apparition"):
+def bias_design(table, bias_groups, gaia_apparitions=False, *, gaia_reduced_bias="own"):
     """(index, names, coefficients) of `bias_index` and `bias_coefficients` together, the zenith level's geometry
     computed once (`zenith_geometry`: ~0.2 s for Himalia's 5559 rows, the sites' ITRS -> GCRS at every instant)."""
     zenith = (zenith_geometry(table) if bias_groups is not None and "zenith" in bias_groups.split("+")
@@ -203,7 +203,7 @@ def bias_design(table, bias_groups, gaia_apparitions=False, *, gaia_reduced_bias
 
 
 def row_bias_offsets(table, biases, bias_groups, gaia_apparitions=False, *, missing_ok=False,
-                     gaia_reduced_bias="apparition"):
+                     gaia_reduced_bias="own"):
     """(RA*, Dec) mas: each row's offset under a fit's `biases` (a table with columns group, bias_ra_mas,
     bias_dec_mas, as `Solution.biases`), the sum over its levels (the "zenith" level's k tan z along the row's
     vertical); 0 where the row has no group. A group the table does not hold is an error, or with `missing_ok` an
@@ -229,7 +229,7 @@ def row_bias_offsets(table, biases, bias_groups, gaia_apparitions=False, *, miss
     return bias_ra, bias_dec
 
 
-def _ground_bias_index(table, bias_groups, zenith=None, gaia_reduced_bias="apparition"):
+def _ground_bias_index(table, bias_groups, zenith=None, gaia_reduced_bias="own"):
     """bias_index of the ground-based positions (BIASED_KINDS) alone."""
     n = len(table)
     if bias_groups is None:
