@@ -39,9 +39,9 @@ def family_fit(data, starts, prior=None, bias_groups="apparition"):
     start = time.perf_counter()
     # the apparition biases independent and the covariance of their prior alone, as in the README's table (the
     # defaults of 2026-12-02 and -03), and no error shared by the moons' predictions (its state part widens the
-    # GM's sigma: shared_error.state_part)
+    # GM's sigma: shared_error.state_part), every ground position of an apparition in its bias (before 2026-12-07)
     options = FitOptions(bias_groups=bias_groups, apparition_bias_scatter=None, shared_sky_error_mas=0.0,
-                         **INDEPENDENT_APPARITION_PRIORS)
+                         gaia_reduced_bias="apparition", **INDEPENDENT_APPARITION_PRIORS)
     family = fit_family(data, starts, options, fit_gm=(HIMALIA,),
                         gm={HIMALIA: prior[0]} if prior else None, gm_prior_sigma=prior[1] if prior else None)
     return family, time.perf_counter() - start

@@ -27,7 +27,8 @@ FIRST_MEASURED_APPARITION = 1960
 # 2026-12-04, the "ground" level); the two levels of 2026-12-04, on which the options' figures were measured, for the
 # others (since 2026-12-05 the default also has the zenith level, which is no level measured here)
 GROUPS = {"uncatalogued": "apparition+uncatalogued", "apparition": "apparition+uncatalogued",
-          "observatory": "apparition+observatory", "ground": "apparition+uncatalogued+ground"}
+          "observatory": "apparition+observatory", "ground": "apparition+uncatalogued+ground",
+          "gaia-reduced": "apparition+uncatalogued"}
 
 
 def variance_component(values_mas, sigmas_mas):
@@ -72,10 +73,11 @@ def catalogued(observations, code):
 def loose_fit(observations, start, level, *, model=None):
     """The Solution of `observations` from the Orbit `start` with the biases of `level` (a key of GROUPS) under
     LOOSE_PRIOR_MAS, in that level's bias groups, the apparition priors independent, every ground position of an
-    apparition in its bias (gaia_reduced_bias "apparition", as the scatters were measured, 2026-12-03…06); the other
-    options the default's. The fit's warnings (floors, flags) are a user's fit's, not this measurement's, and are not
-    shown."""
-    options = FitOptions(**INDEPENDENT_APPARITION_PRIORS, bias_groups=GROUPS[level], gaia_reduced_bias="apparition")
+    apparition in its bias (gaia_reduced_bias "apparition", as the scatters were measured, 2026-12-03…06) but for the
+    level "gaia-reduced" (the positions reduced against Gaia in one of their own, "own"); the other options the
+    default's. The fit's warnings (floors, flags) are a user's fit's, not this measurement's, and are not shown."""
+    options = FitOptions(**INDEPENDENT_APPARITION_PRIORS, bias_groups=GROUPS[level],
+                         gaia_reduced_bias="own" if level == "gaia-reduced" else "apparition")
     names = [n for n in bias_index(observations, options.bias_groups,
                                    gaia_reduced_bias=options.gaia_reduced_bias)[1] if of_level(n, level)]
     with warnings.catch_warnings():
