@@ -68,7 +68,7 @@ from orbitfit.validation import (DEFAULT_CUT, Resamplings, common_visit_harness,
 
 # the tables' words for each option set (the tables of README.md and docs/validation.md are this script's
 # --markdown output)
-TABLE_LABELS = {"defaults": "default: apparition + uncatalogued-site biases and a displacement towards the zenith, the RA* apparition biases partly a sinusoid of Jupiter's longitude, estimated night correlation, the covariance considering the apparition biases' scatter by era (in 1995–2009 each moon's own), each moon's own Gaia floor and the error the moons' predictions share (since 2026-12-06; transits as Gaia gave them)",
+TABLE_LABELS = {"defaults": "default: apparition + uncatalogued-site biases and a displacement towards the zenith, the RA* apparition biases partly a sinusoid of Jupiter's longitude, estimated night correlation, the covariance considering the apparition biases' scatter by era (in 1995–2009 each moon's own), each moon's own Gaia floor and the error the moons' predictions share, the positions reduced against Gaia DR2 in an apparition bias of their own (since 2026-12-07; transits as Gaia gave them)",
                  "era scatter": "the same with the apparition biases' scatter by era alone, the same for every moon (`apparition_bias_scatter=\"era\"`, default of 2026-12-05 evening; transits as Gaia gave them)",
                  "prior only": "the same with the covariance of the biases' prior alone (`apparition_bias_scatter=None`, default of 2026-12-05 morning; transits as Gaia gave them)",
                  "no zenith": "the same without the displacement towards the zenith (`bias_groups=\"apparition+uncatalogued\"`, default of 2026-12-04)",
