@@ -22,7 +22,7 @@ from .bodies import body_name
 from .display import html_table, significant
 from .estimation.options import (APPARITION_BIAS_SCATTER_MAS, MOON_APPARITION_SCATTER_FROM,
                                  MOON_APPARITION_SCATTER_MAS, MOON_APPARITION_SCATTER_UNTIL, FitOptions)
-from .estimation.weights import Weights, chi2_per_observation, row_bias_offsets
+from .estimation.weights import GAIA_REDUCED, Weights, chi2_per_observation, row_bias_offsets
 from .observables import Evaluation
 from .observations.refraction import MIN_ALTITUDE_DEG, rows_below_altitude
 from .orbit import Orbit, OrbitModel
@@ -275,6 +275,11 @@ class Solution:
                     eras += (f"; this moon's own {MOON_APPARITION_SCATTER_MAS[self.body]:g} mas in "
                              f"{MOON_APPARITION_SCATTER_FROM}-{MOON_APPARITION_SCATTER_UNTIL}")
                 lines.append(f"  sigma considers the apparition biases' scatter ({scatter}): {eras}")
+            own = [g for g in self.biases["group"] if str(g).startswith(f"{GAIA_REDUCED}:")]
+            if own:
+                lines.append(f"  the positions reduced against Gaia have an apparition bias of their own "
+                             f"({GAIA_REDUCED}:{str(own[0]).partition(':')[2]} ...; {len(own)} apparitions; "
+                             f"gaia_reduced_bias='own')")
             lines.append(f"  {kind} biases (prior sigma {said} mas)" +
                          (f", the {len(shown)} most significant of {len(rows)} (all in solution.biases):"
                           if len(shown) < len(rows) else ":"))

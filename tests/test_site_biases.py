@@ -492,3 +492,5 @@ def test_positions_reduced_against_gaia_can_have_their_own_apparition_bias_or_no
                 assert group["n"] == rows.sum()
                 assert group["prior_sigma_mas"] == (GAIA_REDUCED_PRIOR_MAS if kind == "gaia-reduced" else 30.0)
         assert (mode == "own") == any(str(g).startswith("gaia-reduced:") for g in fit.biases["group"])
+        assert (mode == "own") == ("reduced against Gaia have an apparition bias of their own (gaia-reduced:2016 ...; "
+                                   "3 apparitions" in fit.summary())
