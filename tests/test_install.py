@@ -179,7 +179,7 @@ def test_version_and_demo_from_the_installed_wheel(installed):
     assert 0.35 < low < 0.7 and 1.2 < high < 1.8 and check["visits"] == 5
     assert f"an honest sigma gives {low:.2f}-{high:.2f} for these 5 Gaia visits" in result.stdout
     # where today's sigma comes from (products.uncertainty.sigma_parts), parts that add in squares; Himalia's is
-    # mostly the error every moon's prediction shares (2026-12-06: 7.8 mas = 3.5, 1.4 and 6.8)
+    # mostly the error every moon's prediction shares (2026-12-07: 7.7 mas = 3.5, 1.4 and 6.8; 2026-12-06: 7.8)
     today = report["sigma_today"]
     parts = [today[f"sigma_s_{name}_mas"] for name in ("weights", "bias_scatter", "shared")]
     assert sum(p ** 2 for p in parts) == pytest.approx(today["sigma_s_mas"] ** 2, rel=1e-9)
