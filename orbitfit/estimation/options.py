@@ -28,7 +28,9 @@ APPARITION_BIAS_SCATTER_MAS' and MOON_APPARITION_SCATTER_MAS' comments).
 Positions are reduced against star catalogues whose zonal errors (tens of mas on degree scales before Gaia: UCAC4 -
 Gaia) are the same for every observer of the same sky region, and a moon stays within ~1-2 deg of Jupiter, which
 moves ~30 deg a year. So by default every ground-based position of one apparition of Jupiter shares one bias (since
-2026-12-02), whatever its data set or site (before 1960 with a prior of BIAS_PRIOR_BEFORE_1960_MAS). Fitted to the
+2026-12-02), whatever its data set or site (before 1960 with a prior of BIAS_PRIOR_BEFORE_1960_MAS; since 2026-12-07
+the positions reduced against a Gaia catalogue, which lack those zonal errors, one of their own: `gaia_reduced_bias`
+below). Fitted to the
 8 moons' data, the apparition biases scatter by 25-55 mas about the 30 mas prior (their variance component
 estimated within the fit; 20-235 mas, the faint moons the most, under a loose prior: BIAS_PRIOR_MAS' comment).
 Judged on the held-out Gaia
