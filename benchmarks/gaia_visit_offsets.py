@@ -17,8 +17,9 @@ under that day's default (the positions reduced against Gaia DR2 in an apparitio
 FitOptions.gaia_reduced_bias "own"): tau 3.34, s 3.74; Himalia's visit means moved by up to 2.1 mas (visit 1: 2.8 ->
 4.9), those of Elara, Lysithea and Pasiphae by less than 1, the others' not at all. Not embedded: tau feeds every
 transit's floor (gaia.VISIT_COMMON_AL_MAS, 3.20) and the moons' own floors were derived on this table, so a new table
-means re-deriving both and re-measuring every moon's harness; 3.20 -> 3.34 is within tau's own noise over 15 visits. What the correction does to predictions is `python
-benchmarks/validation.py --visits` (the harness, every moon under one held-out rule).
+means re-deriving both and re-measuring every moon's harness; 3.20 -> 3.34 is within tau's own noise over 15 visits.
+What the correction does to predictions is `python benchmarks/validation.py --visits` (the harness, every moon under
+one held-out rule).
 """
 import sys
 import time

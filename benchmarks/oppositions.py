@@ -29,8 +29,8 @@ from functools import partial
 
 import numpy as np
 
-from orbitfit.estimation.published import gomes_junior_2016_orbits
 from orbitfit.estimation.options import FitOptions
+from orbitfit.estimation.published import gomes_junior_2016_orbits
 
 
 def run(name, since=None, gaia_reduced_bias=None):
@@ -175,8 +175,9 @@ def main():
     era_lines = eras(results, args.moons)
     reduced = [(name, *r) for name in args.moons for r in results[name][0]["gaia_reduced"]]
     if reduced:
+        mode = args.gaia_reduced_bias or FitOptions().gaia_reduced_bias
         print(f"\nthe positions reduced against Gaia, mean residual per held-out apparition (gaia_reduced_bias "
-              f"{args.gaia_reduced_bias or FitOptions().gaia_reduced_bias!r}): year, rows, nights, RA* and Dec mean / sigma (mas)")
+              f"{mode!r}): year, rows, nights, RA* and Dec mean / sigma (mas)")
         for name, year, n, nights, m_ra, s_ra, m_dec, s_dec in reduced:
             print(f"  {name:9s} {year} {n:5d} {nights:3d}  RA* {m_ra:+6.1f} / {s_ra:5.1f}  Dec {m_dec:+6.1f} / "
                   f"{s_dec:5.1f}")

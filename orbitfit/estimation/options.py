@@ -30,10 +30,9 @@ Gaia) are the same for every observer of the same sky region, and a moon stays w
 moves ~30 deg a year. So by default every ground-based position of one apparition of Jupiter shares one bias (since
 2026-12-02), whatever its data set or site (before 1960 with a prior of BIAS_PRIOR_BEFORE_1960_MAS; since 2026-12-07
 the positions reduced against a Gaia catalogue, which lack those zonal errors, one of their own: `gaia_reduced_bias`
-below). Fitted to the
-8 moons' data, the apparition biases scatter by 25-55 mas about the 30 mas prior (their variance component
-estimated within the fit; 20-235 mas, the faint moons the most, under a loose prior: BIAS_PRIOR_MAS' comment).
-Judged on the held-out Gaia
+below). Fitted to the 8 moons' data, the apparition biases scatter by 25-55 mas about the 30 mas prior (their
+variance component estimated within the fit; 20-235 mas, the faint moons the most, under a loose prior:
+BIAS_PRIOR_MAS' comment). Judged on the held-out Gaia
 DR3 transits (benchmarks/validation.py, 8 moons, every embedded data set with gross errors screened; rms over the
 moons of the AL rms and of the normalised residual z, 2026-12-02) they give the more honest sigma with all data (z
 1.36 against 1.46 without biases) and with one apparition of transits out (14.3 mas, z 1.45, against 15.5 mas, z
