@@ -158,7 +158,8 @@ UNCATALOGUED_PRIOR_MAS = 150.0
 # held-out mean residuals beyond the orbit's and their nights' error (leave one opposition out with no bias on them,
 # 2016-2022, Himalia, Elara, Pasiphae: 12 apparition means, 2026-12-07; benchmarks/oppositions.py --since 2016
 # --gaia-reduced-bias none). One sigma for both axes: the larger. The fits' own such biases under a loose prior
-# scatter by 18.1 +- 5.0 mas in RA* and 0 in Dec (tests/test_bias_scatter.py; bias_scatter level "gaia-reduced")
+# scatter by 18.1 +- 5.0 mas in RA* and 0 in Dec (bias_scatter level "gaia-reduced"; 17.8 from the data since 2000,
+# tests/test_bias_scatter.py)
 GAIA_REDUCED_PRIOR_MAS = 15.0
 # ... and the RA* apparition biases since 1960 are not independent: a sinusoid of Jupiter's heliocentric longitude
 # (the sky region; back among the same stars every 11.9 years) carries 0.56 of their variance (lag correlations of the
