@@ -26,7 +26,9 @@ embedded floors hold the held-out transits' residuals too; with the floors of th
 test (an experiment: `gaia.CORRECTED_AL_FLOOR_MAS` replaced, `common_visit_harness`, 2026-12-07, ~2.5 min on one
 core) the rms over the moons is 7.94 mas, z 0.80 (the embedded floors: 7.73, 0.79); as Gaia gave them 8.90, 0.85
 (8.58, 0.85); Carme 3.7 -> 5.2 mas, Pasiphae 4.9 -> 5.5, Leda 9.2 -> 9.6, the others within 0.1 (docs/validation.md,
-"Each moon's own floor").
+"Each moon's own floor"). Under the default of that afternoon (the positions reduced against Gaia DR2 in an apparition
+bias of their own; the embedded visit table as written 2026-12-05): Himalia 3.4, the other seven within 0.1 of the
+embedded floors, which stay.
 
 Measured 2026-12-03 (each transit's own axis): Himalia 3.6, Elara 4.2, Lysithea 3.9, Leda 8.2, Pasiphae 3.7,
 Sinope 7.1, Carme 4.4, Ananke 5.4 mas; with the held-out transits' sigma on the same floor (the visit's error not in
