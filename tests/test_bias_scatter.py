@@ -160,9 +160,8 @@ def test_the_gaia_reduced_positions_own_apparition_prior_is_what_their_fitted_bi
     to their data since 2000 with those biases under a loose prior (`loose_fit`, level "gaia-reduced"); their 13 RA*
     and 13 Dec coordinates scatter beyond their sigma by 17.8 +- 4.9 mas in RA* and 0 in Dec (2026-12-07, transits as
     Gaia gave them; 18.1 from every embedded data set, a minute longer; 17.2 with the fitted transits freed of their
-    visit's error). The prior lies within
-    the RA* measurement's standard error (its Fisher information), nearer the held-out measurement; Dec scatters less
-    than the prior, as held out (one prior for both axes: the larger)."""
+    visit's error). The prior lies within the RA* measurement's standard error (its Fisher information), nearer the
+    held-out measurement; Dec scatters less than the prior, as held out (one prior for both axes: the larger)."""
     from orbitfit.estimation.bias_scatter import level_coordinates
     from orbitfit.estimation.options import GAIA_REDUCED_PRIOR_MAS
     values, sigmas, axes = [], [], []

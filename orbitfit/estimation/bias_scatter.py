@@ -17,7 +17,7 @@ from scipy.optimize import brentq
 
 from .least_squares import fit_orbit
 from .options import INDEPENDENT_APPARITION_PRIORS, FitOptions
-from .weights import bias_index
+from .weights import GAIA_REDUCED, bias_index
 
 LOOSE_PRIOR_MAS = 1000.0
 # apparitions before 1960 keep their own prior (bias_priors.BIAS_PRIOR_BEFORE_1960_MAS): plates, not measured here
@@ -28,7 +28,7 @@ FIRST_MEASURED_APPARITION = 1960
 # others (since 2026-12-05 the default also has the zenith level, which is no level measured here)
 GROUPS = {"uncatalogued": "apparition+uncatalogued", "apparition": "apparition+uncatalogued",
           "observatory": "apparition+observatory", "ground": "apparition+uncatalogued+ground",
-          "gaia-reduced": "apparition+uncatalogued"}
+          GAIA_REDUCED: "apparition+uncatalogued"}
 
 
 def variance_component(values_mas, sigmas_mas):
@@ -77,7 +77,7 @@ def loose_fit(observations, start, level, *, model=None):
     level "gaia-reduced" (the positions reduced against Gaia in one of their own, "own"); the other options the
     default's. The fit's warnings (floors, flags) are a user's fit's, not this measurement's, and are not shown."""
     options = FitOptions(**INDEPENDENT_APPARITION_PRIORS, bias_groups=GROUPS[level],
-                         gaia_reduced_bias="own" if level == "gaia-reduced" else "apparition")
+                         gaia_reduced_bias="own" if level == GAIA_REDUCED else "apparition")
     names = [n for n in bias_index(observations, options.bias_groups,
                                    gaia_reduced_bias=options.gaia_reduced_bias)[1] if of_level(n, level)]
     with warnings.catch_warnings():
