@@ -40,9 +40,8 @@ def fast_table(ephemeris, t_start, t_end):
 def slow_table(ephemeris, t_start, t_end):
     """Sun, planets, Earth, Moon, Pluto relative to NAIF 5, plus Jupiter's pole unit vector (ICRF)."""
     def sample(t):
-        columns = [ephemeris.position(body, t, center=C.JUPITER_BARY) for body in SLOW_BODIES]
-        columns.append(C.jupiter_pole_unit_vector(t))
-        return np.concatenate(columns, axis=1)
+        return np.concatenate([ephemeris.positions(SLOW_BODIES, t, center=C.JUPITER_BARY),
+                               C.jupiter_pole_unit_vector(t)], axis=1)
     return ChebyshevRecords.from_function(sample, t_start, t_end, SLOW_SEGMENT_S, SLOW_DEGREE)
 
 
