@@ -42,7 +42,11 @@ H_RECORD = 83         # grid step (s, signed; 0 = no recording), offset of the r
 H_NPARAM = 86         # P, variational particles per satellite (0 without STM)
 H_NSTM = 87           # satellites with variational particles: the first n_stm (all in the coupled mode)
 H_GM_SATS = 88        # n_sat GM values, then (coupled mode) the satellite index of each GM parameter, then the
-                      # coefficient tables, then the record area
+                      # work area (WORK_FIXED + 6 n_sat values), then the coefficient tables, then the record area
+WORK_FIXED = 12       # the work area: one satellite's acceleration (3) and its Jacobian (3x3), then (coupled mode)
+                      # the pair geometry of _coupled_variations (n_sat x 6); scratch the force would otherwise
+                      # allocate at every call (~25 calls per step); so one buffer serves one simulation at a time
+                      # (propagation.py builds one per integration direction and thread)
 STM_NONE, STM_BLOCK, STM_COUPLED = 0, 1, 2      # values of buf[H_STM]
 N_FAST = len(tables.FAST_BODIES)
 N_SLOW = len(tables.SLOW_BODIES)
@@ -112,7 +116,7 @@ def build_buffer(model: ForceModel, n_sat, stm, tdb0, fast: ChebyshevRecords, sl
         gm_sats[:] = model.satellite_gm
     n_par = n_parameters(n_sat, stm, gm_parameters)
     n_stm = n_stm_satellites(n_sat, mode, stm_satellites)
-    head = np.zeros(H_GM_SATS + n_sat + len(gm_parameters))
+    head = np.zeros(H_GM_SATS + n_sat + len(gm_parameters) + WORK_FIXED + 6 * n_sat)
     head[H_NSAT], head[H_STM], head[H_T0] = n_sat, float(mode), tdb0
     head[H_NPARAM], head[H_NSTM] = n_par, n_stm
     galilean_gms = dict(zip(C.GALILEANS, model.galilean_gms()))
@@ -129,7 +133,7 @@ def build_buffer(model: ForceModel, n_sat, stm, tdb0, fast: ChebyshevRecords, sl
         on = {C.SUN: model.sun, C.PLUTO_BARY: model.pluto}.get(body, model.planets)
         head[H_GM_SLOW + slot] = C.GM_DE440[body] if on else 0.0
     head[H_GM_SATS:H_GM_SATS + n_sat] = gm_sats
-    head[H_GM_SATS + n_sat:] = gm_parameters
+    head[H_GM_SATS + n_sat:H_GM_SATS + n_sat + len(gm_parameters)] = gm_parameters
     offset = head.size
     for base, table in ((H_FAST, fast), (H_SLOW, slow)):
         n_seg, n_vec3, n_coef = table.coefficients.shape
@@ -242,14 +246,19 @@ def _chebyshev_vectors(buf, base, t, out, out_start):
         index = n_seg - 1
     x = 2.0 * (t - t_start - index * segment) / segment - 1.0
     start = offset + index * n_vec * 3 * n_coef
-    for v in range(n_vec * 3):
-        row = start + v * n_coef
-        # Clenshaw recurrence: sum_k c_k T_k(x)
-        b1 = 0.0
-        b2 = 0.0
+    for v in range(n_vec):
+        # Clenshaw recurrence sum_k c_k T_k(x) of x, y and z side by side: three independent chains keep the CPU's
+        # pipeline full where one waits on each step's result (the same operations in the same order as one
+        # component at a time, so the same bits; propagations ~13% faster, measured 2026-12-07)
+        rx, ry, rz = start + 3 * v * n_coef, start + (3 * v + 1) * n_coef, start + (3 * v + 2) * n_coef
+        x1 = x2 = y1 = y2 = z1 = z2 = 0.0
         for k in range(n_coef - 1, 0, -1):
-            b1, b2 = 2.0 * x * b1 - b2 + buf[row + k], b1
-        out[out_start + v] = x * b1 - b2 + buf[row]
+            x1, x2 = 2.0 * x * x1 - x2 + buf[rx + k], x1
+            y1, y2 = 2.0 * x * y1 - y2 + buf[ry + k], y1
+            z1, z2 = 2.0 * x * z1 - z2 + buf[rz + k], z1
+        out[out_start + 3 * v] = x * x1 - x2 + buf[rx]
+        out[out_start + 3 * v + 1] = x * y1 - y2 + buf[ry]
+        out[out_start + 3 * v + 2] = x * z1 - z2 + buf[rz]
 
 
 @njit(cache=True)
@@ -268,8 +277,9 @@ def evaluate(t_rel, buf, particles, n_particles):
     pole = buf[slow0 + 3 * N_SLOW: slow0 + 3 * N_SLOW + 3]
     gm_j, radius, j2, j4, j6 = buf[H_GMJ], buf[H_R], buf[H_J2], buf[H_J4], buf[H_J6]
     centre_at_origin = buf[H_CENTRE_AT_ORIGIN] != 0.0
-    jac = np.zeros((3, 3))
-    acc = np.zeros(3)
+    work = _work_start(buf)
+    acc = buf[work:work + 3]
+    jac = buf[work + 3:work + WORK_FIXED].reshape((3, 3))
     for i in range(n_sat):
         p = i * stride
         x0, x1, x2 = particles[p], particles[p + 1], particles[p + 2]
@@ -308,7 +318,7 @@ def evaluate(t_rel, buf, particles, n_particles):
                 point_mass(x0 - particles[o], x1 - particles[o + 1], x2 - particles[o + 2], gm, acc, jac, want_jac)
         particles[p + 6], particles[p + 7], particles[p + 8] = acc[0], acc[1], acc[2]
         if coupled:
-            _coupled_variations(i, n_sat, n_par, buf, particles, jac)
+            _coupled_variations(i, n_sat, n_par, buf, particles, jac, work + WORK_FIXED)
         elif want_jac:
             # variational particles of satellite i: d(delta v)/dt = (da/dx) delta x. Cross-satellite terms of the
             # mutual attraction are left out: each satellite's STM is its own 6x6 block.
@@ -331,7 +341,7 @@ def evaluate(t_rel, buf, particles, n_particles):
 
 
 @njit(cache=True)
-def _coupled_variations(i, n_sat, n_par, buf, particles, jac):
+def _coupled_variations(i, n_sat, n_par, buf, particles, jac, geometry_start):
     """Variational accelerations of satellite i's particles (i, k) = d x_i / d p_k in the coupled mode.
 
     a_i = ... - sum_l GM_l d_il / |d_il|^3 with d_il = x_i - x_l (point_mass above), so
@@ -342,7 +352,7 @@ def _coupled_variations(i, n_sat, n_par, buf, particles, jac):
     stride = PARTICLE_DOUBLES
     n_gm_first = 6 * n_sat              # columns 0..6n-1: initial states; then one column per GM parameter
     p = i * stride
-    geometry = np.empty((n_sat, 6))     # d (3), 1/r^3, 1/r^5, GM of the other satellite
+    geometry = buf[geometry_start:geometry_start + 6 * n_sat].reshape((n_sat, 6))   # d (3), 1/r^3, 1/r^5, GM
     for other in range(n_sat):
         o = other * stride
         d0 = particles[p] - particles[o]
@@ -408,7 +418,15 @@ def _buffer_length(buf_pointer):
     particles = n_sat + int(head[H_NSTM]) * n_par
     n_gm = n_par - 6 * n_sat if head[H_STM] == STM_COUPLED else 0
     record_end = int(head[H_RECORD + 1]) + int(head[H_RECORD + 2]) * particles * 9
-    return max(fast_end, slow_end, record_end, H_GM_SATS + n_sat + n_gm)
+    return max(fast_end, slow_end, record_end, H_GM_SATS + n_sat + n_gm + WORK_FIXED + 6 * n_sat)
+
+
+@njit(cache=True)
+def _work_start(buf):
+    """Index of the work area: after the satellites' GMs and (coupled mode) the GM parameters' indices."""
+    n_sat = int(buf[H_NSAT])
+    n_gm = int(buf[H_NPARAM]) - 6 * n_sat if buf[H_STM] == STM_COUPLED else 0
+    return H_GM_SATS + n_sat + n_gm
 
 
 @cfunc(types.void(types.intp), cache=True)
