@@ -60,6 +60,19 @@ def test_chebyshev_tables_reproduce_the_ephemeris(group, ephemeris):
     assert err < 3e-5
 
 
+def test_positions_of_several_bodies_are_each_bodys_position_bit_for_bit(ephemeris):
+    """Ephemeris.positions (the slow table's sampler: the centre read once) gives exactly what `position` gives body
+    by body, for DE bodies, the Galilean moons and Jupiter's centre, about NAIF 5 and about the SSB."""
+    t = np.linspace(-3.0e9, 8.0e8, 57)
+    targets = (*tables.SLOW_BODIES, C.JUPITER, *C.GALILEANS)
+    for center in (C.JUPITER_BARY, C.SSB, C.EARTH):
+        together = ephemeris.positions(targets, t, center=center)
+        apart = np.concatenate([ephemeris.position(b, t, center=center) for b in targets], axis=1)
+        assert together.shape == (t.size, 3 * len(targets)) and np.array_equal(together, apart)
+    with pytest.raises(EphemerisError, match="unknown body id 12345"):
+        ephemeris.positions((C.SUN, 12345), t)
+
+
 def test_bad_requests_say_what_and_where(ephemeris):
     with pytest.raises(EphemerisError, match="unknown body id 12345"):
         ephemeris.position(12345, 0.0)
