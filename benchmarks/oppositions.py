@@ -3,7 +3,7 @@ moons under the default options: each apparition of Jupiter with >= 10 accepted 
 predicted by a fit of every other row (Gaia transits and the other apparitions), the fitted biases the rows share with
 other apparitions applied, their sigma the observation's, the orbit's and the spread of the apparition's own bias.
 
-    python benchmarks/oppositions.py                       # every moon (~20 min on 2 cores, 2026-12-07)
+    python benchmarks/oppositions.py                       # every moon (~23 min on 2 cores, 2026-12-07)
     python benchmarks/oppositions.py --moons Leda Sinope   # some
     python benchmarks/oppositions.py --moons Himalia Elara Pasiphae --since 2016 --gaia-reduced-bias apparition
                                       # the Gaia-era apparitions, the Gaia DR2 reductions in their apparition's
@@ -76,7 +76,7 @@ def gaia_reduced_means(result, min_rows=10):
             res = table[f"res_{c}_mas"].value[m]
             own = getattr(full.weights, f"sigma_{c}")[rows[m]]
             orbit2 = np.median(table[f"sigma_{c}_mas"].value[m] ** 2 - own ** 2
-                               - table["sigma_unknown_bias_mas"].value[m] ** 2)
+                               - table[f"sigma_unknown_bias_{c}_mas"].value[m] ** 2)
             nightly = np.array([res[night[m] == k].mean() for k in nights])
             spread2 = np.var(nightly, ddof=1) / nightly.size if nightly.size > 1 else own.mean() ** 2
             record += [float(nightly.mean()), float(np.sqrt(max(orbit2, 0.0) + spread2))]

@@ -7,7 +7,8 @@ import numpy as np
 from ..chance import HONEST_DRAWS, honest_spread
 from ..estimation.bias_priors import apparition_scatter_mas, default_bias_prior_mas
 from ..estimation.least_squares import fit_orbit
-from ..estimation.weights import apparition_year, bias_design, group_keys, night_index, row_bias_offsets
+from ..estimation.weights import (JUPITER_LONGITUDE_STEP_RAD, apparition_year, bias_design, group_keys, night_index,
+                                  opposition_number, row_bias_offsets)
 from ..products.uncertainty import sky_uncertainty
 from ..residuals import compute_residuals
 from ..tables import plain_table, quantity_table
@@ -23,18 +24,20 @@ def leave_one_opposition_out(body, options=None, *, observations=None, start=Non
 
     The prediction is what a fit without that apparition knows of its rows: the orbit plus the biases it fitted
     that the rows share with other apparitions (an observatory without a catalogue, the zenith level; `row_bias_
-    offsets`), not the held-out apparition's own bias, which no other apparition measures, nor a bias whose group
+    offsets`), not the held-out apparition's own bias, which no other apparition measures (but may predict in part:
+    below), nor a bias whose group
     the fit without it had too few rows to keep (an uncatalogued site seen in that apparition alone). So each
     residual's sigma adds in squares the observation's (as the full fit weighted it, without the night factor,
     which is about correlation, not a row's own error), the orbit's (linear, `sky_uncertainty`, geocentric) and the
-    spread of each bias the prediction has no estimate of (column sigma_unknown_bias_mas): its prior
+    spread of each bias the prediction has no estimate of (columns sigma_unknown_bias_ra_mas and _dec_mas): its prior
     (`default_bias_prior_mas`: options.bias_prior_mas, before 1960 BIAS_PRIOR_BEFORE_1960_MAS, an uncatalogued site
     UNCATALOGUED_PRIOR_MAS) or, for an apparition where wider, the scatter the covariance considers for that year
-    (options.apparition_bias_scatter); where the prior
-    correlates the apparitions (options.apparition_bias_periodic_ra and _correlation_), the other apparitions' biases
-    would predict part of it, which this leaves out: the sigma is then a little wide, not small. The rows of one
-    apparition share that bias and the orbit's error, so their z are not independent: what a moon's figure can tell
-    is set by its number of apparitions, not of rows.
+    (options.apparition_bias_scatter). Where the prior correlates the apparitions since 1960 (options.apparition_bias_
+    periodic_ra and _correlation_, the default's RA* sinusoid), the other apparitions' fitted biases predict part of
+    the held-out one's own (`conditional_apparition_bias`): that prediction joins the offset subtracted and its error,
+    not the whole spread, the sigma (the sinusoid's share of the prior, 0.56, leaves 0.46 of its variance unknown
+    when many apparitions are fitted). The rows of one apparition share that bias and the orbit's error, so their z
+    are not independent: what a moon's figure can tell is set by its number of apparitions, not of rows.
 
     What an honest sigma gives the z rms (summary's honest_rms_normalised_90 and p_rms_normalised, as the Gaia
     tests'): residuals drawn with that sigma, the rows of one apparition sharing its bias and (taken as one draw
@@ -57,7 +60,8 @@ def leave_one_opposition_out(body, options=None, *, observations=None, start=Non
     years = [int(k) for k in np.unique(index[eligible]) if (eligible & (index == k)).sum() >= min_rows
              and (apparitions is None or int(k) in apparitions)]
     columns = ("tdb", "row", "opposition", "dataset", "observer", "res_ra_mas", "res_dec_mas", "offset_ra_mas",
-               "offset_dec_mas", "sigma_unknown_bias_mas", "sigma_ra_mas", "sigma_dec_mas", "z_ra", "z_dec")
+               "offset_dec_mas", "sigma_unknown_bias_ra_mas", "sigma_unknown_bias_dec_mas", "sigma_ra_mas",
+               "sigma_dec_mas", "z_ra", "z_dec")
     rows = {name: [] for name in columns}
     night, _ = night_index(observations, observations["tdb"])
     rho = full.meta.get("night_correlation", {})
@@ -65,6 +69,7 @@ def leave_one_opposition_out(body, options=None, *, observations=None, start=Non
     blocks = []                                 # the held-out residuals' covariance, one block per apparition and axis
     groups, group_names, _ = bias_design(observations, options.bias_groups, options.gaia_apparition_offsets,
                                          gaia_reduced_bias=options.gaia_reduced_bias)
+    numbers = _opposition_numbers(observations, groups, group_names)
     means = []                                  # each block's (year, weighted mean residual, its sigma), mas
     ground = np.isin(np.asarray(observations["kind"]).astype(str), kinds)
     for year in years:
@@ -87,13 +92,18 @@ def leave_one_opposition_out(body, options=None, *, observations=None, start=Non
                                                                     missing_ok=True,
                                                                     gaia_reduced_bias=options.gaia_reduced_bias))
         sky = plain_table(sky_uncertainty(solution, np.asarray(observations["tdb"], float)[held], observer="500"))
-        unknown = _unknown_bias_covariance(groups[held], group_names, known, options, full.body)
-        s_ra = np.sqrt(sigma_ra[held] ** 2 + sky["sigma_ra_mas"] ** 2 + np.diag(unknown))
-        s_dec = np.sqrt(sigma_dec[held] ** 2 + sky["sigma_dec_mas"] ** 2 + np.diag(unknown))
+        predicted = conditional_apparition_bias(year, numbers, solution.biases, options, full.body)
+        for name, (mean, _) in predicted.items():
+            in_group = np.any(groups[held] == list(group_names).index(name), axis=1)
+            offset_ra, offset_dec = offset_ra + mean[0] * in_group, offset_dec + mean[1] * in_group
+        unknown_ra, unknown_dec = _unknown_bias_covariance(groups[held], group_names, known, options, full.body,
+                                                           predicted)
+        s_ra = np.sqrt(sigma_ra[held] ** 2 + sky["sigma_ra_mas"] ** 2 + np.diag(unknown_ra))
+        s_dec = np.sqrt(sigma_dec[held] ** 2 + sky["sigma_dec_mas"] ** 2 + np.diag(unknown_dec))
         r_ra, r_dec = res["res_ra_mas"] - offset_ra, res["res_dec_mas"] - offset_dec
         same_night = night[held][:, None] == night[held][None, :]
-        for own, orbit, residual in ((sigma_ra[held], sky["sigma_ra_mas"], r_ra),
-                                     (sigma_dec[held], sky["sigma_dec_mas"], r_dec)):
+        for own, orbit, residual, unknown in ((sigma_ra[held], sky["sigma_ra_mas"], r_ra, unknown_ra),
+                                              (sigma_dec[held], sky["sigma_dec_mas"], r_dec, unknown_dec)):
             nightly = np.sqrt(np.outer(shared[held], shared[held])) * np.outer(own, own) * same_night
             blocks.append(nightly + np.diag(own ** 2 * (1.0 - shared[held])) + unknown + np.outer(orbit, orbit))
             # its mean weighted as the rows' sigmas weigh them, as the fit reads an apparition (an unweighted mean
@@ -105,7 +115,9 @@ def leave_one_opposition_out(body, options=None, *, observations=None, start=Non
                              ("dataset", np.asarray(observations["dataset"]).astype(str)[held]),
                              ("observer", np.asarray(observations["observer"]).astype(str)[held]),
                              ("res_ra_mas", r_ra), ("res_dec_mas", r_dec), ("offset_ra_mas", offset_ra),
-                             ("offset_dec_mas", offset_dec), ("sigma_unknown_bias_mas", np.sqrt(np.diag(unknown))),
+                             ("offset_dec_mas", offset_dec),
+                             ("sigma_unknown_bias_ra_mas", np.sqrt(np.diag(unknown_ra))),
+                             ("sigma_unknown_bias_dec_mas", np.sqrt(np.diag(unknown_dec))),
                              ("sigma_ra_mas", s_ra), ("sigma_dec_mas", s_dec),
                              ("z_ra", r_ra / s_ra), ("z_dec", r_dec / s_dec)):
             rows[name].append(np.asarray(values))
@@ -143,22 +155,91 @@ def _honest_z_rms(blocks, draws=HONEST_DRAWS):
     return np.sqrt(total / n) if n else np.full(draws, np.nan)
 
 
-def _unknown_bias_covariance(groups, names, known, options, body):
-    """(n, n) mas^2 per axis: the offsets of the n held-out rows that the fit without them has no estimate of, each
-    bias group (`bias_design`'s `groups` of those rows, `names`) not in `known` (the names it estimated) adding its
-    spread to the rows it holds. The zenith level (k tan z, every position with a known zenith) is always known."""
-    covariance = np.zeros((len(groups), len(groups)))
+def _unknown_bias_covariance(groups, names, known, options, body, predicted=None):
+    """(RA*, Dec) covariances, each (n, n) mas^2: the offsets of the n held-out rows that the fit without them has
+    no estimate of, each bias group (`bias_design`'s `groups` of those rows, `names`) not in `known` (the names it
+    estimated) adding its spread to the rows it holds (`_truth_spread_mas`), or for a group in `predicted`
+    ({name: (mean, variance per axis)}, `conditional_apparition_bias`) the variance of that prediction's error. The
+    zenith level (k tan z, every position with a known zenith) is always known."""
+    covariance = np.zeros((2, len(groups), len(groups)))
     for j in np.unique(groups[groups >= 0]):
         name = str(names[j])
         if name in known:
             continue
-        spread = default_bias_prior_mas(name, options.bias_prior_mas)
-        kind, _, year = name.partition(":")
-        if kind == "apparition":
-            spread = max(spread, apparition_scatter_mas(int(year), options.apparition_bias_scatter, body) or 0.0)
+        variance = (predicted[name][1] if predicted and name in predicted else
+                    np.full(2, _truth_spread_mas(name, options, body) ** 2))
         rows = np.any(groups == j, axis=1)
-        covariance += spread ** 2 * np.outer(rows, rows)
-    return covariance
+        covariance += variance[:, None, None] * np.outer(rows, rows)[None]
+    return covariance[0], covariance[1]
+
+
+def _truth_spread_mas(name, options, body):
+    """The spread (mas) a bias group's value has about zero: its prior (`default_bias_prior_mas`) or, for an
+    apparition where wider, the scatter the covariance considers for that year (options.apparition_bias_scatter)."""
+    spread = default_bias_prior_mas(name, options.bias_prior_mas)
+    kind, _, year = name.partition(":")
+    if kind == "apparition" and year.isdigit():
+        spread = max(spread, apparition_scatter_mas(int(year), options.apparition_bias_scatter, body) or 0.0)
+    return spread
+
+
+def _opposition_numbers(observations, groups, names):
+    """{year: opposition number} of each apparition bias group "apparition:YYYY" of the table, as the prior's
+    correlation counts them (`bias_prior_whitening`: the median `opposition_number` of the group's rows)."""
+    tdb = np.asarray(observations["tdb"], float)
+    out = {}
+    for j, name in enumerate(str(n) for n in names):
+        kind, _, year = name.partition(":")
+        rows = np.any(groups == j, axis=1)
+        if kind == "apparition" and year.isdigit() and rows.any():
+            out[int(year)] = int(np.round(np.median(opposition_number(tdb[rows]))))
+    return out
+
+
+def conditional_apparition_bias(year, numbers, biases, options, body=None):
+    """What the fit without apparition `year` predicts of that apparition's own bias where the prior correlates the
+    apparitions since 1960 (`bias_prior_whitening`: per axis c, corr = (1 - f_c) rho_c^|lag| + f_c cos(dlambda lag)
+    over the opposition numbers, `numbers` {year: number}): {"apparition:YYYY": (mean, variance)}, each (RA*, Dec) in
+    mas and mas^2; {} where the prior says nothing (before 1960, independent priors, no fitted apparition since 1960).
+
+    With L the covariance of the held-out bias b_Y and the fitted ones b_o (each sigma the spread that apparition's
+    bias has, `_truth_spread_mas`: the prior, or the scatter the covariance considers where wider; the prior's
+    correlation), the prediction is its regression on the fitted values, m = K b_o_hat, K = L_Yo L_oo^-1, and its
+    error's variance L_YY - K L_oY + K P K^T, with P the fit's joint covariance of those biases (their errors taken
+    as independent of the biases themselves: the apparitions that are well measured). The regression is the truth's,
+    not the fit's prior's (every sigma 30 mas): with the fitted apparitions of 1960-1994 scattering by 320-432 mas,
+    the prior's regression would carry their spread into the prediction (Leda 2009: 110 mas of error where its own
+    bias spreads by 30). An axis without correlation gives m = 0 and var = L_YY: the held-out bias's whole spread,
+    as an independent prior would."""
+    name = f"apparition:{int(year)}"
+    kernels = [(options.apparition_bias_correlation_ra, options.apparition_bias_periodic_ra),
+               (options.apparition_bias_correlation_dec, options.apparition_bias_periodic_dec)]
+    if int(year) < 1960 or int(year) not in numbers or biases is None or not any(r or f for r, f in kernels):
+        return {}
+    fitted, years = [], []
+    for j, group in enumerate(str(g) for g in biases["group"]):
+        kind, _, other = group.partition(":")
+        if kind == "apparition" and other.isdigit() and int(other) >= 1960 and int(other) in numbers:
+            fitted.append(j)
+            years.append(int(other))
+    if not fitted:
+        return {}
+    every = [int(year), *years]
+    number = np.array([numbers[y] for y in every])
+    lag = number[:, None] - number[None, :]
+    spread = np.array([_truth_spread_mas(f"apparition:{y}", options, body) for y in every])
+    joint = np.asarray(biases.meta["covariance_mas2"], float)
+    mean, variance = np.zeros(2), np.zeros(2)
+    for c, (rho, share) in enumerate(kernels):
+        correlation = (1.0 - share) * rho ** np.abs(lag) + share * np.cos(JUPITER_LONGITUDE_STEP_RAD * lag)
+        covariance = np.outer(spread, spread) * correlation
+        gain = np.linalg.solve(covariance[1:, 1:], covariance[1:, 0])          # K^T (L_oo symmetric)
+        estimate = np.asarray(biases["bias_ra_mas" if c == 0 else "bias_dec_mas"], float)[fitted]
+        coordinates = 2 * np.array(fitted) + c
+        error = joint[np.ix_(coordinates, coordinates)]
+        mean[c] = gain @ estimate
+        variance[c] = covariance[0, 0] - gain @ covariance[1:, 0] + gain @ error @ gain
+    return {name: (mean, variance)}
 
 
 def by_group(result, column="dataset"):
