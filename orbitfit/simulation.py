@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .companions import default_model
-from .estimation.weights import bias_index, fit_data
+from .estimation.weights import JUPITER_LONGITUDE_STEP_RAD, bias_index, fit_data, opposition_number
 from .observables import evaluate, prepare
 from .observations.gaia import covariance_2x2
 from .units import to_value
@@ -40,7 +40,7 @@ def simulate_observations(orbit, template, sigma_ra_mas, sigma_dec_mas, rng, mod
 
 
 def simulate_like(solution, rng, apparition_scatter_mas=0.0, apparitions=(1960, 2100), night_correlation=False,
-                  site_scatter_mas=0.0, sites="observatory"):
+                  site_scatter_mas=0.0, sites="observatory", apparition_periodic_ra=0.0):
     """Copy of `solution.observations` at the solution's orbit (its model), with noise of the fit's settled sigmas
     (each row's RA*/Dec covariance as the fit weighed it, a Gaia transit's its own 2x2) and, for every apparition of
     Jupiter whose year lies in `apparitions` (first, last), one RA*/Dec offset drawn from N(0,
@@ -51,7 +51,11 @@ def simulate_like(solution, rng, apparition_scatter_mas=0.0, apparitions=(1960, 
     site_scatter_mas: also one RA*/Dec offset per observatory (MPC code, whatever the data set or year), drawn from
     N(0, site_scatter_mas^2) per axis, in all of its ground positions (sites="observatory": the rows that get an
     observatory bias, `bias_index`) or in its positions whose source names no catalogue (sites="uncatalogued");
-    drawn after everything else, so that the draws without it are those of before. A closed loop on a moon's real
+    drawn after everything else, so that the draws without it are those of before. apparition_periodic_ra: the
+    share of the RA* offsets' variance that is a sinusoid of Jupiter's longitude, as FitOptions.apparition_bias_
+    periodic_ra puts it in the prior (corr = (1 - f) delta_ij + f cos(dlambda (n_i - n_j)), n the apparitions'
+    `opposition_number`): the same standard normals, correlated by that matrix's Cholesky factor (0, the default,
+    leaves every draw as it was). A closed loop on a moon's real
     sampling: benchmarks/bias_scatter_closed_loop.py, tests/test_bias_scatter.py. The sigma columns stay as given,
     so a refit estimates its floors again."""
     apparition_scatter_mas = to_value(apparition_scatter_mas, "mas", "apparition_scatter_mas")
@@ -81,9 +85,18 @@ def simulate_like(solution, rng, apparition_scatter_mas=0.0, apparitions=(1960, 
         noise = np.array([np.linalg.cholesky(c) @ zi for c, zi in zip(covariances, z)]).reshape(len(table), 2)
     index, names = bias_index(table, "apparition", gaia_reduced_bias="apparition")   # every ground position
     offsets = np.zeros((len(names), 2))
+    drawn = []
     for k, name in enumerate(names):
         if apparitions[0] <= int(str(name).rsplit(":", 1)[-1]) <= apparitions[1]:
             offsets[k] = rng.normal(0.0, apparition_scatter_mas, 2)
+            drawn.append(k)
+    if apparition_periodic_ra and len(drawn) > 1:
+        tdb = np.asarray(table["tdb"], float)
+        number = np.array([np.round(np.median(opposition_number(tdb[index[:, 0] == k]))) for k in drawn])
+        lag = number[:, None] - number[None, :]
+        share = float(apparition_periodic_ra)
+        correlation = (1.0 - share) * (lag == 0) + share * np.cos(JUPITER_LONGITUDE_STEP_RAD * lag)
+        offsets[drawn, 0] = np.linalg.cholesky(correlation) @ offsets[drawn, 0]
     biased = index[:, 0] >= 0
     noise[biased] += offsets[index[biased, 0]]
     if site_scatter_mas > 0:
