@@ -416,9 +416,8 @@ def _buffer_length(buf_pointer):
     slow_end = int(head[H_SLOW + 5]) + int(head[H_SLOW + 2] * head[H_SLOW + 3] * head[H_SLOW + 4] * 3)
     n_par = int(head[H_NPARAM])
     particles = n_sat + int(head[H_NSTM]) * n_par
-    n_gm = n_par - 6 * n_sat if head[H_STM] == STM_COUPLED else 0
     record_end = int(head[H_RECORD + 1]) + int(head[H_RECORD + 2]) * particles * 9
-    return max(fast_end, slow_end, record_end, H_GM_SATS + n_sat + n_gm + WORK_FIXED + 6 * n_sat)
+    return max(fast_end, slow_end, record_end, _work_start(head) + WORK_FIXED + 6 * n_sat)
 
 
 @njit(cache=True)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from .companions import default_model
-from .estimation.weights import JUPITER_LONGITUDE_STEP_RAD, bias_index, fit_data, opposition_number
+from .estimation.bias_priors import apparition_bias_correlation
+from .estimation.weights import bias_index, fit_data, opposition_number
 from .observables import evaluate, prepare
 from .observations.gaia import covariance_2x2
 from .units import to_value
@@ -94,8 +95,7 @@ def simulate_like(solution, rng, apparition_scatter_mas=0.0, apparitions=(1960, 
         tdb = np.asarray(table["tdb"], float)
         number = np.array([np.round(np.median(opposition_number(tdb[index[:, 0] == k]))) for k in drawn])
         lag = number[:, None] - number[None, :]
-        share = float(apparition_periodic_ra)
-        correlation = (1.0 - share) * (lag == 0) + share * np.cos(JUPITER_LONGITUDE_STEP_RAD * lag)
+        correlation = apparition_bias_correlation(lag, 0.0, float(apparition_periodic_ra))
         offsets[drawn, 0] = np.linalg.cholesky(correlation) @ offsets[drawn, 0]
     biased = index[:, 0] >= 0
     noise[biased] += offsets[index[biased, 0]]

@@ -81,12 +81,21 @@ def bias_prior_whitening(data, prior_sigma, options=None):
         for c, (rho, share) in enumerate(kernels):
             if rho == 0.0 and share == 0.0:
                 continue
-            correlation = (1.0 - share) * rho ** np.abs(lag) + share * np.cos(JUPITER_LONGITUDE_STEP_RAD * lag)
+            correlation = apparition_bias_correlation(lag, rho, share)
             columns = 2 * index + c
             sigma = prior_sigma[columns]
             covariance = np.outer(sigma, sigma) * correlation
             whitening[np.ix_(columns, columns)] = np.linalg.inv(np.linalg.cholesky(covariance))
     return whitening
+
+
+def apparition_bias_correlation(lag, rho, share):
+    """The prior correlation of two apparitions' biases on one axis, `lag` oppositions apart (an array of integer
+    lags): (1 - share) rho^|lag| + share cos(dlambda lag), an AR(1) sequence over the oppositions and a sinusoid of
+    Jupiter's heliocentric longitude, which advances by dlambda = JUPITER_LONGITUDE_STEP_RAD from one opposition to
+    the next (`bias_prior_whitening`; FitOptions.apparition_bias_correlation_ra/_dec and _periodic_ra/_dec)."""
+    lag = np.asarray(lag)
+    return (1.0 - share) * float(rho) ** np.abs(lag) + share * np.cos(JUPITER_LONGITUDE_STEP_RAD * lag)
 
 
 def apparition_scatter_mas(year, scatter, body=None):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from ..chance import HONEST_DRAWS, honest_spread
-from ..estimation.bias_priors import apparition_scatter_mas, default_bias_prior_mas
+from ..estimation.bias_priors import apparition_bias_correlation, apparition_scatter_mas, default_bias_prior_mas
 from ..estimation.least_squares import fit_orbit
-from ..estimation.weights import (JUPITER_LONGITUDE_STEP_RAD, apparition_year, bias_design, group_keys, night_index,
-                                  opposition_number, row_bias_offsets)
+from ..estimation.weights import (apparition_year, bias_design, group_keys, night_index, opposition_number,
+                                  row_bias_offsets)
 from ..products.uncertainty import sky_uncertainty
 from ..residuals import compute_residuals
 from ..tables import plain_table, quantity_table
@@ -231,8 +231,7 @@ def conditional_apparition_bias(year, numbers, biases, options, body=None):
     joint = np.asarray(biases.meta["covariance_mas2"], float)
     mean, variance = np.zeros(2), np.zeros(2)
     for c, (rho, share) in enumerate(kernels):
-        correlation = (1.0 - share) * rho ** np.abs(lag) + share * np.cos(JUPITER_LONGITUDE_STEP_RAD * lag)
-        covariance = np.outer(spread, spread) * correlation
+        covariance = np.outer(spread, spread) * apparition_bias_correlation(lag, rho, share)
         gain = np.linalg.solve(covariance[1:, 1:], covariance[1:, 0])          # K^T (L_oo symmetric)
         estimate = np.asarray(biases["bias_ra_mas" if c == 0 else "bias_dec_mas"], float)[fitted]
         coordinates = 2 * np.array(fitted) + c
