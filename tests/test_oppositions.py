@@ -22,8 +22,8 @@ def test_leda_predicts_its_held_out_apparitions_as_its_sigma_says():
     """The accepted ground rows of 1999 and 2009, each apparition predicted by a fit of every other row: measured
     2026-12-07 evening, with the RA* apparition bias predicted from the others' (conditional_apparition_bias), 185
     mas rms, z rms 1.13 where an honest sigma gives 0.81 - 1.21 (90%; 184 mas and 1.07 with the held-out bias's
-    whole spread in sigma); every apparition of Leda's (seven with >= 10 rows): 1.01 in 0.88 - 1.13 before that. One
-    test, not two on a shared fixture: pytest-xdist would run the 40 s of fits once per worker."""
+    whole spread in sigma); every apparition of Leda's (seven with >= 10 rows): 1.06 in 0.88 - 1.13 (1.01 before).
+    One test, not two on a shared fixture: pytest-xdist would run the 40 s of fits once per worker."""
     observations = load_all("Leda", gaia_transits=True, gaia_visit_offsets=None)[0]
     result = leave_one_opposition_out("Leda", observations=observations, apparitions=YEARS)
     table, s, full = result.table, result.summary, result.solution
