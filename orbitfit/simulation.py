@@ -6,7 +6,7 @@ import numpy as np
 
 from .companions import default_model
 from .estimation.bias_priors import apparition_bias_correlation
-from .estimation.weights import bias_index, fit_data, opposition_number
+from .estimation.weights import bias_index, fit_data, group_opposition_number
 from .observables import evaluate, prepare
 from .observations.gaia import covariance_2x2
 from .units import to_value
@@ -59,6 +59,8 @@ def simulate_like(solution, rng, apparition_scatter_mas=0.0, apparitions=(1960, 
     leaves every draw as it was). A closed loop on a moon's real
     sampling: benchmarks/bias_scatter_closed_loop.py, tests/test_bias_scatter.py. The sigma columns stay as given,
     so a refit estimates its floors again."""
+    if not 0.0 <= apparition_periodic_ra < 1.0:              # as FitOptions.apparition_bias_periodic_ra
+        raise ValueError(f"apparition_periodic_ra must be within 0..1 (1 excluded), not {apparition_periodic_ra!r}")
     apparition_scatter_mas = to_value(apparition_scatter_mas, "mas", "apparition_scatter_mas")
     site_scatter_mas = to_value(site_scatter_mas, "mas", "site_scatter_mas")
     if sites not in ("observatory", "uncatalogued"):
@@ -93,7 +95,7 @@ def simulate_like(solution, rng, apparition_scatter_mas=0.0, apparitions=(1960, 
             drawn.append(k)
     if apparition_periodic_ra and len(drawn) > 1:
         tdb = np.asarray(table["tdb"], float)
-        number = np.array([np.round(np.median(opposition_number(tdb[index[:, 0] == k]))) for k in drawn])
+        number = np.array([group_opposition_number(tdb[index[:, 0] == k]) for k in drawn])
         lag = number[:, None] - number[None, :]
         correlation = apparition_bias_correlation(lag, 0.0, float(apparition_periodic_ra))
         offsets[drawn, 0] = np.linalg.cholesky(correlation) @ offsets[drawn, 0]

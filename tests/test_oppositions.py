@@ -175,3 +175,5 @@ def test_the_held_out_apparitions_bias_predicted_from_the_others_errs_by_the_var
     independent = FitOptions(apparition_bias_periodic_ra=0.0)
     assert conditional_apparition_bias(1994, numbers, fitted, independent) == {}
     assert conditional_apparition_bias(1955, {**numbers, 1955: -7}, fitted, options) == {}
+    with pytest.raises(ValueError, match="apparition_periodic_ra must be within 0..1"):
+        simulate_like(None, rng, apparition_periodic_ra=1.0)

@@ -10,7 +10,7 @@ import numpy as np
 from .options import (APPARITION_BIAS_SCATTER_MAS, BIAS_PRIOR_BEFORE_1960_MAS, GAIA_REDUCED_PRIOR_MAS,
                       MOON_APPARITION_SCATTER_FROM, MOON_APPARITION_SCATTER_MAS, MOON_APPARITION_SCATTER_UNTIL,
                       UNCATALOGUED_PRIOR_MAS)
-from .weights import GAIA_REDUCED, JUPITER_LONGITUDE_STEP_RAD, opposition_number, split_member_name
+from .weights import GAIA_REDUCED, JUPITER_LONGITUDE_STEP_RAD, group_opposition_number, split_member_name
 
 
 SCATTER_RESPONSE = "bias_scatter_response"     # Solution.meta: `scatter_record`
@@ -71,7 +71,7 @@ def bias_prior_whitening(data, prior_sigma, options=None):
         kind, _, year = own_name.partition(":")
         if kind == "apparition" and year.isdigit() and int(year) >= 1960:
             level = np.nonzero(np.any(data.bias_group == j, axis=0))[0][0]
-            number = int(np.round(np.median(opposition_number(data.t_obs[data.bias_group[:, level] == j]))))
+            number = group_opposition_number(data.t_obs[data.bias_group[:, level] == j])
             chains.setdefault(owner, []).append((j, number))
     for chain in chains.values():
         if len(chain) < 2:

@@ -56,6 +56,12 @@ def opposition_number(tdb):
     return np.floor((np.asarray(tdb, dtype=float) - JUPITER_OPPOSITION_TDB_S) / JUPITER_SYNODIC_S + 0.5).astype(int)
 
 
+def group_opposition_number(tdb):
+    """The opposition number of a group of positions (one apparition's bias): the median of theirs, rounded, so that
+    a stray row across the boundary does not move it (the apparitions' prior correlation counts lags with it)."""
+    return int(np.round(np.median(opposition_number(tdb))))
+
+
 def apparition_year(tdb):
     """The calendar year of the (mean) opposition of each epoch's apparition of Jupiter (TDB s past J2000)."""
     opposition = JUPITER_OPPOSITION_TDB_S + opposition_number(tdb) * JUPITER_SYNODIC_S

@@ -7,7 +7,7 @@ import numpy as np
 from ..chance import HONEST_DRAWS, honest_spread
 from ..estimation.bias_priors import apparition_bias_correlation, apparition_scatter_mas, default_bias_prior_mas
 from ..estimation.least_squares import fit_orbit
-from ..estimation.weights import (apparition_year, bias_design, group_keys, night_index, opposition_number,
+from ..estimation.weights import (apparition_year, bias_design, group_keys, group_opposition_number, night_index,
                                   row_bias_offsets)
 from ..products.uncertainty import sky_uncertainty
 from ..residuals import compute_residuals
@@ -192,7 +192,7 @@ def _opposition_numbers(observations, groups, names):
         kind, _, year = name.partition(":")
         rows = np.any(groups == j, axis=1)
         if kind == "apparition" and year.isdigit() and rows.any():
-            out[int(year)] = int(np.round(np.median(opposition_number(tdb[rows]))))
+            out[int(year)] = group_opposition_number(tdb[rows])
     return out
 
 
