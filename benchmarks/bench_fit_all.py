@@ -29,7 +29,11 @@ That afternoon, with the positions reduced against Gaia DR2 in an apparition bia
 "two levels" too), the machine quiet: no biases 50.9 s, two levels 59.0 s, defaults 59.3 s, the reading 0.27 s.
 That evening, with the force's x, y, z Chebyshev sums side by side and its scratch in its buffer (bit-identical
 orbits): no biases 45.8 s, two levels 50.8 s, defaults 50.1 s, the reading 0.33 s; the commit before, the same hour:
-51.5 s, 54.5 s, 53.7 s, 0.31 s.
+51.5 s, 54.5 s, 53.7 s, 0.31 s. Re-measured that evening, the machine slower (the same code gave 56-60 s for
+the defaults), with the floors' bisection summing through np.add.reduce and the gross-error screening vectorised
+(bit-identical orbits and covariances: checked on Himalia and Leda): no biases 52.0 / 51.8 s, two levels 56.9 /
+56.3 s, defaults 55.9 / 56.4 s (two runs); the commit before, alternated with them: 48.4 / 54.6 s, 57.6 / 60.6 s,
+59.6 / 57.9 s.
 """
 import time
 import warnings

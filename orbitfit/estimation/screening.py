@@ -68,14 +68,20 @@ def gross_outliers(res_ra_mas, res_dec_mas, tdb_s, threshold_arcsec, groups=None
         t = t_day[rows]
         if rows.size <= SCREEN_MIN_NEIGHBOURS:
             continue
-        for k, row in enumerate(rows):
-            near = np.r_[max(0, k - SCREEN_NEIGHBOURS):k, k + 1:min(rows.size, k + SCREEN_NEIGHBOURS + 1)]
-            gap = np.abs(t[near] - t[k])
-            nearest = np.argsort(gap, kind="stable")[:SCREEN_NEIGHBOURS]
-            others = rows[near[nearest]]
-            offset[row] = np.hypot(res_ra[row] - np.median(res_ra[others]),
-                                   res_dec[row] - np.median(res_dec[others]))
-            limit[row] = threshold_arcsec + SCREEN_DRIFT_ARCSEC_PER_DAY * np.median(gap[nearest])
+        # every position at once: its candidates are the SCREEN_NEIGHBOURS before and after it in time (those beyond
+        # the ends at an infinite gap, so a stable sort leaves them last), of which the nearest are kept (one Python
+        # step per position took 0.7 s of an all-data Himalia fit; the same medians, bit for bit)
+        k = np.arange(rows.size)[:, None]
+        candidate = k + np.r_[-SCREEN_NEIGHBOURS:0, 1:SCREEN_NEIGHBOURS + 1]
+        inside = (candidate >= 0) & (candidate < rows.size)
+        candidate = np.clip(candidate, 0, rows.size - 1)
+        gap = np.where(inside, np.abs(t[candidate] - t[k]), np.inf)
+        nearest = np.argsort(gap, axis=1, kind="stable")[:, :min(SCREEN_NEIGHBOURS, rows.size - 1)]
+        others = rows[np.take_along_axis(candidate, nearest, axis=1)]
+        offset[rows] = np.hypot(res_ra[rows] - np.median(res_ra[others], axis=1),
+                                res_dec[rows] - np.median(res_dec[others], axis=1))
+        limit[rows] = threshold_arcsec + SCREEN_DRIFT_ARCSEC_PER_DAY * np.median(
+            np.take_along_axis(gap, nearest, axis=1), axis=1)
     flagged = np.nan_to_num(offset, nan=0.0) > np.nan_to_num(limit, nan=np.inf)
     return Screening(flagged, offset, limit, float(threshold_arcsec))
 

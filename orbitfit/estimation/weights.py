@@ -445,12 +445,17 @@ def leverages(d_ra, d_dec, covariance):
 def _floor(r2, s2, target=1.0):
     """f >= 0 with mean(r2 / (s2 + f^2)) = target (bisection: the mean falls monotonically with f); 0 if already
     <= target."""
-    if np.mean(r2 / np.maximum(s2, 1e-12)) <= target:
+    # np.add.reduce(q) / n is np.mean(q) bit for bit (the same pairwise sum, then one division) without its Python
+    # wrapper: the 60 steps of ~150 groups cost 1.2 s of a 13-s all-data Himalia fit through np.mean (2026-12-07)
+    n = r2.size
+    if np.add.reduce(r2 / np.maximum(s2, 1e-12)) / n <= target:
         return 0.0
     lo, hi = 0.0, np.sqrt(r2.max() / target) + 1.0
+    q = np.empty_like(r2)
     for _ in range(60):
         mid = 0.5 * (lo + hi)
-        if np.mean(r2 / (s2 + mid * mid)) > target:
+        np.divide(r2, np.add(s2, mid * mid, out=q), out=q)
+        if np.add.reduce(q) / n > target:
             lo = mid
         else:
             hi = mid
