@@ -40,6 +40,44 @@ def test_closed_loop_flags_exactly_the_gross_errors():
     assert np.nanmax(screening.offset_arcsec[good]) < 15.0 and screening.unjudged == 0
 
 
+def test_every_position_is_judged_against_the_median_of_its_nearest_neighbours_in_time():
+    """The vectorised screening against its definition written one position at a time: each position's offset from
+    the median residual of its SCREEN_NEIGHBOURS nearest in time (among as many before and after it, ties to the
+    earlier), and its limit from their median gap; equal bit for bit, with ties in time, a NaN residual, unsorted
+    epochs, groups and groups too small to judge."""
+    from orbitfit.estimation.screening import SCREEN_MIN_NEIGHBOURS, SCREEN_NEIGHBOURS
+
+    def one_at_a_time(ra, dec, t, threshold, groups):
+        offset, limit = np.full(t.size, np.nan), np.full(t.size, np.nan)
+        for label in np.unique(groups):
+            rows = np.nonzero(groups == label)[0]
+            rows = rows[np.argsort(t[rows], kind="stable")]
+            if rows.size <= SCREEN_MIN_NEIGHBOURS:
+                continue
+            for k, row in enumerate(rows):
+                near = np.r_[max(0, k - SCREEN_NEIGHBOURS):k, k + 1:min(rows.size, k + SCREEN_NEIGHBOURS + 1)]
+                gap = np.abs(t[rows[near]] - t[row])
+                nearest = np.argsort(gap, kind="stable")[:SCREEN_NEIGHBOURS]
+                others = rows[near[nearest]]
+                offset[row] = np.hypot(ra[row] - np.median(ra[others]), dec[row] - np.median(dec[others]))
+                limit[row] = threshold + SCREEN_DRIFT_ARCSEC_PER_DAY * np.median(gap[nearest])
+        return offset, limit
+
+    rng = np.random.default_rng(11)
+    for trial in range(40):
+        n = int(rng.integers(2, 300))
+        t = rng.uniform(0, 40 * 365.25, n)
+        if trial % 3 == 0:
+            t = np.round(t / 300.0) * 300.0                       # many positions at one epoch
+        ra, dec = rng.normal(0, 2000, n), rng.normal(0, 2000, n)
+        ra[rng.integers(n)] = np.nan
+        groups = rng.integers(0, 1 + trial % 4, n)
+        screening = gross_outliers(ra, dec, t * DAY, 30.0, groups=groups)
+        offset, limit = one_at_a_time(ra / 1000.0, dec / 1000.0, t * DAY / DAY, 30.0, groups)
+        assert np.array_equal(screening.offset_arcsec, offset, equal_nan=True), trial
+        assert np.array_equal(screening.limit_arcsec, limit, equal_nan=True), trial
+
+
 def test_a_lone_position_is_held_to_the_drift_allowance():
     """A position a year from the others may be off by the start orbit's drift: 200" is not flagged at 365 d
     (limit 30 + 365 x 1"/day), 5000" is."""
