@@ -40,11 +40,12 @@ def test_closed_loop_flags_exactly_the_gross_errors():
     assert np.nanmax(screening.offset_arcsec[good]) < 15.0 and screening.unjudged == 0
 
 
-def test_every_position_is_judged_against_the_median_of_its_nearest_neighbours_in_time():
+def test_every_position_is_judged_against_the_median_of_its_nearest_neighbours_in_time(monkeypatch):
     """The vectorised screening against its definition written one position at a time: each position's offset from
     the median residual of its SCREEN_NEIGHBOURS nearest in time (among as many before and after it, ties to the
     earlier), and its limit from their median gap; equal bit for bit, with ties in time, a NaN residual, unsorted
-    epochs, groups and groups too small to judge."""
+    epochs, groups and groups too small to judge, and in blocks of any size."""
+    from orbitfit.estimation import screening as module
     from orbitfit.estimation.screening import SCREEN_MIN_NEIGHBOURS, SCREEN_NEIGHBOURS
 
     def one_at_a_time(ra, dec, t, threshold, groups):
@@ -72,6 +73,7 @@ def test_every_position_is_judged_against_the_median_of_its_nearest_neighbours_i
         ra, dec = rng.normal(0, 2000, n), rng.normal(0, 2000, n)
         ra[rng.integers(n)] = np.nan
         groups = rng.integers(0, 1 + trial % 4, n)
+        monkeypatch.setattr(module, "SCREEN_BLOCK", (20_000, 1, 7, 64)[trial % 4])
         screening = gross_outliers(ra, dec, t * DAY, 30.0, groups=groups)
         offset, limit = one_at_a_time(ra / 1000.0, dec / 1000.0, t * DAY / DAY, 30.0, groups)
         assert np.array_equal(screening.offset_arcsec, offset, equal_nan=True), trial

@@ -36,6 +36,7 @@ SCREEN_MIN_NEIGHBOURS = 4       # fewer in all (a tiny data set): the position i
 # allowance for the start orbit's drift between a position and its neighbours: generous, so that only gross errors
 # are flagged (the published start orbits' errors change by < 0.2"/day: Carme's, the worst, reaches 26" by 2017)
 SCREEN_DRIFT_ARCSEC_PER_DAY = 1.0
+SCREEN_BLOCK = 20_000           # positions screened at once (memory, not results: each is judged alone)
 
 
 @dataclass
@@ -68,20 +69,23 @@ def gross_outliers(res_ra_mas, res_dec_mas, tdb_s, threshold_arcsec, groups=None
         t = t_day[rows]
         if rows.size <= SCREEN_MIN_NEIGHBOURS:
             continue
-        # every position at once: its candidates are the SCREEN_NEIGHBOURS before and after it in time (those beyond
-        # the ends at an infinite gap, so a stable sort leaves them last), of which the nearest are kept (one Python
-        # step per position took 0.7 s of an all-data Himalia fit; the same medians, bit for bit)
-        k = np.arange(rows.size)[:, None]
-        candidate = k + np.r_[-SCREEN_NEIGHBOURS:0, 1:SCREEN_NEIGHBOURS + 1]
-        inside = (candidate >= 0) & (candidate < rows.size)
-        candidate = np.clip(candidate, 0, rows.size - 1)
-        gap = np.where(inside, np.abs(t[candidate] - t[k]), np.inf)
-        nearest = np.argsort(gap, axis=1, kind="stable")[:, :min(SCREEN_NEIGHBOURS, rows.size - 1)]
-        others = rows[np.take_along_axis(candidate, nearest, axis=1)]
-        offset[rows] = np.hypot(res_ra[rows] - np.median(res_ra[others], axis=1),
-                                res_dec[rows] - np.median(res_dec[others], axis=1))
-        limit[rows] = threshold_arcsec + SCREEN_DRIFT_ARCSEC_PER_DAY * np.median(
-            np.take_along_axis(gap, nearest, axis=1), axis=1)
+        # the positions in blocks, each position at once: its candidates are the SCREEN_NEIGHBOURS before and after
+        # it in time (those beyond the ends at an infinite gap, so a stable sort leaves them last), of which the
+        # nearest are kept (one Python step per position took 0.7 s of an all-data Himalia fit; the same medians,
+        # bit for bit; blocks keep the memory ~20 MB however many positions)
+        keep = min(SCREEN_NEIGHBOURS, rows.size - 1)
+        for first in range(0, rows.size, SCREEN_BLOCK):
+            k = np.arange(first, min(first + SCREEN_BLOCK, rows.size))[:, None]
+            candidate = k + np.r_[-SCREEN_NEIGHBOURS:0, 1:SCREEN_NEIGHBOURS + 1]
+            inside = (candidate >= 0) & (candidate < rows.size)
+            candidate = np.clip(candidate, 0, rows.size - 1)
+            gap = np.where(inside, np.abs(t[candidate] - t[k]), np.inf)
+            nearest = np.argsort(gap, axis=1, kind="stable")[:, :keep]
+            others, these = rows[np.take_along_axis(candidate, nearest, axis=1)], rows[k[:, 0]]
+            offset[these] = np.hypot(res_ra[these] - np.median(res_ra[others], axis=1),
+                                     res_dec[these] - np.median(res_dec[others], axis=1))
+            limit[these] = threshold_arcsec + SCREEN_DRIFT_ARCSEC_PER_DAY * np.median(
+                np.take_along_axis(gap, nearest, axis=1), axis=1)
     flagged = np.nan_to_num(offset, nan=0.0) > np.nan_to_num(limit, nan=np.inf)
     return Screening(flagged, offset, limit, float(threshold_arcsec))
 
