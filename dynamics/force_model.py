@@ -20,10 +20,12 @@ class ForceModel:
     Why the moons stay point masses (measured 2026-12-07): an averaged field would cut IAS15's work (24.8 force
     evaluations per 1-day step with them, 15.3 without; 130 yr of Himalia with its STM 1.56 -> 1.07 s), but the
     moons' time-averaged moments as zonal terms about Jupiter's pole (galileans=False, zonal_j246 = 0.0450, -11.8,
-    6188 from L1.2 over 1960-2020) leave Himalia 13 km rms (3-D), 32 km at most, from the full model over 1894-2022
-    once its state is refitted (~4-10 mas). Likely why (not proven): the moons' mean plane, the axis of their
-    quadrupole, is tilted 0.12-0.22 deg from that pole and turns over decades (3-yr means, 1900-2020), so such a
-    field would need a slowly varying quadrupole of its own.
+    6188 from L1.2 over 1960-2020) leave Himalia 13 km rms (3-D), 36 km at most, from the full model over 1894-2022
+    once its state is refitted (~4-11 mas). Most of it is the axis: the system's quadrupole (Jupiter's J2 and the
+    moons' mean orbits) points 0.08-0.19 deg from Jupiter's pole, turning over decades. With that axis (1-yr means,
+    interpolated) as the zonal terms' pole, the same refit leaves 3.4 km rms, 7 km at most (~1-2 mas): such a field
+    would need a tabulated, slowly varying axis (and J_n) of its own before it could replace the point masses
+    (benchmarks/averaged_galileans.py).
     gm_jupiter_km3_s2, zonal_j246, gm_galileans_km3_s2: other values of Jupiter's own GM, of its (J2, J4, J6)
         (unnormalised, reference radius 71492 km) and of the Galilean moons' GMs (Io .. Callisto) than the constants
         module's (None, the default: DE440, Iess et al. 2018, JUP365), e.g. to measure what their uncertainty does
