@@ -14,8 +14,9 @@ full model's positions (a fit absorbs what a state can):
    interpolated) put in the perturber tables' pole column instead of Jupiter's pole (patched here, in this process
    only).
 
-Measured 2026-12-07: (1) 13.1 km rms (3-D), 36 km at most; (2) 3.4 km rms, 7 km at most; the axis 0.09-0.19 deg
-from Jupiter's pole, turning over decades; 130 yr of Himalia with its STM 1.56 s with the moons, 1.07 s without.
+Measured 2026-12-07: (1) 13.1 km rms (3-D), 36 km at most; (2) 3.4 km rms, 7 km at most; the axis 0.08-0.19 deg
+from Jupiter's pole, turning over decades; 130 yr of Himalia with its STM 1.60 s with the moons, 1.05 s without
+(1.56 s and 1.07 s in a run of the same measurement before this script).
 So the moons stay point masses (dynamics.ForceModel's docstring): a field good to < 1 km would need that axis and
 the J_n tabulated as slowly varying functions.
 """

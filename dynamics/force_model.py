@@ -18,7 +18,7 @@ class ForceModel:
     With galileans=False the moons' mass is lumped into Jupiter: one point mass (system GM) at the barycentre 5,
     so that ForceModel.two_body() is exactly the Kepler problem about the origin.
     Why the moons stay point masses (measured 2026-12-07): an averaged field would cut IAS15's work (24.8 force
-    evaluations per 1-day step with them, 15.3 without; 130 yr of Himalia with its STM 1.56 -> 1.07 s), but the
+    evaluations per 1-day step with them, 15.3 without; 130 yr of Himalia with its STM 1.60 -> 1.05 s), but the
     moons' time-averaged moments as zonal terms about Jupiter's pole (galileans=False, zonal_j246 = 0.0450, -11.8,
     6188 from L1.2 over 1960-2020) leave Himalia 13 km rms (3-D), 36 km at most, from the full model over 1894-2022
     once its state is refitted (~4-11 mas). Most of it is the axis: the system's quadrupole (Jupiter's J2 and the
