@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from orbitfit.estimation.influence import jackknife_sigma, leave_one_out
+from orbitfit.estimation.influence import MAX_NORMAL_CONDITION, _condition, jackknife_sigma, leave_one_out
 from orbitfit.estimation.weights import Weights
 from orbitfit.observables import Evaluation
 
@@ -74,6 +74,21 @@ def test_a_group_that_alone_determines_a_parameter_gives_nan():
     fit.evaluation.design[~only, 0, 0] = 0.0
     rows, values, sigmas, growth = leave_one_out(fit, labels, [0, 1])[labels[0]]
     assert np.all(np.isnan(values)) and np.all(np.isnan(sigmas)) and np.all(np.isnan(growth))
+
+
+def test_the_condition_number_is_numpys_without_the_svd():
+    """The test that the rest determine every parameter: a normal matrix's largest over smallest eigenvalue is
+    np.linalg.cond (the SVD's ratio) to the precision either has (~1e-16 x the condition number), on both sides of
+    MAX_NORMAL_CONDITION; a singular one is beyond it, an indefinite one infinite."""
+    rng = np.random.default_rng(5)
+    basis = np.linalg.qr(rng.normal(size=(40, 40)))[0]
+    for condition in (1e2, 1e8, 1e12, 0.5 * MAX_NORMAL_CONDITION, 2 * MAX_NORMAL_CONDITION):
+        normal = (basis * np.geomspace(1.0, 1.0 / condition, 40)) @ basis.T * 3.7e5
+        normal = 0.5 * (normal + normal.T)
+        assert _condition(normal) == pytest.approx(np.linalg.cond(normal), rel=max(1e-12, 1e-15 * condition))
+        assert (_condition(normal) <= MAX_NORMAL_CONDITION) == (condition <= MAX_NORMAL_CONDITION)
+    singular = np.outer(np.arange(1.0, 5.0), np.arange(1.0, 5.0))
+    assert _condition(singular) > MAX_NORMAL_CONDITION and _condition(-np.eye(3)) == np.inf
 
 
 def test_jackknife_sigma_is_the_delete_one_formula():

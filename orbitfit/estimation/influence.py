@@ -82,7 +82,7 @@ def leave_one_out(fit, labels, columns):
         # the other rows must determine every parameter: the inverse of the (column-scaled) normal matrix keeps two
         # of float64's 16 digits up to a condition number of 1e14 (measured: 2e6-3e7 for GJ15's Himalia + Elara
         # without a decade; 7e19 without Himalia's only data set, whose state is then undetermined)
-        if np.linalg.cond(reduced) <= MAX_NORMAL_CONDITION:
+        if _condition(reduced) <= MAX_NORMAL_CONDITION:
             covariance = np.linalg.inv(reduced)
         if covariance is not None:
             diagonal = np.diag(covariance)[columns]
@@ -92,6 +92,14 @@ def leave_one_out(fit, labels, columns):
                 growth = (covariance[np.ix_(columns, columns)] - full) / units
         out[label] = LeftOut(rows.size // 2, values, sigmas, growth)
     return out
+
+
+def _condition(normal):
+    """2-norm condition number of a symmetric positive semi-definite matrix: its largest eigenvalue over its smallest
+    (inf when that is not positive), np.linalg.cond's value without its SVD: about half the time (eigvalsh; a
+    Himalia + Elara all-data family fit takes 140 of them: 1.69 -> 0.73 s, one BLAS thread, measured 2026-12-07)."""
+    eigenvalues = np.linalg.eigvalsh(normal)
+    return eigenvalues[-1] / eigenvalues[0] if eigenvalues[0] > 0 else np.inf
 
 
 def jackknife_sigma(values):
