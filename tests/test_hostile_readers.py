@@ -22,6 +22,7 @@ from orbitfit.observations import (ObservationFormatError, read_ades, read_gj15,
                                    read_nsdb, read_sora_occultation)
 from orbitfit.observations.core import Reject
 from orbitfit.observations.fields import integer, number
+from orbitfit.observations.gaia_archive import read_gaia_sso
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA = os.path.join(ROOT, "data")
@@ -204,7 +205,7 @@ class Case:
 
     def __init__(self, reader, name, source, n=None, extra=(), span=None, context=None, context_columns=()):
         self.reader, self.name, self.extra = reader, name, extra
-        self.lines = lines_of(source)[:n]
+        self.lines = (source() if callable(source) else lines_of(source))[:n]
         self.span = span or (lambda lines, line: (line, line))     # (first, last) original lines of the record
         # lines outside the record whose damage may change `context_columns` (and nothing else) undetectably
         self.context, self.context_columns = context or (lambda lines, line: []), context_columns
@@ -224,6 +225,14 @@ def _sora_header(lines, line):
     return [max(i for i in range(1, line) if lines[i - 1].startswith("Stellar occultation"))]
 
 
+def _gaia_archive_lines():
+    """Gaia DR3's records of the moons (NSDB jo0069) in the archive's sso_observation columns, as a CSV file."""
+    from test_gaia_archive import FPR_COLUMNS, archive_rows
+    rows = archive_rows(limit=29)
+    return [",".join(FPR_COLUMNS)] + [",".join(f'"{r[c]}"' if " " in r[c] else r[c] for c in FPR_COLUMNS)
+                                      for r in rows]
+
+
 CASES = {
     "gj15": Case(read_gj15, "Himalia.dat", os.path.join(DATA, "gj15", "Himalia.dat"), 30),
     "nsdb": Case(read_nsdb, "jo0035.txt", os.path.join(OUTER, "jo0035.txt"), 30,
@@ -234,6 +243,7 @@ CASES = {
     "mpc_csv": Case(read_mpc_csv, "mpc.csv", MPC_CSV, 30),
     "ades_psv": Case(read_ades, "obs.psv", ADES_PSV),
     "ades_xml": Case(read_ades, "obs.xml", ADES_XML, span=_xml_span),
+    "gaia_sso": Case(read_gaia_sso, "sso.csv", _gaia_archive_lines),
     "sora": Case(read_sora_occultation, "occ.log", SORA_LOG, span=lambda lines, line: (line, line + 1),
                  context=_sora_header, context_columns=("catalog",)),
 }

@@ -34,6 +34,7 @@ from ..observables import evaluate, prepare
 from ..observations.core import Observations
 from ..observations.datasets import find_duplicates, preference_rank
 from ..observations.gaia import FLOORS_META_KEY, OWN_FLOORS
+from ..observations.gaia_archive import superseded_transits
 from ..orbit import Orbit, OrbitModel
 from ..provenance import versions
 from ..solution import Solution
@@ -341,7 +342,10 @@ def drop_duplicates(observations, options, model, warm_start=None):
 def refit(solution, new_observations, log=None, **option_changes):
     """`solution` refitted with `new_observations` added (an occultation's `CentreFit.observations()`, a new batch of
     astrometry): the same options (changed by `option_changes`, e.g. chi2_reject=...) and model, starting from its
-    orbit, floors, flags and biases, so it converges in two or three iterations. Returns a new Solution."""
+    orbit, floors, flags and biases, so it converges in two or three iterations. Gaia records of another release
+    (FPR) that observe this solution's Gaia transits again replace them (`gaia_archive.superseded_transits`; with a
+    warning, and listed in the new Solution's meta["superseded"]): the fit then starts from the orbit and the biases'
+    priors alone, its rows no longer the previous ones. Returns a new Solution."""
     if new_observations is None or len(new_observations) == 0:
         raise ValueError("refit: no new observations given")
     bodies = set(np.asarray(new_observations["body"]).tolist())
@@ -349,8 +353,16 @@ def refit(solution, new_observations, log=None, **option_changes):
         raise ValueError(f"refit: the new observations are of bodies {sorted(bodies)}, this solution is of "
                          f"{solution.body}")
     options = solution.options.changed(**option_changes) if option_changes else solution.options
+    previous = solution.observations
+    superseded = superseded_transits(previous, new_observations)
+    if superseded.any():
+        replaced = _located(previous, np.nonzero(superseded)[0])
+        warnings.warn(f"refit: {len(replaced)} of the solution's Gaia transits are observed again by the new Gaia "
+                      f"records of another release, which replace them: {', '.join(replaced[:3])}"
+                      + (", ..." if len(replaced) > 3 else ""), stacklevel=2)
+        previous = Observations(previous[~superseded], copy=False)
     try:
-        combined = Observations.concatenate([solution.observations, new_observations])
+        combined = Observations.concatenate([previous, new_observations])
     except ValueError as exc:
         if FLOORS_META_KEY not in str(exc) or FLOORS_META_KEY in solution.observations.meta:
             raise
@@ -363,7 +375,12 @@ def refit(solution, new_observations, log=None, **option_changes):
                          "transits, build the new ones with load_all(..., gaia_floors='common'), and with "
                          "gaia_visit_offsets=None too if they were as Gaia gave them (load_all before 2026-12-05, "
                          "whose transits no visit correction had moved)") from None
-    return fit_orbit(combined, solution.orbit, options, model=solution.model, log=log, warm_start=solution)
+    if not superseded.any():
+        return fit_orbit(combined, solution.orbit, options, model=solution.model, log=log, warm_start=solution)
+    refitted = fit_orbit(combined, solution.orbit, options, model=solution.model, log=log,
+                         bias_priors=_priors_of(solution))
+    refitted.meta["superseded"] = replaced
+    return refitted
 
 
 def linearised(solution):

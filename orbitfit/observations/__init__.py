@@ -12,6 +12,8 @@ Readers (each returns ``(Observations, ReadReport)``), one module per format:
               read_mpc_csv           the MPC-derived CSV files of the embedded data
   `ades`      read_ades              IAU ADES, PSV or XML (occultation records: mode OCC, stn 244/275)
   `sora`      read_sora_occultation  astrometric positions printed/logged by SORA's Occultation
+  `gaia_archive` read_gaia_sso       the Gaia archive's sso_observation table (DR3, FPR), CSV or ECSV; an astropy
+              gaia_sso_from_table    Table of it from a query
   `formats`   read                   any of the above, chosen from the file's name and content
 
 The rest of the subpackage: `core` (the `Observations` table, `ReadReport`, parsing helpers), `frames` (FK4 and
@@ -26,10 +28,12 @@ dataset).
 from .ades import read_ades
 from .core import COLUMNS, ObservationFormatError, Observations, ReadReport, Rejection
 from .formats import detect_format, read
+from .gaia_archive import gaia_sso_from_table, read_gaia_sso
 from .gj15 import read_gj15
 from .mpc import read_mpc80, read_mpc_csv
 from .nsdb import read_nsdb
 from .sora import read_sora_occultation
 
 __all__ = ["Observations", "ReadReport", "Rejection", "ObservationFormatError", "COLUMNS", "read", "read_gj15",
-           "read_nsdb", "read_mpc80", "read_mpc_csv", "read_ades", "read_sora_occultation", "detect_format"]
+           "read_nsdb", "read_mpc80", "read_mpc_csv", "read_ades", "read_sora_occultation", "read_gaia_sso",
+           "gaia_sso_from_table", "detect_format"]

@@ -7,6 +7,7 @@ import re
 from .ades import read_ades
 from ..bodies import NAIF_BY_NAME
 from .core import ObservationFormatError, Observations, ReadReport
+from .gaia_archive import read_gaia_sso
 from .gj15 import read_gj15
 from .mpc import read_mpc80, read_mpc_csv
 from .nsdb import read_nsdb
@@ -15,7 +16,9 @@ from .sora import read_sora_occultation
 __all__ = ["read", "detect_format", "READERS"]
 
 READERS = {"gj15": read_gj15, "nsdb": read_nsdb, "mpc80": read_mpc80, "mpc_csv": read_mpc_csv, "ades": read_ades,
-           "sora": read_sora_occultation}
+           "sora": read_sora_occultation, "gaia_sso": read_gaia_sso}
+# the columns that make a CSV or ECSV file a Gaia archive sso_observation table
+_GAIA_SSO = re.compile(r"(?<![\w])x_gaia(?![\w])")
 _GJ15_LINE = re.compile(r"^ \d\d \d\d [ \d]\d\.\d{4} [+-]\d\d \d\d [ \d]\d\.\d{3} ", re.ASCII)
 _MPC80_LINE = re.compile(r"^.{14}[ A-Za-z]\d{4} \d\d \d\d\.\d+ *\d\d \d\d \d\d\.?\d* *[+-]\d\d \d\d",
                          re.ASCII)
@@ -35,6 +38,8 @@ def detect_format(path) -> str | None:
     with open(path, "rb") as f:
         head = f.read(8192).decode("utf-8", errors="replace")
     lines = [line for line in head.splitlines() if line.strip()]
+    if ext.lower() in (".csv", ".ecsv") and _GAIA_SSO.search(head) and "epoch" in head:
+        return "gaia_sso"
     if ext.lower() == ".csv":
         return "mpc_csv" if "utc_date" in head else None
     if "Astrometric object position at time" in head:

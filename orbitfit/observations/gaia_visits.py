@@ -60,6 +60,7 @@ from .gaia import (AL_FLOOR_MAS, FLOORS_META_KEY, OWN_FLOORS, TRANSIT_KIND, VISI
 GAIA_TRANSIT = TRANSIT_KIND
 VISIT_GAP_DAYS = 2.0          # epochs closer than this are one visit (bursts of 1-4 days, weeks apart)
 MIN_OTHERS = 2                # a visit's common error is estimated only from >= 2 other moons
+RELEASE = "Gaia DR3"          # the release whose visits the table measured (its transits' catalog column)
 # a transit further off than this (Lysithea's 2015-05-30: -41 mas, Leda's 2014-12-13: -30) says nothing of the visit
 GROSS_MAS = 25.0
 MAS_PER_DEG = 3.6e6
@@ -172,11 +173,15 @@ class GaiaVisitOffsets:
         AL variance loses VISIT_COMMON_AL_MAS^2 (a transit whose AL sigma is not above it keeps its covariance and is
         counted in "floor_below_common").
         `body`: the NAIF id the fit is of (default the table's `body` column, row by row). Other rows are returned
-        as they are."""
+        as they are, and so are transits of another Gaia release (catalog "Gaia FPR": `gaia_archive`), whose
+        reprocessing need not share DR3's visit errors: counted in "other_release"."""
         out = observations.copy()
         kind = np.asarray(out["kind"]).astype(str)
-        rows = np.nonzero(kind == GAIA_TRANSIT)[0]
+        catalog = np.asarray(out["catalog"]).astype(str)
+        other_release = (kind == GAIA_TRANSIT) & np.char.startswith(catalog, "Gaia") & (catalog != RELEASE)
+        rows = np.nonzero((kind == GAIA_TRANSIT) & ~other_release)[0]
         report = {"transits": int(rows.size), "corrected": 0, "left": int(rows.size), "floor_below_common": 0,
+                  "other_release": int(other_release.sum()),
                   "tau_mas": np.nan, "s_mas": np.nan, "median_abs_offset_mas": np.nan, "median_sigma_mas": np.nan,
                   "source": self.source()}
         if rows.size == 0:          # nothing to correct (a fit of the data before the transits): no variance needed
@@ -313,6 +318,8 @@ def as_gaia_transits(table, body, *, ephemeris=None, floors="own", visit_offsets
     notes.append(f"Gaia: {visit['corrected']} of {visit['transits']} transit normal points freed of their visit's "
                  f"error common to the moons ({visit['source']}{size}); {visit['left']} left as they are (fewer than "
                  "2 other moons in their visit)"
+                 + (f"; {visit['other_release']} of another Gaia release left as they are (the table measured "
+                    f"{RELEASE}'s visits)" if visit["other_release"] else "")
                  + (f"; the common error taken out of the freed ones' along-scan sigma, {visit['floor_below_common']} "
                     "too small to lose it" if al_floor == OWN_FLOORS else ""))
     return table, notes, dict(report, visit_correction=visit)

@@ -36,9 +36,7 @@ from .core import (GAIA, GEOCENTRE, MAS_PER_ARCSEC, RECORD_ERRORS, ObservationFo
                    Records, Reject, Rejection, catalog_from_text, check_file, check_radec, record_error_reason)
 from .fields import (calendar_day_to_jd, calendar_time_to_jd, clean_minus, dms_to_deg, hms_to_deg, integer,
                      jd_string_to_jd, number, split_decimal)
-from .frames import fk4_to_icrs
-
-L_B = 1.550519768e-8                # IAU 2006 Resolution B3: d(TCB)/d(TDB) - 1, defining constant
+from .frames import fk4_to_icrs, tcb_to_tdb_coordinates
 
 MAS_PER_1E5_DEG = 36.0            # 1e-5 deg = 0.036 arcsec (jo0013 "Unsertainty (10^-5 degrees)")
 
@@ -478,9 +476,7 @@ def _parse_line(tokens, plan: UnitPlan) -> dict:
             col = plan.columns[i]
             values[col.axis] = number(_token(tokens, i, "observer position"), "observer position") * col.xyz_scale
         if plan.scale == "tcb" and plan.columns[xyz[0]].xyz_frame == "barycentric":
-            # Gaia DR3 gives TCB-compatible BCRS coordinates; our dynamics is TDB-compatible:
-            # x_TDB = (1 - L_B) x_TCB (IAU 2006 Resolution B3), a 2.3 km change at 1 au (up to 0.8 mas at Jupiter)
-            values = [v * (1.0 - L_B) for v in values]
+            values = tcb_to_tdb_coordinates(values)        # Gaia DR3 gives TCB-compatible BCRS coordinates
         rec["xyz_km"], rec["obs_frame"] = tuple(values), plan.columns[xyz[0]].xyz_frame
     catalog = plan.catalog
     if "catalog" in plan.roles and plan.roles["catalog"] < len(tokens):
