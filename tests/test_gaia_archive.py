@@ -122,6 +122,8 @@ def test_the_embedded_dr3_transits_come_back_from_an_archive_file(tmp_path):
     corrected, visit = GaiaVisitOffsets.read().correct(points, 506)
     assert visit["other_release"] == 23 and visit["corrected"] == 0
     assert np.array_equal(np.asarray(corrected["ra_deg"]), np.asarray(points["ra_deg"]))
+    notes = as_gaia_transits(table, 506)[1]
+    assert notes[-1].startswith("Gaia: 23 transit normal points of another Gaia release left as they are")
     dr3 = points.copy()
     dr3["catalog"] = "Gaia DR3"
     assert GaiaVisitOffsets.read().correct(dr3, 506)[1]["corrected"] == 22
@@ -194,7 +196,8 @@ def test_fpr_records_of_embedded_transits_replace_them_in_a_fit_with_the_embedde
     table, _ = read_gaia_sso(write_csv(tmp_path / "fpr.csv", rows))
     embedded, _ = orbitfit.load_all("Himalia")
     combined, read = _with_embedded(table, 506)
-    assert read["superseded"] == 3 and "3 embedded Gaia transits observed again" in capsys.readouterr().out
+    assert read["superseded"] == ["jo0069.txt:1", "jo0069.txt:10", "jo0069.txt:19"]
+    assert "3 embedded Gaia transits observed again" in capsys.readouterr().out
     assert len(combined) == len(embedded) - 3 + len(table)
     kind = np.asarray(combined["kind"]).astype(str)
     assert (kind == "gaia_transit").sum() == 20 and (kind == "gaia").sum() == len(table)

@@ -258,26 +258,22 @@ def _with_embedded(observations, body, quiet=False):
     """Every embedded data set of `body` (`load_all`, as `orbitfit demo` reads Himalia's) with the files' rows after
     them; a file's row that copies an embedded one is dropped by the fit (`fit_orbit`'s duplicate rule) and listed in
     its report; an embedded Gaia transit that the files' Gaia records of another release (FPR) observe again is
-    replaced by them (`gaia_archive.superseded_transits`) and said. Returns (observations, what was read as a dict
+    replaced by them (`gaia_archive.without_superseded`) and said. Returns (observations, what was read as a dict
     for the JSON report)."""
     from ..bodies import NAIF_NAMES
     from ..observations import Observations
     from ..observations.datasets import load_all
-    from ..observations.gaia_archive import superseded_transits
+    from ..observations.gaia_archive import without_superseded
     embedded, report = load_all(body)
     if len(embedded) == 0:
         raise UsageError(f"--embedded: no embedded data set holds body {body} ({NAIF_NAMES.get(body, 'unknown')})")
     # a file's Gaia records of another release (FPR) that observe an embedded DR3 transit again replace it
-    superseded = superseded_transits(embedded, observations)
-    notes = list(report.notes)
-    if superseded.any():
-        lines = [f"{embedded['source'][i]}:{embedded['line'][i]}" for i in np.nonzero(superseded)[0]]
-        notes.append(f"{int(superseded.sum())} embedded Gaia transits observed again by the files' Gaia records of "
-                     f"another release, which replace them: {', '.join(lines[:3])}" + (", ..." if len(lines) > 3
-                                                                                       else ""))
-        embedded = embedded[~superseded]
+    embedded, superseded = without_superseded(embedded, observations)
+    notes = list(report.notes) + ([f"{len(superseded)} embedded Gaia transits observed again by the files' Gaia "
+                                   f"records of another release, which replace them: {', '.join(superseded)}"]
+                                  if superseded else [])
     read = {"data_sets": len(report.sources), "rows": report.rows, "duplicates_dropped": len(report.duplicates),
-            "deduplicated": report.kept, "kept": len(embedded), "superseded": int(superseded.sum()), "notes": notes}
+            "deduplicated": report.kept, "kept": len(embedded), "superseded": superseded, "notes": notes}
     if not quiet:
         print(f"embedded: {len(embedded)} positions of {NAIF_NAMES.get(body, body)} from {len(report.sources)} data "
               f"sets ({report.rows} rows read, {len(report.duplicates)} duplicates among them dropped)"

@@ -34,7 +34,7 @@ from ..observables import evaluate, prepare
 from ..observations.core import Observations
 from ..observations.datasets import find_duplicates, preference_rank
 from ..observations.gaia import FLOORS_META_KEY, OWN_FLOORS
-from ..observations.gaia_archive import superseded_transits
+from ..observations.gaia_archive import without_superseded
 from ..orbit import Orbit, OrbitModel
 from ..provenance import versions
 from ..solution import Solution
@@ -343,24 +343,18 @@ def refit(solution, new_observations, log=None, **option_changes):
     """`solution` refitted with `new_observations` added (an occultation's `CentreFit.observations()`, a new batch of
     astrometry): the same options (changed by `option_changes`, e.g. chi2_reject=...) and model, starting from its
     orbit, floors, flags and biases, so it converges in two or three iterations. Gaia records of another release
-    (FPR) that observe this solution's Gaia transits again replace them (`gaia_archive.superseded_transits`; with a
-    warning, and listed in the new Solution's meta["superseded"]): the fit then starts from the orbit and the biases'
-    priors alone, its rows no longer the previous ones. Returns a new Solution."""
+    (FPR) of this solution's Gaia transits replace them (`gaia_archive.superseded_transits`; a warning, and the new
+    Solution's meta["superseded"]): the fit then starts from the orbit and the biases' priors. Returns a Solution."""
     if new_observations is None or len(new_observations) == 0:
         raise ValueError("refit: no new observations given")
-    bodies = set(np.asarray(new_observations["body"]).tolist())
-    if bodies != {solution.body}:
-        raise ValueError(f"refit: the new observations are of bodies {sorted(bodies)}, this solution is of "
-                         f"{solution.body}")
+    bodies = sorted(set(np.asarray(new_observations["body"]).tolist()))
+    if bodies != [solution.body]:
+        raise ValueError(f"refit: the new observations are of bodies {bodies}, this solution is of {solution.body}")
     options = solution.options.changed(**option_changes) if option_changes else solution.options
-    previous = solution.observations
-    superseded = superseded_transits(previous, new_observations)
-    if superseded.any():
-        replaced = _located(previous, np.nonzero(superseded)[0])
+    previous, replaced = without_superseded(solution.observations, new_observations)
+    if replaced:
         warnings.warn(f"refit: {len(replaced)} of the solution's Gaia transits are observed again by the new Gaia "
-                      f"records of another release, which replace them: {', '.join(replaced[:3])}"
-                      + (", ..." if len(replaced) > 3 else ""), stacklevel=2)
-        previous = Observations(previous[~superseded], copy=False)
+                      f"records of another release, which replace them: {', '.join(replaced)}", stacklevel=2)
     try:
         combined = Observations.concatenate([previous, new_observations])
     except ValueError as exc:
@@ -375,11 +369,10 @@ def refit(solution, new_observations, log=None, **option_changes):
                          "transits, build the new ones with load_all(..., gaia_floors='common'), and with "
                          "gaia_visit_offsets=None too if they were as Gaia gave them (load_all before 2026-12-05, "
                          "whose transits no visit correction had moved)") from None
-    if not superseded.any():
-        return fit_orbit(combined, solution.orbit, options, model=solution.model, log=log, warm_start=solution)
-    refitted = fit_orbit(combined, solution.orbit, options, model=solution.model, log=log,
-                         bias_priors=_priors_of(solution))
-    refitted.meta["superseded"] = replaced
+    start = {"bias_priors": _priors_of(solution)} if replaced else {"warm_start": solution}
+    refitted = fit_orbit(combined, solution.orbit, options, model=solution.model, log=log, **start)
+    if replaced:
+        refitted.meta["superseded"] = replaced
     return refitted
 
 

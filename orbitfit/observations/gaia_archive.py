@@ -207,6 +207,15 @@ def superseded_transits(embedded, new):
     return mask
 
 
+def without_superseded(embedded, new):
+    """(`embedded` without the Gaia rows that `new`'s Gaia records of another release observe again
+    (`superseded_transits`), the 'source:line' of each row taken out)."""
+    mask = superseded_transits(embedded, new)
+    taken = [f"{source}:{line}" for source, line in zip(np.asarray(embedded["source"]).astype(str)[mask],
+                                                        np.asarray(embedded["line"])[mask])]
+    return (embedded[~mask] if mask.any() else embedded), taken
+
+
 def satellite_from_denomination(text):
     """NAIF id of a natural satellite from Gaia's denomination: "Himalia (JVI)", "himalia", "Jupiter VI"; the name
     and the numeral must agree when both are given. Reject for anything else (an asteroid's name or number)."""
@@ -248,4 +257,5 @@ def _flag(text, what):
     raise Reject(f"{what}: expected true or false, got {text!r}")
 
 
-__all__ = ["read_gaia_sso", "gaia_sso_from_table", "satellite_from_denomination", "superseded_transits"]
+__all__ = ["read_gaia_sso", "gaia_sso_from_table", "satellite_from_denomination", "superseded_transits",
+           "without_superseded"]

@@ -315,11 +315,14 @@ def as_gaia_transits(table, body, *, ephemeris=None, floors="own", visit_offsets
     table, visit = offsets.correct(table, naif_id(body))
     size = (f"; median offset {visit['median_abs_offset_mas']:.1f} mas, sigma "
             f"{visit['median_sigma_mas']:.1f}") if visit["corrected"] else ""
+    other = (f"{visit['other_release']} transit normal points of another Gaia release left as they are (the table "
+             f"measured {RELEASE}'s visits)") if visit["other_release"] else ""
+    if not visit["transits"]:
+        notes.append(f"Gaia: {other}")
+        return table, notes, dict(report, visit_correction=visit)
     notes.append(f"Gaia: {visit['corrected']} of {visit['transits']} transit normal points freed of their visit's "
                  f"error common to the moons ({visit['source']}{size}); {visit['left']} left as they are (fewer than "
-                 "2 other moons in their visit)"
-                 + (f"; {visit['other_release']} of another Gaia release left as they are (the table measured "
-                    f"{RELEASE}'s visits)" if visit["other_release"] else "")
+                 "2 other moons in their visit)" + (f"; {other}" if other else "")
                  + (f"; the common error taken out of the freed ones' along-scan sigma, {visit['floor_below_common']} "
                     "too small to lose it" if al_floor == OWN_FLOORS else ""))
     return table, notes, dict(report, visit_correction=visit)
