@@ -4,6 +4,7 @@ Table), give the same instants, directions and Gaia positions as the NSDB reader
 FPR's rejection flag and bad rows are reported, never dropped silently; transits of another release are not
 corrected by DR3's visit errors."""
 import csv
+import os
 
 import numpy as np
 import pytest
@@ -95,11 +96,15 @@ def test_an_ecsv_and_a_table_from_a_query_read_the_same(tmp_path, nsdb):
     from_query, report = gaia_sso_from_table(table)
     assert_same_records(from_query, nsdb)
     assert report.sources == {"gaia_archive_table": [1712, 1712, 0]}
-    # the same table saved by astropy as ECSV (space-delimited, names quoted, a YAML header)
-    path = tmp_path / "moons.ecsv"
-    table.write(path, format="ascii.ecsv")
-    assert orbitfit.observations.formats.detect_format(path) == "gaia_sso"
-    assert_same_records(read_gaia_sso(path)[0], nsdb)
+    # the same table saved as the archive's other downloads: ECSV (space-delimited, names quoted, a YAML header),
+    # VOTable and FITS
+    for name, kind in (("moons.ecsv", "ascii.ecsv"), ("moons.vot", "votable"), ("moons.xml", "votable"),
+                       ("moons.fits", "fits")):
+        table.write(tmp_path / name, format=kind)
+        assert orbitfit.observations.formats.detect_format(tmp_path / name) == "gaia_sso", name
+        read, report = orbitfit.read(tmp_path / name)
+        assert_same_records(read, nsdb)
+        assert report.sources == {name: [1712, 1712, 0]}
 
 
 def test_the_embedded_dr3_transits_come_back_from_an_archive_file(tmp_path):
@@ -158,6 +163,20 @@ def test_bad_rows_are_rejected_with_their_line_and_reason(tmp_path):
     assert "is_rejected" in reasons[3] and "Ceres" in reasons[4] and "ra" in reasons[5]
     assert "epoch" in reasons[6] and "x_gaia" in reasons[7] and "correlation" in reasons[8]
     assert all(str(r).startswith("bad.csv:") for r in report.rejected)
+
+
+def test_a_damaged_votable_or_fits_file_is_a_clear_error(tmp_path):
+    table = Table({"epoch": [1757.9], "ra": [142.1], "dec": [15.1], "x_gaia": [0.8], "y_gaia": [0.4],
+                   "z_gaia": [0.2], "denomination": ["Himalia (JVI)"], "g_mag": [14.6]})
+    for name, kind in (("cut.vot", "votable"), ("cut.fits", "fits")):
+        table.write(tmp_path / name, format=kind)
+        data = (tmp_path / name).read_bytes()
+        (tmp_path / name).write_bytes(data[:len(data) // 2])
+        with pytest.raises(ObservationFormatError, match=rf"^{name}:1: expected a (VOTable|FITS) table"):
+            read_gaia_sso(tmp_path / name)
+    # an ADES XML file is still ADES
+    assert orbitfit.observations.formats.detect_format(
+        os.path.join(os.path.dirname(__file__), "data", "fixture_ades_jupiter.xml")) == "ades"
 
 
 def test_a_table_that_is_not_sso_observation_is_a_clear_error(tmp_path):

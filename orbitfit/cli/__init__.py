@@ -41,7 +41,7 @@ def build_parser():
 
     fit = sub.add_parser("fit", help="fit a satellite's orbit to observation files")
     fit.add_argument("files", nargs="*", help="observation files (GJ15, NSDB, MPC 80-col/CSV, ADES, SORA, Gaia archive "
-                     "sso_observation CSV/ECSV)")
+                     "sso_observation)")
     fit.add_argument("--config", help="TOML file with files, body, start, epoch, out, de_kernel, moons_kernel, "
                      "embedded, check and [options]")
     fit.add_argument("--body", help="the satellite, by name (Leda) or NAIF id (513): needed if the files hold "

@@ -7,7 +7,7 @@ import re
 from .ades import read_ades
 from ..bodies import NAIF_BY_NAME
 from .core import ObservationFormatError, Observations, ReadReport
-from .gaia_archive import read_gaia_sso
+from .gaia_archive import binary_format, read_gaia_sso
 from .gj15 import read_gj15
 from .mpc import read_mpc80, read_mpc_csv
 from .nsdb import read_nsdb
@@ -31,6 +31,8 @@ def detect_format(path) -> str | None:
     stem, ext = os.path.splitext(name)
     if name.endswith(".source.txt") or ext.lower() in (".html", ".htm", ".bsp", ".md"):
         return None
+    if ext.lower() in (".xml", ".vot", ".fits", ".fit") and binary_format(path):
+        return "gaia_sso"                        # the Gaia archive's VOTable or FITS download
     if ext.lower() in (".xml", ".psv"):
         return "ades"
     if ext.lower() == ".txt" and os.path.exists(os.path.splitext(path)[0] + ".html"):

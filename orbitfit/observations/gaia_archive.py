@@ -1,7 +1,7 @@
 """Gaia's epoch astrometry of solar-system objects as the Gaia archive serves it: the `sso_observation` table of
 Gaia DR3 (`gaiadr3.sso_observation`, 2014-08 ... 2017-05) or of the Focused Product Release (`gaiafpr.sso_observation`,
-66 months, to 2020-01), one row per CCD, saved as CSV or ECSV, or an astropy Table from a query (astroquery's
-`Gaia.launch_job(...).get_results()`).
+66 months, to 2020-01), one row per CCD, saved as CSV, ECSV, VOTable or FITS, or an astropy Table from a query
+(astroquery's `Gaia.launch_job(...).get_results()`).
 
     obs, report = read_gaia_sso("himalia_fpr.csv")       # or orbitfit.read(...), which recognises the columns
     obs, report = gaia_sso_from_table(table)              # the same from a Table in a notebook
@@ -19,7 +19,8 @@ FPR's `is_rejected` (Gaia's own orbit fit rejected the record: rejected here too
 Each row becomes a record of kind "gaia" from observer 258 (Gaia) at its barycentric position, epoch in TCB; the rows
 of one transit become one normal point as the embedded DR3 transits do (`gaia.to_normal_points`). The Gaia
 visits' common error (`gaia_visits`) was measured on DR3's transits and corrects only rows of catalogue "Gaia DR3".
-A record the reader cannot use is rejected with file, line (ECSV/CSV; the table's row number for a Table) and why.
+A record the reader cannot use is rejected with file, line (CSV, ECSV; the row number in a VOTable, a FITS file
+or a Table) and why.
 """
 from __future__ import annotations
 
@@ -60,11 +61,15 @@ _TRUE, _FALSE = {"true", "t", "1", "yes"}, {"false", "f", "0", "no", ""}
 
 
 def read_gaia_sso(path, body=None, release=None):
-    """Read a Gaia archive `sso_observation` table saved as CSV or ECSV (module docstring).
+    """Read a Gaia archive `sso_observation` table saved as CSV, ECSV, VOTable or FITS (module docstring; a rejected
+    row of a VOTable or FITS file is named by its row number).
 
     body: NAIF id for rows without a `denomination` (a table of one object queried by its number). release:
     "Gaia DR3" or "Gaia FPR" when the columns do not tell. Returns (Observations, ReadReport)."""
     name = check_file(path)
+    binary = binary_format(path)
+    if binary:
+        return gaia_sso_from_table(_read_binary(path, name, binary), body, release, source=name)
     with open(path, encoding="utf-8", errors="replace", newline="") as f:
         lines = [raw.rstrip("\r\n") for raw in f]
     delimiter, header_line = ",", None
@@ -87,6 +92,31 @@ def read_gaia_sso(path, body=None, release=None):
             from None
     rows = ((lineno, line) for lineno, line in enumerate(lines, start=1) if lineno > header_line and line.strip())
     return _read_rows(name, header_line, fields, rows, delimiter, body, release)
+
+
+def binary_format(path):
+    """"votable" or "fits" for the archive's other downloads (by their first bytes), else None (CSV, ECSV)."""
+    with open(path, "rb") as f:
+        head = f.read(4096)
+    if head.startswith(b"SIMPLE  ="):
+        return "fits"
+    text = head.decode("utf-8", errors="replace").lstrip("\ufeff \t\r\n")
+    return "votable" if text.startswith("<") and "<VOTABLE" in text.upper() else None
+
+
+def _read_binary(path, name, kind):
+    """The table of a VOTable or FITS file (astropy's readers: no code in a file is run); anything they refuse is
+    a format error naming the file."""
+    import warnings
+    from astropy.table import Table
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")              # astropy's notes on VOTable units and FITS keywords
+            return Table.read(path, format=kind, **({"hdu": 1} if kind == "fits" else {}))
+    except Exception as exc:                              # noqa: BLE001 -- whatever astropy raises, one clear error
+        raise ObservationFormatError(f"{name}:1: expected a {'VOTable' if kind == 'votable' else 'FITS'} table of "
+                                     f"Gaia sso_observation rows, got one astropy cannot read "
+                                     f"({type(exc).__name__}: {exc})") from None
 
 
 def gaia_sso_from_table(table, body=None, release=None, source="gaia_archive_table"):
