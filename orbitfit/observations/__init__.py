@@ -12,8 +12,8 @@ Readers (each returns ``(Observations, ReadReport)``), one module per format:
               read_mpc_csv           the MPC-derived CSV files of the embedded data
   `ades`      read_ades              IAU ADES, PSV or XML (occultation records: mode OCC, stn 244/275)
   `sora`      read_sora_occultation  astrometric positions printed/logged by SORA's Occultation
-  `gaia_archive` read_gaia_sso       the Gaia archive's sso_observation table (DR3, FPR): CSV, ECSV, VOTable, FITS; an astropy
-              gaia_sso_from_table    Table of it from a query
+  `gaia_archive` read_gaia_sso       the Gaia archive's sso_observation table (DR3, FPR): CSV, ECSV, VOTable, FITS
+              gaia_sso_from_table    the same from an astropy Table (a query's result)
   `formats`   read                   any of the above, chosen from the file's name and content
 
 The rest of the subpackage: `core` (the `Observations` table, `ReadReport`, parsing helpers), `frames` (FK4 and
