@@ -243,3 +243,18 @@ def test_a_refit_with_fpr_records_of_its_transits_replaces_them(tmp_path):
     assert set(np.asarray(refitted.observations["catalog"]).astype(str)[kinds == "gaia_transit"]) == \
         {"Gaia DR3", "Gaia FPR"}
     assert np.all(np.abs(refitted.state - solution.state) < 0.5 * solution.sigma)
+
+
+def test_only_another_gaia_release_within_a_transit_supersedes(tmp_path):
+    """A DR3 row is observed again by FPR rows of the same body within 120 s (a transit lasts ~45 s, the next one
+    comes >= 1.5 h later); not by rows of its own release, of no Gaia release, of another body, or further away."""
+    from orbitfit.observations.gaia_archive import superseded_transits
+    rows = [r for r in archive_rows() if r["denomination"] == NAMES[506]][:1]
+    old = read_gaia_sso(write_csv(tmp_path / "old.csv", rows), release="Gaia DR3")[0]
+    new = read_gaia_sso(write_csv(tmp_path / "new.csv", rows))[0]
+    assert superseded_transits(old, new).tolist() == [True]
+    for change, value in (("catalog", "Gaia DR3"), ("catalog", ""), ("body", 507), ("tdb", 121.0), ("tdb", -121.0),
+                          ("tdb", 119.0)):
+        other = new.copy()
+        other[change] = other[change] + value if change == "tdb" else value
+        assert superseded_transits(old, other).tolist() == [change == "tdb" and value == 119.0], (change, value)

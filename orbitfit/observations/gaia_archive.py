@@ -213,17 +213,17 @@ def _add_row(records, lineno, index, values, delimiter, body, release):
 
 def superseded_transits(embedded, new):
     """Mask of `embedded`'s Gaia rows (CCD records, kind "gaia", or transit normal points) that Gaia rows of another
-    release in `new` observe again: same body, within `gaia.TRANSIT_GAP_S` (120 s) of one of them. A transit lasts
+    release in `new` (their catalog a Gaia release) observe again: same body, within `gaia.TRANSIT_GAP_S` (120 s) of one of them. A transit lasts
     ~45 s and the next one of a body comes >= 1.5 h later, so a reprocessed transit (FPR after DR3) is matched
     whatever CCDs each release kept, where the duplicate rule (1 s, 20 mas) would miss a normal point whose mean
     epoch moved with them; the caller drops the embedded rows and says so (`orbitfit fit --embedded`)."""
     kinds = ("gaia", "gaia_transit")
     old_rows = np.isin(np.asarray(embedded["kind"]).astype(str), kinds)
-    new_rows = np.isin(np.asarray(new["kind"]).astype(str), kinds)
+    new_catalog = np.asarray(new["catalog"]).astype(str)
+    new_rows = np.isin(np.asarray(new["kind"]).astype(str), kinds) & np.char.startswith(new_catalog, "Gaia")
     mask = np.zeros(len(embedded), dtype=bool)
     if not (old_rows.any() and new_rows.any()):
         return mask
-    new_catalog = np.asarray(new["catalog"]).astype(str)
     for body in np.unique(np.asarray(new["body"])[new_rows]):
         theirs = new_rows & (np.asarray(new["body"]) == body)
         t_new = np.sort(np.asarray(new["tdb"], float)[theirs])
