@@ -20,8 +20,9 @@ a dt of -1758 s that stands for their large offsets, not a clock). GJ15's two si
 (511) -3.6 +- 1.3 s. Taken row by row, as if the rows of a night were independent, the same data say 874 +5.1 +- 0.5 s
 (z 10) and z rms 2.8: the night is the honest unit. G36's term changes from apparition to apparition (2013 -10 +- 6 s,
 2017 +12 +- 3 s): an along-motion error of up to ~50 mas (exposure mid-times, trailed images centred unlike the stars,
-or a clock). A term along the motion per site and apparition (prior ~10 s) is the model this suggests; it has not been
-built or judged on the harness (docs/validation.md, "Along the motion").
+or a clock). One epoch error per observatory (bias_groups "apparition+uncatalogued+zenith+timing", an option) moves
+the harness by less than its noise, and is not adopted; a term per site and apparition is not measured
+(docs/validation.md, "Along the motion").
 """
 import sys
 import warnings

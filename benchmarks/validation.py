@@ -18,6 +18,9 @@ each weighting is judged on the Gaia DR3 transits after 2016-06-01, which its fi
                                                                   # also --cut 2012-01-01 / 2008-01-01 --tests cut)
     python benchmarks/validation.py --visits --options "ground bias"   # one more bias, shared by all the ground
                                     # positions of a moon (an option; docs/validation.md; also --cut 2012-01-01)
+    python benchmarks/validation.py --visits --options timing --tests cut all   # an epoch error per observatory
+                                    # along the motion (an option, not adopted: docs/validation.md, "Along the
+                                    # motion"; also --tests cut --cut 2012-01-01)
     python benchmarks/validation.py --visits --options "no zenith"   # the default of 2026-12-04, without the
                                     # displacement towards the zenith (docs/validation.md; also --cut 2012-01-01)
     python benchmarks/validation.py --oppositions   # also leave-one-opposition-out on the ground data (slow)
@@ -71,6 +74,7 @@ from orbitfit.validation import (DEFAULT_CUT, Resamplings, common_visit_harness,
 TABLE_LABELS = {"defaults": "default: apparition + uncatalogued-site biases and a displacement towards the zenith, the RA* apparition biases partly a sinusoid of Jupiter's longitude, estimated night correlation, the covariance considering the apparition biases' scatter by era (in 1995–2009 each moon's own), each moon's own Gaia floor and the error the moons' predictions share, the positions reduced against Gaia DR2 in an apparition bias of their own (since 2026-12-07; transits as Gaia gave them)",
                  "era scatter": "the same with the apparition biases' scatter by era alone, the same for every moon (`apparition_bias_scatter=\"era\"`, default of 2026-12-05 evening; transits as Gaia gave them)",
                  "prior only": "the same with the covariance of the biases' prior alone (`apparition_bias_scatter=None`, default of 2026-12-05 morning; transits as Gaia gave them)",
+                 "timing": "the default and an epoch error per observatory along the apparent motion (`bias_groups=\"apparition+uncatalogued+zenith+timing\"`, prior 10 s)",
                  "no zenith": "the same without the displacement towards the zenith (`bias_groups=\"apparition+uncatalogued\"`, default of 2026-12-04)",
                  "independent biases": "apparition biases independent between apparitions (`apparition_bias_periodic_ra=0`, default of 2026-12-03)",
                  "apparition biases": "apparition biases alone (`bias_groups=\"apparition\"`, default of 2026-12-02)",
@@ -99,7 +103,7 @@ PRIOR_ONLY = {"apparition_bias_scatter": None, **BEFORE_OWN_FLOORS}
 def gaia_floors_of(label):
     """load_all's gaia_floors for an option set: the moons' own for the defaults, 7 mas ("common") for the others,
     as their tables were measured."""
-    own = ("defaults", "era scatter", "gaia reductions unbiased", "gaia reductions apparition")
+    own = ("defaults", "era scatter", "gaia reductions unbiased", "gaia reductions apparition", "timing")
     return "own" if label in own else "common"
 OPTION_SETS = {
     "defaults": lambda: FitOptions(),   # apparition (RA* partly periodic) + uncatalogued-site biases + zenith, nights,
@@ -129,6 +133,9 @@ OPTION_SETS = {
     # against Gaia DR2")
     "gaia reductions unbiased": lambda: FitOptions(gaia_reduced_bias="none"),
     "gaia reductions apparition": lambda: FitOptions(**BEFORE_GAIA_REDUCED_OWN),
+    # the default and an epoch error per observatory along the apparent motion (prior 10 s; an experiment measured
+    # 2026-12-07: benchmarks/site_timing.py, docs/validation.md "Along the motion")
+    "timing": lambda: FitOptions(bias_groups="apparition+uncatalogued+zenith+timing"),
 }
 
 

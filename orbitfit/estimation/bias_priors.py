@@ -8,6 +8,7 @@ from dataclasses import replace
 import numpy as np
 
 from .options import (APPARITION_BIAS_SCATTER_MAS, BIAS_PRIOR_BEFORE_1960_MAS, GAIA_REDUCED_PRIOR_MAS,
+                      TIMING_PRIOR_S,
                       MOON_APPARITION_SCATTER_FROM, MOON_APPARITION_SCATTER_MAS, MOON_APPARITION_SCATTER_UNTIL,
                       UNCATALOGUED_PRIOR_MAS)
 from .weights import GAIA_REDUCED, JUPITER_LONGITUDE_STEP_RAD, group_opposition_number, split_member_name
@@ -40,6 +41,8 @@ def default_bias_prior_mas(name, prior_mas):
     module)."""
     if str(name).startswith("uncatalogued:"):
         return max(float(prior_mas), UNCATALOGUED_PRIOR_MAS)
+    if split_member_name(str(name))[1].startswith("timing:"):
+        return TIMING_PRIOR_S                            # seconds, not mas: the pair is (dt, unused)
     year = str(name).rsplit(":", 1)[-1]
     if split_member_name(str(name))[1].startswith(f"{GAIA_REDUCED}:") and year.isdigit() and int(year) >= 1960:
         return min(float(prior_mas), GAIA_REDUCED_PRIOR_MAS)

@@ -161,6 +161,8 @@ UNCATALOGUED_PRIOR_MAS = 150.0
 # scatter by 18.1 +- 5.0 mas in RA* and 0 in Dec (bias_scatter level "gaia-reduced"; 17.8 from the data since 2000,
 # tests/test_bias_scatter.py)
 GAIA_REDUCED_PRIOR_MAS = 15.0
+# an observatory's epoch error along the motion (bias level "timing", an experiment): prior sigma in seconds
+TIMING_PRIOR_S = 10.0
 # ... and the RA* apparition biases since 1960 are not independent: a sinusoid of Jupiter's heliocentric longitude
 # (the sky region; back among the same stars every 11.9 years) carries 0.56 of their variance (lag correlations of the
 # 8 moons' biases over the oppositions, under independent priors: benchmarks/bias_variance.py --lags, 2026-12-03,
@@ -270,7 +272,10 @@ class FitOptions:
                                       "positions, all its years), 'observatory', 'uncatalogued', per 'site' or "
                                       "'dataset', per 'season' (data set, site and apparition), 'apparition+season', "
                                       "'apparition+uncatalogued+ground' (the default's and one offset shared by all "
-                                      "the ground-based positions), or 'none'",
+                                      "the ground-based positions), 'apparition+uncatalogued+zenith+timing' (the "
+                                      "default's and an epoch error per observatory of >= 20 positions along "
+                                      "Jupiter's apparent motion, prior TIMING_PRIOR_S, 10 s: measured, not "
+                                      "adopted), or 'none'",
                                       {"apparition+uncatalogued": "apparition+uncatalogued",
                                        "uncatalogued": "uncatalogued",
                                        "apparition": "apparition", "apparition+season": "apparition+season",
@@ -278,6 +283,8 @@ class FitOptions:
                                        "site": "site", "dataset": "dataset", "season": "season",
                                        "apparition+uncatalogued+ground": "apparition+uncatalogued+ground",
                                        "apparition+uncatalogued+zenith": "apparition+uncatalogued+zenith",
+                                       "apparition+uncatalogued+zenith+timing":
+                                           "apparition+uncatalogued+zenith+timing",
                                        "none": None})
     bias_prior_mas: float = _option(BIAS_PRIOR_MAS, "a-priori sigma of each bias, mas (apparitions before 1960: at "
                                                     "least BIAS_PRIOR_BEFORE_1960_MAS, 1200; an observatory's "

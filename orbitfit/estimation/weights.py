@@ -20,6 +20,7 @@ import numpy as np
 from dynamics import constants as C
 
 from ..observations.gaia import TRANSIT_KIND
+from ..observations.motion import apparent_rates
 from ..observations.refraction import zenith_geometry
 
 NIGHT_REFERENCE_COUNT = 4         # Veres et al. 2017: sigma grows as sqrt(N / 4) beyond 4 observations per night
@@ -35,7 +36,7 @@ GAIA_REDUCED_BIASES = ("apparition", "own", "none")
 GAIA_REDUCED = "gaia-reduced"
 BIAS_GROUPINGS = ("apparition+uncatalogued", "apparition", "apparition+season", "apparition+observatory", "season",
                   "site", "dataset", "observatory", "uncatalogued", "apparition+uncatalogued+ground",
-                  "apparition+uncatalogued+zenith")
+                  "apparition+uncatalogued+zenith", "apparition+uncatalogued+zenith+timing")
 # two levels or more ("apparition+uncatalogued", "apparition+observatory", "apparition+season"): a group of the second
 # level (an observatory, a season) gets a bias of its own on top of its apparition's only with this many positions; a
 # few nights' mean offset is already in the night correlation and the floors. A third level "ground" is one group, all
@@ -255,10 +256,12 @@ def _ground_bias_index(table, bias_groups, zenith=None, gaia_reduced_bias="own")
         keys[gaia] = ("" if gaia_reduced_bias == "none" else
                       np.array([k.replace("apparition:", f"{GAIA_REDUCED}:") for k in keys[gaia]], dtype=object))
         levels[column] = keys
-    if len(levels) >= 2:                 # a second level's own bias only where it has the rows to show it
-        names, counts = np.unique(levels[1][biased], return_counts=True)
-        small = names[counts < SECOND_LEVEL_MIN_ROWS]
-        levels[1] = np.where(np.isin(levels[1], small), "", levels[1])
+    for column, level in enumerate(bias_groups.split("+")):
+        # a second level's (or a site's timing) own bias only where it has the rows to show it
+        if column == 1 or level == "timing":
+            names, counts = np.unique(levels[column][biased], return_counts=True)
+            small = names[counts < SECOND_LEVEL_MIN_ROWS]
+            levels[column] = np.where(np.isin(levels[column], small), "", levels[column])
     index = np.full((n, len(levels)), -1)
     names = []
     for column, keys in enumerate(levels):
@@ -292,6 +295,8 @@ def _bias_keys(table, level, zenith=None):
         return np.where(np.isfinite(tan_z), "zenith", "").astype(object)
     if level == "observatory":
         return np.array([f"observatory:{code}" for code in np.asarray(table["observer"]).astype(str)], dtype=object)
+    if level == "timing":                     # an epoch error per observatory, along the apparent motion
+        return np.array([f"timing:{code}" for code in np.asarray(table["observer"]).astype(str)], dtype=object)
     if level == "uncatalogued":
         catalogue = (np.asarray(table["catalog"]).astype(str) if "catalog" in table.colnames
                      else np.full(len(table), ""))
@@ -307,16 +312,26 @@ def bias_coefficients(table, bias_groups, index, zenith=None):
     displacement k_up tan z towards the zenith, as differential colour refraction gives
     (`orbitfit.observations.refraction`), and k_across tan z at right angles to it (position angle q + 90 deg),
     which refraction does not give: M = tan z [[sin q, cos q], [cos q, -sin q]]. zenith: as `bias_index`'s."""
-    if bias_groups is None or "zenith" not in bias_groups.split("+"):
+    named = [] if bias_groups is None else bias_groups.split("+")
+    if "zenith" not in named and "timing" not in named:
         return None
     n, levels = index.shape
     out = np.zeros((n, levels, 2, 2))
     out[:, :, 0, 0] = out[:, :, 1, 1] = 1.0
-    level = bias_groups.split("+").index("zenith")
-    tan_z, sin_q, cos_q = (np.nan_to_num(v) for v in (zenith_geometry(table) if zenith is None else zenith))
-    out[:, level] = (tan_z[:, None, None] * np.stack([np.stack([sin_q, cos_q], -1), np.stack([cos_q, -sin_q], -1)],
-                                                     1))
+    if "zenith" in named:
+        level = named.index("zenith")
+        tan_z, sin_q, cos_q = (np.nan_to_num(v) for v in (zenith_geometry(table) if zenith is None else zenith))
+        out[:, level] = (tan_z[:, None, None] * np.stack([np.stack([sin_q, cos_q], -1),
+                                                          np.stack([cos_q, -sin_q], -1)], 1))
+    if "timing" in named:
+        # the pair is (dt, unused) in s: a row moves by v dt, v Jupiter's apparent rate from the geocentre (mas/s;
+        # the moon's own motion about Jupiter adds ~1 of ~4 mas/s: benchmarks/site_timing.py)
+        level = named.index("timing")
+        v_ra, v_dec = apparent_rates(table)
+        out[:, level] = 0.0
+        out[:, level, 0, 0], out[:, level, 1, 0] = v_ra, v_dec
     return out
+
 
 
 @dataclass

@@ -17,9 +17,10 @@ Readers (each returns ``(Observations, ReadReport)``), one module per format:
   `formats`   read                   any of the above, chosen from the file's name and content
 
 The rest of the subpackage: `core` (the `Observations` table, `ReadReport`, parsing helpers), `frames` (FK4 and
-geodetic conversions), `observers` (where the telescopes were: MPC sites, the geocentre, spacecraft), `gaia` (Gaia
-DR3 transits as normal points), `gaia_visits` (the error of a Gaia visit common to the moons it saw, taken out of a
-moon's transits), `datasets` (every embedded data set of a satellite, deduplicated: `load_all`).
+geodetic conversions), `observers` (where the telescopes were: MPC sites, the geocentre, spacecraft), `motion`
+(Jupiter's apparent motion: what an epoch error moves a position by), `gaia` (Gaia DR3 transits as normal points),
+`gaia_visits` (the error of a Gaia visit common to the moons it saw, taken out of a moon's transits), `datasets`
+(every embedded data set of a satellite, deduplicated: `load_all`).
 
 The table's columns are listed in `COLUMNS` (body, name, utc_jd1/utc_jd2, tdb [s past J2000 TDB], ra_deg,
 dec_deg, sigma_ra_mas [RA*], sigma_dec_mas, corr, observer, obs_x/y/z_km, obs_frame, kind, catalog, source, line,
