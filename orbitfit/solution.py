@@ -21,7 +21,7 @@ from dynamics.elements import barycentric_to_jovicentric, state_to_elements
 from .bodies import body_name
 from .display import html_table, significant
 from .estimation.options import (APPARITION_BIAS_SCATTER_MAS, MOON_APPARITION_SCATTER_FROM,
-                                 MOON_APPARITION_SCATTER_MAS, MOON_APPARITION_SCATTER_UNTIL, FitOptions)
+                                 MOON_APPARITION_SCATTER_MAS, MOON_APPARITION_SCATTER_UNTIL, FitOptions, TIMING_PRIOR_S)
 from .estimation.weights import GAIA_REDUCED, Weights, chi2_per_observation, row_bias_offsets
 from .observables import Evaluation
 from .observations.refraction import MIN_ALTITUDE_DEG, rows_below_altitude
@@ -265,9 +265,11 @@ class Solution:
                               {k for k, r in enumerate(rows) if r["group"] in ("ground", "zenith")})
                 shown = [rows[k] for k in keep]
             kind = "site" if self.options.bias_groups in ("site", None) else self.options.bias_groups
-            priors = (sorted({float(v) for v in self.biases["prior_sigma_mas"]}) if "prior_sigma_mas" in
+            timing = np.char.startswith(np.asarray(self.biases["group"]).astype(str), "timing:")
+            priors = (sorted({float(v) for v in self.biases["prior_sigma_mas"][~timing]}) if "prior_sigma_mas" in
                       self.biases.colnames else [float(self.options.bias_prior_mas)])
             said = (", ".join(f"{v:g}" for v in priors) if len(priors) <= 3 else f"{priors[0]:g} to {priors[-1]:g}")
+            said += f" mas; timing {TIMING_PRIOR_S:g} s" if timing.any() else " mas"
             scatter = self.options.apparition_bias_scatter
             if scatter is not None and any(str(g).startswith("apparition:") for g in self.biases["group"]):
                 eras = ", ".join(f"{mas:g} mas from {first}" for first, mas in APPARITION_BIAS_SCATTER_MAS[scatter])
@@ -280,7 +282,7 @@ class Solution:
                 lines.append(f"  the positions reduced against Gaia have an apparition bias of their own "
                              f"({GAIA_REDUCED}:{str(own[0]).partition(':')[2]} ...; {len(own)} apparitions; "
                              f"gaia_reduced_bias='own')")
-            lines.append(f"  {kind} biases (prior sigma {said} mas)" +
+            lines.append(f"  {kind} biases (prior sigma {said})" +
                          (f", the {len(shown)} most significant of {len(rows)} (all in solution.biases):"
                           if len(shown) < len(rows) else ":"))
             for row in shown:
@@ -288,6 +290,10 @@ class Solution:
                     lines.append(f"    {'zenith (per tan z)':24s} n={row['n']:5d} up  {row['bias_ra_mas']:+7.1f} +- "
                                  f"{row['sigma_ra_mas']:4.1f}  across {row['bias_dec_mas']:+7.1f} +- "
                                  f"{row['sigma_dec_mas']:4.1f}")
+                    continue
+                if str(row["group"]).startswith("timing:"):     # an epoch error in s along the motion
+                    lines.append(f"    {row['group']:24s} n={row['n']:5d} dt  {row['bias_ra_mas']:+7.1f} +- "
+                                 f"{row['sigma_ra_mas']:4.1f} s")
                     continue
                 lines.append(f"    {row['group']:24s} n={row['n']:5d} RA* {row['bias_ra_mas']:+7.1f} +- "
                              f"{row['sigma_ra_mas']:4.1f}  Dec {row['bias_dec_mas']:+7.1f} +- {row['sigma_dec_mas']:4.1f}")

@@ -57,3 +57,6 @@ def test_a_late_clock_at_one_site_comes_back_as_its_timing_bias(template, truth)
     assert abs(dt - 8.0) < 3 * sigma + 0.2 * 8.0 and sigma < 2.0
     assert abs(biases["timing:809"][0]) < 3 * biases["timing:809"][1]
     assert np.all(np.abs(solution.state - truth.state) < 3 * solution.sigma)
+    summary = solution.summary()                  # the level reads in seconds, its prior too
+    assert f"{'timing:874':24s} n=  482 dt  {dt:+7.1f} +- {sigma:4.1f} s" in summary
+    assert "biases (prior sigma 30 mas; timing 10 s)" in summary

@@ -8,9 +8,8 @@ from dataclasses import replace
 import numpy as np
 
 from .options import (APPARITION_BIAS_SCATTER_MAS, BIAS_PRIOR_BEFORE_1960_MAS, GAIA_REDUCED_PRIOR_MAS,
-                      TIMING_PRIOR_S,
                       MOON_APPARITION_SCATTER_FROM, MOON_APPARITION_SCATTER_MAS, MOON_APPARITION_SCATTER_UNTIL,
-                      UNCATALOGUED_PRIOR_MAS)
+                      TIMING_PRIOR_S, UNCATALOGUED_PRIOR_MAS)
 from .weights import GAIA_REDUCED, JUPITER_LONGITUDE_STEP_RAD, group_opposition_number, split_member_name
 
 

@@ -333,7 +333,6 @@ def bias_coefficients(table, bias_groups, index, zenith=None):
     return out
 
 
-
 @dataclass
 class Weights:
     sigma_ra: np.ndarray           # mas, per observation: given sigma and group floor (what outliers are judged by)
