@@ -21,7 +21,7 @@ a dt of -1758 s that stands for their large offsets, not a clock). GJ15's two si
 (z 10) and z rms 2.8: the night is the honest unit. G36's term changes from apparition to apparition (2013 -10 +- 6 s,
 2017 +12 +- 3 s): an along-motion error of up to ~50 mas (exposure mid-times, trailed images centred unlike the stars,
 or a clock). One epoch error per observatory (bias_groups "apparition+uncatalogued+zenith+timing", an option) moves
-the harness by less than its noise, and is not adopted; a term per site and apparition is not measured
+the harness by less than its noise, and is not adopted; one per site and apparition (an experiment) predicts worse
 (docs/validation.md, "Along the motion").
 """
 import sys
