@@ -213,10 +213,11 @@ def _add_row(records, lineno, index, values, delimiter, body, release):
 
 def superseded_transits(embedded, new):
     """Mask of `embedded`'s Gaia rows (CCD records, kind "gaia", or transit normal points) that Gaia rows of another
-    release in `new` (their catalog a Gaia release) observe again: same body, within `gaia.TRANSIT_GAP_S` (120 s) of one of them. A transit lasts
-    ~45 s and the next one of a body comes >= 1.5 h later, so a reprocessed transit (FPR after DR3) is matched
-    whatever CCDs each release kept, where the duplicate rule (1 s, 20 mas) would miss a normal point whose mean
-    epoch moved with them; the caller drops the embedded rows and says so (`orbitfit fit --embedded`)."""
+    release in `new` (their catalog a Gaia release) observe again: same body, within `gaia.TRANSIT_GAP_S` (120 s)
+    of one of them. A transit lasts ~45 s and the next one of a body comes >= 1.5 h later, so a reprocessed transit
+    (FPR after DR3) is matched whatever CCDs each release kept, where the duplicate rule (1 s, 20 mas) would miss a
+    normal point whose mean epoch moved with them; the caller drops the embedded rows and says so
+    (`without_superseded`: `orbitfit fit --embedded`, `orbitfit.refit`)."""
     kinds = ("gaia", "gaia_transit")
     old_rows = np.isin(np.asarray(embedded["kind"]).astype(str), kinds)
     new_catalog = np.asarray(new["catalog"]).astype(str)
