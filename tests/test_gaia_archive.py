@@ -258,3 +258,34 @@ def test_only_another_gaia_release_within_a_transit_supersedes(tmp_path):
         other = new.copy()
         other[change] = other[change] + value if change == "tdb" else value
         assert superseded_transits(old, other).tolist() == [change == "tdb" and value == 119.0], (change, value)
+
+
+def test_units_a_table_states_are_converted_or_refused(tmp_path, nsdb):
+    """A Table (or its ECSV) whose Gaia positions are in km and epochs in s reads as the archive's au and days do;
+    a unit that is no length where a length belongs is a format error naming the column, never a number read bare."""
+    import astropy.units as u
+    from dynamics.constants import AU_KM
+    rows = archive_rows()
+    table = Table({c: [r[c] for r in rows] for c in FPR_COLUMNS})
+    for c in ("epoch", "ra", "dec", "x_gaia", "y_gaia", "z_gaia"):
+        table[c] = np.array(table[c], dtype=float)
+    for c in ("x_gaia", "y_gaia", "z_gaia"):
+        table[c] = table[c] * AU_KM
+        table[c].unit = u.km
+    table["epoch"] = table["epoch"] * 86400.0
+    table["epoch"].unit = u.s
+    table["ra"].unit = table["dec"].unit = u.deg
+    read, _ = gaia_sso_from_table(table)
+    assert len(read) == 1712
+    assert np.abs(np.asarray(read["tdb"]) - np.asarray(nsdb["tdb"])).max() < 1e-6
+    for c in ("obs_x_km", "obs_y_km", "obs_z_km"):
+        assert np.abs(np.asarray(read[c]) - np.asarray(nsdb[c])).max() < 1e-6
+    table.write(tmp_path / "km.ecsv", format="ascii.ecsv")
+    assert np.abs(np.asarray(read_gaia_sso(tmp_path / "km.ecsv")[0]["obs_x_km"]) -
+                  np.asarray(nsdb["obs_x_km"])).max() < 1e-6
+    table["ra"].unit = u.m
+    with pytest.raises(ObservationFormatError, match=r"column ra in 'm', expected deg"):
+        gaia_sso_from_table(table)
+    table.write(tmp_path / "m.ecsv", format="ascii.ecsv")
+    with pytest.raises(ObservationFormatError, match=r"m\.ecsv:\d+: column ra in 'm', expected deg"):
+        read_gaia_sso(tmp_path / "m.ecsv")

@@ -15,6 +15,8 @@ followed by the planet's letter and the satellite's Roman numeral, "Himalia (JVI
 fits use; the transit normal points take their covariance from the CCDs' scatter, as for the NSDB copy, gaia.py) and
 FPR's `is_rejected` (Gaia's own orbit fit rejected the record: rejected here too, with that reason). The release is
 "Gaia FPR" for a table with FPR's `is_rejected` column, "Gaia DR3" for one with DR3's `g_mag`, else `release=`.
+A table that states its units (an ECSV header, a Table's or VOTable's columns) is converted to the archive's
+(`ARCHIVE_UNITS`) or refused; a plain CSV is in the archive's units.
 
 Each row becomes a record of kind "gaia" from observer 258 (Gaia) at its barycentric position, epoch in TCB; the rows
 of one transit become one normal point as the embedded DR3 transits do (`gaia.to_normal_points`). The Gaia
@@ -42,6 +44,9 @@ from .gaia import TRANSIT_GAP_S
 DATASET = "gaia_archive"
 EPOCH_BASE_JD = 2455197.5               # the archive's epochs count days from J2010.0 (2010-01-01T00:00 TCB)
 REQUIRED = ("epoch", "ra", "dec", "x_gaia", "y_gaia", "z_gaia")
+# the archive's units of the columns read (its data models); a table that states others is converted, or refused
+ARCHIVE_UNITS = {"epoch": "d", "ra": "deg", "dec": "deg", "x_gaia": "AU", "y_gaia": "AU", "z_gaia": "AU",
+                 "ra_error_random": "mas", "dec_error_random": "mas"}
 # every column of the two releases' sso_observation (Gaia DR3 documentation sect. 20.11.2; FPR documentation sect.
 # 2.1.8): a name outside them (a typing error in a header, "ra_error_randon") is a format error naming the closest,
 # never a column silently ignored
@@ -72,26 +77,54 @@ def read_gaia_sso(path, body=None, release=None):
         return gaia_sso_from_table(_read_binary(path, name, binary), body, release, source=name)
     with open(path, encoding="utf-8", errors="replace", newline="") as f:
         lines = [raw.rstrip("\r\n") for raw in f]
-    delimiter, header_line = ",", None
-    for lineno, line in enumerate(lines, start=1):
-        if line.startswith("#"):
-            m = re.match(r"#\s*delimiter:\s*'(.)'", line)
-            delimiter = m.group(1) if m else delimiter
-            if line.startswith("# %ECSV") and not any(re.match(r"#\s*delimiter:", x) for x in lines[:200]):
-                delimiter = " "                      # ECSV's default
-        elif line.strip():
-            header_line = lineno
-            break
+    header_line = next((n for n, line in enumerate(lines, start=1) if line.strip() and not line.startswith("#")),
+                       None)
     if header_line is None:
         raise ObservationFormatError(f"{name}:1: expected a header line naming the columns "
                                      f"{', '.join(REQUIRED)}, got none")
+    delimiter, units = ",", {}
+    if lines[0].startswith("# %ECSV"):              # ECSV: delimiter (default a space) and units in its YAML header
+        header = _ecsv_header(name, lines[1:header_line - 1])
+        delimiter = header.get("delimiter", " ")
+        units = {c.get("name"): c.get("unit") for c in header.get("datatype", []) if isinstance(c, dict)}
     try:
         fields = [c.strip() for c in _split(lines[header_line - 1], delimiter)]
     except Reject as exc:
         raise ObservationFormatError(f"{name}:{header_line}: expected a header line naming the columns, got {exc}") \
             from None
     rows = ((lineno, line) for lineno, line in enumerate(lines, start=1) if lineno > header_line and line.strip())
-    return _read_rows(name, header_line, fields, rows, delimiter, body, release)
+    return _read_rows(name, header_line, fields, rows, delimiter, body, release, units)
+
+
+def _ecsv_header(name, comment_lines):
+    """The YAML header of an ECSV file (astropy's safe loader: no code in a file is run), or a format error."""
+    from astropy.table.meta import get_header_from_yaml
+    try:
+        header = get_header_from_yaml(line[2:] if line.startswith("# ") else line[1:] for line in comment_lines)
+    except Exception as exc:                              # noqa: BLE001 -- whatever the YAML parser raises
+        raise ObservationFormatError(f"{name}:2: expected an ECSV YAML header, got one that does not parse "
+                                     f"({type(exc).__name__}: {exc})") from None
+    if not isinstance(header, dict):
+        raise ObservationFormatError(f"{name}:2: expected an ECSV YAML header, got {type(header).__name__}")
+    return header
+
+
+def unit_scales(units, where):
+    """{column: factor to the archive's own unit (ARCHIVE_UNITS)} for the columns a table gives a unit to (an ECSV
+    header, a Table's or VOTable's column units); a unit that cannot be converted to it is a format error naming the
+    column: units are converted or refused, never dropped."""
+    from astropy import units as u
+    scales = {}
+    for column, expected in ARCHIVE_UNITS.items():
+        unit = units.get(column)
+        if unit is None or (isinstance(unit, str) and not unit.strip()):
+            continue
+        try:
+            scales[column] = float(u.Unit(unit).to(expected))
+        except (ValueError, TypeError, u.UnitsError) as exc:
+            raise ObservationFormatError(f"{where}: column {column} in {str(unit)!r}, expected {expected} or a unit "
+                                         f"convertible to it ({type(exc).__name__})") from None
+    return scales
 
 
 def binary_format(path):
@@ -135,11 +168,13 @@ def gaia_sso_from_table(table, body=None, release=None, source="gaia_archive_tab
             return value.decode("utf-8", errors="replace")
         return repr(float(value)) if isinstance(value, (float, np.floating)) else str(value)
     rows = ((i + 1, [text(col[i], mask[i]) for col, mask in zip(columns, masks)]) for i in range(len(table)))
-    return _read_rows(source, 0, fields, rows, None, body, release)
+    units = {c: getattr(table[c], "unit", None) for c in fields}
+    return _read_rows(source, 0, fields, rows, None, body, release, units)
 
 
-def _read_rows(name, header_line, fields, rows, delimiter, body, release):
+def _read_rows(name, header_line, fields, rows, delimiter, body, release, units):
     where = f"{name}:{max(header_line, 1)}"
+    scales = unit_scales(units, where)
     unknown = [c for c in fields if c not in KNOWN_COLUMNS]
     if unknown:
         close = difflib.get_close_matches(unknown[0], sorted(KNOWN_COLUMNS), n=1)
@@ -158,7 +193,7 @@ def _read_rows(name, header_line, fields, rows, delimiter, body, release):
     index = {c: i for i, c in enumerate(fields)}
     records, report = Records(name, DATASET), ReadReport()
     for lineno, values in rows:
-        report.attempt(name, lineno, _add_row, records, lineno, index, values, delimiter, body, release)
+        report.attempt(name, lineno, _add_row, records, lineno, index, values, delimiter, body, release, scales)
     report.notes.append(f"{name}: {release} sso_observation, one row per CCD (kind 'gaia', observer {GAIA})")
     return report.finish(name, records)
 
@@ -184,7 +219,7 @@ def _split(text, delimiter):
         raise Reject(f"not a CSV line ({exc})") from None
 
 
-def _add_row(records, lineno, index, values, delimiter, body, release):
+def _add_row(records, lineno, index, values, delimiter, body, release, scales):
     if delimiter is not None:
         values = _split(values, delimiter)
     if len(values) != len(index):
@@ -192,21 +227,24 @@ def _add_row(records, lineno, index, values, delimiter, body, release):
 
     def field(column):
         return values[index[column]].strip() if column in index else ""
+
+    def value(column):                                 # a number in the archive's unit (ARCHIVE_UNITS)
+        return _value(field(column), column) * scales.get(column, 1.0)
     if "is_rejected" in index and _flag(field("is_rejected"), "is_rejected"):
         raise Reject("Gaia's own orbit fit rejected this record (is_rejected = true)")
     naif = satellite_from_denomination(field("denomination")) if field("denomination") else body
     if naif is None:
         raise Reject("no denomination and no body=<NAIF id> given")
-    whole, frac = split_decimal(field("epoch"), "epoch") if "e" not in field("epoch").lower() else \
-        (0, _value(field("epoch"), "epoch"))
-    xyz_au = [_value(field(c), c) for c in ("x_gaia", "y_gaia", "z_gaia")]
+    exact = "e" not in field("epoch").lower() and scales.get("epoch", 1.0) == 1.0    # the printed digits, split
+    whole, frac = split_decimal(field("epoch"), "epoch") if exact else (0, value("epoch"))
+    xyz_au = [value(c) for c in ("x_gaia", "y_gaia", "z_gaia")]
     sigmas = {}
     for key, column in (("sigma_ra_mas", "ra_error_random"), ("sigma_dec_mas", "dec_error_random")):
-        sigmas[key] = _value(field(column), column) if field(column) else math.nan
+        sigmas[key] = value(column) if field(column) else math.nan
     corr = _value(field("ra_dec_correlation_random"), "ra_dec_correlation_random") \
         if field("ra_dec_correlation_random") and all(math.isfinite(v) for v in sigmas.values()) else 0.0
     records.add(line=lineno, body=naif, jd1=EPOCH_BASE_JD + whole, jd2=frac, scale="tcb",
-                ra_deg=_value(field("ra"), "ra"), dec_deg=_value(field("dec"), "dec"), observer=GAIA,
+                ra_deg=value("ra"), dec_deg=value("dec"), observer=GAIA,
                 xyz_km=tuple(tcb_to_tdb_coordinates([v * AU_KM for v in xyz_au])), obs_frame="barycentric",
                 kind="gaia", catalog=release, corr=corr, **sigmas)
 
