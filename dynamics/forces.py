@@ -9,7 +9,8 @@ Origin: the Jupiter-system barycentre (NAIF 5), ICRF axes, km, s. For a satellit
 Every term can be switched off. Velocity-independent, so the variational equations need only da/dx.
 
 Everything the compiled code needs sits in one float64 buffer (layout below) whose address REBOUND carries in
-`sim.extras`; the compiled function reads REBOUND's structs by address, so no Python runs during integration.
+`sim.extras`; the compiled callback (dynamics/callback.py) reads REBOUND's structs by address and calls
+`evaluate`, so no Python runs during integration.
 Particle layout in the REBOUND simulation: n_sat satellites, then, if the STM is wanted, for each of the first
 n_stm satellites i (all of them by default) P variational particles at n_sat + P i + k, particle (i, k) = d x_i / d p_k:
   * STM_BLOCK (P = 6): the columns of satellite i's own 6x6 state-transition matrix (p = its own initial state);
@@ -22,8 +23,7 @@ import ctypes
 
 import numpy as np
 import rebound
-from numba import carray, cfunc, njit, types
-from numba.extending import intrinsic
+from numba import njit
 
 from . import constants as C
 from . import tables
@@ -42,21 +42,27 @@ H_RECORD = 83         # grid step (s, signed; 0 = no recording), offset of the r
 H_NPARAM = 86         # P, variational particles per satellite (0 without STM)
 H_NSTM = 87           # satellites with variational particles: the first n_stm (all in the coupled mode)
 H_GM_SATS = 88        # n_sat GM values, then (coupled mode) the satellite index of each GM parameter, then the
-                      # work area (WORK_FIXED + 6 n_sat values), then the coefficient tables, then the record area
+                      # work area (WORK_FIXED + 6 n_sat values), the indirect terms and the perturber cache
+                      # (CACHE_SLOTS), then the coefficient tables, then the record area
 WORK_FIXED = 12       # the work area: one satellite's acceleration (3) and its Jacobian (3x3), then (coupled mode)
                       # the pair geometry of _coupled_variations (n_sat x 6); scratch the force would otherwise
                       # allocate at every call (~25 calls per step); so one buffer serves one simulation at a time
                       # (propagation.py builds one per integration direction and thread)
+CACHE_SLOTS = 8       # after the work area: the slow bodies' indirect terms at the current epoch (3 per body), then
+                      # the perturbers' positions (the scratch) and indirect terms at the last 8 epochs asked for, then
+                      # the slot to fill next. IAS15 evaluates the force at the 8 Gauss-Radau nodes of a step once per
+                      # predictor-corrector iteration, at the same epochs (bit for bit) each time: the tables and the
+                      # indirect terms are evaluated once per node, not once per call and satellite (the same
+                      # numbers, so the same bits)
 STM_NONE, STM_BLOCK, STM_COUPLED = 0, 1, 2      # values of buf[H_STM]
 N_FAST = len(tables.FAST_BODIES)
 N_SLOW = len(tables.SLOW_BODIES)
+N_SCRATCH = 3 * (N_FAST + N_SLOW + 1)          # the fast bodies, the slow ones and Jupiter's pole
+N_INDIRECT = 3 * N_SLOW                         # each slow body's acceleration of the origin 5 (km/s^2)
+CACHE_SLOT = 1 + N_SCRATCH + N_INDIRECT         # an epoch (TDB s), the scratch and the indirect terms at it
 PARTICLE_DOUBLES = ctypes.sizeof(rebound.Particle) // 8      # 14 in REBOUND 5: x y z vx vy vz ax ay az m ...
 
-# REBOUND struct offsets (bytes), taken from the installed REBOUND so a layout change cannot go unnoticed.
-SIM_T = rebound.Simulation.t.offset
-SIM_N = rebound.Simulation.N.offset
-SIM_PARTICLES = rebound.Simulation._particles.offset
-SIM_EXTRAS = rebound.Simulation.extras.offset
+# REBOUND's particle struct as the force reads it (dynamics/callback.py reads the simulation's struct)
 assert rebound.Particle.x.offset == 0 and rebound.Particle.vx.offset == 24 and rebound.Particle.ax.offset == 48
 
 
@@ -116,7 +122,10 @@ def build_buffer(model: ForceModel, n_sat, stm, tdb0, fast: ChebyshevRecords, sl
         gm_sats[:] = model.satellite_gm
     n_par = n_parameters(n_sat, stm, gm_parameters)
     n_stm = n_stm_satellites(n_sat, mode, stm_satellites)
-    head = np.zeros(H_GM_SATS + n_sat + len(gm_parameters) + WORK_FIXED + 6 * n_sat)
+    cache_start = H_GM_SATS + n_sat + len(gm_parameters) + WORK_FIXED + 6 * n_sat
+    head = np.zeros(cache_start + N_INDIRECT + CACHE_SLOTS * CACHE_SLOT + 1)
+    head[cache_start + N_INDIRECT:-1] = np.nan   # no epoch cached yet (NaN equals nothing)
+    head[-1] = 0.0                               # the slot to fill next
     head[H_NSAT], head[H_STM], head[H_T0] = n_sat, float(mode), tdb0
     head[H_NPARAM], head[H_NSTM] = n_par, n_stm
     galilean_gms = dict(zip(C.GALILEANS, model.galilean_gms()))
@@ -271,8 +280,7 @@ def evaluate(t_rel, buf, particles, n_particles):
     n_par = int(buf[H_NPARAM])
     n_stm = int(buf[H_NSTM])
     t = buf[H_T0] + t_rel
-    _chebyshev_vectors(buf, H_FAST, t, buf, H_SCRATCH)
-    _chebyshev_vectors(buf, H_SLOW, t, buf, H_SCRATCH + 3 * N_FAST)
+    indirect = _perturbers(buf, t)
     slow0 = H_SCRATCH + 3 * N_FAST
     pole = buf[slow0 + 3 * N_SLOW: slow0 + 3 * N_SLOW + 3]
     gm_j, radius, j2, j4, j6 = buf[H_GMJ], buf[H_R], buf[H_J2], buf[H_J4], buf[H_J6]
@@ -306,11 +314,10 @@ def evaluate(t_rel, buf, particles, n_particles):
                 q = slow0 + 3 * b
                 r0, r1, r2 = buf[q], buf[q + 1], buf[q + 2]
                 point_mass(x0 - r0, x1 - r1, x2 - r2, gm, acc, jac, want_jac)
-                # indirect term: minus the acceleration of the origin (5) by the same body
-                rho3 = (r0 * r0 + r1 * r1 + r2 * r2) ** 1.5
-                acc[0] -= gm * r0 / rho3
-                acc[1] -= gm * r1 / rho3
-                acc[2] -= gm * r2 / rho3
+                # indirect term: minus the acceleration of the origin (5) by the same body (_perturbers)
+                acc[0] -= buf[indirect + 3 * b]
+                acc[1] -= buf[indirect + 3 * b + 1]
+                acc[2] -= buf[indirect + 3 * b + 2]
         for other in range(n_sat):
             gm = buf[H_GM_SATS + other]
             if gm != 0.0 and other != i:
@@ -338,6 +345,40 @@ def evaluate(t_rel, buf, particles, n_particles):
             for p in range(n_particles):
                 for c in range(9):
                     buf[base + 9 * p + c] = particles[p * stride + c]
+
+
+@njit(cache=True)
+def _perturbers(buf, t):
+    """The perturbers' positions and Jupiter's pole at TDB t into the scratch, and the slow bodies' indirect terms
+    gm r / |r|^3: from the cache of the last epochs (CACHE_SLOTS) when t is one of them, else from the tables, and
+    kept. Returns the index of the indirect terms."""
+    indirect = _cache_start(buf)
+    cache = indirect + N_INDIRECT
+    for slot in range(CACHE_SLOTS):
+        start = cache + slot * CACHE_SLOT
+        if buf[start] == t:
+            buf[H_SCRATCH:H_SCRATCH + N_SCRATCH] = buf[start + 1:start + 1 + N_SCRATCH]
+            buf[indirect:indirect + N_INDIRECT] = buf[start + 1 + N_SCRATCH:start + CACHE_SLOT]
+            return indirect
+    _chebyshev_vectors(buf, H_FAST, t, buf, H_SCRATCH)
+    _chebyshev_vectors(buf, H_SLOW, t, buf, H_SCRATCH + 3 * N_FAST)
+    slow0 = H_SCRATCH + 3 * N_FAST
+    for b in range(N_SLOW):
+        gm = buf[H_GM_SLOW + b]
+        q = slow0 + 3 * b
+        r0, r1, r2 = buf[q], buf[q + 1], buf[q + 2]
+        rho3 = (r0 * r0 + r1 * r1 + r2 * r2) ** 1.5
+        buf[indirect + 3 * b] = gm * r0 / rho3
+        buf[indirect + 3 * b + 1] = gm * r1 / rho3
+        buf[indirect + 3 * b + 2] = gm * r2 / rho3
+    fill = cache + CACHE_SLOTS * CACHE_SLOT
+    slot = int(buf[fill])
+    start = cache + slot * CACHE_SLOT
+    buf[start] = t
+    buf[start + 1:start + 1 + N_SCRATCH] = buf[H_SCRATCH:H_SCRATCH + N_SCRATCH]
+    buf[start + 1 + N_SCRATCH:start + CACHE_SLOT] = buf[indirect:indirect + N_INDIRECT]
+    buf[fill] = float((slot + 1) % CACHE_SLOTS)
+    return indirect
 
 
 @njit(cache=True)
@@ -390,34 +431,16 @@ def _coupled_variations(i, n_sat, n_par, buf, particles, jac, geometry_start):
         particles[v + 6], particles[v + 7], particles[v + 8] = a0, a1, a2
 
 
-# --- the C callback REBOUND calls --------------------------------------------------------------------------------
-def _pointer_cast(element_type):
-    """A numba intrinsic turning an integer address into a pointer to `element_type` (REBOUND's structs and our
-    buffer are read by address)."""
-    pointer = types.CPointer(element_type)
-
-    def cast(typingctx, address):
-        def codegen(context, builder, sig, args):
-            return builder.inttoptr(args[0], context.get_value_type(pointer))
-        return pointer(types.intp), codegen
-    cast.__name__ = cast.__qualname__ = f"_{element_type}_pointer"
-    return intrinsic(cast)
-
-
-_double_pointer = _pointer_cast(types.float64)
-_int_pointer = _pointer_cast(types.intp)
-
-
 @njit(cache=True)
-def _buffer_length(buf_pointer):
-    head = buf_pointer
+def buffer_length(head):
+    """The length of the buffer whose header is `head` (the compiled callback sees only its address)."""
     n_sat = int(head[H_NSAT])
     fast_end = int(head[H_FAST + 5]) + int(head[H_FAST + 2] * head[H_FAST + 3] * head[H_FAST + 4] * 3)
     slow_end = int(head[H_SLOW + 5]) + int(head[H_SLOW + 2] * head[H_SLOW + 3] * head[H_SLOW + 4] * 3)
     n_par = int(head[H_NPARAM])
     particles = n_sat + int(head[H_NSTM]) * n_par
     record_end = int(head[H_RECORD + 1]) + int(head[H_RECORD + 2]) * particles * 9
-    return max(fast_end, slow_end, record_end, _work_start(head) + WORK_FIXED + 6 * n_sat)
+    return max(fast_end, slow_end, record_end, _cache_start(head) + N_INDIRECT + CACHE_SLOTS * CACHE_SLOT + 1)
 
 
 @njit(cache=True)
@@ -428,16 +451,10 @@ def _work_start(buf):
     return H_GM_SATS + n_sat + n_gm
 
 
-@cfunc(types.void(types.intp), cache=True)
-def rebound_additional_forces(sim_address):
-    t_rel = _double_pointer(sim_address + SIM_T)[0]
-    n_particles = _int_pointer(sim_address + SIM_N)[0]
-    particles_address = _int_pointer(sim_address + SIM_PARTICLES)[0]
-    buf_address = _int_pointer(sim_address + SIM_EXTRAS)[0]
-    head = carray(_double_pointer(buf_address), (H_GM_SATS,))
-    buf = carray(_double_pointer(buf_address), (_buffer_length(head),))
-    particles = carray(_double_pointer(particles_address), (n_particles * PARTICLE_DOUBLES,))
-    evaluate(t_rel, buf, particles, n_particles)
+@njit(cache=True)
+def _cache_start(buf):
+    """Index of the indirect terms and the perturber cache after them: after the work area."""
+    return _work_start(buf) + WORK_FIXED + 6 * int(buf[H_NSAT])
 
 
 def accelerations(tdb_seconds, positions, model: ForceModel, fast, slow, stm_positions=None, gm_parameters=None):

@@ -188,3 +188,23 @@ def test_given_constants_enter_the_force_as_their_terms_say(month_tables, epheme
     import astropy.units as u
     with pytest.raises(TypeError):              # plain numbers in the unit the name says; units are not stripped
         forces.ForceModel(gm_jupiter_km3_s2=1.27e8 * u.km ** 3 / u.s ** 2)
+
+
+def test_the_perturber_cache_gives_each_epoch_its_own_positions(month_tables):
+    """One buffer asked for 40 epochs in an order that revisits them (as IAS15 revisits its 8 Gauss-Radau nodes,
+    and beyond the cache's 8 slots) gives, at every call, the accelerations of a fresh buffer at that epoch."""
+    fast, slow = month_tables
+    model = forces.ForceModel()
+    buf = forces.build_buffer(model, 1, False, 0.0, fast, slow)
+    x = np.array([1.1e7, 2.0e6, 3.0e6])
+    epochs = np.random.default_rng(5).uniform(0.0, 25 * 86400.0, 12)
+    order = np.concatenate([np.tile(epochs[:8], 3), epochs[8:], epochs[:4], epochs[::-1]])
+    positions = set()
+    for t in order:
+        particles = np.zeros(forces.PARTICLE_DOUBLES)
+        particles[:3] = x
+        forces.evaluate(t, buf, particles, 1)
+        fresh = forces.accelerations(t, x[None], model, fast, slow)[0]
+        assert np.array_equal(particles[6:9], fresh), t
+        positions.add(tuple(buf[forces.H_SCRATCH:forces.H_SCRATCH + forces.N_SCRATCH]))
+    assert len(positions) == 12                     # each epoch its own perturber positions
