@@ -254,7 +254,7 @@ def _loop(parameters, evaluate_at, data, options, floor_ra, floor_dec, log, acce
         # evaluation given by the caller comes from another integration (fit_orbit: from another epoch), whose
         # residuals differ by the integrator's error: 1e-5 mas, chi^2 by ~1e-9 of itself (measured; 1e-6 allowed)
         tolerance = START_CHI2_TOLERANCE if (first is not None and iteration == iterations_before + 1) else 1e-9
-        failures = 0
+        failures, relinearised = 0, False
         for attempt in range(12):
             trial = x + correction * 0.5 ** attempt
             try:
@@ -269,15 +269,23 @@ def _loop(parameters, evaluate_at, data, options, floor_ra, floor_dec, log, acce
                 if np.isfinite(trial_chi2) and trial_chi2 <= chi2 * (1 + tolerance) + 1e-9:
                     break
                 reason = f"chi2 {chi2:.6g} -> {trial_chi2:.6g} at the shortest step"
+                if attempt == 0 and near:
+                    again = _step_from_landing(trial, trial_eval, evaluate_at, weights, accepted, names)
+                    if again is not None and again[2] <= chi2 * (1 + tolerance) + 1e-9:
+                        (trial, trial_eval, trial_chi2), relinearised = again, True
+                        break
         else:
             raise FitError(_divergence(iteration, reason, failures, condition, chi2, accepted.sum(), covariance,
                                        names))
         damping = 0.5 ** attempt
+        step = trial - x if relinearised else correction * damping
         x, evaluation, chi2 = trial, trial_eval, trial_chi2
-        step_in_sigma = np.max(np.abs(correction * damping) / sigma)
+        step_in_sigma = np.max(np.abs(step) / sigma)
         history.append({"iteration": iteration, "chi2": float(chi2), "n_used": int(accepted.sum()),
                         "step_in_sigma": float(step_in_sigma), "damping": damping, "condition": float(condition),
                         "weight_rounds": rounds, "seconds": time.perf_counter() - start})
+        if relinearised:
+            history[-1]["note"] = "the full step, then a Gauss-Newton step from where it landed"
         if log:
             log(history[-1])
         if until_near and damping == 1 and step_in_sigma <= UNTIL_NEAR_STEP_SIGMA:
@@ -301,6 +309,27 @@ def _loop(parameters, evaluate_at, data, options, floor_ra, floor_dec, log, acce
         covariance = night_sandwich(covariance, evaluation, weights, data, rho, accepted)
     return GaussNewtonResult(x, covariance, evaluation, weights, accepted, history, rho,
                              left_in_by_cap(evaluation, weights, accepted, options))
+
+
+def _step_from_landing(trial, trial_eval, evaluate_at, weights, accepted, names):
+    """(parameters, evaluation, chi^2) one Gauss-Newton step on from a full step that raised chi^2, or None.
+
+    Near the solution a full step can overshoot along a combination the data pin far tighter than any one
+    parameter: Leda's all-data fit, after its weights settled (23 positions flagged), stepped 21 sigma to within
+    0.02 sigma of its solution and chi^2 went 1434 -> 28458, the 18 years from the middle of its arc to Gaia's
+    transits bending that combination; halving took three more iterations (8 evaluations) to reach the point a step
+    from the landing, relinearised there, reaches in one (the same chi^2, 352.85). Tried before any halving: one
+    evaluation; its result is kept only if chi^2 falls below that of the start of the step."""
+    w_ra, w_dec, d_ra, d_dec = whiten(trial_eval.res_ra, trial_eval.res_dec, weights.for_normal_equations(),
+                                      trial_eval.design)
+    try:
+        correction, _, _ = solve_normal(d_ra, d_dec, w_ra, w_dec, accepted, trial_eval.extra, names)
+        parameters = trial + correction
+        evaluation = evaluate_at(parameters)
+    except EVALUATION_ERRORS:                       # FitError is a RuntimeError: a singular landing is no step
+        return None
+    chi2 = _objective(evaluation, weights, accepted)
+    return (parameters, evaluation, chi2) if np.isfinite(chi2) else None
 
 
 def left_in_by_cap(evaluation, weights, accepted, options):
