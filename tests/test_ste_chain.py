@@ -73,3 +73,17 @@ def test_residuals_against_published_elements_are_at_the_rounding_level(himalia,
     print(f"rms vs published elements: {published_rms:.0f} mas; rounding the best fit gives "
           f"{median:.0f} mas (5-95%: {low:.0f}-{high:.0f}); best fit itself: {rms(best.evaluation):.0f} mas")
     assert low <= published_rms <= high
+
+
+def test_a_published_orbit_is_found_by_name_or_naif_id_as_load_all_finds_a_body(ephemeris):
+    """gomes_junior_2016_orbit takes a body as load_all does: "Himalia", "himalia", 506, "506" give one orbit, the
+    state of Table 2's elements (a = 11 372 100 km, osculating with Jupiter's own GM); a body the paper has not (Kallichore, 599) is a KeyError that
+    lists the eight it has."""
+    from orbitfit.estimation.published import gomes_junior_2016_orbit
+    orbits = [gomes_junior_2016_orbit(body, ephemeris) for body in ("Himalia", "himalia", 506, "506")]
+    assert all(orbit.body == 506 and np.array_equal(orbit.state, orbits[0].state) for orbit in orbits)
+    elements = state_to_elements(barycentric_to_jovicentric(orbits[0].state, 0.0, ephemeris), C.GM_JUPITER)
+    assert abs(elements.a - 11372100.0) < 1.0
+    for body in ("Kallichore", 599, None):
+        with pytest.raises(KeyError, match="have no orbit for .*'Himalia'"):
+            gomes_junior_2016_orbit(body, ephemeris)

@@ -73,12 +73,17 @@ def gomes_junior_2016_orbits(path=None):
 
 
 def gomes_junior_2016_orbit(name, ephemeris=None):
-    """The STE starting orbit of `name` (e.g. "Himalia") from Gomes-Junior et al. (2016) Table 2, as an Orbit (state
-    relative to 5 at J2000 TDB; `ephemeris` places Jupiter's centre, default de440)."""
+    """The STE starting orbit of `name` (e.g. "Himalia", "himalia", 506 or "506", as `load_all` takes a body) from
+    Gomes-Junior et al. (2016) Table 2, as an Orbit (state relative to 5 at J2000 TDB; `ephemeris` places Jupiter's
+    centre, default de440)."""
     orbits = gomes_junior_2016_orbits()
-    if name not in orbits:
+    try:
+        wanted = naif_id(name)
+    except (TypeError, ValueError):                  # bodies.UnknownBody is a ValueError
+        wanted = None
+    published = next((orbit for orbit in orbits.values() if orbit.naif_id == wanted), None)
+    if published is None:
         raise KeyError(f"Gomes-Junior et al. (2016) have no orbit for {name!r}; they have {sorted(orbits)}")
-    published = orbits[name]
     return Orbit(published.naif_id, published.elements.epoch,
                  published.state_from_barycentre(ephemeris or default_ephemeris()))
 
