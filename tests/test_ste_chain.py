@@ -77,8 +77,8 @@ def test_residuals_against_published_elements_are_at_the_rounding_level(himalia,
 
 def test_a_published_orbit_is_found_by_name_or_naif_id_as_load_all_finds_a_body(ephemeris):
     """gomes_junior_2016_orbit takes a body as load_all does: "Himalia", "himalia", 506, "506" give one orbit, the
-    state of Table 2's elements (a = 11 372 100 km, osculating with Jupiter's own GM); a body the paper has not (Kallichore, 599) is a KeyError that
-    lists the eight it has."""
+    state of Table 2's elements (a = 11 372 100 km, osculating with Jupiter's own GM); a body the paper has not
+    (Kallichore, 599) is a KeyError that lists the eight it has."""
     from orbitfit.estimation.published import gomes_junior_2016_orbit
     orbits = [gomes_junior_2016_orbit(body, ephemeris) for body in ("Himalia", "himalia", 506, "506")]
     assert all(orbit.body == 506 and np.array_equal(orbit.state, orbits[0].state) for orbit in orbits)
