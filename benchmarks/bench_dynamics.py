@@ -33,7 +33,6 @@ def calls_per_step(state, model, stm, ephemeris, steps=400):
     callback wrapped in a Python function that counts, over `steps` steps from 2000."""
     import ctypes
     from dynamics import forces
-    from dynamics.callback import rebound_additional_forces
     from dynamics.propagation import DEFAULT_STEP_S, _simulation, _variational_setup
     variational = _variational_setup(1, stm, ())
     fast, slow = ephemeris.perturber_tables(-DEFAULT_STEP_S, (steps + 2) * DEFAULT_STEP_S)
@@ -43,7 +42,7 @@ def calls_per_step(state, model, stm, ephemeris, steps=400):
 
     def counting(simulation):
         calls[0] += 1
-        rebound_additional_forces.ctypes(ctypes.addressof(simulation.contents))
+        forces.rebound_additional_forces.ctypes(ctypes.addressof(simulation.contents))
     sim.additional_forces = counting
     sim.integrate(steps * DEFAULT_STEP_S, exact_finish_time=1)
     return calls[0] / steps

@@ -9,8 +9,9 @@ Origin: the Jupiter-system barycentre (NAIF 5), ICRF axes, km, s. For a satellit
 Every term can be switched off. Velocity-independent, so the variational equations need only da/dx.
 
 Everything the compiled code needs sits in one float64 buffer (layout below) whose address REBOUND carries in
-`sim.extras`; the compiled callback (dynamics/callback.py) reads REBOUND's structs by address and calls
-`evaluate`, so no Python runs during integration.
+`sim.extras`; the compiled callback reads REBOUND's structs by address, so no Python runs during integration.
+The callback lives in this file with the force it calls: numba's cache of a function is renewed when its own file
+changes, not when a function it calls in another file does (a force edited there ran stale, measured 2026-12-07).
 Particle layout in the REBOUND simulation: n_sat satellites, then, if the STM is wanted, for each of the first
 n_stm satellites i (all of them by default) P variational particles at n_sat + P i + k, particle (i, k) = d x_i / d p_k:
   * STM_BLOCK (P = 6): the columns of satellite i's own 6x6 state-transition matrix (p = its own initial state);
@@ -23,7 +24,8 @@ import ctypes
 
 import numpy as np
 import rebound
-from numba import njit
+from numba import carray, cfunc, njit, types
+from numba.extending import intrinsic
 
 from . import constants as C
 from . import tables
@@ -45,15 +47,12 @@ H_GM_SATS = 88        # n_sat GM values, then (coupled mode) the satellite index
                       # work area (WORK_FIXED + 6 n_sat values), the indirect terms and the perturber cache
                       # (CACHE_SLOTS), then the coefficient tables, then the record area
 WORK_FIXED = 12       # the work area: one satellite's acceleration (3) and its Jacobian (3x3), then (coupled mode)
-                      # the pair geometry of _coupled_variations (n_sat x 6); scratch the force would otherwise
-                      # allocate at every call (~25 calls per step); so one buffer serves one simulation at a time
-                      # (propagation.py builds one per integration direction and thread)
-CACHE_SLOTS = 8       # after the work area: the slow bodies' indirect terms at the current epoch (3 per body), then
-                      # the perturbers' positions (the scratch) and indirect terms at the last 8 epochs asked for, then
-                      # the slot to fill next. IAS15 evaluates the force at the 8 Gauss-Radau nodes of a step once per
-                      # predictor-corrector iteration, at the same epochs (bit for bit) each time: the tables and the
-                      # indirect terms are evaluated once per node, not once per call and satellite (the same
-                      # numbers, so the same bits)
+                      # the pair geometry of _coupled_variations (n_sat x 6): one buffer serves one simulation at a
+                      # time (propagation.py builds one per integration direction and thread)
+CACHE_SLOTS = 8       # after the work area: the slow bodies' indirect terms now (3 per body), then the scratch and
+                      # indirect terms at the last 8 epochs, then the slot to fill next: IAS15 evaluates the force at
+                      # its 8 Gauss-Radau nodes once per predictor-corrector iteration, at the same epochs each time,
+                      # so tables and indirect terms are evaluated once per node (the same numbers, the same bits)
 STM_NONE, STM_BLOCK, STM_COUPLED = 0, 1, 2      # values of buf[H_STM]
 N_FAST = len(tables.FAST_BODIES)
 N_SLOW = len(tables.SLOW_BODIES)
@@ -62,7 +61,11 @@ N_INDIRECT = 3 * N_SLOW                         # each slow body's acceleration 
 CACHE_SLOT = 1 + N_SCRATCH + N_INDIRECT         # an epoch (TDB s), the scratch and the indirect terms at it
 PARTICLE_DOUBLES = ctypes.sizeof(rebound.Particle) // 8      # 14 in REBOUND 5: x y z vx vy vz ax ay az m ...
 
-# REBOUND's particle struct as the force reads it (dynamics/callback.py reads the simulation's struct)
+# REBOUND struct offsets (bytes), taken from the installed REBOUND so a layout change cannot go unnoticed.
+SIM_T = rebound.Simulation.t.offset
+SIM_N = rebound.Simulation.N.offset
+SIM_PARTICLES = rebound.Simulation._particles.offset
+SIM_EXTRAS = rebound.Simulation.extras.offset
 assert rebound.Particle.x.offset == 0 and rebound.Particle.vx.offset == 24 and rebound.Particle.ax.offset == 48
 
 
@@ -185,22 +188,6 @@ def _legendre(n, s):
     return ((((231.0 * s2 - 315.0) * s2 + 105.0) * s2 - 5.0) / 16.0,
             ((1386.0 * s2 - 1260.0) * s2 + 210.0) * s / 16.0,
             ((6930.0 * s2 - 3780.0) * s2 + 210.0) / 16.0)
-
-
-@njit(cache=True)
-def zonal_potential(d, pole, gm, radius, j2, j4, j6):
-    """Zonal part of Jupiter's potential energy per unit mass: sum_n gm J_n R^n P_n(sin phi) / r^(n+1) (km^2/s^2).
-
-    The acceleration is minus its gradient. d: position relative to Jupiter's centre; pole: unit vector.
-    """
-    r = np.sqrt(d[0] * d[0] + d[1] * d[1] + d[2] * d[2])
-    s = (d[0] * pole[0] + d[1] * pole[1] + d[2] * pole[2]) / r
-    total = 0.0
-    for n, jn in ((2, j2), (4, j4), (6, j6)):
-        if jn != 0.0:
-            p, _, _ = _legendre(n, s)
-            total += gm * jn * radius ** n * p / r ** (n + 1)
-    return total
 
 
 @njit(cache=True)
@@ -349,9 +336,8 @@ def evaluate(t_rel, buf, particles, n_particles):
 
 @njit(cache=True)
 def _perturbers(buf, t):
-    """The perturbers' positions and Jupiter's pole at TDB t into the scratch, and the slow bodies' indirect terms
-    gm r / |r|^3: from the cache of the last epochs (CACHE_SLOTS) when t is one of them, else from the tables, and
-    kept. Returns the index of the indirect terms."""
+    """The perturbers' positions and Jupiter's pole at TDB t into the scratch and the slow bodies' indirect terms
+    gm r / |r|^3, from the last CACHE_SLOTS epochs' cache or else the tables (then kept); returns the terms' index."""
     indirect = _cache_start(buf)
     cache = indirect + N_INDIRECT
     for slot in range(CACHE_SLOTS):
@@ -433,7 +419,7 @@ def _coupled_variations(i, n_sat, n_par, buf, particles, jac, geometry_start):
 
 @njit(cache=True)
 def buffer_length(head):
-    """The length of the buffer whose header is `head` (the compiled callback sees only its address)."""
+    """The length of the buffer whose header is `head` (the callback sees only its address)."""
     n_sat = int(head[H_NSAT])
     fast_end = int(head[H_FAST + 5]) + int(head[H_FAST + 2] * head[H_FAST + 3] * head[H_FAST + 4] * 3)
     slow_end = int(head[H_SLOW + 5]) + int(head[H_SLOW + 2] * head[H_SLOW + 3] * head[H_SLOW + 4] * 3)
@@ -455,6 +441,35 @@ def _work_start(buf):
 def _cache_start(buf):
     """Index of the indirect terms and the perturber cache after them: after the work area."""
     return _work_start(buf) + WORK_FIXED + 6 * int(buf[H_NSAT])
+
+
+# --- the C callback REBOUND calls --------------------------------------------------------------------------------
+def _pointer_cast(element_type):
+    """A numba intrinsic turning an integer address into a pointer to `element_type` (structs read by address)."""
+    pointer = types.CPointer(element_type)
+
+    def cast(typingctx, address):
+        def codegen(context, builder, sig, args):
+            return builder.inttoptr(args[0], context.get_value_type(pointer))
+        return pointer(types.intp), codegen
+    cast.__name__ = cast.__qualname__ = f"_{element_type}_pointer"
+    return intrinsic(cast)
+
+
+_double_pointer = _pointer_cast(types.float64)
+_int_pointer = _pointer_cast(types.intp)
+
+
+@cfunc(types.void(types.intp), cache=True)
+def rebound_additional_forces(sim_address):
+    t_rel = _double_pointer(sim_address + SIM_T)[0]
+    n_particles = _int_pointer(sim_address + SIM_N)[0]
+    particles_address = _int_pointer(sim_address + SIM_PARTICLES)[0]
+    buf_address = _int_pointer(sim_address + SIM_EXTRAS)[0]
+    head = carray(_double_pointer(buf_address), (H_GM_SATS,))
+    buf = carray(_double_pointer(buf_address), (buffer_length(head),))
+    particles = carray(_double_pointer(particles_address), (n_particles * PARTICLE_DOUBLES,))
+    evaluate(t_rel, buf, particles, n_particles)
 
 
 def accelerations(tdb_seconds, positions, model: ForceModel, fast, slow, stm_positions=None, gm_parameters=None):

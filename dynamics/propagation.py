@@ -14,7 +14,6 @@ import rebound
 
 from . import constants as C
 from . import forces
-from .callback import rebound_additional_forces
 from .ephemeris import Ephemeris, EphemerisError
 from .spk import tdb_seconds_to_iso
 
@@ -245,7 +244,7 @@ def _simulation(states0, stm, buf, dt):
             sim.add(m=0.0, x=unit[0], y=unit[1], z=unit[2], vx=unit[3], vy=unit[4], vz=unit[5])
     sim.N_active = 0
     sim.extras = buf.ctypes.data
-    sim.additional_forces = rebound_additional_forces.address
+    sim.additional_forces = forces.rebound_additional_forces.address
     return sim
 
 
