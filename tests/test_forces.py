@@ -202,8 +202,8 @@ def test_given_constants_enter_the_force_as_their_terms_say(month_tables, epheme
 
 
 def test_the_perturber_cache_gives_each_epoch_its_own_positions(month_tables):
-    """One buffer asked for 40 epochs in an order that revisits them (as IAS15 revisits its 8 Gauss-Radau nodes,
-    and beyond the cache's 8 slots) gives, at every call, the accelerations of a fresh buffer at that epoch."""
+    """One buffer called 44 times at 12 epochs in an order that revisits them (as IAS15 revisits its 8 Gauss-Radau
+    nodes, and beyond the cache's 8 slots) gives, at every call, the accelerations of a fresh buffer at that epoch."""
     fast, slow = month_tables
     model = forces.ForceModel()
     buf = forces.build_buffer(model, 1, False, 0.0, fast, slow)
