@@ -10,8 +10,8 @@ Every term can be switched off. Velocity-independent, so the variational equatio
 
 Everything the compiled code needs sits in one float64 buffer (layout below) whose address REBOUND carries in
 `sim.extras`; the compiled callback reads REBOUND's structs by address, so no Python runs during integration.
-The callback lives in this file with the force it calls: numba's cache of a function is renewed when its own file
-changes, not when a function it calls in another file does (a force edited there ran stale, measured 2026-12-07).
+numba keys its cache of a function on the function's file: the callback lives here with the force it calls (edited in
+another file, a force ran stale, measured 2026-12-07), and what it reads of REBOUND's structs is a closure (below).
 Particle layout in the REBOUND simulation: n_sat satellites, then, if the STM is wanted, for each of the first
 n_stm satellites i (all of them by default) P variational particles at n_sat + P i + k, particle (i, k) = d x_i / d p_k:
   * STM_BLOCK (P = 6): the columns of satellite i's own 6x6 state-transition matrix (p = its own initial state);
@@ -61,12 +61,13 @@ N_INDIRECT = 3 * N_SLOW                         # each slow body's acceleration 
 CACHE_SLOT = 1 + N_SCRATCH + N_INDIRECT         # an epoch (TDB s), the scratch and the indirect terms at it
 PARTICLE_DOUBLES = ctypes.sizeof(rebound.Particle) // 8      # 14 in REBOUND 5: x y z vx vy vz ax ay az m ...
 
-# REBOUND struct offsets (bytes), taken from the installed REBOUND so a layout change cannot go unnoticed.
-SIM_T = rebound.Simulation.t.offset
-SIM_N = rebound.Simulation.N.offset
-SIM_PARTICLES = rebound.Simulation._particles.offset
-SIM_EXTRAS = rebound.Simulation.extras.offset
+# The installed REBOUND's layout: offsets (bytes) of sim.t, N, particles, extras; doubles per particle. The callback
+# closes over it (numba keys a closure's cache on its values, a global's not at all); evaluate() reads no layout.
+REBOUND_LAYOUT = (rebound.Simulation.t.offset, rebound.Simulation.N.offset, rebound.Simulation._particles.offset,
+                  rebound.Simulation.extras.offset, PARTICLE_DOUBLES)
 assert rebound.Particle.x.offset == 0 and rebound.Particle.vx.offset == 24 and rebound.Particle.ax.offset == 48
+assert (H_GM_SLOW, H_SCRATCH, H_CENTRE_AT_ORIGIN) == (H_GM_MOONS + N_FAST - 1, H_GM_SLOW + N_SLOW,
+                                                     H_SCRATCH + N_SCRATCH), "tables' bodies changed: edit the layout"
 
 
 def stm_mode(stm):
@@ -259,8 +260,8 @@ def _chebyshev_vectors(buf, base, t, out, out_start):
 
 @njit(cache=True)
 def evaluate(t_rel, buf, particles, n_particles):
-    """Set accelerations of all particles (REBOUND layout, PARTICLE_DOUBLES per particle) at t_rel s past epoch."""
-    stride = PARTICLE_DOUBLES
+    """Set accelerations of all particles (REBOUND's layout, x y z vx vy vz ax ay az first) at t_rel s past epoch."""
+    stride = particles.size // n_particles      # REBOUND's doubles per particle, whatever the installed version's
     n_sat = int(buf[H_NSAT])
     stm = buf[H_STM] != STM_NONE
     coupled = buf[H_STM] == STM_COUPLED
@@ -312,7 +313,7 @@ def evaluate(t_rel, buf, particles, n_particles):
                 point_mass(x0 - particles[o], x1 - particles[o + 1], x2 - particles[o + 2], gm, acc, jac, want_jac)
         particles[p + 6], particles[p + 7], particles[p + 8] = acc[0], acc[1], acc[2]
         if coupled:
-            _coupled_variations(i, n_sat, n_par, buf, particles, jac, work + WORK_FIXED)
+            _coupled_variations(i, n_sat, n_par, buf, particles, stride, jac, work + WORK_FIXED)
         elif want_jac:
             # variational particles of satellite i: d(delta v)/dt = (da/dx) delta x. Cross-satellite terms of the
             # mutual attraction are left out: each satellite's STM is its own 6x6 block.
@@ -338,7 +339,7 @@ def evaluate(t_rel, buf, particles, n_particles):
 def _perturbers(buf, t):
     """The perturbers' positions and Jupiter's pole at TDB t into the scratch and the slow bodies' indirect terms
     gm r / |r|^3, from the last CACHE_SLOTS epochs' cache or else the tables (then kept); returns the terms' index."""
-    indirect = _cache_start(buf)
+    indirect = _work_start(buf) + WORK_FIXED + 6 * int(buf[H_NSAT])
     cache = indirect + N_INDIRECT
     for slot in range(CACHE_SLOTS):
         start = cache + slot * CACHE_SLOT
@@ -368,7 +369,7 @@ def _perturbers(buf, t):
 
 
 @njit(cache=True)
-def _coupled_variations(i, n_sat, n_par, buf, particles, jac, geometry_start):
+def _coupled_variations(i, n_sat, n_par, buf, particles, stride, jac, geometry_start):
     """Variational accelerations of satellite i's particles (i, k) = d x_i / d p_k in the coupled mode.
 
     a_i = ... - sum_l GM_l d_il / |d_il|^3 with d_il = x_i - x_l (point_mass above), so
@@ -376,7 +377,6 @@ def _coupled_variations(i, n_sat, n_par, buf, particles, jac, geometry_start):
       d a_i / d GM_l = -d_il / r^3                  (also when GM_l is 0: a parameter may start there).
     No indirect term: satellites do not accelerate the origin 5 in this model.
     """
-    stride = PARTICLE_DOUBLES
     n_gm_first = 6 * n_sat              # columns 0..6n-1: initial states; then one column per GM parameter
     p = i * stride
     geometry = buf[geometry_start:geometry_start + 6 * n_sat].reshape((n_sat, 6))   # d (3), 1/r^3, 1/r^5, GM
@@ -426,21 +426,16 @@ def buffer_length(head):
     n_par = int(head[H_NPARAM])
     particles = n_sat + int(head[H_NSTM]) * n_par
     record_end = int(head[H_RECORD + 1]) + int(head[H_RECORD + 2]) * particles * 9
-    return max(fast_end, slow_end, record_end, _cache_start(head) + N_INDIRECT + CACHE_SLOTS * CACHE_SLOT + 1)
+    cache_end = _work_start(head) + WORK_FIXED + 6 * n_sat + N_INDIRECT + CACHE_SLOTS * CACHE_SLOT + 1
+    return max(fast_end, slow_end, record_end, cache_end)
 
 
 @njit(cache=True)
 def _work_start(buf):
-    """Index of the work area: after the satellites' GMs and (coupled mode) the GM parameters' indices."""
+    """Index of the work area, after the GMs (and GM parameters); the indirect terms start WORK_FIXED + 6 n_sat on."""
     n_sat = int(buf[H_NSAT])
     n_gm = int(buf[H_NPARAM]) - 6 * n_sat if buf[H_STM] == STM_COUPLED else 0
     return H_GM_SATS + n_sat + n_gm
-
-
-@njit(cache=True)
-def _cache_start(buf):
-    """Index of the indirect terms and the perturber cache after them: after the work area."""
-    return _work_start(buf) + WORK_FIXED + 6 * int(buf[H_NSAT])
 
 
 # --- the C callback REBOUND calls --------------------------------------------------------------------------------
@@ -456,20 +451,26 @@ def _pointer_cast(element_type):
     return intrinsic(cast)
 
 
-_double_pointer = _pointer_cast(types.float64)
-_int_pointer = _pointer_cast(types.intp)
+_double_pointer, _int_pointer = _pointer_cast(types.float64), _pointer_cast(types.intp)
 
 
-@cfunc(types.void(types.intp), cache=True)
-def rebound_additional_forces(sim_address):
-    t_rel = _double_pointer(sim_address + SIM_T)[0]
-    n_particles = _int_pointer(sim_address + SIM_N)[0]
-    particles_address = _int_pointer(sim_address + SIM_PARTICLES)[0]
-    buf_address = _int_pointer(sim_address + SIM_EXTRAS)[0]
-    head = carray(_double_pointer(buf_address), (H_GM_SATS,))
-    buf = carray(_double_pointer(buf_address), (buffer_length(head),))
-    particles = carray(_double_pointer(particles_address), (n_particles * PARTICLE_DOUBLES,))
-    evaluate(t_rel, buf, particles, n_particles)
+def _rebound_callback(layout):
+    """REBOUND's additional_forces for a struct layout, compiled (and cached) once per layout: see REBOUND_LAYOUT."""
+    sim_t, sim_n, sim_particles, sim_extras, particle_doubles = layout
+    @cfunc(types.void(types.intp), cache=True)
+    def rebound_additional_forces(sim_address):
+        t_rel = _double_pointer(sim_address + sim_t)[0]
+        n_particles = _int_pointer(sim_address + sim_n)[0]
+        particles_address = _int_pointer(sim_address + sim_particles)[0]
+        buf_address = _int_pointer(sim_address + sim_extras)[0]
+        head = carray(_double_pointer(buf_address), (H_GM_SATS,))
+        buf = carray(_double_pointer(buf_address), (buffer_length(head),))
+        particles = carray(_double_pointer(particles_address), (n_particles * particle_doubles,))
+        evaluate(t_rel, buf, particles, n_particles)
+    return rebound_additional_forces
+
+
+rebound_additional_forces = _rebound_callback(REBOUND_LAYOUT)
 
 
 def accelerations(tdb_seconds, positions, model: ForceModel, fast, slow, stm_positions=None, gm_parameters=None):
@@ -492,8 +493,7 @@ def accelerations(tdb_seconds, positions, model: ForceModel, fast, slow, stm_pos
     if stm:
         particles[n_sat:, :3] = np.asarray(stm_positions, dtype=float).reshape(-1, 3)
     flat = particles.ravel()
-    evaluate(0.0, buf, flat, n_particles)
-    particles = flat.reshape(n_particles, PARTICLE_DOUBLES)
+    evaluate(0.0, buf, flat, n_particles)           # flat is a view of particles: they hold the result
     acc = particles[:n_sat, 6:9].copy()
     if stm:
         return acc, particles[n_sat:, 6:9].reshape(n_sat, n_par, 3).copy()

@@ -219,3 +219,40 @@ def test_the_perturber_cache_gives_each_epoch_its_own_positions(month_tables):
         assert np.array_equal(particles[6:9], fresh), t
         positions.add(tuple(buf[forces.H_SCRATCH:forces.H_SCRATCH + forces.N_SCRATCH]))
     assert len(positions) == 12                     # each epoch its own perturber positions
+
+
+@pytest.mark.parametrize("stm, gm_parameters", [(True, ()), ("coupled", (1,))])
+def test_the_force_takes_the_particle_stride_from_its_array(month_tables, stm, gm_parameters):
+    """evaluate() reads no REBOUND layout of its own (numba would freeze it into the cache): particles padded to 17
+    doubles, as a larger Particle struct would be, get the same accelerations as REBOUND's 14, variations included."""
+    fast, slow = month_tables
+    model = forces.ForceModel(satellite_gm=(0.1, 0.05))
+    rng = np.random.default_rng(3)
+    n_sat = 2
+    n_particles = n_sat * (1 + forces.n_parameters(n_sat, stm, gm_parameters))
+    xyz = np.vstack([[1.1e7, 2.0e6, 3.0e6], [1.2e7, -1.0e6, 2.5e6], rng.normal(size=(n_particles - n_sat, 3))])
+    results = []
+    for stride in (forces.PARTICLE_DOUBLES, 17):
+        buf = forces.build_buffer(model, n_sat, stm, 0.0, fast, slow, gm_parameters=gm_parameters)
+        particles = np.zeros((n_particles, stride))
+        particles[:, :3] = xyz
+        forces.evaluate(86400.0, buf, particles.ravel(), n_particles)
+        results.append(particles[:, 6:9])
+    assert np.abs(results[0][n_sat:]).max() > 0          # the variations were computed
+    assert np.array_equal(results[0], results[1])
+
+
+def test_the_callback_is_cached_once_per_rebound_struct_layout(tmp_path, monkeypatch):
+    """numba freezes the globals a compiled function reads into its cache, which it keys on the function's file, not
+    on REBOUND: read as globals, REBOUND's struct offsets would outlive an upgrade of REBOUND alone, and the force
+    would read the wrong epoch or particles. The callback closes over them, so each layout is its own cache entry."""
+    import numba
+    monkeypatch.setattr(numba.config, "CACHE_DIR", str(tmp_path))
+    layout = forces.REBOUND_LAYOUT
+    assert layout == (rebound.Simulation.t.offset, rebound.Simulation.N.offset, rebound.Simulation._particles.offset,
+                      rebound.Simulation.extras.offset, ctypes.sizeof(rebound.Particle) // 8)
+    assert forces._rebound_callback(layout).cache_hits == 0           # compiled and saved
+    assert forces._rebound_callback(layout).cache_hits == 1           # the same layout: loaded
+    moved = (layout[0] + 8,) + layout[1:]                              # as if REBOUND put a field before sim.t
+    assert forces._rebound_callback(moved).cache_hits == 0            # compiled afresh, not the cached one
+    assert len(list(tmp_path.rglob("*.nbc"))) == 2
