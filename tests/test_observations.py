@@ -368,6 +368,11 @@ def test_dispatch_and_concatenate(tmp_path):
     assert isinstance(both, Observations) and len(both.select(body=[513, 544])) == 98 + 77 + 41 + 1
     with pytest.raises(ObservationFormatError, match=r"leda16\.dat:1: expected one of the formats.*unrecognised"):
         read(os.path.join(DATA, "gj16_occultation_predictions", "leda16.dat"))
+    batch = tmp_path / "leda_2015.dat"                 # GJ15 rows, the last one cut: what to do is said
+    batch.write_text(open(os.path.join(DATA, "gj15", "Leda.dat")).read()[:300])
+    with pytest.raises(ObservationFormatError, match=r"leda_2015\.dat:1: expected one of the formats.*got GJ15 rows "
+                                                     r"in a file not named after a moon.*--format gj15 --body"):
+        read(batch)
     empty = tmp_path / "positions.txt"
     empty.write_text("")
     with pytest.raises(ObservationFormatError, match=r"positions\.txt:1: expected one of the formats.*empty file"):

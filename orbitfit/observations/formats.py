@@ -51,11 +51,22 @@ def detect_format(path) -> str | None:
     if any("|" in line and "obsTime" in line for line in lines):
         return "ades"
     data = [line for line in lines if not line.startswith("#")][:20]
-    if data and stem.lower() in NAIF_BY_NAME and all(_GJ15_LINE.match(line) for line in data):
+    if data and stem.lower() in NAIF_BY_NAME and _all_gj15(data):
         return "gj15"
     if data and sum(bool(_MPC80_LINE.match(line)) for line in data) >= max(1, len(data) // 2):
         return "mpc80"
     return None
+
+
+def _all_gj15(lines):
+    return all(_GJ15_LINE.match(line) for line in lines)
+
+
+def _unnamed_gj15(path):
+    """True for a file whose first rows are GJ15's but whose name is not a moon's (GJ15 rows do not name the moon)."""
+    with open(path, "rb") as f:
+        lines = [line for line in f.read(8192).decode("utf-8", errors="replace").splitlines()[:20] if line.strip()]
+    return bool(lines) and _all_gj15(lines[:-1] or lines)      # the last line of the 8 kB may be cut
 
 
 def read(path, **kwargs):
@@ -69,6 +80,9 @@ def read(path, **kwargs):
     kind = detect_format(path)
     if kind is None:
         what = "an empty file" if os.path.getsize(path) == 0 else "an unrecognised file"
+        if what != "an empty file" and _unnamed_gj15(path):
+            what = ("GJ15 rows in a file not named after a moon (the rows do not name it): rename the file "
+                    "(Leda.dat) or give the moon (--format gj15 --body Leda; read_gj15(path, body=513))")
         raise ObservationFormatError(f"{os.path.basename(path)}:1: expected one of the formats "
                                      f"{', '.join(READERS)}, got {what}")
     return READERS[kind](path, **kwargs)
