@@ -202,6 +202,7 @@ moved = solution.compare(biased, "2026-03-18")                         # any dat
 print(f"on 2026-03-18 the biases move Himalia by RA* {moved['d_ra_mas'][0]:+.1f}, Dec {moved['d_dec_mas'][0]:+.1f}; "
       f"sigma RA* {moved['sigma_ra_before_mas'][0]:.1f} -> {moved['sigma_ra_after_mas'][0]:.1f}, "
       f"Dec {moved['sigma_dec_before_mas'][0]:.1f} -> {moved['sigma_dec_after_mas'][0]:.1f}")
+assert all(abs(moved[f"d_{c}_mas"][0]) > moved[f"sigma_{c}_before_mas"][0] for c in ("ra", "dec"))   # the text below
 
 # %% [markdown]
 # The two orbits differ in 2026 by more than their formal σ. Both σ are too small: they treat the 1234 positions as

@@ -187,6 +187,7 @@ print(f"shadow speed: {abs(march_geocentric.velocity_km_s):.2f} km/s geocentric,
       f"{MAR_PLACE[:2]} at 12:35 UT")
 print(f"radius used: {RADIUS_KM} km (diameter {2 * RADIUS_KM:.1f} km) = a {MAR_DURATION_S} s central chord; "
       f"with 1.5 km (Denk's ~3 km) it would last {3.0 / v_station:.2f} s")
+assert abs(v_station - 4.47) < 0.01 and abs(abs(march_geocentric.velocity_km_s) - 4.72) < 0.01   # the text, section 7
 
 star_dec = star_over(solution, DEC_UTC, DEC_PLACE, mag=13.5, source_id="SYNTHETIC-2025-12-15")
 dec_before = occ.predict(solution, star_dec, DEC_UTC, radius_km=RADIUS_KM)
@@ -248,7 +249,7 @@ for date, lin_row, mc_row in zip(both.iso, linear, mc):
 # ## 6. The SYNTHETIC chord of 2025-12-15, reduced
 #
 # To have something to recover we invent a **SYNTHETIC truth**: an orbit drawn from the 41-position covariance
-# (one draw, seed 1) — where Kallichore "really" is in this example, 390 km across the track from the prediction. A
+# (one draw, seed 1) — where Kallichore "really" is in this example, 425 km across the track from the prediction. A
 # station on the true path, 1.5 km left of its centre line, at the true C/A (in England), records the chord; its
 # contacts are timed from the truth (`occ.contact_times`) and given a 0.05 s σ; the star's position σ is 0.2 mas
 # (Gaia-like). All SYNTHETIC.
@@ -300,7 +301,7 @@ plt.close(fig)
 # %% [markdown]
 # P(side) = 0.50 / 0.50: the two mirror centres are 3 km apart, the prior orbit's σ across is 500 km, so the orbit
 # cannot choose. A prior σ of a few km would choose — the centre nearer the prediction. Here that is side −1, the
-# wrong one, since this prediction is in fact 390 km off across the track: `prior_sigma_km` must be honest.
+# wrong one, since this prediction is in fact 425 km off across the track: `prior_sigma_km` must be honest.
 
 # %%
 for prior in (cross, 10.0, 3.0):
@@ -356,6 +357,10 @@ sigmas = Table(rows=rows, names=("event, orbit", "C/A (UTC)", "σ cross (km)", "
                                  "truth − prediction across (km)", "|truth − prediction| / σ cross"))
 for name in sigmas.colnames[2:]:
     sigmas[name].info.format = ".2f" if name.startswith("|") else ".1f"
+# the text, checked: the SYNTHETIC truth ~425 km across the track from the prediction and a cross-track sigma of
+# ~500 km on 2025-12-15; on 2026-03-18 the chord about halves the cross-track sigma, which stays hundreds of km
+assert 415 < abs(rows[0][5]) < 435 and 480 < rows[0][2] < 560 and rows[1][2] < 3
+assert 0.4 < rows[3][2] / rows[2][2] < 0.65 and rows[3][2] > 100
 sigmas
 
 # %% [markdown]
@@ -363,7 +368,7 @@ sigmas
 # months later, on 2026-03-18, the cross-track σ is about halved but stays hundreds of km: one position on one
 # night fixes two of the orbit's six numbers. The campaign's tighter prediction also had the HST and GTC positions.
 # The maps (same star; the regional zoom follows each path; the titles' Tmax is the diameter over the geocentric
-# speed, 1.0 s, while at a station the Earth's rotation slows the shadow to 4.46 km/s: 1.10 s):
+# speed, 1.0 s, while at a station the Earth's rotation slows the shadow to 4.47 km/s: 1.10 s):
 
 # %%
 for label, stem in (("41 positions", "before"), ("+ SYNTHETIC chord", "after")):
@@ -379,7 +384,8 @@ chances = mar["+ SYNTHETIC chord"].sites(["413", "414", "E28", MAR_PLACE])
 durations = occ.contact_times(mar["+ SYNTHETIC chord"], [MAR_PLACE])[0]
 for column, fmt in (("d_km", ".0f"), ("star_alt_deg", ".0f"), ("sun_alt_deg", ".0f"), ("probability", ".3f")):
     chances[column].info.format = fmt
-display(chances["site", "utc", "d_km", "star_alt_deg", "sun_alt_deg", "probability"])     # 1σ 257 km: < 1 %
+display(chances["site", "utc", "d_km", "star_alt_deg", "sun_alt_deg", "probability"])
+assert np.all(chances["probability"] < 0.01)       # a 5-km shadow, a cross-track 1σ of ~280 km: < 1 % anywhere
 print(f"a station on the predicted centre line at {MAR_PLACE[:2]}: {durations[1] - durations[0]:.2f} s "
       f"({iso_utc(durations[0])[11:22]} .. {iso_utc(durations[1])[11:22]} UTC)")
 
@@ -429,6 +435,13 @@ adds = Table(rows=rows, names=("2025-12-15 chords (SYNTHETIC)", "reduction", "P(
                                "σ across chord (km)", "|centre − truth| (km)", "2026-03-18 σ cross (km)"))
 for name in adds.colnames[2:]:
     adds[name].info.format = ".4f" if name.startswith("P") else ".2f" if "chord" in name or "truth" in name else ".1f"
+# the text below, checked: the near negative decides the side and the far one does not; with it or a second chord
+# the centre's sigma across is 0.4-0.5 km and its error tens of metres; the 2026-03-18 sigma the same in every case
+p_left, across, error, march = (np.asarray(adds[c]) for c in ("P(+1)", "σ across chord (km)",
+                                                                "|centre − truth| (km)", "2026-03-18 σ cross (km)"))
+assert p_left[1] > 0.999 and abs(p_left[0] - 0.5) < 0.01 and abs(p_left[2] - 0.5) < 0.01
+assert np.all(np.abs(across[[1, 3]] - 0.47) < 0.05) and np.all(error[[1, 3]] < 0.04) and error[0] > 1
+assert np.ptp(march) < 1 and abs(march[0] - 278) < 3
 adds
 
 # %%
@@ -439,9 +452,9 @@ plt.close(fig)
 
 # %% [markdown]
 # One station per side is what a single chord lacks. A negative station inside the mirror shadow decides the side
-# (P = 0.9999) as a second chord does; each brings the 2025-12-15 centre's σ across from 1.6 km (the mirror
-# ambiguity) to 0.4–0.5 km and its error from 1.5 km to 30 m. A negative station on the far side, outside both
-# mirror shadows, adds nothing. None of this moves the 2026-03-18 σ (257 km in every case): it is set by the
+# (P = 0.9993) as a second chord does; each brings the 2025-12-15 centre's σ across from 1.6 km (the mirror
+# ambiguity) to 0.4–0.5 km and its error from 1.5 km to 10–30 m. A negative station on the far side, outside both
+# mirror shadows, adds nothing. None of this moves the 2026-03-18 σ (278 km in every case): it is set by the
 # orbit's other directions, not by the chord's km. A second station on the night of an event buys the body's
 # position and (with three or more chords) its size and shape; a better path three months later needs more epochs
 # — astrometry or another occultation. Real chords enter the same way, from the shell too: `orbitfit occultation
