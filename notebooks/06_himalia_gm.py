@@ -34,7 +34,7 @@
 # **Conventions**: TDB inside; times before 1960 are UT (ΔT of Morrison et al. 2021); ICRF; GM in km³/s².
 # The fit uses the default options (one RA*/Dec bias per apparition of Jupiter for each moon, the RA* ones partly a
 # sinusoid of Jupiter's longitude, plus one per observatory for the positions whose source names no star catalogue,
-# estimated intra-night correlation, Gaia transits as 1-D normal points). It takes about a minute and a half on 2
+# estimated intra-night correlation, Gaia transits as 1-D normal points). It takes under a minute on 2
 # cores.
 
 # %%

@@ -8,7 +8,8 @@ directory in a temporary folder: the notebooks write their figures and files to 
 test checks the figures exist. A failing cell fails the test with the cell's source and traceback. The executed
 notebook is then rendered with docs/build.py's `notebook_html` (what `python docs/build.py --notebooks` writes):
 its figures are embedded as PNG and it loads nothing from the network -- without executing the notebooks twice.
-Measured on 2 cores: 10-90 s per notebook (06, Himalia's GM from every data set: ~90 s).
+Measured on 2 cores (2026-12-07): 4-42 s per notebook alone, 06 (Himalia's GM from every data set) the longest;
+54 s for it within the full suite.
 """
 import importlib.util
 import re
