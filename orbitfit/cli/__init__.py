@@ -11,11 +11,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import signal
 import sys
 import threading
+import warnings
 
 from ..observations.formats import READERS
 from .common import UsageError
@@ -174,7 +176,8 @@ def main(argv=None):
     from ..observations.core import ObservationFormatError
     previous = _exit_on_sigterm()
     try:
-        return args.func(args)
+        with _warnings_as_messages(args.command, args.quiet):
+            return args.func(args)
     except BrokenPipeError:                   # output piped into `head` and closed: not an error
         sys.stderr.close()
         return 0
@@ -202,6 +205,20 @@ def _configure_logging(verbose, quiet):
     level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
     logging.basicConfig(format="orbitfit: %(levelname)s: %(message)s", stream=sys.stderr)
     logging.getLogger("orbitfit").setLevel(level)
+
+
+@contextlib.contextmanager
+def _warnings_as_messages(command, quiet):
+    """The library's Python warnings on stderr as one line each, "orbitfit fit: warning: ..." (a message to the
+    user, not Python's file, line and source), none with -q; restored on return (main may run in a test or a
+    notebook)."""
+    with warnings.catch_warnings():
+        if quiet:
+            warnings.simplefilter("ignore")
+        else:
+            warnings.showwarning = lambda message, *_: print(f"orbitfit {command}: warning: {message}",
+                                                             file=sys.stderr)
+        yield
 
 
 def _exit_on_sigterm():

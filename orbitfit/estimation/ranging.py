@@ -61,6 +61,7 @@ import numpy as np
 from numba import njit
 
 from dynamics import constants as C
+from dynamics.numba_cache import can_cache
 from dynamics.propagation import default_ephemeris
 
 from ..observables import prepare
@@ -138,7 +139,7 @@ class InitialOrbitReport:
 # ---------------------------------------------------------------------------------------------------------------
 # The fast model
 # ---------------------------------------------------------------------------------------------------------------
-@njit(cache=True)
+@njit(cache=can_cache(__file__))
 def _rk4_run(y0, dt, nsteps, bodies, gms, pole, gm, j2, wanted):
     """RK4 of states y0 (N, 6) over nsteps steps of dt; bodies (2 nsteps + 1, nb, 3) perturber positions at the
     half steps; returns the states after the step counts in `wanted` (sorted, >= 0), shape (len(wanted), N, 6)."""
