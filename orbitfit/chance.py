@@ -6,6 +6,8 @@ or data sets one is always the least lucky. Each function here draws or counts w
 size and correlation would give:
 
 * `honest_spread`: the held-out residuals drawn from the covariance their fit predicts -> z rms and AL rms.
+* `honest_spread_of_groups`: the same for several moons drawn together (what their predictions share) -> each
+  moon's z rms in every draw.
 * `influence_spread`: the change of the held-out AL rms that adding one honestly weighted data set makes.
 * `beyond_chance_together`: which of several tests stay beyond chance when read together (Holm).
 * `least_likely_chance`: the chance that the least likely of several independent tests is as unlikely as this.
@@ -44,6 +46,18 @@ def honest_spread(covariance, draws=HONEST_DRAWS, seed=0):
     root = vectors * np.sqrt(np.clip(values, 0.0, None))
     z = np.random.default_rng(seed).standard_normal((draws, n)) @ root.T
     return np.sqrt(np.mean(z ** 2, axis=1)), np.sqrt(np.mean((z * scale) ** 2, axis=1))
+
+
+def honest_spread_of_groups(covariance, groups, draws=HONEST_DRAWS, seed=0):
+    """`honest_spread` for the held-out residuals of several moons drawn together from their joint covariance (mas^2,
+    `validation.joint_covariance`: correlated between moons through the error every moon's prediction shares and
+    Gaia's error common to one visit), `groups` the moon of each residual (0 .. m-1) -> (draws, m): each moon's z
+    rms in every draw. Its marginals are `honest_spread`'s; what it adds is that the moons' figures move together."""
+    covariance, groups = np.asarray(covariance, float), np.asarray(groups, int)
+    scale = np.sqrt(np.diag(covariance))
+    z = np.random.default_rng(seed).standard_normal((draws, scale.size)) @ _root(
+        covariance / np.outer(scale, scale)).T
+    return np.stack([np.sqrt(np.mean(z[:, groups == g] ** 2, axis=1)) for g in range(groups.max() + 1)], axis=1)
 
 
 def influence_spread(with_table, without_table, draws=HONEST_DRAWS, seed=0, assumed_without=None):

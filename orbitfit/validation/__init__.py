@@ -40,7 +40,7 @@ its one to four held-out visits. Those yardsticks of chance live in `orbitfit.ch
 * **A solution's own check** (`check_solution`): the cut test for one solution's options and model, what `orbitfit
   demo` and `orbitfit fit --check` print.
 
-The modules: `predictions` (along_scan, summary, free_predictions, HarnessResult, Resamplings), `held_out`
+The modules: `predictions` (along_scan, summary, free_predictions, joint_covariance, HarnessResult, Resamplings), `held_out`
 (gaia_cut, gaia_folds, check_solution), `same_rule` (every moon under one held-out rule), `oppositions` (leave one
 opposition out), `influence` (dataset_influence). Every public name is importable from `orbitfit.validation`.
 """
@@ -48,11 +48,12 @@ from .held_out import DEFAULT_CUT, check_solution, gaia_cut, gaia_folds
 from .influence import dataset_influence
 from .oppositions import leave_one_opposition_out
 from .predictions import (GAIA_TRANSIT, OUTLIER_Z, VISIT_GAP_DAYS, HarnessResult, Resamplings, along_scan,
-                          free_predictions, gaia_visit_tau_mas, summary)
+                          free_predictions, gaia_visit_tau_mas, joint_covariance, summary)
 from .same_rule import (HELD_OUT_GROSS_MAS, common_visit_harness, fitted_transit_residuals, rule_held_out_offsets,
                         rule_visit_offsets, shared_bias_harness)
 
 __all__ = ["DEFAULT_CUT", "GAIA_TRANSIT", "HELD_OUT_GROSS_MAS", "OUTLIER_Z", "VISIT_GAP_DAYS", "HarnessResult",
            "Resamplings", "along_scan", "check_solution", "common_visit_harness", "dataset_influence",
            "fitted_transit_residuals", "free_predictions", "gaia_cut", "gaia_folds", "gaia_visit_tau_mas",
-           "leave_one_opposition_out", "rule_held_out_offsets", "rule_visit_offsets", "shared_bias_harness", "summary"]
+           "joint_covariance", "leave_one_opposition_out", "rule_held_out_offsets", "rule_visit_offsets",
+           "shared_bias_harness", "summary"]

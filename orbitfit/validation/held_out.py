@@ -116,6 +116,12 @@ def gaia_folds(body, options=None, *, observations=None, start=None, model=None,
     orbit = block_diag(*(t.meta["orbit_covariance_mas2"] for t in tables)) if tables else np.zeros((0, 0))
     table = vstack(tables, metadata_conflicts="silent") if tables else along_scan(None, observations[:0])
     table.meta.update(covariance_mas2=covariance, orbit_covariance_mas2=orbit)
+    if tables:      # the shared error's loadings fold by fold ("2015|2016:ra": fold 2015's fit, 2016's offset), so
+        # that two moons' predictions of one fold share its offsets (`joint_covariance`), as their covariance does
+        table.meta.update(shared_keys=np.array([f"{year}|{key}" for year, t in zip(solutions, tables)
+                                                for key in t.meta["shared_keys"]]),
+                          shared_al=block_diag(*(t.meta["shared_al"] for t in tables)),
+                          shared_variance_mas2=tables[0].meta["shared_variance_mas2"])
     return HarnessResult(str(body), "gaia folds", table, summary(table["al_mas"].value, table["normalised"],
                                                                  table["tdb"].value, covariance),
                          None, {"solutions": solutions})

@@ -1,7 +1,8 @@
 """The figures the harness reads: a solution's prediction of held-out Gaia transits along the scan (`along_scan`),
 with the covariance an honest sigma gives them; their `summary` (rms, bias, normalised rms, coverage, and the spread of
 chance from `orbitfit.chance`); `free_predictions`, the same predictions less what the other moons' held-out transits
-share in each Gaia visit; and `HarnessResult`, one harness run."""
+share in each Gaia visit; `joint_covariance`, several moons' predictions as one; and `HarnessResult`, one harness
+run."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -86,6 +87,33 @@ def along_scan(solution, held_out, visit_tau_mas=None):
     table.meta["al_per_state"] = along_state                  # (n, 6): mas per km, km/s of the state at the epoch
     table.meta.update(_orbit_parts(solution, out["tdb"], jacobian, along_state, directions, orbit))
     return table
+
+
+def joint_covariance(tables, visit_tau_mas=None):
+    """The held-out AL residuals of several moons (`along_scan` tables, one per moon) as one prediction: each moon's
+    own covariance on its block and, between two moons, what their predictions share (their orbit errors are
+    otherwise independent): the error every moon's prediction shares, one sky offset per apparition for all moons
+    (s^2 S_i S_j^T over the apparitions both tables name), and Gaia's error common to one visit, min(tau^2, sigma_a
+    sigma_b) between transits of one Gaia visit, as within a moon (its held-out transits are as Gaia gave them).
+    Returns (covariance, group): the moon (0 .. m-1, in the tables' order) of each row."""
+    blocks = [np.asarray(t.meta["covariance_mas2"], float) for t in tables]
+    group = np.concatenate([np.full(len(b), k) for k, b in enumerate(blocks)]).astype(int)
+    sigma = np.concatenate([np.asarray(t["sigma_al_mas"].value, float) for t in tables])
+    tdb = np.concatenate([np.asarray(t["tdb"].value, float) for t in tables])
+    keys = sorted({key for t in tables for key in t.meta["shared_keys"]})
+    shared = np.zeros((group.size, len(keys)))              # AL miss per mas of each apparition's offset, s in it
+    for k, t in enumerate(tables):
+        columns = [keys.index(key) for key in t.meta["shared_keys"]]
+        shared[np.ix_(group == k, columns)] = np.asarray(t.meta["shared_al"], float) * np.sqrt(
+            float(t.meta["shared_variance_mas2"]))
+    tau = gaia_visit_tau_mas() if visit_tau_mas is None else float(visit_tau_mas)
+    visit = visit_index(tdb)
+    between = (shared @ shared.T + np.minimum(tau ** 2, np.outer(sigma, sigma)) * (visit[:, None] == visit)) * (
+        group[:, None] != group)
+    covariance = between
+    for k, block in enumerate(blocks):
+        covariance[np.ix_(group == k, group == k)] = block
+    return covariance, group
 
 
 def _orbit_parts(solution, tdb, jacobian, along_state, directions, orbit):
