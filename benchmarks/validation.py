@@ -343,9 +343,9 @@ def honest_rows(moons, test, results):
     # predictions share one sky offset per apparition and Gaia's error per visit (`joint_covariance`; drawn moon by
     # moon until 2026-12-07, which narrowed the range: cut 0.77 - 1.25, now below)
     covariance, group = joint_covariance([results[name].table for name in moons])
-    draws = honest_spread_of_groups(covariance, group)                     # (draws, moons)
-    z2 = np.mean(draws ** 2, axis=1)
-    observed = np.sqrt(np.mean([results[name].summary["rms_normalised"] ** 2 for name in moons]))
+    draws = honest_spread_of_groups(covariance, group, n_groups=len(moons))   # (draws, moons); NaN: no transits
+    z2 = np.nanmean(draws ** 2, axis=1)
+    observed = np.sqrt(np.nanmean([results[name].summary["rms_normalised"] ** 2 for name in moons]))
     lo, hi = np.sqrt(np.quantile(z2, [0.05, 0.95]))
     rows.append(f"| rms over the moons | {test} | | | | {observed:.2f} | {lo:.2f} – {hi:.2f} | "
                 f"{np.mean(np.sqrt(z2) >= observed):.2f} |")
@@ -353,7 +353,9 @@ def honest_rows(moons, test, results):
     # (the moons drawn together)
     within = [bool(PER_MOON_Z_WINDOW[0] <= results[name].summary["rms_normalised"] <= PER_MOON_Z_WINDOW[1])
               for name in moons]
-    chance = np.mean(np.all((draws >= PER_MOON_Z_WINDOW[0]) & (draws <= PER_MOON_Z_WINDOW[1]), axis=1))
+    tested = ~np.isnan(draws[0])
+    chance = np.mean(np.all((draws[:, tested] >= PER_MOON_Z_WINDOW[0]) & (draws[:, tested] <= PER_MOON_Z_WINDOW[1]),
+                            axis=1))
     rows.append(f"| every moon within {PER_MOON_Z_WINDOW[0]} – {PER_MOON_Z_WINDOW[1]} | {test} | | | | {sum(within)} "
                 f"of {len(moons)} | all {len(moons)}: {chance:.3f} | |")
     # the least likely moon read with the others (their draws are independent): with 8 moons one has a chance

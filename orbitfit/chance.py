@@ -48,16 +48,19 @@ def honest_spread(covariance, draws=HONEST_DRAWS, seed=0):
     return np.sqrt(np.mean(z ** 2, axis=1)), np.sqrt(np.mean((z * scale) ** 2, axis=1))
 
 
-def honest_spread_of_groups(covariance, groups, draws=HONEST_DRAWS, seed=0):
+def honest_spread_of_groups(covariance, groups, draws=HONEST_DRAWS, seed=0, n_groups=None):
     """`honest_spread` for the held-out residuals of several moons drawn together from their joint covariance (mas^2,
     `validation.joint_covariance`: correlated between moons through the error every moon's prediction shares and
     Gaia's error common to one visit), `groups` the moon of each residual (0 .. m-1) -> (draws, m): each moon's z
-    rms in every draw. Its marginals are `honest_spread`'s; what it adds is that the moons' figures move together."""
+    rms in every draw (NaN for a group without residuals, `n_groups` given). Its marginals are `honest_spread`'s; what
+    it adds is that the moons' figures move together."""
     covariance, groups = np.asarray(covariance, float), np.asarray(groups, int)
+    n_groups = int(groups.max()) + 1 if n_groups is None else n_groups
     scale = np.sqrt(np.diag(covariance))
     z = np.random.default_rng(seed).standard_normal((draws, scale.size)) @ _root(
         covariance / np.outer(scale, scale)).T
-    return np.stack([np.sqrt(np.mean(z[:, groups == g] ** 2, axis=1)) for g in range(groups.max() + 1)], axis=1)
+    return np.stack([np.sqrt(np.mean(z[:, groups == g] ** 2, axis=1)) if np.any(groups == g)
+                     else np.full(draws, np.nan) for g in range(n_groups)], axis=1)
 
 
 def influence_spread(with_table, without_table, draws=HONEST_DRAWS, seed=0, assumed_without=None):

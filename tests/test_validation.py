@@ -625,3 +625,14 @@ def test_moons_predicted_together_share_the_apparitions_offset_and_gaias_visit_e
     assert np.allclose(np.quantile(together, q), np.quantile(from_generator, q), atol=0.03)
     width = lambda draws: np.quantile(draws, 0.95) - np.quantile(draws, 0.05)
     assert width(apart) < 0.9 * width(from_generator)                          # 0.72 against 0.87
+
+    # a moon without held-out transits (as along_scan gives it: no shared error's loadings) adds nothing
+    from astropy.table import QTable
+    import astropy.units as u
+    empty = QTable({"tdb": np.zeros(0) * u.s, "sigma_al_mas": np.zeros(0) * u.mas})
+    empty.meta["covariance_mas2"] = np.zeros((0, 0))
+    again, group_again = joint_covariance(tables + [empty], visit_tau_mas=tau)
+    assert np.array_equal(again, covariance) and np.array_equal(group_again, group)
+    with_empty = honest_spread_of_groups(again, group_again, n_groups=4)
+    assert np.all(np.isnan(with_empty[:, 3])) and np.array_equal(with_empty[:, :3], honest_spread_of_groups(
+        covariance, group))

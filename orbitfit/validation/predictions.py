@@ -95,17 +95,19 @@ def joint_covariance(tables, visit_tau_mas=None):
     otherwise independent): the error every moon's prediction shares, one sky offset per apparition for all moons
     (s^2 S_i S_j^T over the apparitions both tables name), and Gaia's error common to one visit, min(tau^2, sigma_a
     sigma_b) between transits of one Gaia visit, as within a moon (its held-out transits are as Gaia gave them).
-    Returns (covariance, group): the moon (0 .. m-1, in the tables' order) of each row."""
+    Returns (covariance, group): the moon (0 .. m-1, in the tables' order) of each row (a moon without held-out
+    transits has none)."""
     blocks = [np.asarray(t.meta["covariance_mas2"], float) for t in tables]
     group = np.concatenate([np.full(len(b), k) for k, b in enumerate(blocks)]).astype(int)
     sigma = np.concatenate([np.asarray(t["sigma_al_mas"].value, float) for t in tables])
     tdb = np.concatenate([np.asarray(t["tdb"].value, float) for t in tables])
-    keys = sorted({key for t in tables for key in t.meta["shared_keys"]})
+    keys = sorted({key for t in tables for key in t.meta.get("shared_keys", ())})     # none in an empty table
     shared = np.zeros((group.size, len(keys)))              # AL miss per mas of each apparition's offset, s in it
     for k, t in enumerate(tables):
-        columns = [keys.index(key) for key in t.meta["shared_keys"]]
-        shared[np.ix_(group == k, columns)] = np.asarray(t.meta["shared_al"], float) * np.sqrt(
-            float(t.meta["shared_variance_mas2"]))
+        if len(t):
+            columns = [keys.index(key) for key in t.meta["shared_keys"]]
+            shared[np.ix_(group == k, columns)] = np.asarray(t.meta["shared_al"], float) * np.sqrt(
+                float(t.meta["shared_variance_mas2"]))
     tau = gaia_visit_tau_mas() if visit_tau_mas is None else float(visit_tau_mas)
     visit = visit_index(tdb)
     between = (shared @ shared.T + np.minimum(tau ** 2, np.outer(sigma, sigma)) * (visit[:, None] == visit)) * (
