@@ -40,9 +40,10 @@ its one to four held-out visits. Those yardsticks of chance live in `orbitfit.ch
 * **A solution's own check** (`check_solution`): the cut test for one solution's options and model, what `orbitfit
   demo` and `orbitfit fit --check` print.
 
-The modules: `predictions` (along_scan, summary, free_predictions, joint_covariance, HarnessResult, Resamplings), `held_out`
-(gaia_cut, gaia_folds, check_solution), `same_rule` (every moon under one held-out rule), `oppositions` (leave one
-opposition out), `influence` (dataset_influence). Every public name is importable from `orbitfit.validation`.
+The modules: `predictions` (along_scan, summary, free_predictions, joint_covariance, HarnessResult,
+Resamplings), `held_out` (gaia_cut, gaia_folds, check_solution), `same_rule` (every moon under one held-out rule),
+`oppositions` (leave one opposition out), `influence` (dataset_influence). Every public name is importable from
+`orbitfit.validation`.
 """
 from .held_out import DEFAULT_CUT, check_solution, gaia_cut, gaia_folds
 from .influence import dataset_influence
