@@ -65,7 +65,7 @@ from orbitfit.estimation.shared_biases import MOON_SIGMA_MAS, moon_sigma
 from orbitfit.observations.datasets import load_all
 from orbitfit.observations.gj15 import read_gj15
 from orbitfit.paths import data_path
-from orbitfit.chance import honest_spread_of_groups, least_likely_chance
+from orbitfit.chance import honest_spread_of_groups, least_likely_chance_together
 from orbitfit.validation import (DEFAULT_CUT, Resamplings, common_visit_harness, gaia_cut, gaia_folds,
                                  joint_covariance, leave_one_opposition_out, shared_bias_harness)
 
@@ -358,12 +358,13 @@ def honest_rows(moons, test, results):
                             axis=1))
     rows.append(f"| every moon within {PER_MOON_Z_WINDOW[0]} – {PER_MOON_Z_WINDOW[1]} | {test} | | | | {sum(within)} "
                 f"of {len(moons)} | all {len(moons)}: {chance:.3f} | |")
-    # the least likely moon read with the others (their draws are independent): with 8 moons one has a chance
-    # below 1/8 by luck alone; a moon without held-out transits (p NaN) is not a test
+    # the least likely moon read with the others, drawn together: with 8 moons one has a chance below 1/8 by luck
+    # alone (1 - (1 - p)^8 were they independent, `least_likely_chance`); a moon without held-out transits (p NaN)
+    # is not a test
     tested = [name for name in moons if np.isfinite(results[name].summary["p_rms_normalised"])]
     if tested:
         worst = min(tested, key=lambda name: results[name].summary["p_rms_normalised"])
-        chance = least_likely_chance(results[worst].summary["p_rms_normalised"], len(tested))
+        chance = least_likely_chance_together(results[worst].summary["p_rms_normalised"], draws)
         rows.append(f"| the least likely moon, read with the other {len(tested) - 1} | {test} | | | | {worst} "
                     f"{results[worst].summary['rms_normalised']:.2f} | | {chance:.2f} |")
     return rows

@@ -10,7 +10,8 @@ size and correlation would give:
   moon's z rms in every draw.
 * `influence_spread`: the change of the held-out AL rms that adding one honestly weighted data set makes.
 * `beyond_chance_together`: which of several tests stay beyond chance when read together (Holm).
-* `least_likely_chance`: the chance that the least likely of several independent tests is as unlikely as this.
+* `least_likely_chance`: the chance that the least likely of several independent tests is as unlikely as this
+  (`least_likely_chance_together`: of tests drawn together).
 """
 from __future__ import annotations
 
@@ -200,3 +201,16 @@ def least_likely_chance(p, count):
     if not 0.0 <= p <= 1.0 or int(count) < 1:
         raise ValueError(f"least_likely_chance: expected 0 <= p <= 1 and count >= 1, got p={p!r}, count={count!r}")
     return 1.0 - (1.0 - p) ** int(count)
+
+
+def least_likely_chance_together(p, draws):
+    """`least_likely_chance` for tests drawn together: `draws` (n, m) of m moons' z rms from their joint covariance
+    (`honest_spread_of_groups`; NaN columns, moons without a test, left out). Each draw's moons get their own chance
+    of a z rms at least as large (their rank among that moon's draws); the answer is how often the least of them is
+    `p` or smaller. Independent moons give 1 - (1 - p)^m; moons that move together give less, down to p itself."""
+    draws = np.asarray(draws, float)
+    draws = draws[:, ~np.isnan(draws[0])]
+    n = draws.shape[0]
+    # the chance of a z rms at least as large as each draw's, within its moon: (number of draws >= it) / n
+    larger = n - np.argsort(np.argsort(draws, axis=0, kind="stable"), axis=0)
+    return float(np.mean((larger / n).min(axis=1) <= float(p)))

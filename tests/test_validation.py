@@ -636,3 +636,22 @@ def test_moons_predicted_together_share_the_apparitions_offset_and_gaias_visit_e
     with_empty = honest_spread_of_groups(again, group_again, n_groups=4)
     assert np.all(np.isnan(with_empty[:, 3])) and np.array_equal(with_empty[:, :3], honest_spread_of_groups(
         covariance, group))
+
+
+def test_the_least_likely_of_moons_drawn_together():
+    """`least_likely_chance_together` from joint draws: independent moons give 1 - (1 - p)^m (Sidak), eight copies of
+    one moon give p itself, and a moon without a test (NaN) is left out."""
+    from orbitfit.chance import honest_spread_of_groups, least_likely_chance, least_likely_chance_together
+    rng = np.random.default_rng(11)
+    blocks = [(lambda a: a @ a.T + np.eye(4))(rng.normal(size=(4, 4))) for _ in range(8)]
+    independent = np.zeros((32, 32))
+    for k, block in enumerate(blocks):
+        independent[4 * k:4 * k + 4, 4 * k:4 * k + 4] = block
+    group = np.repeat(np.arange(8), 4)
+    draws = honest_spread_of_groups(independent, group, draws=20000)
+    for p in (0.01, 0.05, 0.2):
+        assert least_likely_chance_together(p, draws) == pytest.approx(least_likely_chance(p, 8), abs=0.01)
+    same = np.tile(draws[:, :1], (1, 8))                          # eight moons that are one
+    assert least_likely_chance_together(0.05, same) == pytest.approx(0.05, abs=0.002)
+    with_untested = np.concatenate([draws, np.full((draws.shape[0], 1), np.nan)], axis=1)
+    assert least_likely_chance_together(0.05, with_untested) == least_likely_chance_together(0.05, draws)
