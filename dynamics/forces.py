@@ -32,7 +32,7 @@ from . import numba_cache, tables
 from .chebyshev import ChebyshevRecords
 from .force_model import ForceModel      # the terms and constants a run uses; evaluated here
 
-CACHE = numba_cache.can_cache(__file__)     # False only where no cache folder is writable: compiled in memory
+ON_DISK = numba_cache.can_cache(__file__)   # numba keeps the compiled code on disk (False: none writable, in memory)
 
 # --- buffer layout -----------------------------------------------------------------------------------------------
 H_NSAT, H_STM, H_T0, H_GMJ, H_R, H_J2, H_J4, H_J6 = 0, 1, 2, 3, 4, 5, 6, 7
@@ -161,7 +161,7 @@ def build_buffer(model: ForceModel, n_sat, stm, tdb0, fast: ChebyshevRecords, sl
 
 
 # --- compiled pieces ---------------------------------------------------------------------------------------------
-@njit(cache=CACHE, fastmath=False)
+@njit(cache=ON_DISK, fastmath=False)
 def point_mass(d0, d1, d2, gm, acc, jac, with_jacobian=True):
     """Add -gm d/|d|^3 to acc and (if asked) its Jacobian -gm (I/r^3 - 3 d d^T / r^5) to jac (3x3)."""
     r2 = d0 * d0 + d1 * d1 + d2 * d2
@@ -180,7 +180,7 @@ def point_mass(d0, d1, d2, gm, acc, jac, with_jacobian=True):
         jac[i, i] -= gm * ir3
 
 
-@njit(cache=CACHE)
+@njit(cache=ON_DISK)
 def _legendre(n, s):
     """P_n(s), P_n'(s), P_n''(s) for n = 2, 4, 6."""
     s2 = s * s
@@ -193,7 +193,7 @@ def _legendre(n, s):
             ((6930.0 * s2 - 3780.0) * s2 + 210.0) / 16.0)
 
 
-@njit(cache=CACHE)
+@njit(cache=ON_DISK)
 def zonal(d0, d1, d2, pole, gm, radius, j2, j4, j6, acc, jac, with_jacobian=True):
     """Add the J2/J4/J6 acceleration and its Jacobian.
 
@@ -233,7 +233,7 @@ def zonal(d0, d1, d2, pole, gm, radius, j2, j4, j6, acc, jac, with_jacobian=True
             jac[j, j] += b_coef
 
 
-@njit(cache=CACHE)
+@njit(cache=ON_DISK)
 def _chebyshev_vectors(buf, base, t, out, out_start):
     """Evaluate one Chebyshev table (header at buf[base:base+6]) at TDB t into out[out_start:]."""
     t_start, segment = buf[base], buf[base + 1]
@@ -260,7 +260,7 @@ def _chebyshev_vectors(buf, base, t, out, out_start):
         out[out_start + 3 * v + 2] = x * z1 - z2 + buf[rz]
 
 
-@njit(cache=CACHE)
+@njit(cache=ON_DISK)
 def evaluate(t_rel, buf, particles, n_particles):
     """Set accelerations of all particles (REBOUND's layout, x y z vx vy vz ax ay az first) at t_rel s past epoch."""
     stride = particles.size // n_particles      # REBOUND's doubles per particle, whatever the installed version's
@@ -337,7 +337,7 @@ def evaluate(t_rel, buf, particles, n_particles):
                     buf[base + 9 * p + c] = particles[p * stride + c]
 
 
-@njit(cache=CACHE)
+@njit(cache=ON_DISK)
 def _perturbers(buf, t):
     """The perturbers' positions and Jupiter's pole at TDB t into the scratch and the slow bodies' indirect terms
     gm r / |r|^3, from the last CACHE_SLOTS epochs' cache or else the tables (then kept); returns the terms' index."""
@@ -370,7 +370,7 @@ def _perturbers(buf, t):
     return indirect
 
 
-@njit(cache=CACHE)
+@njit(cache=ON_DISK)
 def _coupled_variations(i, n_sat, n_par, buf, particles, stride, jac, geometry_start):
     """Variational accelerations of satellite i's particles (i, k) = d x_i / d p_k in the coupled mode.
 
@@ -419,7 +419,7 @@ def _coupled_variations(i, n_sat, n_par, buf, particles, stride, jac, geometry_s
         particles[v + 6], particles[v + 7], particles[v + 8] = a0, a1, a2
 
 
-@njit(cache=CACHE)
+@njit(cache=ON_DISK)
 def buffer_length(head):
     """The length of the buffer whose header is `head` (the callback sees only its address)."""
     n_sat = int(head[H_NSAT])
@@ -432,7 +432,7 @@ def buffer_length(head):
     return max(fast_end, slow_end, record_end, cache_end)
 
 
-@njit(cache=CACHE)
+@njit(cache=ON_DISK)
 def _work_start(buf):
     """Index of the work area, after the GMs (and GM parameters); the indirect terms start WORK_FIXED + 6 n_sat on."""
     n_sat = int(buf[H_NSAT])
@@ -459,7 +459,7 @@ _double_pointer, _int_pointer = _pointer_cast(types.float64), _pointer_cast(type
 def _rebound_callback(layout):
     """REBOUND's additional_forces for a struct layout, compiled (and cached) once per layout: see REBOUND_LAYOUT."""
     sim_t, sim_n, sim_particles, sim_extras, particle_doubles = layout
-    @cfunc(types.void(types.intp), cache=CACHE)
+    @cfunc(types.void(types.intp), cache=ON_DISK)
     def rebound_additional_forces(sim_address):
         t_rel = _double_pointer(sim_address + sim_t)[0]
         n_particles = _int_pointer(sim_address + sim_n)[0]

@@ -27,7 +27,7 @@ def run(code, **env):
 
 
 def test_the_force_model_is_cached_here():
-    assert can_cache(forces.__file__) and forces.CACHE
+    assert can_cache(forces.__file__) and forces.ON_DISK
 
 
 @pytest.mark.skipif(not hasattr(numba.core.config, "CACHE_LOCATOR_CLASSES"), reason="numba < 0.60: no such switch")
@@ -41,7 +41,7 @@ def test_without_a_writable_cache_folder_the_force_is_compiled_in_memory():
         from dynamics.propagation import default_ephemeris, perturber_tables
         fast, slow = perturber_tables(default_ephemeris(), 0.0, 86400.0)
         acc = forces.accelerations(3600.0, [[1.1e7, 2.0e6, 3.0e6]], forces.ForceModel(), fast, slow)[0]
-        print(forces.CACHE, acc.tolist())
+        print(forces.ON_DISK, acc.tolist())
     """
     cached, _ = run(code)
     in_memory, stderr = run(code, NUMBA_CACHE_LOCATOR_CLASSES="ZipCacheLocator")
