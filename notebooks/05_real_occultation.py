@@ -116,15 +116,20 @@ print(f"sigma with the shape exact: {math.sqrt(cov_exact[0, 0]):.2f} / {math.sqr
 # %% [markdown]
 # ## 5. One chord and a negative station: Europa, 2019 June 4
 #
-# One chord leaves two mirror centres, one each side of it. San Pedro de Atacama, 700 km south of the chord, saw
-# nothing: the southern centre would have put it 895 km inside Europa's shadow, so the reduction gives that side
-# P = 0 and the northern one P = 1 (the likelihood of each side times Φ(clearance / σ) of every negative track).
+# One chord leaves two mirror centres, one each side of it. San Pedro de Atacama, whose track ran 566 km south of the
+# chord (across the shadow's motion, on the fundamental plane), saw nothing: the southern centre would have put it
+# 895 km inside Europa's shadow, so the reduction gives that side P = 0 and the northern one P = 1 (the likelihood of
+# each side times Φ(clearance / σ) of every negative track; the summary prints what each side makes of the track).
 
 # %%
 europa_event, europa_options = read_event(data_path("occultation_events", "europa_2019-06-04.toml"))
 europa = europa_event.reduce(EphemerisTarget(502, ephemeris), ephemeris=ephemeris)
 print(europa.summary())
 display(europa.plot(OUT / "europa_2019-06-04_sides.png"))
+(atacama,) = europa.negative_report()
+# the prose above, as computed
+assert round(atacama["km_from_chord"]) == 566 and round(-atacama["clearance_km_by_side"]["-1"]) == 895
+assert europa.side_probabilities[1] > 0.9999
 
 # %% [markdown]
 # ## 6. From the shell, and into a fit

@@ -285,3 +285,9 @@ def test_a_negative_chord_picks_between_mirror_solutions(synthetic):
         found[offset] = (np.hypot(*(fit.offset_km - truth)), fit.negative[0][2])
     assert found[-100.0][0] < 1e-3 and found[-100.0][1]              # the truth, the negative outside its limb
     assert found[20.0][0] == pytest.approx(80.0, abs=1.0) and found[20.0][1]   # the mirror: 2 x 40 km away
+
+
+@pytest.mark.parametrize("east_north, point", [((0, 1), "N"), ((1, 1), "NE"), ((1, 0.1), "E"), ((0.3, -1), "S"),
+                                               ((-1, -0.9), "SW"), ((-1, 0.07), "W"), ((-0.2, 1), "N")])
+def test_compass_point_of_an_east_north_vector(east_north, point):
+    assert chords.compass_point(np.array(east_north)) == point

@@ -101,12 +101,24 @@ def test_io_sigma_includes_its_shape(reduced):
 
 
 def test_single_chord_side_is_decided_by_the_negative_station(reduced):
-    """Europa 2019-06-04: one chord (CP Cambrune) and San Pedro de Atacama, 700 km south, negative. The mirror
-    centre south of the chord would have put Atacama inside Europa's shadow: P(south) ~ 0."""
+    """Europa 2019-06-04: one chord (CP Cambrune) and San Pedro de Atacama, 729 km away on the ground and 566 km
+    south of the chord on the fundamental plane, negative. The mirror centre south of the chord would have put
+    Atacama 895 km inside Europa's shadow: P(south) ~ 0."""
     _, fit, published = reduced["europa_2019-06-04"]
     assert fit.side_probabilities[1] > 0.9999 and fit.method.startswith("single chord, side +1")
     (label, clearance, consistent), = fit.negative
     assert consistent and clearance > 100.0                                # km outside the fitted limb
+    # what each mirror centre makes of the track, against the plane geometry: a track at D across the motion from
+    # the chord's middle passes a centre at offset x across by |D - x| - R (a near-round limb, a straight track)
+    (report,) = fit.negative_report()
+    normal = np.array([-fit.along_unit[1], fit.along_unit[0]])
+    middle = fit.limb_points_km.mean(axis=0)
+    for side, centre in fit.mirror_offsets_km.items():
+        expected = abs(report["km_from_chord"] - (centre - middle) @ normal) - fit.radius_km
+        assert report["clearance_km_by_side"][f"{side:+d}"] == pytest.approx(expected, abs=3.0)
+    assert report["clearance_km_by_side"]["+1"] == clearance and report["clearance_km_by_side"]["-1"] < -800.0
+    assert 540.0 < report["km_from_chord"] < 600.0          # the sites are 729 km apart on the ground, 23 deg S
+    assert "565.7 km S of the chord" in fit.summary()
     # the other peak is the wrong answer by ~0.8 arcsec, the chosen one is Table 4's
     wrong = reduce_file("europa_2019-06-04", side=-1)[1]
     residual_wrong, _ = residual_mas(wrong, published)
@@ -219,7 +231,11 @@ def test_cli_reduces_an_event_file_against_the_built_in_ephemeris(capsys):
     assert main(["occultation", "reduce", path]) == 0
     text = capsys.readouterr().out
     assert "Ganymede 2634.6 x 2633 x 2631.4 km" in text and "Table 4, row b" in text
-    missing = str(EVENTS / "europa_2019-06-04.toml").replace("europa", "nothing")
+    europa = str(EVENTS / "europa_2019-06-04.toml")
+    assert main(["occultation", "reduce", europa, "--json"]) == 0
+    (atacama,) = json.loads(capsys.readouterr().out)["negative_chords"]       # the single chord's two sides
+    assert atacama["consistent"] and atacama["clearance_km_by_side"]["-1"] < -800.0 < 500.0 < atacama["km_from_chord"]
+    missing = europa.replace("europa", "nothing")
     assert main(["occultation", "reduce", missing]) == 2
     assert "occultation file not found" in capsys.readouterr().err
 

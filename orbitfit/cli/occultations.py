@@ -156,8 +156,7 @@ def command_occultation_add(args):
                             "radius_sigma_km": centre.radius_sigma_km, "chi2": centre.chi2, "dof": centre.dof,
                             "shape": centre.shape, "side_probabilities": None if centre.side_probabilities is None
                             else {f"{k:+d}": v for k, v in centre.side_probabilities.items()},
-                            "negative_chords": [{"name": n, "clearance_km": d, "consistent": ok}
-                                                for n, d, ok in centre.negative]}
+                            "negative_chords": centre.negative_report()}
         if not args.json:
             print(centre.summary())
     else:
@@ -245,7 +244,7 @@ def command_occultation_reduce(args):
               "chi2": centre.chi2, "dof": centre.dof, "shape": centre.shape,
               "side_probabilities": None if centre.side_probabilities is None else
               {f"{k:+d}": v for k, v in centre.side_probabilities.items()},
-              "negative_chords": [{"name": n, "clearance_km": d, "consistent": ok} for n, d, ok in centre.negative]}
+              "negative_chords": centre.negative_report()}
     published = options["published"]
     if published is not None:
         ra_p, dec_p, cov_p = centre.radec(published["tdb"])

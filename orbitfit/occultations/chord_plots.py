@@ -29,7 +29,7 @@ def plot_centre_fit(fit, filename=None, title=None):
         if len(chord) == 2:
             ax.plot(chord[:, 0], chord[:, 1], color="C0", lw=1.2)
     ax.plot(points[:, 0], points[:, 1], "o", color="C0", ms=2.5, label="contacts")
-    negatives = fit.event._negative_spans(fit.prediction)
+    negatives = fit.event.negative_spans(fit.prediction)
     for k, track in enumerate([] if negatives is None else negatives.tracks):
         # the track is sampled every <= 2 km (`negative.SPAN_STEP_KM`), coarse beside a small body: its part
         # near the limb, one sample beyond each end, interpolated (straight at that scale)

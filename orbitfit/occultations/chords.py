@@ -121,6 +121,9 @@ class CentreFit:
     limb_points_km: np.ndarray      # (n, 2) contact points relative to the predicted centre
     limb_residuals_km: np.ndarray   # (n,) radial distance of each contact outside the limb (|p - delta| - R)
     negative: list = field(default_factory=list)    # per negative chord: (label, clearance km, consistent)
+    # single chord: per negative chord (label, {side: clearance km from that mirror centre}, its track's distance
+    # from the positive chord across the motion, km, + left of the shadow's motion): why a side was chosen
+    negative_by_side: list = field(default_factory=list)
     side_probabilities: dict | None = None          # single chord: {+1: P, -1: P} of the mirror centres
     mirror_offsets_km: dict | None = None           # single chord: {+1: (2,), -1: (2,)} the two peaks
     shape: str = ""                                 # where the limb came from
@@ -185,10 +188,38 @@ class CentreFit:
         if self.side_probabilities:
             lines.append("  single chord's side: " + ", ".join(f"P({side:+d}) = {p:.4f}" for side, p in
                                                              sorted(self.side_probabilities.items(), reverse=True)))
+        normal = np.array([-self.along_unit[1], self.along_unit[0]])
+        by_side = {label: (sides, across) for label, sides, across in self.negative_by_side}
         for label, clearance, consistent in self.negative:
             lines.append(f"  negative chord {label}: passes {abs(clearance):.2f} km "
                          f"{'outside the limb (consistent)' if consistent else 'INSIDE the limb: inconsistent'}")
+            if label in by_side:                     # a single chord: what each mirror centre makes of the track
+                sides, across = by_side[label]
+                passes = ", ".join(f"centre {side:+d} {abs(c):.2f} km {'outside' if c > 0 else 'INSIDE'}"
+                                   for side, c in sorted(sides.items(), reverse=True))
+                lines.append(f"    its track is {abs(across):.1f} km {compass_point(across * normal)} of the chord "
+                             f"across the motion; it passes the limb of {passes}")
         return "\n".join(lines)
+
+    def negative_report(self):
+        """The negative chords as JSON-ready dicts: name, clearance_km (+ outside the fitted limb), consistent; for
+        a single chord also clearance_km_by_side ({"+1": km, "-1": km} from each mirror centre) and km_from_chord
+        (across the motion, + left of it)."""
+        by_side = {label: (sides, across) for label, sides, across in self.negative_by_side}
+        report = []
+        for name, clearance, consistent in self.negative:
+            row = {"name": name, "clearance_km": clearance, "consistent": consistent}
+            if name in by_side:
+                sides, row["km_from_chord"] = by_side[name]
+                row["clearance_km_by_side"] = {f"{side:+d}": c for side, c in sides.items()}
+            report.append(row)
+        return report
+
+
+def compass_point(east_north):
+    """The 8-point compass direction (N, NE, E, ...) of a vector given as (east, north)."""
+    angle = math.degrees(math.atan2(east_north[0], east_north[1])) % 360.0            # from north through east
+    return ("N", "NE", "E", "SE", "S", "SW", "W", "NW")[int((angle + 22.5) // 45.0) % 8]
 
 
 @dataclass
@@ -305,7 +336,7 @@ class ObservedOccultation:
         _, itrs = sites_itrs(sites)
         rel, velocity, _, _ = relative_to_sites(prediction, itrs, times)
         points = -rel                                                               # station relative to centre
-        negatives = self._negative_spans(prediction)
+        negatives = self.negative_spans(prediction)
         # a negative span's clearance is uncertain by the topography (and at least 1 m: a sharp edge)
         sigma_negative = max(shape_sigma, 1e-3)
         if len(positive) == 1:
@@ -321,9 +352,20 @@ class ObservedOccultation:
         if negatives is not None:
             clearances = negatives.clearances_km(fit.offset_km, limb.scaled(fit.radius_km))
             fit.negative = [(name, float(c), bool(c > 0)) for name, c in zip(negatives.labels, clearances)]
+            if fit.mirror_offsets_km:
+                scaled = limb.scaled(fit.radius_km)
+                by_side = {side: negatives.clearances_km(centre, scaled)
+                           for side, centre in fit.mirror_offsets_km.items()}
+                normal = np.array([-fit.along_unit[1], fit.along_unit[0]])
+                chord_middle = points.mean(axis=0)
+                fit.negative_by_side = [
+                    (name, {side: float(c[k]) for side, c in by_side.items()},
+                     float(np.median((track - chord_middle) @ normal)))
+                    for k, (name, track) in enumerate(zip(negatives.labels, negatives.tracks))]
         return fit
 
-    def _negative_spans(self, prediction):
+    def negative_spans(self, prediction):
+        """The negative chords' watched tracks relative to `prediction`'s centre (negative.NegativeSpans), or None."""
         negative = [c for c in self.chords if not c.positive]
         if not negative:
             return None
