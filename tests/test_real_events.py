@@ -218,6 +218,62 @@ def test_a_body_without_radius_uses_its_embedded_shape_or_is_refused(tmp_path):
         read_event(path)
 
 
+CAMBRUNE = ('site = ["70 40 42.5 W", "16 49 41.3 S", 3.305]', 'start = "2019-06-04T02:28:05.033"',
+            'end = "2019-06-04T02:29:14.311"', 'sigma_s = [0.044, 0.040]')
+
+
+@pytest.mark.parametrize("old, new, message", [
+    (CAMBRUNE[0], 'site = ["70 40 42.5 W", "16 49 41.3 S", 3305]', r"chords\[0\].site: height 3305 km .* in km, not m"),
+    (CAMBRUNE[0], 'site = "ZZZ"', r"chords\[0\].site: unknown MPC observatory code 'ZZZ'"),
+    (CAMBRUNE[3], 'sigma_s = "x"', r"chords\[0\]: .*timing sigma must be seconds"),
+    (CAMBRUNE[3], "sigma_s = [1, 2, 3]", r"chords\[0\]: .*timing sigma must be seconds"),
+    (CAMBRUNE[1], 'start = "2019-06-04T02:30:05.033"', r"chords\[0\] \(CP Cambrune, Peru\): 'end' .* is not after"),
+    ("sigma_ra_mas = 0.08", "sigma_ra_mas = -0.08", r"\[star\]: sigma_ra_mas, sigma_dec_mas must be >= 0"),
+    ("sigma_ra_mas = 0.08", "sigma_ra_mas = 0.08\ncorr = 2", r"\[star\]: .* corr within \[-1, 1\]"),
+    ("epoch = 2019.4212", "epoch = nan", r"\[star\].epoch: expected a number, got nan"),
+    ('ra_hms = "17 16 59.89400"', "ra_hms = -1", r"\[published\]: RA: expected 'HH MM SS.s'"),
+    ("body = 502", 'body = 502\nfit_radius = "no"', r"fit_radius: expected true or false, got 'no'"),
+    ("body = 502", "body = 502\nchords = [1, 2]", r"'chords' must be \[\[chords\]\] tables"),
+])
+def test_event_file_mistakes_are_named_with_the_file(tmp_path, old, new, message):
+    """Each of these read silently, or raised a TypeError or a message without the file, before 2026-12-08."""
+    text = (EVENTS / "europa_2019-06-04.toml").read_text(encoding="utf-8")
+    if old == "body = 502" and "chords = [" in new:         # a 'chords' key instead of [[chords]] tables
+        text = text.split("[[chords]]")[0]
+    assert old in text
+    path = tmp_path / "europa.toml"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(ChordError, match=r"europa.toml: " + message):
+        read_event(path)
+
+
+@pytest.mark.parametrize("stem, old, new, message", [
+    ("ganymede_2020-12-21", "2020-12-21T00:4", "2020-12-22T00:4",      # one chord of eleven a day late
+     r"Ganymede 2020-12-21: outside the shadow's passage over the Earth \(predicted 2020-12-21 00:\d\d:\d\d - "
+     r"01:\d\d:\d\d UTC.*: Gardnerville 2020-12-22 00:48:04 UTC \(\+24.0\d h\); Gardnerville 2020-12-22 00:49"),
+    ("europa_2019-06-04", "2019-06-04T02:2", "2019-06-04T03:2",                        # local time taken for UTC
+     r"Europa 2019-06-04: outside .*: CP Cambrune, Peru 2019-06-04 03:28:05 UTC \(\+1.0\d h\)"),
+    ("europa_2019-06-04", "2019-06-04T02:2", "2019-06-05T02:2",                        # the only chord a day late
+     r"no closest approach within an hour of the contacts \(median 2019-06-05 02:28:39 UTC\)"),
+])
+def test_a_chord_outside_the_shadows_passage_is_an_error_not_a_centre(tmp_path, capsys, stem, old, new, message):
+    """A wrong date or a local time taken for UTC gave a centre thousands of km away (Ganymede with one chord a
+    day late: chi2 3e13, RA* -558 arcsec from Table 4) and exit status 0; now the reduction names the chord, its time
+    and the passage."""
+    from orbitfit.cli import main
+    text = (EVENTS / f"{stem}.toml").read_text(encoding="utf-8")
+    first = text.index("[[chords]]")
+    end = text.index("[[chords]]", first + 1)                          # the first chord's start and end only
+    path = tmp_path / f"{stem}.toml"
+    path.write_text(text[:first] + text[first:end].replace(old, new) + text[end:], encoding="utf-8")
+    event, _ = read_event(path)
+    with pytest.raises(ChordError, match=message):
+        event.reduce(target_of(event.body, default_ephemeris()), ephemeris=default_ephemeris())
+    assert main(["occultation", "reduce", str(path)]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith(f"orbitfit occultation: error: {path}: ") and "Traceback" not in error
+
+
 def test_cli_reduces_an_event_file_against_the_built_in_ephemeris(capsys):
     import json
     from orbitfit.cli import main
@@ -275,3 +331,46 @@ def test_the_event_file_example_is_read(tmp_path):
     assert [c.positive for c in event.chords] == [True, False] and options["published"] is None
     assert event.chords[1].site == pytest.approx((149 + 3 / 60 + 58 / 3600, -(31 + 16 / 60 + 24 / 3600), 1.1))
     assert event.star.ra_deg[0] == pytest.approx(23.456789012)
+
+
+def test_seeded_mutation_fuzz_of_the_event_files(tmp_path, capsys):
+    """300 damaged copies of the six event files (a character changed or deleted, a line deleted, doubled or
+    replaced by a value of another type, a date moved): `orbitfit occultation reduce` reads and reduces each or
+    refuses it in one line naming the file, never a traceback. Before 2026-12-08 such damage gave a TypeError
+    ('chords' not tables), an AttributeError (a number as [published] ra_hms) and errors not naming the file (a
+    timing sigma "a": this test's 33rd copy); ~9 s."""
+    import random
+    from orbitfit.cli import main
+    rng = random.Random(20261208)
+    values = ['"x"', "[]", "[1, 2]", "true", "-1", "0", "1e400", "nan", "{}", '"2020-13-45T00:00"', '[["a"]]', '"ZZZ"']
+    extra = ["chords = 3", "[[chords]]", "[star]", "star = 1", "chords = [1, 2]", "side = 2", 'fit_radius = "no"',
+             "[published]", "published = 3"]
+    files = sorted(EVENTS.glob("*.toml"))
+    outcomes = {0: 0, 2: 0}
+    for trial in range(300):
+        lines = rng.choice(files).read_text(encoding="utf-8").splitlines()
+        for _ in range(rng.randrange(1, 3)):
+            k = rng.randrange(len(lines))
+            line, op = lines[k], rng.randrange(6)
+            if op == 0 and line:
+                i = rng.randrange(len(line))
+                lines[k] = line[:i] + chr(rng.randrange(32, 127)) + line[i + 1:]
+            elif op == 1:
+                del lines[k]
+            elif op == 2:
+                lines.insert(k, line)
+            elif op == 3 and "=" in line:
+                lines[k] = line.split("=")[0] + "= " + rng.choice(values)
+            elif op == 4:
+                lines.insert(k, rng.choice(extra))
+            else:
+                lines[k] = line.replace("T0", "T1", 1) if rng.random() < 0.5 else line.replace("-0", "-1", 1)
+        path = tmp_path / f"event{trial}.toml"
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        status = main(["occultation", "reduce", str(path)])
+        error = capsys.readouterr().err
+        assert status in (0, 2), "\n".join(lines)
+        if status == 2:
+            assert error.startswith(f"orbitfit occultation: error: {path}") and error.count("\n") == 1, error
+        outcomes[status] += 1
+    assert outcomes[0] > 30 and outcomes[2] > 100, outcomes           # the damage is neither all benign nor all fatal

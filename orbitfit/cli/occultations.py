@@ -129,6 +129,15 @@ def _star_list(path):
     return stars
 
 
+def _reduce(event, source, body, side, fit_radius):
+    """event.reduce, its errors (a chord outside the shadow's passage ...) naming the event file."""
+    from ..occultations.chords import ChordError
+    try:
+        return event.reduce(body, side=side, fit_radius=fit_radius)
+    except ChordError as exc:
+        raise ChordError(f"{source}: {exc}") from None
+
+
 def command_occultation_add(args):
     """Add an occultation (chords in a TOML event file, or positions in an observation file) to a saved solution,
     refit from it, and report the change in the orbit and in the predicted positions at --dates."""
@@ -147,7 +156,7 @@ def command_occultation_add(args):
         if event.body != solution.body:
             raise UsageError(f"{source}: the event is of body {event.body}, the solution of body {solution.body}")
         side = args.side if args.side is not None else event_options["side"]
-        centre = event.reduce(solution, side=side, fit_radius=event_options["fit_radius"])
+        centre = _reduce(event, source, solution, side, event_options["fit_radius"])
         new_rows = centre.observations()
         along, across = centre.sigmas_along_across_km
         report["centre"] = {"method": centre.method, "tdb": centre.tdb, "offset_east_km": float(centre.offset_km[0]),
@@ -235,7 +244,7 @@ def command_occultation_reduce(args):
     else:
         raise UsageError(f"{source}: body {event.body} has no built-in ephemeris; give --solution SOLUTION.h5")
     side = args.side if args.side is not None else options["side"]
-    centre = event.reduce(body, side=side, fit_radius=options["fit_radius"])
+    centre = _reduce(event, source, body, side, options["fit_radius"])
     ra, dec, cov = centre.radec()
     report = {"name": event.name, "body": int(event.body), "method": centre.method, "utc": tdb_to_utc_iso(centre.tdb),
               "ra_deg": ra, "dec_deg": dec, "sigma_ra_mas": math.sqrt(cov[0, 0]),

@@ -33,12 +33,14 @@ Modules (each imports only its siblings, never this package; the graph is acycli
   `shapes`       Shape, Rotation, embedded_shape: ellipsoids with IAU rotation (Io, Europa, Ganymede; Himalia a
                  sphere), their limb at an event and sub-observer point
   `negative`     NegativeSpans, side_probabilities: negative chords in the likelihood, a single chord's side
-  `chords`       Chord, ObservedOccultation, CentreFit: observed chords -> the body's centre -> an observation
+  `chords`       Chord, ObservedOccultation: observed chords -> the body's centre
+  `centre`       CentreFit: that centre, its astrometric position (the row a refit takes), the negative chords
   `event_files`  read_event, EVENT_EXAMPLE: observed events from TOML files (six real ones, with their published
                  positions, in orbitfit's data/occultation_events/)
 Time helpers (to_tdb_seconds, tdb_to_utc_iso, ...) are in `orbitfit.times`.
 """
-from .chords import CentreFit, Chord, ObservedOccultation
+from .centre import CentreFit
+from .chords import Chord, ObservedOccultation
 from .earth import geodetic_from_itrs, itrs_from_geodetic
 from .event import Occultation, event_columns
 from .event_files import EVENT_EXAMPLE, read_event

@@ -9,7 +9,7 @@ import numpy as np
 
 
 def plot_centre_fit(fit, filename=None, title=None):
-    """`fit` (chords.CentreFit) drawn east left, north up (as on the sky), in km; a matplotlib Figure (Agg);
+    """`fit` (centre.CentreFit) drawn east left, north up (as on the sky), in km; a matplotlib Figure (Agg);
     `filename` (.png/.pdf/.svg) saves it atomically."""
     from ..products.plots import new_figure, save_figure
     fig = new_figure((5.2, 5.0))

@@ -55,25 +55,28 @@ the observation is "star + measured offset" and depends on the prediction only t
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
-from dynamics import constants as C
-
 from ..times import tdb_to_utc_iso, to_tdb_seconds
 from ..units import to_value
+from .centre import CentreFit
 from .limb import ChordError, Limb, contact_times, fit_limb  # noqa: F401 (chords.contact_times, as before the split)
 from .earth import EARTH_RADIUS_KM
 from .negative import NegativeSpans, side_probabilities
 from .prediction import predict
 from .shapes import Shape, embedded_shape
 from .sites import relative_to_sites, sites_itrs
-from .stars import MAS_PER_RAD, Star
+from .stars import Star
 
 DEFAULT_TIMING_SIGMA_S = 0.1        # a video camera with GPS-stamped frames at 10 Hz; give the real value
 SINGLE_CHORD_SIDES = (None, -1, 1)
 SIDE_DECIDED = 0.9973               # a single chord's side is decided at 3 sigma (two-sided Gaussian 99.73%)
+# how far a contact may lie outside the shadow's passage over the Earth: the prediction's along-track error. 600 s is
+# 12 000 km at Ganymede's 20 km/s and 2 700 km at Kallichore's 4.5 km/s (ten times its sigma of 278 km in 2025); a
+# wrong date (24 h) or a local time taken for UTC (>= 1 h) is far beyond
+PASSAGE_MARGIN_S = 600.0
 
 
 @dataclass
@@ -94,7 +97,12 @@ class Chord:
     name: str = ""
 
     def sigmas(self):
-        s = np.broadcast_to(to_value(self.sigma_s, "s", "sigma_s"), (2,))
+        seconds = to_value(self.sigma_s, "s", "sigma_s")            # a Quantity in another unit: its own error
+        try:
+            s = np.broadcast_to(np.asarray(seconds, dtype=float), (2,))
+        except (TypeError, ValueError):
+            raise ChordError(f"chord {self.label()}: timing sigma must be seconds, one number or [start, end], "
+                             f"not {self.sigma_s!r}") from None
         if not np.all(np.isfinite(s)) or np.any(s <= 0):
             raise ChordError(f"chord {self.label()}: timing sigma must be positive seconds, not {self.sigma_s!r}")
         return s
@@ -104,122 +112,9 @@ class Chord:
                              "{:.4f},{:.4f}".format(*tuple(self.site)[:2]))
 
 
-@dataclass
-class CentreFit:
-    """The body's centre in the fundamental plane, measured by the chords against a prediction."""
-    event: object                   # the ObservedOccultation
-    prediction: object              # event.Occultation used to reduce the chords
-    tdb: float                      # reference instant (TDB s past J2000)
-    offset_km: np.ndarray           # (2,) true minus predicted centre (east, north), km
-    covariance_km: np.ndarray       # (2, 2) km^2
-    radius_km: float
-    radius_sigma_km: float | None   # when the radius was fitted
-    chi2: float
-    dof: int
-    method: str                     # "single chord", "single chord, side +1", "chords"
-    along_unit: np.ndarray          # (2,) along the chord (single chord: the shadow's motion), east/north
-    limb_points_km: np.ndarray      # (n, 2) contact points relative to the predicted centre
-    limb_residuals_km: np.ndarray   # (n,) radial distance of each contact outside the limb (|p - delta| - R)
-    negative: list = field(default_factory=list)    # per negative chord: (label, clearance km, consistent)
-    # single chord: per negative chord (label, {side: clearance km from that mirror centre}, its track's distance
-    # from the positive chord across the motion, km, + left of the shadow's motion): why a side was chosen
-    negative_by_side: list = field(default_factory=list)
-    side_probabilities: dict | None = None          # single chord: {+1: P, -1: P} of the mirror centres
-    mirror_offsets_km: dict | None = None           # single chord: {+1: (2,), -1: (2,)} the two peaks
-    shape: str = ""                                 # where the limb came from
-    contact_labels: list = field(default_factory=list)      # the chord of each contact (limb_points_km's rows)
-
-    @property
-    def sigmas_along_across_km(self):
-        """(sigma along the chord, sigma across it), km."""
-        u = self.along_unit
-        n = np.array([-u[1], u[0]])
-        return float(np.sqrt(u @ self.covariance_km @ u)), float(np.sqrt(n @ self.covariance_km @ n))
-
-    def radec(self, tdb=None):
-        """Geocentric astrometric RA, Dec (deg) of the measured centre at the reference instant (or at `tdb`: TDB s,
-        Time or ISO UTC, within the event's minutes - the offset from the prediction is constant over them), with
-        the 2x2 covariance in mas^2 (RA*, Dec) including the star's own position covariance."""
-        from ..model import radec_from_unit
-        plane = self.prediction.plane_at([self.tdb if tdb is None else to_tdb_seconds(tdb)])
-        f = plane.f[0] + self.offset_km[0]
-        g = plane.g[0] + self.offset_km[1]
-        along_star = float(plane.rho[0] @ plane.star[0])
-        vector = f * plane.east[0] + g * plane.north[0] + along_star * plane.star[0]
-        ra, dec = radec_from_unit(vector[None, :] / np.linalg.norm(vector))
-        mas_per_km = MAS_PER_RAD / float(np.linalg.norm(vector))
-        cov = self.covariance_km * mas_per_km ** 2 + self.event.star_covariance_mas()
-        return float(np.degrees(ra[0]) % 360.0), float(np.degrees(dec[0])), cov
-
-    def observations(self):
-        """The measured centre as one Observations row: kind "occultation", observer 500 (geocentre), data set
-        "occultation:<event name>", with its 2x2 covariance (the fit uses it as given, with no floor)."""
-        from ..observations.core import Records
-        ra, dec, cov = self.radec()
-        sigma_ra, sigma_dec = math.sqrt(cov[0, 0]), math.sqrt(cov[1, 1])
-        records = Records(self.event.name, f"occultation:{self.event.name}")
-        jd1, jd2 = C.J2000_JD, self.tdb / C.SECONDS_PER_DAY
-        records.add(line=1, body=self.event.body, jd1=jd1, jd2=jd2, scale="tdb", ra_deg=ra, dec_deg=dec,
-                    observer="500", sigma_ra_mas=sigma_ra, sigma_dec_mas=sigma_dec,
-                    corr=float(np.clip(cov[0, 1] / (sigma_ra * sigma_dec), -1.0, 1.0)), kind="occultation",
-                    catalog=self.event.star_catalog)
-        return records.to_table()
-
-    def plot(self, filename=None, title=None):
-        """The chords on the fundamental plane (east left, north up, as on the sky) relative to the fitted centre,
-        with the limb, the negative stations' tracks near it and, for a single chord, both mirror centres. A
-        matplotlib Figure (Agg); `filename` (.png/.pdf/.svg) saves it atomically (`chord_plots.plot_centre_fit`)."""
-        from .chord_plots import plot_centre_fit
-        return plot_centre_fit(self, filename, title)
-
-    def summary(self):
-        along, across = self.sigmas_along_across_km
-        ra, dec, cov = self.radec()
-        lines = [f"{self.event.name}: {self.method}, reference {tdb_to_utc_iso(self.tdb)} UTC",
-                 f"  centre - prediction: east {self.offset_km[0]:+.3f} km, north {self.offset_km[1]:+.3f} km "
-                 f"(sigma along the chord {along:.3f} km, across {across:.3f} km)",
-                 f"  radius {self.radius_km:.3f} km" + ("" if self.radius_sigma_km is None else
-                                                        f" +- {self.radius_sigma_km:.3f} km (fitted)") +
-                 (f" ({self.shape})" if self.shape else ""),
-                 f"  chi2 {self.chi2:.2f} for {self.dof} degrees of freedom",
-                 f"  astrometric (geocentre) RA {ra:.9f} deg, Dec {dec:+.9f} deg, sigma RA* "
-                 f"{math.sqrt(cov[0, 0]):.2f} mas, Dec {math.sqrt(cov[1, 1]):.2f} mas, "
-                 f"corr {cov[0, 1] / math.sqrt(cov[0, 0] * cov[1, 1]):+.3f}"]
-        if self.side_probabilities:
-            lines.append("  single chord's side: " + ", ".join(f"P({side:+d}) = {p:.4f}" for side, p in
-                                                             sorted(self.side_probabilities.items(), reverse=True)))
-        normal = np.array([-self.along_unit[1], self.along_unit[0]])
-        by_side = {label: (sides, across) for label, sides, across in self.negative_by_side}
-        for label, clearance, consistent in self.negative:
-            lines.append(f"  negative chord {label}: passes {abs(clearance):.2f} km "
-                         f"{'outside the limb (consistent)' if consistent else 'INSIDE the limb: inconsistent'}")
-            if label in by_side:                     # a single chord: what each mirror centre makes of the track
-                sides, across = by_side[label]
-                passes = ", ".join(f"centre {side:+d} {abs(c):.2f} km {'outside' if c > 0 else 'INSIDE'}"
-                                   for side, c in sorted(sides.items(), reverse=True))
-                lines.append(f"    its track is {abs(across):.1f} km {compass_point(across * normal)} of the chord "
-                             f"across the motion; it passes the limb of {passes}")
-        return "\n".join(lines)
-
-    def negative_report(self):
-        """The negative chords as JSON-ready dicts: name, clearance_km (+ outside the fitted limb), consistent; for
-        a single chord also clearance_km_by_side ({"+1": km, "-1": km} from each mirror centre) and km_from_chord
-        (across the motion, + left of it)."""
-        by_side = {label: (sides, across) for label, sides, across in self.negative_by_side}
-        report = []
-        for name, clearance, consistent in self.negative:
-            row = {"name": name, "clearance_km": clearance, "consistent": consistent}
-            if name in by_side:
-                sides, row["km_from_chord"] = by_side[name]
-                row["clearance_km_by_side"] = {f"{side:+d}": c for side, c in sides.items()}
-            report.append(row)
-        return report
-
-
-def compass_point(east_north):
-    """The 8-point compass direction (N, NE, E, ...) of a vector given as (east, north)."""
-    angle = math.degrees(math.atan2(east_north[0], east_north[1])) % 360.0            # from north through east
-    return ("N", "NE", "E", "SE", "S", "SW", "W", "NW")[int((angle + 22.5) // 45.0) % 8]
+def passage_half_width_s(prediction):
+    """Half the time the shadow of `prediction` (event.Occultation) takes to sweep the Earth's disc, s."""
+    return (EARTH_RADIUS_KM + 2 * prediction.radius_km) / max(abs(prediction.velocity_km_s), 1e-3)
 
 
 @dataclass
@@ -304,7 +199,8 @@ class ObservedOccultation:
                 raise ChordError(f"{self.name}: chord {chord.label()} has no contact instant")
             return start, end
         if not end > start:
-            raise ChordError(f"{self.name}: chord {chord.label()} ends ({chord.end}) before it starts ({chord.start})")
+            raise ChordError(f"{self.name}: chord {chord.label()} ends ({tdb_to_utc_iso(end)} UTC) before it starts "
+                             f"({tdb_to_utc_iso(start)} UTC)")
         return start, end
 
     def reduce(self, body, *, side=None, fit_radius=False, ephemeris=None, prediction=None, prior_sigma_km=None):
@@ -331,7 +227,9 @@ class ObservedOccultation:
         t_ref = float(times.mean())
         if prediction is None:
             radius = self.radius_km if shape is None else shape.mean_radius_km
-            prediction = predict(body, self.star, t_ref, radius_km=radius, ephemeris=ephemeris)
+            # searched near the median contact: one chord with a wrong date must not take the search off the event
+            prediction = predict(body, self.star, float(np.median(times)), radius_km=radius, ephemeris=ephemeris)
+        self._check_in_passage(prediction, times, labels)
         limb, radius_sigma, shape_sigma, label = self.limb_at(prediction, t_ref)
         _, itrs = sites_itrs(sites)
         rel, velocity, _, _ = relative_to_sites(prediction, itrs, times)
@@ -370,10 +268,33 @@ class ObservedOccultation:
         if not negative:
             return None
         # no watched span given: the whole passage of the shadow across the Earth
-        half = (EARTH_RADIUS_KM + 2 * prediction.radius_km) / max(abs(prediction.velocity_km_s), 1e-3)
+        half = passage_half_width_s(prediction)
         spans = [self._times(c) if c.start is not None else (prediction.tdb - half, prediction.tdb + half)
                  for c in negative]
         return NegativeSpans(negative, spans, prediction)
+
+    def _check_in_passage(self, prediction, times, labels):
+        """A contact, or a negative chord's whole watched span, outside the shadow's passage over the Earth (with
+        PASSAGE_MARGIN_S for the prediction's error) is a wrong date, a local time taken for UTC, or another event:
+        an error naming the chords, not a centre fitted thousands of km away."""
+        if not prediction.converged:
+            raise ChordError(f"{self.name}: the star and the body have no closest approach within an hour of the "
+                             f"contacts (median {tdb_to_utc_iso(float(np.median(times)))[:19]} UTC). Check the dates, "
+                             f"that the times are UTC, and the star and body")
+        limit = passage_half_width_s(prediction) + PASSAGE_MARGIN_S
+        wrong = [(label, t) for label, t in zip(labels, times) if abs(t - prediction.tdb) > limit]
+        for chord in self.chords:
+            if not chord.positive and chord.start is not None:
+                start, end = self._times(chord)
+                if end < prediction.tdb - limit or start > prediction.tdb + limit:
+                    wrong.append((f"{chord.label()} (negative, watched from)", start))
+        if wrong:
+            hours = "; ".join(f"{label} {tdb_to_utc_iso(t)[:19]} UTC ({(t - prediction.tdb) / 3600.0:+.2f} h)"
+                              for label, t in wrong)
+            first, last = tdb_to_utc_iso(prediction.tdb - limit)[:19], tdb_to_utc_iso(prediction.tdb + limit)[11:19]
+            raise ChordError(f"{self.name}: outside the shadow's passage over the Earth (predicted {first} - {last} "
+                             f"UTC, {PASSAGE_MARGIN_S:.0f} s of margin for the prediction's error): {hours}. Check "
+                             f"the dates, that the times are UTC, and the star and body")
 
     def _single_chord(self, prediction, t_ref, points, velocity, sigma_t, side, limb, radius_sigma, shape_sigma,
                       negatives, prior_sigma_km):

@@ -14,6 +14,7 @@ EVENT_KEYS = {"name", "body", "radius_km", "radius_sigma_km", "shape_sigma_km", 
 STAR_KEYS = {"ra_deg", "dec_deg", "ra_hms", "dec_dms", "pmra_mas_yr", "pmdec_mas_yr", "parallax_mas",
              "radial_velocity_km_s", "epoch", "source_id", "mag", "sigma_ra_mas", "sigma_dec_mas", "corr", "source"}
 CHORD_KEYS = {"name", "site", "start", "end", "sigma_s", "positive", "observers", "source", "notes"}
+MAX_SITE_HEIGHT_KM = 20.0      # a station on a mountain or an aircraft (SOFIA flew at 13-14 km); 3305 is metres
 PUBLISHED_KEYS = {"utc", "ra_hms", "dec_dms", "ra_deg", "dec_deg", "sigma_ra_mas", "sigma_dec_mas", "source"}
 EVENT_EXAMPLE = '''name = "Kallichore 2025-12-15"
 body = 544                     # NAIF id, or a name ("Kallichore")
@@ -76,8 +77,8 @@ def _published(path, table):
         raise ChordError(f"{path}: [published]: unknown keys {sorted(unknown)}; "
                          f"allowed: {', '.join(sorted(PUBLISHED_KEYS))}")
     try:
-        ra = sexagesimal_ra(table["ra_hms"]) if "ra_hms" in table else float(table["ra_deg"])
-        dec = sexagesimal_dec(table["dec_dms"]) if "dec_dms" in table else float(table["dec_deg"])
+        ra = sexagesimal_ra(str(table["ra_hms"])) if "ra_hms" in table else float(table["ra_deg"])
+        dec = sexagesimal_dec(str(table["dec_dms"])) if "dec_dms" in table else float(table["dec_deg"])
         return {"tdb": to_tdb_seconds(str(table["utc"])), "ra_deg": ra, "dec_deg": dec,
                 "sigma_ra_mas": float(table["sigma_ra_mas"]), "sigma_dec_mas": float(table["sigma_dec_mas"]),
                 "source": str(table.get("source", ""))}
@@ -89,6 +90,7 @@ def read_event(path):
     """An ObservedOccultation and its options {"side", "fit_radius", "published" (a dict or None), "source"} from a
     TOML file; see EVENT_EXAMPLE. Errors name the file and the entry."""
     from ..observations.fields import Reject, sexagesimal_dec, sexagesimal_ra
+    from ..observations.observers import site_itrs_km
     from ..bodies import NAIF_BY_NAME
     from ..files import read_toml
     data = read_toml(path, ChordError, "occultation file")
@@ -121,6 +123,13 @@ def read_event(path):
         raise ChordError(f"{path}: missing [star] table (ra_deg, dec_deg, pmra_mas_yr, ... epoch)")
     check_keys(star_table, STAR_KEYS, "[star]")
     epoch = star_table.get("epoch", 2016.0)
+    if not isinstance(epoch, str):                   # a Julian year; a date string is read by Time below
+        epoch = number(star_table, "epoch", "[star]", 2016.0)
+    star_sigma = (number(star_table, "sigma_ra_mas", "[star]", 0.0), number(star_table, "sigma_dec_mas", "[star]", 0.0))
+    star_corr = number(star_table, "corr", "[star]", 0.0)
+    if min(star_sigma) < 0 or not -1.0 <= star_corr <= 1.0:
+        raise ChordError(f"{path}: [star]: sigma_ra_mas, sigma_dec_mas must be >= 0 and corr within [-1, 1], got "
+                         f"{star_sigma[0]}, {star_sigma[1]}, {star_corr}")
     try:
         if "ra_hms" in star_table:
             star_table = dict(star_table, ra_deg=sexagesimal_ra(str(star_table["ra_hms"])))
@@ -139,7 +148,10 @@ def read_event(path):
             raise
         raise ChordError(f"{path}: [star]: {exc}") from None
     chord_list = []
-    for i, entry in enumerate(data.get("chords", [])):
+    entries = data.get("chords", [])
+    if not isinstance(entries, list) or not all(isinstance(entry, dict) for entry in entries):
+        raise ChordError(f"{path}: 'chords' must be [[chords]] tables, got {entries!r}"[:300])
+    for i, entry in enumerate(entries):
         where = f"chords[{i}]"
         check_keys(entry, CHORD_KEYS, where)
         positive = entry.get("positive", True)
@@ -165,6 +177,14 @@ def read_event(path):
                              f"got {site!r}")
         if isinstance(site, list) and not (-90 <= site[1] <= 90 and -360 <= site[0] <= 360):
             raise ChordError(f"{path}: {where}.site: longitude/latitude out of range: {site!r}")
+        if isinstance(site, list) and len(site) == 3 and not -1.0 <= site[2] <= MAX_SITE_HEIGHT_KM:
+            raise ChordError(f"{path}: {where}.site: height {site[2]!r} km is not on the ground (-1 .. "
+                             f"{MAX_SITE_HEIGHT_KM:g} km); it is in km, not m")
+        if isinstance(site, str):
+            try:
+                site_itrs_km(site)
+            except (KeyError, ValueError) as exc:
+                raise ChordError(f"{path}: {where}.site: {exc.args[0] if exc.args else exc}") from None
         times = []
         for key in ("start", "end"):
             if key not in entry:              # a contact the recording missed, or a negative's whole passage
@@ -179,6 +199,9 @@ def read_event(path):
                 times.append(to_tdb_seconds(str(value)))
             except ValueError as exc:
                 raise ChordError(f"{path}: {where}.{key}: cannot read the UTC time {entry[key]!r} ({exc})") from None
+        if None not in times and not times[1] > times[0]:
+            raise ChordError(f"{path}: {where} ({entry.get('name', '')}): 'end' {entry['end']} is not after 'start' "
+                             f"{entry['start']}")
         chord = Chord(tuple(site) if isinstance(site, list) else site, times[0], times[1],
                       entry.get("sigma_s", DEFAULT_TIMING_SIGMA_S), positive,
                       str(entry.get("name", "")) or f"chord {i}")
@@ -193,9 +216,7 @@ def read_event(path):
     event = ObservedOccultation(body, star, chord_list, radius,
                                 number(data, "radius_sigma_km", "top level", 0.0),
                                 number(data, "shape_sigma_km", "top level", 0.0),
-                                (number(star_table, "sigma_ra_mas", "[star]", 0.0),
-                                 number(star_table, "sigma_dec_mas", "[star]", 0.0)),
-                                number(star_table, "corr", "[star]", 0.0), str(data.get("name", "occultation")),
+                                star_sigma, star_corr, str(data.get("name", "occultation")),
                                 number(data, "oblateness", "top level", 0.0),
                                 number(data, "pole_position_angle_deg", "top level", 0.0))
     try:
@@ -209,6 +230,9 @@ def read_event(path):
     published = data.get("published")
     if published is not None and not isinstance(published, dict):
         raise ChordError(f"{path}: 'published' must be a table")
-    return event, {"side": side, "fit_radius": bool(data.get("fit_radius", False)),
+    fit_radius = data.get("fit_radius", False)
+    if not isinstance(fit_radius, bool):
+        raise ChordError(f"{path}: fit_radius: expected true or false, got {fit_radius!r}")
+    return event, {"side": side, "fit_radius": fit_radius,
                    "published": None if published is None else _published(path, published),
                    "source": str(data.get("source", ""))}
