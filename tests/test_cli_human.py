@@ -143,6 +143,27 @@ def planted_stars(archive, path):
     return path, float(ra), float(dec)
 
 
+def test_predict_takes_the_bodys_embedded_radius_unless_given(leda, tmp_path, capsys, monkeypatch):
+    """Without --radius-km a body with an embedded shape is searched with its size (Himalia 67.1 km), not as a point;
+    a body without one is a point, and the output says which. (Leda has none; lent Himalia's, it takes 67.1 km.)"""
+    from orbitfit.occultations import shapes
+    archive, _ = leda
+    stars, _, _ = planted_stars(archive, tmp_path / "stars.csv")
+    argv = ["predict", str(archive), "--stars", str(stars), "--start", "2018-05-31", "--stop", "2018-06-02", "--json"]
+    himalia = shapes.embedded_shape(506)
+    for lent, given, radius, source in ((None, [], 0.0, "a point: no embedded shape"),
+                                        (himalia, [], 67.1, "Himalia's embedded shape"),
+                                        (himalia, ["--radius-km", "10"], 10.0, "--radius-km")):
+        monkeypatch.setattr(shapes, "embedded_shape", lambda body, lent=lent: lent)
+        capsys.readouterr()
+        assert main(argv + given) == 0
+        report = strict_loads(capsys.readouterr().out)
+        assert report["radius_km"] == pytest.approx(radius) and report["radius_from"].startswith(source)
+        assert report["n_events"] == 1
+    assert main(argv[:-1]) == 0
+    assert "radius 67.1 km (Himalia's embedded shape; --radius-km to change)" in capsys.readouterr().out
+
+
 def test_predict_prints_a_readable_table_and_strict_json(leda, tmp_path, capsys):
     archive, _ = leda
     stars, ra, dec = planted_stars(archive, tmp_path / "stars.csv")

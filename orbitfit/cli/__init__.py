@@ -120,7 +120,9 @@ def build_parser():
     predict.add_argument("--stars", required=True, help="CSV/ECSV/FITS table with Gaia DR3 columns (ra, dec, ...)")
     predict.add_argument("--start", required=True, help="first date, ISO (UTC)")
     predict.add_argument("--stop", required=True, help="last date, ISO (UTC)")
-    predict.add_argument("--radius-km", type=float, help="the body's radius (km, > 0; default: a point)")
+    predict.add_argument("--radius-km", type=float,
+                         help="the body's radius (km, > 0; default: its embedded shape's mean radius - the Galilean "
+                              "moons, Himalia 67.1 - else a point)")
     predict.add_argument("--max-ca-arcsec", type=float, help="keep C/A below this (default: shadow touches Earth)")
     predict.add_argument("--out", help="write the events (.ecsv, .csv or .json)")
     predict.add_argument("--map", help="draw the first event's shadow path (PNG/PDF): a regional map with "

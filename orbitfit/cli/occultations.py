@@ -19,12 +19,20 @@ def command_predict(args):
     """Occultation candidates of a star list by a saved solution's body between two UTC dates."""
     from ..occultations.prediction import search
     from ..products.export import write_table
-    radius_km = checked_number(args.radius_km, "--radius-km") or 0.0      # not given: a point (the centre's path)
+    from ..occultations.shapes import embedded_shape
+    radius_km = checked_number(args.radius_km, "--radius-km")
     checked_number(args.max_ca_arcsec, "--max-ca-arcsec")
     for flag in ("out", "map", "kml", "geojson", "ow", "praia"):
         output_file(getattr(args, flag), f"--{flag}")
     start, stop = date_span(args)
     solution = load_solution(args.solution)
+    shape = embedded_shape(solution.body)
+    if radius_km is not None:
+        radius_from = "--radius-km"
+    elif shape is not None:                          # a researcher expects the body's size, not its centre alone
+        radius_km, radius_from = shape.mean_radius_km, f"{shape.name}'s embedded shape; --radius-km to change"
+    else:
+        radius_km, radius_from = 0.0, "a point: no embedded shape of this body; give --radius-km"
     stars = _star_list(args.stars)
     found = search(solution, stars, start, stop, radius_km, max_ca_arcsec=args.max_ca_arcsec)
     table = found.table
@@ -34,11 +42,11 @@ def command_predict(args):
     table = plain_table(table)                       # numbers in the units their names say, UTC as ISO text
     if args.json:
         outputs = {label: str(path) for label, path in [("events", args.out)] + written if path}
-        print(strict_json({"body": int(solution.body), "n_events": len(table), "events": table_rows(table),
-                           "outputs": outputs}))
+        print(strict_json({"body": int(solution.body), "radius_km": radius_km, "radius_from": radius_from,
+                           "n_events": len(table), "events": table_rows(table), "outputs": outputs}))
     else:
         print(f"{len(table)} occultation candidate(s) by body {solution.body} {body_name(solution.body)}, "
-              f"{args.start} .. {args.stop} UTC")
+              f"{args.start} .. {args.stop} UTC, radius {radius_km:g} km ({radius_from})")
         if len(table):
             print_events(table)
         for label, path in [("events", args.out)] + written:
