@@ -274,6 +274,20 @@ def test_a_chord_outside_the_shadows_passage_is_an_error_not_a_centre(tmp_path, 
     assert error.startswith(f"orbitfit occultation: error: {path}: ") and "Traceback" not in error
 
 
+def test_a_worse_known_orbit_widens_the_passage(tmp_path):
+    """passage_margin_s: contacts an hour from the predicted passage reduce when the orbit is said to be that poor
+    (the centre then lies ~1 h x 27 km/s along the track from the prediction)."""
+    text = (EVENTS / "europa_2019-06-04.toml").read_text(encoding="utf-8").replace("2019-06-04T02:2", "2019-06-04T03:2")
+    path = tmp_path / "europa.toml"
+    path.write_text(text, encoding="utf-8")
+    event, _ = read_event(path)
+    ephemeris = default_ephemeris()
+    with pytest.raises(ChordError, match=r"passage_margin_s"):
+        event.reduce(target_of(502, ephemeris), ephemeris=ephemeris)
+    fit = event.reduce(target_of(502, ephemeris), ephemeris=ephemeris, passage_margin_s=7200.0)
+    assert 80_000 < np.hypot(*fit.offset_km) < 120_000
+
+
 def test_cli_reduces_an_event_file_against_the_built_in_ephemeris(capsys):
     import json
     from orbitfit.cli import main

@@ -97,9 +97,11 @@ class Chord:
     name: str = ""
 
     def sigmas(self):
-        seconds = to_value(self.sigma_s, "s", "sigma_s")            # a Quantity in another unit: its own error
+        from astropy.units import UnitsError
         try:
-            s = np.broadcast_to(np.asarray(seconds, dtype=float), (2,))
+            s = np.broadcast_to(np.asarray(to_value(self.sigma_s, "s", "sigma_s"), dtype=float), (2,))
+        except UnitsError:                                          # a Quantity in another unit: its own error
+            raise
         except (TypeError, ValueError):
             raise ChordError(f"chord {self.label()}: timing sigma must be seconds, one number or [start, end], "
                              f"not {self.sigma_s!r}") from None
@@ -203,12 +205,16 @@ class ObservedOccultation:
                              f"({tdb_to_utc_iso(start)} UTC)")
         return start, end
 
-    def reduce(self, body, *, side=None, fit_radius=False, ephemeris=None, prediction=None, prior_sigma_km=None):
+    def reduce(self, body, *, side=None, fit_radius=False, ephemeris=None, prediction=None, prior_sigma_km=None,
+               passage_margin_s=PASSAGE_MARGIN_S):
         """Fit the centre to the chords against the prediction of `body` (a Solution or a target callable).
         Returns a CentreFit. `side` (+1/-1) imposes a single chord's mirror solution (see the module docstring);
         `prior_sigma_km`: the prediction's cross-track 1-sigma that weighs a single chord's sides (default: from the
         Solution's covariance and the star's sigma; none for a callable body).
-        `prediction`: an event.Occultation of this star by the body near the event, if already computed."""
+        `prediction`: an event.Occultation of this star by the body near the event, if already computed.
+        `passage_margin_s`: how far (s) a contact may lie outside the predicted passage of the shadow over the Earth
+        before it is refused as a wrong date or time zone; widen it for an orbit known worse than ~10 minutes of
+        the shadow's motion along the track."""
         positive = self.positive()
         if not positive:
             raise ChordError(f"{self.name}: no positive chord; negative chords alone do not give a centre")
@@ -229,7 +235,7 @@ class ObservedOccultation:
             radius = self.radius_km if shape is None else shape.mean_radius_km
             # searched near the median contact: one chord with a wrong date must not take the search off the event
             prediction = predict(body, self.star, float(np.median(times)), radius_km=radius, ephemeris=ephemeris)
-        self._check_in_passage(prediction, times, labels)
+        self._check_in_passage(prediction, times, labels, passage_margin_s)
         limb, radius_sigma, shape_sigma, label = self.limb_at(prediction, t_ref)
         _, itrs = sites_itrs(sites)
         rel, velocity, _, _ = relative_to_sites(prediction, itrs, times)
@@ -273,15 +279,15 @@ class ObservedOccultation:
                  for c in negative]
         return NegativeSpans(negative, spans, prediction)
 
-    def _check_in_passage(self, prediction, times, labels):
+    def _check_in_passage(self, prediction, times, labels, margin_s):
         """A contact, or a negative chord's whole watched span, outside the shadow's passage over the Earth (with
-        PASSAGE_MARGIN_S for the prediction's error) is a wrong date, a local time taken for UTC, or another event:
+        `margin_s` for the prediction's error) is a wrong date, a local time taken for UTC, or another event:
         an error naming the chords, not a centre fitted thousands of km away."""
         if not prediction.converged:
             raise ChordError(f"{self.name}: the star and the body have no closest approach within an hour of the "
                              f"contacts (median {tdb_to_utc_iso(float(np.median(times)))[:19]} UTC). Check the dates, "
                              f"that the times are UTC, and the star and body")
-        limit = passage_half_width_s(prediction) + PASSAGE_MARGIN_S
+        limit = passage_half_width_s(prediction) + margin_s
         wrong = [(label, t) for label, t in zip(labels, times) if abs(t - prediction.tdb) > limit]
         for chord in self.chords:
             if not chord.positive and chord.start is not None:
@@ -293,8 +299,9 @@ class ObservedOccultation:
                               for label, t in wrong)
             first, last = tdb_to_utc_iso(prediction.tdb - limit)[:19], tdb_to_utc_iso(prediction.tdb + limit)[11:19]
             raise ChordError(f"{self.name}: outside the shadow's passage over the Earth (predicted {first} - {last} "
-                             f"UTC, {PASSAGE_MARGIN_S:.0f} s of margin for the prediction's error): {hours}. Check "
-                             f"the dates, that the times are UTC, and the star and body")
+                             f"UTC, {margin_s:.0f} s of margin for the prediction's error): {hours}. Check the "
+                             f"dates, that the times are UTC, and the star and body (an orbit known worse than that: "
+                             f"reduce(passage_margin_s=...))")
 
     def _single_chord(self, prediction, t_ref, points, velocity, sigma_t, side, limb, radius_sigma, shape_sigma,
                       negatives, prior_sigma_km):
