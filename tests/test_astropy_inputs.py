@@ -106,6 +106,29 @@ def test_vizier_table_equals_archive_table():
     assert list(b.source_id) == [11, 12, 13] and b.radial_velocity_km_s[1] == 0.0
 
 
+def test_star_table_values_no_star_has_are_refused_by_row_and_column():
+    """Star.from_table checks each numeric column in its own unit (VizieR's arcsec/yr is converted first) against
+    what a star can be, and reads 'J2016.0' epochs as the Julian year."""
+    table = Table({"ra": RA, "dec": DEC, "pmra": PMRA, "ref_epoch": ["J2016.0", "J2016", "2016.0"]})
+    strings = occ.Star.from_table(table)
+    assert np.all(strings.epoch_tdb == 16 * 365.25 * 86400)
+    for column, values, unit, message in (
+            ("ref_epoch", [2016.0, 57388.0, 2016.0], None, r"data row 2: ref_epoch = 57388.0 is not in \[1800, 2200\]"),
+            ("pmra", [1.0, 2.0, 25.0], "arcsec/yr", r"data row 3: pmra = 25000.0 mas/yr is not in \[-20000, 20000\]"),
+            ("parallax", [1.0, -2000.0, 1.0], None, r"data row 2: parallax = -2000.0 mas"),
+            ("phot_g_mean_mag", ["12", "bright", "13"], None, r"data row 2: column phot_g_mean_mag must hold numbers"),
+            ("dec", [1.0, np.nan, 2.0], None, r"data row 2: dec is empty or not finite")):
+        bad = table.copy()
+        bad[column] = values
+        if unit:
+            bad[column].unit = unit
+        with pytest.raises(ValueError, match=message):
+            occ.Star.from_table(bad)
+    near = table.copy()
+    near["pmra"] = [1.0, 2.0, 25.0]                     # 25 mas/yr: a star like many
+    assert occ.Star.from_table(near).pmra_mas_yr[2] == 25.0
+
+
 # --- predict, search, times -------------------------------------------------------------------------------------
 def test_predict_and_search_accept_quantities(himalia_2019, ephemeris):
     t0 = himalia_2019.start + 12.3 * 86400.0

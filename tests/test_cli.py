@@ -216,7 +216,7 @@ def test_predict_errors_are_clear(leda_archive, tmp_path, capsys):
     bad.write_text("x,y\n1,2\n")
     assert main(["predict", str(leda_archive), "--stars", str(bad), "--start", "2018-01-01", "--stop",
                  "2018-02-01"]) == 2
-    assert "missing columns ['dec', 'ra']" in capsys.readouterr().err
+    assert "bad.csv: no RA/Dec columns (expected one of ('ra', 'RA_ICRS')" in capsys.readouterr().err
     assert main(["predict", str(leda_archive), "--stars", "none.csv", "--start", "2018-01-01", "--stop",
                  "2018-02-01"]) == 2
     assert "star list not found: none.csv" in capsys.readouterr().err

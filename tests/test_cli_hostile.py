@@ -37,6 +37,10 @@ def inputs(tmp_path_factory):
         "far_star.csv": "ra,dec,ref_epoch,source_id\n10.0,5.0,2018.4,1\n999.0,-200.0,2018.4,2\n",
         "south_star.csv": "ra,dec,ref_epoch,source_id\n10.0,-200.0,2018.4,1\n",
         "word_star.csv": "ra,dec\nabc,def\n",
+        "mjd_star.csv": "ra,dec,ref_epoch\n10.0,5.0,2016.0\n10.0,5.0,57388.0\n",
+        "fast_star.csv": "ra,dec,pmra,pmdec\n10.0,5.0,3.2,-1.0\n10.0,5.0,3.2e6,-1.0\n",
+        "near_star.csv": "ra,dec,parallax,phot_g_mean_mag\n10.0,5.0,1200.5,12.0\n",
+        "epochless_star.csv": "ra,dec,ref_epoch\n10.0,5.0,2016.0\n10.0,5.0,\n",
     }
     for name, text in files.items():
         (folder / name).write_text(text)
@@ -69,9 +73,19 @@ CASES = [
     (["predict", "ARCHIVE", "--stars", "IN/far_star.csv", *SPAN, "--radius-km", "-5"],
      ["--radius-km must be a finite number > 0, not -5.0"]),
     (["predict", "ARCHIVE", "--stars", "IN/far_star.csv", *SPAN, "--radius-km", "10"],
-     ["far_star.csv: data row 2: ra = 999.0 deg is not in [0, 360)"]),
+     ["far_star.csv: data row 2: ra = 999.0 deg is not in [0, 360]"]),
     (["predict", "ARCHIVE", "--stars", "IN/south_star.csv", *SPAN], ["south_star.csv: data row 1: dec = -200.0"]),
-    (["predict", "ARCHIVE", "--stars", "IN/word_star.csv", *SPAN], ["word_star.csv: column ra must hold numbers"]),
+    (["predict", "ARCHIVE", "--stars", "IN/word_star.csv", *SPAN],
+     ["word_star.csv: data row 1: column ra must hold numbers (deg), not 'abc'"]),
+    # star values no star has (accepted with exit code 0 until 2026-12-08: an MJD as the epoch, a unit mixed up)
+    (["predict", "ARCHIVE", "--stars", "IN/mjd_star.csv", *SPAN],
+     ["mjd_star.csv: data row 2: ref_epoch = 57388.0 is not in [1800, 2200] (a Julian year", "not a JD or MJD"]),
+    (["predict", "ARCHIVE", "--stars", "IN/fast_star.csv", *SPAN],
+     ["fast_star.csv: data row 2: pmra = 3200000.0 mas/yr is not in [-20000, 20000]"]),
+    (["predict", "ARCHIVE", "--stars", "IN/near_star.csv", *SPAN],
+     ["near_star.csv: data row 1: parallax = 1200.5 mas is not in [-1000, 1000]"]),
+    (["predict", "ARCHIVE", "--stars", "IN/epochless_star.csv", *SPAN],
+     ["epochless_star.csv: data row 2: ref_epoch is empty", "give the catalogue epoch (2016.0 for Gaia DR3)"]),
     (["predict", "ARCHIVE", "--stars", "IN/far_star.csv", *SPAN, "--max-ca-arcsec", "nan"], ["--max-ca-arcsec"]),
     (["sigma", "ARCHIVE", *SPAN, "--step-days", "nan"], ["--step-days must be a finite number > 0, not nan"]),
     (["sigma", "ARCHIVE", *SPAN, "--step-days", "inf"], ["--step-days must be a finite number > 0, not inf"]),

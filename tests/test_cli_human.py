@@ -172,6 +172,9 @@ def test_predict_prints_a_readable_table_and_strict_json(leda, tmp_path, capsys)
     assert main(argv) == 0
     lines = capsys.readouterr().out.splitlines()
     assert max(len(line) for line in lines) < 160                     # was ~300 columns
+    # the planted stars have no pmra or parallax column: said, not silently taken as zero
+    assert lines[-1] == ("note: of 2 stars, 2 have no proper motion and 2 have no parallax (empty cells or no "
+                         "column): taken as fixed at their epoch and at infinity")
     header, row = lines[1], lines[2]
     for title in ("UTC", "star RA", "star Dec", 'C/A "', "C/A km", "P/A", "v km/s", "D au", "G", "long", "LST h"):
         assert title in header

@@ -33,7 +33,7 @@ def command_predict(args):
         radius_km, radius_from = shape.mean_radius_km, f"{shape.name}'s embedded shape; --radius-km to change"
     else:
         radius_km, radius_from = 0.0, "a point: no embedded shape of this body; give --radius-km"
-    stars = _star_list(args.stars)
+    stars, empty = _star_list(args.stars)
     found = search(solution, stars, start, stop, radius_km, max_ca_arcsec=args.max_ca_arcsec)
     table = found.table
     if args.out:
@@ -43,12 +43,19 @@ def command_predict(args):
     if args.json:
         outputs = {label: str(path) for label, path in [("events", args.out)] + written if path}
         print(strict_json({"body": int(solution.body), "radius_km": radius_km, "radius_from": radius_from,
-                           "n_events": len(table), "events": table_rows(table), "outputs": outputs}))
+                           "n_stars": len(stars), "empty_cells": empty, "n_events": len(table),
+                           "events": table_rows(table), "outputs": outputs}))
     else:
         print(f"{len(table)} occultation candidate(s) by body {solution.body} {body_name(solution.body)}, "
               f"{args.start} .. {args.stop} UTC, radius {radius_km:g} km ({radius_from})")
         if len(table):
             print_events(table)
+        unknown = {what: empty.get(key, len(stars)) for what, key in (("proper motion", "pmra_mas_yr"),
+                                                                      ("parallax", "parallax_mas"))}
+        if any(unknown.values()):                     # Gaia's 2-parameter solutions, or a list without the columns
+            print(f"note: of {len(stars)} stars, " + " and ".join(f"{n} have no {what}" for what, n in unknown.items()
+                                                                   if n) +
+                  " (empty cells or no column): taken as fixed at their epoch and at infinity")
         for label, path in [("events", args.out)] + written:
             if path:
                 print(f"written {label}: {path}")
@@ -109,9 +116,11 @@ def print_events(table):
 
 
 def _star_list(path):
-    """The star table at `path`, its RA in [0, 360) and Dec in [-90, 90] degrees (a star elsewhere is a broken row,
-    not a star to search around)."""
+    """The stars of the table at `path` (Gaia DR3 or VizieR column names, `Star.from_table`) and {argument: number of
+    empty cells}; a value no star can have (RA, Dec, proper motion, parallax, epoch out of range) is an error naming
+    the file, the data row and the column, not a star to search around."""
     from astropy.table import Table
+    from ..occultations.stars import Star, check_table, table_columns
     if not Path(path).is_file():
         raise UsageError(f"star list not found: {path}")
     try:
@@ -119,22 +128,11 @@ def _star_list(path):
     except Exception as exc:     # astropy raises many types for unreadable tables, some with a 50-line format list
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise UsageError(f"{path}: not a readable table (CSV/ECSV/FITS with Gaia columns): {reason}") from None
-    missing = {"ra", "dec"} - set(stars.colnames)
-    if missing:
-        raise UsageError(f"{path}: missing columns {sorted(missing)} (Gaia DR3 names: ra, dec, pmra, pmdec, "
-                         f"parallax, ref_epoch, phot_g_mean_mag, source_id)")
-    for name, inside, interval in (("ra", lambda v: (v >= 0) & (v < 360), "[0, 360)"),
-                                   ("dec", lambda v: abs(v) <= 90, "[-90, 90]")):
-        try:
-            values = np.ma.filled(np.ma.asarray(stars[name], dtype=float), np.nan)
-        except (TypeError, ValueError):
-            raise UsageError(f"{path}: column {name} must hold numbers (degrees)") from None
-        bad = ~inside(values)                       # NaN (empty cells) is outside too
-        if bad.any():
-            row = int(np.flatnonzero(bad)[0])
-            raise UsageError(f"{path}: data row {row + 1}: {name} = {values[row]} deg is not in {interval} "
-                             f"({int(bad.sum())} such row(s))")
-    return stars
+    try:
+        empty = check_table(table_columns(stars))
+        return Star.from_table(stars), empty
+    except (KeyError, ValueError) as exc:
+        raise UsageError(f"{path}: {exc.args[0] if exc.args else exc}") from None
 
 
 def _reduce(event, source, body, side, fit_radius):

@@ -23,6 +23,12 @@ TABLE_COLUMNS = {"ra_deg": ("ra", "RA_ICRS"), "dec_deg": ("dec", "DE_ICRS"), "pm
 # the documented unit of each numeric argument (astropy Quantities and table columns with units are converted)
 UNITS = {"ra_deg": "deg", "dec_deg": "deg", "pmra_mas_yr": "mas/yr", "pmdec_mas_yr": "mas/yr",
          "parallax_mas": "mas", "radial_velocity_km_s": "km/s", "mag": "mag"}
+# what a catalogue value can be; beyond it a row is broken (a unit or a column mixed up, an MJD for an epoch): the
+# fastest star, Barnard's, moves 10.4 arcsec/yr; the nearest, Proxima, has a parallax of 768 mas; the fastest
+# hypervelocity stars ~1 700 km/s. [low, high]; empty cells are allowed where a value may be unknown.
+TABLE_RANGES = {"ra_deg": (0.0, 360.0), "dec_deg": (-90.0, 90.0), "pmra_mas_yr": (-20000.0, 20000.0),
+                "pmdec_mas_yr": (-20000.0, 20000.0), "parallax_mas": (-1000.0, 1000.0),
+                "radial_velocity_km_s": (-3000.0, 3000.0), "mag": (-2.0, 30.0), "epoch": (1800.0, 2200.0)}
 
 
 class Star:
@@ -100,15 +106,10 @@ class Star:
         parallax, radial_velocity, phot_g_mean_mag, source_id, ref_epoch) or as VizieR does (RA_ICRS, DE_ICRS,
         pmRA, pmDE, Plx, RV, Gmag, Source, Epoch); also `mag`. Columns with units (or a QTable) are converted;
         masked cells (missing RV, parallax) count as unknown. `epoch` overrides the table's (default 2016.0)."""
-        names = set(table.colnames if hasattr(table, "colnames") else table.keys())
-        columns = {}
-        for argument, aliases in TABLE_COLUMNS.items():
-            found = [name for name in aliases if name in names]
-            if found:
-                columns[argument] = table[found[0]]
-        if "ra_deg" not in columns or "dec_deg" not in columns:
-            raise KeyError(f"Star.from_table: no RA/Dec columns (expected {TABLE_COLUMNS['ra_deg']} and "
-                           f"{TABLE_COLUMNS['dec_deg']}); the table has {sorted(names)}")
+        columns = table_columns(table)
+        check_table(columns)
+        if "epoch" in columns:
+            columns["epoch"] = np.ma.filled(np.ma.asarray(_julian_year_text(columns["epoch"]), dtype=float), np.nan)
         if epoch is not None:
             columns["epoch"] = epoch
         if "source_id" in columns:
@@ -157,6 +158,73 @@ class Star:
         ephemeris = ephemeris or default_ephemeris()
         t = np.broadcast_to(np.asarray(to_tdb_seconds(tdb_seconds, "tdb_seconds"), dtype=float), (len(self),))
         return self.radec(t, ephemeris.position(C.EARTH, t))
+
+
+def table_columns(table):
+    """{Star argument: column} of a table with Gaia DR3 or VizieR names (TABLE_COLUMNS); KeyError without RA/Dec."""
+    names = set(table.colnames if hasattr(table, "colnames") else table.keys())
+    columns = {}
+    for argument, aliases in TABLE_COLUMNS.items():
+        found = [name for name in aliases if name in names]
+        if found:
+            columns[argument] = table[found[0]]
+    if "ra_deg" not in columns or "dec_deg" not in columns:
+        raise KeyError(f"no RA/Dec columns (expected one of {TABLE_COLUMNS['ra_deg']} and of "
+                       f"{TABLE_COLUMNS['dec_deg']}); the table has {sorted(names)}")
+    return columns
+
+
+def check_table(columns):
+    """Check a star table's numeric columns ({Star argument: column}, `table_columns`) before they become Stars:
+    numbers (in the column's unit, converted to the documented one) within TABLE_RANGES, RA and Dec in every row.
+    Raises ValueError naming the data row (1-based) and the column; returns {argument: number of empty cells}."""
+    empty = {}
+    for argument, column in columns.items():
+        if argument == "source_id":
+            continue
+        name = getattr(column, "name", argument)
+        unit = UNITS.get(argument)
+        values = _julian_year_text(column) if argument == "epoch" else np.ma.asarray(column)
+        try:
+            numbers = np.ma.filled(np.ma.asarray(values, dtype=float), np.nan)
+        except (TypeError, ValueError):
+            row = next(k for k, v in enumerate(values) if not _is_number(v))
+            raise ValueError(f"data row {row + 1}: column {name} must hold numbers ({unit or 'a Julian year'}), "
+                             f"not {str(column[row])!r}") from None
+        if unit is not None and getattr(column, "unit", None) is not None:
+            numbers = np.asarray(to_value(numbers * column.unit, unit, name), dtype=float)
+        low, high = TABLE_RANGES[argument]
+        missing = ~np.isfinite(numbers)
+        if argument in ("ra_deg", "dec_deg", "epoch") and missing.any():
+            row = int(np.flatnonzero(missing)[0])
+            raise ValueError(f"data row {row + 1}: {name} is empty or not finite ({int(missing.sum())} such row(s))"
+                             + ("; give the catalogue epoch (2016.0 for Gaia DR3)" if argument == "epoch" else ""))
+        bad = ~missing & ((numbers < low) | (numbers > high))
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            what = " (a Julian year, 2016.0 for Gaia DR3; not a JD or MJD)" if argument == "epoch" else ""
+            value = float(f"{numbers[row]:.12g}")           # 25 arcsec/yr reads 25000.0 mas/yr, not 24999.999...
+            raise ValueError(f"data row {row + 1}: {name} = {value}{' ' + unit if unit else ''} is not in "
+                             f"[{low:g}, {high:g}]{what} ({int(bad.sum())} such row(s))")
+        empty[argument] = int(missing.sum())
+    return empty
+
+
+def _julian_year_text(column):
+    """An epoch column as given, its 'J2016.0' strings without the J (the Julian year)."""
+    values = np.ma.asarray(column)
+    if values.dtype.kind not in "USO":
+        return values
+    return np.ma.masked_array([str(v).strip().removeprefix("J") for v in values.filled("")],
+                              mask=np.ma.getmaskarray(values))
+
+
+def _is_number(value):
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return np.ma.is_masked(value)
+    return True
 
 
 def _skycoord_values(coord, epoch=None):
