@@ -148,7 +148,8 @@ def _fit_options(args, config):
         print("orbitfit fit: --seed003-weighting is now --preset gomes-junior-2016", file=sys.stderr)
         preset = "gomes-junior-2016"
     if preset not in PRESETS:
-        raise UsageError(f"unknown preset {preset!r}: use one of {', '.join(PRESETS)}")
+        where_preset = "--preset" if getattr(args, "preset", None) else f"{args.config}: preset"
+        raise UsageError(f"{where_preset}: unknown preset {preset!r}: use one of {', '.join(PRESETS)}")
     where = {name: f"{args.config}: [options]" for name in config.get("options", {})}
     values = {name: _option_value(name, value, args.config) for name, value in config.get("options", {}).items()}
     for name, *_ in option_fields():
