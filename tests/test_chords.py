@@ -292,3 +292,21 @@ def test_a_negative_chord_picks_between_mirror_solutions(synthetic):
 def test_compass_point_of_an_east_north_vector(east_north, point):
     from orbitfit.occultations.centre import compass_point
     assert compass_point(np.array(east_north)) == point
+
+
+def test_a_solution_known_worse_than_the_margin_widens_the_passage_by_its_own_sigma(synthetic):
+    """Contacts an hour late are refused against the fitted orbit (its shadow's instant known to seconds), and
+    reduced against the same orbit with its covariance a million times larger (sigma x 1000: the instant then known
+    to hours), the passage check widened to 5 sigma of the shadow's instant along the track."""
+    s = synthetic
+    late = observed(s, 3)
+    for chord in late.chords:
+        chord.start, chord.end = chord.start + 3600.0, chord.end + 3600.0
+    nominal = s["nominal"]
+    with pytest.raises(occ.ChordError, match="outside the shadow's passage"):
+        late.reduce(nominal)
+    vague = dataclasses.replace(nominal, covariance=nominal.covariance * 1e6)
+    event = occ.predict(vague, s["star"], s["prediction"].tdb, radius_km=RADIUS_KM)
+    assert 5 * event.along_track_sigma_km() / abs(event.velocity_km_s) > 3600.0 + 600.0
+    fit = late.reduce(vague)
+    assert np.hypot(*fit.offset_km) == pytest.approx(3600.0 * abs(event.velocity_km_s), rel=0.2)

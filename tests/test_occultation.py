@@ -458,6 +458,11 @@ def test_cross_track_sigma_within_the_sky_ellipse(himalia):
     row = sky_uncertainty(himalia, [event.tdb])[0]
     assert row["minor_km"].to_value("km") * 0.999 <= sigma <= row["major_km"].to_value("km") * 1.001
     assert event.cross_track_sigma_km(star_sigma_mas=(10.0, 10.0)) > sigma
+    # along and across the track are orthogonal axes of the same ellipse: their squares add to its semi-axes'
+    along = event.along_track_sigma_km()
+    major, minor = row["major_km"].to_value("km"), row["minor_km"].to_value("km")
+    assert minor * 0.999 <= along <= major * 1.001
+    assert along ** 2 + sigma ** 2 == pytest.approx(major ** 2 + minor ** 2, rel=1e-3)
 
 
 def test_search_against_per_star_minimisation(himalia_2019, ephemeris):

@@ -213,8 +213,8 @@ class ObservedOccultation:
         Solution's covariance and the star's sigma; none for a callable body).
         `prediction`: an event.Occultation of this star by the body near the event, if already computed.
         `passage_margin_s`: how far (s) a contact may lie outside the predicted passage of the shadow over the Earth
-        before it is refused as a wrong date or time zone; widen it for an orbit known worse than ~10 minutes of
-        the shadow's motion along the track."""
+        before it is refused as a wrong date or time zone (a Solution's own 5-sigma along the track widens it where
+        larger); widen it for a target callable known worse than ~10 minutes of the shadow's motion."""
         positive = self.positive()
         if not positive:
             raise ChordError(f"{self.name}: no positive chord; negative chords alone do not give a centre")
@@ -279,14 +279,8 @@ class ObservedOccultation:
                  for c in negative]
         return NegativeSpans(negative, spans, prediction)
 
-    def _check_in_passage(self, prediction, times, labels, margin_s):
-        """A contact, or a negative chord's whole watched span, outside the shadow's passage over the Earth (with
-        `margin_s` for the prediction's error) is a wrong date, a local time taken for UTC, or another event:
-        an error naming the chords, not a centre fitted thousands of km away."""
-        if not prediction.converged:
-            raise ChordError(f"{self.name}: the star and the body have no closest approach within an hour of the "
-                             f"contacts (median {tdb_to_utc_iso(float(np.median(times)))[:19]} UTC). Check the dates, "
-                             f"that the times are UTC, and the star and body")
+    def _outside_passage(self, prediction, times, labels, margin_s):
+        """[(label, TDB s)] of the contacts, and of the negative chords' watched spans, outside the passage."""
         limit = passage_half_width_s(prediction) + margin_s
         wrong = [(label, t) for label, t in zip(labels, times) if abs(t - prediction.tdb) > limit]
         for chord in self.chords:
@@ -294,7 +288,25 @@ class ObservedOccultation:
                 start, end = self._times(chord)
                 if end < prediction.tdb - limit or start > prediction.tdb + limit:
                     wrong.append((f"{chord.label()} (negative, watched from)", start))
+        return wrong
+
+    def _check_in_passage(self, prediction, times, labels, margin_s):
+        """A contact, or a negative chord's whole watched span, outside the shadow's passage over the Earth (with
+        `margin_s`, or 5 sigma of the shadow's instant when the body is a Solution whose orbit is known worse) is a
+        wrong date, a local time taken for UTC, or another event: an error naming the chords, not a centre fitted
+        thousands of km away."""
+        if not prediction.converged:
+            raise ChordError(f"{self.name}: the star and the body have no closest approach within an hour of the "
+                             f"contacts (median {tdb_to_utc_iso(float(np.median(times)))[:19]} UTC). Check the dates, "
+                             f"that the times are UTC, and the star and body")
+        wrong = self._outside_passage(prediction, times, labels, margin_s)
+        if wrong and prediction.solution is not None:
+            # the orbit may be known worse than the margin: 5 sigma of the shadow's instant along the track
+            margin_s = max(margin_s, 5.0 * prediction.along_track_sigma_km() / max(abs(prediction.velocity_km_s),
+                                                                                  1e-3))
+            wrong = self._outside_passage(prediction, times, labels, margin_s)
         if wrong:
+            limit = passage_half_width_s(prediction) + margin_s
             hours = "; ".join(f"{label} {tdb_to_utc_iso(t)[:19]} UTC ({(t - prediction.tdb) / 3600.0:+.2f} h)"
                               for label, t in wrong)
             first, last = tdb_to_utc_iso(prediction.tdb - limit)[:19], tdb_to_utc_iso(prediction.tdb + limit)[11:19]

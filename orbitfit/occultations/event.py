@@ -114,6 +114,15 @@ class Occultation:
     def cross_track_sigma_km(self, solution=None, star_sigma_mas=(0.0, 0.0), star_corr=0.0):
         """1-sigma of the shadow's cross-track position, km: the solution's linear sky covariance at C/A (geocentre)
         plus the star's (RA*, Dec) sigmas in mas, both at the body's distance, projected across the track."""
+        return self._sigma_km(self.cross_track_unit(), solution, star_sigma_mas, star_corr)
+
+    def along_track_sigma_km(self, solution=None, star_sigma_mas=(0.0, 0.0), star_corr=0.0):
+        """1-sigma of the shadow's position along its motion, km (as `cross_track_sigma_km`): divided by the
+        velocity, the sigma of the instant the shadow passes a site."""
+        n = self.cross_track_unit()
+        return self._sigma_km(np.array([n[1], -n[0]]), solution, star_sigma_mas, star_corr)
+
+    def _sigma_km(self, unit, solution, star_sigma_mas, star_corr):
         from ..products.uncertainty import sky_uncertainty
         star_sigma_mas = np.broadcast_to(to_value(star_sigma_mas, "mas", "star_sigma_mas"), (2,))
         solution = solution or self.solution
@@ -125,8 +134,7 @@ class Occultation:
         s_ra, s_dec = star_sigma_mas
         cov += np.array([[s_ra ** 2, star_corr * s_ra * s_dec], [star_corr * s_ra * s_dec, s_dec ** 2]])
         km_per_mas = self.plane.distance_km[0] / MAS_PER_RAD
-        n = self.cross_track_unit()
-        return float(np.sqrt(n @ cov @ n) * km_per_mas)
+        return float(np.sqrt(unit @ cov @ unit) * km_per_mas)
 
     def path(self, offsets_km=None, solution=None, sigma_km=None, n_points=301, half_duration_s=None,
              min_star_altitude_deg=0.0, max_sun_altitude_deg=-12.0):
