@@ -105,7 +105,9 @@ class Star:
         """Stars from a table with Gaia DR3 column names, as the Gaia archive names them (ra, dec, pmra, pmdec,
         parallax, radial_velocity, phot_g_mean_mag, source_id, ref_epoch) or as VizieR does (RA_ICRS, DE_ICRS,
         pmRA, pmDE, Plx, RV, Gmag, Source, Epoch); also `mag`. Columns with units (or a QTable) are converted;
-        masked cells (missing RV, parallax) count as unknown. `epoch` overrides the table's (default 2016.0)."""
+        masked cells (missing RV, parallax) count as unknown. `epoch` overrides the table's (default 2016.0).
+        A value no star has (TABLE_RANGES: an MJD as the epoch, a unit mixed up) raises ValueError naming the data
+        row and the column (`check_table`)."""
         columns = table_columns(table)
         check_table(columns)
         if "epoch" in columns:
