@@ -41,10 +41,15 @@ class CentreFit:
     contact_labels: list = field(default_factory=list)      # the chord of each contact (limb_points_km's rows)
 
     @property
+    def across_unit(self):
+        """(2,) east/north unit vector across the chord, 90 deg counter-clockwise from `along_unit` (for a single
+        chord: the left of the shadow's motion, the side +1 of `negative_by_side`'s distances)."""
+        return np.array([-self.along_unit[1], self.along_unit[0]])
+
+    @property
     def sigmas_along_across_km(self):
         """(sigma along the chord, sigma across it), km."""
-        u = self.along_unit
-        n = np.array([-u[1], u[0]])
+        u, n = self.along_unit, self.across_unit
         return float(np.sqrt(u @ self.covariance_km @ u)), float(np.sqrt(n @ self.covariance_km @ n))
 
     def radec(self, tdb=None):
@@ -99,7 +104,7 @@ class CentreFit:
         if self.side_probabilities:
             lines.append("  single chord's side: " + ", ".join(f"P({side:+d}) = {p:.4f}" for side, p in
                                                              sorted(self.side_probabilities.items(), reverse=True)))
-        normal = np.array([-self.along_unit[1], self.along_unit[0]])
+        normal = self.across_unit
         by_side = {label: (sides, across) for label, sides, across in self.negative_by_side}
         for label, clearance, consistent in self.negative:
             lines.append(f"  negative chord {label}: passes {abs(clearance):.2f} km "

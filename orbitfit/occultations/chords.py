@@ -260,7 +260,7 @@ class ObservedOccultation:
                 scaled = limb.scaled(fit.radius_km)
                 by_side = {side: negatives.clearances_km(centre, scaled)
                            for side, centre in fit.mirror_offsets_km.items()}
-                normal = np.array([-fit.along_unit[1], fit.along_unit[0]])
+                normal = fit.across_unit
                 chord_middle = points.mean(axis=0)
                 fit.negative_by_side = [
                     (name, {side: float(c[k]) for side, c in by_side.items()},
